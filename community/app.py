@@ -1,0 +1,84 @@
+"""create_app(settings) -> Starlette: middleware, routes, lifespan, and the wiring of concrete parts."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from community.csrf import CSRFMiddleware
+from community.db import close_db, init_db
+from community.http import EXCEPTION_HANDLERS
+from community.services.threads import ViewCounter
+from community.settings import Settings
+from community.web.render import ROOT
+
+log = logging.getLogger(__name__)
+SESSION_COOKIE = "community_session"
+SESSION_DAYS = 14
+VIEW_FLUSH_SECONDS = 5.0
+
+
+def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> Starlette:
+    """``manage_db=False`` when the caller (tests, CLI) has already initialised Tortoise."""
+    settings = settings or Settings.from_env()
+    from community.api.routes import routes as api_routes
+    from community.web.routes import routes as web_routes
+    from community.web.system import healthz
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if manage_db:
+            await init_db(settings.database_url)
+        flusher = asyncio.create_task(_flush_views_forever(app.state.view_counter))
+        try:
+            yield
+        finally:
+            flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await flusher
+            with contextlib.suppress(Exception):
+                await app.state.view_counter.flush()
+            if manage_db:
+                await close_db()
+
+    app = Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Mount("/static", StaticFiles(directory=str(ROOT / "static")), name="static"),
+            Mount("/api/v1", routes=api_routes),
+            *web_routes,
+        ],
+        middleware=[
+            Middleware(
+                SessionMiddleware,
+                secret_key=settings.secret_key,
+                session_cookie=SESSION_COOKIE,
+                max_age=SESSION_DAYS * 86_400,
+                same_site="lax",
+                https_only=settings.https,
+            ),
+            Middleware(CSRFMiddleware),
+        ],
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.view_counter = ViewCounter()
+    return app
+
+
+async def _flush_views_forever(counter: ViewCounter) -> None:
+    while True:
+        await asyncio.sleep(VIEW_FLUSH_SECONDS)
+        try:
+            await counter.flush()
+        except Exception:
+            log.exception("could not write view counts")

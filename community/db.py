@@ -1,0 +1,71 @@
+"""Tortoise configuration, start-up and the migration helpers the CLI and app share."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise import Tortoise
+from tortoise.migrations.executor import MigrationExecutor
+
+from community.settings import database_url_from_env
+
+APP_LABEL = "community"
+MODEL_MODULES = ["community.models"]
+MIGRATIONS_MODULE = "community.migrations"
+
+
+def tortoise_config(database_url: str) -> dict[str, Any]:
+    return {
+        "connections": {"default": database_url},
+        "apps": {
+            APP_LABEL: {
+                "models": MODEL_MODULES,
+                "default_connection": "default",
+                "migrations": MIGRATIONS_MODULE,
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def __getattr__(name: str) -> Any:
+    # `tortoise makemigrations` reads community.db.TORTOISE_ORM (see pyproject [tool.tortoise]);
+    # computed on demand so that importing this module never touches the environment.
+    if name == "TORTOISE_ORM":
+        return tortoise_config(database_url_from_env())
+    raise AttributeError(name)
+
+
+async def init_db(database_url: str) -> None:
+    """Open connections; global fallback so request tasks see them (see DESIGN.md traps)."""
+    await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
+
+
+async def close_db() -> None:
+    await Tortoise.close_connections()
+
+
+async def pending_migrations(database_url: str) -> list[str]:
+    """Names of migrations not yet applied; initialises Tortoise if needed."""
+    from tortoise.connection import get_connection
+
+    config = tortoise_config(database_url)
+    if not Tortoise.is_inited():
+        await Tortoise.init(config=config, _enable_global_fallback=True)
+    executor = MigrationExecutor(get_connection("default"), config["apps"])
+    steps = await executor.plan(None)
+    return [f"{s.migration.app_label}.{s.migration.name}" for s in steps if not s.backward]
+
+
+async def apply_migrations(database_url: str, progress: Any = None) -> list[str]:
+    """Apply every pending migration and return their names."""
+    from tortoise.connection import get_connection
+
+    config = tortoise_config(database_url)
+    if not Tortoise.is_inited():
+        await Tortoise.init(config=config, _enable_global_fallback=True)
+    executor = MigrationExecutor(get_connection("default"), config["apps"])
+    steps = [s for s in await executor.plan(None) if not s.backward]
+    await executor.migrate(None, progress=progress)
+    return [f"{s.migration.app_label}.{s.migration.name}" for s in steps]

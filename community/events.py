@@ -1,0 +1,93 @@
+"""Frozen event dataclasses emitted by services after commit, and the in-process dispatcher.
+
+A use case never knows who listens: realtime delivery, notifications and indexing subscribe here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadCreated(Event):
+    thread_id: int
+    post_id: int
+    category_id: int
+    author_id: int
+    mentioned_user_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PostCreated(Event):
+    thread_id: int
+    post_id: int
+    author_id: int
+    mentioned_user_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PostEdited(Event):
+    thread_id: int
+    post_id: int
+    editor_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class PostDeleted(Event):
+    thread_id: int
+    post_id: int
+    actor_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerAccepted(Event):
+    thread_id: int
+    post_id: int
+    actor_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class PostVoted(Event):
+    thread_id: int
+    post_id: int
+    score: int
+
+
+@dataclass(frozen=True, slots=True)
+class AccessChanged(Event):
+    """Category visibility, a user's role, organisation or status changed."""
+
+    user_id: int | None = None
+    category_id: int | None = None
+
+
+Handler = Callable[[Event], Awaitable[None]]
+_handlers: list[Handler] = []
+
+
+def subscribe(handler: Handler) -> None:
+    if handler not in _handlers:
+        _handlers.append(handler)
+
+
+def unsubscribe(handler: Handler) -> None:
+    if handler in _handlers:
+        _handlers.remove(handler)
+
+
+async def publish(event: Event) -> None:
+    """Call every handler; a failing listener is logged and never fails the use case."""
+    for handler in list(_handlers):
+        try:
+            await handler(event)
+        except Exception:
+            log.exception("event handler %r failed for %r", handler, event)

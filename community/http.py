@@ -1,0 +1,149 @@
+"""Reading request bodies safely and turning service errors into responses (HTML or JSON)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from community.errors import Invalid, RateLimited, ServiceError, Unauthenticated
+
+log = logging.getLogger(__name__)
+MAX_BODY = 1_000_000
+
+
+class BadRequest(ServiceError):
+    status_code = 400
+    code = "bad_request"
+
+
+class UnsupportedMediaType(ServiceError):
+    status_code = 415
+    code = "unsupported_media_type"
+
+
+def is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+async def _body(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_BODY:
+        raise ServiceError(f"The request is too large (at most {MAX_BODY // 1000} KB).")
+    body = await request.body()
+    if len(body) > MAX_BODY:
+        raise ServiceError(f"The request is too large (at most {MAX_BODY // 1000} KB).")
+    return body
+
+
+async def read_json(request: Request) -> dict[str, Any]:
+    """The JSON object in the body, or a clear 4xx."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        raise UnsupportedMediaType("Send the body as JSON with Content-Type: application/json.")
+    raw = await _body(request)
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise BadRequest("The body is not valid UTF-8.") from None
+    except json.JSONDecodeError as exc:
+        raise BadRequest(f"The body is not valid JSON: {exc.msg} (line {exc.lineno}).") from None
+    if not isinstance(data, dict):
+        raise BadRequest("The body must be a JSON object.")
+    return data
+
+
+async def read_form(request: Request) -> FormData:
+    """Form fields, with invalid UTF-8 and wrong content types answered as 4xx, not 500."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        raise UnsupportedMediaType("Please submit the form from the page.")
+    raw = await _body(request)
+    if content_type == "application/x-www-form-urlencoded":
+        from urllib.parse import unquote_to_bytes
+
+        for part in raw.split(b"&"):
+            for piece in part.split(b"=", 1):
+                try:
+                    unquote_to_bytes(piece.replace(b"+", b" ")).decode("utf-8")
+                except UnicodeDecodeError:
+                    raise BadRequest("The form contains text that is not valid UTF-8.") from None
+    try:
+        return await request.form(max_files=0, max_fields=200)
+    except Exception as exc:  # python-multipart raises several unrelated types
+        raise BadRequest("The form could not be read. Please submit it from the page.") from exc
+
+
+def form_str(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def error_json(status: int, code: str, message: str, fields: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message, "fields": fields or {}}}, status)
+
+
+async def handle_service_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ServiceError)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+    if is_api(request):
+        response = JSONResponse({"error": exc.to_dict()}, exc.status_code, headers=headers)
+        if isinstance(exc, Unauthenticated):
+            response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+    if isinstance(exc, Unauthenticated):
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+    from community.web.render import render
+
+    return await render(
+        request,
+        "error.html",
+        {"status": exc.status_code, "message": exc.message, "fields": exc.fields},
+        status_code=exc.status_code,
+        headers=headers,
+    )
+
+
+_HTTP_MESSAGES = {
+    404: "This page does not exist, or you do not have access to it.",
+    405: "This address does not accept that kind of request.",
+}
+
+
+async def handle_http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    message = _HTTP_MESSAGES.get(exc.status_code, str(exc.detail))
+    if is_api(request):
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "error")
+        return error_json(exc.status_code, code, message)
+    from community.web.render import render
+
+    return await render(
+        request, "error.html", {"status": exc.status_code, "message": message}, status_code=exc.status_code
+    )
+
+
+async def handle_server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    message = "Something went wrong on our side. Nothing you saved was lost; please try again."
+    if is_api(request):
+        return error_json(500, "server_error", message)
+    return Response(
+        f"<!doctype html><meta charset=utf-8><title>Error</title><h1>Sorry</h1><p>{message}</p>",
+        500,
+        media_type="text/html",
+    )
+
+
+EXCEPTION_HANDLERS = {
+    ServiceError: handle_service_error,
+    HTTPException: handle_http_exception,
+    Exception: handle_server_error,
+}
+
+__all__ = ["EXCEPTION_HANDLERS", "Invalid", "form_str", "read_form", "read_json"]

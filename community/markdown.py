@@ -1,0 +1,101 @@
+"""Markdown source -> sanitised HTML. All sanitising lives here (one allowlist) so the sanitiser
+can be swapped without touching callers. Run at save time, never when a page is shown."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import bleach
+from bleach.linkifier import LinkifyFilter
+from markdown_it import MarkdownIt
+from markdown_it.rules_inline import StateInline
+
+ALLOWED_TAGS = frozenset(
+    {
+        "p", "br", "hr", "blockquote", "pre", "code", "em", "strong", "del", "s", "a", "img",
+        "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr",
+        "th", "td", "sup", "sub", "kbd",
+    }
+)  # fmt: skip
+ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
+MENTION_RE = re.compile(r"@([A-Za-z0-9][A-Za-z0-9_.-]{0,38}[A-Za-z0-9_]|[A-Za-z0-9])")
+LINK_REL = "nofollow ugc noopener"
+
+
+def _allowed_attribute(tag: str, name: str, value: str) -> bool:
+    if tag == "a":
+        return name in {"href", "title", "class"} and (name != "class" or value == "mention")
+    if tag == "img":
+        if name == "src":
+            return value.lower().startswith("https://")
+        return name in {"alt", "title"}
+    if tag == "code":
+        return name == "class" and value.startswith("language-")
+    if tag == "ol":
+        return name == "start"
+    return False
+
+
+def _set_rel(attrs: dict, new: bool = False) -> dict:
+    href_key = (None, "href")
+    if href_key in attrs:
+        attrs[(None, "rel")] = LINK_REL
+    return attrs
+
+
+_cleaner = bleach.Cleaner(
+    tags=ALLOWED_TAGS,
+    attributes=_allowed_attribute,
+    protocols=ALLOWED_PROTOCOLS,
+    strip=True,
+    filters=[
+        lambda source: LinkifyFilter(
+            source, callbacks=[_set_rel], skip_tags={"pre", "code"}, parse_email=False
+        )
+    ],
+)
+
+
+def _mention(state: StateInline, silent: bool) -> bool:
+    """Inline rule: ``@handle`` becomes a profile link when ``env["mention_url"]`` knows it."""
+    pos = state.pos
+    if state.src[pos] != "@":
+        return False
+    if pos > 0 and (state.src[pos - 1].isalnum() or state.src[pos - 1] in "_."):
+        return False  # part of an e-mail address, not a mention
+    resolve = state.env.get("mention_url")
+    match = MENTION_RE.match(state.src, pos)
+    if resolve is None or match is None:
+        return False
+    url = resolve(match.group(1))
+    if url is None:
+        return False
+    if not silent:
+        token = state.push("link_open", "a", 1)
+        token.attrs = {"href": url, "class": "mention"}
+        text = state.push("text", "", 0)
+        text.content = match.group(0)
+        state.push("link_close", "a", -1)
+    state.pos = match.end()
+    return True
+
+
+_md = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+_md.inline.ruler.before("emphasis", "mention", _mention)
+
+
+def find_mentions(source: str) -> set[str]:
+    """Handles written as @handle anywhere in the source (a superset: code blocks included)."""
+    return {m.group(1).lower() for m in MENTION_RE.finditer(source)}
+
+
+def render_markdown(source: str, mention_url: Callable[[str], str | None] | None = None) -> str:
+    """Render Markdown and sanitise the result. ``mention_url`` maps a handle to its profile URL,
+    or to None when nobody has that handle."""
+    return sanitize_html(_md.render(source, {"mention_url": mention_url}))
+
+
+def sanitize_html(html: str) -> str:
+    """Sanitise HTML from any source (rendered Markdown, imported bodies)."""
+    return _cleaner.clean(html)

@@ -1,0 +1,128 @@
+"""Accounts: users, API tokens, invitations, password resets and sign-in failures."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Role:
+    PARTNER = "partner"
+    EXPERT = "expert"
+    MODERATOR = "moderator"
+    ADMIN = "admin"
+    ALL = (PARTNER, EXPERT, MODERATOR, ADMIN)
+    STAFF = (EXPERT, MODERATOR, ADMIN)
+
+
+class UserStatus:
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+
+
+class User(Model):
+    id = fields.IntField(primary_key=True)
+    email = fields.CharField(max_length=254, unique=True)
+    handle = fields.CharField(max_length=40, unique=True)
+    display_name = fields.CharField(max_length=80)
+    password_hash = fields.CharField(max_length=200, null=True)
+    role = fields.CharField(max_length=16, default=Role.PARTNER)
+    organisation: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "community.Organisation", related_name="members", on_delete=fields.RESTRICT
+    )
+    organisation_id: int
+    is_org_admin = fields.BooleanField(default=False)
+    status = fields.CharField(max_length=16, default=UserStatus.ACTIVE)
+    bio = fields.TextField(default="")
+    expertise_tags = fields.JSONField(default=list)
+    post_count = fields.IntField(default=0)
+    accepted_count = fields.IntField(default=0)
+    # Bumped on password change or suspension: every older session cookie stops working.
+    auth_version = fields.IntField(default=1)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    last_seen_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "user"
+        ordering = ["display_name"]
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in Role.STAFF
+
+    @property
+    def is_moderator(self) -> bool:
+        return self.role in (Role.MODERATOR, Role.ADMIN)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class ApiToken(Model):
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "community.User", related_name="tokens", on_delete=fields.CASCADE
+    )
+    user_id: int
+    name = fields.CharField(max_length=80, default="")
+    token_hash = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    last_used_at = fields.DatetimeField(null=True)
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "api_token"
+
+
+class Invitation(Model):
+    id = fields.IntField(primary_key=True)
+    email = fields.CharField(max_length=254)
+    organisation: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "community.Organisation", related_name="invitations", on_delete=fields.CASCADE
+    )
+    organisation_id: int
+    role = fields.CharField(max_length=16, default=Role.PARTNER)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    invited_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "community.User", related_name="sent_invitations", null=True, on_delete=fields.SET_NULL
+    )
+    invited_by_id: int | None
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "invitation"
+        ordering = ["-created_at"]
+
+
+class PasswordReset(Model):
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "community.User", related_name="password_resets", on_delete=fields.CASCADE
+    )
+    user_id: int
+    token_hash = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "password_reset"
+
+
+class LoginFailure(Model):
+    """One failed sign-in, counted per account and per IP to throttle guessing."""
+
+    id = fields.IntField(primary_key=True)
+    email = fields.CharField(max_length=254, db_index=True)
+    ip = fields.CharField(max_length=64, db_index=True)
+    created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        table = "login_failure"

@@ -1,0 +1,90 @@
+"""Who may see and do what. The only place where permissions are decided.
+
+Visibility comes in two forms of one rule: a predicate on a category (``can_see_category``) and a
+query filter built from it (``visible_category_ids``), so lists never load what they must not show.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from community.actor import Actor
+from community.models import Category, PostState, Role, ThreadKind, ThreadStatus, Visibility
+
+
+class _PostLike(Protocol):
+    author_id: int
+    state: str
+
+
+class _ThreadLike(Protocol):
+    author_id: int
+    kind: str
+    status: str
+
+
+def can_see_category_rule(actor: Actor, visibility: str, tiers: list[str] | None) -> bool:
+    if actor.is_staff or visibility == Visibility.ALL:
+        return True
+    if visibility == Visibility.TIERS:
+        return actor.org_tier is not None and actor.org_tier in (tiers or [])
+    return False
+
+
+def can_see_category(actor: Actor, category: Category) -> bool:
+    return can_see_category_rule(actor, category.visibility, category.tiers)
+
+
+async def visible_category_ids(actor: Actor) -> list[int]:
+    rows = await Category.all().values("id", "visibility", "tiers")
+    return [r["id"] for r in rows if can_see_category_rule(actor, r["visibility"], r["tiers"])]
+
+
+def can_see_post_body(actor: Actor, post: _PostLike) -> bool:
+    """Deleted posts show as a placeholder; hidden or pending ones to moderators and the author."""
+    if post.state == PostState.VISIBLE:
+        return True
+    if post.state in (PostState.HIDDEN, PostState.PENDING):
+        return actor.is_moderator or post.author_id == actor.id
+    return False
+
+
+def can_reply(actor: Actor, thread: _ThreadLike) -> bool:
+    return thread.status == ThreadStatus.OPEN or actor.is_moderator
+
+
+def can_edit_post(actor: Actor, post: _PostLike) -> bool:
+    return post.state != PostState.DELETED and (post.author_id == actor.id or actor.is_staff)
+
+
+def can_delete_post(actor: Actor, post: _PostLike) -> bool:
+    return post.state != PostState.DELETED and (post.author_id == actor.id or actor.is_moderator)
+
+
+def can_vote(actor: Actor, post: _PostLike) -> bool:
+    return post.author_id != actor.id and post.state == PostState.VISIBLE
+
+
+def can_accept(actor: Actor, thread: _ThreadLike) -> bool:
+    return thread.kind == ThreadKind.QUESTION and (thread.author_id == actor.id or actor.is_staff)
+
+
+def can_manage_site(actor: Actor) -> bool:
+    """Categories, organisations and invitations into any organisation."""
+    return actor.role == Role.ADMIN
+
+
+def can_invite(actor: Actor, organisation_id: int, role: str) -> bool:
+    """Admins invite anyone; a partner organisation admin invites partners into their own org."""
+    if actor.role == Role.ADMIN:
+        return True
+    return (
+        actor.is_org_admin
+        and actor.role == Role.PARTNER
+        and actor.organisation_id == organisation_id
+        and role == Role.PARTNER
+    )
+
+
+def can_see_org_members(actor: Actor, organisation_id: int) -> bool:
+    return actor.is_staff or actor.organisation_id == organisation_id

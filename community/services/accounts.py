@@ -1,0 +1,324 @@
+"""Accounts: users, sign-in with throttling, invitations, passwords, API tokens, profiles."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+from datetime import UTC, datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from tortoise.transactions import in_transaction
+
+from community import policy
+from community.actor import Actor
+from community.errors import Forbidden, Invalid, NotFound, RateLimited
+from community.events import AccessChanged, publish
+from community.models import (
+    ApiToken,
+    Invitation,
+    LoginFailure,
+    Organisation,
+    OrgKind,
+    PasswordReset,
+    Role,
+    User,
+    UserStatus,
+)
+from community.services import validation as v
+from community.settings import Settings
+
+PASSWORD_MIN = 10
+_hasher = PasswordHasher()
+# A real hash of a random password: verifying against it when the e-mail is unknown keeps the
+# time of a failed sign-in the same whether or not the account exists.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def hash_password(password: str) -> str:
+    return await asyncio.to_thread(_hasher.hash, password)
+
+
+async def _verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return await asyncio.to_thread(_hasher.verify, password_hash or _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _password(value: object, fields: dict[str, str], name: str = "password") -> str:
+    if not isinstance(value, str) or len(value) < PASSWORD_MIN:
+        fields[name] = f"The password needs at least {PASSWORD_MIN} characters."
+        return ""
+    if len(value) > 1024:
+        fields[name] = "The password can have at most 1024 characters."
+    return value
+
+
+async def unique_handle(display_name: str, email: str) -> str:
+    base = v.slugify(display_name, 30) or v.slugify(email.split("@")[0], 30) or "member"
+    handle, n = base, 1
+    while await User.filter(handle=handle).exists():
+        n += 1
+        handle = f"{base}-{n}"
+    return handle
+
+
+async def company_org(settings: Settings) -> Organisation:
+    org = await Organisation.filter(kind=OrgKind.COMPANY).first()
+    if org is None:
+        org = await Organisation.create(
+            name=settings.company_name, slug=v.slugify(settings.company_name), kind=OrgKind.COMPANY
+        )
+    return org
+
+
+async def create_user(
+    settings: Settings,
+    *,
+    email: str,
+    display_name: str,
+    role: str,
+    organisation: Organisation | None = None,
+    password: str | None = None,
+    is_org_admin: bool = False,
+    bio: str = "",
+    expertise_tags: list[str] | None = None,
+) -> User:
+    """Create an account (CLI, invitations, demo). Staff roles belong to the company itself."""
+    fields: dict[str, str] = {}
+    email = v.email(email, fields)
+    display_name = v.short_text(
+        display_name, fields, "display_name", "The name", required=True, max_len=v.NAME_MAX
+    )
+    role = v.choice(role, Role.ALL, fields, "role")
+    if password is not None:
+        _password(password, fields)
+    if role in Role.STAFF:
+        if organisation is not None and organisation.kind != OrgKind.COMPANY:
+            fields["organisation"] = "Experts, moderators and admins belong to the company itself."
+        organisation = organisation or await company_org(settings)
+    elif role == Role.PARTNER and (organisation is None or organisation.kind == OrgKind.COMPANY):
+        fields["organisation"] = "A partner user belongs to a partner organisation."
+    if not fields and await User.filter(email=email).exists():
+        fields["email"] = "An account with this e-mail address already exists."
+    v.raise_if(fields)
+    assert organisation is not None
+    return await User.create(
+        email=email,
+        handle=await unique_handle(display_name, email),
+        display_name=display_name,
+        role=role,
+        organisation=organisation,
+        is_org_admin=is_org_admin,
+        password_hash=await hash_password(password) if password else None,
+        bio=bio,
+        expertise_tags=expertise_tags or [],
+    )
+
+
+async def authenticate(settings: Settings, email: str, password: str, ip: str) -> User:
+    """Check a password. Throttled per account and per IP; the message never says which part
+    was wrong, and an unknown e-mail takes as long as a wrong password."""
+    email = (email or "").strip().lower()[:254]
+    since = now() - timedelta(seconds=settings.login_window_seconds)
+    per_account = await LoginFailure.filter(email=email, created_at__gte=since).count()
+    per_ip = await LoginFailure.filter(ip=ip, created_at__gte=since).count()
+    if per_account >= settings.login_max_failures or per_ip >= settings.login_max_failures * 4:
+        minutes = max(1, settings.login_window_seconds // 60)
+        raise RateLimited(
+            f"Too many failed sign-ins. Please wait {minutes} minutes and try again, or reset your password.",
+            retry_after=settings.login_window_seconds,
+        )
+    user = await User.filter(email=email).select_related("organisation").first()
+    ok = await _verify_password(user.password_hash if user else None, password or "")
+    if not ok or user is None:
+        await LoginFailure.create(email=email, ip=ip)
+        raise Invalid({"password": "Wrong e-mail address or password."}, "Sign-in failed.")
+    if user.status == UserStatus.SUSPENDED:
+        raise Forbidden("This account is suspended. Contact a moderator if you think this is wrong.")
+    await LoginFailure.filter(email=email).delete()
+    if _hasher.check_needs_rehash(user.password_hash or ""):
+        user.password_hash = await hash_password(password)
+        await user.save(update_fields=["password_hash"])
+    return user
+
+
+async def change_password(actor: Actor, current: str, new: str) -> None:
+    user = await User.get(id=actor.id)
+    fields: dict[str, str] = {}
+    _password(new, fields, "new_password")
+    if not await _verify_password(user.password_hash, current or ""):
+        fields["current_password"] = "This is not your current password."
+    v.raise_if(fields)
+    user.password_hash = await hash_password(new)
+    user.auth_version += 1
+    await user.save(update_fields=["password_hash", "auth_version"])
+
+
+async def set_password(user: User, password: str) -> None:
+    fields: dict[str, str] = {}
+    _password(password, fields)
+    v.raise_if(fields)
+    user.password_hash = await hash_password(password)
+    user.auth_version += 1
+    await user.save(update_fields=["password_hash", "auth_version"])
+
+
+# --- invitations --------------------------------------------------------------------------
+
+
+async def create_invitation(
+    settings: Settings, actor: Actor | None, *, email: str, organisation: Organisation, role: str
+) -> tuple[Invitation, str]:
+    """Returns the invitation and its one-time token (only its hash is stored).
+
+    ``actor`` None means the operator at the command line."""
+    fields: dict[str, str] = {}
+    email = v.email(email, fields)
+    role = v.choice(role, Role.ALL, fields, "role")
+    v.raise_if(fields)
+    if actor is not None and not policy.can_invite(actor, organisation.id, role):
+        raise Forbidden("You can invite colleagues into your own organisation only, as partners.")
+    if role in Role.STAFF and organisation.kind != OrgKind.COMPANY:
+        raise Invalid({"role": "Staff roles belong to the company itself."})
+    if role == Role.PARTNER and organisation.kind == OrgKind.COMPANY:
+        raise Invalid({"organisation": "Partners are invited into a partner organisation."})
+    if await User.filter(email=email).exists():
+        raise Invalid({"email": "An account with this e-mail address already exists."})
+    token = secrets.token_urlsafe(32)
+    invitation = await Invitation.create(
+        email=email,
+        organisation=organisation,
+        role=role,
+        token_hash=hash_token(token),
+        invited_by_id=actor.id if actor else None,
+        expires_at=now() + timedelta(hours=settings.invitation_hours),
+    )
+    return invitation, token
+
+
+def invitation_url(settings: Settings, token: str) -> str:
+    return f"{settings.base_url}/invitations/{token}"
+
+
+async def open_invitation(token: str) -> Invitation:
+    invitation = (
+        await Invitation.filter(token_hash=hash_token(token or "")).select_related("organisation").first()
+    )
+    if invitation is None or invitation.revoked_at is not None:
+        raise NotFound("This invitation link is not valid. Ask for a new one.")
+    if invitation.used_at is not None:
+        raise Invalid({"token": "This invitation has already been used. Please sign in."})
+    if invitation.expires_at < now():
+        raise Invalid({"token": "This invitation has expired. Ask for a new one."})
+    return invitation
+
+
+async def accept_invitation(settings: Settings, token: str, *, display_name: str, password: str) -> User:
+    async with in_transaction():
+        invitation = await open_invitation(token)
+        # Single use even under a double submit: only one request flips used_at.
+        claimed = await Invitation.filter(id=invitation.id, used_at__isnull=True).update(used_at=now())
+        if not claimed:
+            raise Invalid({"token": "This invitation has already been used. Please sign in."})
+        return await create_user(
+            settings,
+            email=invitation.email,
+            display_name=display_name,
+            role=invitation.role,
+            organisation=invitation.organisation,
+            password=password,
+        )
+
+
+# --- password reset -----------------------------------------------------------------------
+
+
+async def create_password_reset(settings: Settings, email: str) -> str:
+    user = await User.filter(email=(email or "").strip().lower()).first()
+    if user is None:
+        raise NotFound("No account has this e-mail address.")
+    token = secrets.token_urlsafe(32)
+    await PasswordReset.create(
+        user=user, token_hash=hash_token(token), expires_at=now() + timedelta(hours=settings.reset_hours)
+    )
+    return token
+
+
+async def reset_password(token: str, password: str) -> User:
+    async with in_transaction():
+        reset = await PasswordReset.filter(token_hash=hash_token(token or "")).select_related("user").first()
+        if reset is None or reset.used_at is not None or reset.expires_at < now():
+            raise Invalid({"token": "This reset link is not valid or has expired. Ask for a new one."})
+        await PasswordReset.filter(id=reset.id).update(used_at=now())
+        await set_password(reset.user, password)
+        await LoginFailure.filter(email=reset.user.email).delete()
+        return reset.user
+
+
+# --- API tokens ---------------------------------------------------------------------------
+
+
+async def create_api_token(user: User, name: str = "") -> str:
+    token = "pc_" + secrets.token_urlsafe(32)
+    await ApiToken.create(user=user, name=name[:80], token_hash=hash_token(token))
+    return token
+
+
+async def actor_for_token(token: str) -> Actor | None:
+    row = (
+        await ApiToken.filter(token_hash=hash_token(token), revoked_at__isnull=True)
+        .select_related("user__organisation")
+        .first()
+    )
+    if row is None:
+        return None
+    return Actor.from_user(row.user)
+
+
+# --- profiles -----------------------------------------------------------------------------
+
+
+async def update_profile(actor: Actor, *, display_name: object, bio: object, expertise_tags: object) -> User:
+    fields: dict[str, str] = {}
+    name = v.short_text(display_name, fields, "display_name", "The name", required=True, max_len=v.NAME_MAX)
+    bio_text = v._text(fields, "bio", bio, "The bio").strip()
+    if len(bio_text) > v.BIO_MAX:
+        fields["bio"] = f"The bio can have at most {v.BIO_MAX:,} characters."
+    tags = v.tags(expertise_tags, fields, "expertise_tags") if actor.is_staff else []
+    v.raise_if(fields)
+    user = await User.get(id=actor.id)
+    user.display_name, user.bio, user.expertise_tags = name, bio_text, tags
+    await user.save(update_fields=["display_name", "bio", "expertise_tags"])
+    return user
+
+
+async def get_profile(actor: Actor, handle: str) -> User:
+    user = await User.filter(handle=handle).select_related("organisation").first()
+    if user is None:
+        raise NotFound("No such member.")
+    return user
+
+
+async def set_role(
+    actor: Actor | None, user: User, *, role: str | None = None, is_org_admin: bool | None = None
+) -> User:
+    if actor is not None and not policy.can_manage_site(actor):
+        raise Forbidden()
+    if role is not None:
+        user.role = role
+    if is_org_admin is not None:
+        user.is_org_admin = is_org_admin
+    await user.save()
+    await publish(AccessChanged(user_id=user.id))
+    return user

@@ -1,0 +1,208 @@
+"""Posts: answer or reply, edit with revisions, soft delete, helpful votes, accept an answer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from community import policy
+from community.actor import Actor
+from community.errors import Conflict, Forbidden, Invalid, NotFound
+from community.events import AnswerAccepted, PostCreated, PostDeleted, PostEdited, PostVoted, publish
+from community.models import Post, PostRevision, PostState, Thread, User, Vote
+from community.services import validation as v
+from community.services.threads import load_visible_thread, render_post_body, set_thread_tags, utcnow
+
+
+async def load_visible_post(actor: Actor, post_id: int) -> tuple[Post, Thread]:
+    """The post and its thread if the actor may see them; 404 otherwise."""
+    post = await Post.filter(id=post_id).first()
+    if post is None:
+        raise NotFound("No such post.")
+    thread = await load_visible_thread(actor, post.thread_id)
+    if post.state == PostState.PENDING and not policy.can_see_post_body(actor, post):
+        raise NotFound("No such post.")
+    return post, thread
+
+
+async def reply(actor: Actor, thread_id: int, *, body: object, created_at: datetime | None = None) -> Post:
+    """An answer to a question or a reply in a discussion."""
+    thread = await load_visible_thread(actor, thread_id)
+    if not policy.can_reply(actor, thread):
+        raise Forbidden("This thread is closed: no new answers can be added.")
+    fields: dict[str, str] = {}
+    text = v.body(body, fields)
+    v.raise_if(fields)
+    html, mentioned = await render_post_body(text)
+    when = created_at or utcnow()
+    async with in_transaction():
+        post = await Post.create(
+            thread_id=thread.id, author_id=actor.id, body_source=text, body_html=html, created_at=when
+        )
+        await PostRevision.create(post=post, number=1, editor_id=actor.id, body_source=text, body_html=html)
+        await Thread.filter(id=thread.id).update(
+            reply_count=F("reply_count") + 1,
+            last_activity_at=max(when, thread.last_activity_at),
+            version=F("version") + 1,
+        )
+        await User.filter(id=actor.id).update(post_count=F("post_count") + 1)
+    await publish(PostCreated(thread.id, post.id, actor.id, tuple(mentioned)))
+    return post
+
+
+async def edit_post(
+    actor: Actor,
+    post_id: int,
+    *,
+    body: object,
+    title: object = None,
+    tags: object = None,
+    note: object = "",
+) -> Post:
+    """Edit by the author or staff; every save keeps a full revision. The opening post also
+    carries the thread's title and tags."""
+    post, thread = await load_visible_post(actor, post_id)
+    if not policy.can_edit_post(actor, post):
+        raise Forbidden("You can edit your own posts only.")
+    fields: dict[str, str] = {}
+    text = v.body(body, fields)
+    new_title = v.title(title, fields) if post.is_opening and title is not None else None
+    new_tags = v.tags(tags, fields) if post.is_opening and tags is not None else None
+    note_text = v.short_text(note, fields, "note", "The edit note", required=False, max_len=200)
+    v.raise_if(fields)
+    html, _ = await render_post_body(text)
+    now = utcnow()
+    async with in_transaction():
+        number = post.revision_count + 1
+        post.body_source, post.body_html = text, html
+        post.edited_at, post.edited_by_id, post.revision_count = now, actor.id, number
+        await post.save(
+            update_fields=["body_source", "body_html", "edited_at", "edited_by_id", "revision_count"]
+        )
+        await PostRevision.create(
+            post=post,
+            number=number,
+            editor_id=actor.id,
+            title=new_title if new_title is not None else (thread.title if post.is_opening else None),
+            tag_names=new_tags if new_tags is not None else (thread.tag_names if post.is_opening else None),
+            body_source=text,
+            body_html=html,
+            note=note_text,
+        )
+        updates: dict[str, Any] = {"version": F("version") + 1}
+        if new_title is not None:
+            updates["title"] = new_title
+        if new_tags is not None:
+            updates["tag_names"] = new_tags
+            await set_thread_tags(thread, new_tags)
+        await Thread.filter(id=thread.id).update(**updates)
+    await publish(PostEdited(thread.id, post.id, actor.id))
+    return post
+
+
+async def delete_post(actor: Actor, post_id: int) -> Post:
+    """Soft delete: the text stays in the database and its revisions. Deleting the opening post
+    deletes the thread."""
+    post, thread = await load_visible_post(actor, post_id)
+    if not policy.can_delete_post(actor, post):
+        raise Forbidden("You can delete your own posts only.")
+    async with in_transaction():
+        await Post.filter(id=post.id).update(state=PostState.DELETED)
+        updates: dict[str, Any] = {"version": F("version") + 1}
+        if post.is_opening:
+            updates["is_deleted"] = True
+        else:
+            updates["reply_count"] = F("reply_count") - 1
+        if thread.accepted_post_id == post.id:
+            updates["accepted_post_id"] = None
+            await User.filter(id=post.author_id).update(accepted_count=F("accepted_count") - 1)
+        await Thread.filter(id=thread.id).update(**updates)
+        await User.filter(id=post.author_id).update(post_count=F("post_count") - 1)
+    post.state = PostState.DELETED
+    await publish(PostDeleted(thread.id, post.id, actor.id))
+    return post
+
+
+async def vote(actor: Actor, post_id: int, *, helpful: bool = True) -> int:
+    """Mark a post helpful (or take the vote back). One vote per person; not on one's own post.
+    Returns the new score."""
+    post, thread = await load_visible_post(actor, post_id)
+    if post.author_id == actor.id:
+        raise Forbidden("You cannot vote on your own post.")
+    if not policy.can_vote(actor, post):
+        raise Forbidden("This post cannot be voted on.")
+    async with in_transaction():
+        existing = await Vote.filter(post_id=post.id, user_id=actor.id).first()
+        if helpful and existing is None:
+            await Vote.create(post_id=post.id, user_id=actor.id)
+            delta = 1
+        elif not helpful and existing is not None:
+            await existing.delete()
+            delta = -1
+        else:
+            delta = 0
+        if delta:
+            await Post.filter(id=post.id).update(score=F("score") + delta)
+            thread_updates: dict[str, Any] = {"version": F("version") + 1}
+            if post.is_opening:
+                thread_updates["score"] = F("score") + delta
+            await Thread.filter(id=thread.id).update(**thread_updates)
+    score = post.score + delta
+    if delta:
+        await publish(PostVoted(thread.id, post.id, score))
+    return score
+
+
+async def accept_answer(actor: Actor, post_id: int, *, accept: bool = True) -> Thread:
+    """One accepted answer per question, changeable: by the asker or staff."""
+    post, thread = await load_visible_post(actor, post_id)
+    if not thread.is_question:
+        raise Invalid({"post": "Only answers to questions can be accepted."})
+    if post.is_opening:
+        raise Invalid({"post": "The question itself cannot be accepted as its answer."})
+    if not policy.can_accept(actor, thread):
+        raise Forbidden("Only the person who asked, or an expert, can accept an answer.")
+    if post.state != PostState.VISIBLE:
+        raise Conflict("This answer is not visible and cannot be accepted.")
+    previous = thread.accepted_post_id
+    target = post.id if accept else None
+    if not accept and previous != post.id:
+        return thread
+    if previous == target:
+        return thread
+    async with in_transaction():
+        if previous is not None:
+            old = await Post.filter(id=previous).values("author_id")
+            if old:
+                await User.filter(id=old[0]["author_id"]).update(accepted_count=F("accepted_count") - 1)
+        if target is not None:
+            await User.filter(id=post.author_id).update(accepted_count=F("accepted_count") + 1)
+        await Thread.filter(id=thread.id).update(accepted_post_id=target, version=F("version") + 1)
+    thread.accepted_post_id = target
+    await publish(AnswerAccepted(thread.id, post.id, actor.id))
+    return thread
+
+
+async def list_revisions(actor: Actor, post_id: int) -> tuple[Post, Thread, list[dict[str, Any]]]:
+    post, thread = await load_visible_post(actor, post_id)
+    if not policy.can_see_post_body(actor, post):
+        raise NotFound("No such post.")
+    revisions = (
+        await PostRevision.filter(post_id=post.id)
+        .order_by("number")
+        .values(
+            "number",
+            "title",
+            "tag_names",
+            "body_source",
+            "body_html",
+            "note",
+            "created_at",
+            editor_name="editor__display_name",
+            editor_handle="editor__handle",
+        )
+    )
+    return post, thread, revisions

@@ -1,0 +1,338 @@
+"""Threads: ask, list, read. Posts have their own module (``posts``)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from tortoise.expressions import F, Q
+from tortoise.transactions import in_transaction
+
+from community import policy
+from community.actor import Actor
+from community.errors import Forbidden, Invalid, NotFound
+from community.events import ThreadCreated, publish
+from community.markdown import find_mentions, render_markdown
+from community.models import (
+    Category,
+    Post,
+    PostRevision,
+    PostState,
+    Tag,
+    Thread,
+    ThreadKind,
+    ThreadStatus,
+    ThreadTag,
+    User,
+    Vote,
+)
+from community.services import validation as v
+
+LIST_FILTERS = ("latest", "unanswered", "solved")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+async def mention_resolver(source: str) -> tuple[Any, list[int]]:
+    """One query for every @handle in ``source``: a resolver for the renderer and the user ids."""
+    handles = find_mentions(source)
+    if not handles:
+        return None, []
+    rows = await User.filter(handle__in=list(handles)).values("id", "handle")
+    known = {r["handle"].lower(): r for r in rows}
+
+    def resolve(handle: str) -> str | None:
+        row = known.get(handle.lower())
+        return f"/u/{row['handle']}" if row else None
+
+    return resolve, [r["id"] for r in rows]
+
+
+async def render_post_body(source: str) -> tuple[str, list[int]]:
+    resolve, mentioned = await mention_resolver(source)
+    return render_markdown(source, resolve), mentioned
+
+
+async def set_thread_tags(thread: Thread, names: list[str]) -> None:
+    await ThreadTag.filter(thread_id=thread.id).delete()
+    for name in names:
+        tag, _ = await Tag.get_or_create(name=name)
+        await ThreadTag.create(thread_id=thread.id, tag_id=tag.id)
+
+
+async def load_visible_thread(actor: Actor, thread_id: int) -> Thread:
+    """The thread if the actor may see it; otherwise 404, exactly like a missing one."""
+    thread = await Thread.filter(id=thread_id).select_related("category").first()
+    if thread is None or thread.is_deleted or not policy.can_see_category(actor, thread.category):
+        raise NotFound("No such thread.")
+    return thread
+
+
+async def create_thread(
+    actor: Actor,
+    *,
+    category: object,
+    kind: object,
+    title: object,
+    body: object,
+    tags: object = None,
+    created_at: datetime | None = None,
+) -> Thread:
+    fields: dict[str, str] = {}
+    cat = None
+    if not isinstance(category, str) or not category:
+        fields["category"] = "Choose a category."
+    else:
+        cat = await Category.filter(slug=category).first()
+        if cat is None or not policy.can_see_category(actor, cat):
+            fields["category"] = "Choose one of the categories listed."
+    kind_value = v.choice(kind or ThreadKind.QUESTION, ThreadKind.ALL, fields, "kind")
+    title_text = v.title(title, fields)
+    body_text = v.body(body, fields)
+    tag_names = v.tags(tags, fields)
+    v.raise_if(fields)
+    assert cat is not None
+    html, mentioned = await render_post_body(body_text)
+    when = created_at or utcnow()
+    async with in_transaction():
+        thread = await Thread.create(
+            category=cat,
+            kind=kind_value,
+            title=title_text,
+            author_id=actor.id,
+            tag_names=tag_names,
+            created_at=when,
+            last_activity_at=when,
+        )
+        post = await Post.create(
+            thread=thread, author_id=actor.id, is_opening=True, body_source=body_text,
+            body_html=html, created_at=when,
+        )  # fmt: skip
+        await PostRevision.create(
+            post=post, number=1, editor_id=actor.id, title=title_text, tag_names=tag_names,
+            body_source=body_text, body_html=html,
+        )  # fmt: skip
+        await set_thread_tags(thread, tag_names)
+        await User.filter(id=actor.id).update(post_count=F("post_count") + 1)
+    await publish(ThreadCreated(thread.id, post.id, cat.id, actor.id, tuple(mentioned)))
+    return thread
+
+
+@dataclass
+class ThreadList:
+    items: list[dict[str, Any]]
+    total: int
+    page: int
+    pages: int
+    per_page: int
+
+    @property
+    def next_page(self) -> int | None:
+        return self.page + 1 if self.page < self.pages else None
+
+
+def parse_page(raw: object) -> int:
+    try:
+        page = int(raw)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 1
+    return min(max(page, 1), 100_000)
+
+
+async def list_threads(
+    actor: Actor,
+    *,
+    category: str | None = None,
+    tag: str | None = None,
+    status: str | None = None,
+    show: str = "latest",
+    author_id: int | None = None,
+    page: int = 1,
+    per_page: int = 20,
+) -> ThreadList:
+    """Threads the actor may see. Unknown or invisible categories give 404, an unknown status 422."""
+    visible = await policy.visible_category_ids(actor)
+    query = Thread.filter(is_deleted=False, category_id__in=visible)
+    if category:
+        cat = await Category.filter(slug=category).first()
+        if cat is None or cat.id not in visible:
+            raise NotFound("No such category.")
+        query = query.filter(category_id=cat.id)
+    if tag:
+        query = query.filter(thread_tags__tag__name=tag.strip().lower())
+    if status:
+        if status not in (ThreadStatus.OPEN, ThreadStatus.CLOSED):
+            raise Invalid({"status": "Status is open or closed."})
+        query = query.filter(status=status)
+    if show not in LIST_FILTERS:
+        raise Invalid({"show": f"Show one of: {', '.join(LIST_FILTERS)}."})
+    if show == "unanswered":
+        query = query.filter(kind=ThreadKind.QUESTION, reply_count=0)
+    elif show == "solved":
+        query = query.filter(accepted_post_id__isnull=False)
+    if author_id is not None:
+        query = query.filter(author_id=author_id)
+    total = await query.count()
+    pages = max(1, math.ceil(total / per_page))
+    ordering = ("-pinned", "-last_activity_at", "-id") if category else ("-last_activity_at", "-id")
+    rows = (
+        await query.order_by(*ordering)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+        .values(
+            "id", "title", "kind", "status", "pinned", "tag_names", "view_count", "reply_count",
+            "score", "accepted_post_id", "created_at", "last_activity_at",
+            category_slug="category__slug", category_name="category__name",
+            author_name="author__display_name", author_handle="author__handle",
+        )
+    )  # fmt: skip
+    return ThreadList(items=rows, total=total, page=page, pages=pages, per_page=per_page)
+
+
+@dataclass
+class PostView:
+    """One post as the actor sees it, with what the actor may do to it."""
+
+    id: int
+    author_id: int
+    author_name: str
+    author_handle: str
+    author_role: str
+    author_org: str
+    is_opening: bool
+    body_html: str
+    score: int
+    state: str
+    created_at: datetime
+    edited_at: datetime | None
+    revision_count: int
+    is_accepted: bool = False
+    voted: bool = False
+    can_edit: bool = False
+    can_delete: bool = False
+    can_vote: bool = False
+    can_accept: bool = False
+
+
+@dataclass
+class ThreadView:
+    thread: Thread
+    question: PostView
+    posts: list[PostView]
+    page: int
+    pages: int
+    total_replies: int
+    can_reply: bool
+    can_accept: bool
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+_AUTHOR_VALUES = {
+    "author_name": "author__display_name",
+    "author_handle": "author__handle",
+    "author_role": "author__role",
+    "author_org": "author__organisation__name",
+}
+POST_FIELDS = (
+    "id", "author_id", "is_opening", "body_html", "score", "state", "created_at", "edited_at",
+    "revision_count",
+)  # fmt: skip
+
+
+def _post_view(actor: Actor, thread: Thread, row: dict[str, Any], voted: set[int]) -> PostView:
+    pv = PostView(
+        id=row["id"], author_id=row["author_id"], author_name=row["author_name"],
+        author_handle=row["author_handle"], author_role=row["author_role"],
+        author_org=row["author_org"], is_opening=row["is_opening"], body_html=row["body_html"],
+        score=row["score"], state=row["state"], created_at=row["created_at"],
+        edited_at=row["edited_at"], revision_count=row["revision_count"],
+    )  # fmt: skip
+    pv.is_accepted = thread.accepted_post_id == pv.id
+    if not policy.can_see_post_body(actor, pv):
+        pv.body_html = ""
+    pv.voted = pv.id in voted
+    pv.can_edit = policy.can_edit_post(actor, pv)
+    pv.can_delete = policy.can_delete_post(actor, pv)
+    pv.can_vote = policy.can_vote(actor, pv)
+    pv.can_accept = not pv.is_opening and pv.state == PostState.VISIBLE and policy.can_accept(actor, thread)
+    return pv
+
+
+async def get_thread_view(actor: Actor, thread_id: int, page: int = 1, per_page: int = 50) -> ThreadView:
+    """A bounded number of queries whatever the thread's length: the thread, the opening and
+    accepted posts, one page of replies, their count and the actor's votes on them."""
+    thread = await load_visible_thread(actor, thread_id)
+    replies = Post.filter(thread_id=thread.id, is_opening=False)
+    if not actor.is_moderator:
+        replies = replies.filter(Q(state__not=PostState.PENDING) | Q(author_id=actor.id))
+    accepted_id = thread.accepted_post_id if thread.is_question else None
+    head_filter = Q(thread_id=thread.id, is_opening=True)
+    if accepted_id:
+        head_filter |= Q(id=accepted_id, thread_id=thread.id)
+        replies = replies.exclude(id=accepted_id)
+    head = {r["id"]: r for r in await Post.filter(head_filter).values(*POST_FIELDS, **_AUTHOR_VALUES)}
+    opening = next((r for r in head.values() if r["is_opening"]), None)
+    if opening is None:
+        raise NotFound("No such thread.")
+    accepted = head.get(accepted_id) if accepted_id else None
+    total = await replies.count() + (1 if accepted else 0)
+    pages = max(1, math.ceil(total / per_page))
+    page = min(max(page, 1), pages)
+    # The accepted answer takes the first slot of page 1; later pages shift by one.
+    shift = 1 if accepted else 0
+    offset = max(0, (page - 1) * per_page - shift)
+    limit = per_page - shift if page == 1 else per_page
+    order = ("-score", "created_at", "id") if thread.is_question else ("created_at", "id")
+    rows = await replies.order_by(*order).offset(offset).limit(limit).values(*POST_FIELDS, **_AUTHOR_VALUES)
+    if accepted and page == 1:
+        rows.insert(0, accepted)
+    ids = [opening["id"]] + [r["id"] for r in rows]
+    voted = set(await Vote.filter(user_id=actor.id, post_id__in=ids).values_list("post_id", flat=True))
+    return ThreadView(
+        thread=thread,
+        question=_post_view(actor, thread, opening, voted),
+        posts=[_post_view(actor, thread, r, voted) for r in rows],
+        page=page,
+        pages=pages,
+        total_replies=total,
+        can_reply=policy.can_reply(actor, thread),
+        can_accept=policy.can_accept(actor, thread),
+    )
+
+
+async def set_thread_status(actor: Actor, thread_id: int, status: str) -> Thread:
+    thread = await load_visible_thread(actor, thread_id)
+    if not (actor.is_moderator or (thread.author_id == actor.id and status == ThreadStatus.CLOSED)):
+        raise Forbidden("Only moderators (or the author, to close) can change the status.")
+    if status not in (ThreadStatus.OPEN, ThreadStatus.CLOSED):
+        raise Invalid({"status": "Status is open or closed."})
+    await Thread.filter(id=thread.id).update(status=status, version=F("version") + 1)
+    thread.status = status
+    return thread
+
+
+async def set_pinned(actor: Actor, thread_id: int, pinned: bool) -> None:
+    thread = await load_visible_thread(actor, thread_id)
+    if not actor.is_moderator:
+        raise Forbidden("Only moderators can pin threads.")
+    await Thread.filter(id=thread.id).update(pinned=pinned, version=F("version") + 1)
+
+
+class ViewCounter:
+    """Counts page views in memory and writes them in one UPDATE per thread now and then, so
+    reading a page never waits for a write (and never invalidates the page cache)."""
+
+    def __init__(self) -> None:
+        self._pending: dict[int, int] = {}
+
+    def record(self, thread_id: int) -> None:
+        self._pending[thread_id] = self._pending.get(thread_id, 0) + 1
+
+    async def flush(self) -> None:
+        pending, self._pending = self._pending, {}
+        for thread_id, n in pending.items():
+            await Thread.filter(id=thread_id).update(view_count=F("view_count") + n)

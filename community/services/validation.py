@@ -1,0 +1,123 @@
+"""Field validation shared by every use case that takes user text."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from community.errors import Invalid
+
+TITLE_MIN, TITLE_MAX = 8, 150
+BODY_MIN, BODY_MAX = 2, 40_000
+NAME_MAX = 80
+BIO_MAX = 2_000
+TAG_MAX_LEN, TAGS_MAX = 30, 5
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
+_TAG_OK = re.compile(r"^[a-z0-9][a-z0-9+#.-]*$")
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{2,}$")
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
+
+
+def clean_text(value: object) -> str:
+    """Normalise Unicode, drop control and invisible characters (keeps newlines and tabs)."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise TypeError("text expected")
+    return _CONTROL.sub("", unicodedata.normalize("NFC", value))
+
+
+def _text(fields: dict[str, str], name: str, value: object, label: str) -> str:
+    if value is not None and not isinstance(value, str):
+        fields[name] = f"{label} must be text."
+        return ""
+    return clean_text(value)
+
+
+def title(value: object, fields: dict[str, str], name: str = "title") -> str:
+    text = " ".join(_text(fields, name, value, "The title").split())
+    if name in fields:
+        return text
+    if len(text) < TITLE_MIN:
+        fields[name] = f"The title needs at least {TITLE_MIN} characters: say what you want to know."
+    elif len(text) > TITLE_MAX:
+        fields[name] = f"The title can have at most {TITLE_MAX} characters (it has {len(text)})."
+    return text
+
+
+def body(value: object, fields: dict[str, str], name: str = "body") -> str:
+    text = _text(fields, name, value, "The text").strip()
+    if name in fields:
+        return text
+    if len(text) < BODY_MIN:
+        fields[name] = "Please write something."
+    elif len(text) > BODY_MAX:
+        fields[name] = f"The text can have at most {BODY_MAX:,} characters (it has {len(text):,})."
+    return text
+
+
+def tags(value: object, fields: dict[str, str], name: str = "tags") -> list[str]:
+    """Accepts a list or a comma/space separated string; lowercases, dashes spaces, dedupes."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        raw = re.split(r"[,\s]+", value)
+    elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+        raw = value
+    else:
+        fields[name] = "Tags must be a list of words."
+        return []
+    result: list[str] = []
+    for item in raw:
+        tag = re.sub(r"\s+", "-", clean_text(item).strip().lower())
+        if not tag:
+            continue
+        if len(tag) > TAG_MAX_LEN or not _TAG_OK.match(tag):
+            fields[name] = (
+                f"“{tag[:40]}” is not a valid tag: use letters, digits, + # . or - "
+                f"(at most {TAG_MAX_LEN} characters)."
+            )
+            return []
+        if tag not in result:
+            result.append(tag)
+    if len(result) > TAGS_MAX:
+        fields[name] = f"Use at most {TAGS_MAX} tags."
+    return result
+
+
+def short_text(
+    value: object, fields: dict[str, str], name: str, label: str, *, required: bool, max_len: int
+) -> str:
+    text = " ".join(_text(fields, name, value, label).split())
+    if name in fields:
+        return text
+    if required and not text:
+        fields[name] = f"{label} is required."
+    elif len(text) > max_len:
+        fields[name] = f"{label} can have at most {max_len} characters."
+    return text
+
+
+def email(value: object, fields: dict[str, str], name: str = "email") -> str:
+    text = _text(fields, name, value, "The e-mail address").strip().lower()
+    if name not in fields and not EMAIL_RE.match(text):
+        fields[name] = "Please enter a valid e-mail address."
+    return text
+
+
+def choice(value: object, options: tuple[str, ...] | list[str], fields: dict[str, str], name: str) -> str:
+    if not isinstance(value, str) or value not in options:
+        fields[name] = f"Choose one of: {', '.join(options)}."
+        return ""
+    return value
+
+
+def raise_if(fields: dict[str, str]) -> None:
+    if fields:
+        raise Invalid(fields)
+
+
+def slugify(text: str, max_len: int = 60) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:max_len].strip("-")

@@ -1,0 +1,158 @@
+"""Every setting the product reads, declared once: name, default, help text, validation.
+
+Settings come from environment variables only. Nothing else in the code reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class SettingsError(ValueError):
+    """A setting has a value the product cannot use; the message names it."""
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    name: str
+    default: str | None
+    help: str
+
+
+SPECS: tuple[SettingSpec, ...] = (
+    SettingSpec("COMMUNITY_DATA_DIR", "./data", "Directory for the SQLite file, secret key and index."),
+    SettingSpec(
+        "COMMUNITY_DATABASE_URL",
+        None,
+        "Database URL, e.g. postgres://user@host:5432/db. Default: SQLite file "
+        "community.sqlite3 in the data dir.",
+    ),
+    SettingSpec(
+        "COMMUNITY_SECRET_KEY",
+        None,
+        "Key that signs session cookies. Default: generated on first start and kept in "
+        "<data dir>/secret_key.",
+    ),
+    SettingSpec("COMMUNITY_REDIS_URL", None, "Redis URL for the message bus across workers."),
+    SettingSpec("COMMUNITY_BASE_URL", "http://127.0.0.1:8000", "Public address, used in invitation links."),
+    SettingSpec("COMMUNITY_COMPANY_NAME", "Northwind Networks", "Name of the company itself."),
+    SettingSpec(
+        "COMMUNITY_PARTNER_TIERS",
+        "registered,silver,gold",
+        "Comma-separated partner tiers, lowest first.",
+    ),
+    SettingSpec("COMMUNITY_INVITATION_HOURS", "168", "Hours an invitation link stays valid."),
+    SettingSpec("COMMUNITY_RESET_HOURS", "2", "Hours a password reset token stays valid."),
+    SettingSpec(
+        "COMMUNITY_LOGIN_MAX_FAILURES",
+        "5",
+        "Failed sign-ins per account (and 4x that per IP) within the window before throttling.",
+    ),
+    SettingSpec("COMMUNITY_LOGIN_WINDOW_SECONDS", "900", "Window for counting failed sign-ins."),
+    SettingSpec("COMMUNITY_PAGE_SIZE", "20", "Threads per list page and answers per thread page."),
+    SettingSpec("COMMUNITY_LOG_LEVEL", "info", "Log level: debug, info, warning, error."),
+)
+
+
+def _int(env: Mapping[str, str], name: str, default: str, minimum: int = 1) -> int:
+    raw = env.get(name, default)
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    secret_key: str
+    redis_url: str | None
+    base_url: str
+    company_name: str
+    partner_tiers: tuple[str, ...]
+    invitation_hours: int = 168
+    reset_hours: int = 2
+    login_max_failures: int = 5
+    login_window_seconds: int = 900
+    page_size: int = 20
+    log_level: str = "info"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def https(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, *, create_dirs: bool = True) -> Settings:
+        env = os.environ if env is None else env
+        defaults = {spec.name: spec.default for spec in SPECS}
+        data_dir = Path(env.get("COMMUNITY_DATA_DIR") or defaults["COMMUNITY_DATA_DIR"]).resolve()
+        if create_dirs:
+            data_dir.mkdir(parents=True, exist_ok=True)
+        database_url = database_url_from_env(env, data_dir)
+        tiers = tuple(
+            t.strip().lower()
+            for t in (env.get("COMMUNITY_PARTNER_TIERS") or defaults["COMMUNITY_PARTNER_TIERS"]).split(",")
+            if t.strip()
+        )
+        if not tiers:
+            raise SettingsError("COMMUNITY_PARTNER_TIERS must name at least one tier")
+        log_level = (env.get("COMMUNITY_LOG_LEVEL") or "info").lower()
+        if log_level not in {"debug", "info", "warning", "error"}:
+            raise SettingsError("COMMUNITY_LOG_LEVEL must be debug, info, warning or error")
+        base_url = (env.get("COMMUNITY_BASE_URL") or defaults["COMMUNITY_BASE_URL"]).rstrip("/")
+        if not base_url.startswith(("http://", "https://")):
+            raise SettingsError("COMMUNITY_BASE_URL must start with http:// or https://")
+        return cls(
+            data_dir=data_dir,
+            database_url=database_url,
+            secret_key=env.get("COMMUNITY_SECRET_KEY") or _stored_secret(data_dir),
+            redis_url=env.get("COMMUNITY_REDIS_URL") or None,
+            base_url=base_url,
+            company_name=env.get("COMMUNITY_COMPANY_NAME") or defaults["COMMUNITY_COMPANY_NAME"],
+            partner_tiers=tiers,
+            invitation_hours=_int(env, "COMMUNITY_INVITATION_HOURS", "168"),
+            reset_hours=_int(env, "COMMUNITY_RESET_HOURS", "2"),
+            login_max_failures=_int(env, "COMMUNITY_LOGIN_MAX_FAILURES", "5"),
+            login_window_seconds=_int(env, "COMMUNITY_LOGIN_WINDOW_SECONDS", "900"),
+            page_size=_int(env, "COMMUNITY_PAGE_SIZE", "20"),
+            log_level=log_level,
+        )
+
+
+def database_url_from_env(env: Mapping[str, str] | None = None, data_dir: Path | None = None) -> str:
+    """The database URL alone (used by the migration tooling, which needs no secret)."""
+    env = os.environ if env is None else env
+    if data_dir is None:
+        data_dir = Path(env.get("COMMUNITY_DATA_DIR") or "./data").resolve()
+    url = env.get("COMMUNITY_DATABASE_URL") or f"sqlite://{data_dir / 'community.sqlite3'}"
+    if not url.startswith(("sqlite://", "postgres://", "postgresql://")):
+        raise SettingsError("COMMUNITY_DATABASE_URL must start with sqlite://, postgres:// or postgresql://")
+    if url.startswith("postgresql://"):
+        url = "postgres://" + url.removeprefix("postgresql://")
+    return url
+
+
+def _stored_secret(data_dir: Path) -> str:
+    """Read the generated key, creating it (mode 0600) on first start."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key

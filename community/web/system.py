@@ -1,0 +1,15 @@
+"""Operational endpoints."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from tortoise import connections
+
+
+async def healthz(request: Request) -> JSONResponse:
+    try:
+        await connections.get("default").execute_query("SELECT 1")
+    except Exception as exc:
+        return JSONResponse({"status": "error", "database": f"unavailable: {type(exc).__name__}"}, 503)
+    return JSONResponse({"status": "ok", "database": "ok"})

@@ -1,0 +1,15 @@
+from tests.conftest import login
+
+
+async def test_sign_in_and_see_home(client, world):
+    response = await client.get("/")
+    assert response.status_code == 303 and response.headers["location"].startswith("/login")
+    await login(client, world.partner)
+    response = await client.get("/")
+    assert response.status_code == 200
+    assert "Pat Partner" in response.text
+
+
+async def test_healthz(client):
+    response = await client.get("/healthz")
+    assert response.json() == {"status": "ok", "database": "ok"}
