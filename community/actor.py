@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from community.db import fetch_rows
 from community.models import Role, User
 
 
@@ -54,6 +55,18 @@ class Actor:
         )
 
 
+_ACTOR_SQL = (
+    'SELECT u.id, u.role, u.organisation_id, o.tier AS org_tier, o.kind AS org_kind, u.is_org_admin, '
+    "u.display_name, u.handle, u.status, u.auth_version "
+    'FROM "user" u JOIN organisation o ON o.id = u.organisation_id WHERE u.id = ?'
+)
+
+
 async def load_actor(user_id: int) -> Actor | None:
-    user = await User.filter(id=user_id).select_related("organisation").first()
-    return Actor.from_user(user) if user else None
+    """One raw query on every signed-in request: no ORM objects on this hot path."""
+    rows = await fetch_rows(_ACTOR_SQL, user_id)
+    if not rows:
+        return None
+    row = rows[0]
+    row["is_org_admin"] = bool(row["is_org_admin"])
+    return Actor(**row)

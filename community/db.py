@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from tortoise import Tortoise
+from tortoise import Tortoise, connections
 from tortoise.migrations.executor import MigrationExecutor
 
 from community.settings import database_url_from_env
@@ -69,3 +70,17 @@ async def apply_migrations(database_url: str, progress: Any = None) -> list[str]
     steps = [s for s in await executor.plan(None) if not s.backward]
     await executor.migrate(None, progress=progress)
     return [f"{s.migration.app_label}.{s.migration.name}" for s in steps]
+
+
+_PLACEHOLDER = re.compile(r"\?")
+
+
+async def fetch_rows(sql: str, *params: Any) -> list[dict[str, Any]]:
+    """Raw SQL for the few hot paths where building ORM objects costs more than the query.
+
+    Write ``?`` placeholders; they become ``$1, $2...`` on PostgreSQL."""
+    conn = connections.get("default")
+    if conn.capabilities.dialect == "postgres":
+        counter = iter(range(1, len(params) + 1))
+        sql = _PLACEHOLDER.sub(lambda _: f"${next(counter)}", sql)
+    return await conn.execute_query_dict(sql, list(params))

@@ -53,7 +53,8 @@ SPECS: tuple[SettingSpec, ...] = (
         "Failed sign-ins per account (and 4x that per IP) within the window before throttling.",
     ),
     SettingSpec("COMMUNITY_LOGIN_WINDOW_SECONDS", "900", "Window for counting failed sign-ins."),
-    SettingSpec("COMMUNITY_PAGE_SIZE", "20", "Threads per list page and answers per thread page."),
+    SettingSpec("COMMUNITY_PAGE_SIZE", "20", "Threads per page in thread lists."),
+    SettingSpec("COMMUNITY_POSTS_PER_PAGE", "50", "Answers or replies per page of a thread."),
     SettingSpec("COMMUNITY_LOG_LEVEL", "info", "Log level: debug, info, warning, error."),
 )
 
@@ -83,6 +84,7 @@ class Settings:
     login_max_failures: int = 5
     login_window_seconds: int = 900
     page_size: int = 20
+    posts_per_page: int = 50
     log_level: str = "info"
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -128,6 +130,7 @@ class Settings:
             login_max_failures=_int(env, "COMMUNITY_LOGIN_MAX_FAILURES", "5"),
             login_window_seconds=_int(env, "COMMUNITY_LOGIN_WINDOW_SECONDS", "900"),
             page_size=_int(env, "COMMUNITY_PAGE_SIZE", "20"),
+            posts_per_page=_int(env, "COMMUNITY_POSTS_PER_PAGE", "50"),
             log_level=log_level,
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -12,6 +13,7 @@ from tortoise.transactions import in_transaction
 
 from community import policy
 from community.actor import Actor
+from community.db import fetch_rows
 from community.errors import Forbidden, Invalid, NotFound
 from community.events import ThreadCreated, publish
 from community.markdown import find_mentions, render_markdown
@@ -336,3 +338,24 @@ class ViewCounter:
         pending, self._pending = self._pending, {}
         for thread_id, n in pending.items():
             await Thread.filter(id=thread_id).update(view_count=F("view_count") + n)
+
+
+_STAMP_SQL = (
+    "SELECT t.version, t.is_deleted, c.visibility, c.tiers "
+    "FROM thread t JOIN category c ON c.id = t.category_id WHERE t.id = ?"
+)
+
+
+async def thread_version(actor: Actor, thread_id: int) -> int:
+    """The thread's content version if the actor may see the thread, else 404.
+
+    One raw query: the page cache asks this on every view, and anything that changes what the
+    page shows bumps the version, so a cached page is never served stale."""
+    rows = await fetch_rows(_STAMP_SQL, thread_id)
+    if not rows or rows[0]["is_deleted"]:
+        raise NotFound("No such thread.")
+    row = rows[0]
+    tiers = json.loads(row["tiers"]) if isinstance(row["tiers"], str) else row["tiers"]
+    if not policy.can_see_category_rule(actor, row["visibility"], tiers):
+        raise NotFound("No such thread.")
+    return int(row["version"])
