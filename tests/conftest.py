@@ -56,6 +56,14 @@ def _pg_admin(url: str, sql: str) -> None:
     _run(go())
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> None:
+    """argon2's defaults cost ~160 ms a hash here; tests use minimal parameters."""
+    from argon2 import PasswordHasher
+
+    accounts.use_password_hasher(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+
+
 @pytest.fixture(scope="session")
 def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """SQLite: path of a migrated template file. PostgreSQL: URL of a fresh migrated database."""

@@ -31,9 +31,22 @@ from community.settings import Settings
 
 PASSWORD_MIN = 10
 _hasher = PasswordHasher()
-# A real hash of a random password: verifying against it when the e-mail is unknown keeps the
-# time of a failed sign-in the same whether or not the account exists.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+_dummy_hashes: dict[int, str] = {}
+
+
+def use_password_hasher(hasher: PasswordHasher) -> None:
+    """Swap the hashing parameters (tests use cheap ones; production keeps argon2's defaults)."""
+    global _hasher
+    _hasher = hasher
+
+
+def _dummy_hash() -> str:
+    """A real hash of a random password: verifying against it when the e-mail is unknown keeps
+    a failed sign-in as slow whether or not the account exists."""
+    key = id(_hasher)
+    if key not in _dummy_hashes:
+        _dummy_hashes[key] = _hasher.hash(secrets.token_urlsafe(16))
+    return _dummy_hashes[key]
 
 
 def now() -> datetime:
@@ -50,7 +63,7 @@ async def hash_password(password: str) -> str:
 
 async def _verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return await asyncio.to_thread(_hasher.verify, password_hash or _DUMMY_HASH, password)
+        return await asyncio.to_thread(_hasher.verify, password_hash or _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -153,7 +166,9 @@ async def authenticate(settings: Settings, email: str, password: str, ip: str) -
     return user
 
 
-async def change_password(actor: Actor, current: str, new: str) -> None:
+async def change_password(actor: Actor, current: str, new: str) -> User:
+    """Every other session of this user stops working (auth version bump); the caller gets the
+    updated user so it can keep the current session signed in."""
     user = await User.get(id=actor.id)
     fields: dict[str, str] = {}
     _password(new, fields, "new_password")
@@ -163,6 +178,7 @@ async def change_password(actor: Actor, current: str, new: str) -> None:
     user.password_hash = await hash_password(new)
     user.auth_version += 1
     await user.save(update_fields=["password_hash", "auth_version"])
+    return user
 
 
 async def set_password(user: User, password: str) -> None:
@@ -241,6 +257,28 @@ async def accept_invitation(settings: Settings, token: str, *, display_name: str
         )
 
 
+async def list_invitations(actor: Actor, limit: int = 50) -> list[dict[str, object]]:
+    """Recent invitations for the admin page, with a status word (the token itself is never
+    stored, so links cannot be shown again)."""
+    if not policy.can_manage_site(actor):
+        raise Forbidden("Only administrators can do this.")
+    rows = await Invitation.all().order_by("-created_at", "-id").limit(limit).values(
+        "id", "email", "role", "created_at", "expires_at", "used_at", "revoked_at",
+        organisation_name="organisation__name", organisation_slug="organisation__slug",
+        invited_by_name="invited_by__display_name",
+    )  # fmt: skip
+    current = now()
+    for row in rows:
+        expires = row["expires_at"]
+        if expires is not None and expires.tzinfo is None:
+            expires = expires.replace(tzinfo=UTC)
+        row["status"] = (
+            "used" if row["used_at"] else "revoked" if row["revoked_at"] else
+            "expired" if expires < current else "pending"
+        )  # fmt: skip
+    return rows
+
+
 # --- password reset -----------------------------------------------------------------------
 
 
@@ -253,6 +291,14 @@ async def create_password_reset(settings: Settings, email: str) -> str:
         user=user, token_hash=hash_token(token), expires_at=now() + timedelta(hours=settings.reset_hours)
     )
     return token
+
+
+async def open_password_reset(token: str) -> PasswordReset:
+    """Check a reset link before showing its form, so a dead link says so at once."""
+    reset = await PasswordReset.filter(token_hash=hash_token(token or "")).first()
+    if reset is None or reset.used_at is not None or reset.expires_at < now():
+        raise Invalid({"token": "This reset link is not valid or has expired. Ask for a new one."})
+    return reset
 
 
 async def reset_password(token: str, password: str) -> User:
