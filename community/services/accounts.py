@@ -293,6 +293,19 @@ async def create_password_reset(settings: Settings, email: str) -> str:
     return token
 
 
+def password_reset_url(settings: Settings, token: str) -> str:
+    """The link the CLI prints today (and an e-mail will carry later)."""
+    return f"{settings.base_url}/password-reset/{token}"
+
+
+async def get_user_by_email(email: str) -> User:
+    """For the operator's command line, which names people by e-mail address."""
+    user = await User.filter(email=(email or "").strip().lower()).select_related("organisation").first()
+    if user is None:
+        raise NotFound(f"No account has the e-mail address {email!r}.")
+    return user
+
+
 async def open_password_reset(token: str) -> PasswordReset:
     """Check a reset link before showing its form, so a dead link says so at once."""
     reset = await PasswordReset.filter(token_hash=hash_token(token or "")).first()
