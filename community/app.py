@@ -16,6 +16,7 @@ from starlette.staticfiles import StaticFiles
 from community.csrf import CSRFMiddleware
 from community.db import close_db, init_db
 from community.http import EXCEPTION_HANDLERS
+from community.security_headers import SecurityHeadersMiddleware
 from community.services.threads import ViewCounter
 from community.settings import Settings
 from community.web.render import ROOT
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
             *web_routes,
         ],
         middleware=[
+            Middleware(SecurityHeadersMiddleware),
             Middleware(
                 SessionMiddleware,
                 secret_key=settings.secret_key,
