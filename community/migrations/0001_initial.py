@@ -26,6 +26,17 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.CreateModel(
+            name='IndexOutbox',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('kind', fields.CharField(max_length=16)),
+                ('object_id', fields.IntField()),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'index_outbox', 'app': 'community', 'pk_attr': 'id', 'table_description': "Something whose search document must be rebuilt (or removed) from the database's state."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='LoginFailure',
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),

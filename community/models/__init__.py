@@ -23,10 +23,12 @@ from community.models.forum import (
     Vote,
 )
 from community.models.orgs import Organisation, OrgKind
+from community.models.outbox import IndexOutbox
 
 __all__ = [
     "ApiToken",
     "Category",
+    "IndexOutbox",
     "Invitation",
     "LoginFailure",
     "OrgKind",
