@@ -64,6 +64,11 @@ async def get_organisation(actor: Actor, slug: str) -> Organisation:
     return org
 
 
+async def own_organisation(actor: Actor) -> Organisation:
+    """The actor's organisation (the header links to it; the actor snapshot holds only its id)."""
+    return await Organisation.get(id=actor.organisation_id)
+
+
 async def find_organisation(name_or_slug: str) -> Organisation | None:
     return (
         await Organisation.filter(name=name_or_slug).first()

@@ -28,6 +28,22 @@ async def load_visible_post(actor: Actor, post_id: int) -> tuple[Post, Thread]:
     return post, thread
 
 
+async def post_for_edit(actor: Actor, post_id: int) -> tuple[Post, Thread]:
+    """The post to prefill an edit form: the same checks as ``edit_post``, before any input."""
+    post, thread = await load_visible_post(actor, post_id)
+    if not policy.can_edit_post(actor, post):
+        raise Forbidden("You can edit your own posts only.")
+    return post, thread
+
+
+async def post_for_delete(actor: Actor, post_id: int) -> tuple[Post, Thread]:
+    """The post to show on a delete confirmation: the same checks as ``delete_post``."""
+    post, thread = await load_visible_post(actor, post_id)
+    if not policy.can_delete_post(actor, post):
+        raise Forbidden("You can delete your own posts only.")
+    return post, thread
+
+
 async def reply(actor: Actor, thread_id: int, *, body: object, created_at: datetime | None = None) -> Post:
     """An answer to a question or a reply in a discussion."""
     thread = await load_visible_thread(actor, thread_id)

@@ -1,4 +1,4 @@
-"""Sign in and out."""
+"""Sign in and out, invitations, password reset, and one's own account settings."""
 
 from __future__ import annotations
 
@@ -6,26 +6,26 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from community.auth import current_actor, sign_in, sign_out
-from community.errors import Invalid
+from community.auth import current_actor, require_actor, sign_in, sign_out
+from community.errors import Invalid, RateLimited
 from community.http import form_str, read_form
-from community.services import accounts
-from community.web.render import render
+from community.services import accounts, directory
+from community.web.forms import read_fields, safe_next
+from community.web.render import flash, render
 
-
-def _safe_next(value: str) -> str:
-    return value if value.startswith("/") and not value.startswith("//") and "\\" not in value else "/"
+# A link that worked once and no longer does (used, expired) is gone, not malformed.
+GONE = 410
 
 
 async def login_page(request: Request) -> Response:
     if await current_actor(request):
-        return RedirectResponse(_safe_next(request.query_params.get("next", "/")), 303)
+        return RedirectResponse(safe_next(request.query_params.get("next", "/")), 303)
     return await render(request, "accounts/login.html", {"next": request.query_params.get("next", "/")})
 
 
 async def login_submit(request: Request) -> Response:
     form = await read_form(request)
-    email, next_url = form_str(form, "email"), _safe_next(form_str(form, "next"))
+    email, next_url = form_str(form, "email"), safe_next(form_str(form, "next"))
     ip = request.client.host if request.client else "unknown"
     try:
         user = await accounts.authenticate(request.app.state.settings, email, form_str(form, "password"), ip)
@@ -35,6 +35,14 @@ async def login_submit(request: Request) -> Response:
             "accounts/login.html",
             {"email": email, "next": next_url, "error": exc.fields.get("password", exc.message)},
             status_code=400,
+        )
+    except RateLimited as exc:
+        return await render(
+            request,
+            "accounts/login.html",
+            {"email": email, "next": next_url, "error": exc.message},
+            status_code=429,
+            headers={"Retry-After": str(exc.retry_after)},
         )
     sign_in(request, user.id, user.auth_version)
     return RedirectResponse(next_url, 303)
@@ -46,8 +54,128 @@ async def logout(request: Request) -> Response:
     return RedirectResponse("/login", 303)
 
 
+# --- invitations and password reset (no sign-in needed: the token is the credential) ----------
+
+
+async def invitation(request: Request) -> Response:
+    token = request.path_params["token"]
+    try:
+        invite = await accounts.open_invitation(token)
+    except Invalid as exc:
+        return await render(
+            request,
+            "accounts/invitation.html",
+            {"dead": exc.fields.get("token", exc.message)},
+            status_code=GONE,
+        )
+    if request.method == "GET":
+        return await render(request, "accounts/invitation.html", {"invitation": invite, "form": {}})
+    _, values = await read_fields(request, "display_name", "password")
+    try:
+        user = await accounts.accept_invitation(
+            request.app.state.settings,
+            token,
+            display_name=values["display_name"],
+            password=values["password"],
+        )
+    except Invalid as exc:
+        if "token" in exc.fields:
+            return await render(
+                request, "accounts/invitation.html", {"dead": exc.fields["token"]}, status_code=GONE
+            )
+        values.pop("password")
+        return await render(
+            request,
+            "accounts/invitation.html",
+            {"invitation": invite, "form": values, "errors": exc.fields},
+            status_code=422,
+        )
+    sign_in(request, user.id, user.auth_version)
+    flash(request, f"Welcome, {user.display_name}! Your account is ready.")
+    return RedirectResponse("/", 303)
+
+
+async def password_reset(request: Request) -> Response:
+    token = request.path_params["token"]
+    try:
+        await accounts.open_password_reset(token)
+    except Invalid as exc:
+        return await render(
+            request, "accounts/password_reset.html", {"dead": exc.fields.get("token")}, status_code=GONE
+        )
+    if request.method == "GET":
+        return await render(request, "accounts/password_reset.html", {})
+    _, values = await read_fields(request, "password")
+    try:
+        user = await accounts.reset_password(token, values["password"])
+    except Invalid as exc:
+        if "token" in exc.fields:
+            return await render(
+                request, "accounts/password_reset.html", {"dead": exc.fields["token"]}, status_code=GONE
+            )
+        return await render(request, "accounts/password_reset.html", {"errors": exc.fields}, status_code=422)
+    sign_in(request, user.id, user.auth_version)
+    flash(request, "Your new password is set and you are signed in.")
+    return RedirectResponse("/", 303)
+
+
+# --- own account ----------------------------------------------------------------------------
+
+
+async def profile_settings(request: Request) -> Response:
+    actor = await require_actor(request)
+    if request.method == "GET":
+        user = await accounts.get_profile(actor, actor.handle)
+        values = {
+            "display_name": user.display_name,
+            "bio": user.bio,
+            "expertise_tags": ", ".join(user.expertise_tags or []),
+        }
+        return await render(request, "accounts/profile_settings.html", {"form": values})
+    _, values = await read_fields(request, "display_name", "bio", "expertise_tags")
+    try:
+        await accounts.update_profile(
+            actor,
+            display_name=values["display_name"],
+            bio=values["bio"],
+            expertise_tags=values["expertise_tags"],
+        )
+    except Invalid as exc:
+        return await render(
+            request, "accounts/profile_settings.html", {"form": values, "errors": exc.fields}, status_code=422
+        )
+    flash(request, "Your profile is saved.")
+    return RedirectResponse("/account/profile", 303)
+
+
+async def password_settings(request: Request) -> Response:
+    actor = await require_actor(request)
+    if request.method == "GET":
+        return await render(request, "accounts/password.html", {})
+    _, values = await read_fields(request, "current_password", "new_password")
+    try:
+        user = await accounts.change_password(actor, values["current_password"], values["new_password"])
+    except Invalid as exc:
+        return await render(request, "accounts/password.html", {"errors": exc.fields}, status_code=422)
+    # Every other session is now signed out; this one carries on with the new auth version.
+    sign_in(request, user.id, user.auth_version)
+    flash(request, "Your password is changed. Other devices have been signed out.")
+    return RedirectResponse("/account/password", 303)
+
+
+async def own_organisation(request: Request) -> Response:
+    actor = await require_actor(request)
+    org = await directory.own_organisation(actor)
+    return RedirectResponse(f"/orgs/{org.slug}", 303)
+
+
 routes = [
     Route("/login", login_page, methods=["GET"]),
     Route("/login", login_submit, methods=["POST"]),
     Route("/logout", logout, methods=["POST"]),
+    Route("/invitations/{token}", invitation, methods=["GET", "POST"]),
+    Route("/password-reset/{token}", password_reset, methods=["GET", "POST"]),
+    Route("/account/profile", profile_settings, methods=["GET", "POST"]),
+    Route("/account/password", password_settings, methods=["GET", "POST"]),
+    Route("/account/organisation", own_organisation, methods=["GET"]),
 ]

@@ -2,24 +2,161 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from community.actor import Actor
 from community.auth import require_actor
-from community.services import threads
+from community.errors import Invalid
+from community.models import ThreadKind
+from community.services import directory, posts, threads
+from community.web.forms import read_fields, thread_url
 from community.web.render import render
+
+# ``?page=last`` lands on the last page (the service clamps any page to the real range).
+LAST_PAGE = 100_000
+
+
+def _page(request: Request) -> int:
+    raw = request.query_params.get("page")
+    return LAST_PAGE if raw == "last" else threads.parse_page(raw)
+
+
+def _list_args(request: Request) -> dict[str, Any]:
+    q = request.query_params
+    return {
+        "show": q.get("show") or "latest",
+        "page": threads.parse_page(q.get("page")),
+        "per_page": request.app.state.settings.page_size,
+    }
 
 
 async def home(request: Request) -> Response:
     actor = await require_actor(request)
+    listing = await threads.list_threads(actor, **_list_args(request))
+    return await render(request, "forum/home.html", {"listing": listing, "show": _list_args(request)["show"]})
+
+
+async def categories(request: Request) -> Response:
+    actor = await require_actor(request)
+    return await render(
+        request, "forum/categories.html", {"categories": await directory.list_categories(actor)}
+    )
+
+
+async def category(request: Request) -> Response:
+    actor = await require_actor(request)
+    cat = await directory.get_category(actor, request.path_params["slug"])
+    q = request.query_params
+    filters = {"tag": q.get("tag", "").strip(), "status": q.get("status", "").strip()}
     listing = await threads.list_threads(
         actor,
-        show=request.query_params.get("show", "latest"),
-        page=threads.parse_page(request.query_params.get("page")),
-        per_page=request.app.state.settings.page_size,
+        category=cat.slug,
+        tag=filters["tag"] or None,
+        status=filters["status"] or None,
+        **_list_args(request),
     )
-    return await render(request, "forum/home.html", {"listing": listing})
+    return await render(
+        request,
+        "forum/category.html",
+        {"category": cat, "listing": listing, "show": _list_args(request)["show"], "filters": filters},
+    )
 
 
-routes = [Route("/", home)]
+async def tag(request: Request) -> Response:
+    actor = await require_actor(request)
+    name = request.path_params["tag"].strip().lower()
+    listing = await threads.list_threads(actor, tag=name, **_list_args(request))
+    return await render(
+        request, "forum/tag.html", {"tag": name, "listing": listing, "show": _list_args(request)["show"]}
+    )
+
+
+async def _ask_form(
+    request: Request,
+    actor: Actor,
+    values: dict[str, str],
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    cats = await directory.list_categories(actor)
+    return await render(
+        request,
+        "forum/ask.html",
+        {"categories": cats, "form": values, "errors": errors or {}, "kinds": ThreadKind.ALL},
+        status_code=status,
+    )
+
+
+async def ask(request: Request) -> Response:
+    actor = await require_actor(request)
+    if request.method == "GET":
+        values = {"category": request.query_params.get("category", ""), "kind": ThreadKind.QUESTION}
+        return await _ask_form(request, actor, values)
+    _, values = await read_fields(request, "category", "kind", "title", "body", "tags")
+    try:
+        thread = await threads.create_thread(
+            actor,
+            category=values["category"],
+            kind=values["kind"],
+            title=values["title"],
+            body=values["body"],
+            tags=values["tags"],
+        )
+    except Invalid as exc:
+        return await _ask_form(request, actor, values, exc.fields, status=422)
+    return RedirectResponse(thread_url(thread.id), 303)
+
+
+async def _thread_page(
+    request: Request,
+    actor: Actor,
+    thread_id: int,
+    page: int,
+    reply_form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    view = await threads.get_thread_view(
+        actor, thread_id, page, per_page=request.app.state.settings.page_size
+    )
+    return await render(
+        request,
+        "forum/thread.html",
+        {"view": view, "thread": view.thread, "reply_form": reply_form or {}, "errors": errors or {}},
+        status_code=status,
+    )
+
+
+async def thread(request: Request) -> Response:
+    actor = await require_actor(request)
+    thread_id = request.path_params["thread_id"]
+    response = await _thread_page(request, actor, thread_id, _page(request))
+    request.app.state.view_counter.record(thread_id)
+    return response
+
+
+async def reply(request: Request) -> Response:
+    actor = await require_actor(request)
+    thread_id = request.path_params["thread_id"]
+    _, values = await read_fields(request, "body", "page")
+    try:
+        post = await posts.reply(actor, thread_id, body=values["body"])
+    except Invalid as exc:
+        page = threads.parse_page(values["page"])
+        return await _thread_page(request, actor, thread_id, page, values, exc.fields, status=422)
+    return RedirectResponse(thread_url(thread_id, "last", post.id), 303)
+
+
+routes = [
+    Route("/", home),
+    Route("/categories", categories),
+    Route("/c/{slug}", category),
+    Route("/tags/{tag}", tag),
+    Route("/ask", ask, methods=["GET", "POST"]),
+    Route("/t/{thread_id:int}", thread),
+    Route("/t/{thread_id:int}/reply", reply, methods=["POST"]),
+]

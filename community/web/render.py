@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import jinja2
 from starlette.requests import Request
@@ -45,8 +46,39 @@ def isodate(value: datetime | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value else ""
 
 
+def isotime(value: datetime | None) -> str:
+    """Machine-readable time for ``<time datetime=...>``."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def query_url(request: Request, **changes: object) -> str:
+    """The current path and query with some parameters changed (``None`` or "" drops one);
+    used by tabs, filters and pagination so they keep each other's settings."""
+    params = dict(request.query_params)
+    for name, value in changes.items():
+        if value is None or value == "":
+            params.pop(name, None)
+        else:
+            params[name] = str(value)
+    query = urlencode(params)
+    return f"{request.url.path}?{query}" if query else request.url.path
+
+
+def flash(request: Request, message: str) -> None:
+    """A one-time notice shown on the next rendered page (after a redirect)."""
+    messages = list(request.session.get("flash", []))
+    messages.append(message)
+    request.session["flash"] = messages
+
+
 templates.env.filters["timeago"] = timeago
 templates.env.filters["isodate"] = isodate
+templates.env.filters["isotime"] = isotime
+templates.env.globals["query_url"] = query_url
 
 
 async def render(
@@ -58,10 +90,12 @@ async def render(
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
     """Render a page with the actor and CSRF token every layout needs."""
+    has_session = "session" in request.scope
     ctx: dict[str, Any] = {
-        "actor": await current_actor(request) if "session" in request.scope else None,
-        "csrf_token": csrf_token(request.session) if "session" in request.scope else "",
+        "actor": await current_actor(request) if has_session else None,
+        "csrf_token": csrf_token(request.session) if has_session else "",
         "settings": request.app.state.settings,
+        "flashes": request.session.pop("flash", []) if has_session else [],
     }
     ctx.update(context or {})
     return templates.TemplateResponse(request, name, ctx, status_code=status_code, headers=headers)

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from community.web import accounts_views, forum_views
+from community.web import accounts_views, admin_views, forum_views, people_views, post_views
 
-routes: list[BaseRoute] = [*accounts_views.routes, *forum_views.routes]
+routes: list[BaseRoute] = [
+    *accounts_views.routes,
+    *forum_views.routes,
+    *post_views.routes,
+    *people_views.routes,
+    *admin_views.routes,
+]
