@@ -49,10 +49,15 @@ async def read_json(request: Request) -> dict[str, Any]:
     raw = await _body(request)
     try:
         data = json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
+        # JSON may spell lone surrogates (\ud800) that no database can store: reject them here.
+        if b"\\u" in raw:
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except (UnicodeDecodeError, UnicodeEncodeError):
         raise BadRequest("The body is not valid UTF-8.") from None
     except json.JSONDecodeError as exc:
         raise BadRequest(f"The body is not valid JSON: {exc.msg} (line {exc.lineno}).") from None
+    except RecursionError:
+        raise BadRequest("The body is nested too deeply.") from None
     if not isinstance(data, dict):
         raise BadRequest("The body must be a JSON object.")
     return data

@@ -13,16 +13,27 @@ from community.actor import Actor
 from community.errors import Conflict, Forbidden, Invalid, NotFound
 from community.events import AnswerAccepted, PostCreated, PostDeleted, PostEdited, PostVoted, publish
 from community.models import Post, PostRevision, PostState, Thread, User, Vote
+from community.services import threads
 from community.services import validation as v
-from community.services.threads import load_visible_thread, render_post_body, set_thread_tags, utcnow
+from community.services.threads import (
+    PostView,
+    load_visible_thread,
+    render_post_body,
+    set_thread_tags,
+    utcnow,
+)
 
 
 async def load_visible_post(actor: Actor, post_id: int) -> tuple[Post, Thread]:
-    """The post and its thread if the actor may see them; 404 otherwise."""
+    """The post and its thread if the actor may see them; 404 otherwise, with the same message
+    whether the post is missing or in a thread the actor may not see."""
     post = await Post.filter(id=post_id).first()
     if post is None:
         raise NotFound("No such post.")
-    thread = await load_visible_thread(actor, post.thread_id)
+    try:
+        thread = await load_visible_thread(actor, post.thread_id)
+    except NotFound:
+        raise NotFound("No such post.") from None
     if post.state == PostState.PENDING and not policy.can_see_post_body(actor, post):
         raise NotFound("No such post.")
     return post, thread
@@ -42,6 +53,13 @@ async def post_for_delete(actor: Actor, post_id: int) -> tuple[Post, Thread]:
     if not policy.can_delete_post(actor, post):
         raise Forbidden("You can delete your own posts only.")
     return post, thread
+
+
+async def get_post_view(actor: Actor, post_id: int) -> tuple[Thread, PostView]:
+    """One post (and its thread) as the actor sees it, with what they may do to it: the API
+    answers a read, a new answer or an edit with this."""
+    post, thread = await load_visible_post(actor, post_id)
+    return thread, await threads.get_post_view(actor, thread, post.id)
 
 
 async def reply(actor: Actor, thread_id: int, *, body: object, created_at: datetime | None = None) -> Post:

@@ -89,7 +89,8 @@ async def create_thread(
     if not isinstance(category, str) or not category:
         fields["category"] = "Choose a category."
     else:
-        cat = await Category.filter(slug=category).first()
+        # Only a well-formed slug reaches the database (PostgreSQL rejects NUL characters).
+        cat = await Category.filter(slug=category).first() if v.SLUG_RE.match(category) else None
         if cat is None or not policy.can_see_category(actor, cat):
             fields["category"] = "Choose one of the categories listed."
     kind_value = v.choice(kind or ThreadKind.QUESTION, ThreadKind.ALL, fields, "kind")
@@ -185,14 +186,29 @@ async def list_threads(
         await query.order_by(*ordering)
         .offset((page - 1) * per_page)
         .limit(per_page)
-        .values(
-            "id", "title", "kind", "status", "pinned", "tag_names", "view_count", "reply_count",
-            "score", "accepted_post_id", "created_at", "last_activity_at",
-            category_slug="category__slug", category_name="category__name",
-            author_name="author__display_name", author_handle="author__handle",
-        )
-    )  # fmt: skip
+        .values(*SUMMARY_FIELDS, **SUMMARY_RELATED)
+    )
     return ThreadList(items=rows, total=total, page=page, pages=pages, per_page=per_page)
+
+
+# One row of a thread list; also what the API answers after accepting an answer.
+SUMMARY_FIELDS = (
+    "id", "title", "kind", "status", "pinned", "tag_names", "view_count", "reply_count",
+    "score", "accepted_post_id", "created_at", "last_activity_at",
+)  # fmt: skip
+SUMMARY_RELATED = {
+    "category_slug": "category__slug",
+    "category_name": "category__name",
+    "author_name": "author__display_name",
+    "author_handle": "author__handle",
+}
+
+
+async def get_thread_summary(actor: Actor, thread_id: int) -> dict[str, Any]:
+    """One thread as a list row (same fields as ``list_threads`` items); 404 if not visible."""
+    thread = await load_visible_thread(actor, thread_id)
+    rows = await Thread.filter(id=thread.id).values(*SUMMARY_FIELDS, **SUMMARY_RELATED)
+    return rows[0]
 
 
 @dataclass
@@ -218,6 +234,8 @@ class PostView:
     can_delete: bool = False
     can_vote: bool = False
     can_accept: bool = False
+    # The Markdown source, filled in only by ``attach_sources`` and only for posts the actor may edit.
+    body_source: str | None = None
 
 
 @dataclass
@@ -264,7 +282,9 @@ def _post_view(actor: Actor, thread: Thread, row: dict[str, Any], voted: set[int
     return pv
 
 
-async def get_thread_view(actor: Actor, thread_id: int, page: int = 1, per_page: int = 50) -> ThreadView:
+async def get_thread_view(
+    actor: Actor, thread_id: int, page: int = 1, per_page: int = 50, *, with_sources: bool = False
+) -> ThreadView:
     """A bounded number of queries whatever the thread's length: the thread, the opening and
     accepted posts, one page of replies, their count and the actor's votes on them."""
     thread = await load_visible_thread(actor, thread_id)
@@ -294,7 +314,7 @@ async def get_thread_view(actor: Actor, thread_id: int, page: int = 1, per_page:
         rows.insert(0, accepted)
     ids = [opening["id"]] + [r["id"] for r in rows]
     voted = set(await Vote.filter(user_id=actor.id, post_id__in=ids).values_list("post_id", flat=True))
-    return ThreadView(
+    view = ThreadView(
         thread=thread,
         question=_post_view(actor, thread, opening, voted),
         posts=[_post_view(actor, thread, r, voted) for r in rows],
@@ -304,6 +324,32 @@ async def get_thread_view(actor: Actor, thread_id: int, page: int = 1, per_page:
         can_reply=policy.can_reply(actor, thread),
         can_accept=policy.can_accept(actor, thread),
     )
+    if with_sources:
+        await attach_sources([view.question, *view.posts])
+    return view
+
+
+async def attach_sources(views: list[PostView]) -> None:
+    """Fill in the Markdown source of the posts the actor may edit (one query), so an API client
+    can edit without a second round trip; nobody else sees another person's source."""
+    editable = {pv.id: pv for pv in views if pv.can_edit}
+    if not editable:
+        return
+    rows = await Post.filter(id__in=list(editable)).values_list("id", "body_source")
+    for post_id, source in rows:
+        editable[post_id].body_source = source
+
+
+async def get_post_view(actor: Actor, thread: Thread, post_id: int) -> PostView:
+    """One post of a thread the caller has already checked the actor may see, as that actor sees it
+    (with its source if they may edit it). Use ``posts.get_post_view`` from outside."""
+    rows = await Post.filter(id=post_id, thread_id=thread.id).values(*POST_FIELDS, **_AUTHOR_VALUES)
+    if not rows:
+        raise NotFound("No such post.")
+    voted = set(await Vote.filter(user_id=actor.id, post_id=post_id).values_list("post_id", flat=True))
+    view = _post_view(actor, thread, rows[0], voted)
+    await attach_sources([view])
+    return view
 
 
 async def set_thread_status(actor: Actor, thread_id: int, status: str) -> Thread:
