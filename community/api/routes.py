@@ -4,4 +4,6 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-routes: list[BaseRoute] = []
+from community.api import accounts, categories, openapi, threads
+
+routes: list[BaseRoute] = [*accounts.routes, *categories.routes, *threads.routes, *openapi.routes]

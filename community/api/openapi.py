@@ -1,0 +1,669 @@
+"""The OpenAPI 3.1 document of the JSON API, written by hand as Python data.
+
+Hand-written so that it says what the API promises in the product's words. It cannot drift
+silently: ``tests/api/test_openapi.py`` checks that every mounted route is documented with the same
+methods (and nothing more), and every response the API tests receive is checked against the
+status codes and schemas declared here.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from community.api.params import settings_of
+from community.services.validation import BODY_MAX, TAG_MAX_LEN, TAGS_MAX, TITLE_MAX, TITLE_MIN
+
+Schema = dict[str, Any]
+PREFIX = "/api/v1"
+
+
+def ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def obj(properties: dict[str, Schema], *, optional: tuple[str, ...] = (), **extra: Any) -> Schema:
+    """A closed object: every property is required unless named in ``optional``."""
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": [name for name in properties if name not in optional],
+        "additionalProperties": False,
+        **extra,
+    }
+
+
+def listing(item: str) -> Schema:
+    return obj(
+        {
+            "items": {"type": "array", "items": ref(item)},
+            "total": {"type": "integer", "description": "Number of items over all pages."},
+            "next": {
+                "type": ["string", "null"],
+                "format": "uri",
+                "description": "Absolute URL of the next page, or null on the last page.",
+            },
+        }
+    )
+
+
+STRING: Schema = {"type": "string"}
+NULLABLE_STRING: Schema = {"type": ["string", "null"]}
+INTEGER: Schema = {"type": "integer"}
+BOOLEAN: Schema = {"type": "boolean"}
+DATETIME: Schema = {"type": "string", "format": "date-time", "description": "ISO 8601, UTC."}
+NULLABLE_DATETIME: Schema = {"type": ["string", "null"], "format": "date-time"}
+TAGS: Schema = {"type": "array", "items": STRING}
+ROLE: Schema = {"type": "string", "enum": ["partner", "expert", "moderator", "admin"]}
+ORG_KIND: Schema = {"type": "string", "enum": ["company", "partner", "imported"]}
+
+_THREAD_SUMMARY = {
+    "id": INTEGER,
+    "title": STRING,
+    "kind": {"type": "string", "enum": ["question", "discussion"]},
+    "status": {"type": "string", "enum": ["open", "closed"]},
+    "pinned": BOOLEAN,
+    "tags": TAGS,
+    "category": obj({"slug": STRING, "name": STRING}),
+    "author": ref("AuthorSummary"),
+    "reply_count": {"type": "integer", "description": "Answers or replies, not counting the opening post."},
+    "view_count": INTEGER,
+    "score": {"type": "integer", "description": "Helpful votes on the opening post."},
+    "accepted_post_id": {"type": ["integer", "null"]},
+    "is_solved": BOOLEAN,
+    "created_at": DATETIME,
+    "last_activity_at": DATETIME,
+    "url": {"type": "string", "format": "uri", "description": "The thread's page (HTML)."},
+}
+
+SCHEMAS: dict[str, Schema] = {
+    "Error": obj(
+        {
+            "error": obj(
+                {
+                    "code": {
+                        "type": "string",
+                        "description": "Stable machine-readable code, e.g. not_found, invalid, "
+                        "forbidden, unauthenticated, csrf_failed, bad_request, unsupported_media_type.",
+                    },
+                    "message": {"type": "string", "description": "A sentence for people."},
+                    "fields": {
+                        "type": "object",
+                        "additionalProperties": STRING,
+                        "description": "For 422: what is wrong with each named input field.",
+                    },
+                }
+            )
+        }
+    ),
+    "AuthorSummary": obj({"handle": STRING, "display_name": STRING}),
+    "PostAuthor": obj(
+        {
+            "handle": STRING,
+            "display_name": STRING,
+            "organisation": {"type": "string", "description": "The organisation's name."},
+            "role": ROLE,
+        }
+    ),
+    "ThreadSummary": obj(_THREAD_SUMMARY),
+    "Thread": obj(
+        {
+            **_THREAD_SUMMARY,
+            "can_reply": {"type": "boolean", "description": "Whether the caller may answer."},
+            "can_accept": {"type": "boolean", "description": "Whether the caller may accept answers."},
+            "opening_post": ref("Post"),
+            "posts": {
+                "type": "array",
+                "items": ref("Post"),
+                "description": "One page of answers (questions: the accepted one first, then by "
+                "score) or replies (discussions: in time order).",
+            },
+            "page": INTEGER,
+            "pages": INTEGER,
+            "total_posts": {"type": "integer", "description": "Answers or replies over all pages."},
+            "next": {"type": ["string", "null"], "format": "uri", "description": "URL of the next page."},
+        }
+    ),
+    "Post": obj(
+        {
+            "id": INTEGER,
+            "thread_id": INTEGER,
+            "is_opening": {"type": "boolean", "description": "The question or first post of the thread."},
+            "author": ref("PostAuthor"),
+            "body_html": {
+                "type": "string",
+                "description": "Sanitised HTML; empty for deleted posts and posts hidden from the caller.",
+            },
+            "body_source": {
+                "type": ["string", "null"],
+                "description": "The Markdown source; null unless the caller may edit the post.",
+            },
+            "score": INTEGER,
+            "is_accepted": BOOLEAN,
+            "state": {"type": "string", "enum": ["visible", "deleted", "hidden", "pending"]},
+            "created_at": DATETIME,
+            "edited_at": NULLABLE_DATETIME,
+            "revision_count": INTEGER,
+            "voted": {"type": "boolean", "description": "Whether the caller marked it helpful."},
+            "can_edit": BOOLEAN,
+            "can_delete": BOOLEAN,
+            "can_vote": BOOLEAN,
+            "can_accept": BOOLEAN,
+        }
+    ),
+    "Revision": obj(
+        {
+            "number": {"type": "integer", "description": "1 is the original."},
+            "title": {"type": ["string", "null"], "description": "Opening posts only."},
+            "tags": {"type": ["array", "null"], "items": STRING},
+            "body_source": STRING,
+            "body_html": STRING,
+            "note": STRING,
+            "editor": ref("AuthorSummary"),
+            "created_at": DATETIME,
+        }
+    ),
+    "Category": obj(
+        {
+            "slug": STRING,
+            "name": STRING,
+            "description": STRING,
+            "position": INTEGER,
+            "visibility": {
+                "type": "string",
+                "description": "all, staff, or tiers:NAME[,NAME...] (e.g. tiers:gold,silver).",
+            },
+            "thread_count": {"type": "integer", "description": "Threads in it (not deleted)."},
+        }
+    ),
+    "Me": obj(
+        {
+            "id": INTEGER,
+            "handle": STRING,
+            "display_name": STRING,
+            "role": ROLE,
+            "organisation": obj(
+                {"id": INTEGER, "name": STRING, "slug": STRING, "tier": NULLABLE_STRING, "kind": ORG_KIND}
+            ),
+            "is_org_admin": BOOLEAN,
+            "bio": STRING,
+            "expertise_tags": TAGS,
+            "post_count": INTEGER,
+            "accepted_count": INTEGER,
+            "csrf_token": {
+                "type": "string",
+                "description": "Only for callers signed in with the session cookie: send it as "
+                "X-CSRF-Token on every POST, PATCH and DELETE.",
+            },
+        },
+        optional=("csrf_token",),
+    ),
+    "Profile": obj(
+        {
+            "id": INTEGER,
+            "handle": STRING,
+            "display_name": STRING,
+            "role": ROLE,
+            "organisation": obj({"name": STRING, "slug": STRING, "kind": ORG_KIND}),
+            "bio": STRING,
+            "expertise_tags": TAGS,
+            "post_count": INTEGER,
+            "accepted_count": {"type": "integer", "description": "Answers of theirs that were accepted."},
+            "joined_at": DATETIME,
+        }
+    ),
+    "Organisation": obj(
+        {
+            "id": INTEGER,
+            "name": STRING,
+            "slug": STRING,
+            "kind": ORG_KIND,
+            "tier": NULLABLE_STRING,
+            "description": STRING,
+            "member_count": INTEGER,
+            "members": {
+                "type": "array",
+                "items": obj(
+                    {
+                        "handle": STRING,
+                        "display_name": STRING,
+                        "role": ROLE,
+                        "is_org_admin": BOOLEAN,
+                        "post_count": INTEGER,
+                        "accepted_count": INTEGER,
+                    }
+                ),
+            },
+        }
+    ),
+    "Invitation": obj(
+        {
+            "url": {"type": "string", "format": "uri", "description": "Single-use sign-up link."},
+            "email": STRING,
+            "role": ROLE,
+            "organisation": {"type": "string", "description": "The organisation's slug."},
+            "expires_at": DATETIME,
+        }
+    ),
+    "VoteResult": obj({"score": INTEGER, "voted": BOOLEAN}),
+    "ThreadList": listing("ThreadSummary"),
+    "CategoryList": listing("Category"),
+    "RevisionList": listing("Revision"),
+    "NewThread": obj(
+        {
+            "category": {"type": "string", "description": "Slug of a category the caller may see."},
+            "kind": {"type": "string", "enum": ["question", "discussion"], "default": "question"},
+            "title": {"type": "string", "minLength": TITLE_MIN, "maxLength": TITLE_MAX},
+            "body": {"type": "string", "maxLength": BODY_MAX, "description": "Markdown."},
+            "tags": {
+                "type": "array",
+                "items": {"type": "string", "maxLength": TAG_MAX_LEN},
+                "maxItems": TAGS_MAX,
+                "description": "Lower-cased and de-duplicated; letters, digits, + # . -",
+            },
+        },
+        optional=("kind", "tags"),
+    ),
+    "NewPost": obj({"body": {"type": "string", "maxLength": BODY_MAX, "description": "Markdown."}}),
+    "PostEdit": obj(
+        {
+            "body": {"type": "string", "maxLength": BODY_MAX, "description": "The new Markdown text."},
+            "title": {"type": "string", "description": "Opening posts only: the thread's new title."},
+            "tags": {"type": "array", "items": STRING, "description": "Opening posts only."},
+            "note": {"type": "string", "maxLength": 200, "description": "Why it was edited."},
+        },
+        optional=("title", "tags", "note"),
+    ),
+    "NewCategory": obj(
+        {
+            "name": {"type": "string", "maxLength": 80},
+            "slug": {"type": "string", "description": "Default: made from the name."},
+            "description": {"type": "string", "maxLength": 500},
+            "visibility": {
+                "type": "string",
+                "default": "all",
+                "description": "all, staff, or tiers:NAME[,NAME...].",
+            },
+        },
+        optional=("slug", "description", "visibility"),
+    ),
+    "NewInvitation": obj(
+        {"email": {"type": "string", "format": "email"}, "role": {**ROLE, "default": "partner"}},
+        optional=("role",),
+    ),
+}
+
+_ERRORS = {
+    "BadRequest": "The body is not valid JSON, not UTF-8, not an object, or too large.",
+    "Unauthenticated": "No valid session cookie or Bearer token.",
+    "Forbidden": "Signed in, but not allowed to do this (or the X-CSRF-Token header is missing "
+    "or wrong on a session-cookie request: code csrf_failed).",
+    "NotFound": "No such thing, or the caller may not see it: both look the same.",
+    "Conflict": "The request conflicts with the current state.",
+    "UnsupportedMediaType": "The body was not sent as Content-Type: application/json.",
+    "Invalid": "Some fields are wrong; error.fields says what to correct.",
+}
+_ERROR_STATUS = {
+    "400": "BadRequest",
+    "401": "Unauthenticated",
+    "403": "Forbidden",
+    "404": "NotFound",
+    "409": "Conflict",
+    "415": "UnsupportedMediaType",
+    "422": "Invalid",
+}
+
+
+def _json(schema: Schema, description: str) -> Schema:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _op(
+    op_id: str,
+    tag: str,
+    summary: str,
+    ok: tuple[str, Schema | None, str],
+    errors: tuple[str, ...],
+    *,
+    description: str = "",
+    params: tuple[str, ...] = (),
+    body: str | None = None,
+    headers: dict[str, Any] | None = None,
+    public: bool = False,
+) -> Schema:
+    """One operation. ``ok`` is (status, schema or None for no body, description)."""
+    status, schema, ok_text = ok
+    success: Schema = _json(schema, ok_text) if schema is not None else {"description": ok_text}
+    if headers:
+        success["headers"] = headers
+    responses: dict[str, Any] = {status: success}
+    # Every signed-in operation can answer 401 (no credentials) and 403 (suspended account).
+    codes = set(errors) | (set() if public else {"401", "403"})
+    if body is not None:
+        codes |= {"400", "415", "422"}
+    for code in sorted(codes):
+        responses[code] = {"$ref": f"#/components/responses/{_ERROR_STATUS[code]}"}
+    operation: Schema = {
+        "operationId": op_id,
+        "tags": [tag],
+        "summary": summary,
+        "parameters": [{"$ref": f"#/components/parameters/{p}"} for p in params],
+        "responses": responses,
+    }
+    if description:
+        operation["description"] = description
+    if body is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": ref(body)}},
+        }
+    if public:
+        operation["security"] = []
+    return operation
+
+
+def _location(text: str) -> dict[str, Any]:
+    return {"Location": {"description": text, "schema": {"type": "string", "format": "uri"}}}
+
+
+PATHS: dict[str, dict[str, Schema]] = {
+    f"{PREFIX}/openapi.json": {
+        "get": _op(
+            "getOpenApi",
+            "meta",
+            "This document",
+            ("200", {"type": "object"}, "The OpenAPI 3.1 document."),
+            (),
+            public=True,
+        )
+    },
+    f"{PREFIX}/me": {
+        "get": _op(
+            "getMe",
+            "accounts",
+            "The signed-in member",
+            ("200", ref("Me"), "Who the caller is."),
+            (),
+            description="Session-cookie callers also receive `csrf_token`, to send as the "
+            "X-CSRF-Token header on state-changing requests. Bearer callers do not need it.",
+        )
+    },
+    f"{PREFIX}/categories": {
+        "get": _op(
+            "listCategories",
+            "categories",
+            "Categories the caller may see",
+            ("200", ref("CategoryList"), "All of them, in order (one page)."),
+            (),
+        ),
+        "post": _op(
+            "createCategory",
+            "categories",
+            "Create a category (administrators)",
+            ("201", ref("Category"), "The new category."),
+            (),
+            body="NewCategory",
+            headers=_location("The category's thread list."),
+        ),
+    },
+    f"{PREFIX}/threads": {
+        "get": _op(
+            "listThreads",
+            "threads",
+            "List threads",
+            ("200", ref("ThreadList"), "One page of threads the caller may see."),
+            ("404", "422"),
+            description="Newest activity first (pinned first within a category). An unknown "
+            "category, or one the caller may not see, answers 404.",
+            params=("Category", "Tag", "Status", "Show", "Page"),
+        ),
+        "post": _op(
+            "createThread",
+            "threads",
+            "Ask a question or start a discussion",
+            ("201", ref("Thread"), "The new thread, as GET /threads/{id} shows it."),
+            (),
+            body="NewThread",
+            headers=_location("The thread's API address."),
+        ),
+    },
+    f"{PREFIX}/threads/{{id}}": {
+        "get": _op(
+            "getThread",
+            "threads",
+            "A thread with its opening post and one page of posts",
+            ("200", ref("Thread"), "The thread."),
+            ("404",),
+            params=("Id", "Page"),
+        )
+    },
+    f"{PREFIX}/threads/{{id}}/posts": {
+        "post": _op(
+            "createPost",
+            "posts",
+            "Answer a question or reply to a discussion",
+            ("201", ref("Post"), "The new post."),
+            ("404",),
+            description="403 when the thread is closed.",
+            params=("Id",),
+            body="NewPost",
+            headers=_location("The post's API address."),
+        )
+    },
+    f"{PREFIX}/posts/{{id}}": {
+        "get": _op(
+            "getPost", "posts", "One post", ("200", ref("Post"), "The post."), ("404",), params=("Id",)
+        ),
+        "patch": _op(
+            "editPost",
+            "posts",
+            "Edit a post (its author or staff)",
+            ("200", ref("Post"), "The post after the edit."),
+            ("404",),
+            description="Every edit keeps a revision. `title` and `tags` apply to opening posts only.",
+            params=("Id",),
+            body="PostEdit",
+        ),
+        "delete": _op(
+            "deletePost",
+            "posts",
+            "Delete a post (its author or a moderator)",
+            (
+                "204",
+                None,
+                "Deleted (softly: revisions are kept). Deleting the opening post deletes the thread.",
+            ),
+            ("404",),
+            params=("Id",),
+        ),
+    },
+    f"{PREFIX}/posts/{{id}}/revisions": {
+        "get": _op(
+            "listRevisions",
+            "posts",
+            "Every saved version of a post",
+            ("200", ref("RevisionList"), "Oldest first."),
+            ("404",),
+            params=("Id",),
+        )
+    },
+    f"{PREFIX}/posts/{{id}}/accept": {
+        "post": _op(
+            "acceptAnswer",
+            "posts",
+            "Accept this answer (the asker, or an expert)",
+            ("200", ref("ThreadSummary"), "The thread, with accepted_post_id set."),
+            ("404", "409", "422"),
+            description="One accepted answer per question; accepting another replaces it. 422 for "
+            "the question itself or a post in a discussion.",
+            params=("Id",),
+        ),
+        "delete": _op(
+            "unacceptAnswer",
+            "posts",
+            "Take the acceptance back",
+            ("200", ref("ThreadSummary"), "The thread, with accepted_post_id null."),
+            ("404", "409", "422"),
+            params=("Id",),
+        ),
+    },
+    f"{PREFIX}/posts/{{id}}/votes": {
+        "post": _op(
+            "votePost",
+            "posts",
+            "Mark a post helpful",
+            ("200", ref("VoteResult"), "The new score; voting twice counts once."),
+            ("404",),
+            description="403 on one's own post.",
+            params=("Id",),
+        ),
+        "delete": _op(
+            "unvotePost",
+            "posts",
+            "Take the helpful vote back",
+            ("200", ref("VoteResult"), "The new score."),
+            ("404",),
+            params=("Id",),
+        ),
+    },
+    f"{PREFIX}/users/{{handle}}": {
+        "get": _op(
+            "getProfile",
+            "accounts",
+            "A member's public profile",
+            ("200", ref("Profile"), "The profile."),
+            ("404",),
+            params=("Handle",),
+        )
+    },
+    f"{PREFIX}/organisations/{{slug}}": {
+        "get": _op(
+            "getOrganisation",
+            "accounts",
+            "An organisation and its members",
+            ("200", ref("Organisation"), "The organisation."),
+            ("404",),
+            description="Members of the organisation and staff only; others get 403.",
+            params=("Slug",),
+        )
+    },
+    f"{PREFIX}/organisations/{{slug}}/invitations": {
+        "post": _op(
+            "createInvitation",
+            "accounts",
+            "Invite someone into the organisation",
+            ("201", ref("Invitation"), "The single-use invitation link."),
+            ("404",),
+            description="Administrators invite anyone; a partner organisation admin invites "
+            "colleagues into their own organisation, as partners only.",
+            params=("Slug",),
+            body="NewInvitation",
+        )
+    },
+}
+
+
+# Every state-changing operation takes the CSRF header (needed with the session cookie only).
+for _operations in PATHS.values():
+    for _method, _operation in _operations.items():
+        if _method != "get":
+            _operation["parameters"].append({"$ref": "#/components/parameters/CsrfToken"})
+
+
+def _query(name: str, description: str, schema: Schema) -> Schema:
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+
+
+def _path(name: str, description: str, schema: Schema) -> Schema:
+    return {"name": name, "in": "path", "required": True, "description": description, "schema": schema}
+
+
+PARAMETERS: dict[str, Schema] = {
+    "Id": _path("id", "A numeric id. Anything else answers 404.", {"type": "integer", "minimum": 0}),
+    "Handle": _path("handle", "A member's handle.", STRING),
+    "Slug": _path("slug", "An organisation's slug.", STRING),
+    "Page": _query("page", "Page number, from 1.", {"type": "integer", "minimum": 1, "default": 1}),
+    "Category": _query("category", "A category slug.", STRING),
+    "Tag": _query("tag", "Only threads with this tag.", STRING),
+    "Status": _query("status", "open or closed.", {"type": "string", "enum": ["open", "closed"]}),
+    "Show": _query(
+        "show",
+        "latest (default), unanswered (questions without answers) or solved (with an accepted answer).",
+        {"type": "string", "enum": ["latest", "unanswered", "solved"], "default": "latest"},
+    ),
+    "CsrfToken": {
+        "name": "X-CSRF-Token",
+        "in": "header",
+        "required": False,
+        "description": "Required when signed in with the session cookie (the value is `csrf_token` "
+        "from GET /api/v1/me); not needed with a Bearer token. Missing or wrong: 403 csrf_failed.",
+        "schema": STRING,
+    },
+}
+
+DESCRIPTION = """\
+The Partner Community JSON API. It uses the same services, permissions and validation as the web
+pages.
+
+**Authentication**: `Authorization: Bearer <token>` (create one with `community create-token EMAIL`)
+or the session cookie of a signed-in browser. A Bearer header wins over the cookie.
+
+**CSRF**: requests that change something (POST, PATCH, DELETE) made with the session cookie must
+send the `X-CSRF-Token` header with the `csrf_token` value from `GET /api/v1/me`. Bearer requests
+are exempt.
+
+**Errors** always answer `{"error": {"code", "message", "fields"}}`. Something the caller may not
+see answers 404, exactly like something that does not exist.
+
+**Lists** answer `{"items": [...], "total": N, "next": URL-or-null}`; follow `next` for more.
+"""
+
+
+def document(base_url: str = "") -> Schema:
+    """The whole document; ``base_url`` fills in the server address."""
+    return copy.deepcopy(
+        {
+            "openapi": "3.1.0",
+            "info": {"title": "Partner Community API", "version": "1.0.0", "description": DESCRIPTION},
+            "servers": [{"url": base_url or "/"}],
+            "security": [{"bearerAuth": []}, {"sessionCookie": []}],
+            "tags": [
+                {"name": "threads"},
+                {"name": "posts"},
+                {"name": "categories"},
+                {"name": "accounts"},
+                {"name": "meta"},
+            ],
+            "paths": PATHS,
+            "components": {
+                "schemas": SCHEMAS,
+                "parameters": PARAMETERS,
+                "responses": {name: _json(ref("Error"), text) for name, text in _ERRORS.items()},
+                "securitySchemes": {
+                    "bearerAuth": {
+                        "type": "http",
+                        "scheme": "bearer",
+                        "description": "A personal API token from `community create-token EMAIL`.",
+                    },
+                    "sessionCookie": {
+                        "type": "apiKey",
+                        "in": "cookie",
+                        "name": "community_session",
+                        "description": "The browser session; state-changing requests also need "
+                        "the X-CSRF-Token header.",
+                    },
+                },
+            },
+        }
+    )
+
+
+async def openapi_json(request: Request) -> Response:
+    return JSONResponse(document(settings_of(request).base_url))
+
+
+routes = [Route("/openapi.json", openapi_json, methods=["GET"])]
