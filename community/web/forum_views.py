@@ -36,8 +36,9 @@ def _list_args(request: Request) -> dict[str, Any]:
 
 async def home(request: Request) -> Response:
     actor = await require_actor(request)
-    listing = await threads.list_threads(actor, **_list_args(request))
-    return await render(request, "forum/home.html", {"listing": listing, "show": _list_args(request)["show"]})
+    args = _list_args(request)
+    listing = await threads.list_threads(actor, **args)
+    return await render(request, "forum/home.html", {"listing": listing, "show": args["show"]})
 
 
 async def categories(request: Request) -> Response:
@@ -52,27 +53,23 @@ async def category(request: Request) -> Response:
     cat = await directory.get_category(actor, request.path_params["slug"])
     q = request.query_params
     filters = {"tag": q.get("tag", "").strip(), "status": q.get("status", "").strip()}
+    args = _list_args(request)
     listing = await threads.list_threads(
-        actor,
-        category=cat.slug,
-        tag=filters["tag"] or None,
-        status=filters["status"] or None,
-        **_list_args(request),
+        actor, category=cat.slug, tag=filters["tag"] or None, status=filters["status"] or None, **args
     )
     return await render(
         request,
         "forum/category.html",
-        {"category": cat, "listing": listing, "show": _list_args(request)["show"], "filters": filters},
+        {"category": cat, "listing": listing, "show": args["show"], "filters": filters},
     )
 
 
 async def tag(request: Request) -> Response:
     actor = await require_actor(request)
     name = request.path_params["tag"].strip().lower()
-    listing = await threads.list_threads(actor, tag=name, **_list_args(request))
-    return await render(
-        request, "forum/tag.html", {"tag": name, "listing": listing, "show": _list_args(request)["show"]}
-    )
+    args = _list_args(request)
+    listing = await threads.list_threads(actor, tag=name, **args)
+    return await render(request, "forum/tag.html", {"tag": name, "listing": listing, "show": args["show"]})
 
 
 async def _ask_form(
