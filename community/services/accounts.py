@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from tortoise.expressions import Subquery
 from tortoise.transactions import in_transaction
 
 from community import policy
@@ -17,6 +18,10 @@ from community.errors import Forbidden, Invalid, NotFound, RateLimited
 from community.events import AccessChanged, publish
 from community.models import (
     ApiToken,
+    Category,
+    Post,
+    PostState,
+    Thread,
     Invitation,
     LoginFailure,
     Organisation,
@@ -363,9 +368,26 @@ async def update_profile(actor: Actor, *, display_name: object, bio: object, exp
 
 
 async def get_profile(actor: Actor, handle: str) -> User:
+    """The member, with ``post_count`` and ``accepted_count`` as the viewer may see them.
+
+    The stored counters include posts in every category; shown as they are to someone who may
+    not see all categories, they would betray that restricted threads exist."""
     user = await User.filter(handle=handle).select_related("organisation").first()
     if user is None:
         raise NotFound("No such member.")
+    visible = await policy.visible_category_ids(actor)
+    if len(visible) < await Category.all().count():
+        user.post_count = await Post.filter(
+            author_id=user.id,
+            state=PostState.VISIBLE,
+            thread__category_id__in=visible,
+            thread__is_deleted=False,
+        ).count()
+        user.accepted_count = await Thread.filter(
+            category_id__in=visible,
+            is_deleted=False,
+            accepted_post_id__in=Subquery(Post.filter(author_id=user.id).values("id")),
+        ).count()
     return user
 
 

@@ -182,3 +182,17 @@ async def test_lists_filter_unanswered_and_solved(world) -> None:
     assert [t["id"] for t in (await threads.list_threads(actor, show="solved")).items] == [solved.id]
     by_tag = await threads.list_threads(actor, tag="firmware")
     assert by_tag.total == 2
+
+
+async def test_profile_counts_leave_out_what_the_viewer_may_not_see(world) -> None:
+    from community.services import accounts
+
+    await ask(world, category="gold-programme", title="Gold-only rebate question for experts")
+    public = await ask(world, title="A question everyone can see here")
+    answer = await posts.reply(world.actor(world.colleague), public.id, body="Public answer")
+    await posts.accept_answer(world.actor(world.partner), answer.id)
+    silver_view = await accounts.get_profile(world.actor(world.silver_partner), world.partner.handle)
+    gold_view = await accounts.get_profile(world.actor(world.colleague), world.partner.handle)
+    assert (silver_view.post_count, gold_view.post_count) == (1, 2)
+    colleague = await accounts.get_profile(world.actor(world.silver_partner), world.colleague.handle)
+    assert colleague.accepted_count == 1
