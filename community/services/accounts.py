@@ -19,15 +19,15 @@ from community.events import AccessChanged, publish
 from community.models import (
     ApiToken,
     Category,
-    Post,
-    PostState,
-    Thread,
     Invitation,
     LoginFailure,
     Organisation,
     OrgKind,
     PasswordReset,
+    Post,
+    PostState,
     Role,
+    Thread,
     User,
     UserStatus,
 )
