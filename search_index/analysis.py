@@ -1,0 +1,132 @@
+"""Text analysis shared by indexing, querying and highlighting: accent folding, lower case, stop
+words, Porter stemming.
+
+Whoosh's stock ``StemmingAnalyzer | CharsetFilter`` runs every token through a chain of generators;
+indexing spent most of its time there. This analyzer does the same work in one pass: fold and
+lower-case the whole text with ``str.translate`` (C speed), find words with one regex, and map each
+word to its term through a dictionary cache, so a word is stemmed once per process, not once per
+occurrence. The query parser and the highlighter call :func:`term_of` so that a word typed, a word
+indexed and a word marked in a snippet always agree.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+
+from whoosh.analysis import STOP_WORDS, Token, Tokenizer
+from whoosh.lang.porter import stem
+from whoosh.support.charset import accent_map
+
+# Letters and digits; an apostrophe or a dot inside a word keeps it whole ("don't", "v2.1").
+WORD_RE = re.compile(r"[^\W_]+(?:['\u2019.][^\W_]+)*")
+STOP = frozenset(STOP_WORDS) | {"s", "t", "don", "doesn", "isn", "can't", "don't", "i"}
+_MAX_WORD = 40
+
+_FOLD = dict(accent_map)
+_FOLD.update({0x2019: "'"})
+
+_cache: dict[str, str] = {}
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip accents: "Café Crème" -> "cafe creme"."""
+    return text.translate(_FOLD).lower()
+
+
+def _term(word: str) -> str:
+    """The indexed form of one already folded word ("" for a stop word)."""
+    if word in STOP or len(word) > _MAX_WORD:
+        return ""
+    if "'" in word:
+        word = word.split("'", 1)[0]
+        if word in STOP or not word:
+            return ""
+    return stem(word) if word.isalpha() else word
+
+
+def term_of(word: str) -> str:
+    """The term a raw word is indexed as ("" when it is a stop word); cached."""
+    try:
+        return _cache[word]
+    except KeyError:
+        if len(_cache) > 500_000:
+            _cache.clear()
+        result = _cache[word] = _term(fold(word))
+        return result
+
+
+def terms(text: str) -> list[str]:
+    """The terms of a text, in order, stop words left out."""
+    cache = _cache
+    out = []
+    for word in WORD_RE.findall(fold(text)):
+        t = cache.get(word)
+        if t is None:
+            t = term_of(word)
+        if t:
+            out.append(t)
+    return out
+
+
+def words(text: str) -> list[str]:
+    """Folded words without stemming (for spelling suggestions), stop words left out."""
+    return [w for w in WORD_RE.findall(fold(text)) if w not in STOP and 2 < len(w) <= _MAX_WORD]
+
+
+def clean(text: str) -> str:
+    """Remove control and format characters (they never belong in a document or a query)."""
+    if text.isprintable():
+        return text
+    return "".join(
+        ch if ch.isprintable() else " "
+        for ch in text
+        if unicodedata.category(ch) not in ("Cf", "Co", "Cs") or ch.isspace()
+    )
+
+
+class FastTokenizer(Tokenizer):
+    """A Whoosh tokenizer doing folding, stop words and stemming in one pass (see module doc).
+
+    ``no_morph=True`` (Whoosh's spelling path) and ``stem=False`` give unstemmed words.
+    """
+
+    is_morph = True
+
+    def __init__(self, stem: bool = True) -> None:
+        self.stem = stem
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FastTokenizer) and other.stem == self.stem
+
+    def __hash__(self) -> int:
+        return hash(("FastTokenizer", self.stem))
+
+    def has_morph(self) -> bool:
+        return self.stem
+
+    def __call__(  # type: ignore[override]
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        no_morph: bool = False,
+        **kwargs: object,
+    ) -> Iterator[Token]:
+        t = Token(positions, chars, removestops=removestops, mode=mode)
+        t.stopped = False
+        t.boost = 1.0
+        seq = terms(value) if self.stem and not no_morph else words(value)
+        pos = start_pos
+        for text in seq:
+            t.text = text
+            t.pos = pos
+            pos += 1
+            yield t

@@ -1,0 +1,963 @@
+"""The Whoosh-backed search engine: one index directory, its writer and a warm searcher.
+
+How a search runs (see ``docs/performance.md`` for the measurements behind it):
+
+1. The query string is parsed by :mod:`search_index.query` (never raises).
+2. The *matching set* is computed with set algebra on posting lists read straight from the segment
+   files and cached per segment (segments never change once written; deletions are subtracted per
+   snapshot): allowed categories AND operators AND (any word) AND phrases, minus exclusions. This is
+   exact and cheap, so totals and facets are exact and computed only over what the user may see:
+   permission is part of the query, never a filter applied to a page afterwards.
+3. Ranking: BM25F (Whoosh, with block-max skipping) over the documents having ALL words first, then
+   over the rest of the matching set when the page is not full. Each thread is one result: its best
+   document (the thread, or one of its answers) stands for it.
+4. Only the hits on the page are read and highlighted.
+
+Whoosh allows one writer per index. :class:`WhooshSearch` serialises its own writes with a lock, but
+callers running several processes must make sure only one of them calls :meth:`WhooshSearch.apply`
+or :meth:`WhooshSearch.rebuild` at a time (the app's indexer holds a cross-process lock).
+Searches may run in any number of processes: each notices new commits within
+``refresh_interval`` seconds and a swapped-in rebuild on its next search.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+import logging
+import os
+import shutil
+import threading
+import time
+import uuid
+from bisect import bisect_left
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from datetime import time as dtime
+from itertools import accumulate, chain
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as whoosh_index
+from whoosh import query as wq
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.reading import MultiReader, SegmentReader, TermNotFound
+from whoosh.searching import Searcher
+from whoosh.writing import CLEAR, MERGE_SMALL
+
+from search_index import analysis
+from search_index.documents import FacetCount, SearchDocument, SearchHit, SearchResults
+from search_index.highlight import mark, snippet
+from search_index.query import ParsedQuery, QueryError, parse_query, word_terms
+from search_index.schema import (
+    D_ACCEPTED,
+    D_ARTICLE,
+    D_AUTHOR,
+    D_CATEGORY,
+    D_CATEGORY_ID,
+    D_CREATED,
+    D_EXCERPT,
+    D_KIND,
+    D_POST,
+    D_SOLVED,
+    D_TAGS,
+    D_THREAD,
+    D_TITLE,
+    D_UPDATED,
+    D_URL,
+    D_VOTES,
+    FIELD_BOOSTS,
+    PHRASE_FIELDS,
+    TEXT_FIELDS,
+    build_schema,
+    document_fields,
+)
+
+log = logging.getLogger(__name__)
+
+CURRENT = "CURRENT"
+MAX_SEGMENTS = 8
+FACET_LIMIT = 12
+_EMPTY: frozenset[int] = frozenset()
+_SET_CACHE_IDS = 3_000_000  # posting ids kept in memory per segment
+
+
+class _SegmentData:
+    """What one segment holds, read once: posting sets and per-document columns. Segments are
+    immutable (deletions live beside them), so this is valid for the segment's lifetime."""
+
+    def __init__(self, doc_count: int) -> None:
+        self.doc_count = doc_count
+        self.sets: OrderedDict[tuple[str, str], frozenset[int]] = OrderedDict()
+        self.cached_ids = 0
+        self.columns: dict[str, list[int]] = {}
+        self.cat: list[int] | None = None
+        self.tags: list[tuple[str, ...]] | None = None
+        self.by_created: tuple[list[int], list[int]] | None = None
+        self.orders: dict[str, list[tuple[int, int, int]]] = {}
+
+    def ids(self, reader: SegmentReader, fieldname: str, term: str) -> frozenset[int]:
+        key = (fieldname, term)
+        found = self.sets.get(key)
+        if found is not None:
+            self.sets.move_to_end(key)
+            return found
+        result = frozenset(_read_ids(reader, fieldname, term))
+        self.sets[key] = result
+        self.cached_ids += len(result)
+        while self.cached_ids > _SET_CACHE_IDS and len(self.sets) > 1:
+            _, old = self.sets.popitem(last=False)
+            self.cached_ids -= len(old)
+        return result
+
+    def column(self, reader: SegmentReader, name: str) -> list[int]:
+        col = self.columns.get(name)
+        if col is None:
+            col = self.columns[name] = list(reader.column_reader(name))
+        return col
+
+    def categories(self, reader: SegmentReader) -> list[int]:
+        if self.cat is None:
+            cat = [0] * self.doc_count
+            for term in reader.field_terms("cat"):
+                cid = int(term)
+                for d in _read_ids(reader, "cat", term):
+                    cat[d] = cid
+            self.cat = cat
+        return self.cat
+
+    def tag_lists(self, reader: SegmentReader) -> list[tuple[str, ...]]:
+        if self.tags is None:
+            lists: list[list[str]] = [[] for _ in range(self.doc_count)]
+            for term in reader.field_terms("tags"):
+                for d in _read_ids(reader, "tags", term):
+                    lists[d].append(term)
+            self.tags = [tuple(x) for x in lists]
+        return self.tags
+
+    def created_index(self, reader: SegmentReader) -> tuple[list[int], list[int]]:
+        """Documents sorted by creation time, and those times (for date ranges by bisection)."""
+        if self.by_created is None:
+            created = self.column(reader, "created")
+            docs = sorted(range(self.doc_count), key=created.__getitem__)
+            self.by_created = ([created[d] for d in docs], docs)
+        return self.by_created
+
+    def order(self, reader: SegmentReader, sort: str) -> list[tuple[int, int, int]]:
+        """(key, tiebreak, docnum) ascending, where ascending means newest / most voted first."""
+        found = self.orders.get(sort)
+        if found is None:
+            created = self.column(reader, "created")
+            if sort == "votes":
+                votes = self.column(reader, "votes")
+                found = sorted((-votes[d], -created[d], d) for d in range(self.doc_count))
+            else:
+                found = sorted((-created[d], 0, d) for d in range(self.doc_count))
+            self.orders[sort] = found
+        return found
+
+
+def _read_ids(reader: SegmentReader, fieldname: str, term: str) -> list[int]:
+    """All document numbers of a term in one segment, deleted ones included.
+
+    Reads the posting blocks directly (a C-speed ``accumulate`` per block) instead of stepping a
+    matcher document by document: ten times faster for the long lists of common words.
+    """
+    try:
+        btext = reader._text_to_bytes(fieldname, term)
+        m = reader._terms.matcher(fieldname, btext, reader.schema[fieldname].format)
+    except (TermNotFound, KeyError):
+        return []
+    if not isinstance(m, W3LeafMatcher):
+        return list(m.all_ids())
+    out: list[int] = []
+    while True:
+        if m._data is None:
+            m._read_data()
+        raw = m._data[0]
+        out.extend(raw if m._byteids else accumulate(raw))
+        if m._lastblock:
+            return out
+        m._goto(m._nextoffset)
+
+
+@dataclass
+class _Matched:
+    """The exact matching set of one query for one permission set, and what derives from it."""
+
+    docs: frozenset[int]
+    all_words: frozenset[int] | None  # documents having every word; None when no words
+    total: int
+    categories: list[FacetCount]
+    tags: list[FacetCount]
+    ranked: list[tuple[float, int]] = field(default_factory=list)  # (score, docnum), one per group
+    ranked_complete: bool = False
+    terms: frozenset[str] = frozenset()
+
+
+class _Snapshot:
+    """One generation of the index as searches see it: a searcher plus per-segment caches."""
+
+    def __init__(self, ix: Any, readers: list[SegmentReader], datas: list[_SegmentData]) -> None:
+        self.ix = ix
+        if len(readers) == 1:
+            reader: Any = readers[0]
+        elif readers:
+            reader = MultiReader(readers)
+        else:
+            reader = ix.reader()
+        self.searcher = Searcher(reader, fromindex=ix, closereader=False)
+        self.leaves: list[tuple[SegmentReader, int, _SegmentData]] = []
+        offset = 0
+        deleted: set[int] = set()
+        for r, data in zip(readers, datas, strict=True):
+            self.leaves.append((r, offset, data))
+            deleted.update(d + offset for d in r.deleted_docs_set)
+            offset += r.doc_count_all()
+        self.size = offset
+        self.deleted = frozenset(deleted)
+        self.generation = ix.latest_generation()
+        self._allowed: dict[frozenset[int], frozenset[int]] = {}
+        self._sets: dict[tuple[str, str], frozenset[int]] = {}
+        self.matched: OrderedDict[tuple[Any, ...], _Matched] = OrderedDict()
+        self._arrays: dict[str, list[Any]] = {}
+        self._slugs: dict[int, str] = {}
+
+    # -- sets ------------------------------------------------------------------------------------
+
+    def ids(self, fieldname: str, term: str) -> frozenset[int]:
+        """Global document numbers having ``term`` in ``fieldname`` (deleted ones included)."""
+        key = (fieldname, term)
+        found = self._sets.get(key)
+        if found is not None:
+            return found
+        parts = []
+        for reader, offset, data in self.leaves:
+            local = data.ids(reader, fieldname, term)
+            if local:
+                parts.append(local if offset == 0 else frozenset(d + offset for d in local))
+        if not parts:
+            result = _EMPTY
+        elif len(parts) == 1:
+            result = parts[0]
+        else:
+            result = frozenset().union(*parts)
+        if len(self._sets) > 2000:
+            self._sets.clear()
+        self._sets[key] = result
+        return result
+
+    def any_field(self, term: str, fields: Sequence[str] = TEXT_FIELDS) -> frozenset[int]:
+        sets = [self.ids(f, term) for f in fields]
+        return frozenset().union(*sets)
+
+    def allowed(self, category_ids: frozenset[int]) -> frozenset[int]:
+        found = self._allowed.get(category_ids)
+        if found is None:
+            found = frozenset().union(*(self.ids("cat", str(c)) for c in category_ids)) - self.deleted
+            if len(self._allowed) > 64:
+                self._allowed.clear()
+            self._allowed[category_ids] = found
+        return found
+
+    def created_between(self, start: int | None, end: int | None) -> set[int]:
+        out: set[int] = set()
+        for reader, offset, data in self.leaves:
+            keys, docs = data.created_index(reader)
+            lo = 0 if start is None else bisect_left(keys, start)
+            hi = len(keys) if end is None else bisect_left(keys, end)
+            out.update(docs[lo:hi] if offset == 0 else (d + offset for d in docs[lo:hi]))
+        return out
+
+    # -- per-document arrays -------------------------------------------------------------------
+
+    def array(self, name: str) -> list[Any]:
+        found = self._arrays.get(name)
+        if found is None:
+            parts: list[list[Any]] = []
+            for reader, _, data in self.leaves:
+                if name == "cat":
+                    parts.append(data.categories(reader))
+                elif name == "tags":
+                    parts.append(data.tag_lists(reader))
+                else:
+                    parts.append(data.column(reader, name))
+            found = self._arrays[name] = list(chain.from_iterable(parts))
+        return found
+
+    def ordered(self, sort: str) -> Iterable[int]:
+        """All documents, newest (or most voted) first."""
+        iters = []
+        for reader, offset, data in self.leaves:
+            order = data.order(reader, sort)
+            iters.append(((k, t, d + offset) for k, t, d in order) if offset else iter(order))
+        return (d for _, _, d in heapq.merge(*iters))
+
+    def slug(self, category_id: int, docnum: int) -> str:
+        found = self._slugs.get(category_id)
+        if found is None:
+            found = self._slugs[category_id] = self.searcher.stored_fields(docnum)["data"][D_CATEGORY]
+        return found
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.searcher.close()
+
+
+def _epoch(d: Any) -> int:
+    return int(datetime.combine(d, dtime.min, tzinfo=UTC).timestamp())
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Damerau-Levenshtein distance (optimal string alignment), for ranking suggestions."""
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cost = 0 if ca == cb else 1
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+class WhooshSearch:
+    """Search over a Whoosh index kept in ``path`` (created when missing).
+
+    ``path`` holds one or more index directories and a ``CURRENT`` file naming the live one; a
+    rebuild writes a new directory and swaps ``CURRENT`` atomically.
+
+    Thread-safe: searches are serialised by a lock (Whoosh readers are not safe to share between
+    threads, and the work is CPU-bound under the GIL anyway); writes take a second lock.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, refresh_interval: float = 0.2) -> None:
+        self.root = Path(path)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.refresh_interval = refresh_interval
+        self._read_lock = threading.RLock()
+        self._write_lock = threading.RLock()
+        self._segment_data: dict[str, _SegmentData] = {}
+        self._readers: dict[tuple[str, int], SegmentReader] = {}
+        self._snapshot: _Snapshot | None = None
+        self._checked = 0.0
+        self._stale = False
+        self._merge_thread: threading.Thread | None = None
+        self._journal: list[tuple[Sequence[SearchDocument], Sequence[str]]] | None = None
+        self._closed = False
+        with self._write_lock:
+            self._ix_name, self._ix = self._open_current()
+
+    # -- index directories --------------------------------------------------------------------
+
+    def _read_current(self) -> str | None:
+        try:
+            name = (self.root / CURRENT).read_text().strip()
+        except FileNotFoundError:
+            return None
+        return name if name and (self.root / name).is_dir() else None
+
+    def _open_current(self) -> tuple[str, Any]:
+        name = self._read_current()
+        if name is None:
+            name = self._new_dir_name()
+            (self.root / name).mkdir()
+            whoosh_index.create_in(str(self.root / name), build_schema())
+            self._point_to(name)
+        return name, whoosh_index.open_dir(str(self.root / name))
+
+    def _new_dir_name(self) -> str:
+        return f"ix-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
+
+    def _point_to(self, name: str) -> None:
+        tmp = self.root / f"{CURRENT}.{uuid.uuid4().hex}.tmp"
+        tmp.write_text(name + "\n")
+        os.replace(tmp, self.root / CURRENT)
+
+    # -- snapshots ----------------------------------------------------------------------------
+
+    def _current_snapshot(self) -> _Snapshot:
+        """The snapshot to search; reopened after our own commits, after other processes'
+        commits (checked every ``refresh_interval`` seconds) and after a swapped-in rebuild."""
+        snap = self._snapshot
+        now = time.monotonic()
+        if snap is not None and not self._stale and now - self._checked < self.refresh_interval:
+            return snap
+        self._checked = now
+        name = self._read_current()
+        if name is not None and name != self._ix_name:
+            with self._write_lock:
+                self._ix_name = name
+                self._ix = whoosh_index.open_dir(str(self.root / name))
+        elif snap is not None and not self._stale and snap.generation == self._ix.latest_generation():
+            return snap
+        self._stale = False
+        return self._open_snapshot()
+
+    def _open_snapshot(self) -> _Snapshot:
+        ix = self._ix
+        for _ in range(5):
+            try:
+                segments = ix._read_toc().segments
+                readers, datas, keep = [], [], {}
+                for seg in segments:
+                    key = (seg.segment_id(), seg.deleted_count())
+                    reader = self._readers.get(key)
+                    if reader is None:
+                        reader = SegmentReader(ix.storage, ix.schema, seg)
+                    keep[key] = reader
+                    readers.append(reader)
+                    data = self._segment_data.get(seg.segment_id())
+                    if data is None:
+                        data = _SegmentData(seg.doc_count_all())
+                    datas.append(data)
+                break
+            except (FileNotFoundError, OSError):  # a merge removed files between TOC and open
+                time.sleep(0.01)
+        else:  # pragma: no cover
+            raise RuntimeError("could not open the search index")
+        snap = _Snapshot(ix, readers, datas)
+        for key, reader in self._readers.items():
+            if key not in keep:
+                with contextlib.suppress(Exception):
+                    reader.close()
+        self._readers = keep
+        self._segment_data = {k[0]: d for k, d in zip(keep, datas, strict=True)}
+        self._snapshot = snap
+        return snap
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def apply(self, upserts: Sequence[SearchDocument], deletes: Sequence[str]) -> None:
+        """Add or replace ``upserts`` and remove the documents ``deletes`` names, in one commit.
+
+        One writer at a time per index: this process is serialised by a lock; other processes
+        must not write concurrently (hold a cross-process lock around calls)."""
+        if not upserts and not deletes:
+            return
+        with self._write_lock:
+            if self._journal is not None:
+                self._journal.append((list(upserts), list(deletes)))
+            writer = self._ix.writer(limitmb=128)
+            try:
+                for doc_id in deletes:
+                    writer.delete_by_term("doc_id", doc_id)
+                for doc in upserts:
+                    writer.update_document(**document_fields(doc))
+            except BaseException:
+                writer.cancel()
+                raise
+            big = len(upserts) + len(deletes) > 2000
+            writer.commit(merge=big)
+            self._stale = True
+            if not big and len(self._ix._read_toc().segments) > MAX_SEGMENTS:
+                self._merge_in_background()
+
+    def _merge_in_background(self) -> None:
+        """Fold the small segments of recent commits together, off the caller's path."""
+        if self._merge_thread is not None and self._merge_thread.is_alive():
+            return
+
+        def merge() -> None:
+            try:
+                with self._write_lock:
+                    writer = self._ix.writer(limitmb=128)
+                    writer.commit(mergetype=MERGE_SMALL)
+                    self._stale = True
+            except Exception:  # pragma: no cover - merging is an optimisation only
+                log.exception("search index merge failed")
+
+        self._merge_thread = threading.Thread(target=merge, name="search-merge", daemon=True)
+        self._merge_thread.start()
+
+    def wait_for_merges(self) -> None:
+        thread = self._merge_thread
+        if thread is not None:
+            thread.join()
+
+    def rebuild(
+        self,
+        documents: Iterable[SearchDocument],
+        progress: Callable[[int], None] | None = None,
+        *,
+        procs: int | None = None,
+        limitmb: int = 256,
+    ) -> None:
+        """Index ``documents`` into a new directory and swap it in atomically.
+
+        Searches keep using the old index until the swap. Changes applied (through this object)
+        while the rebuild runs are replayed into the new index before the swap, so none is lost.
+        ``progress`` is called with the number of documents indexed so far.
+        """
+        procs = procs if procs is not None else min(4, os.cpu_count() or 1)
+        name = self._new_dir_name()
+        path = self.root / name
+        path.mkdir()
+        ix = whoosh_index.create_in(str(path), build_schema())
+        with self._write_lock:
+            self._journal = []
+        try:
+            count = _bulk_write(ix, documents, progress, procs=procs, limitmb=limitmb)
+            with self._write_lock:
+                journal, self._journal = self._journal or [], None
+                if journal:
+                    writer = ix.writer(limitmb=128)
+                    for upserts, deletes in journal:
+                        for doc_id in deletes:
+                            writer.delete_by_term("doc_id", doc_id)
+                        for doc in upserts:
+                            writer.update_document(**document_fields(doc))
+                    writer.commit(merge=False)
+                self._point_to(name)
+                old_name = self._ix_name
+                self._ix_name, self._ix = name, ix
+                self._stale = True
+            log.info("search index rebuilt: %d documents in %s", count, name)
+            self._remove_old_dirs(keep={name, old_name})
+        except BaseException:
+            with self._write_lock:
+                self._journal = None
+            shutil.rmtree(path, ignore_errors=True)
+            raise
+
+    def _remove_old_dirs(self, keep: set[str]) -> None:
+        """Remove index directories older than the previous one (other processes may still be
+        reading the previous one until their next search)."""
+        for child in self.root.iterdir():
+            if child.is_dir() and child.name.startswith("ix-") and child.name not in keep:
+                shutil.rmtree(child, ignore_errors=True)
+
+    def clear(self) -> None:
+        """Remove every document (used by tests and by a repair that starts over)."""
+        with self._write_lock:
+            writer = self._ix.writer()
+            writer.commit(mergetype=CLEAR)
+            self._stale = True
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def doc_ids(self) -> set[str]:
+        return set(self.stamps())
+
+    def stamps(self) -> dict[str, datetime]:
+        """Every indexed document id with its ``updated_at``, to compare with the database."""
+        with self._read_lock:
+            snap = self._current_snapshot()
+            out: dict[str, datetime] = {}
+            for stored in snap.searcher.reader().all_stored_fields():
+                out[stored["doc_id"]] = datetime.fromisoformat(stored["data"][D_UPDATED])
+            return out
+
+    def doc_count(self) -> int:
+        with self._read_lock:
+            return self._current_snapshot().searcher.doc_count()
+
+    def search(
+        self,
+        q: str,
+        *,
+        allowed_category_ids: Collection[int],
+        page: int = 1,
+        per_page: int = 20,
+        sort: str = "relevance",
+    ) -> SearchResults:
+        """One page of results for ``q`` among the categories the user may see."""
+        page = max(1, min(int(page), 500))
+        per_page = max(1, min(int(per_page), 100))
+        if sort not in ("relevance", "newest", "votes"):
+            sort = "relevance"
+        base = SearchResults(query=q if isinstance(q, str) else "", page=page, per_page=per_page, sort=sort)
+        parsed = parse_query(q)
+        if isinstance(parsed, QueryError):
+            return _replace(base, error=parsed.message)
+        if parsed.is_empty:
+            return _replace(base, error="Type a word to search for.")
+        allowed = frozenset(int(c) for c in allowed_category_ids)
+        with self._read_lock:
+            snap = self._current_snapshot()
+            matched = self._match(snap, parsed, allowed)
+            if matched is None:
+                return _replace(base, error="Those are all very common words; add a more specific one.")
+            start = (page - 1) * per_page
+            if sort == "relevance" and matched.terms:
+                ranked = self._ranked(snap, parsed, matched, start + per_page)
+            else:
+                ranked = self._sorted(snap, matched.docs, sort, start + per_page)
+            hits = [self._hit(snap, docnum, score, matched.terms) for score, docnum in ranked[start:]]
+            suggestion = self._suggest(snap, q, parsed, allowed, matched.total)
+        return _replace(
+            base,
+            results=hits,
+            total=matched.total,
+            categories=matched.categories,
+            tags=matched.tags,
+            suggestion=suggestion,
+        )
+
+    # -- matching -----------------------------------------------------------------------------
+
+    def _match(self, snap: _Snapshot, parsed: ParsedQuery, allowed: frozenset[int]) -> _Matched | None:
+        key = (parsed, allowed)
+        found = snap.matched.get(key)
+        if found is not None:
+            snap.matched.move_to_end(key)
+            return found
+        docs: frozenset[int] | set[int] = snap.allowed(allowed)
+        # Exact operators, narrowest first.
+        for fieldname, values in (
+            ("tags", parsed.tags),
+            ("category", parsed.categories),
+            ("author", parsed.authors),
+            ("org", parsed.orgs),
+        ):
+            for value in values:
+                docs = docs & snap.ids(fieldname, value)
+        flag_field = {"solved": "solved", "unanswered": "unanswered", "article": "article"}
+        for flag in parsed.flags:
+            docs = docs & snap.ids("flags", flag_field[flag])
+            if flag == "solved":
+                docs = docs - snap.ids("flags", "post")  # the question, not each answer of it
+        for flag in parsed.excluded_flags:
+            docs = docs - snap.ids("flags", flag_field[flag])
+        if parsed.before or parsed.after:
+            start = _epoch(parsed.after) if parsed.after else None
+            end = _epoch(parsed.before) if parsed.before else None
+            docs = docs & snap.created_between(start, end)
+        # Words: any of them, and remember who has all of them.
+        terms = word_terms(parsed.words)
+        phrase_terms = [[t for t in (analysis.term_of(w) for w in p) if t] for p in parsed.phrases]
+        all_words: frozenset[int] | None = None
+        only_stop_words = parsed.words and not terms and not any(phrase_terms)
+        if only_stop_words and docs is snap.allowed(allowed) and not parsed.excluded_words:
+            # "how to": fine beside an operator, useless on its own.
+            return None
+        if terms:
+            word_sets = [snap.any_field(t) for t in terms]
+            word_sets.sort(key=len)
+            anyset = frozenset().union(*word_sets)
+            docs = docs & anyset
+            every = docs
+            for s in word_sets:
+                every = every & s
+            all_words = frozenset(every)
+        for pterms in phrase_terms:
+            if not pterms:
+                continue
+            docs = docs & self._phrase_docs(snap, pterms, docs)
+            if all_words is not None:
+                all_words = all_words & docs
+        for word in parsed.excluded_words:
+            t = analysis.term_of(word)
+            if t:
+                docs = docs - snap.any_field(t)
+        for phrase in parsed.excluded_phrases:
+            pterms = [t for t in (analysis.term_of(w) for w in phrase) if t]
+            if pterms:
+                docs = docs - self._phrase_docs(snap, pterms, docs)
+        if all_words is not None:
+            all_words = all_words & docs
+        return self._finish(snap, key, docs, all_words, terms + [t for p in phrase_terms for t in p])
+
+    def _finish(
+        self,
+        snap: _Snapshot,
+        key: tuple[Any, ...],
+        docs: Collection[int],
+        all_words: frozenset[int] | None,
+        terms: list[str],
+    ) -> _Matched:
+        docs = frozenset(docs)
+        grp = snap.array("grp")
+        # One representative document per result (thread or article).
+        reps = dict(zip(map(grp.__getitem__, docs), docs, strict=True)).values()
+        cat = snap.array("cat")
+        cat_counts = Counter(map(cat.__getitem__, reps))
+        tags = snap.array("tags")
+        tag_counts = Counter(chain.from_iterable(map(tags.__getitem__, reps)))
+        first_doc = {}
+        if cat_counts:
+            for d in reps:
+                c = cat[d]
+                if c not in first_doc:
+                    first_doc[c] = d
+                    if len(first_doc) == len(cat_counts):
+                        break
+        categories = [
+            FacetCount(key=snap.slug(c, first_doc[c]), count=n, category_id=c)
+            for c, n in sorted(cat_counts.items(), key=lambda kv: (-kv[1], kv[0]))[:FACET_LIMIT]
+        ]
+        tag_facets = [
+            FacetCount(key=t, count=n)
+            for t, n in sorted(tag_counts.items(), key=lambda kv: (-kv[1], kv[0]))[:FACET_LIMIT]
+        ]
+        matched = _Matched(
+            docs=docs,
+            all_words=all_words,
+            total=len(reps),
+            categories=categories,
+            tags=tag_facets,
+            terms=frozenset(terms),
+        )
+        snap.matched[key] = matched
+        while len(snap.matched) > 24:
+            snap.matched.popitem(last=False)
+        return matched
+
+    def _phrase_docs(self, snap: _Snapshot, pterms: list[str], within: Collection[int]) -> frozenset[int]:
+        """Documents containing the phrase in a title or body (positions checked by Whoosh)."""
+        candidates = frozenset(within)
+        for t in pterms:
+            candidates = candidates & (snap.ids("title", t) | snap.ids("body", t))
+        if not candidates:
+            return _EMPTY
+        if len(pterms) == 1:
+            return candidates
+        q = wq.Or([wq.Phrase(f, pterms) for f in PHRASE_FIELDS])
+        found = snap.searcher.search(q, limit=None, filter=set(candidates), scored=False, terms=False)
+        return frozenset(found.docs())
+
+    # -- ranking ------------------------------------------------------------------------------
+
+    def _scoring_query(self, terms: Iterable[str], fields: Sequence[str] = TEXT_FIELDS) -> wq.Query:
+        return wq.Or([wq.Or([wq.Term(f, t, boost=FIELD_BOOSTS[f]) for f in fields]) for t in terms])
+
+    def _ranked(
+        self, snap: _Snapshot, parsed: ParsedQuery, matched: _Matched, need: int
+    ) -> list[tuple[float, int]]:
+        """The first ``need`` results by relevance, one per group: documents having all words
+        first, then the others (each tier ranked by BM25F)."""
+        if matched.ranked_complete or len(matched.ranked) >= need:
+            return matched.ranked
+        terms = list(matched.terms)
+        grp = snap.array("grp")
+        seen: set[int] = set()
+        ranked: list[tuple[float, int]] = []
+        tiers: list[frozenset[int]] = []
+        if matched.all_words:
+            tiers.append(matched.all_words)
+        rest = matched.docs - matched.all_words if matched.all_words else matched.docs
+        if rest:
+            tiers.append(rest)
+        query = self._scoring_query(terms)
+        phrase_q = [
+            wq.Phrase(f, p, boost=FIELD_BOOSTS[f])
+            for f in PHRASE_FIELDS
+            for p in ([t for t in (analysis.term_of(w) for w in ph) if t] for ph in parsed.phrases)
+            if len(p) > 1
+        ]
+        if phrase_q:
+            query = wq.Or([query, *phrase_q])
+        complete = True
+        for tier in tiers:
+            if len(ranked) >= need:
+                complete = False
+                break
+            limit = max(need * 3, need + 30)
+            tier_set = set(tier)
+            while True:
+                hits = snap.searcher.search(query, limit=limit, filter=tier_set, terms=False)
+                top = hits.top_n
+                added = []
+                local_seen = set(seen)
+                for score, docnum in top:
+                    g = grp[docnum]
+                    if g in local_seen:
+                        continue
+                    local_seen.add(g)
+                    added.append((score, docnum))
+                if len(ranked) + len(added) >= need or len(top) < limit:
+                    break
+                limit *= 4
+            ranked.extend(added)
+            seen = local_seen
+            if len(top) >= limit:
+                complete = False
+        matched.ranked = ranked
+        matched.ranked_complete = complete
+        return ranked
+
+    def _sorted(self, snap: _Snapshot, docs: frozenset[int], sort: str, need: int) -> list[tuple[float, int]]:
+        """The first ``need`` results newest (or most voted) first, one per group."""
+        grp = snap.array("grp")
+        out: list[tuple[float, int]] = []
+        seen: set[int] = set()
+        if len(docs) * 8 < snap.size:
+            created = snap.array("created")
+            if sort == "votes":
+                votes = snap.array("votes")
+                order: Iterable[int] = sorted(docs, key=lambda d: (-votes[d], -created[d]))
+            else:
+                order = sorted(docs, key=created.__getitem__, reverse=True)
+        else:
+            order = (d for d in snap.ordered(sort) if d in docs)
+        for d in order:
+            g = grp[d]
+            if g in seen:
+                continue
+            seen.add(g)
+            out.append((0.0, d))
+            if len(out) >= need:
+                break
+        return out
+
+    def _hit(self, snap: _Snapshot, docnum: int, score: float, terms: Collection[str]) -> SearchHit:
+        stored = snap.searcher.stored_fields(docnum)
+        data = stored["data"]
+        return SearchHit(
+            kind=data[D_KIND],
+            doc_id=stored["doc_id"],
+            thread_id=data[D_THREAD],
+            post_id=data[D_POST],
+            article_id=data[D_ARTICLE],
+            title=mark(data[D_TITLE], terms),
+            snippet=snippet(data[D_EXCERPT], terms),
+            url=data[D_URL],
+            score=round(float(score), 4),
+            category=data[D_CATEGORY],
+            category_id=data[D_CATEGORY_ID],
+            tags=data[D_TAGS],
+            author=data[D_AUTHOR],
+            solved=data[D_SOLVED],
+            accepted=data[D_ACCEPTED],
+            votes=data[D_VOTES],
+            created_at=datetime.fromisoformat(data[D_CREATED]),
+        )
+
+    # -- did you mean -------------------------------------------------------------------------
+
+    def _suggest(
+        self, snap: _Snapshot, q: str, parsed: ParsedQuery, allowed: frozenset[int], total: int
+    ) -> str | None:
+        """A corrected query when a typed word is unknown (or very rare) among the documents the
+        user may see, and a close word from those documents' titles and tags is common there."""
+        if not parsed.words:
+            return None
+        visible = snap.allowed(allowed)
+        replacements: dict[str, str] = {}
+        for word in parsed.words:
+            term = analysis.term_of(word)
+            if not term or len(word) < 3 or not word.isalpha():
+                continue
+            df = len(snap.any_field(term) & visible) if total < 1000 else 1000
+            if df > 3:
+                continue
+            best = self._closest(snap, word, visible, min_df=max(1, df * 20))
+            if best and best != word:
+                replacements[word] = best
+        if not replacements:
+            return None
+        out = q
+        for word, better in replacements.items():
+            out = _replace_word(out, word, better)
+        return out if out != q else None
+
+    def _closest(self, snap: _Snapshot, word: str, visible: frozenset[int], min_df: int) -> str | None:
+        candidates: set[str] = set()
+        maxdist = 1 if len(word) <= 4 else 2
+        for reader, _, _ in snap.leaves:
+            with contextlib.suppress(Exception):
+                candidates.update(reader.terms_within("spell", word, maxdist, prefix=1))
+        candidates.discard(word)
+        scored = []
+        for cand in list(candidates)[:50]:
+            t = analysis.term_of(cand)
+            if not t:
+                continue
+            df = len(snap.any_field(t, ("title", "tagtext", "body")) & visible)
+            if df >= min_df:
+                scored.append((_edit_distance(word, cand), -df, cand))
+        return min(scored)[2] if scored else None
+
+    # -- similar questions --------------------------------------------------------------------
+
+    def similar(
+        self, title: str, *, allowed_category_ids: Collection[int], limit: int = 5
+    ) -> list[SearchHit]:
+        """Threads and articles most like a question being asked (for the ask form and a
+        thread's "related" list): the closest matches, solved threads and articles first."""
+        terms = list(dict.fromkeys(analysis.terms(analysis.clean(title or "")[:300])))[:16]
+        if not terms:
+            return []
+        allowed = frozenset(int(c) for c in allowed_category_ids)
+        with self._read_lock:
+            snap = self._current_snapshot()
+            pool = (snap.ids("flags", "thread") | snap.ids("flags", "article")) & snap.allowed(allowed)
+            if not pool:
+                return []
+            query = self._scoring_query(terms, ("title", "tagtext", "body"))
+            hits = snap.searcher.search(query, limit=limit * 4, filter=set(pool), terms=False).top_n
+            if not hits:
+                return []
+            top = hits[0][0]
+            close = [(s, d) for s, d in hits if s >= top * 0.4]
+            rows = [self._hit(snap, d, s, frozenset(terms)) for s, d in close]
+        rows.sort(key=lambda h: (not (h.solved or h.kind == "article"), -h.score))
+        return rows[:limit]
+
+    def close(self) -> None:
+        with self._write_lock, self._read_lock:
+            self.wait_for_merges()
+            if self._snapshot is not None:
+                self._snapshot.close()
+                self._snapshot = None
+            for reader in self._readers.values():
+                with contextlib.suppress(Exception):
+                    reader.close()
+            self._readers = {}
+            self._closed = True
+
+
+def _replace(base: SearchResults, **changes: Any) -> SearchResults:
+    from dataclasses import replace
+
+    return replace(base, **changes)
+
+
+def _replace_word(text: str, word: str, better: str) -> str:
+    import re
+
+    pattern = re.compile(r"(?<![\w])" + re.escape(word) + r"(?![\w])", re.IGNORECASE)
+    replaced, n = pattern.subn(better, text, count=1)
+    if n:
+        return replaced
+    # The word was typed with accents or in another form: rebuild around the folded text.
+    folded = analysis.fold(text)
+    replaced, n = pattern.subn(better, folded, count=1)
+    return replaced if n else text
+
+
+def _bulk_write(
+    ix: Any,
+    documents: Iterable[SearchDocument],
+    progress: Callable[[int], None] | None,
+    *,
+    procs: int,
+    limitmb: int,
+) -> int:
+    """Write many documents fast: several processes each fill their own segments (kept as they
+    are, not merged: merging costs as much as indexing and barely speeds up queries)."""
+    if procs > 1:
+        writer = ix.writer(procs=procs, limitmb=limitmb, multisegment=True, batchsize=256)
+    else:
+        writer = ix.writer(limitmb=limitmb)
+    count = 0
+    try:
+        for doc in documents:
+            writer.add_document(**document_fields(doc))
+            count += 1
+            if progress is not None and count % 1000 == 0:
+                progress(count)
+    except BaseException:
+        writer.cancel()
+        raise
+    if procs > 1:
+        writer.commit()
+    else:
+        writer.commit(merge=False)
+    if progress is not None:
+        progress(count)
+    return count
