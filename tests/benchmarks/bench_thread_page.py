@@ -42,7 +42,7 @@ from harness import (
     cpu_seconds,
     csrf_from,
     load_coffee_corpus,
-    machine_load,
+    machine_busy,
     run_wrk,
     sign_in,
     wrk_path,
@@ -478,11 +478,11 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
             f"1 uvicorn worker, SQLite, {os.cpu_count()} CPUs shared by wrk and the server, "
             f"Python {platform.python_version()}"
         )
-        load = machine_load()
-        if load is not None and load > 0.3:
+        busy = machine_busy()
+        if busy is not None and busy > 0.15:
             notes.append(
-                f"the machine was busy before the run (load average {load:.1f} per CPU): "
-                "the figures are lower and noisier than on an idle machine; compare ratios, or re-run"
+                f"other work kept {busy:.0%} of the CPUs busy just before the run: the figures are "
+                "lower and noisier than on an idle machine; compare the ratio, or re-run"
             )
         results: list[Measured] = []
         for name, url in ((f"{path} ({args.answers} answers)", path), (BARE_PATH, BARE_PATH)):

@@ -219,12 +219,25 @@ def cpu_seconds(pid: int | None) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def machine_load() -> float | None:
-    """The 1-minute load average per CPU (1.0 = every core busy), None where unavailable."""
+def _cpu_times() -> tuple[int, int] | None:
     try:
-        return os.getloadavg()[0] / (os.cpu_count() or 1)
-    except OSError:
+        values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    except (OSError, ValueError, IndexError):
         return None
+    return sum(values), values[3] + values[4]  # total, idle + iowait
+
+
+def machine_busy(seconds: float = 1.0) -> float | None:
+    """Share of all CPUs busy right now (0..1), sampled over ``seconds``; None where unavailable.
+
+    Sampled rather than the load average, which still counts a benchmark run a minute ago."""
+    before = _cpu_times()
+    time.sleep(seconds)
+    after = _cpu_times()
+    if before is None or after is None or after[0] == before[0]:
+        return None
+    total, idle = after[0] - before[0], after[1] - before[1]
+    return 1 - idle / total
 
 
 # --- signing in ---------------------------------------------------------------------------------
