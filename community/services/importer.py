@@ -167,7 +167,7 @@ def normalise_tags(raw: str) -> list[str]:
     result: list[str] = []
     for name in _TAG_RE.findall(raw or ""):
         fields: dict[str, str] = {}
-        for tag in v.tags(name, fields):
+        for tag in v.tags([name], fields):
             if not fields and tag not in result:
                 result.append(tag)
     return result[: v.TAGS_MAX]

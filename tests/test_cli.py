@@ -1,0 +1,249 @@
+"""The `community` command as an operator uses it.
+
+A few tests start the real console script in a subprocess (each costs about a second); the rest
+call ``community.cli.main`` in-process with the same arguments and environment, on SQLite in a
+temporary data directory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from community import cli
+from community.db import close_db, init_db
+from community.models import Category, Organisation, OrgKind, Thread, User
+from community.services import accounts
+from community.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = ROOT / ".venv" / "bin" / "community"
+COMMANDS = (
+    "serve", "migrate", "demo", "create-org", "create-category", "create-user", "invite", "create-token",
+    "reset-password", "import-stackexchange",
+)  # fmt: skip
+
+
+def _clean_env(data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COMMUNITY_")}
+    env["COMMUNITY_DATA_DIR"] = str(data_dir)
+    return env
+
+
+def run_script(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    command = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "community.cli"]
+    return subprocess.run(
+        [*command, *args], env=_clean_env(data_dir), capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
+
+
+# --- the real console script ------------------------------------------------------------------
+
+
+def test_help_lists_every_command_with_its_help(tmp_path: Path) -> None:
+    result = run_script(tmp_path, "--help")
+    assert result.returncode == 0, result.stderr
+    for name in COMMANDS:
+        assert re.search(rf"^\s+{re.escape(name)}\s+\S", result.stdout, re.M) or (
+            re.search(rf"^\s+{re.escape(name)}\s*\n\s+\S", result.stdout, re.M)
+        ), f"{name} missing from --help"
+
+
+def test_serve_refuses_to_start_while_migrations_are_pending(tmp_path: Path) -> None:
+    result = run_script(tmp_path, "serve", "--port", "8799")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:"), result.stderr
+    assert "community migrate" in lines[0]
+
+
+def test_bad_arguments_give_one_line_and_exit_code_2(tmp_path: Path) -> None:
+    result = run_script(tmp_path, "create-user", "x@example.com", "--name", "X", "--role", "wizard")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and "wizard" in lines[0], result.stderr
+
+
+# --- in-process -------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def error_line(self) -> str:
+        lines = self.err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: "), self.err
+        return lines[0]
+
+
+@dataclass
+class Community:
+    """Runs ``community ...`` in-process against one data directory."""
+
+    data_dir: Path
+    monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture[str]
+
+    def __call__(self, *args: str, stdin: str | None = None) -> Outcome:
+        self.capsys.readouterr()
+        if stdin is not None:
+            self.monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        try:
+            code = cli.main(list(args))
+        except SystemExit as exc:  # argparse
+            code = int(exc.code or 0)
+        captured = self.capsys.readouterr()
+        return Outcome(code, captured.out, captured.err)
+
+    def query(self, fn: Callable[[Settings], Awaitable[Any]]) -> Any:
+        """Look at the database the command wrote."""
+        settings = Settings.from_env()
+
+        async def go() -> Any:
+            await init_db(settings.database_url)
+            try:
+                return await fn(settings)
+            finally:
+                await close_db()
+
+        return asyncio.run(go())
+
+
+@pytest.fixture
+def community(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Iterator[Community]:
+    for name in list(os.environ):
+        if name.startswith("COMMUNITY_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("COMMUNITY_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("COMMUNITY_BASE_URL", "https://partners.example.com")
+    yield Community(tmp_path / "data", monkeypatch, capsys)
+
+
+def test_migrate_applies_once(community: Community) -> None:
+    first = community("migrate")
+    assert first.code == 0 and "0001_initial" in first.out
+    again = community("migrate")
+    assert again.code == 0 and again.out.strip() == "Nothing to migrate."
+
+
+def test_commands_refuse_an_unmigrated_database(community: Community) -> None:
+    result = community("create-org", "Acme Routers")
+    assert result.code == 2
+    assert "community migrate" in result.error_line
+
+
+def test_operator_sets_up_organisations_people_and_tokens(community: Community) -> None:
+    assert community("migrate").code == 0
+    assert community("create-org", "Acme Routers", "--tier", "gold").code == 0
+    assert "already exists" in community("create-org", "Acme Routers").error_line
+    assert "tier" in community("create-org", "Other Co", "--tier", "platinum").error_line
+
+    made = community(
+        "create-user", "ann@acme.example", "--name", "Ann Acme", "--role", "partner", "--org", "Acme Routers",
+        "--org-admin", "--password-stdin", stdin="a long enough password\n",
+    )  # fmt: skip
+    assert made.code == 0, made.err
+    assert (
+        "partner" in community("create-user", "x@acme.example", "--name", "X", "--role", "partner").error_line
+    )
+    assert (
+        "organisation"
+        in community(
+            "create-user", "y@acme.example", "--name", "Y", "--role", "partner", "--org", "Nowhere Ltd"
+        ).error_line
+    )
+
+    # A staff member without --org belongs to the company and gets a link to set a password.
+    staff = community("create-user", "erin@northwind.example", "--name", "Erin", "--role", "expert")
+    assert staff.code == 0, staff.err
+    reset_link = re.search(r"https://partners\.example\.com/password-reset/(\S+)", staff.out)
+    assert reset_link, staff.out
+
+    invited = community("invite", "bob@acme.example", "--org", "Acme Routers", "--role", "partner")
+    invite_link = re.search(r"https://partners\.example\.com/invitations/(\S+)", invited.out)
+    assert invited.code == 0 and invite_link, invited.out
+
+    token_run = community("create-token", "ann@acme.example", "--name", "ci")
+    assert token_run.code == 0
+    token = token_run.out.strip()
+    assert community("create-token", "nobody@acme.example").code == 2
+
+    reset = community("reset-password", "ann@acme.example")
+    assert reset.code == 0 and "/password-reset/" in reset.out
+
+    assert community("create-category", "Gold corner", "--visibility", "tiers:gold").code == 0
+    assert "visibility" in community("create-category", "Odd", "--visibility", "tiers:platinum").error_line
+
+    async def check(settings: Settings) -> None:
+        ann = await accounts.authenticate(settings, "ann@acme.example", "a long enough password", "127.0.0.1")
+        assert ann.is_org_admin and ann.role == "partner"
+        erin = await User.get(email="erin@northwind.example").select_related("organisation")
+        assert erin.organisation.kind == OrgKind.COMPANY and erin.password_hash is None
+        await accounts.reset_password(reset_link.group(1), "erin's new password")
+        invitation = await accounts.open_invitation(invite_link.group(1))
+        assert invitation.email == "bob@acme.example" and invitation.role == "partner"
+        actor = await accounts.actor_for_token(token)
+        assert actor is not None and actor.id == ann.id
+        org = await Organisation.get(name="Acme Routers")
+        assert org.tier == "gold"
+        category = await Category.get(slug="gold-corner")
+        assert (category.visibility, category.tiers) == ("tiers", ["gold"])
+
+    community.query(check)
+
+
+def test_demo_if_empty_loads_once_and_always_prints_the_logins(community: Community) -> None:
+    assert community("migrate").code == 0
+    first = community("demo", "--if-empty")
+    assert first.code == 0, first.err
+    assert "demo-password-1" in first.out and "admin@northwind.example" in first.out
+    again = community("demo", "--if-empty")
+    assert again.code == 0
+    assert "not loaded" in again.out and "admin@northwind.example" in again.out
+    assert "already loaded" in community("demo").error_line
+    assert community.query(lambda _: Thread.all().count()) == 20
+
+
+def test_import_stackexchange_reports_and_rejects_malformed_files(
+    community: Community, tmp_path: Path
+) -> None:
+    assert community("migrate").code == 0
+    good = tmp_path / "tiny-Posts.xml"
+    good.write_text(
+        '<?xml version="1.0" encoding="utf-8"?>\n<posts>\n'
+        '  <row Id="1" PostTypeId="1" AcceptedAnswerId="2" CreationDate="2015-01-27T20:09:32.720" Score="3" '
+        'Body="&lt;p&gt;How fine?&lt;/p&gt;" OwnerUserId="4" Title="How fine should I grind?" '
+        'Tags="&lt;grinding&gt;" />\n'
+        '  <row Id="2" PostTypeId="2" ParentId="1" CreationDate="2015-01-27T21:00:00.000" Score="5" '
+        'Body="&lt;p&gt;Like sand.&lt;/p&gt;" OwnerUserId="5" />\n</posts>\n'
+    )
+    result = community("import-stackexchange", str(good), "--category", "coffee")
+    assert result.code == 0, result.err
+    assert re.search(r"threads:\s+1\b", result.out) and re.search(r"accepted:\s+1\b", result.out)
+    assert re.search(
+        r"threads:\s+0\b", community("import-stackexchange", str(good), "--category", "coffee").out
+    )
+
+    bad = tmp_path / "bad-Posts.xml"
+    bad.write_text('<posts><row Id="1" PostTypeId="1"')
+    malformed = community("import-stackexchange", str(bad), "--category", "coffee")
+    assert malformed.code == 2 and "not well-formed XML" in malformed.error_line
+    missing = community("import-stackexchange", str(tmp_path / "nope.xml"), "--category", "coffee")
+    assert missing.code == 2 and "No such file" in missing.error_line
