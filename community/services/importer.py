@@ -409,10 +409,7 @@ async def _unique_handles(names: list[str]) -> list[str]:
     pending = list(range(len(bases)))
     suffix = {i: 1 for i in pending}
     while pending:
-        candidates = {}
-        for i in pending:
-            handle = bases[i] if suffix[i] == 1 else f"{bases[i]}-{suffix[i]}"
-            candidates[i] = handle
+        candidates = {i: bases[i] if suffix[i] == 1 else f"{bases[i]}-{suffix[i]}" for i in pending}
         unknown = [h for h in set(candidates.values()) if h not in taken]
         for chunk in _chunks(unknown):
             taken.update(await User.filter(handle__in=chunk).values_list("handle", flat=True))  # type: ignore[arg-type]
