@@ -19,6 +19,7 @@ from community.http import EXCEPTION_HANDLERS
 from community.security_headers import SecurityHeadersMiddleware
 from community.services.threads import ViewCounter
 from community.settings import Settings
+from community.web.page_cache import PageCache
 from community.web.render import ROOT
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     )
     app.state.settings = settings
     app.state.view_counter = ViewCounter()
+    app.state.page_cache = PageCache()
     return app
 
 

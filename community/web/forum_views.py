@@ -5,15 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from community.actor import Actor
 from community.auth import require_actor
+from community.csrf import csrf_token
 from community.errors import Invalid
 from community.models import ThreadKind
 from community.services import directory, posts, threads
 from community.web.forms import read_fields, thread_url
+from community.web.page_cache import PageCache
 from community.web.render import render
 
 # ``?page=last`` lands on the last page (the service clamps any page to the real range).
@@ -118,7 +120,7 @@ async def _thread_page(
     status: int = 200,
 ) -> Response:
     view = await threads.get_thread_view(
-        actor, thread_id, page, per_page=request.app.state.settings.page_size
+        actor, thread_id, page, per_page=request.app.state.settings.posts_per_page
     )
     return await render(
         request,
@@ -129,11 +131,26 @@ async def _thread_page(
 
 
 async def thread(request: Request) -> Response:
+    """The thread page, served from the page cache when nothing it shows has changed.
+
+    The key holds the thread's content version (read fresh on every request, together with the
+    visibility check), the page, the viewer's snapshot (permissions, name) and the session's
+    CSRF token, so an edit, a vote, a hide or a permission change always misses."""
     actor = await require_actor(request)
     thread_id = request.path_params["thread_id"]
-    response = await _thread_page(request, actor, thread_id, _page(request))
+    page = _page(request)
+    version = await threads.thread_version(actor, thread_id)
     request.app.state.view_counter.record(thread_id)
-    return response
+    if request.session.get("flash"):
+        return await _thread_page(request, actor, thread_id, page)
+    cache: PageCache = request.app.state.page_cache
+    key = (thread_id, version, page, actor, csrf_token(request.session))
+    body = cache.get(key)
+    if body is None:
+        response = await _thread_page(request, actor, thread_id, page)
+        cache.put(key, bytes(response.body))
+        return response
+    return HTMLResponse(body)
 
 
 async def reply(request: Request) -> Response:
