@@ -3,7 +3,8 @@
 The token lives in the signed session; a request proves it read a page of ours by sending it back
 in the ``X-CSRF-Token`` header or a ``csrf_token`` form field. Requests authenticated with an
 ``Authorization: Bearer`` token carry no ambient credentials and are exempt (the API then ignores
-any session cookie).
+any session cookie); so are API requests whose session has no one signed in, which can only be
+answered 401.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from community.auth import SESSION_USER
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 FIELD = "csrf_token"
@@ -61,7 +64,13 @@ class CSRFMiddleware:
         if headers.get(b"authorization", b"").lower().startswith(b"bearer "):
             await self.app(scope, receive, send)
             return
-        expected = scope.get("session", {}).get("csrf")
+        session = scope.get("session", {})
+        if scope["path"].startswith("/api/") and SESSION_USER not in session:
+            # No one is signed in through this cookie: nothing ambient to abuse, and the caller
+            # should hear what is really missing (401 with WWW-Authenticate), not a CSRF error.
+            await self.app(scope, receive, send)
+            return
+        expected = session.get("csrf")
         sent = headers.get(HEADER, b"").decode("latin-1") or None
         replay: list[Message] = []
         if sent is None:

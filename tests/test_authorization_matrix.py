@@ -1,0 +1,608 @@
+"""The authorisation matrix: who gets what on every page and every API endpoint.
+
+``MATRIX`` is the specification, one row per request: method, path (placeholders name things made
+by the ``content`` fixture) and the answer each viewer must get, in the column order of ``VIEWERS``
+(abbreviated in the column headers). The viewers are every role, a gold partner of another
+organisation, partners of the other tiers, and someone not signed in. ``L`` means "303 to the
+sign-in page" (anonymous HTML); ``303`` means a redirect anywhere else. Rows run in order, so
+anything destructive acts on a post made for that row alone.
+
+Beyond the status, every run checks that:
+- a 404 for something hidden is byte for byte the 404 for something that never existed;
+- no response a viewer receives mentions a thread, post or category they may not see;
+- counts (profiles, lists, categories) leave out what the viewer may not see;
+- nothing a refused request named has changed in the database afterwards;
+- every route the app mounts has at least one row (a new route without one fails the test).
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from starlette.routing import Mount, Route, compile_path
+
+from community.models import Post, Thread
+from community.services import accounts, directory, posts, threads
+from tests.api.conftest import check_against_document
+from tests.conftest import CSRF_RE, PASSWORD, World, login
+
+VIEWERS = (
+    "anon",
+    "partner",
+    "colleague",
+    "other_org",
+    "silver",
+    "registered",
+    "expert",
+    "moderator",
+    "admin",
+)
+SEES_GOLD = {"partner", "colleague", "other_org", "expert", "moderator", "admin"}
+STAFF = {"expert", "moderator", "admin"}
+MISSING_ID = 987_654
+
+
+@dataclass(frozen=True)
+class Row:
+    method: str
+    path: str
+    expected: dict[str, str]
+    data: dict[str, Any] | None = None
+
+    @property
+    def is_api(self) -> bool:
+        return self.path.startswith("/api/")
+
+    @property
+    def keys(self) -> list[str]:
+        return [name for _, name, _, _ in string.Formatter().parse(self.path) if name]
+
+
+def r(method: str, path: str, answers: str, data: dict[str, Any] | None = None) -> Row:
+    codes = answers.split()
+    assert len(codes) == len(VIEWERS), f"{method} {path}: {len(codes)} answers for {len(VIEWERS)} viewers"
+    return Row(method, path, dict(zip(VIEWERS, codes, strict=True)), data)
+
+
+EDIT = {"body": "Edited text, still helpful.", "note": "matrix"}
+EDIT_OPENING = {**EDIT, "title": "How do I register a deal for a tender?", "tags": "rebates"}
+REPLY = {"body": "One more answer from the matrix."}
+
+
+def ask(category: str, title: str) -> dict[str, Any]:
+    return {"category": category, "kind": "question", "title": title, "body": "Details here."}
+
+
+# fmt: off
+MATRIX: list[Row] = [
+    # --- public: no sign-in needed ------------------------------------------------------------------
+    #                                                              ano ptn col oth sil reg exp mod adm
+    r("GET",    "/healthz",                                       "200 200 200 200 200 200 200 200 200"),
+    r("GET",    "/static/css/site.css",                           "200 200 200 200 200 200 200 200 200"),
+    r("GET",    "/api/v1/openapi.json",                           "200 200 200 200 200 200 200 200 200"),
+    r("GET",    "/login",                                         "200 303 303 303 303 303 303 303 303"),
+    r("POST",   "/login",                                         "400 400 400 400 400 400 400 400 400",
+      {"email": "nobody@example.invalid", "password": "not the password", "next": "/"}),
+    r("GET",    "/invitations/{invite_token}",                    "200 200 200 200 200 200 200 200 200"),
+    r("POST",   "/invitations/{invite_token}",                    "422 422 422 422 422 422 422 422 422",
+      {"display_name": "New Person", "password": "short"}),
+    r("GET",    "/invitations/not-a-real-token",                  "404 404 404 404 404 404 404 404 404"),
+    r("POST",   "/invitations/not-a-real-token",                  "404 404 404 404 404 404 404 404 404",
+      {"display_name": "New Person", "password": "long enough password"}),
+    r("GET",    "/password-reset/{reset_token}",                  "200 200 200 200 200 200 200 200 200"),
+    r("POST",   "/password-reset/{reset_token}",                  "422 422 422 422 422 422 422 422 422",
+      {"password": "short"}),
+    r("GET",    "/password-reset/not-a-real-token",               "410 410 410 410 410 410 410 410 410"),
+    r("POST",   "/password-reset/not-a-real-token",               "410 410 410 410 410 410 410 410 410",
+      {"password": "long enough password"}),
+
+    # --- lists and categories ----------------------------------------------------------------------
+    #                                                              ano ptn col oth sil reg exp mod adm
+    r("GET",    "/",                                              "L   200 200 200 200 200 200 200 200"),
+    r("GET",    "/?show=unanswered",                              "L   200 200 200 200 200 200 200 200"),
+    r("GET",    "/categories",                                    "L   200 200 200 200 200 200 200 200"),
+    r("GET",    "/c/general",                                     "L   200 200 200 200 200 200 200 200"),
+    r("GET",    "/c/{gold_cat}",                                  "L   200 200 200 404 404 200 200 200"),
+    r("GET",    "/c/{staff_cat}",                                 "L   404 404 404 404 404 200 200 200"),
+    r("GET",    "/c/no-such-category",                            "L   404 404 404 404 404 404 404 404"),
+    r("GET",    "/tags/rebates",                                  "L   200 200 200 200 200 200 200 200"),
+    r("GET",    "/ask",                                           "L   200 200 200 200 200 200 200 200"),
+    r("POST",   "/ask",                                           "L   303 303 303 303 303 303 303 303",
+      ask("general", "A new question from the matrix")),
+    r("POST",   "/ask",                                           "L   303 303 303 422 422 303 303 303",
+      ask("gold-programme", "A gold question from the matrix")),
+    r("POST",   "/ask",                                           "L   422 422 422 422 422 303 303 303",
+      ask("staff-room", "A staff question from the matrix")),
+
+    # --- thread pages and replies ------------------------------------------------------------------
+    #                                                              ano ptn col oth sil reg exp mod adm
+    r("GET",    "/t/{pub_q}",                                     "L   200 200 200 200 200 200 200 200"),
+    r("GET",    "/t/{pub_q}?page=2",                              "L   200 200 200 200 200 200 200 200"),
+    r("GET",    "/t/{gold_q}",                                    "L   200 200 200 404 404 200 200 200"),
+    r("GET",    "/t/{staff_d}",                                   "L   404 404 404 404 404 200 200 200"),
+    r("GET",    "/t/{missing}",                                   "L   404 404 404 404 404 404 404 404"),
+    r("POST",   "/t/{pub_q}/reply",                               "L   303 303 303 303 303 303 303 303",
+      REPLY),
+    r("POST",   "/t/{pub_closed}/reply",                          "L   403 403 403 403 403 403 303 303",
+      REPLY),
+    r("POST",   "/t/{gold_q}/reply",                              "L   303 303 303 404 404 303 303 303",
+      REPLY),
+    r("POST",   "/t/{staff_d}/reply",                             "L   404 404 404 404 404 303 303 303",
+      REPLY),
+    r("POST",   "/t/{missing}/reply",                             "L   404 404 404 404 404 404 404 404",
+      REPLY),
+
+    # --- one post: edit (author or staff), delete (author or moderator), revisions, votes, accept ---
+    #                                                              ano ptn col oth sil reg exp mod adm
+    r("GET",    "/posts/{pub_open}/edit",                         "L   200 403 403 403 403 200 200 200"),
+    r("POST",   "/posts/{pub_open}/edit",                         "L   303 403 403 403 403 303 303 303",
+      EDIT_OPENING),
+    r("GET",    "/posts/{pub_ans}/edit",                          "L   403 403 403 403 403 200 200 200"),
+    r("POST",   "/posts/{pub_ans}/edit",                          "L   403 403 403 403 403 303 303 303",
+      EDIT),
+    r("GET",    "/posts/{gold_ans}/edit",                         "L   403 403 403 404 404 200 200 200"),
+    r("POST",   "/posts/{gold_open}/edit",                        "L   303 403 403 404 404 303 303 303",
+      {**EDIT, "title": "Gold rebate schedule for the third quarter", "tags": "rebates"}),
+    r("GET",    "/posts/{staff_rep}/edit",                        "L   404 404 404 404 404 200 200 200"),
+    r("POST",   "/posts/{staff_rep}/edit",                        "L   404 404 404 404 404 303 303 303",
+      EDIT),
+    r("GET",    "/posts/{missing}/edit",                          "L   404 404 404 404 404 404 404 404"),
+    r("POST",   "/posts/{missing}/edit",                          "L   404 404 404 404 404 404 404 404",
+      EDIT),
+    r("GET",    "/posts/{pub_del}/delete",                        "L   200 403 403 403 403 403 200 200"),
+    r("POST",   "/posts/{pub_del}/delete",                        "L   303 403 403 403 403 403 303 303"),
+    r("GET",    "/posts/{gold_del}/delete",                       "L   200 403 403 404 404 403 200 200"),
+    r("POST",   "/posts/{gold_del}/delete",                       "L   303 403 403 404 404 403 303 303"),
+    r("GET",    "/posts/{staff_del}/delete",                      "L   404 404 404 404 404 200 200 200"),
+    r("POST",   "/posts/{staff_del}/delete",                      "L   404 404 404 404 404 303 303 303"),
+    r("POST",   "/posts/{missing}/delete",                        "L   404 404 404 404 404 404 404 404"),
+    r("GET",    "/posts/{pub_ans}/revisions",                     "L   200 200 200 200 200 200 200 200"),
+    r("GET",    "/posts/{gold_ans}/revisions",                    "L   200 200 200 404 404 200 200 200"),
+    r("GET",    "/posts/{staff_rep}/revisions",                   "L   404 404 404 404 404 200 200 200"),
+    r("GET",    "/posts/{missing}/revisions",                     "L   404 404 404 404 404 404 404 404"),
+    r("POST",   "/posts/{pub_ans}/vote",                          "L   303 303 303 303 303 403 303 303",
+      {"helpful": "1"}),
+    r("POST",   "/posts/{gold_ans}/vote",                         "L   303 303 303 404 404 403 303 303",
+      {"helpful": "1"}),
+    r("POST",   "/posts/{staff_rep}/vote",                        "L   404 404 404 404 404 303 403 303",
+      {"helpful": "1"}),
+    r("POST",   "/posts/{missing}/vote",                          "L   404 404 404 404 404 404 404 404",
+      {"helpful": "1"}),
+    r("POST",   "/posts/{pub_ans}/accept",                        "L   303 403 403 403 403 303 303 303",
+      {"accept": "1"}),
+    r("POST",   "/posts/{gold_ans}/accept",                       "L   303 403 403 404 404 303 303 303",
+      {"accept": "1"}),
+    r("POST",   "/posts/{staff_rep}/accept",                      "L   404 404 404 404 404 422 422 422",
+      {"accept": "1"}),
+    r("POST",   "/posts/{missing}/accept",                        "L   404 404 404 404 404 404 404 404",
+      {"accept": "1"}),
+
+    # --- people and organisations ------------------------------------------------------------------
+    #                                                              ano ptn col oth sil reg exp mod adm
+    r("GET",    "/u/{pat}",                                       "L   200 200 200 200 200 200 200 200"),
+    r("GET",    "/u/{expert}",                                    "L   200 200 200 200 200 200 200 200"),
+    r("GET",    "/u/nobody-here",                                 "L   404 404 404 404 404 404 404 404"),
+    r("GET",    "/orgs/{gold_org}",                               "L   200 200 403 403 403 200 200 200"),
+    r("GET",    "/orgs/{company_org}",                            "L   403 403 403 403 403 200 200 200"),
+    r("GET",    "/orgs/no-such-org",                              "L   404 404 404 404 404 404 404 404"),
+    r("POST",   "/orgs/{gold_org}/invitations",                   "L   200 403 403 403 403 403 403 200",
+      {"email": "html-invitee@gold.example"}),
+    r("POST",   "/orgs/{silver_org}/invitations",                 "L   403 403 403 403 403 403 403 200",
+      {"email": "html-invitee@silver.example"}),
+    r("POST",   "/orgs/no-such-org/invitations",                  "L   404 404 404 404 404 404 404 404",
+      {"email": "nobody-invitee@gold.example"}),
+    r("GET",    "/account/profile",                               "L   200 200 200 200 200 200 200 200"),
+    r("POST",   "/account/profile",                               "L   303 303 303 303 303 303 303 303",
+      {"display_name": "Renamed Member", "bio": "Works on channel deals.", "expertise_tags": "pricing"}),
+    r("GET",    "/account/password",                              "L   200 200 200 200 200 200 200 200"),
+    r("GET",    "/account/organisation",                          "L   303 303 303 303 303 303 303 303"),
+
+    # --- administration ----------------------------------------------------------------------------
+    #                                                              ano ptn col oth sil reg exp mod adm
+    r("GET",    "/admin",                                         "L   403 403 403 403 403 403 403 200"),
+    r("GET",    "/admin/categories",                              "L   403 403 403 403 403 403 403 200"),
+    r("GET",    "/admin/categories/{gold_cat}",                   "L   403 403 403 403 403 403 403 200"),
+    r("GET",    "/admin/categories/no-such-category",             "L   403 403 403 403 403 403 403 404"),
+    r("GET",    "/admin/organisations",                           "L   403 403 403 403 403 403 403 200"),
+    r("GET",    "/admin/invitations",                             "L   403 403 403 403 403 403 403 200"),
+    r("POST",   "/admin/categories",                              "L   403 403 403 403 403 403 403 303",
+      {"name": "Matrix category", "slug": "", "description": "", "visibility": "all"}),
+    r("POST",   "/admin/categories/general",                      "L   403 403 403 403 403 403 403 303",
+      {"name": "General questions", "description": "", "visibility": "all", "position": "0"}),
+    r("POST",   "/admin/organisations",                           "L   403 403 403 403 403 403 403 303",
+      {"name": "Matrix Reseller", "tier": "silver", "description": ""}),
+    r("POST",   "/admin/invitations",                             "L   403 403 403 403 403 403 403 200",
+      {"email": "admin-invitee@silver.example", "organisation": "silver-systems-ltd", "role": "partner"}),
+
+    # --- JSON API ----------------------------------------------------------------------------------
+    #                                                              ano ptn col oth sil reg exp mod adm
+    r("GET",    "/api/v1/me",                                     "401 200 200 200 200 200 200 200 200"),
+    r("GET",    "/api/v1/users/{pat}",                            "401 200 200 200 200 200 200 200 200"),
+    r("GET",    "/api/v1/users/nobody-here",                      "401 404 404 404 404 404 404 404 404"),
+    r("GET",    "/api/v1/organisations/{gold_org}",               "401 200 200 403 403 403 200 200 200"),
+    r("GET",    "/api/v1/organisations/{company_org}",            "401 403 403 403 403 403 200 200 200"),
+    r("GET",    "/api/v1/organisations/no-such-org",              "401 404 404 404 404 404 404 404 404"),
+    r("POST",   "/api/v1/organisations/{gold_org}/invitations",   "401 201 403 403 403 403 403 403 201",
+      {"email": "api-invitee@gold.example"}),
+    r("POST",   "/api/v1/organisations/no-such-org/invitations",  "401 404 404 404 404 404 404 404 404",
+      {"email": "api-invitee@gold.example"}),
+    r("GET",    "/api/v1/categories",                             "401 200 200 200 200 200 200 200 200"),
+    r("POST",   "/api/v1/categories",                             "401 403 403 403 403 403 403 403 201",
+      {"name": "Matrix API category"}),
+    r("GET",    "/api/v1/threads",                                "401 200 200 200 200 200 200 200 200"),
+    r("GET",    "/api/v1/threads?category={gold_cat}",            "401 200 200 200 404 404 200 200 200"),
+    r("GET",    "/api/v1/threads?category={staff_cat}",           "401 404 404 404 404 404 200 200 200"),
+    r("POST",   "/api/v1/threads",                                "401 201 201 201 201 201 201 201 201",
+      ask("general", "An API question from the matrix")),
+    r("POST",   "/api/v1/threads",                                "401 201 201 201 422 422 201 201 201",
+      ask("gold-programme", "A gold API question from the matrix")),
+    r("POST",   "/api/v1/threads",                                "401 422 422 422 422 422 201 201 201",
+      ask("staff-room", "A staff API question from the matrix")),
+    r("GET",    "/api/v1/threads/{pub_q}",                        "401 200 200 200 200 200 200 200 200"),
+    r("GET",    "/api/v1/threads/{gold_q}",                       "401 200 200 200 404 404 200 200 200"),
+    r("GET",    "/api/v1/threads/{staff_d}",                      "401 404 404 404 404 404 200 200 200"),
+    r("GET",    "/api/v1/threads/{missing}",                      "401 404 404 404 404 404 404 404 404"),
+    r("POST",   "/api/v1/threads/{pub_q}/posts",                  "401 201 201 201 201 201 201 201 201",
+      REPLY),
+    r("POST",   "/api/v1/threads/{pub_closed}/posts",             "401 403 403 403 403 403 403 201 201",
+      REPLY),
+    r("POST",   "/api/v1/threads/{gold_q}/posts",                 "401 201 201 201 404 404 201 201 201",
+      REPLY),
+    r("POST",   "/api/v1/threads/{staff_d}/posts",                "401 404 404 404 404 404 201 201 201",
+      REPLY),
+    r("POST",   "/api/v1/threads/{missing}/posts",                "401 404 404 404 404 404 404 404 404",
+      REPLY),
+    r("GET",    "/api/v1/posts/{pub_ans}",                        "401 200 200 200 200 200 200 200 200"),
+    r("GET",    "/api/v1/posts/{gold_ans}",                       "401 200 200 200 404 404 200 200 200"),
+    r("GET",    "/api/v1/posts/{staff_rep}",                      "401 404 404 404 404 404 200 200 200"),
+    r("GET",    "/api/v1/posts/{missing}",                        "401 404 404 404 404 404 404 404 404"),
+    r("PATCH",  "/api/v1/posts/{pub_open}",                       "401 200 403 403 403 403 200 200 200",
+      EDIT_OPENING | {"tags": ["rebates"]}),
+    r("PATCH",  "/api/v1/posts/{pub_ans}",                        "401 403 403 403 403 403 200 200 200",
+      EDIT),
+    r("PATCH",  "/api/v1/posts/{gold_ans}",                       "401 403 403 403 404 404 200 200 200",
+      EDIT),
+    r("PATCH",  "/api/v1/posts/{staff_rep}",                      "401 404 404 404 404 404 200 200 200",
+      EDIT),
+    r("PATCH",  "/api/v1/posts/{missing}",                        "401 404 404 404 404 404 404 404 404",
+      EDIT),
+    r("DELETE", "/api/v1/posts/{pub_del2}",                       "401 204 403 403 403 403 403 204 204"),
+    r("DELETE", "/api/v1/posts/{gold_del2}",                      "401 204 403 403 404 404 403 204 204"),
+    r("DELETE", "/api/v1/posts/{staff_del2}",                     "401 404 404 404 404 404 204 204 204"),
+    r("DELETE", "/api/v1/posts/{missing}",                        "401 404 404 404 404 404 404 404 404"),
+    r("GET",    "/api/v1/posts/{pub_ans}/revisions",              "401 200 200 200 200 200 200 200 200"),
+    r("GET",    "/api/v1/posts/{gold_ans}/revisions",             "401 200 200 200 404 404 200 200 200"),
+    r("GET",    "/api/v1/posts/{staff_rep}/revisions",            "401 404 404 404 404 404 200 200 200"),
+    r("GET",    "/api/v1/posts/{missing}/revisions",              "401 404 404 404 404 404 404 404 404"),
+    r("POST",   "/api/v1/posts/{pub_ans}/votes",                  "401 200 200 200 200 200 403 200 200"),
+    r("DELETE", "/api/v1/posts/{pub_ans}/votes",                  "401 200 200 200 200 200 403 200 200"),
+    r("POST",   "/api/v1/posts/{gold_ans}/votes",                 "401 200 200 200 404 404 403 200 200"),
+    r("DELETE", "/api/v1/posts/{gold_ans}/votes",                 "401 200 200 200 404 404 403 200 200"),
+    r("POST",   "/api/v1/posts/{staff_rep}/votes",                "401 404 404 404 404 404 200 403 200"),
+    r("DELETE", "/api/v1/posts/{staff_rep}/votes",                "401 404 404 404 404 404 200 403 200"),
+    r("POST",   "/api/v1/posts/{missing}/votes",                  "401 404 404 404 404 404 404 404 404"),
+    r("DELETE", "/api/v1/posts/{missing}/votes",                  "401 404 404 404 404 404 404 404 404"),
+    r("POST",   "/api/v1/posts/{pub_ans}/accept",                 "401 200 403 403 403 403 200 200 200"),
+    r("DELETE", "/api/v1/posts/{pub_ans}/accept",                 "401 200 403 403 403 403 200 200 200"),
+    r("POST",   "/api/v1/posts/{gold_ans}/accept",                "401 200 403 403 404 404 200 200 200"),
+    r("DELETE", "/api/v1/posts/{gold_ans}/accept",                "401 200 403 403 404 404 200 200 200"),
+    r("POST",   "/api/v1/posts/{staff_rep}/accept",               "401 404 404 404 404 404 422 422 422"),
+    r("DELETE", "/api/v1/posts/{missing}/accept",                 "401 404 404 404 404 404 404 404 404"),
+
+    # --- last: these end or renew the session ------------------------------------------------------
+    #                                                              ano ptn col oth sil reg exp mod adm
+    r("POST",   "/account/password",                              "L   303 303 303 303 303 303 303 303",
+      {"current_password": PASSWORD, "new_password": PASSWORD}),
+    r("POST",   "/logout",                                        "303 303 303 303 303 303 303 303 303"),
+]
+# fmt: on
+
+
+# --- the world the matrix runs against -----------------------------------------------------------
+
+
+@dataclass
+class Content:
+    """Things the rows name, by placeholder, and what each viewer must never see a trace of."""
+
+    values: dict[str, Any]
+    thread_ids: dict[str, int]
+    post_ids: dict[str, int]
+    users: dict[str, Any]
+    secrets_gold: list[str] = field(default_factory=list)
+    secrets_staff: list[str] = field(default_factory=list)
+
+
+GOLD_TITLE = "Gold rebate schedule for the third quarter"
+GOLD_ANSWER = "Six percent on the gold tier for hardware"
+STAFF_TITLE = "Internal escalation notes for partners"
+STAFF_REPLY = "Escalate through the partner desk first"
+
+
+@pytest.fixture
+async def content(world: World) -> Content:
+    s = world.settings
+    other_gold = await directory.create_organisation(s, None, name="Other Gold AG", tier="gold")
+    olga = await accounts.create_user(
+        s, email="olga@othergold.example", display_name="Olga Other", role="partner",
+        organisation=other_gold, password=PASSWORD,
+    )  # fmt: skip
+    pat, expert, moderator = (
+        world.actor(world.partner),
+        world.actor(world.expert),
+        world.actor(world.moderator),
+    )
+
+    pub_q = await threads.create_thread(
+        pat, category="general", kind="question", title="How do I register a deal for a tender?",
+        body="Which form do we use?", tags="rebates",
+    )  # fmt: skip
+    pub_ans = await posts.reply(expert, pub_q.id, body="Use the deal registration form.")
+    pub_del = await posts.reply(pat, pub_q.id, body="A note to delete (HTML).")
+    pub_del2 = await posts.reply(pat, pub_q.id, body="A note to delete (API).")
+    pub_closed = await threads.create_thread(
+        world.actor(world.colleague), category="general", kind="question",
+        title="Is the old price list still valid?", body="Asking for a customer.",
+    )  # fmt: skip
+    await threads.set_thread_status(moderator, pub_closed.id, "closed")
+
+    gold_q = await threads.create_thread(
+        pat, category="gold-programme", kind="question", title=GOLD_TITLE, body="What are the rates?",
+        tags="rebates",
+    )  # fmt: skip
+    gold_ans = await posts.reply(expert, gold_q.id, body=GOLD_ANSWER)
+    gold_del = await posts.reply(pat, gold_q.id, body="A gold note to delete (HTML).")
+    gold_del2 = await posts.reply(pat, gold_q.id, body="A gold note to delete (API).")
+    await posts.accept_answer(pat, gold_ans.id)
+
+    staff_d = await threads.create_thread(
+        expert, category="staff-room", kind="discussion", title=STAFF_TITLE, body="Collect them here.",
+    )  # fmt: skip
+    staff_rep = await posts.reply(moderator, staff_d.id, body=STAFF_REPLY)
+    staff_del = await posts.reply(expert, staff_d.id, body="A staff note to delete (HTML).")
+    staff_del2 = await posts.reply(expert, staff_d.id, body="A staff note to delete (API).")
+
+    async def opening(thread_id: int) -> int:
+        return (await Post.get(thread_id=thread_id, is_opening=True)).id
+
+    _, invite_token = await accounts.create_invitation(
+        s, None, email="newcomer@gold.example", organisation=world.gold, role="partner"
+    )
+    reset_token = await accounts.create_password_reset(s, world.colleague.email)
+    thread_ids = {"pub_q": pub_q.id, "pub_closed": pub_closed.id, "gold_q": gold_q.id, "staff_d": staff_d.id}
+    post_ids = {
+        "pub_open": await opening(pub_q.id), "pub_ans": pub_ans.id, "pub_del": pub_del.id,
+        "pub_del2": pub_del2.id, "gold_open": await opening(gold_q.id), "gold_ans": gold_ans.id,
+        "gold_del": gold_del.id, "gold_del2": gold_del2.id, "staff_rep": staff_rep.id,
+        "staff_del": staff_del.id, "staff_del2": staff_del2.id,
+    }  # fmt: skip
+    values: dict[str, Any] = {
+        **thread_ids,
+        **post_ids,
+        "missing": MISSING_ID,
+        "gold_cat": "gold-programme",
+        "staff_cat": "staff-room",
+        "pat": world.partner.handle,
+        "expert": world.expert.handle,
+        "gold_org": world.gold.slug,
+        "silver_org": world.silver.slug,
+        "company_org": world.company.slug,
+        "invite_token": invite_token,
+        "reset_token": reset_token,
+    }
+    users = {
+        "partner": world.partner, "colleague": world.colleague, "other_org": olga,
+        "silver": world.silver_partner, "registered": world.registered_partner, "expert": world.expert,
+        "moderator": world.moderator, "admin": world.admin,
+    }  # fmt: skip
+    gold_links = [f"/t/{gold_q.id}", f"/posts/{gold_ans.id}/", f"/api/v1/threads/{gold_q.id}"]
+    staff_links = [f"/t/{staff_d.id}", f"/posts/{staff_rep.id}/", f"/api/v1/threads/{staff_d.id}"]
+    return Content(
+        values=values,
+        thread_ids=thread_ids,
+        post_ids=post_ids,
+        users=users,
+        secrets_gold=[GOLD_TITLE, GOLD_ANSWER, "Gold programme", "gold-programme", *gold_links],
+        secrets_staff=[STAFF_TITLE, STAFF_REPLY, "Staff room", "staff-room", *staff_links],
+    )
+
+
+def missing_twin(values: dict[str, Any]) -> dict[str, Any]:
+    """The same placeholders naming things that never existed."""
+    return {
+        k: MISSING_ID if isinstance(v, int) else f"no-such-{k.replace('_', '-')}" for k, v in values.items()
+    }
+
+
+# --- running the matrix --------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def checked_client(app) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
+    """Every API answer is also checked against the OpenAPI document."""
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://testserver",
+        event_hooks={"response": [check_against_document]},
+    ) as c:
+        yield c
+
+
+async def snapshot() -> dict[str, Any]:
+    threads_now = {
+        row["id"]: row
+        for row in await Thread.all().values(
+            "id", "title", "reply_count", "accepted_post_id", "is_deleted", "status", "tag_names"
+        )
+    }
+    posts_now = {
+        row["id"]: row
+        for row in await Post.all().values("id", "state", "score", "body_source", "revision_count")
+    }
+    return {"threads": threads_now, "posts": posts_now}
+
+
+_NOTICE = re.compile(r'<p class="notice" role="status">.*?</p>')
+
+
+def comparable(response: httpx.Response) -> str:
+    """A response body without one-time notices (a flash from an earlier request)."""
+    return _NOTICE.sub("", response.text)
+
+
+def check_status(viewer: str, row: Row, response: httpx.Response) -> str | None:
+    """What is wrong with the answer, or None."""
+    want = row.expected[viewer]
+    got = response.status_code
+    location = response.headers.get("location", "")
+    if want == "L":
+        if got == 303 and location.startswith("/login?next="):
+            return None
+        return f"expected 303 to /login, got {got} {location}"
+    if int(want) != got:
+        return f"expected {want}, got {got}: {response.text[:300]!r}"
+    if got == 303 and location.startswith("/login?next="):
+        return f"expected a redirect, got one to the sign-in page ({location})"
+    if row.is_api and got >= 400:
+        code = {401: "unauthenticated", 403: "forbidden", 404: "not_found", 422: "invalid"}.get(got)
+        if code and response.json()["error"]["code"] != code:
+            return f"error code {response.json()['error']['code']!r}, expected {code!r}"
+    return None
+
+
+async def send(
+    client: httpx.AsyncClient, row: Row, path: str, csrf: str, auth: dict[str, str]
+) -> httpx.Response:
+    if row.is_api:
+        body = row.data if row.method in ("POST", "PATCH") else None
+        return await client.request(row.method, path, json=body, headers=auth)
+    if row.method == "GET":
+        return await client.get(path)
+    return await client.request(row.method, path, data={**(row.data or {}), "csrf_token": csrf})
+
+
+async def check_counts(
+    client: httpx.AsyncClient, viewer: str, content: Content, auth: dict[str, str]
+) -> list[str]:
+    """Counts shown to the viewer leave out what they may not see (the fixture's numbers)."""
+    gold, staff = viewer in SEES_GOLD, viewer in STAFF
+    problems: list[str] = []
+    pat = (await client.get(f"/api/v1/users/{content.values['pat']}", headers=auth)).json()
+    expert = (await client.get(f"/api/v1/users/{content.values['expert']}", headers=auth)).json()
+    listed = (await client.get("/api/v1/threads", headers=auth)).json()
+    cats = (await client.get("/api/v1/categories", headers=auth)).json()
+    expected = {
+        "partner post_count": (pat["post_count"], 3 + 3 * gold),
+        "expert post_count": (expert["post_count"], 1 + gold + 3 * staff),
+        "expert accepted_count": (expert["accepted_count"], 1 * gold),
+        "threads total": (listed["total"], 2 + gold + staff),
+        "categories": (
+            sorted(c["slug"] for c in cats["items"]),
+            sorted(["general"] + ["gold-programme"] * gold + ["staff-room"] * staff),
+        ),
+    }
+    page = (await client.get(f"/u/{content.values['expert']}")).text
+    shown = re.search(r"<dt>Posts</dt><dd>(\d+)</dd>", page)
+    expected["expert post_count on the profile page"] = (
+        int(shown.group(1)) if shown else None,
+        1 + gold + 3 * staff,
+    )
+    for what, (got, want) in expected.items():
+        if got != want:
+            problems.append(f"{viewer}: {what} is {got}, expected {want}")
+    return problems
+
+
+@pytest.mark.parametrize("viewer", VIEWERS)
+async def test_authorization_matrix(
+    checked_client: httpx.AsyncClient, world: World, content: Content, viewer: str
+):
+    client = checked_client
+    problems: list[str] = []
+    auth: dict[str, str] = {}
+    if viewer == "anon":
+        csrf = CSRF_RE.search((await client.get("/login")).text).group(1)  # type: ignore[union-attr]
+    else:
+        user = content.users[viewer]
+        csrf = await login(client, user)
+        auth = {"Authorization": f"Bearer {await accounts.create_api_token(user)}"}
+        problems += await check_counts(client, viewer, content, auth)
+    secrets = ([] if viewer in SEES_GOLD else content.secrets_gold) + (
+        [] if viewer in STAFF else content.secrets_staff
+    )
+    before = await snapshot()
+    refused: set[str] = set()
+    changed_ok: set[str] = set()
+    twin_values = missing_twin(content.values)
+
+    for row in MATRIX:
+        path = row.path.format(**content.values)
+        response = await send(client, row, path, csrf, auth)
+        where = f"{viewer}: {row.method} {row.path} ({path})"
+        if problem := check_status(viewer, row, response):
+            problems.append(f"{where}: {problem}")
+        said = f"{path} {row.data}"
+        for secret in secrets:
+            if secret not in said and re.search(re.escape(secret) + r"(?!\d)", response.text):
+                problems.append(f"{where}: the answer mentions {secret!r}, which {viewer} may not see")
+        if response.status_code == 404 and row.keys and row.expected[viewer] == "404":
+            twin_path = row.path.format(**twin_values)
+            twin = await send(client, row, twin_path, csrf, auth)
+            if (twin.status_code, comparable(twin)) != (404, comparable(response)):
+                problems.append(f"{where}: 404 differs from the one for {twin_path}: {twin.text[:200]!r}")
+        if row.method != "GET":
+            (changed_ok if response.status_code < 400 else refused).update(row.keys)
+        if row.path == "/account/password" and response.headers.get("location") == "/account/password":
+            csrf = CSRF_RE.search((await client.get("/account/password")).text).group(1)  # type: ignore[union-attr]
+
+    after = await snapshot()
+    for key in refused - changed_ok:
+        kind = "threads" if key in content.thread_ids else "posts" if key in content.post_ids else None
+        if kind is None:
+            continue
+        ident = content.values[key]
+        if before[kind][ident] != after[kind][ident]:
+            was, now = before[kind][ident], after[kind][ident]
+            problems.append(f"{viewer}: {key} changed behind a refused request: {was} -> {now}")
+    assert not problems, "\n".join(problems)
+
+
+# --- every route has a row -----------------------------------------------------------------------
+
+
+def mounted_routes(app) -> list[tuple[str, str, re.Pattern[str]]]:  # type: ignore[no-untyped-def]
+    """(method, path template, regex) for every route of the app, the /api/v1 mount included."""
+    found = []
+    for route in app.routes:
+        if isinstance(route, Mount) and route.routes:
+            for sub in route.routes:
+                assert isinstance(sub, Route), sub
+                regex, template, _ = compile_path(route.path + sub.path)
+                found += [(m, template, regex) for m in sorted(sub.methods or ()) if m != "HEAD"]
+        elif isinstance(route, Mount):  # an app such as StaticFiles: anything under it
+            found.append(("GET", route.path + "/{path}", re.compile("^" + re.escape(route.path) + "/.+$")))
+        else:
+            assert isinstance(route, Route), route
+            found += [
+                (m, route.path_format, route.path_regex) for m in sorted(route.methods or ()) if m != "HEAD"
+            ]
+    return found
+
+
+async def test_every_route_is_in_the_matrix(app):
+    routes = mounted_routes(app)
+    placeholders = {k: 1 for row in MATRIX for k in row.keys}
+    covered = set()
+    for row in MATRIX:
+        path = row.path.format(**placeholders).split("?")[0]
+        matches = [(m, t) for m, t, regex in routes if m == row.method and regex.match(path)]
+        assert matches, f"{row.method} {row.path} matches no route of the app"
+        covered.update(matches)
+    missing = sorted({(m, t) for m, t, _ in routes} - covered)
+    assert not missing, f"routes without a row in the authorisation matrix: {missing}"
