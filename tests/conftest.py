@@ -95,6 +95,7 @@ def settings(tmp_path: Path, database_template: str) -> Settings:
             "COMMUNITY_DATABASE_URL": url,
             "COMMUNITY_SECRET_KEY": "test-secret-key-not-for-production",
             "COMMUNITY_PAGE_SIZE": "20",
+            "COMMUNITY_POSTS_PER_PAGE": "20",
         }
     )
 
