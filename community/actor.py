@@ -6,6 +6,7 @@ cheap query to know who is asking, and so that permission checks never trigger l
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from community.db import fetch_rows
@@ -56,17 +57,67 @@ class Actor:
 
 
 _ACTOR_SQL = (
-    'SELECT u.id, u.role, u.organisation_id, o.tier AS org_tier, o.kind AS org_kind, u.is_org_admin, '
+    "SELECT u.id, u.role, u.organisation_id, o.tier AS org_tier, o.kind AS org_kind, u.is_org_admin, "
     "u.display_name, u.handle, u.status, u.auth_version "
     'FROM "user" u JOIN organisation o ON o.id = u.organisation_id WHERE u.id = ?'
 )
 
 
+_ACTOR_FIELDS = frozenset(Actor.__dataclass_fields__)
+
+
+def _actor_from_row(row: dict) -> Actor:
+    values = {k: v for k, v in row.items() if k in _ACTOR_FIELDS}
+    values["is_org_admin"] = bool(values["is_org_admin"])
+    return Actor(**values)
+
+
 async def load_actor(user_id: int) -> Actor | None:
     """One raw query on every signed-in request: no ORM objects on this hot path."""
     rows = await fetch_rows(_ACTOR_SQL, user_id)
-    if not rows:
+    return _actor_from_row(rows[0]) if rows else None
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadStamp:
+    """What the thread page needs to know before it may serve a cached copy."""
+
+    version: int
+    is_deleted: bool
+    visibility: str
+    tiers: list[str]
+
+
+_ACTOR_AND_THREAD_SQL = _ACTOR_SQL.replace(
+    " FROM ",
+    ", t.version AS t_version, t.is_deleted AS t_is_deleted, c.visibility AS c_visibility, "
+    "c.tiers AS c_tiers FROM ",
+    1,
+).replace(
+    " WHERE u.id = ?",
+    " LEFT JOIN thread t ON t.id = ? LEFT JOIN category c ON c.id = t.category_id WHERE u.id = ?",
+)
+
+
+def thread_stamp_from_row(row: dict, prefix: str = "") -> ThreadStamp | None:
+    if row.get(f"{prefix}version") is None:
         return None
+    tiers = row[f"{prefix}tiers"]
+    return ThreadStamp(
+        version=int(row[f"{prefix}version"]),
+        is_deleted=bool(row[f"{prefix}is_deleted"]),
+        visibility=row[f"{prefix}visibility"],
+        tiers=json.loads(tiers) if isinstance(tiers, str) else (tiers or []),
+    )
+
+
+async def load_actor_and_thread(user_id: int, thread_id: int) -> tuple[Actor | None, ThreadStamp | None]:
+    """The actor and a thread's stamp in one round trip (the thread page's hot path)."""
+    rows = await fetch_rows(_ACTOR_AND_THREAD_SQL, thread_id, user_id)
+    if not rows:
+        return None, None
     row = rows[0]
-    row["is_org_admin"] = bool(row["is_org_admin"])
-    return Actor(**row)
+    stamp = thread_stamp_from_row(
+        {k.split("_", 1)[1]: v for k, v in row.items() if k.startswith(("t_", "c_"))}
+    )
+    return _actor_from_row(row), stamp

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.requests import HTTPConnection
 
-from community.actor import Actor, load_actor
+from community.actor import Actor, ThreadStamp, load_actor, load_actor_and_thread
 from community.errors import Forbidden, Unauthenticated
 from community.models import UserStatus
 from community.services.accounts import actor_for_token
@@ -33,24 +33,46 @@ async def current_actor(conn: HTTPConnection) -> Actor | None:
     if token is not None:
         actor = await actor_for_token(token)
         conn.state.via_token = True
-    elif "session" in conn.scope:
-        uid = conn.session.get(SESSION_USER)
-        if isinstance(uid, int):
-            actor = await load_actor(uid)
-            if actor is not None and actor.auth_version != conn.session.get(SESSION_AUTH_VERSION):
-                actor = None
-                conn.session.pop(SESSION_USER, None)
+    elif (uid := _session_user_id(conn)) is not None:
+        actor = _checked_session_actor(conn, await load_actor(uid))
     conn.state.actor = actor
     return actor
 
 
+def _session_user_id(conn: HTTPConnection) -> int | None:
+    uid = conn.session.get(SESSION_USER) if "session" in conn.scope else None
+    return uid if isinstance(uid, int) else None
+
+
+def _checked_session_actor(conn: HTTPConnection, actor: Actor | None) -> Actor | None:
+    if actor is not None and actor.auth_version != conn.session.get(SESSION_AUTH_VERSION):
+        conn.session.pop(SESSION_USER, None)
+        return None
+    return actor
+
+
 async def require_actor(conn: HTTPConnection) -> Actor:
-    actor = await current_actor(conn)
+    return _usable(await current_actor(conn))
+
+
+def _usable(actor: Actor | None) -> Actor:
     if actor is None:
         raise Unauthenticated()
     if actor.status == UserStatus.SUSPENDED:
         raise Forbidden("This account is suspended.")
     return actor
+
+
+async def require_actor_and_thread(conn: HTTPConnection, thread_id: int) -> tuple[Actor, ThreadStamp | None]:
+    """``require_actor`` plus the thread's stamp, in one query for session users (the thread
+    page's hot path); the stamp is None when it could not be loaded alongside."""
+    uid = _session_user_id(conn)
+    if bearer_token(conn) is not None or uid is None or "actor" in conn.state._state:
+        return await require_actor(conn), None
+    loaded, stamp = await load_actor_and_thread(uid, thread_id)
+    actor = _checked_session_actor(conn, loaded)
+    conn.state.actor = actor
+    return _usable(actor), stamp
 
 
 def sign_in(conn: HTTPConnection, user_id: int, auth_version: int) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -12,7 +11,7 @@ from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from community import policy
-from community.actor import Actor
+from community.actor import Actor, ThreadStamp, thread_stamp_from_row
 from community.db import fetch_rows
 from community.errors import Forbidden, Invalid, NotFound
 from community.events import ThreadCreated, publish
@@ -383,9 +382,7 @@ class ViewCounter:
     async def flush(self) -> None:
         pending, self._pending = self._pending, {}
         for thread_id, n in pending.items():
-            await Thread.filter(id=thread_id).update(
-                view_count=F("view_count") + n, version=F("version") + 1
-            )
+            await Thread.filter(id=thread_id).update(view_count=F("view_count") + n, version=F("version") + 1)
 
 
 _STAMP_SQL = (
@@ -394,16 +391,17 @@ _STAMP_SQL = (
 )
 
 
-async def thread_version(actor: Actor, thread_id: int) -> int:
+async def thread_version(actor: Actor, thread_id: int, stamp: ThreadStamp | None = None) -> int:
     """The thread's content version if the actor may see the thread, else 404.
 
-    One raw query: the page cache asks this on every view, and anything that changes what the
-    page shows bumps the version, so a cached page is never served stale."""
-    rows = await fetch_rows(_STAMP_SQL, thread_id)
-    if not rows or rows[0]["is_deleted"]:
+    The page cache asks this on every view (one raw query, or none when the caller loaded the
+    stamp with the actor); anything that changes what the page shows bumps the version, so a
+    cached page is never served stale."""
+    if stamp is None:
+        rows = await fetch_rows(_STAMP_SQL, thread_id)
+        stamp = thread_stamp_from_row(rows[0]) if rows else None
+    if stamp is None or stamp.is_deleted:
         raise NotFound("No such thread.")
-    row = rows[0]
-    tiers = json.loads(row["tiers"]) if isinstance(row["tiers"], str) else row["tiers"]
-    if not policy.can_see_category_rule(actor, row["visibility"], tiers):
+    if not policy.can_see_category_rule(actor, stamp.visibility, stamp.tiers):
         raise NotFound("No such thread.")
-    return int(row["version"])
+    return stamp.version

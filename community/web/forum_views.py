@@ -9,7 +9,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from community.actor import Actor
-from community.auth import require_actor
+from community.auth import require_actor, require_actor_and_thread
 from community.csrf import csrf_token
 from community.errors import Invalid
 from community.models import ThreadKind
@@ -136,21 +136,20 @@ async def thread(request: Request) -> Response:
     The key holds the thread's content version (read fresh on every request, together with the
     visibility check), the page, the viewer's snapshot (permissions, name) and the session's
     CSRF token, so an edit, a vote, a hide or a permission change always misses."""
-    actor = await require_actor(request)
     thread_id = request.path_params["thread_id"]
+    actor, stamp = await require_actor_and_thread(request, thread_id)
     page = _page(request)
-    version = await threads.thread_version(actor, thread_id)
+    version = await threads.thread_version(actor, thread_id, stamp)
     request.app.state.view_counter.record(thread_id)
     if request.session.get("flash"):
         return await _thread_page(request, actor, thread_id, page)
     cache: PageCache = request.app.state.page_cache
     key = (thread_id, version, page, actor, csrf_token(request.session))
-    body = cache.get(key)
-    if body is None:
-        response = await _thread_page(request, actor, thread_id, page)
-        cache.put(key, bytes(response.body))
-        return response
-    return HTMLResponse(body)
+
+    async def render_page() -> bytes:
+        return bytes((await _thread_page(request, actor, thread_id, page)).body)
+
+    return HTMLResponse(await cache.get_or_render(key, render_page))
 
 
 async def reply(request: Request) -> Response:

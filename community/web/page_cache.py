@@ -9,9 +9,10 @@ name, view counts) may lag; the size bound keeps memory flat.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Awaitable, Callable, Hashable
 
 
 class PageCache:
@@ -19,6 +20,7 @@ class PageCache:
         self.max_entries = max_entries
         self.ttl_seconds = ttl_seconds
         self._entries: OrderedDict[Hashable, tuple[float, bytes]] = OrderedDict()
+        self._rendering: dict[Hashable, asyncio.Future[bytes]] = {}
         self.hits = 0
         self.misses = 0
 
@@ -38,6 +40,29 @@ class PageCache:
         self._entries.move_to_end(key)
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
+
+    async def get_or_render(self, key: Hashable, render: Callable[[], Awaitable[bytes]]) -> bytes:
+        """The cached page, or one render shared by every request that missed at once (when a
+        popular page changes, 64 concurrent readers cost one render, not 64)."""
+        body = self.get(key)
+        if body is not None:
+            return body
+        pending = self._rendering.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        self._rendering[key] = future
+        try:
+            body = await render()
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: waiters re-raise it, nobody logs it as lost
+            raise
+        finally:
+            del self._rendering[key]
+        future.set_result(body)
+        self.put(key, body)
+        return body
 
     def clear(self) -> None:
         self._entries.clear()
