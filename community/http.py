@@ -11,10 +11,13 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from community.errors import Invalid, RateLimited, ServiceError, Unauthenticated
+from community.errors import Invalid, NotFound, RateLimited, ServiceError, Unauthenticated
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1_000_000
+# Ids are 32-bit integers in the database: a larger number names nothing, and the databases answer
+# it with an error (SQLite: overflow; PostgreSQL: out of range) rather than with no rows.
+MAX_ID = 2**31 - 1
 
 
 class BadRequest(ServiceError):
@@ -58,6 +61,8 @@ async def read_json(request: Request) -> dict[str, Any]:
         raise BadRequest(f"The body is not valid JSON: {exc.msg} (line {exc.lineno}).") from None
     except RecursionError:
         raise BadRequest("The body is nested too deeply.") from None
+    except ValueError:  # a number with more digits than Python converts (over 4,300)
+        raise BadRequest("The body has a number that is too long.") from None
     if not isinstance(data, dict):
         raise BadRequest("The body must be a JSON object.")
     return data
@@ -82,6 +87,15 @@ async def read_form(request: Request) -> FormData:
         return await request.form(max_files=0, max_fields=200)
     except Exception as exc:  # python-multipart raises several unrelated types
         raise BadRequest("The form could not be read. Please submit it from the page.") from exc
+
+
+def path_id(request: Request, name: str) -> int:
+    """An id from the path (routes declare ``{name:int}``, so non-numbers never match); out of
+    range is 404 like any id that names nothing."""
+    value = request.path_params[name]
+    if not isinstance(value, int) or not 0 < value <= MAX_ID:
+        raise NotFound()
+    return value
 
 
 def form_str(form: FormData, name: str) -> str:
@@ -151,4 +165,4 @@ EXCEPTION_HANDLERS = {
     Exception: handle_server_error,
 }
 
-__all__ = ["EXCEPTION_HANDLERS", "Invalid", "form_str", "read_form", "read_json"]
+__all__ = ["EXCEPTION_HANDLERS", "Invalid", "form_str", "path_id", "read_form", "read_json"]

@@ -12,6 +12,7 @@ from community.actor import Actor
 from community.auth import require_actor, require_actor_and_thread
 from community.csrf import csrf_token
 from community.errors import Invalid
+from community.http import path_id
 from community.models import ThreadKind
 from community.services import directory, posts, threads
 from community.web.forms import read_fields, thread_url
@@ -136,7 +137,7 @@ async def thread(request: Request) -> Response:
     The key holds the thread's content version (read fresh on every request, together with the
     visibility check), the page, the viewer's snapshot (permissions, name) and the session's
     CSRF token, so an edit, a vote, a hide or a permission change always misses."""
-    thread_id = request.path_params["thread_id"]
+    thread_id = path_id(request, "thread_id")
     actor, stamp = await require_actor_and_thread(request, thread_id)
     page = _page(request)
     version = await threads.thread_version(actor, thread_id, stamp)
@@ -154,7 +155,7 @@ async def thread(request: Request) -> Response:
 
 async def reply(request: Request) -> Response:
     actor = await require_actor(request)
-    thread_id = request.path_params["thread_id"]
+    thread_id = path_id(request, "thread_id")
     _, values = await read_fields(request, "body", "page")
     try:
         post = await posts.reply(actor, thread_id, body=values["body"])

@@ -10,6 +10,7 @@ from starlette.routing import Route
 
 from community.auth import require_actor
 from community.errors import Invalid
+from community.http import path_id
 from community.models import Post, Thread
 from community.services import posts
 from community.web.forms import read_fields, safe_next, thread_url
@@ -23,7 +24,7 @@ def _is_on(value: str) -> bool:
 
 async def vote(request: Request) -> Response:
     actor = await require_actor(request)
-    post_id = request.path_params["post_id"]
+    post_id = path_id(request, "post_id")
     _, values = await read_fields(request, "helpful", "next")
     await posts.vote(actor, post_id, helpful=_is_on(values["helpful"] or "1"))
     return RedirectResponse(safe_next(values["next"]), 303)
@@ -31,7 +32,7 @@ async def vote(request: Request) -> Response:
 
 async def accept(request: Request) -> Response:
     actor = await require_actor(request)
-    post_id = request.path_params["post_id"]
+    post_id = path_id(request, "post_id")
     _, values = await read_fields(request, "accept", "next")
     thread = await posts.accept_answer(actor, post_id, accept=_is_on(values["accept"] or "1"))
     return RedirectResponse(safe_next(values["next"], thread_url(thread.id, post_id=post_id)), 303)
@@ -45,7 +46,7 @@ def _edit_context(
 
 async def edit(request: Request) -> Response:
     actor = await require_actor(request)
-    post_id = request.path_params["post_id"]
+    post_id = path_id(request, "post_id")
     post, thread = await posts.post_for_edit(actor, post_id)
     if request.method == "GET":
         values = {"body": post.body_source, "note": ""}
@@ -71,7 +72,7 @@ async def edit(request: Request) -> Response:
 
 async def delete(request: Request) -> Response:
     actor = await require_actor(request)
-    post_id = request.path_params["post_id"]
+    post_id = path_id(request, "post_id")
     if request.method == "GET":
         post, thread = await posts.post_for_delete(actor, post_id)
         return await render(request, "posts/delete.html", {"post": post, "thread": thread})
@@ -84,7 +85,7 @@ async def delete(request: Request) -> Response:
 
 async def revisions(request: Request) -> Response:
     actor = await require_actor(request)
-    post, thread, rows = await posts.list_revisions(actor, request.path_params["post_id"])
+    post, thread, rows = await posts.list_revisions(actor, path_id(request, "post_id"))
     return await render(
         request, "posts/revisions.html", {"post": post, "thread": thread, "revisions": list(reversed(rows))}
     )
