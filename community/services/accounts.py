@@ -147,7 +147,8 @@ async def create_user(
 async def authenticate(settings: Settings, email: str, password: str, ip: str) -> User:
     """Check a password. Throttled per account and per IP; the message never says which part
     was wrong, and an unknown e-mail takes as long as a wrong password."""
-    email = (email or "").strip().lower()[:254]
+    # Cleaned like a stored address (no control characters: PostgreSQL refuses NUL in a query).
+    email = v.clean_text(email if isinstance(email, str) else "").strip().lower()[:254]
     since = now() - timedelta(seconds=settings.login_window_seconds)
     per_account = await LoginFailure.filter(email=email, created_at__gte=since).count()
     per_ip = await LoginFailure.filter(ip=ip, created_at__gte=since).count()
@@ -372,7 +373,9 @@ async def get_profile(actor: Actor, handle: str) -> User:
 
     The stored counters include posts in every category; shown as they are to someone who may
     not see all categories, they would betray that restricted threads exist."""
-    user = await User.filter(handle=handle).select_related("organisation").first()
+    user = None
+    if v.can_name_something(handle):
+        user = await User.filter(handle=handle).select_related("organisation").first()
     if user is None:
         raise NotFound("No such member.")
     visible = await policy.visible_category_ids(actor)

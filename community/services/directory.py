@@ -14,6 +14,8 @@ from community.models import Category, Organisation, OrgKind, Thread, User, Visi
 from community.services import validation as v
 from community.settings import Settings
 
+POSITION_MAX = 1_000_000
+
 
 def _require_admin(actor: Actor | None) -> None:
     if actor is not None and not policy.can_manage_site(actor):
@@ -56,7 +58,7 @@ async def set_organisation_tier(
 
 
 async def get_organisation(actor: Actor, slug: str) -> Organisation:
-    org = await Organisation.filter(slug=slug).first()
+    org = await Organisation.filter(slug=slug).first() if v.can_name_something(slug) else None
     if org is None:
         raise NotFound("No such organisation.")
     if not policy.can_see_org_members(actor, org.id):
@@ -70,6 +72,8 @@ async def own_organisation(actor: Actor) -> Organisation:
 
 
 async def find_organisation(name_or_slug: str) -> Organisation | None:
+    if not v.can_name_something(name_or_slug):
+        return None
     return (
         await Organisation.filter(name=name_or_slug).first()
         or await Organisation.filter(slug=v.slugify(name_or_slug)).first()
@@ -128,7 +132,9 @@ async def create_category(
     fields: dict[str, str] = {}
     clean_name = v.short_text(name, fields, "name", "The name", required=True, max_len=80)
     clean_slug = (slug if isinstance(slug, str) and slug.strip() else v.slugify(clean_name)).strip().lower()
-    if "name" not in fields and not v.SLUG_RE.match(clean_slug):
+    if slug is not None and not isinstance(slug, str):
+        fields["slug"] = "The slug must be text."
+    elif "name" not in fields and not v.SLUG_RE.match(clean_slug):
         fields["slug"] = "The slug uses lowercase letters, digits and dashes (at most 60)."
     desc = v.short_text(description, fields, "description", "The description", required=False, max_len=500)
     vis, tiers = parse_visibility(settings, visibility, fields)
@@ -160,7 +166,9 @@ async def update_category(
     try:
         pos = int(position) if position not in (None, "") else category.position  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        fields["position"] = "The position is a whole number."
+        pos = None
+    if pos is None or abs(pos) > POSITION_MAX:  # the column is a 32-bit integer
+        fields["position"] = f"The position is a whole number between -{POSITION_MAX:,} and {POSITION_MAX:,}."
         pos = category.position
     v.raise_if(fields)
     category.name, category.description, category.visibility, category.tiers, category.position = (
@@ -191,14 +199,14 @@ async def list_categories(actor: Actor) -> list[CategorySummary]:
 
 async def get_category(actor: Actor, slug: str) -> Category:
     """404 for a category the actor may not see: no trace of its existence."""
-    category = await Category.filter(slug=slug).first()
+    category = await Category.filter(slug=slug).first() if v.can_name_something(slug) else None
     if category is None or not policy.can_see_category(actor, category):
         raise NotFound("No such category.")
     return category
 
 
 async def get_category_any(slug: str) -> Category:
-    category = await Category.filter(slug=slug).first()
+    category = await Category.filter(slug=slug).first() if v.can_name_something(slug) else None
     if category is None:
         raise NotFound(f"No category with slug “{slug}”.")
     return category

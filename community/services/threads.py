@@ -30,6 +30,7 @@ from community.models import (
     Vote,
 )
 from community.services import validation as v
+from community.services.outbox import THREAD, index_later
 
 LIST_FILTERS = ("latest", "unanswered", "solved")
 
@@ -120,6 +121,7 @@ async def create_thread(
         )  # fmt: skip
         await set_thread_tags(thread, tag_names)
         await User.filter(id=actor.id).update(post_count=F("post_count") + 1)
+        await index_later((THREAD, thread.id))
     await publish(ThreadCreated(thread.id, post.id, cat.id, actor.id, tuple(mentioned)))
     return thread
 
@@ -160,11 +162,13 @@ async def list_threads(
     visible = await policy.visible_category_ids(actor)
     query = Thread.filter(is_deleted=False, category_id__in=visible)
     if category:
-        cat = await Category.filter(slug=category).first()
+        cat = await Category.filter(slug=category).first() if v.can_name_something(category) else None
         if cat is None or cat.id not in visible:
             raise NotFound("No such category.")
         query = query.filter(category_id=cat.id)
     if tag:
+        if not v.can_name_something(tag):
+            raise Invalid({"tag": "The tag has characters that are not allowed or is too long."})
         query = query.filter(thread_tags__tag__name=tag.strip().lower())
     if status:
         if status not in (ThreadStatus.OPEN, ThreadStatus.CLOSED):
@@ -357,7 +361,9 @@ async def set_thread_status(actor: Actor, thread_id: int, status: str) -> Thread
         raise Forbidden("Only moderators (or the author, to close) can change the status.")
     if status not in (ThreadStatus.OPEN, ThreadStatus.CLOSED):
         raise Invalid({"status": "Status is open or closed."})
-    await Thread.filter(id=thread.id).update(status=status, version=F("version") + 1)
+    async with in_transaction():
+        await Thread.filter(id=thread.id).update(status=status, version=F("version") + 1)
+        await index_later((THREAD, thread.id))
     thread.status = status
     return thread
 

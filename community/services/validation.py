@@ -27,6 +27,19 @@ def clean_text(value: object) -> str:
     return _CONTROL.sub("", unicodedata.normalize("NFC", value))
 
 
+def can_name_something(value: object, max_len: int = 254) -> bool:
+    """Whether ``value`` could be a stored slug, handle, name or e-mail address. Saved text never
+    holds control characters (``clean_text``), so a key with one names nothing; and PostgreSQL
+    refuses NUL in a query with an error, so such keys must not reach the database at all."""
+    if not isinstance(value, str) or len(value) > max_len or _CONTROL.search(value):
+        return False
+    try:
+        value.encode("utf-8")  # lone surrogates cannot be sent to the database either
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _text(fields: dict[str, str], name: str, value: object, label: str) -> str:
     if value is not None and not isinstance(value, str):
         fields[name] = f"{label} must be text."
