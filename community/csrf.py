@@ -19,6 +19,7 @@ from urllib.parse import parse_qs
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from community.auth import SESSION_USER
+from community.http import MAX_BODY
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 FIELD = "csrf_token"
@@ -76,6 +77,9 @@ class CSRFMiddleware:
         if sent is None:
             content_type = headers.get(b"content-type", b"").decode("latin-1").lower()
             body, replay = await _read_body(receive)
+            if body is None and sum(len(m.get("body", b"")) for m in replay) > MAX_SCAN:
+                await _too_large(scope, send)
+                return
             if body is not None:
                 sent = _form_token(body, content_type)
         if not expected or not sent or not hmac.compare_digest(str(expected), sent):
@@ -136,10 +140,30 @@ async def _reject(scope: Scope, send: Send) -> None:
             f"<h1>Please try again</h1><p>{message}</p><p><a href='/'>Home</a></p>"
         ).encode()
         content_type = b"text/html; charset=utf-8"
+    await _send(send, 403, content_type, body)
+
+
+async def _too_large(scope: Scope, send: Send) -> None:
+    """Too large to look for the token in, and far beyond what any form or API call accepts:
+    say so (the app's own limit and wording), rather than blame an expired form."""
+    message = f"The request is too large (at most {MAX_BODY // 1000} KB)."
+    if scope["path"].startswith("/api/"):
+        body = json.dumps({"error": {"code": "bad_request", "message": message, "fields": {}}}).encode()
+        content_type = b"application/json"
+    else:
+        body = (
+            "<!doctype html><meta charset=utf-8><title>Too large</title>"
+            f"<h1>Too large</h1><p>{message}</p><p><a href='/'>Home</a></p>"
+        ).encode()
+        content_type = b"text/html; charset=utf-8"
+    await _send(send, 400, content_type, body)
+
+
+async def _send(send: Send, status: int, content_type: bytes, body: bytes) -> None:
     await send(
         {
             "type": "http.response.start",
-            "status": 403,
+            "status": status,
             "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())],
         }
     )
