@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -16,11 +17,13 @@ from starlette.staticfiles import StaticFiles
 from community.csrf import CSRFMiddleware
 from community.db import close_db, init_db
 from community.http import EXCEPTION_HANDLERS
+from community.indexing import Indexer, IndexerLock
 from community.security_headers import SecurityHeadersMiddleware
 from community.services.threads import ViewCounter
 from community.settings import Settings
 from community.web.page_cache import PageCache
 from community.web.render import ROOT
+from search_index.engine import WhooshSearch
 
 log = logging.getLogger(__name__)
 SESSION_COOKIE = "community_session"
@@ -39,13 +42,19 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if manage_db:
             await init_db(settings.database_url)
-        flusher = asyncio.create_task(_flush_views_forever(app.state.view_counter))
+        tasks = [
+            asyncio.create_task(_flush_views_forever(app.state.view_counter)),
+            asyncio.create_task(app.state.indexer.run_forever()),
+        ]
         try:
             yield
         finally:
-            flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await flusher
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await asyncio.to_thread(app.state.search.close)
             with contextlib.suppress(Exception):
                 await app.state.view_counter.flush()
             if manage_db:
@@ -76,7 +85,13 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     app.state.settings = settings
     app.state.view_counter = ViewCounter()
     app.state.page_cache = PageCache()
+    app.state.search = WhooshSearch(search_dir(settings))
+    app.state.indexer = Indexer(app.state.search, IndexerLock(search_dir(settings) / "indexer.lock"))
     return app
+
+
+def search_dir(settings: Settings) -> Path:
+    return settings.data_dir / "search"
 
 
 async def _flush_views_forever(counter: ViewCounter) -> None:

@@ -15,6 +15,7 @@ from community.events import AnswerAccepted, PostCreated, PostDeleted, PostEdite
 from community.models import Post, PostRevision, PostState, Thread, User, Vote
 from community.services import threads
 from community.services import validation as v
+from community.services.outbox import POST, THREAD, index_later
 from community.services.threads import (
     PostView,
     load_visible_thread,
@@ -83,6 +84,7 @@ async def reply(actor: Actor, thread_id: int, *, body: object, created_at: datet
             version=F("version") + 1,
         )
         await User.filter(id=actor.id).update(post_count=F("post_count") + 1)
+        await index_later((THREAD, thread.id), (POST, post.id))
     await publish(PostCreated(thread.id, post.id, actor.id, tuple(mentioned)))
     return post
 
@@ -133,6 +135,7 @@ async def edit_post(
             updates["tag_names"] = new_tags
             await set_thread_tags(thread, new_tags)
         await Thread.filter(id=thread.id).update(**updates)
+        await index_later((THREAD, thread.id), (POST, post.id))
     await publish(PostEdited(thread.id, post.id, actor.id))
     return post
 
@@ -155,6 +158,7 @@ async def delete_post(actor: Actor, post_id: int) -> Post:
             await User.filter(id=post.author_id).update(accepted_count=F("accepted_count") - 1)
         await Thread.filter(id=thread.id).update(**updates)
         await User.filter(id=post.author_id).update(post_count=F("post_count") - 1)
+        await index_later((THREAD, thread.id), (POST, post.id))
     post.state = PostState.DELETED
     await publish(PostDeleted(thread.id, post.id, actor.id))
     return post
@@ -184,6 +188,7 @@ async def vote(actor: Actor, post_id: int, *, helpful: bool = True) -> int:
             if post.is_opening:
                 thread_updates["score"] = F("score") + delta
             await Thread.filter(id=thread.id).update(**thread_updates)
+            await index_later((THREAD, thread.id) if post.is_opening else (POST, post.id))
     score = post.score + delta
     if delta:
         await publish(PostVoted(thread.id, post.id, score))
@@ -215,6 +220,8 @@ async def accept_answer(actor: Actor, post_id: int, *, accept: bool = True) -> T
         if target is not None:
             await User.filter(id=post.author_id).update(accepted_count=F("accepted_count") + 1)
         await Thread.filter(id=thread.id).update(accepted_post_id=target, version=F("version") + 1)
+        changed = [(POST, pid) for pid in (previous, target) if pid is not None]
+        await index_later((THREAD, thread.id), *changed)
     thread.accepted_post_id = target
     await publish(AnswerAccepted(thread.id, post.id, actor.id))
     return thread

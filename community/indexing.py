@@ -1,0 +1,340 @@
+"""Keeping the search index in step with the database.
+
+The database is the source of truth. Use cases write ``IndexOutbox`` rows in their transaction;
+one ``Indexer`` per host (a file lock elects it among worker processes) turns those rows into
+search documents built from the current database state and applies them in batches, deleting the
+rows only after the index committed. A crash at any point therefore loses nothing: the rows are
+still there and applying them twice is harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import html
+import logging
+import os
+import queue
+import re
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from community.events import Event, subscribe, unsubscribe
+from community.models import IndexOutbox, Post, PostState, Thread
+from community.ports import SearchIndex
+from community.services.outbox import POST, THREAD
+from search_index.documents import SearchDocument
+
+log = logging.getLogger(__name__)
+_TAG = re.compile(r"<[^>]+>")
+_SPACE = re.compile(r"\s+")
+ANSWERS_TEXT_MAX = 20_000  # characters of answers rolled up into their thread's document
+
+
+def plain_text(fragment: str) -> str:
+    """Sanitised HTML to text for indexing (the sanitiser already removed anything executable)."""
+    return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", fragment))).strip()
+
+
+_THREAD_FIELDS = (
+    "id", "title", "tag_names", "category_id", "status", "accepted_post_id", "score", "created_at",
+    "last_activity_at", "is_deleted",
+)  # fmt: skip
+_THREAD_RELATED = {
+    "category_slug": "category__slug",
+    "author_handle": "author__handle",
+    "author_name": "author__display_name",
+    "org_slug": "author__organisation__slug",
+}
+_POST_FIELDS = ("id", "thread_id", "is_opening", "body_html", "score", "created_at", "edited_at")
+_POST_RELATED = {
+    "author_handle": "author__handle",
+    "author_name": "author__display_name",
+    "org_slug": "author__organisation__slug",
+}
+
+
+async def _documents_for_threads(thread_ids: list[int]) -> tuple[list[SearchDocument], set[int]]:
+    """Thread and post documents for these threads; also the ids of threads that are gone."""
+    threads = await Thread.filter(id__in=thread_ids).values(*_THREAD_FIELDS, **_THREAD_RELATED)
+    live = {t["id"]: t for t in threads if not t["is_deleted"]}
+    posts = (
+        await Post.filter(thread_id__in=list(live), state=PostState.VISIBLE)
+        .order_by("thread_id", "created_at", "id")
+        .values(*_POST_FIELDS, **_POST_RELATED)
+    )
+    by_thread: dict[int, list[dict[str, Any]]] = {}
+    for post in posts:
+        by_thread.setdefault(post["thread_id"], []).append(post)
+    docs: list[SearchDocument] = []
+    for thread_id, thread in live.items():
+        thread_posts = by_thread.get(thread_id, [])
+        opening = next((p for p in thread_posts if p["is_opening"]), None)
+        if opening is None:
+            continue
+        answers = [p for p in thread_posts if not p["is_opening"]]
+        texts = [plain_text(p["body_html"]) for p in answers]
+        updated = max([thread["last_activity_at"], *[p["edited_at"] for p in thread_posts if p["edited_at"]]])
+        common = {
+            "title": thread["title"],
+            "tags": tuple(thread["tag_names"] or ()),
+            "category": thread["category_slug"],
+            "category_id": thread["category_id"],
+            "status": thread["status"],
+            "solved": thread["accepted_post_id"] is not None,
+        }
+        docs.append(
+            SearchDocument(
+                doc_id=f"thread:{thread_id}",
+                kind="thread",
+                thread_id=thread_id,
+                body=plain_text(opening["body_html"]),
+                author=thread["author_handle"],
+                author_name=thread["author_name"],
+                org=thread["org_slug"],
+                votes=thread["score"],
+                created_at=thread["created_at"],
+                updated_at=updated,
+                url=f"/t/{thread_id}",
+                answers=" ".join(texts)[:ANSWERS_TEXT_MAX],
+                answer_count=len(answers),
+                **common,
+            )
+        )
+        for post, text in zip(answers, texts, strict=True):
+            docs.append(
+                SearchDocument(
+                    doc_id=f"post:{post['id']}",
+                    kind="post",
+                    thread_id=thread_id,
+                    post_id=post["id"],
+                    body=text,
+                    author=post["author_handle"],
+                    author_name=post["author_name"],
+                    org=post["org_slug"],
+                    accepted=thread["accepted_post_id"] == post["id"],
+                    votes=post["score"],
+                    created_at=post["created_at"],
+                    updated_at=post["edited_at"] or post["created_at"],
+                    url=f"/t/{thread_id}#p{post['id']}",
+                    **common,
+                )
+            )
+    gone = set(thread_ids) - set(live)
+    return docs, gone
+
+
+@dataclass
+class Changes:
+    upserts: list[SearchDocument]
+    deletes: list[str]
+
+
+async def changes_for(rows: list[dict[str, Any]]) -> Changes:
+    """What the index must do for these outbox rows, from the database's current state.
+
+    A post change rebuilds its whole thread (the thread's document rolls up its answers), so a
+    batch costs two queries whatever it holds."""
+    thread_ids = {r["object_id"] for r in rows if r["kind"] == THREAD}
+    post_ids = [r["object_id"] for r in rows if r["kind"] == POST]
+    if post_ids:
+        post_threads = await Post.filter(id__in=post_ids).values("id", "thread_id", "state")
+        thread_ids.update(p["thread_id"] for p in post_threads)
+    docs, gone = await _documents_for_threads(sorted(thread_ids))
+    present = {d.doc_id for d in docs}
+    deletes = [f"post:{pid}" for pid in post_ids if f"post:{pid}" not in present]
+    deletes += [f"thread:{tid}" for tid in gone]
+    if gone:
+        # Every post of a deleted thread leaves the index with it.
+        stale = await Post.filter(thread_id__in=list(gone)).values_list("id", flat=True)
+        deletes += [f"post:{pid}" for pid in stale]
+    # Answers deleted or hidden since: their documents go too.
+    live_threads = thread_ids - gone
+    if live_threads:
+        hidden = (
+            await Post.filter(thread_id__in=list(live_threads), is_opening=False)
+            .exclude(state=PostState.VISIBLE)
+            .values_list("id", flat=True)
+        )
+        deletes += [f"post:{pid}" for pid in hidden if f"post:{pid}" not in deletes]
+    return Changes(docs, sorted(set(deletes)))
+
+
+async def all_documents(batch: int = 500) -> AsyncIterator[list[SearchDocument]]:
+    """Every document the index should hold, in batches of threads (for a full rebuild)."""
+    last = 0
+    while True:
+        ids = list(
+            await Thread.filter(id__gt=last, is_deleted=False)
+            .order_by("id")
+            .limit(batch)
+            .values_list("id", flat=True)
+        )
+        if not ids:
+            return
+        docs, _ = await _documents_for_threads(ids)
+        yield docs
+        last = ids[-1]
+
+
+class _Aborted(Exception):
+    """The database side of a rebuild failed: the half-built index must not be swapped in."""
+
+
+_ABORT = object()
+
+
+async def rebuild(index: SearchIndex, progress: Callable[[int], None] | None = None) -> int:
+    """Rebuild the whole index from the database, into a new directory swapped in atomically.
+
+    The index builds in a worker thread while this coroutine feeds it from the database through a
+    small bounded queue, so memory stays flat however big the community is."""
+    feed: queue.Queue[Any] = queue.Queue(maxsize=4)
+    finished = threading.Event()
+
+    def documents() -> Iterator[SearchDocument]:
+        while (chunk := feed.get()) is not None:
+            if chunk is _ABORT:
+                raise _Aborted
+            yield from chunk
+
+    def build() -> None:
+        try:
+            index.rebuild(documents(), progress)
+        finally:
+            finished.set()
+
+    def put(item: object) -> bool:
+        while not finished.is_set():
+            try:
+                feed.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    builder = asyncio.create_task(asyncio.to_thread(build))
+    total = 0
+    try:
+        async for chunk in all_documents():
+            if not await asyncio.to_thread(put, chunk):
+                break
+            total += len(chunk)
+        await asyncio.to_thread(put, None)
+    except BaseException:
+        await asyncio.to_thread(put, _ABORT)
+        with contextlib.suppress(_Aborted):
+            await builder
+        raise
+    await builder
+    return total
+
+
+class IndexerLock:
+    """One indexer per host: an exclusive ``flock`` on a file beside the index. The kernel drops
+    it when the holder dies, so another worker takes over within a retry interval."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def try_acquire(self) -> bool:
+        if self._fd is not None:
+            return True
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return False
+        self._fd = fd
+        return True
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+
+class Indexer:
+    """Applies the outbox to the index: woken at once by this process's events, and polling
+    for rows written by other worker processes."""
+
+    def __init__(
+        self,
+        index: SearchIndex,
+        lock: IndexerLock,
+        *,
+        batch: int = 500,
+        poll_seconds: float = 0.25,
+        retry_lock_seconds: float = 2.0,
+    ) -> None:
+        self.index = index
+        self.lock = lock
+        self.batch = batch
+        self.poll_seconds = poll_seconds
+        self.retry_lock_seconds = retry_lock_seconds
+        self._wake = asyncio.Event()
+
+    async def _on_event(self, event: Event) -> None:
+        self._wake.set()
+
+    async def drain_once(self) -> int:
+        """Apply one batch of outbox rows; returns how many were applied."""
+        rows = await IndexOutbox.all().order_by("id").limit(self.batch).values("id", "kind", "object_id")
+        if not rows:
+            return 0
+        changes = await changes_for(rows)
+        await asyncio.to_thread(self.index.apply, changes.upserts, changes.deletes)
+        # By id, not "up to the highest id": a row with a lower id may commit later.
+        await IndexOutbox.filter(id__in=[r["id"] for r in rows]).delete()
+        return len(rows)
+
+    async def drain(self) -> int:
+        total = 0
+        while n := await self.drain_once():
+            total += n
+        return total
+
+    async def catch_up(self) -> None:
+        """At start: an empty index over a non-empty database (first start, index deleted) is
+        rebuilt; then whatever the outbox holds is applied."""
+        count = await asyncio.to_thread(self.index.doc_count)
+        if count == 0 and await Thread.filter(is_deleted=False).exists():
+            log.info("search index is empty: rebuilding it from the database")
+            pending = await IndexOutbox.all().values_list("id", flat=True)
+            await rebuild(self.index)
+            await IndexOutbox.filter(id__in=list(pending)).delete()
+        await self.drain()
+
+    async def run_forever(self) -> None:
+        subscribe(self._on_event)
+        try:
+            while not self.lock.try_acquire():  # noqa: ASYNC110 (the lock is in another process)
+                await asyncio.sleep(self.retry_lock_seconds)
+            log.info("this process runs the search indexer")
+            await self.catch_up()
+            while True:
+                try:
+                    if await self.drain_once():
+                        continue
+                except Exception:
+                    log.exception("search indexing failed; retrying")
+                    await asyncio.sleep(1.0)
+                    continue
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+        finally:
+            unsubscribe(self._on_event)
+            self.lock.release()

@@ -1,0 +1,47 @@
+"""Searching: the user's visible categories become part of the query (never a filter after it),
+so hits, counts, facets and snippets only ever come from what the user may see."""
+
+from __future__ import annotations
+
+import asyncio
+
+from community import policy
+from community.actor import Actor
+from community.ports import SearchIndex
+from search_index.documents import SORTS, SearchHit, SearchResults
+
+QUERY_MAX = 10_000
+
+
+async def search(
+    index: SearchIndex,
+    actor: Actor,
+    q: object,
+    *,
+    page: int = 1,
+    sort: object = "relevance",
+    per_page: int = 20,
+) -> SearchResults:
+    text = q if isinstance(q, str) else ""
+    sort_value = sort if isinstance(sort, str) and sort in SORTS else "relevance"
+    allowed = await policy.visible_category_ids(actor)
+    return await asyncio.to_thread(
+        index.search,
+        text[:QUERY_MAX],
+        allowed_category_ids=allowed,
+        page=page,
+        per_page=per_page,
+        sort=sort_value,
+    )
+
+
+async def similar(
+    index: SearchIndex, actor: Actor, title: object, *, limit: int = 5, exclude_thread_id: int | None = None
+) -> list[SearchHit]:
+    """Threads like a question title (the ask form) or like a thread (its "related" list)."""
+    text = title if isinstance(title, str) else ""
+    if len(text.strip()) < 3:
+        return []
+    allowed = await policy.visible_category_ids(actor)
+    hits = await asyncio.to_thread(index.similar, text[:300], allowed_category_ids=allowed, limit=limit + 1)
+    return [h for h in hits if h.thread_id != exclude_thread_id or h.kind == "article"][:limit]
