@@ -12,7 +12,6 @@ indexed and a word marked in a snippet always agree.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterator
 
 from whoosh.analysis import STOP_WORDS, Token, Tokenizer
@@ -75,15 +74,16 @@ def words(text: str) -> list[str]:
     return [w for w in WORD_RE.findall(fold(text)) if w not in STOP and 2 < len(w) <= _MAX_WORD]
 
 
+_CONTROL_RE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff0-\uffff]"
+    "|[\ud800-\udfff]"
+)
+
+
 def clean(text: str) -> str:
-    """Remove control and format characters (they never belong in a document or a query)."""
-    if text.isprintable():
-        return text
-    return "".join(
-        ch if ch.isprintable() else " "
-        for ch in text
-        if unicodedata.category(ch) not in ("Cf", "Co", "Cs") or ch.isspace()
-    )
+    """Remove control, format and lone surrogate characters (they never belong in a document or
+    a query; some would break a tokenizer or an encoder)."""
+    return _CONTROL_RE.sub(" ", text)
 
 
 class FastTokenizer(Tokenizer):
@@ -105,6 +105,10 @@ class FastTokenizer(Tokenizer):
 
     def has_morph(self) -> bool:
         return self.stem
+
+    def terms(self, value: str) -> list[str]:
+        """The terms of a whole text at once (the fast path of the schema's formats)."""
+        return terms(value) if self.stem else words(value)
 
     def __call__(  # type: ignore[override]
         self,

@@ -36,18 +36,17 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from datetime import time as dtime
-from itertools import accumulate, chain
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
 from whoosh import index as whoosh_index
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import W3LeafMatcher
-from whoosh.reading import MultiReader, SegmentReader, TermNotFound
+from whoosh.reading import MultiReader, SegmentReader
 from whoosh.searching import Searcher
 from whoosh.writing import CLEAR, MERGE_SMALL
 
-from search_index import analysis
+from search_index import _whoosh_fixes, analysis
 from search_index.documents import FacetCount, SearchDocument, SearchHit, SearchResults
 from search_index.highlight import mark, snippet
 from search_index.query import ParsedQuery, QueryError, parse_query, word_terms
@@ -68,20 +67,22 @@ from search_index.schema import (
     D_UPDATED,
     D_URL,
     D_VOTES,
-    FIELD_BOOSTS,
     PHRASE_FIELDS,
-    TEXT_FIELDS,
     build_schema,
+    codec,
     document_fields,
 )
+from search_index.scoring import SegmentScores, idf, rank, read_postings
 
 log = logging.getLogger(__name__)
+_whoosh_fixes.apply()
 
 CURRENT = "CURRENT"
 MAX_SEGMENTS = 8
 FACET_LIMIT = 12
 _EMPTY: frozenset[int] = frozenset()
-_SET_CACHE_IDS = 3_000_000  # posting ids kept in memory per segment
+_SET_CACHE_IDS = 2_000_000  # posting ids of exact fields kept in memory per segment
+_IMPACT_CACHE = 2_000_000  # (document, impact) pairs of text terms kept in memory per segment
 
 
 class _SegmentData:
@@ -97,6 +98,24 @@ class _SegmentData:
         self.tags: list[tuple[str, ...]] | None = None
         self.by_created: tuple[list[int], list[int]] | None = None
         self.orders: dict[str, list[tuple[int, int, int]]] = {}
+        self.scores = SegmentScores(doc_count)
+        self.impact_cache: OrderedDict[str, tuple[dict[int, float], float]] = OrderedDict()
+        self.cached_impacts = 0
+
+    def impacts(self, reader: SegmentReader, term: str) -> tuple[dict[int, float], float]:
+        """The term's impacts in this segment and the largest of them (LRU-cached)."""
+        found = self.impact_cache.get(term)
+        if found is not None:
+            self.impact_cache.move_to_end(term)
+            return found
+        imp = self.scores.impacts(reader, term)
+        found = (imp, max(imp.values(), default=0.0))
+        self.impact_cache[term] = found
+        self.cached_impacts += len(imp)
+        while self.cached_impacts > _IMPACT_CACHE and len(self.impact_cache) > 1:
+            _, (old, _) = self.impact_cache.popitem(last=False)
+            self.cached_impacts -= len(old)
+        return found
 
     def ids(self, reader: SegmentReader, fieldname: str, term: str) -> frozenset[int]:
         key = (fieldname, term)
@@ -160,27 +179,7 @@ class _SegmentData:
 
 
 def _read_ids(reader: SegmentReader, fieldname: str, term: str) -> list[int]:
-    """All document numbers of a term in one segment, deleted ones included.
-
-    Reads the posting blocks directly (a C-speed ``accumulate`` per block) instead of stepping a
-    matcher document by document: ten times faster for the long lists of common words.
-    """
-    try:
-        btext = reader._text_to_bytes(fieldname, term)
-        m = reader._terms.matcher(fieldname, btext, reader.schema[fieldname].format)
-    except (TermNotFound, KeyError):
-        return []
-    if not isinstance(m, W3LeafMatcher):
-        return list(m.all_ids())
-    out: list[int] = []
-    while True:
-        if m._data is None:
-            m._read_data()
-        raw = m._data[0]
-        out.extend(raw if m._byteids else accumulate(raw))
-        if m._lastblock:
-            return out
-        m._goto(m._nextoffset)
+    return read_postings(reader, fieldname, term)[0]
 
 
 @dataclass
@@ -221,6 +220,7 @@ class _Snapshot:
         self.generation = ix.latest_generation()
         self._allowed: dict[frozenset[int], frozenset[int]] = {}
         self._sets: dict[tuple[str, str], frozenset[int]] = {}
+        self._impacts: dict[tuple[str, str], tuple[list[tuple[int, dict[int, float]]], float]] = {}
         self.matched: OrderedDict[tuple[Any, ...], _Matched] = OrderedDict()
         self._arrays: dict[str, list[Any]] = {}
         self._slugs: dict[int, str] = {}
@@ -249,9 +249,38 @@ class _Snapshot:
         self._sets[key] = result
         return result
 
-    def any_field(self, term: str, fields: Sequence[str] = TEXT_FIELDS) -> frozenset[int]:
-        sets = [self.ids(f, term) for f in fields]
-        return frozenset().union(*sets)
+    def impacts(self, term: str) -> tuple[list[tuple[int, dict[int, float]]], float]:
+        """Per segment ``(offset, docnum -> impact)`` of a text term, and its largest impact."""
+        key = ("*imp", term)
+        found = self._impacts.get(key)
+        if found is None:
+            parts = []
+            top = 0.0
+            for reader, offset, data in self.leaves:
+                imp, mx = data.impacts(reader, term)
+                if imp:
+                    parts.append((offset, imp))
+                    top = max(top, mx)
+            found = self._impacts[key] = (parts, top)
+        return found
+
+    def any_field(self, term: str) -> frozenset[int]:
+        """Global document numbers having ``term`` in any text field (deleted ones included)."""
+        key = ("*", term)
+        found = self._sets.get(key)
+        if found is None:
+            parts = [
+                frozenset(imp) if offset == 0 else frozenset(d + offset for d in imp)
+                for offset, imp in self.impacts(term)[0]
+            ]
+            found = frozenset().union(*parts) if len(parts) != 1 else parts[0]
+            if len(self._sets) > 2000:
+                self._sets.clear()
+            self._sets[key] = found
+        return found
+
+    def live_count(self) -> int:
+        return self.size - len(self.deleted)
 
     def allowed(self, category_ids: frozenset[int]) -> frozenset[int]:
         found = self._allowed.get(category_ids)
@@ -442,7 +471,7 @@ class WhooshSearch:
         with self._write_lock:
             if self._journal is not None:
                 self._journal.append((list(upserts), list(deletes)))
-            writer = self._ix.writer(limitmb=128)
+            writer = _writer(self._ix)
             try:
                 for doc_id in deletes:
                     writer.delete_by_term("doc_id", doc_id)
@@ -465,7 +494,7 @@ class WhooshSearch:
         def merge() -> None:
             try:
                 with self._write_lock:
-                    writer = self._ix.writer(limitmb=128)
+                    writer = _writer(self._ix)
                     writer.commit(mergetype=MERGE_SMALL)
                     self._stale = True
             except Exception:  # pragma: no cover - merging is an optimisation only
@@ -505,7 +534,7 @@ class WhooshSearch:
             with self._write_lock:
                 journal, self._journal = self._journal or [], None
                 if journal:
-                    writer = ix.writer(limitmb=128)
+                    writer = _writer(ix)
                     for upserts, deletes in journal:
                         for doc_id in deletes:
                             writer.delete_by_term("doc_id", doc_id)
@@ -534,7 +563,7 @@ class WhooshSearch:
     def clear(self) -> None:
         """Remove every document (used by tests and by a repair that starts over)."""
         with self._write_lock:
-            writer = self._ix.writer()
+            writer = _writer(self._ix)
             writer.commit(mergetype=CLEAR)
             self._stale = True
 
@@ -587,7 +616,10 @@ class WhooshSearch:
                 ranked = self._ranked(snap, parsed, matched, start + per_page)
             else:
                 ranked = self._sorted(snap, matched.docs, sort, start + per_page)
-            hits = [self._hit(snap, docnum, score, matched.terms) for score, docnum in ranked[start:]]
+            hits = [
+                self._hit(snap, docnum, score, matched.terms)
+                for score, docnum in ranked[start : start + per_page]
+            ]
             suggestion = self._suggest(snap, q, parsed, allowed, matched.total)
         return _replace(
             base,
@@ -722,59 +754,58 @@ class WhooshSearch:
 
     # -- ranking ------------------------------------------------------------------------------
 
-    def _scoring_query(self, terms: Iterable[str], fields: Sequence[str] = TEXT_FIELDS) -> wq.Query:
-        return wq.Or([wq.Or([wq.Term(f, t, boost=FIELD_BOOSTS[f]) for f in fields]) for t in terms])
+    def _term_weights(
+        self, snap: _Snapshot, terms: Iterable[str]
+    ) -> list[tuple[float, list[tuple[int, dict[int, float]]], float]]:
+        n = max(1, snap.live_count())
+        out = []
+        for t in terms:
+            parts, top = snap.impacts(t)
+            if parts:
+                out.append((idf(len(snap.any_field(t)), n), parts, top))
+        return out
 
     def _ranked(
         self, snap: _Snapshot, parsed: ParsedQuery, matched: _Matched, need: int
     ) -> list[tuple[float, int]]:
         """The first ``need`` results by relevance, one per group: documents having all words
-        first, then the others (each tier ranked by BM25F)."""
+        first, then the others (each tier ranked by BM25F, see :mod:`search_index.scoring`)."""
         if matched.ranked_complete or len(matched.ranked) >= need:
             return matched.ranked
-        terms = list(matched.terms)
+        weights = self._term_weights(snap, sorted(matched.terms))
         grp = snap.array("grp")
+        tiers: list[frozenset[int]] = []
+        if matched.all_words is None:
+            tiers.append(matched.docs)
+        else:
+            if matched.all_words:
+                tiers.append(matched.all_words)
+            rest = matched.docs - matched.all_words
+            if rest:
+                tiers.append(rest)
         seen: set[int] = set()
         ranked: list[tuple[float, int]] = []
-        tiers: list[frozenset[int]] = []
-        if matched.all_words:
-            tiers.append(matched.all_words)
-        rest = matched.docs - matched.all_words if matched.all_words else matched.docs
-        if rest:
-            tiers.append(rest)
-        query = self._scoring_query(terms)
-        phrase_q = [
-            wq.Phrase(f, p, boost=FIELD_BOOSTS[f])
-            for f in PHRASE_FIELDS
-            for p in ([t for t in (analysis.term_of(w) for w in ph) if t] for ph in parsed.phrases)
-            if len(p) > 1
-        ]
-        if phrase_q:
-            query = wq.Or([query, *phrase_q])
         complete = True
         for tier in tiers:
             if len(ranked) >= need:
                 complete = False
                 break
-            limit = max(need * 3, need + 30)
-            tier_set = set(tier)
+            k = max(need * 3, need + 30)
             while True:
-                hits = snap.searcher.search(query, limit=limit, filter=tier_set, terms=False)
-                top = hits.top_n
+                top = rank(weights, tier, k)
                 added = []
                 local_seen = set(seen)
                 for score, docnum in top:
                     g = grp[docnum]
-                    if g in local_seen:
-                        continue
-                    local_seen.add(g)
-                    added.append((score, docnum))
-                if len(ranked) + len(added) >= need or len(top) < limit:
+                    if g not in local_seen:
+                        local_seen.add(g)
+                        added.append((score, docnum))
+                if len(ranked) + len(added) >= need or len(top) < k:
                     break
-                limit *= 4
+                k *= 4
             ranked.extend(added)
             seen = local_seen
-            if len(top) >= limit:
+            if len(top) >= k:
                 complete = False
         matched.ranked = ranked
         matched.ranked_complete = complete
@@ -867,7 +898,7 @@ class WhooshSearch:
             t = analysis.term_of(cand)
             if not t:
                 continue
-            df = len(snap.any_field(t, ("title", "tagtext", "body")) & visible)
+            df = len(snap.any_field(t) & visible)
             if df >= min_df:
                 scored.append((_edit_distance(word, cand), -df, cand))
         return min(scored)[2] if scored else None
@@ -888,8 +919,7 @@ class WhooshSearch:
             pool = (snap.ids("flags", "thread") | snap.ids("flags", "article")) & snap.allowed(allowed)
             if not pool:
                 return []
-            query = self._scoring_query(terms, ("title", "tagtext", "body"))
-            hits = snap.searcher.search(query, limit=limit * 4, filter=set(pool), terms=False).top_n
+            hits = rank(self._term_weights(snap, terms), pool, limit * 4)
             if not hits:
                 return []
             top = hits[0][0]
@@ -930,6 +960,13 @@ def _replace_word(text: str, word: str, better: str) -> str:
     return replaced if n else text
 
 
+def _writer(ix: Any, **kwargs: Any) -> Any:
+    """A writer with our codec; segments as separate files (assembling a compound file copies
+    every byte once more and gains nothing on a local disk)."""
+    kwargs.setdefault("limitmb", 128)
+    return ix.writer(codec=codec(), compound=False, **kwargs)
+
+
 def _bulk_write(
     ix: Any,
     documents: Iterable[SearchDocument],
@@ -941,9 +978,9 @@ def _bulk_write(
     """Write many documents fast: several processes each fill their own segments (kept as they
     are, not merged: merging costs as much as indexing and barely speeds up queries)."""
     if procs > 1:
-        writer = ix.writer(procs=procs, limitmb=limitmb, multisegment=True, batchsize=256)
+        writer = _writer(ix, procs=procs, limitmb=limitmb, multisegment=True, batchsize=256)
     else:
-        writer = ix.writer(limitmb=limitmb)
+        writer = _writer(ix, limitmb=limitmb)
     count = 0
     try:
         for doc in documents:
