@@ -93,7 +93,8 @@ async def create_thread(
         cat = await Category.filter(slug=category).first() if v.SLUG_RE.match(category) else None
         if cat is None or not policy.can_see_category(actor, cat):
             fields["category"] = "Choose one of the categories listed."
-    kind_value = v.choice(kind or ThreadKind.QUESTION, ThreadKind.ALL, fields, "kind")
+    # Missing (None, or "" from a form) means a question; any other non-text value is an error.
+    kind_value = v.choice(ThreadKind.QUESTION if kind in (None, "") else kind, ThreadKind.ALL, fields, "kind")
     title_text = v.title(title, fields)
     body_text = v.body(body, fields)
     tag_names = v.tags(tags, fields)
