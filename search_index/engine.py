@@ -825,11 +825,16 @@ class WhooshSearch:
                 order = sorted(docs, key=created.__getitem__, reverse=True)
         else:
             order = (d for d in snap.ordered(sort) if d in docs)
+        posts = snap.ids("flags", "post")
         for d in order:
             g = grp[d]
             if g in seen:
                 continue
             seen.add(g)
+            if d in posts:
+                # The thread itself stands for its group when it matches too.
+                thread = snap.ids("doc_id", f"thread:{g}") & docs
+                d = min(thread) if thread else d
             out.append((0.0, d))
             if len(out) >= need:
                 break
