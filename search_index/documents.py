@@ -95,7 +95,9 @@ class FacetCount:
 @dataclass(frozen=True)
 class SearchResults:
     """One page of results. ``error`` is a message for the user when the query could not be
-    understood (then there are no results); ``suggestion`` is a corrected query worth offering."""
+    understood (then there are no results); ``suggestion`` is a corrected query worth offering.
+    ``corrected``: a word matched nothing the user may see, so the results are already those of
+    ``suggestion`` (show "Showing results for ...")."""
 
     query: str
     results: list[SearchHit] = field(default_factory=list)
@@ -106,6 +108,7 @@ class SearchResults:
     categories: list[FacetCount] = field(default_factory=list)
     tags: list[FacetCount] = field(default_factory=list)
     suggestion: str | None = None
+    corrected: bool = False
     error: str | None = None
 
     @property

@@ -27,9 +27,11 @@ import heapq
 import logging
 import os
 import shutil
+import sys
 import threading
 import time
 import uuid
+from array import array
 from bisect import bisect_left
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Collection, Iterable, Sequence
@@ -42,6 +44,7 @@ from typing import Any
 
 from whoosh import index as whoosh_index
 from whoosh import query as wq
+from whoosh.codec.whoosh3 import STORED_COLUMN
 from whoosh.reading import MultiReader, SegmentReader
 from whoosh.searching import Searcher
 from whoosh.writing import CLEAR, MERGE_SMALL
@@ -67,7 +70,9 @@ from search_index.schema import (
     D_UPDATED,
     D_URL,
     D_VOTES,
+    OWN_TEXT_FIELDS,
     PHRASE_FIELDS,
+    TEXT_FIELDS,
     build_schema,
     codec,
     document_fields,
@@ -134,7 +139,7 @@ class _SegmentData:
     def column(self, reader: SegmentReader, name: str) -> list[int]:
         col = self.columns.get(name)
         if col is None:
-            col = self.columns[name] = list(reader.column_reader(name))
+            col = self.columns[name] = _read_column(reader, name, self.doc_count)
         return col
 
     def categories(self, reader: SegmentReader) -> list[int]:
@@ -178,6 +183,22 @@ class _SegmentData:
         return found
 
 
+def _read_column(reader: SegmentReader, name: str, doc_count: int) -> list[int]:
+    """A numeric column as a list, read in one piece (not value by value)."""
+    col = reader.column_reader(name)
+    try:
+        raw = col._dbfile.get(col._basepos, col._count * col._fixedlen)
+        values = array(col._typecode, bytes(raw))
+        if sys.byteorder == "little":
+            values.byteswap()  # Whoosh writes columns big-endian
+        out = values.tolist()
+    except AttributeError:  # another column implementation: the slow, general way
+        return list(col)
+    if len(out) < doc_count:
+        out.extend([col._default] * (doc_count - len(out)))
+    return out
+
+
 def _read_ids(reader: SegmentReader, fieldname: str, term: str) -> list[int]:
     return read_postings(reader, fieldname, term)[0]
 
@@ -194,6 +215,7 @@ class _Matched:
     ranked: list[tuple[float, int]] = field(default_factory=list)  # (score, docnum), one per group
     ranked_complete: bool = False
     terms: frozenset[str] = frozenset()
+    corrections: dict[str, str] = field(default_factory=dict)  # misspelt word -> word searched
 
 
 class _Snapshot:
@@ -279,6 +301,14 @@ class _Snapshot:
             self._sets[key] = found
         return found
 
+    def own_text(self, term: str) -> frozenset[int]:
+        """Documents having ``term`` in their own text (title, body, tags; not rolled-up answers)."""
+        key = ("*own", term)
+        found = self._sets.get(key)
+        if found is None:
+            found = self._sets[key] = frozenset().union(*(self.ids(f, term) for f in OWN_TEXT_FIELDS))
+        return found
+
     def live_count(self) -> int:
         return self.size - len(self.deleted)
 
@@ -333,6 +363,28 @@ class _Snapshot:
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self.searcher.close()
+
+
+def _open_segment(ix: Any, segment: Any) -> SegmentReader:
+    """A reader with every file a search will need already open.
+
+    Whoosh opens column files lazily; a merge committed in the meantime deletes the files of the
+    segments it merged, and a lazy open then fails. Open files survive their deletion, so open them
+    all now (a missing one means the segment is already gone: the caller re-reads the TOC)."""
+    reader = SegmentReader(ix.storage, ix.schema, segment)
+    try:
+        perdoc = reader._perdoc
+        if not perdoc.has_column("_stored"):
+            raise FileNotFoundError(segment.segment_id())
+        perdoc._cached_reader("_stored", STORED_COLUMN)
+        for name in ("created", "votes", "grp"):
+            reader.column_reader(name)
+        for name in TEXT_FIELDS:
+            perdoc.doc_field_length(0, name)
+    except BaseException:
+        reader.close()
+        raise
+    return reader
 
 
 def _epoch(d: Any) -> int:
@@ -437,7 +489,7 @@ class WhooshSearch:
                     key = (seg.segment_id(), seg.deleted_count())
                     reader = self._readers.get(key)
                     if reader is None:
-                        reader = SegmentReader(ix.storage, ix.schema, seg)
+                        reader = _open_segment(ix, seg)
                     keep[key] = reader
                     readers.append(reader)
                     data = self._segment_data.get(seg.segment_id())
@@ -445,7 +497,11 @@ class WhooshSearch:
                         data = _SegmentData(seg.doc_count_all())
                     datas.append(data)
                 break
-            except (FileNotFoundError, OSError):  # a merge removed files between TOC and open
+            except OSError:  # a merge removed files between reading the TOC and opening them
+                for r in readers:
+                    if r not in self._readers.values():
+                        with contextlib.suppress(Exception):
+                            r.close()
                 time.sleep(0.01)
         else:  # pragma: no cover
             raise RuntimeError("could not open the search index")
@@ -620,14 +676,21 @@ class WhooshSearch:
                 self._hit(snap, docnum, score, matched.terms)
                 for score, docnum in ranked[start : start + per_page]
             ]
-            suggestion = self._suggest(snap, q, parsed, allowed, matched.total)
+            corrected = bool(matched.corrections)
+            if corrected:
+                suggestion: str | None = q
+                for word, better in matched.corrections.items():
+                    suggestion = _replace_word(suggestion, word, better)
+            else:
+                suggestion = self._suggest(snap, q, parsed, allowed, matched.total)
         return _replace(
             base,
             results=hits,
             total=matched.total,
             categories=matched.categories,
             tags=matched.tags,
-            suggestion=suggestion,
+            suggestion=suggestion if suggestion != q else None,
+            corrected=corrected and suggestion != q,
         )
 
     # -- matching -----------------------------------------------------------------------------
@@ -661,6 +724,18 @@ class WhooshSearch:
             docs = docs & snap.created_between(start, end)
         # Words: any of them, and remember who has all of them.
         terms = word_terms(parsed.words)
+        # A word nobody (that this user may see) ever wrote is most likely misspelt: search for
+        # the closest word they may see instead, and say so.
+        corrections: dict[str, str] = {}
+        visible = snap.allowed(allowed)
+        for word in parsed.words:
+            t = analysis.term_of(word)
+            if t and word.isalpha() and len(word) > 2 and not (snap.any_field(t) & visible):
+                better = self._closest(snap, word, visible, min_df=1)
+                if better:
+                    corrections[word] = better
+                    bt = analysis.term_of(better)
+                    terms = list(dict.fromkeys(bt if x == t else x for x in terms if bt))
         phrase_terms = [[t for t in (analysis.term_of(w) for w in p) if t] for p in parsed.phrases]
         all_words: frozenset[int] | None = None
         only_stop_words = parsed.words and not terms and not any(phrase_terms)
@@ -672,8 +747,13 @@ class WhooshSearch:
             word_sets.sort(key=len)
             anyset = frozenset().union(*word_sets)
             docs = docs & anyset
+            # "All words" means in the document's own text: a thread's rolled-up answers count
+            # for its score, but a long discussion mentioning every common word somewhere should
+            # not outrank a question that is about them.
+            own_sets = [snap.own_text(t) for t in terms]
+            own_sets.sort(key=len)
             every = docs
-            for s in word_sets:
+            for s in own_sets:
                 every = every & s
             all_words = frozenset(every)
         for pterms in phrase_terms:
@@ -692,7 +772,9 @@ class WhooshSearch:
                 docs = docs - self._phrase_docs(snap, pterms, docs)
         if all_words is not None:
             all_words = all_words & docs
-        return self._finish(snap, key, docs, all_words, terms + [t for p in phrase_terms for t in p])
+        matched = self._finish(snap, key, docs, all_words, terms + [t for p in phrase_terms for t in p])
+        matched.corrections = corrections
+        return matched
 
     def _finish(
         self,
@@ -899,13 +981,13 @@ class WhooshSearch:
                 candidates.update(reader.terms_within("spell", word, maxdist, prefix=1))
         candidates.discard(word)
         scored = []
-        for cand in list(candidates)[:50]:
+        for dist, cand in sorted((_edit_distance(word, c), c) for c in candidates)[:20]:
             t = analysis.term_of(cand)
-            if not t:
+            if not t or t == analysis.term_of(word):
                 continue
-            df = len(snap.any_field(t) & visible)
+            df = len(snap.own_text(t) & visible)
             if df >= min_df:
-                scored.append((_edit_distance(word, cand), -df, cand))
+                scored.append((dist, -df, cand))
         return min(scored)[2] if scored else None
 
     # -- similar questions --------------------------------------------------------------------

@@ -36,6 +36,7 @@ SPELL_ANALYZER = FastTokenizer(stem=False)
 # Query-time weight of each text field (multiplies its BM25F score).
 FIELD_BOOSTS: dict[str, float] = {"title": 3.0, "tagtext": 2.0, "body": 1.0, "answers": 0.5}
 TEXT_FIELDS: tuple[str, ...] = tuple(FIELD_BOOSTS)
+OWN_TEXT_FIELDS: tuple[str, ...] = ("title", "tagtext", "body")
 PHRASE_FIELDS: tuple[str, ...] = ("title", "body")
 
 # Index-time weight of the whole document: articles and accepted answers win when otherwise equal.
