@@ -20,8 +20,8 @@ install: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/community migrate
-	$(BIN)/community demo --if-empty
-	$(BIN)/community serve --host $(HOST) --port $(PORT)
+	COMMUNITY_BASE_URL="$${COMMUNITY_BASE_URL:-http://$(HOST):$(PORT)}" $(BIN)/community demo --if-empty
+	COMMUNITY_BASE_URL="$${COMMUNITY_BASE_URL:-http://$(HOST):$(PORT)}" $(BIN)/community serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)

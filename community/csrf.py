@@ -148,7 +148,7 @@ async def _too_large(scope: Scope, send: Send) -> None:
     say so (the app's own limit and wording), rather than blame an expired form."""
     message = f"The request is too large (at most {MAX_BODY // 1000} KB)."
     if scope["path"].startswith("/api/"):
-        body = json.dumps({"error": {"code": "bad_request", "message": message, "fields": {}}}).encode()
+        body = json.dumps({"error": {"code": "payload_too_large", "message": message, "fields": {}}}).encode()
         content_type = b"application/json"
     else:
         body = (
@@ -156,7 +156,7 @@ async def _too_large(scope: Scope, send: Send) -> None:
             f"<h1>Too large</h1><p>{message}</p><p><a href='/'>Home</a></p>"
         ).encode()
         content_type = b"text/html; charset=utf-8"
-    await _send(send, 400, content_type, body)
+    await _send(send, 413, content_type, body)
 
 
 async def _send(send: Send, status: int, content_type: bytes, body: bytes) -> None:

@@ -25,6 +25,11 @@ class BadRequest(ServiceError):
     code = "bad_request"
 
 
+class PayloadTooLarge(ServiceError):
+    status_code = 413
+    code = "payload_too_large"
+
+
 class UnsupportedMediaType(ServiceError):
     status_code = 415
     code = "unsupported_media_type"
@@ -37,10 +42,10 @@ def is_api(request: Request) -> bool:
 async def _body(request: Request) -> bytes:
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > MAX_BODY:
-        raise ServiceError(f"The request is too large (at most {MAX_BODY // 1000} KB).")
+        raise PayloadTooLarge(f"The request is too large (at most {MAX_BODY // 1000} KB).")
     body = await request.body()
     if len(body) > MAX_BODY:
-        raise ServiceError(f"The request is too large (at most {MAX_BODY // 1000} KB).")
+        raise PayloadTooLarge(f"The request is too large (at most {MAX_BODY // 1000} KB).")
     return body
 
 

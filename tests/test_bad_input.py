@@ -384,7 +384,7 @@ BAD_BODIES: list[tuple[bytes, str, int]] = [
     (b'{"body": "\\ud800 lone"}', "application/json", 400),
     (b'{"title": 1' + b"1" * 5000 + b"}", "application/json", 400),
     (b'{"body": ' + b"[" * 50_000 + b"]" * 50_000 + b"}", "application/json", 400),
-    (b'{"body": "' + b"x" * 1_100_000 + b'"}', "application/json", 400),
+    (b'{"body": "' + b"x" * 1_100_000 + b'"}', "application/json", 413),
     (b'{"body": "fine"}', "text/plain", 415),
     (b"body=fine", "application/x-www-form-urlencoded", 415),
     (b'{"body": "fine"}', "", 415),
@@ -613,12 +613,12 @@ async def test_forms_sent_with_the_wrong_content_type_are_415(env: Env):
     await assert_unchanged(before)
 
 
-async def test_oversized_bodies_are_400_too_large(env: Env):
+async def test_oversized_bodies_are_413_too_large(env: Env):
     before = await snapshot()
     partner = env.browsers["partner"]
     huge_form = {"category": "general", "title": "A perfectly fine title", "body": "x" * 1_100_000}
     response = await partner.form("/ask", huge_form)
-    assert response.status_code == 400 and "too large" in response.text
+    assert response.status_code == 413 and "too large" in response.text
     # Too large for the CSRF check to read it at all: still "too large", not "the form expired".
     for path in ("/ask", f"/t/{env.thread_id}/reply"):
         response = await partner.client.post(
@@ -626,11 +626,11 @@ async def test_oversized_bodies_are_400_too_large(env: Env):
             content=b"body=" + b"x" * 2_500_000,
             headers={"Content-Type": "application/x-www-form-urlencoded"},
         )
-        assert response.status_code == 400 and "too large" in response.text, (path, response.text[:200])
+        assert response.status_code == 413 and "too large" in response.text, (path, response.text[:200])
     response = await partner.client.post(
         "/api/v1/threads", json={"body": "x" * 2_500_000}, headers={"X-CSRF-Token": partner.csrf}
     )
-    assert response.status_code == 400 and "too large" in response.json()["error"]["message"]
+    assert response.status_code == 413 and "too large" in response.json()["error"]["message"]
     response = await partner.client.post("/api/v1/threads", json={"body": "x" * 2_500_000})  # no token either
-    assert response.status_code == 400 and response.json()["error"]["code"] == "bad_request"
+    assert response.status_code == 413 and response.json()["error"]["code"] == "payload_too_large"
     await assert_unchanged(before)
