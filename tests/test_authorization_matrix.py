@@ -27,6 +27,7 @@ import httpx
 import pytest
 from starlette.routing import Mount, Route, compile_path
 
+from community.indexing import Indexer, IndexerLock
 from community.models import Post, Thread
 from community.services import accounts, directory, posts, threads
 from tests.api.conftest import check_against_document
@@ -112,6 +113,8 @@ MATRIX: list[Row] = [
     r("GET",    "/c/{staff_cat}",                                 "L   404 404 404 404 404 200 200 200"),
     r("GET",    "/c/no-such-category",                            "L   404 404 404 404 404 404 404 404"),
     r("GET",    "/tags/rebates",                                  "L   200 200 200 200 200 200 200 200"),
+    r("GET",    "/search?q=rebate+schedule+escalation",           "L   200 200 200 200 200 200 200 200"),
+    r("GET",    "/search?q=partners&sort=newest",                 "L   200 200 200 200 200 200 200 200"),
     r("GET",    "/ask",                                           "L   200 200 200 200 200 200 200 200"),
     r("POST",   "/ask",                                           "L   303 303 303 303 303 303 303 303",
       ask("general", "A new question from the matrix")),
@@ -235,6 +238,9 @@ MATRIX: list[Row] = [
     r("GET",    "/api/v1/categories",                             "401 200 200 200 200 200 200 200 200"),
     r("POST",   "/api/v1/categories",                             "401 403 403 403 403 403 403 403 201",
       {"name": "Matrix API category"}),
+    r("GET",    "/api/v1/search?q=rebate+schedule+escalation",    "401 200 200 200 200 200 200 200 200"),
+    r("GET",    "/api/v1/search?q=is:nothing",                    "401 422 422 422 422 422 422 422 422"),
+    r("GET",    "/api/v1/search/similar?title=rebate+schedule",   "401 200 200 200 200 200 200 200 200"),
     r("GET",    "/api/v1/threads",                                "401 200 200 200 200 200 200 200 200"),
     r("GET",    "/api/v1/threads?category={gold_cat}",            "401 200 200 200 404 404 200 200 200"),
     r("GET",    "/api/v1/threads?category={staff_cat}",           "401 404 404 404 404 404 200 200 200"),
@@ -326,7 +332,7 @@ STAFF_REPLY = "Escalate through the partner desk first"
 
 
 @pytest.fixture
-async def content(world: World) -> Content:
+async def content(world: World, app, tmp_path) -> Content:  # type: ignore[no-untyped-def]
     s = world.settings
     other_gold = await directory.create_organisation(s, None, name="Other Gold AG", tier="gold")
     olga = await accounts.create_user(
@@ -401,6 +407,8 @@ async def content(world: World) -> Content:
         "silver": world.silver_partner, "registered": world.registered_partner, "expert": world.expert,
         "moderator": world.moderator, "admin": world.admin,
     }  # fmt: skip
+    # Search sees everything above (rows searching must find no trace of what a viewer may not see).
+    await Indexer(app.state.search, IndexerLock(tmp_path / "indexer.lock")).drain()
     gold_links = [f"/t/{gold_q.id}", f"/posts/{gold_ans.id}/", f"/api/v1/threads/{gold_q.id}"]
     staff_links = [f"/t/{staff_d.id}", f"/posts/{staff_rep.id}/", f"/api/v1/threads/{staff_d.id}"]
     return Content(

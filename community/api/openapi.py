@@ -250,6 +250,61 @@ SCHEMAS: dict[str, Schema] = {
         }
     ),
     "VoteResult": obj({"score": INTEGER, "voted": BOOLEAN}),
+    "SearchResult": obj(
+        {
+            "type": {
+                "type": "string",
+                "enum": ["thread", "post", "article"],
+                "description": "thread: a question or discussion (its title and opening post); post: "
+                "an answer or reply; article: a knowledge-base article.",
+            },
+            "thread_id": {"type": ["integer", "null"], "description": "The thread (threads and posts)."},
+            "post_id": {"type": ["integer", "null"], "description": "The answer or reply (posts only)."},
+            "article_id": {"type": ["integer", "null"], "description": "The article (articles only)."},
+            "title": {"type": "string", "description": "Plain text: the thread's or article's title."},
+            "snippet": {
+                "type": "string",
+                "description": "HTML: escaped text around the matched words, which are wrapped in "
+                "<mark>; no other tag ever appears.",
+            },
+            "url": {"type": "string", "format": "uri", "description": "The page to open (HTML)."},
+            "score": {"type": "number", "description": "Relevance (0 when sorted by newest or votes)."},
+        }
+    ),
+    "SearchResults": obj(
+        {
+            "results": {"type": "array", "items": ref("SearchResult")},
+            "total": {"type": "integer", "description": "Results over all pages (a thread counts once)."},
+            "suggestion": {
+                "type": ["string", "null"],
+                "description": 'A corrected query when a word looks misspelt ("did you mean").',
+            },
+            "page": INTEGER,
+            "pages": {"type": "integer", "description": "Pages of results (at most 500)."},
+            "facets": obj(
+                {
+                    "categories": {"type": "array", "items": ref("FacetCount")},
+                    "tags": {"type": "array", "items": ref("FacetCount")},
+                },
+                description="How many results fall in each category and carry each tag (the most "
+                "frequent first); add category:KEY or tag:KEY to the query to narrow it.",
+            ),
+        }
+    ),
+    "FacetCount": obj(
+        {"key": {"type": "string", "description": "A category slug or a tag."}, "count": INTEGER}
+    ),
+    "SimilarThread": obj(
+        {
+            "type": {"type": "string", "enum": ["thread", "article"]},
+            "thread_id": {"type": ["integer", "null"]},
+            "article_id": {"type": ["integer", "null"]},
+            "title": {"type": "string", "description": "Plain text."},
+            "url": {"type": "string", "format": "uri", "description": "The page to open (HTML)."},
+            "solved": {"type": "boolean", "description": "A question with an accepted answer."},
+        }
+    ),
+    "SimilarThreadList": listing("SimilarThread"),
     "ThreadList": listing("ThreadSummary"),
     "CategoryList": listing("Category"),
     "RevisionList": listing("Revision"),
@@ -298,7 +353,8 @@ SCHEMAS: dict[str, Schema] = {
 }
 
 _ERRORS = {
-    "BadRequest": "The body is not valid JSON, not UTF-8, not an object, or too large.",
+    "BadRequest": "The body is not valid JSON, not UTF-8, or not an object.",
+    "PayloadTooLarge": "The body is larger than 1 MB.",
     "Unauthenticated": "No valid session cookie or Bearer token.",
     "Forbidden": "Signed in, but not allowed to do this (or the X-CSRF-Token header is missing "
     "or wrong on a session-cookie request: code csrf_failed).",
@@ -313,6 +369,7 @@ _ERROR_STATUS = {
     "403": "Forbidden",
     "404": "NotFound",
     "409": "Conflict",
+    "413": "PayloadTooLarge",
     "415": "UnsupportedMediaType",
     "422": "Invalid",
 }
@@ -344,7 +401,7 @@ def _op(
     # Every signed-in operation can answer 401 (no credentials) and 403 (suspended account).
     codes = set(errors) | (set() if public else {"401", "403"})
     if body is not None:
-        codes |= {"400", "415", "422"}
+        codes |= {"400", "413", "415", "422"}
     for code in sorted(codes):
         responses[code] = {"$ref": f"#/components/responses/{_ERROR_STATUS[code]}"}
     operation: Schema = {
@@ -530,6 +587,34 @@ PATHS: dict[str, dict[str, Schema]] = {
             params=("Id",),
         ),
     },
+    f"{PREFIX}/search": {
+        "get": _op(
+            "search",
+            "search",
+            "Search threads, answers and articles",
+            ("200", ref("SearchResults"), "One page of results the caller may see."),
+            ("422",),
+            description="`q` uses the search box's language: words (any of them; results with all "
+            'of them first), "exact phrases", -excluded words, tag:x, category:x, author:handle, '
+            "org:slug, is:solved, is:unanswered, is:article, before:YYYY-MM-DD, after:YYYY-MM-DD. "
+            "A thread and its answers are one result. A query that cannot be understood (empty, "
+            "a bad date, an unknown is: value, only very common words) answers 422 with a message "
+            "saying how to fix it in `error.message` (and `error.fields.q`).",
+            params=("Query", "Page", "Sort"),
+        )
+    },
+    f"{PREFIX}/search/similar": {
+        "get": _op(
+            "similarThreads",
+            "search",
+            "Threads most like a question title",
+            ("200", ref("SimilarThreadList"), "Up to 5, solved threads and articles first."),
+            (),
+            description="For the ask form: what has been asked before. A title shorter than three "
+            "characters answers an empty list.",
+            params=("Title",),
+        )
+    },
     f"{PREFIX}/users/{{handle}}": {
         "get": _op(
             "getProfile",
@@ -595,6 +680,13 @@ PARAMETERS: dict[str, Schema] = {
         "latest (default), unanswered (questions without answers) or solved (with an accepted answer).",
         {"type": "string", "enum": ["latest", "unanswered", "solved"], "default": "latest"},
     ),
+    "Query": _query("q", "The search query (see the operation's description).", STRING),
+    "Sort": _query(
+        "sort",
+        "relevance (default), newest or votes.",
+        {"type": "string", "enum": ["relevance", "newest", "votes"], "default": "relevance"},
+    ),
+    "Title": _query("title", "A question title, as typed so far.", STRING),
     "CsrfToken": {
         "name": "X-CSRF-Token",
         "in": "header",
@@ -635,6 +727,7 @@ def document(base_url: str = "") -> Schema:
                 {"name": "threads"},
                 {"name": "posts"},
                 {"name": "categories"},
+                {"name": "search"},
                 {"name": "accounts"},
                 {"name": "meta"},
             ],

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from community.api import accounts, categories, openapi, threads
+from community.api import accounts, categories, openapi, search, threads
 
-routes: list[BaseRoute] = [*accounts.routes, *categories.routes, *threads.routes, *openapi.routes]
+routes: list[BaseRoute] = [
+    *accounts.routes,
+    *categories.routes,
+    *threads.routes,
+    *search.routes,
+    *openapi.routes,
+]

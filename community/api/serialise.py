@@ -8,12 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from community.models import Category, Organisation, User
 from community.services.directory import CategorySummary, visibility_label
+from community.services.search import marked, unmarked
 from community.services.threads import PostView, ThreadView
 from community.settings import Settings
+
+if TYPE_CHECKING:
+    from search_index.documents import SearchHit, SearchResults
 
 Json = dict[str, Any]
 
@@ -204,4 +208,44 @@ def organisation(org: Organisation, members: list[User]) -> Json:
             }
             for m in members
         ],
+    }
+
+
+def search_hit(settings: Settings, hit: SearchHit) -> Json:
+    """A search result: ``title`` is plain text, ``snippet`` HTML with only ``<mark>`` in it."""
+    return {
+        "type": hit.kind,
+        "thread_id": hit.thread_id,
+        "post_id": hit.post_id,
+        "article_id": hit.article_id,
+        "title": unmarked(hit.title),
+        "snippet": str(marked(hit.snippet)),
+        "url": f"{settings.base_url}{hit.url}",
+        "score": hit.score,
+    }
+
+
+def similar_thread(settings: Settings, hit: SearchHit) -> Json:
+    """A thread (or article) like a question being asked: enough to link to it."""
+    return {
+        "type": hit.kind,
+        "thread_id": hit.thread_id,
+        "article_id": hit.article_id,
+        "title": unmarked(hit.title),
+        "url": f"{settings.base_url}{hit.url}",
+        "solved": hit.solved,
+    }
+
+
+def search_results(settings: Settings, results: SearchResults, pages: int) -> Json:
+    return {
+        "results": [search_hit(settings, hit) for hit in results.results],
+        "total": results.total,
+        "suggestion": results.suggestion,
+        "page": results.page,
+        "pages": pages,
+        "facets": {
+            "categories": [{"key": f.key, "count": f.count} for f in results.categories],
+            "tags": [{"key": f.key, "count": f.count} for f in results.tags],
+        },
     }

@@ -4,13 +4,20 @@ so hits, counts, facets and snippets only ever come from what the user may see."
 from __future__ import annotations
 
 import asyncio
+import html
+import re
+
+from markupsafe import Markup
 
 from community import policy
 from community.actor import Actor
 from community.ports import SearchIndex
 from search_index.documents import SORTS, SearchHit, SearchResults
+from search_index.query import QUERY_HELP
 
 QUERY_MAX = 10_000
+__all__ = ["QUERY_HELP", "SORTS", "marked", "search", "similar", "unmarked"]
+_MARK = re.compile(r"(</?mark>)")
 
 
 async def search(
@@ -45,3 +52,21 @@ async def similar(
     allowed = await policy.visible_category_ids(actor)
     hits = await asyncio.to_thread(index.similar, text[:300], allowed_category_ids=allowed, limit=limit + 1)
     return [h for h in hits if h.thread_id != exclude_thread_id or h.kind == "article"][:limit]
+
+
+def marked(fragment: str) -> Markup:
+    """A title or snippet from the index as HTML safe to insert: only ``<mark>`` survives.
+
+    The engine already escapes its snippets; this re-escapes every piece between the marks, so a
+    mistake there could never put markup from a post into a results page."""
+    out = []
+    for piece in _MARK.split(fragment or ""):
+        out.append(
+            piece if piece in ("<mark>", "</mark>") else html.escape(html.unescape(piece), quote=False)
+        )
+    return Markup("".join(out))
+
+
+def unmarked(fragment: str) -> str:
+    """The plain text of a highlighted title or snippet (for JSON titles, related lists)."""
+    return html.unescape(_MARK.sub("", fragment or ""))

@@ -14,6 +14,7 @@ from starlette.templating import Jinja2Templates
 
 from community.auth import current_actor
 from community.csrf import csrf_token
+from community.services.search import marked, unmarked
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 env = jinja2.Environment(
@@ -79,6 +80,9 @@ templates.env.filters["timeago"] = timeago
 templates.env.filters["isodate"] = isodate
 templates.env.filters["isotime"] = isotime
 templates.env.globals["query_url"] = query_url
+# Search titles and snippets: HTML with only <mark> kept, or their plain text.
+templates.env.filters["marked"] = marked
+templates.env.filters["unmarked"] = unmarked
 
 
 async def render(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from community.web import accounts_views, admin_views, forum_views, people_views, post_views
+from community.web import accounts_views, admin_views, forum_views, people_views, post_views, search_views
 
 routes: list[BaseRoute] = [
     *accounts_views.routes,
@@ -12,4 +12,5 @@ routes: list[BaseRoute] = [
     *post_views.routes,
     *people_views.routes,
     *admin_views.routes,
+    *search_views.routes,
 ]
