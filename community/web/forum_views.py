@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from starlette.requests import Request
@@ -14,10 +15,12 @@ from community.csrf import csrf_token
 from community.errors import Invalid
 from community.http import path_id
 from community.models import ThreadKind
-from community.services import directory, posts, threads
+from community.services import directory, posts, search, threads
 from community.web.forms import read_fields, thread_url
 from community.web.page_cache import PageCache
 from community.web.render import render
+
+log = logging.getLogger(__name__)
 
 # ``?page=last`` lands on the last page (the service clamps any page to the real range).
 LAST_PAGE = 100_000
@@ -123,10 +126,24 @@ async def _thread_page(
     view = await threads.get_thread_view(
         actor, thread_id, page, per_page=request.app.state.settings.posts_per_page
     )
+    # Cached with the page: the list may lag new threads by the page cache's TTL, which is fine.
+    try:
+        related = await search.similar(
+            request.app.state.search, actor, view.thread.title, exclude_thread_id=thread_id
+        )
+    except Exception:  # the thread must still show when the search index cannot answer
+        log.exception("related threads unavailable for thread %s", thread_id)
+        related = []
     return await render(
         request,
         "forum/thread.html",
-        {"view": view, "thread": view.thread, "reply_form": reply_form or {}, "errors": errors or {}},
+        {
+            "view": view,
+            "thread": view.thread,
+            "related": related,
+            "reply_form": reply_form or {},
+            "errors": errors or {},
+        },
         status_code=status,
     )
 
