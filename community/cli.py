@@ -100,6 +100,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--category-name", help="name for the category if it is created (default: from the slug)"
     )
     imp.add_argument("--site", help="source site name in references (default: from the file name)")
+
+    reindex = command(
+        "reindex", "Rebuild the search index from the database (searches keep working until the swap)."
+    )
+    reindex.add_argument(
+        "--wait", action="store_true", help="if a server's search indexer is running, wait until it stops"
+    )
+
+    check = command("search-check", "Compare the search index with the database; exit code 1 if they differ.")
+    check.add_argument("--fix", action="store_true", help="repair the differences found")
+    check.add_argument(
+        "--wait", action="store_true", help="with --fix: wait until a server's search indexer stops"
+    )
     return parser
 
 
@@ -391,6 +404,101 @@ async def import_stackexchange(settings: Settings, args: argparse.Namespace) -> 
     return 0
 
 
+# --- search index -----------------------------------------------------------------------------
+
+LOCK_POLL_SECONDS = 1.0
+
+
+def _search_index(settings: Settings) -> Any:
+    from community.app import search_dir
+    from search_index.engine import WhooshSearch
+
+    return WhooshSearch(search_dir(settings))
+
+
+async def _indexer_lock(settings: Settings, *, wait: bool) -> Any:
+    """The lock a server's search indexer holds: one writer per index, so repairs and rebuilds
+    happen only while no server process is indexing."""
+    from community.app import search_dir
+    from community.indexing import IndexerLock
+
+    lock = IndexerLock(search_dir(settings) / "indexer.lock")
+    if lock.try_acquire():
+        return lock
+    if not wait:
+        raise CommandError(
+            f"the search indexer is running in a server process (it holds {lock.path}); stop it or use --wait"
+        )
+    print("The search indexer is running in a server process; waiting until it stops…", file=sys.stderr)
+    while not lock.try_acquire():  # noqa: ASYNC110 (another process holds it)
+        await asyncio.sleep(LOCK_POLL_SECONDS)
+    return lock
+
+
+async def reindex(settings: Settings, args: argparse.Namespace) -> int:
+    import time
+
+    from tqdm import tqdm
+
+    from community import indexing
+
+    lock = await _indexer_lock(settings, wait=args.wait)
+    try:
+        index = _search_index(settings)
+        bar = tqdm(
+            total=await indexing.expected_document_count(),
+            unit="doc",
+            file=sys.stderr,
+            disable=None,
+            desc="Indexing",
+        )
+        try:
+            started = time.monotonic()
+            count = await indexing.rebuild_from_database(index, lambda done: bar.update(done - bar.n))
+            # Changes committed while it ran (their outbox rows are still there).
+            await indexing.Indexer(index, lock).drain()
+            seconds = time.monotonic() - started
+        finally:
+            bar.close()
+            await asyncio.to_thread(index.close)
+    finally:
+        lock.release()
+    rate = count / seconds if seconds > 0 else 0.0
+    print(f"Reindexed {count:,} documents in {seconds:.1f}s ({rate:,.0f} documents/s).")
+    return 0
+
+
+async def search_check(settings: Settings, args: argparse.Namespace) -> int:
+    from community import indexing
+
+    if args.wait and not args.fix:
+        raise CommandError("--wait only applies with --fix")
+    index = _search_index(settings)
+    try:
+        report = await indexing.compare_index(index)
+        print("\n".join(report.lines()))
+        if report.in_step:
+            print("The search index is in step with the database.")
+            return 0
+        if not args.fix:
+            print("Run `community search-check --fix` to repair it (or `community reindex`).")
+            return 1
+        lock = await _indexer_lock(settings, wait=args.wait)
+        try:
+            done = await indexing.repair(index, report, lock)
+        finally:
+            lock.release()
+        after = await indexing.compare_index(index)
+    finally:
+        await asyncio.to_thread(index.close)
+    if after.in_step:
+        print(f"Repaired: {done}. The search index is in step with the database.")
+        return 0
+    print(f"After the repair ({done}) {after.differences:,} differences remain:")
+    print("\n".join(after.lines()))
+    return 1
+
+
 HANDLERS: dict[str, Handler] = {
     "migrate": migrate,
     "demo": demo,
@@ -401,6 +509,8 @@ HANDLERS: dict[str, Handler] = {
     "create-token": create_token,
     "reset-password": reset_password,
     "import-stackexchange": import_stackexchange,
+    "reindex": reindex,
+    "search-check": search_check,
 }
 
 
