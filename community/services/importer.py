@@ -4,7 +4,8 @@ posts, accepted answers stay accepted, scores and dates are kept.
 Imported content bypasses the per-post use cases on purpose: it is history, not new activity
 (no events, no notifications, no rate limits, scores without fake votes). The invariants the
 use cases keep still hold: ``reply_count``, ``last_activity_at``, ``accepted_post_id``, one revision
-per post, thread tags, and the authors' ``post_count`` / ``accepted_count``.
+per post, thread tags, the authors' ``post_count`` / ``accepted_count``, and an index outbox row
+per thread (imported content becomes searchable when the indexer runs).
 
 Every row carries ``source_ref = "se:<site>:<Id>"``, so a second run adds only what is new.
 """
@@ -42,6 +43,7 @@ from community.models import (
 )
 from community.services import directory
 from community.services import validation as v
+from community.services.outbox import THREAD, index_later
 from community.settings import Settings
 
 IMPORTED_ORG_NAME = "Imported"
@@ -542,6 +544,9 @@ async def _import_batch(
         await _tag_threads({thread_ids[prefix + q.id]: q.tags for q in new_questions})
         await _bump_counts("post_count", post_counts)
         await _bump_counts("accepted_count", accepted_counts)
+        # One outbox row per thread created or extended (one insert): the indexer rebuilds each
+        # thread's documents, its answers included, from the database.
+        await index_later(*((THREAD, thread_ids[prefix + q.id]) for q in batch))
     report.threads += len(new_questions)
     report.answers += sum(len(a) for a in answers.values())
     report.accepted += sum(accepted_counts.values())
