@@ -155,7 +155,8 @@ async def authenticate(settings: Settings, email: str, password: str, ip: str) -
     if per_account >= settings.login_max_failures or per_ip >= settings.login_max_failures * 4:
         minutes = max(1, settings.login_window_seconds // 60)
         raise RateLimited(
-            f"Too many failed sign-ins. Please wait {minutes} minutes and try again, or ask an administrator for a password reset link.",
+            f"Too many failed sign-ins. Please wait {minutes} minutes and try again, "
+            "or ask an administrator for a password reset link.",
             retry_after=settings.login_window_seconds,
         )
     user = await User.filter(email=email).select_related("organisation").first()
