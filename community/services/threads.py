@@ -378,7 +378,9 @@ async def set_pinned(actor: Actor, thread_id: int, pinned: bool) -> None:
 
 class ViewCounter:
     """Counts page views in memory and writes them in one UPDATE per thread every few seconds,
-    so reading a page never waits for a write; the cached page then misses once per flush."""
+    so reading a page never waits for a write. The write leaves ``version`` alone: a popular
+    page stays cached (its view count may lag by the cache's TTL) instead of being rebuilt at
+    every flush while dozens of readers wait."""
 
     def __init__(self) -> None:
         self._pending: dict[int, int] = {}
@@ -389,7 +391,7 @@ class ViewCounter:
     async def flush(self) -> None:
         pending, self._pending = self._pending, {}
         for thread_id, n in pending.items():
-            await Thread.filter(id=thread_id).update(view_count=F("view_count") + n, version=F("version") + 1)
+            await Thread.filter(id=thread_id).update(view_count=F("view_count") + n)
 
 
 _STAMP_SQL = (
