@@ -1,7 +1,7 @@
 """Small fixes to Whoosh-Reloaded internals, applied once when the engine is imported.
 
 They change no file format and no result, only speed (measured on a full rebuild of 100,000
-documents; see docs/performance.md).
+documents with tests/benchmarks/bench_search.py).
 
 ``W3PerDocReader._cached_reader`` checks the file system (a ``stat``) on every call for fields
 without a length column (ID and KEYWORD fields), and flushing a segment calls it once per posting:
@@ -108,13 +108,14 @@ def _add_document(self: Any, **fields: Any) -> None:
             length = 0
             if field.indexed:
                 fieldboost = self._field_boost(fields, fieldname, docboost)
-                posts = []
-                for tbytes, freq, weight, vbytes in field.index(value):
-                    length += freq
-                    posts.append((fieldname, tbytes, docnum, weight * fieldboost, vbytes))
-                    size += 150 + 2 * len(tbytes) + len(vbytes or b"")
-                if not field.scorable:
-                    length = 0
+                items = field.index(value)
+                if not isinstance(items, list):
+                    items = list(items)
+                if field.scorable:
+                    length = sum([item[1] for item in items])
+                posts = [(fieldname, tb, docnum, w * fieldboost, vb) for tb, _, w, vb in items]
+                # The pool's memory estimate: ~200 bytes a posting (tuple, term, value).
+                size += 200 * len(posts)
                 if posts:
                     pool.fieldnames.add(fieldname)
                     pool.current.extend(posts)

@@ -1,6 +1,6 @@
 """The Whoosh-backed search engine: one index directory, its writer and a warm searcher.
 
-How a search runs (see ``docs/performance.md`` for the measurements behind it):
+How a search runs (``tests/benchmarks/bench_search.py`` measures it):
 
 1. The query string is parsed by :mod:`search_index.query` (never raises).
 2. The *matching set* is computed with set algebra on posting lists read straight from the segment
@@ -32,7 +32,7 @@ import threading
 import time
 import uuid
 from array import array
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -43,7 +43,6 @@ from pathlib import Path
 from typing import Any
 
 from whoosh import index as whoosh_index
-from whoosh import query as wq
 from whoosh.codec.whoosh3 import STORED_COLUMN
 from whoosh.reading import MultiReader, SegmentReader
 from whoosh.searching import Searcher
@@ -72,12 +71,13 @@ from search_index.schema import (
     D_VOTES,
     OWN_TEXT_FIELDS,
     PHRASE_FIELDS,
+    SINGLE_POSITIONS,
     TEXT_FIELDS,
     build_schema,
     codec,
     document_fields,
 )
-from search_index.scoring import SegmentScores, idf, rank, read_postings
+from search_index.scoring import SegmentScores, has_phrase, idf, rank, read_positions, read_postings
 
 log = logging.getLogger(__name__)
 _whoosh_fixes.apply()
@@ -87,6 +87,7 @@ MAX_SEGMENTS = 8
 FACET_LIMIT = 12
 _EMPTY: frozenset[int] = frozenset()
 _SET_CACHE_IDS = 2_000_000  # posting ids of exact fields kept in memory per segment
+_POSITION_CACHE = 1_000_000  # (document, positions) pairs kept for phrase checks per segment
 _IMPACT_CACHE = 2_000_000  # (document, impact) pairs of text terms kept in memory per segment
 
 
@@ -106,6 +107,95 @@ class _SegmentData:
         self.scores = SegmentScores(doc_count)
         self.impact_cache: OrderedDict[str, tuple[dict[int, float], float]] = OrderedDict()
         self.cached_impacts = 0
+        self.position_cache: OrderedDict[tuple[str, str], dict[int, bytes]] = OrderedDict()
+        self.cached_positions = 0
+        self.derived_cache: OrderedDict[tuple[Any, int], frozenset[int]] = OrderedDict()
+        self.sorted_cache: OrderedDict[tuple[str, str], list[tuple[float, int]]] = OrderedDict()
+        self.gidx: list[int] | None = None
+        self.gbits_cache: dict[tuple[Any, ...], int] = {}
+        self.values: dict[str, list[str]] = {}
+        self.cached_derived = 0
+
+    def derived(
+        self, key: tuple[Any, ...], offset: int, build: Callable[[], frozenset[int]]
+    ) -> frozenset[int]:
+        """A set derived from this segment's postings (``build`` gives local document numbers),
+        shifted by ``offset`` to global numbers; cached, since a segment's offset only changes
+        when a segment before it is merged away."""
+        ckey = (key, offset)
+        found = self.derived_cache.get(ckey)
+        if found is not None:
+            self.derived_cache.move_to_end(ckey)
+            return found
+        local = self.derived_cache.get((key, 0)) if offset else None
+        if local is None:
+            local = build()
+        found = local if offset == 0 else frozenset([d + offset for d in local])
+        self.derived_cache[ckey] = found
+        self.cached_derived += len(found)
+        while self.cached_derived > _SET_CACHE_IDS and len(self.derived_cache) > 1:
+            _, old = self.derived_cache.popitem(last=False)
+            self.cached_derived -= len(old)
+        return found
+
+    def group_index(self, reader: SegmentReader, index: dict[int, int]) -> list[int]:
+        """Per document, the dense number of its group (``index`` maps group keys to dense
+        numbers and only grows, so these stay valid)."""
+        if self.gidx is None:
+            out = []
+            for g in self.column(reader, "grp"):
+                i = index.get(g)
+                if i is None:
+                    i = index[g] = len(index)
+                out.append(i)
+            self.gidx = out
+        return self.gidx
+
+    def group_bits(self, key: tuple[Any, ...], local: Callable[[], Collection[int]]) -> int:
+        """Bitset (over dense group numbers) of the groups of ``local()`` documents, deleted
+        documents included (the snapshot corrects for those)."""
+        found = self.gbits_cache.get(key)
+        if found is None:
+            assert self.gidx is not None
+            found = _bits(set(map(self.gidx.__getitem__, local())))
+            if len(self.gbits_cache) > 20_000:
+                self.gbits_cache.clear()
+            self.gbits_cache[key] = found
+        return found
+
+    def field_values(self, reader: SegmentReader, fieldname: str) -> list[str]:
+        found = self.values.get(fieldname)
+        if found is None:
+            found = self.values[fieldname] = list(reader.field_terms(fieldname))
+        return found
+
+    def positions(self, reader: SegmentReader, fieldname: str, term: str) -> dict[int, bytes]:
+        """``docnum -> encoded positions`` of a term in a field (LRU-cached)."""
+        key = (fieldname, term)
+        found = self.position_cache.get(key)
+        if found is not None:
+            self.position_cache.move_to_end(key)
+            return found
+        found = self.position_cache[key] = read_positions(reader, fieldname, term)
+        self.cached_positions += len(found)
+        while self.cached_positions > _POSITION_CACHE and len(self.position_cache) > 1:
+            _, old = self.position_cache.popitem(last=False)
+            self.cached_positions -= len(old)
+        return found
+
+    def by_impact(self, reader: SegmentReader, term: str) -> list[tuple[float, int]]:
+        """The term's (impact, docnum) pairs, highest first (for one-word queries)."""
+        key = ("by_impact", term)
+        found = self.sorted_cache.get(key)
+        if found is None:
+            imp = self.impacts(reader, term)[0]
+            found = sorted(zip(imp.values(), imp.keys(), strict=True), reverse=True)
+            if len(self.sorted_cache) > 64:
+                self.sorted_cache.popitem(last=False)
+            self.sorted_cache[key] = found
+        else:
+            self.sorted_cache.move_to_end(key)
+        return found
 
     def impacts(self, reader: SegmentReader, term: str) -> tuple[dict[int, float], float]:
         """The term's impacts in this segment and the largest of them (LRU-cached)."""
@@ -183,6 +273,17 @@ class _SegmentData:
         return found
 
 
+def _bits(indices: Collection[int]) -> int:
+    """A Python int with the given bits set (built through a bytearray: one pass, C-speed
+    conversion)."""
+    if not indices:
+        return 0
+    buf = bytearray((max(indices) >> 3) + 1)
+    for i in indices:
+        buf[i >> 3] |= 1 << (i & 7)
+    return int.from_bytes(buf, "little")
+
+
 def _read_column(reader: SegmentReader, name: str, doc_count: int) -> list[int]:
     """A numeric column as a list, read in one piece (not value by value)."""
     col = reader.column_reader(name)
@@ -205,17 +306,28 @@ def _read_ids(reader: SegmentReader, fieldname: str, term: str) -> list[int]:
 
 @dataclass
 class _Matched:
-    """The exact matching set of one query for one permission set, and what derives from it."""
+    """The exact matching set of one query for one permission set, and what derives from it.
 
-    docs: frozenset[int]
+    ``docs`` (every matching document) is computed only when needed: totals and facets of
+    simple queries come from group bitsets, and relevance ranking needs only ``all_words``
+    unless the page reaches past the documents having every word."""
+
+    docs_fn: Callable[[], frozenset[int]]
     all_words: frozenset[int] | None  # documents having every word; None when no words
     total: int
     categories: list[FacetCount]
     tags: list[FacetCount]
+    _docs: frozenset[int] | None = None
     ranked: list[tuple[float, int]] = field(default_factory=list)  # (score, docnum), one per group
     ranked_complete: bool = False
     terms: frozenset[str] = frozenset()
     corrections: dict[str, str] = field(default_factory=dict)  # misspelt word -> word searched
+
+    @property
+    def docs(self) -> frozenset[int]:
+        if self._docs is None:
+            self._docs = self.docs_fn()
+        return self._docs
 
 
 class _Snapshot:
@@ -246,20 +358,24 @@ class _Snapshot:
         self.matched: OrderedDict[tuple[Any, ...], _Matched] = OrderedDict()
         self._arrays: dict[str, list[Any]] = {}
         self._slugs: dict[int, str] = {}
+        self.group_numbers: dict[int, int] = {}
+        self.gidx: list[int] | None = None
+        self.dirty_mask = 0
+        self.dirty_docs: frozenset[int] = _EMPTY
 
     # -- sets ------------------------------------------------------------------------------------
 
-    def ids(self, fieldname: str, term: str) -> frozenset[int]:
-        """Global document numbers having ``term`` in ``fieldname`` (deleted ones included)."""
-        key = (fieldname, term)
+    def _union(
+        self, key: tuple[Any, ...], part: Callable[[SegmentReader, _SegmentData], frozenset[int]]
+    ) -> frozenset[int]:
         found = self._sets.get(key)
         if found is not None:
             return found
         parts = []
         for reader, offset, data in self.leaves:
-            local = data.ids(reader, fieldname, term)
-            if local:
-                parts.append(local if offset == 0 else frozenset(d + offset for d in local))
+            got = data.derived(key, offset, lambda r=reader, d=data: part(r, d))
+            if got:
+                parts.append(got)
         if not parts:
             result = _EMPTY
         elif len(parts) == 1:
@@ -270,6 +386,10 @@ class _Snapshot:
             self._sets.clear()
         self._sets[key] = result
         return result
+
+    def ids(self, fieldname: str, term: str) -> frozenset[int]:
+        """Global document numbers having ``term`` in ``fieldname`` (deleted ones included)."""
+        return self._union(("ids", fieldname, term), lambda r, d: d.ids(r, fieldname, term))
 
     def impacts(self, term: str) -> tuple[list[tuple[int, dict[int, float]]], float]:
         """Per segment ``(offset, docnum -> impact)`` of a text term, and its largest impact."""
@@ -288,26 +408,63 @@ class _Snapshot:
 
     def any_field(self, term: str) -> frozenset[int]:
         """Global document numbers having ``term`` in any text field (deleted ones included)."""
-        key = ("*", term)
-        found = self._sets.get(key)
-        if found is None:
-            parts = [
-                frozenset(imp) if offset == 0 else frozenset(d + offset for d in imp)
-                for offset, imp in self.impacts(term)[0]
-            ]
-            found = frozenset().union(*parts) if len(parts) != 1 else parts[0]
-            if len(self._sets) > 2000:
-                self._sets.clear()
-            self._sets[key] = found
-        return found
+        return self._union(("any", term), lambda r, d: frozenset(d.impacts(r, term)[0]))
 
     def own_text(self, term: str) -> frozenset[int]:
         """Documents having ``term`` in their own text (title, body, tags; not rolled-up answers)."""
-        key = ("*own", term)
-        found = self._sets.get(key)
-        if found is None:
-            found = self._sets[key] = frozenset().union(*(self.ids(f, term) for f in OWN_TEXT_FIELDS))
-        return found
+        return self._union(
+            ("own", term), lambda r, d: frozenset().union(*(d.ids(r, f, term) for f in OWN_TEXT_FIELDS))
+        )
+
+    def _prepare_groups(self) -> None:
+        """Dense group numbers for every document, and the groups touched by deletions."""
+        parts = [data.group_index(reader, self.group_numbers) for reader, _, data in self.leaves]
+        self.gidx = list(chain.from_iterable(parts))
+        gidx = self.gidx
+        dirty = {gidx[d] for d in self.deleted}
+        self.dirty_mask = _bits(dirty)
+        # Live documents of those groups: their bits are recomputed exactly per query key.
+        self.dirty_docs = (
+            frozenset(d for d, g in enumerate(gidx) if g in dirty) - self.deleted if dirty else _EMPTY
+        )
+        self._gbits: dict[tuple[Any, ...], int] = {}
+
+    def group_bits(self, key: tuple[Any, ...], docs: Callable[[], frozenset[int]]) -> int:
+        """Bitset of the groups having a live document in ``docs()``; per-segment parts are
+        cached under ``key`` ("any", term) or ("ids", field, value)."""
+        if self.gidx is None:
+            self._prepare_groups()
+        found = self._gbits.get(key)
+        if found is not None:
+            return found
+        bits = 0
+        for reader, _, data in self.leaves:
+            if key[0] == "any":
+                part = data.group_bits(key, lambda r=reader, d=data, t=key[1]: d.impacts(r, t)[0])
+            else:
+                _, fieldname, value = key
+                part = data.group_bits(key, lambda r=reader, d=data, f=fieldname, v=value: d.ids(r, f, v))
+            bits |= part
+        if self.dirty_mask:
+            bits &= ~self.dirty_mask
+            if self.dirty_docs:
+                bits |= _bits({self.gidx[d] for d in self.dirty_docs & docs()})
+        if len(self._gbits) > 4000:
+            self._gbits.clear()
+        self._gbits[key] = bits
+        return bits
+
+    def allowed_groups(self, category_ids: frozenset[int]) -> int:
+        bits = 0
+        for c in category_ids:
+            bits |= self.group_bits(("ids", "cat", str(c)), lambda c=c: self.ids("cat", str(c)))
+        return bits
+
+    def tag_names(self) -> list[str]:
+        names: set[str] = set()
+        for reader, _, data in self.leaves:
+            names.update(data.field_values(reader, "tags"))
+        return sorted(names)
 
     def live_count(self) -> int:
         return self.size - len(self.deleted)
@@ -423,6 +580,7 @@ class WhooshSearch:
         self._read_lock = threading.RLock()
         self._write_lock = threading.RLock()
         self._segment_data: dict[str, _SegmentData] = {}
+        self._group_numbers: dict[int, int] = {}  # group key -> dense number, for group bitsets
         self._readers: dict[tuple[str, int], SegmentReader] = {}
         self._snapshot: _Snapshot | None = None
         self._checked = 0.0
@@ -506,6 +664,7 @@ class WhooshSearch:
         else:  # pragma: no cover
             raise RuntimeError("could not open the search index")
         snap = _Snapshot(ix, readers, datas)
+        snap.group_numbers = self._group_numbers
         for key, reader in self._readers.items():
             if key not in keep:
                 with contextlib.suppress(Exception):
@@ -514,6 +673,22 @@ class WhooshSearch:
         self._segment_data = {k[0]: d for k, d in zip(keep, datas, strict=True)}
         self._snapshot = snap
         return snap
+
+    def warm(self) -> None:
+        """Read what searches need from every segment now (columns, sort orders, categories,
+        tags), so that the first searches after a start or a rebuild are not the slow ones."""
+        with self._read_lock:
+            snap = self._current_snapshot()
+            for reader, _, data in snap.leaves:
+                for name in ("created", "votes", "grp"):
+                    data.column(reader, name)
+                data.categories(reader)
+                data.tag_lists(reader)
+                data.created_index(reader)
+                data.order(reader, "newest")
+                data.order(reader, "votes")
+            for name in ("grp", "cat", "tags", "created", "votes"):
+                snap.array(name)
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -570,7 +745,7 @@ class WhooshSearch:
         progress: Callable[[int], None] | None = None,
         *,
         procs: int | None = None,
-        limitmb: int = 256,
+        limitmb: int = 1024,
     ) -> None:
         """Index ``documents`` into a new directory and swap it in atomically.
 
@@ -602,6 +777,7 @@ class WhooshSearch:
                 self._ix_name, self._ix = name, ix
                 self._stale = True
             log.info("search index rebuilt: %d documents in %s", count, name)
+            self.warm()
             self._remove_old_dirs(keep={name, old_name})
         except BaseException:
             with self._write_lock:
@@ -701,6 +877,31 @@ class WhooshSearch:
         if found is not None:
             snap.matched.move_to_end(key)
             return found
+        # Words: any of them, and remember who has all of them.
+        terms = word_terms(parsed.words)
+        # A word nobody (that this user may see) ever wrote is most likely misspelt: search for
+        # the closest word they may see instead, and say so.
+        corrections: dict[str, str] = {}
+        visible = snap.allowed(allowed)
+        for word in parsed.words:
+            t = analysis.term_of(word)
+            if t and word.isalpha() and len(word) > 2 and snap.any_field(t).isdisjoint(visible):
+                better = self._closest(snap, word, visible, min_df=1)
+                if better:
+                    corrections[word] = better
+                    bt = analysis.term_of(better)
+                    terms = list(dict.fromkeys(bt if x == t else x for x in terms if bt))
+        simple = not (
+            parsed.authors
+            or parsed.orgs
+            or parsed.before
+            or parsed.after
+            or parsed.phrases
+            or parsed.excluded_words
+            or parsed.excluded_phrases
+        )
+        if simple and terms:
+            return self._grouped(snap, key, parsed, allowed, terms, corrections)
         docs: frozenset[int] | set[int] = snap.allowed(allowed)
         # Exact operators, narrowest first.
         for fieldname, values in (
@@ -722,20 +923,6 @@ class WhooshSearch:
             start = _epoch(parsed.after) if parsed.after else None
             end = _epoch(parsed.before) if parsed.before else None
             docs = docs & snap.created_between(start, end)
-        # Words: any of them, and remember who has all of them.
-        terms = word_terms(parsed.words)
-        # A word nobody (that this user may see) ever wrote is most likely misspelt: search for
-        # the closest word they may see instead, and say so.
-        corrections: dict[str, str] = {}
-        visible = snap.allowed(allowed)
-        for word in parsed.words:
-            t = analysis.term_of(word)
-            if t and word.isalpha() and len(word) > 2 and not (snap.any_field(t) & visible):
-                better = self._closest(snap, word, visible, min_df=1)
-                if better:
-                    corrections[word] = better
-                    bt = analysis.term_of(better)
-                    terms = list(dict.fromkeys(bt if x == t else x for x in terms if bt))
         phrase_terms = [[t for t in (analysis.term_of(w) for w in p) if t] for p in parsed.phrases]
         all_words: frozenset[int] | None = None
         only_stop_words = parsed.words and not terms and not any(phrase_terms)
@@ -792,47 +979,119 @@ class WhooshSearch:
         cat_counts = Counter(map(cat.__getitem__, reps))
         tags = snap.array("tags")
         tag_counts = Counter(chain.from_iterable(map(tags.__getitem__, reps)))
-        first_doc = {}
-        if cat_counts:
-            for d in reps:
-                c = cat[d]
-                if c not in first_doc:
-                    first_doc[c] = d
-                    if len(first_doc) == len(cat_counts):
-                        break
-        categories = [
-            FacetCount(key=snap.slug(c, first_doc[c]), count=n, category_id=c)
-            for c, n in sorted(cat_counts.items(), key=lambda kv: (-kv[1], kv[0]))[:FACET_LIMIT]
-        ]
-        tag_facets = [
-            FacetCount(key=t, count=n)
-            for t, n in sorted(tag_counts.items(), key=lambda kv: (-kv[1], kv[0]))[:FACET_LIMIT]
-        ]
         matched = _Matched(
-            docs=docs,
+            docs_fn=lambda: docs,
             all_words=all_words,
             total=len(reps),
-            categories=categories,
-            tags=tag_facets,
+            categories=self._category_facets(snap, cat_counts),
+            tags=_top_facets(tag_counts),
             terms=frozenset(terms),
         )
+        return self._remember(snap, key, matched)
+
+    def _remember(self, snap: _Snapshot, key: tuple[Any, ...], matched: _Matched) -> _Matched:
         snap.matched[key] = matched
         while len(snap.matched) > 24:
             snap.matched.popitem(last=False)
         return matched
 
+    def _category_facets(self, snap: _Snapshot, counts: Counter[int]) -> list[FacetCount]:
+        top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:FACET_LIMIT]
+        return [
+            FacetCount(key=snap.slug(c, min(snap.ids("cat", str(c)))), count=n, category_id=c)
+            for c, n in top
+            if n
+        ]
+
+    def _grouped(
+        self,
+        snap: _Snapshot,
+        key: tuple[Any, ...],
+        parsed: ParsedQuery,
+        allowed: frozenset[int],
+        terms: list[str],
+        corrections: dict[str, str],
+    ) -> _Matched:
+        """Free words with group-level filters only (permissions, tags, categories, is:):
+        totals and facets from bitsets over groups (microseconds however many results), the
+        documents themselves only as far as ranking needs them."""
+        g = snap.allowed_groups(allowed)
+        for fieldname, values in (("tags", parsed.tags), ("category", parsed.categories)):
+            for value in values:
+                g &= snap.group_bits(("ids", fieldname, value), lambda f=fieldname, v=value: snap.ids(f, v))
+        for flag in parsed.flags:
+            g &= snap.group_bits(("ids", "flags", flag), lambda f=flag: snap.ids("flags", f))
+        for flag in parsed.excluded_flags:
+            g &= ~snap.group_bits(("ids", "flags", flag), lambda f=flag: snap.ids("flags", f))
+        words = 0
+        for t in terms:
+            words |= snap.group_bits(("any", t), lambda t=t: snap.any_field(t))
+        g &= words
+        cat_counts = Counter(
+            {
+                c: (
+                    g & snap.group_bits(("ids", "cat", str(c)), lambda c=c: snap.ids("cat", str(c)))
+                ).bit_count()
+                for c in allowed
+            }
+        )
+        tag_counts = Counter(
+            {
+                t: (g & snap.group_bits(("ids", "tags", t), lambda t=t: snap.ids("tags", t))).bit_count()
+                for t in snap.tag_names()
+            }
+        )
+
+        def base_docs() -> frozenset[int]:
+            docs: frozenset[int] = snap.allowed(allowed)
+            for fieldname, values in (("tags", parsed.tags), ("category", parsed.categories)):
+                for value in values:
+                    docs = docs & snap.ids(fieldname, value)
+            for flag in parsed.flags:
+                docs = docs & snap.ids("flags", flag)
+                if flag == "solved":
+                    docs = docs - snap.ids("flags", "post")
+            for flag in parsed.excluded_flags:
+                docs = docs - snap.ids("flags", flag)
+            return docs
+
+        own_sets = sorted((snap.own_text(t) for t in terms), key=len)
+        every = own_sets[0]
+        for s in own_sets[1:]:
+            every = every & s
+        base = base_docs() if len(every) > 0 else _EMPTY
+        all_words = every & base if base else _EMPTY
+
+        def all_docs() -> frozenset[int]:
+            return base_docs() & frozenset().union(*(snap.any_field(t) for t in terms))
+
+        matched = _Matched(
+            docs_fn=all_docs,
+            all_words=all_words,
+            total=g.bit_count(),
+            categories=self._category_facets(snap, cat_counts),
+            tags=_top_facets(tag_counts),
+            terms=frozenset(terms),
+            corrections=corrections,
+        )
+        return self._remember(snap, key, matched)
+
     def _phrase_docs(self, snap: _Snapshot, pterms: list[str], within: Collection[int]) -> frozenset[int]:
-        """Documents containing the phrase in a title or body (positions checked by Whoosh)."""
+        """Documents of ``within`` having the phrase in their title or body (positions checked)."""
         candidates = frozenset(within)
         for t in pterms:
             candidates = candidates & (snap.ids("title", t) | snap.ids("body", t))
-        if not candidates:
-            return _EMPTY
-        if len(pterms) == 1:
+        if not candidates or len(pterms) == 1:
             return candidates
-        q = wq.Or([wq.Phrase(f, pterms) for f in PHRASE_FIELDS])
-        found = snap.searcher.search(q, limit=None, filter=set(candidates), scored=False, terms=False)
-        return frozenset(found.docs())
+        found: set[int] = set()
+        offsets = [offset for _, offset, _ in snap.leaves]
+        for f in PHRASE_FIELDS:
+            maps = [[data.positions(reader, f, t) for t in pterms] for reader, _, data in snap.leaves]
+            for d in candidates - found if found else candidates:
+                leaf = bisect_right(offsets, d) - 1
+                if has_phrase(maps[leaf], d - offsets[leaf], SINGLE_POSITIONS):
+                    found.add(d)
+        return frozenset(found)
 
     # -- ranking ------------------------------------------------------------------------------
 
@@ -854,7 +1113,8 @@ class WhooshSearch:
         first, then the others (each tier ranked by BM25F, see :mod:`search_index.scoring`)."""
         if matched.ranked_complete or len(matched.ranked) >= need:
             return matched.ranked
-        weights = self._term_weights(snap, sorted(matched.terms))
+        terms = sorted(t for t in matched.terms if snap.impacts(t)[0])
+        weights = self._term_weights(snap, terms)
         grp = snap.array("grp")
         tiers: list[frozenset[int]] = []
         if matched.all_words is None:
@@ -874,7 +1134,10 @@ class WhooshSearch:
                 break
             k = max(need * 3, need + 30)
             while True:
-                top = rank(weights, tier, k)
+                if len(weights) == 1 and len(tier) > 2000:
+                    top = self._rank_one(snap, terms[0], weights[0][0], tier, k)
+                else:
+                    top = rank(weights, tier, k)
                 added = []
                 local_seen = set(seen)
                 for score, docnum in top:
@@ -892,6 +1155,24 @@ class WhooshSearch:
         matched.ranked = ranked
         matched.ranked_complete = complete
         return ranked
+
+    def _rank_one(
+        self, snap: _Snapshot, term: str, weight: float, candidates: frozenset[int], k: int
+    ) -> list[tuple[float, int]]:
+        """Top ``k`` for a single word: walk its postings from the highest impact down and stop
+        at the ``k``-th candidate (instead of scoring every document that has the word)."""
+        best: list[tuple[float, int]] = []
+        for reader, offset, data in snap.leaves:
+            found = 0
+            for impact, d in data.by_impact(reader, term):
+                g = d + offset
+                if g in candidates:
+                    best.append((weight * impact, g))
+                    found += 1
+                    if found >= k:
+                        break
+        best.sort(key=lambda x: (-x[0], x[1]))
+        return best[:k]
 
     def _sorted(self, snap: _Snapshot, docs: frozenset[int], sort: str, need: int) -> list[tuple[float, int]]:
         """The first ``need`` results newest (or most voted) first, one per group."""
@@ -1026,6 +1307,11 @@ class WhooshSearch:
                     reader.close()
             self._readers = {}
             self._closed = True
+
+
+def _top_facets(counts: Counter[str]) -> list[FacetCount]:
+    top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:FACET_LIMIT]
+    return [FacetCount(key=k, count=n) for k, n in top if n]
 
 
 def _replace(base: SearchResults, **changes: Any) -> SearchResults:

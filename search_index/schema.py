@@ -24,10 +24,10 @@ from pickle import dumps
 from typing import Any
 
 from whoosh import columns, fields, formats
-from whoosh.codec.whoosh3 import W3Codec
 from whoosh.system import pack_uint
 
 from search_index.analysis import FastTokenizer, clean
+from search_index.codec import SplitCodec
 from search_index.documents import SearchDocument
 
 TEXT_ANALYZER = FastTokenizer()
@@ -62,10 +62,9 @@ class FastText(fields.TEXT):
         ]
 
 
-def codec() -> W3Codec:
-    """Posting blocks left uncompressed: zlib cost 5% of indexing time and as much again on
-    every block a query reads; the index is about a third larger."""
-    return W3Codec(compression=0)
+def codec() -> SplitCodec:
+    """The codec of every segment we write (see :mod:`search_index.codec`)."""
+    return SplitCodec()
 
 
 def _text(phrase: bool) -> fields.TEXT:
@@ -190,6 +189,11 @@ D_KIND, D_THREAD, D_POST, D_ARTICLE, D_TITLE, D_EXCERPT, D_URL, D_CATEGORY, D_CA
 D_TAGS, D_AUTHOR, D_SOLVED, D_ACCEPTED, D_VOTES, D_CREATED, D_UPDATED = range(9, 16)
 
 
+# Most terms occur once in a document: their encoded positions, made once.
+_SINGLE_POSITION = [pack_uint(1) + dumps([i], 2) for i in range(4096)]
+SINGLE_POSITIONS = {v: i for i, v in enumerate(_SINGLE_POSITION)}
+
+
 class FastPositions(formats.Positions):
     """Positions computed from :func:`analysis.terms` directly (no token objects)."""
 
@@ -205,8 +209,12 @@ class FastPositions(formats.Positions):
             else:
                 p.append(i)
         out = []
+        single = _SINGLE_POSITION
         for w, plist in poses.items():
             n = len(plist)
+            if n == 1 and plist[0] < len(single):
+                out.append((w, 1, fb, single[plist[0]]))
+                continue
             deltas = [plist[0], *(b - a for a, b in pairwise(plist))] if n > 1 else plist
             out.append((w, n, n * fb, pack_uint(n) + dumps(deltas, 2)))
         return out

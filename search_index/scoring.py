@@ -20,12 +20,14 @@ import math
 from collections.abc import Collection, Sequence
 from itertools import accumulate
 from operator import itemgetter
+from pickle import loads
 from typing import Any
 
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
+from search_index.codec import SplitLeafMatcher
 from search_index.schema import FIELD_BOOSTS, TEXT_FIELDS
 
 K1 = 1.2
@@ -55,15 +57,17 @@ def read_postings(
         return ids, ws
     ids: list[int] = []
     out_w: list[float] = []
+    split = isinstance(m, SplitLeafMatcher)
     while True:
-        if m._data is None:
-            m._read_data()
-        data = m._data
-        raw = data[0]
+        if split:
+            raw, w = m.read_head()
+        else:
+            if m._data is None:
+                m._read_data()
+            raw, w = m._data[0], m._data[1]
         n = len(ids)
         ids.extend(raw if m._byteids else accumulate(raw))
         if weights:
-            w = data[1]
             count = len(ids) - n
             if w is None:
                 out_w.extend([1.0] * count)
@@ -182,3 +186,49 @@ def rank(
                         acc[g] = get(g, 0.0) + w * v
     best = heapq.nlargest(k, acc.items(), key=itemgetter(1))
     return [(s, d) for d, s in best]
+
+
+def read_positions(reader: Any, fieldname: str, term: str) -> dict[int, bytes]:
+    """``docnum -> encoded positions`` of a term in one segment (decoded only when needed)."""
+    try:
+        btext = reader._text_to_bytes(fieldname, term)
+        m = reader._terms.matcher(fieldname, btext, reader.schema[fieldname].format)
+    except (TermNotFound, KeyError):
+        return {}
+    if not isinstance(m, W3LeafMatcher):
+        out = {}
+        while m.is_active():
+            out[m.id()] = m.value()
+            m.next()
+        return out
+    out = {}
+    while True:
+        m._read_values()
+        raw = m._data[0]
+        out.update(zip(raw if m._byteids else accumulate(raw), m._values, strict=True))
+        if m._lastblock:
+            return out
+        m._goto(m._nextoffset)
+
+
+def decode_positions(value: bytes, single: dict[bytes, int]) -> list[int]:
+    pos = single.get(value)
+    if pos is not None:
+        return [pos]
+    if not value.endswith(b"."):
+        value += b"."
+    return list(accumulate(loads(value[4:])))
+
+
+def has_phrase(positions: list[dict[int, bytes]], docnum: int, single: dict[bytes, int]) -> bool:
+    """Whether the terms (in order, each with its positions map) stand next to each other."""
+    starts: set[int] | None = None
+    for i, pmap in enumerate(positions):
+        value = pmap.get(docnum)
+        if value is None:
+            return False
+        here = {p - i for p in decode_positions(value, single)}
+        starts = here if starts is None else starts & here
+        if not starts:
+            return False
+    return bool(starts)

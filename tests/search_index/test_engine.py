@@ -423,3 +423,23 @@ def test_similar_respects_permissions(engine: WhooshSearch) -> None:
         "thread:8"
     ]
     assert engine.similar("", allowed_category_ids=EVERYONE) == []
+
+
+def test_totals_and_facets_follow_updates_and_deletes(engine: WhooshSearch) -> None:
+    before = search(engine, "grinder")
+    assert before.total == 2
+    # Thread 2 moves to the support category; thread 4 is deleted; an answer is added to thread 5.
+    moved = replace(corpus()[2], category="support", category_id=SUPPORT)
+    answer = doc("post:55", "Decaf espresso taste", "A better grinder helps decaf.", thread_id=5, post_id=55)
+    engine.apply([moved, answer], ["thread:4"])
+    res = search(engine, "grinder")
+    assert {h.thread_id for h in res.results} == {2, 5}
+    assert res.total == 2
+    assert {(f.key, f.count) for f in res.categories} == {("support", 1), ("brewing", 1)}
+    assert search(engine, "grinder", (PUBLIC,)).total == 1
+    assert dict((f.key, f.count) for f in search(engine, "grinder tag:grinder").tags) == {
+        "grinder": 1,
+        "pour-over": 1,
+    }
+    engine.apply([], ["post:55"])
+    assert search(engine, "grinder").total == 1
