@@ -22,12 +22,33 @@ from community.models.forum import (
     Visibility,
     Vote,
 )
+from community.models.moderation import (
+    AuditEntry,
+    CategoryRules,
+    Decision,
+    Flag,
+    FlagReason,
+    FlagResolution,
+    ReviewItem,
+    ReviewKind,
+    ReviewState,
+    Sanction,
+    SanctionKind,
+    WatchedAction,
+    WatchedWord,
+)
 from community.models.orgs import Organisation, OrgKind
 from community.models.outbox import IndexOutbox
 
 __all__ = [
     "ApiToken",
+    "AuditEntry",
     "Category",
+    "CategoryRules",
+    "Decision",
+    "Flag",
+    "FlagReason",
+    "FlagResolution",
     "IndexOutbox",
     "Invitation",
     "LoginFailure",
@@ -37,7 +58,12 @@ __all__ = [
     "Post",
     "PostRevision",
     "PostState",
+    "ReviewItem",
+    "ReviewKind",
+    "ReviewState",
     "Role",
+    "Sanction",
+    "SanctionKind",
     "Tag",
     "Thread",
     "ThreadKind",
@@ -47,4 +73,6 @@ __all__ = [
     "UserStatus",
     "Visibility",
     "Vote",
+    "WatchedAction",
+    "WatchedWord",
 ]
