@@ -972,22 +972,33 @@ class WhooshSearch:
         terms: list[str],
     ) -> _Matched:
         docs = frozenset(docs)
-        grp = snap.array("grp")
-        # One representative document per result (thread or article).
-        reps = dict(zip(map(grp.__getitem__, docs), docs, strict=True)).values()
-        cat = snap.array("cat")
-        cat_counts = Counter(map(cat.__getitem__, reps))
-        tags = snap.array("tags")
-        tag_counts = Counter(chain.from_iterable(map(tags.__getitem__, reps)))
+        if snap.gidx is None:
+            snap._prepare_groups()
+        assert snap.gidx is not None
+        groups = _bits(set(map(snap.gidx.__getitem__, docs)))
         matched = _Matched(
             docs_fn=lambda: docs,
             all_words=all_words,
-            total=len(reps),
-            categories=self._category_facets(snap, cat_counts),
-            tags=_top_facets(tag_counts),
+            total=groups.bit_count(),
+            categories=self._category_facets(snap, self._category_counts(snap, groups, key[1])),
+            tags=_top_facets(self._tag_counts(snap, groups)),
             terms=frozenset(terms),
         )
         return self._remember(snap, key, matched)
+
+    def _category_counts(self, snap: _Snapshot, groups: int, allowed: Collection[int]) -> Counter[int]:
+        counts: Counter[int] = Counter()
+        for c in allowed:
+            bits = snap.group_bits(("ids", "cat", str(c)), lambda c=c: snap.ids("cat", str(c)))
+            counts[c] = (groups & bits).bit_count()
+        return counts
+
+    def _tag_counts(self, snap: _Snapshot, groups: int) -> Counter[str]:
+        counts: Counter[str] = Counter()
+        for t in snap.tag_names():
+            bits = snap.group_bits(("ids", "tags", t), lambda t=t: snap.ids("tags", t))
+            counts[t] = (groups & bits).bit_count()
+        return counts
 
     def _remember(self, snap: _Snapshot, key: tuple[Any, ...], matched: _Matched) -> _Matched:
         snap.matched[key] = matched
@@ -1027,20 +1038,8 @@ class WhooshSearch:
         for t in terms:
             words |= snap.group_bits(("any", t), lambda t=t: snap.any_field(t))
         g &= words
-        cat_counts = Counter(
-            {
-                c: (
-                    g & snap.group_bits(("ids", "cat", str(c)), lambda c=c: snap.ids("cat", str(c)))
-                ).bit_count()
-                for c in allowed
-            }
-        )
-        tag_counts = Counter(
-            {
-                t: (g & snap.group_bits(("ids", "tags", t), lambda t=t: snap.ids("tags", t))).bit_count()
-                for t in snap.tag_names()
-            }
-        )
+        cat_counts = self._category_counts(snap, g, allowed)
+        tag_counts = self._tag_counts(snap, g)
 
         def base_docs() -> frozenset[int]:
             docs: frozenset[int] = snap.allowed(allowed)
@@ -1179,7 +1178,7 @@ class WhooshSearch:
         grp = snap.array("grp")
         out: list[tuple[float, int]] = []
         seen: set[int] = set()
-        if len(docs) * 8 < snap.size:
+        if len(docs) * 50 < snap.size:  # sparse: sort the matches; dense: walk the sort order
             created = snap.array("created")
             if sort == "votes":
                 votes = snap.array("votes")

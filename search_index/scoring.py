@@ -18,8 +18,8 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Collection, Sequence
-from itertools import accumulate
-from operator import itemgetter
+from itertools import accumulate, repeat
+from operator import add, itemgetter, mul, truediv
 from pickle import loads
 from typing import Any
 
@@ -108,21 +108,29 @@ class SegmentScores:
         return result
 
     def impacts(self, reader: Any, term: str) -> dict[int, float]:
-        """``docnum -> sum over text fields of boost * saturated tf`` for one term."""
-        acc: dict[int, float] = {}
-        get = acc.get
+        """``docnum -> sum over text fields of boost * saturated tf`` for one term.
+
+        The per-posting arithmetic runs through ``map`` with ``operator`` functions (C calls, no
+        Python frame per posting); the largest field becomes the dictionary, the others are
+        added to it."""
+        parts = []
         for f in TEXT_FIELDS:
             ids, ws = read_postings(reader, f, term, weights=True)
             if not ids:
                 continue
             norms = self.norms(reader, f)
             scale = FIELD_BOOSTS[f] * (K1 + 1)
-            if norms is None:
-                for d, tf in zip(ids, ws, strict=True):
-                    acc[d] = get(d, 0.0) + scale * tf / (tf + K1)
-            else:
-                for d, tf in zip(ids, ws, strict=True):
-                    acc[d] = get(d, 0.0) + scale * tf / (tf + norms[d])
+            dens = map(add, ws, map(norms.__getitem__, ids) if norms is not None else repeat(K1))
+            values = map(truediv, map(mul, ws, repeat(scale)), dens)
+            parts.append((ids, values))
+        if not parts:
+            return {}
+        parts.sort(key=lambda p: -len(p[0]))
+        acc = dict(zip(parts[0][0], parts[0][1], strict=False))
+        get = acc.get
+        for ids, values in parts[1:]:
+            for d, v in zip(ids, values, strict=False):
+                acc[d] = get(d, 0.0) + v
         return acc
 
 
