@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -42,6 +43,11 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if manage_db:
             await init_db(settings.database_url)
+        # Everything loaded at start-up (ORM metadata, templates, the index) lives for the whole
+        # process: moved out of the collector's reach, full collections stay short instead of
+        # pausing every request in flight.
+        gc.collect()
+        gc.freeze()
         tasks = [
             asyncio.create_task(_flush_views_forever(app.state.view_counter)),
             asyncio.create_task(app.state.indexer.run_forever()),
