@@ -24,6 +24,8 @@ from community.services.threads import ViewCounter
 from community.settings import Settings
 from community.web.page_cache import PageCache
 from community.web.render import ROOT
+from moderation.flags import FlagRules
+from moderation.gate import ModerationRules
 from search_index.engine import WhooshSearch
 
 log = logging.getLogger(__name__)
@@ -93,6 +95,9 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     app.state.page_cache = PageCache()
     app.state.search = WhooshSearch(search_dir(settings))
     app.state.indexer = Indexer(app.state.search, IndexerLock(search_dir(settings) / "indexer.lock"))
+    app.state.moderation = ModerationRules(
+        FlagRules(settings.flag_threshold, settings.flag_weight_partner, settings.flag_weight_expert)
+    )
     return app
 
 

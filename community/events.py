@@ -70,6 +70,53 @@ class AccessChanged(Event):
     category_id: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class PostFlagged(Event):
+    thread_id: int
+    post_id: int
+    flagger_id: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class PostHidden(Event):
+    """Hidden pending review (by flags or a rule: ``actor_id`` None) or by a moderator's decision."""
+
+    thread_id: int
+    post_id: int
+    author_id: int
+    actor_id: int | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class PostRestored(Event):
+    thread_id: int
+    post_id: int
+    author_id: int
+    actor_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class FlagsResolved(Event):
+    """A moderator decided on flagged content; every flagger hears the outcome (notifications)."""
+
+    post_id: int
+    flagger_ids: tuple[int, ...]
+    resolution: str
+    decision: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewItemChanged(Event):
+    """Claimed, released or decided: moderators' queue pages show who handles what."""
+
+    review_item_id: int
+    state: str
+    claimed_by_id: int | None = None
+    decision: str | None = None
+
+
 Handler = Callable[[Event], Awaitable[None]]
 _handlers: list[Handler] = []
 

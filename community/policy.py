@@ -69,6 +69,16 @@ def can_accept(actor: Actor, thread: _ThreadLike) -> bool:
     return thread.kind == ThreadKind.QUESTION and (thread.author_id == actor.id or actor.is_staff)
 
 
+def can_flag(actor: Actor, post: _PostLike) -> bool:
+    """Anyone signed in may flag what they can see, except their own posts and deleted ones."""
+    return post.author_id != actor.id and post.state != PostState.DELETED
+
+
+def can_moderate(actor: Actor) -> bool:
+    """The review queue, decisions on posts and the audit log."""
+    return actor.is_moderator
+
+
 def can_manage_site(actor: Actor) -> bool:
     """Categories, organisations and invitations into any organisation."""
     return actor.role == Role.ADMIN

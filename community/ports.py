@@ -37,3 +37,17 @@ class SearchIndex(Protocol):
     def doc_count(self) -> int: ...
 
     def close(self) -> None: ...
+
+
+class ModerationGate(Protocol):
+    """The rules the core asks before acting (``moderation.ModerationRules`` is the one we ship).
+
+    Views hand it to the use cases that need it; app.py builds it from the settings."""
+
+    def flag_weight(self, role: str) -> int:
+        """What a flag by someone with this role adds to a post's weight."""
+        ...
+
+    def flag_hides(self, open_weight: int) -> bool:
+        """Whether a post whose unresolved flags weigh this much is hidden pending review."""
+        ...

@@ -56,6 +56,13 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("COMMUNITY_PAGE_SIZE", "20", "Threads per page in thread lists."),
     SettingSpec("COMMUNITY_POSTS_PER_PAGE", "50", "Answers or replies per page of a thread."),
     SettingSpec("COMMUNITY_LOG_LEVEL", "info", "Log level: debug, info, warning, error."),
+    SettingSpec(
+        "COMMUNITY_FLAG_THRESHOLD",
+        "3",
+        "Flag weight at which a post is hidden at once, pending review (a moderator's flag always is).",
+    ),
+    SettingSpec("COMMUNITY_FLAG_WEIGHT_PARTNER", "1", "Weight of a partner's flag."),
+    SettingSpec("COMMUNITY_FLAG_WEIGHT_EXPERT", "2", "Weight of an expert's flag."),
 )
 
 
@@ -86,6 +93,9 @@ class Settings:
     page_size: int = 20
     posts_per_page: int = 50
     log_level: str = "info"
+    flag_threshold: int = 3
+    flag_weight_partner: int = 1
+    flag_weight_expert: int = 2
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -132,6 +142,9 @@ class Settings:
             page_size=_int(env, "COMMUNITY_PAGE_SIZE", "20"),
             posts_per_page=_int(env, "COMMUNITY_POSTS_PER_PAGE", "50"),
             log_level=log_level,
+            flag_threshold=_int(env, "COMMUNITY_FLAG_THRESHOLD", "3"),
+            flag_weight_partner=_int(env, "COMMUNITY_FLAG_WEIGHT_PARTNER", "1", minimum=0),
+            flag_weight_expert=_int(env, "COMMUNITY_FLAG_WEIGHT_EXPERT", "2", minimum=0),
         )
 
 

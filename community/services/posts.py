@@ -13,7 +13,7 @@ from community.actor import Actor
 from community.errors import Conflict, Forbidden, Invalid, NotFound
 from community.events import AnswerAccepted, PostCreated, PostDeleted, PostEdited, PostVoted, publish
 from community.models import Post, PostRevision, PostState, Thread, User, Vote
-from community.services import threads
+from community.services import moderation, threads
 from community.services import validation as v
 from community.services.outbox import POST, THREAD, index_later
 from community.services.threads import (
@@ -136,6 +136,7 @@ async def edit_post(
             await set_thread_tags(thread, new_tags)
         await Thread.filter(id=thread.id).update(**updates)
         await index_later((THREAD, thread.id), (POST, post.id))
+        await moderation.resubmit_after_edit(post, thread, actor.id)
     await publish(PostEdited(thread.id, post.id, actor.id))
     return post
 

@@ -1,0 +1,409 @@
+"""Moderation use cases: flag a post, the review queue, claiming and deciding an item.
+
+Every change of a post's state happens here or in ``posts``; each one bumps the thread's version
+(the page cache), writes outbox rows (the search index drops what is not visible) and an audit
+entry, in one transaction; events are published after the commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from community import policy
+from community.actor import Actor
+from community.errors import Conflict, Forbidden, NotFound
+from community.events import (
+    Event,
+    FlagsResolved,
+    PostFlagged,
+    PostHidden,
+    PostRestored,
+    ReviewItemChanged,
+    publish,
+)
+from community.models import (
+    AuditEntry,
+    Category,
+    Decision,
+    Flag,
+    FlagReason,
+    FlagResolution,
+    Post,
+    PostState,
+    ReviewItem,
+    ReviewKind,
+    ReviewState,
+    Thread,
+    User,
+)
+from community.ports import ModerationGate
+from community.services import posts as posts_service
+from community.services import validation as v
+from community.services.outbox import POST, THREAD, index_later
+from community.services.threads import utcnow
+
+NOTE_MAX = 500
+REASON_MAX = 500
+QUEUE_PAGE = 50
+
+
+def _post_key(post_id: int) -> str:
+    return f"post:{post_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class FlagOutcome:
+    flag: Flag
+    open_weight: int
+    hidden: bool
+
+
+async def audit(
+    actor_id: int | None,
+    action: str,
+    subject_type: str,
+    subject_id: int,
+    *,
+    reason: str = "",
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Record an action in the audit log; call inside the use case's transaction."""
+    return await AuditEntry.create(
+        actor_id=actor_id,
+        action=action,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        reason=reason[:REASON_MAX],
+        before=before,
+        after=after,
+    )
+
+
+async def _open_item(post: Post, thread: Thread, kind: str, reason: str) -> ReviewItem:
+    """The post's pending review item, created if there is none (one open item per post)."""
+    item = await ReviewItem.filter(open_key=_post_key(post.id)).first()
+    if item is None:
+        item = await ReviewItem.create(
+            kind=kind,
+            post_id=post.id,
+            thread_id=thread.id,
+            user_id=post.author_id,
+            category_id=thread.category_id,
+            open_key=_post_key(post.id),
+            reason=reason[:200],
+        )
+    return item
+
+
+async def _set_post_state(post: Post, thread: Thread, state: str) -> None:
+    """Change a post's state with everything that follows from it: counters when it enters or
+    leaves 'deleted', the thread's version (page cache) and the search outbox."""
+    was = post.state
+    updates: dict[str, Any] = {"version": F("version") + 1}
+    if (was == PostState.DELETED) != (state == PostState.DELETED):
+        step = -1 if state == PostState.DELETED else 1
+        if post.is_opening:
+            updates["is_deleted"] = state == PostState.DELETED
+        else:
+            updates["reply_count"] = F("reply_count") + step
+        await User.filter(id=post.author_id).update(post_count=F("post_count") + step)
+    if state == PostState.DELETED and thread.accepted_post_id == post.id:
+        updates["accepted_post_id"] = None
+        await User.filter(id=post.author_id).update(accepted_count=F("accepted_count") - 1)
+    await Post.filter(id=post.id).update(state=state)
+    await Thread.filter(id=thread.id).update(**updates)
+    await index_later((THREAD, thread.id), (POST, post.id))
+    post.state = state
+
+
+# --- flags -----------------------------------------------------------------------------------------
+
+
+async def flag_post(
+    gate: ModerationGate, actor: Actor, post_id: int, *, reason: object, note: object = ""
+) -> FlagOutcome:
+    """Flag a post once (flagging again changes the reason). The flag goes to the review queue;
+    when the unresolved flags weigh enough, the post is hidden at once pending review."""
+    post, thread = await posts_service.load_visible_post(actor, post_id)
+    if post.author_id == actor.id:
+        raise Forbidden("You cannot flag your own post.")
+    if not policy.can_flag(actor, post):
+        raise Forbidden("This post cannot be flagged.")
+    fields: dict[str, str] = {}
+    reason_value = v.choice(reason, FlagReason.ALL, fields, "reason")
+    note_text = v.short_text(note, fields, "note", "The note", required=False, max_len=NOTE_MAX)
+    if reason_value == FlagReason.OTHER and not note_text and "note" not in fields:
+        fields["note"] = "Please say what is wrong with this post."
+    v.raise_if(fields)
+    weight = gate.flag_weight(actor.role)
+    events: list[Event] = []
+    key = _post_key(post.id)
+    async with in_transaction():
+        flag = await Flag.filter(flagger_id=actor.id, target=key).first()
+        if flag is None:
+            flag = await Flag.create(
+                target=key, post_id=post.id, thread_id=thread.id, flagger_id=actor.id,
+                reason=reason_value, note=note_text, weight=weight,
+            )  # fmt: skip
+        else:
+            flag.reason, flag.note, flag.weight = reason_value, note_text, weight
+            flag.resolution, flag.resolved_at = None, None
+            await flag.save(
+                update_fields=["reason", "note", "weight", "resolution", "resolved_at", "updated_at"]
+            )
+        open_weight = sum(
+            r["weight"] for r in await Flag.filter(target=key, resolution__isnull=True).values("weight")
+        )
+        label = FlagReason.LABELS[reason_value]
+        item = await _open_item(post, thread, ReviewKind.FLAGGED_POST, f"Flagged: {label}")
+        hidden = False
+        if post.state == PostState.VISIBLE and gate.flag_hides(open_weight):
+            await _set_post_state(post, thread, PostState.HIDDEN)
+            await audit(
+                None, "post.auto_hide", "post", post.id,
+                reason=f"Flags reached the threshold ({open_weight}): {label}",
+                before={"state": PostState.VISIBLE}, after={"state": PostState.HIDDEN},
+            )  # fmt: skip
+            hidden = True
+            events.append(PostHidden(thread.id, post.id, post.author_id, None, f"Flagged: {label}"))
+        await ReviewItem.filter(id=item.id).update(updated_at=utcnow())
+    await publish(PostFlagged(thread.id, post.id, actor.id, reason_value))
+    for event in events:
+        await publish(event)
+    return FlagOutcome(flag=flag, open_weight=open_weight, hidden=hidden)
+
+
+async def resubmit_after_edit(post: Post, thread: Thread, editor_id: int) -> None:
+    """The author edited a hidden post: it goes back to the review queue (call inside the edit's
+    transaction). It stays hidden until a moderator decides."""
+    if post.state != PostState.HIDDEN or editor_id != post.author_id:
+        return
+    item = await _open_item(post, thread, ReviewKind.FLAGGED_POST, "Edited by the author after being hidden")
+    await ReviewItem.filter(id=item.id).update(reason="Edited by the author after being hidden")
+    await audit(editor_id, "post.resubmit", "post", post.id, reason="Edited after being hidden")
+
+
+# --- the review queue ------------------------------------------------------------------------------
+
+
+def _require_moderator(actor: Actor) -> None:
+    if not policy.can_moderate(actor):
+        raise Forbidden("Only moderators can use the review queue.")
+
+
+@dataclass
+class Queue:
+    items: list[dict[str, Any]]
+    total: int
+    filters: dict[str, str]
+
+
+async def list_queue(
+    actor: Actor, *, kind: str | None = None, category: str | None = None, reason: str | None = None
+) -> Queue:
+    """Pending items, oldest first, with who has claimed each and how long it has waited."""
+    _require_moderator(actor)
+    fields: dict[str, str] = {}
+    query = ReviewItem.filter(state=ReviewState.PENDING)
+    if kind:
+        query = query.filter(kind=v.choice(kind, ReviewKind.ALL, fields, "kind"))
+    if reason:
+        reason_value = v.choice(reason, FlagReason.ALL, fields, "reason")
+        if not fields:
+            query = query.filter(post__flags__reason=reason_value, post__flags__resolution__isnull=True)
+    if category:
+        cat = await Category.filter(slug=category).first() if v.SLUG_RE.match(category) else None
+        if cat is None:
+            fields["category"] = "No such category."
+        else:
+            query = query.filter(category_id=cat.id)
+    v.raise_if(fields)
+    rows = (
+        await query.distinct()
+        .order_by("created_at", "id")
+        .limit(QUEUE_PAGE)
+        .values(
+            "id", "kind", "post_id", "thread_id", "user_id", "reason", "created_at", "claimed_at",
+            "claimed_by_id", thread_title="thread__title", author_name="user__display_name",
+            author_handle="user__handle", claimed_by_name="claimed_by__display_name",
+        )
+    )  # fmt: skip
+    total = await query.distinct().count()
+    now = utcnow()
+    for row in rows:
+        row["waiting_seconds"] = max(0, int((now - row["created_at"]).total_seconds()))
+    filters = {"kind": kind or "", "category": category or "", "reason": reason or ""}
+    return Queue(items=rows, total=total, filters=filters)
+
+
+@dataclass
+class ItemView:
+    item: ReviewItem
+    post: Post | None
+    thread: Thread | None
+    author: User | None
+    flags: list[dict[str, Any]]
+    author_history: dict[str, Any]
+    claimed_by_name: str | None
+    decided_by_name: str | None
+
+
+async def get_item(actor: Actor, item_id: int) -> ItemView:
+    """One item with the content (also what was hidden), the thread, every flag with its note and
+    the author's history: posts, flags against them, earlier decisions."""
+    _require_moderator(actor)
+    item = await ReviewItem.filter(id=item_id).first()
+    if item is None:
+        raise NotFound("No such review item.")
+    post = await Post.filter(id=item.post_id).first() if item.post_id else None
+    thread = await Thread.filter(id=item.thread_id).first() if item.thread_id else None
+    author = await User.filter(id=item.user_id).first() if item.user_id else None
+    flags = (
+        await Flag.filter(post_id=item.post_id).order_by("created_at", "id")
+        .values("id", "reason", "note", "weight", "resolution", "created_at",
+                flagger_name="flagger__display_name", flagger_handle="flagger__handle")
+        if item.post_id else []
+    )  # fmt: skip
+    history: dict[str, Any] = {"post_count": 0, "flags_against": 0, "decisions": []}
+    if author is not None:
+        history["post_count"] = author.post_count
+        history["flags_against"] = await Flag.filter(post__author_id=author.id).count()
+        history["decisions"] = (
+            await ReviewItem.filter(user_id=author.id, state=ReviewState.DECIDED)
+            .order_by("-decided_at")
+            .limit(10)
+            .values("id", "kind", "decision", "decision_reason", "decided_at")
+        )
+    names = {
+        u["id"]: u["display_name"]
+        for u in await User.filter(id__in=[i for i in (item.claimed_by_id, item.decided_by_id) if i]).values(
+            "id", "display_name"
+        )
+    }
+    return ItemView(
+        item=item,
+        post=post,
+        thread=thread,
+        author=author,
+        flags=flags,
+        author_history=history,
+        claimed_by_name=names.get(item.claimed_by_id) if item.claimed_by_id else None,
+        decided_by_name=names.get(item.decided_by_id) if item.decided_by_id else None,
+    )
+
+
+async def claim_item(actor: Actor, item_id: int, *, release: bool = False) -> ReviewItem:
+    """Say 'I am handling this' (or let go of it). Claiming what another moderator holds is a
+    conflict: they see each other's claims on the queue."""
+    _require_moderator(actor)
+    item = await ReviewItem.filter(id=item_id).first()
+    if item is None:
+        raise NotFound("No such review item.")
+    if item.state != ReviewState.PENDING:
+        raise Conflict("This item was already decided.")
+    if release:
+        updated = await ReviewItem.filter(id=item.id, claimed_by_id=actor.id).update(
+            claimed_by_id=None, claimed_at=None
+        )
+    else:
+        now = utcnow()
+        updated = (
+            await ReviewItem.filter(id=item.id, state=ReviewState.PENDING, claimed_by_id=None).update(
+                claimed_by_id=actor.id, claimed_at=now
+            )
+            or await ReviewItem.filter(id=item.id, claimed_by_id=actor.id).count()
+        )
+    if not updated:
+        raise Conflict("Another moderator is handling this item.")
+    await item.refresh_from_db()
+    await publish(ReviewItemChanged(item.id, item.state, item.claimed_by_id))
+    return item
+
+
+_TARGET_STATE = {
+    Decision.HIDE: PostState.HIDDEN,
+    Decision.DELETE: PostState.DELETED,
+    Decision.RESTORE: PostState.VISIBLE,
+}
+
+
+async def decide_item(actor: Actor, item_id: int, *, decision: object, reason: object = "") -> ReviewItem:
+    """Apply a decision once: the item is marked decided with a conditional update on its pending
+    state, so a second moderator deciding at the same moment gets a conflict and nothing twice."""
+    _require_moderator(actor)
+    fields: dict[str, str] = {}
+    decision_value = v.choice(decision, Decision.ALL, fields, "decision")
+    reason_text = v.short_text(reason, fields, "reason", "The reason", required=False, max_len=REASON_MAX)
+    if decision_value in (Decision.HIDE, Decision.DELETE) and not reason_text and "reason" not in fields:
+        fields["reason"] = "Say why: the author is told."
+    v.raise_if(fields)
+    item = await ReviewItem.filter(id=item_id).first()
+    if item is None:
+        raise NotFound("No such review item.")
+    if item.state != ReviewState.PENDING:
+        raise Conflict("This item was already decided.")
+    events: list[Event] = []
+    now = utcnow()
+    async with in_transaction():
+        updated = await ReviewItem.filter(id=item.id, state=ReviewState.PENDING).update(
+            state=ReviewState.DECIDED, open_key=None, decided_by_id=actor.id, decided_at=now,
+            decision=decision_value, decision_reason=reason_text, updated_at=now,
+        )  # fmt: skip
+        if not updated:
+            raise Conflict("This item was already decided.")
+        post = await Post.filter(id=item.post_id).first() if item.post_id else None
+        if post is not None:
+            thread = await Thread.get(id=post.thread_id)
+            before = post.state
+            target = _TARGET_STATE.get(decision_value)
+            if decision_value == Decision.KEEP and before in (PostState.HIDDEN, PostState.PENDING):
+                target = PostState.VISIBLE
+            if target is not None and target != before:
+                await _set_post_state(post, thread, target)
+            await audit(
+                actor.id, f"post.{decision_value}", "post", post.id, reason=reason_text,
+                before={"state": before, "body_source": post.body_source},
+                after={"state": post.state, "body_source": post.body_source},
+            )  # fmt: skip
+            agreed = post.state != PostState.VISIBLE
+            resolution = FlagResolution.AGREED if agreed else FlagResolution.DISAGREED
+            flagger_ids = [
+                r["flagger_id"]
+                for r in await Flag.filter(post_id=post.id, resolution__isnull=True).values("flagger_id")
+            ]
+            if flagger_ids:
+                await Flag.filter(post_id=post.id, resolution__isnull=True).update(
+                    resolution=resolution, resolved_at=now
+                )
+                events.append(FlagsResolved(post.id, tuple(flagger_ids), resolution, decision_value))
+            if post.state != before:
+                if post.state == PostState.VISIBLE:
+                    events.append(PostRestored(thread.id, post.id, post.author_id, actor.id))
+                elif post.state == PostState.HIDDEN:
+                    events.append(PostHidden(thread.id, post.id, post.author_id, actor.id, reason_text))
+        else:
+            await audit(actor.id, f"review.{decision_value}", "review_item", item.id, reason=reason_text)
+    await item.refresh_from_db()
+    events.append(ReviewItemChanged(item.id, item.state, item.claimed_by_id, decision_value))
+    for event in events:
+        await publish(event)
+    return item
+
+
+def waiting_label(seconds: int) -> str:
+    """'3 min', '2 h', '4 d': how long an item has waited, for the queue."""
+    if seconds < 3600:
+        return f"{max(1, seconds // 60)} min"
+    if seconds < 86_400:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 86_400} d"
+
+
+def as_utc(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
