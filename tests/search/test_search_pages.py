@@ -292,3 +292,13 @@ async def test_invalid_utf8_in_the_address(client, world, corpus: Corpus) -> Non
     await login(client, world.partner)
     response = await client.get("/search?q=%ED%A0%80%FF%FEreb")
     assert response.status_code == 200
+
+
+async def test_search_pages_are_labelled_and_script_free(client, world, corpus: Corpus) -> None:
+    from tests.web.test_page_markup import FormAudit
+
+    await login(client, world.partner)
+    for path in ("/search", "/search?q=rebate", "/search?q=after:someday", "/ask", f"/t/{corpus.deal.id}"):
+        audit = FormAudit()
+        audit.feed((await client.get(path)).text)
+        assert audit.problems() == [], path
