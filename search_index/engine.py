@@ -88,7 +88,7 @@ FACET_LIMIT = 12
 _EMPTY: frozenset[int] = frozenset()
 _SET_CACHE_IDS = 2_000_000  # posting ids of exact fields kept in memory per segment
 _POSITION_CACHE = 1_000_000  # (document, positions) pairs kept for phrase checks per segment
-_IMPACT_CACHE = 2_000_000  # (document, impact) pairs of text terms kept in memory per segment
+_IMPACT_CACHE = 1_500_000  # (document, impact) pairs of text terms kept in memory per segment
 
 
 class _SegmentData:
@@ -190,7 +190,7 @@ class _SegmentData:
         if found is None:
             imp = self.impacts(reader, term)[0]
             found = sorted(zip(imp.values(), imp.keys(), strict=True), reverse=True)
-            if len(self.sorted_cache) > 64:
+            if len(self.sorted_cache) > 256:
                 self.sorted_cache.popitem(last=False)
             self.sorted_cache[key] = found
         else:
@@ -674,12 +674,26 @@ class WhooshSearch:
         self._snapshot = snap
         return snap
 
-    def warm(self) -> None:
+    def warm(self, terms: int = 0) -> None:
         """Read what searches need from every segment now (columns, sort orders, categories,
-        tags), so that the first searches after a start or a rebuild are not the slow ones."""
+        tags, the spelling vocabulary; with ``terms``, the postings of that many of the most
+        frequent words), so that the first searches after a start or a rebuild are not the slow
+        ones. A server calls it once at start, in a thread."""
         with self._read_lock:
             snap = self._current_snapshot()
+            if terms:
+                common: Counter[str] = Counter()
+                for reader, _, _ in snap.leaves:
+                    for freq, text in reader.most_frequent_terms("body", terms):
+                        common[text if isinstance(text, str) else text.decode("utf-8")] += freq
+                for text, _ in common.most_common(terms):
+                    snap.any_field(text)
+                    snap.own_text(text)
+                    for reader, _, data in snap.leaves:
+                        data.by_impact(reader, text)
             for reader, _, data in snap.leaves:
+                with contextlib.suppress(Exception):
+                    list(reader.terms_within("spell", "coffee", 1, prefix=1))
                 for name in ("created", "votes", "grp"):
                     data.column(reader, name)
                 data.categories(reader)
@@ -1162,6 +1176,15 @@ class WhooshSearch:
         at the ``k``-th candidate (instead of scoring every document that has the word)."""
         best: list[tuple[float, int]] = []
         for reader, offset, data in snap.leaves:
+            imp = data.impacts(reader, term)[0]
+            if ("by_impact", term) not in data.sorted_cache and len(imp) < 20_000:
+                # Not worth sorting once: one pass keeps the best k.
+                best.extend(
+                    heapq.nlargest(
+                        k, ((weight * v, d + offset) for d, v in imp.items() if d + offset in candidates)
+                    )
+                )
+                continue
             found = 0
             for impact, d in data.by_impact(reader, term):
                 g = d + offset

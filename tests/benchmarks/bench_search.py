@@ -312,6 +312,7 @@ def main() -> None:
     parser.add_argument("--fresh", type=int, default=40, help="single-change freshness rounds")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--procs", type=int, default=None, help="indexing processes (default: cores)")
+    parser.add_argument("--warm-terms", type=int, default=100, help="frequent words read at start")
     args = parser.parse_args()
 
     t = time.perf_counter()
@@ -342,10 +343,17 @@ def main() -> None:
         t = time.perf_counter()
         engine.search("coffee", allowed_category_ids=ALL)
         cold = time.perf_counter() - t
+        # What a server does once at start (in a thread): read the most frequent words' postings.
+        t = time.perf_counter()
+        engine.warm(terms=args.warm_terms)
+        warm_time = time.perf_counter() - t
         run_ours(engine, warmup)
         run_fts(db, warmup)
         ours_q = run_ours(engine, queries)
         fts_q = run_fts(db, queries)
+        # The same queries again: a server's steady state, every word's postings in memory.
+        ours_q2 = run_ours(engine, queries)
+        fts_q2 = run_fts(db, queries)
         template = next(d for d in docs if d.kind == "thread")
         ours_f = freshness_ours(engine, template, args.fresh)
         fts_f = freshness_fts(db, template, args.fresh)
@@ -371,6 +379,18 @@ def main() -> None:
             f"{percentile(fts_q, 95) * 1000:.1f}",
             percentile(ours_q, 95) / percentile(fts_q, 95),
         ),
+        (
+            "query p50, again, ms",
+            f"{percentile(ours_q2, 50) * 1000:.1f}",
+            f"{percentile(fts_q2, 50) * 1000:.1f}",
+            percentile(ours_q2, 50) / percentile(fts_q2, 50),
+        ),
+        (
+            "query p95, again, ms",
+            f"{percentile(ours_q2, 95) * 1000:.1f}",
+            f"{percentile(fts_q2, 95) * 1000:.1f}",
+            percentile(ours_q2, 95) / percentile(fts_q2, 95),
+        ),
         ("query max, ms", f"{max(ours_q) * 1000:.1f}", f"{max(fts_q) * 1000:.1f}", max(ours_q) / max(fts_q)),
         (
             "freshness p50, ms",
@@ -391,10 +411,11 @@ def main() -> None:
     print(
         f"\nreindex: {ours_build:.1f} s wall, {ours_cpu / len(docs) * 1000:.2f} CPU-s per 1,000 documents "
         f"(all processes); first query after the rebuild {cold * 1000:.0f} ms; "
+        f"start-up warm-up ({args.warm_terms} frequent words) {warm_time:.1f} s; "
         f"mean query {statistics.mean(ours_q) * 1000:.1f} ms; load average {os.getloadavg()[0]:.2f} at end"
     )
     checks = [
-        ("query p95 <= 50 ms", percentile(ours_q, 95) * 1000 <= TARGET_P95_MS),
+        ("query p95 <= 50 ms (first pass)", percentile(ours_q, 95) * 1000 <= TARGET_P95_MS),
         ("freshness p95 <= 1 s", percentile(ours_f, 95) <= TARGET_FRESH_P95_S),
         ("reindex >= 1,500 documents/s", ours_rate >= TARGET_RATE),
     ]
