@@ -32,13 +32,17 @@ from search_index.documents import SearchDocument
 
 log = logging.getLogger(__name__)
 _TAG = re.compile(r"<[^>]+>")
+# Inline elements vanish without a space, or "<em>duplicate</em>." would read "duplicate ." in snippets.
+_INLINE_TAG = re.compile(
+    r"</?(?:a|abbr|b|cite|code|del|em|i|ins|kbd|mark|q|s|small|span|strong|sub|sup|u)\b[^>]*>"
+)
 _SPACE = re.compile(r"\s+")
 ANSWERS_TEXT_MAX = 20_000  # characters of answers rolled up into their thread's document
 
 
 def plain_text(fragment: str) -> str:
     """Sanitised HTML to text for indexing (the sanitiser already removed anything executable)."""
-    return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", fragment))).strip()
+    return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", _INLINE_TAG.sub("", fragment)))).strip()
 
 
 _THREAD_FIELDS = (
