@@ -54,7 +54,12 @@ def can_reply(actor: Actor, thread: _ThreadLike) -> bool:
 
 
 def can_edit_post(actor: Actor, post: _PostLike) -> bool:
-    return post.state != PostState.DELETED and (post.author_id == actor.id or actor.is_staff)
+    """Author or staff; never a text the actor may not read (an expert and a hidden post)."""
+    return (
+        post.state != PostState.DELETED
+        and (post.author_id == actor.id or actor.is_staff)
+        and can_see_post_body(actor, post)
+    )
 
 
 def can_delete_post(actor: Actor, post: _PostLike) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
@@ -113,11 +114,14 @@ async def edit_post(
     now = utcnow()
     async with in_transaction():
         number = post.revision_count + 1
+        # Optimistic lock: of two edits of the same revision, the second is told, not lost.
+        saved = await Post.filter(id=post.id, revision_count=post.revision_count).update(
+            body_source=text, body_html=html, edited_at=now, edited_by_id=actor.id, revision_count=number
+        )
+        if not saved:
+            raise Conflict("Someone else edited this post meanwhile. Reload it and apply your change again.")
         post.body_source, post.body_html = text, html
         post.edited_at, post.edited_by_id, post.revision_count = now, actor.id, number
-        await post.save(
-            update_fields=["body_source", "body_html", "edited_at", "edited_by_id", "revision_count"]
-        )
         await PostRevision.create(
             post=post,
             number=number,
@@ -148,7 +152,10 @@ async def delete_post(actor: Actor, post_id: int) -> Post:
     if not policy.can_delete_post(actor, post):
         raise Forbidden("You can delete your own posts only.")
     async with in_transaction():
-        await Post.filter(id=post.id).update(state=PostState.DELETED)
+        # Conditional: of two deletes racing, only one changes the counters.
+        if not await Post.filter(id=post.id).exclude(state=PostState.DELETED).update(state=PostState.DELETED):
+            return post
+        thread = await Thread.get(id=thread.id)
         updates: dict[str, Any] = {"version": F("version") + 1}
         if post.is_opening:
             updates["is_deleted"] = True
@@ -173,16 +180,18 @@ async def vote(actor: Actor, post_id: int, *, helpful: bool = True) -> int:
         raise Forbidden("You cannot vote on your own post.")
     if not policy.can_vote(actor, post):
         raise Forbidden("This post cannot be voted on.")
+    delta = 0
     async with in_transaction():
-        existing = await Vote.filter(post_id=post.id, user_id=actor.id).first()
-        if helpful and existing is None:
-            await Vote.create(post_id=post.id, user_id=actor.id)
-            delta = 1
-        elif not helpful and existing is not None:
-            await existing.delete()
-            delta = -1
+        if helpful:
+            # The unique (post, user) index decides a double submit: the loser adds nothing.
+            try:
+                async with in_transaction():
+                    await Vote.create(post_id=post.id, user_id=actor.id)
+                delta = 1
+            except IntegrityError:
+                delta = 0
         else:
-            delta = 0
+            delta = -await Vote.filter(post_id=post.id, user_id=actor.id).delete()
         if delta:
             await Post.filter(id=post.id).update(score=F("score") + delta)
             thread_updates: dict[str, Any] = {"version": F("version") + 1}
@@ -190,7 +199,7 @@ async def vote(actor: Actor, post_id: int, *, helpful: bool = True) -> int:
                 thread_updates["score"] = F("score") + delta
             await Thread.filter(id=thread.id).update(**thread_updates)
             await index_later((THREAD, thread.id) if post.is_opening else (POST, post.id))
-    score = post.score + delta
+    score = (await Post.filter(id=post.id).values_list("score", flat=True))[0] if delta else post.score
     if delta:
         await publish(PostVoted(thread.id, post.id, score))
     return score
@@ -214,13 +223,18 @@ async def accept_answer(actor: Actor, post_id: int, *, accept: bool = True) -> T
     if previous == target:
         return thread
     async with in_transaction():
+        # Conditional: two people accepting at once cannot both move the counters.
+        moved = await Thread.filter(id=thread.id, accepted_post_id=previous).update(
+            accepted_post_id=target, version=F("version") + 1
+        )
+        if not moved:
+            raise Conflict("The accepted answer was just changed by someone else. Reload the thread.")
         if previous is not None:
             old = await Post.filter(id=previous).values("author_id")
             if old:
                 await User.filter(id=old[0]["author_id"]).update(accepted_count=F("accepted_count") - 1)
         if target is not None:
             await User.filter(id=post.author_id).update(accepted_count=F("accepted_count") + 1)
-        await Thread.filter(id=thread.id).update(accepted_post_id=target, version=F("version") + 1)
         changed = [(POST, pid) for pid in (previous, target) if pid is not None]
         await index_later((THREAD, thread.id), *changed)
     thread.accepted_post_id = target

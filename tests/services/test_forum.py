@@ -196,3 +196,65 @@ async def test_profile_counts_leave_out_what_the_viewer_may_not_see(world) -> No
     assert (silver_view.post_count, gold_view.post_count) == (1, 2)
     colleague = await accounts.get_profile(world.actor(world.silver_partner), world.colleague.handle)
     assert colleague.accepted_count == 1
+
+
+async def test_racing_double_submits_count_once(world) -> None:
+    """Double clicks and two people acting at once: counters move once, nobody gets a 500."""
+    import asyncio
+
+    from community.errors import Conflict
+
+    thread = await ask(world)
+    answers = [
+        await posts.reply(world.actor(u), thread.id, body=f"Answer by {u.display_name}")
+        for u in (world.colleague, world.expert, world.silver_partner)
+    ]
+    voter = world.actor(world.partner)
+    await asyncio.gather(*(posts.vote(voter, answers[0].id) for _ in range(4)))
+    assert (await Post.get(id=answers[0].id)).score == 1
+
+    results = await asyncio.gather(
+        *(posts.accept_answer(world.actor(world.partner), a.id) for a in answers), return_exceptions=True
+    )
+    assert all(not isinstance(r, Exception) or isinstance(r, Conflict) for r in results)
+    counts = [(await User.get(id=a.author_id)).accepted_count for a in answers]
+    accepted = (await Thread.get(id=thread.id)).accepted_post_id
+    assert sum(counts) == 1 and counts[[a.id for a in answers].index(accepted)] == 1
+
+    before = (await User.get(id=world.colleague.id)).post_count
+    await asyncio.gather(*(posts.delete_post(world.actor(world.colleague), answers[0].id) for _ in range(3)))
+    assert (await User.get(id=world.colleague.id)).post_count == before - 1
+    assert (await Thread.get(id=thread.id)).reply_count == 2
+
+
+async def test_an_edit_based_on_an_old_revision_is_refused_not_lost(world) -> None:
+    from community.errors import Conflict
+
+    thread = await ask(world)
+    answer = await posts.reply(world.actor(world.expert), thread.id, body="First version")
+    await posts.edit_post(world.actor(world.expert), answer.id, body="Second version")
+    # A concurrent edit that read revision 1 loses the race: it is told, the second version stays.
+    original = posts.load_visible_post
+
+    async def stale_load(actor, post_id):  # type: ignore[no-untyped-def]
+        post, t = await original(actor, post_id)
+        post.revision_count = 1
+        return post, t
+
+    posts.load_visible_post = stale_load  # type: ignore[assignment]
+    try:
+        with pytest.raises(Conflict):
+            await posts.edit_post(world.actor(world.moderator), answer.id, body="Based on the first")
+    finally:
+        posts.load_visible_post = original  # type: ignore[assignment]
+    assert (await Post.get(id=answer.id)).body_source == "Second version"
+
+
+async def test_experts_cannot_read_hidden_posts_through_edit(world) -> None:
+    thread = await ask(world)
+    answer = await posts.reply(world.actor(world.colleague), thread.id, body="Confidential price list")
+    await Post.filter(id=answer.id).update(state="hidden")
+    with pytest.raises(Forbidden):
+        await posts.post_for_edit(world.actor(world.expert), answer.id)
+    view = await threads.get_thread_view(world.actor(world.expert), thread.id, with_sources=True)
+    assert all(p.body_source is None for p in view.posts if p.id == answer.id)
