@@ -129,7 +129,8 @@ async def _documents_for_threads(thread_ids: list[int]) -> tuple[list[SearchDocu
                     **common,
                 )
             )
-    gone = set(thread_ids) - set(live)
+    # A thread whose question is hidden, pending or deleted is not searchable at all.
+    gone = set(thread_ids) - {d.thread_id for d in docs if d.kind == "thread"}
     return docs, gone
 
 

@@ -132,3 +132,19 @@ async def test_only_one_indexer_per_host(tmp_path) -> None:
     first.release()
     assert second.try_acquire()
     second.release()
+
+
+async def test_a_hidden_question_takes_its_thread_out_of_search(world, index, indexer) -> None:
+    from community.models import Post
+    from community.services.outbox import POST, THREAD, index_later
+
+    thread = await _ask(world, "Leaked customer pricing sheet", "Net price 1200 EUR for ACME")
+    await posts.reply(world.actor(world.expert), thread.id, body="Please remove the ACME pricing")
+    await indexer.drain()
+    assert await _hits(index, world, world.colleague, "ACME")
+    opening = await Post.get(thread_id=thread.id, is_opening=True)
+    await Post.filter(id=opening.id).update(state="hidden")
+    await index_later((POST, opening.id), (THREAD, thread.id))
+    await indexer.drain()
+    assert await _hits(index, world, world.colleague, "ACME") == []
+    assert await _hits(index, world, world.colleague, "pricing") == []
