@@ -28,8 +28,8 @@ import pytest
 from starlette.routing import Mount, Route, compile_path
 
 from community.indexing import Indexer, IndexerLock
-from community.models import Post, Thread
-from community.services import accounts, directory, posts, threads
+from community.models import Post, ReviewItem, Thread
+from community.services import accounts, directory, moderation, posts, threads
 from tests.api.conftest import check_against_document
 from tests.conftest import CSRF_RE, PASSWORD, World, login
 
@@ -301,6 +301,34 @@ MATRIX: list[Row] = [
     r("POST",   "/api/v1/posts/{staff_rep}/accept",               "401 404 404 404 404 404 422 422 422"),
     r("DELETE", "/api/v1/posts/{missing}/accept",                 "401 404 404 404 404 404 404 404 404"),
 
+    # --- flags and the review queue (moderators only); flags last: a moderator's flag hides the post -
+    #                                                              ano ptn col oth sil reg exp mod adm
+    r("GET",    "/moderation/queue",                              "L   403 403 403 403 403 403 200 200"),
+    r("GET",    "/moderation/queue?kind=flagged_post&reason=spam", "L   403 403 403 403 403 403 200 200"),
+    r("GET",    "/moderation/items/{review_item}",                "L   403 403 403 403 403 403 200 200"),
+    r("GET",    "/moderation/items/{missing}",                    "L   403 403 403 403 403 403 404 404"),
+    r("POST",   "/moderation/items/{review_item}/claim",          "L   403 403 403 403 403 403 303 303"),
+    r("GET",    "/api/v1/moderation/queue",                       "401 403 403 403 403 403 403 200 200"),
+    r("GET",    "/api/v1/moderation/items/{review_item}",         "401 403 403 403 403 403 403 200 200"),
+    r("GET",    "/api/v1/moderation/items/{missing}",             "401 403 403 403 403 403 403 404 404"),
+    r("POST",   "/api/v1/moderation/items/{review_item}/claim",   "401 403 403 403 403 403 403 200 200"),
+    r("DELETE", "/api/v1/moderation/items/{review_item}/claim",   "401 403 403 403 403 403 403 200 200"),
+    r("POST",   "/api/v1/moderation/items/{review_item}/decision", "401 403 403 403 403 403 403 200 200",
+      {"decision": "keep"}),
+    r("POST",   "/moderation/items/{review_item}/decide",         "L   403 403 403 403 403 403 409 409",
+      {"decision": "keep"}),
+    r("GET",    "/posts/{pub_ans}/flag",                          "L   200 200 200 200 200 403 200 200"),
+    r("GET",    "/posts/{staff_rep}/flag",                        "L   404 404 404 404 404 200 403 200"),
+    r("GET",    "/posts/{missing}/flag",                          "L   404 404 404 404 404 404 404 404"),
+    r("POST",   "/posts/{pub_ans}/flag",                          "L   303 303 303 303 303 403 303 303",
+      {"reason": "spam"}),
+    r("POST",   "/api/v1/posts/{pub_ans}/flags",                  "401 201 201 201 201 201 403 201 201",
+      {"reason": "off_topic"}),
+    r("POST",   "/api/v1/posts/{gold_ans}/flags",                 "401 201 201 201 404 404 403 201 201",
+      {"reason": "confidential"}),
+    r("POST",   "/api/v1/posts/{missing}/flags",                  "401 404 404 404 404 404 404 404 404",
+      {"reason": "spam"}),
+
     # --- last: these end or renew the session ------------------------------------------------------
     #                                                              ano ptn col oth sil reg exp mod adm
     r("POST",   "/account/password",                              "L   303 303 303 303 303 303 303 303",
@@ -373,6 +401,9 @@ async def content(world: World, app, tmp_path) -> Content:  # type: ignore[no-un
     staff_rep = await posts.reply(moderator, staff_d.id, body=STAFF_REPLY)
     staff_del = await posts.reply(expert, staff_d.id, body="A staff note to delete (HTML).")
     staff_del2 = await posts.reply(expert, staff_d.id, body="A staff note to delete (API).")
+    pub_flagged = await posts.reply(world.actor(world.colleague), pub_q.id, body="Cheap licences in my shop.")
+    await moderation.flag_post(app.state.moderation, pat, pub_flagged.id, reason="spam")
+    review_item = (await ReviewItem.get(post_id=pub_flagged.id)).id
 
     async def opening(thread_id: int) -> int:
         return (await Post.get(thread_id=thread_id, is_opening=True)).id
@@ -386,7 +417,7 @@ async def content(world: World, app, tmp_path) -> Content:  # type: ignore[no-un
         "pub_open": await opening(pub_q.id), "pub_ans": pub_ans.id, "pub_del": pub_del.id,
         "pub_del2": pub_del2.id, "gold_open": await opening(gold_q.id), "gold_ans": gold_ans.id,
         "gold_del": gold_del.id, "gold_del2": gold_del2.id, "staff_rep": staff_rep.id,
-        "staff_del": staff_del.id, "staff_del2": staff_del2.id,
+        "staff_del": staff_del.id, "staff_del2": staff_del2.id, "pub_flagged": pub_flagged.id,
     }  # fmt: skip
     values: dict[str, Any] = {
         **thread_ids,
@@ -401,6 +432,7 @@ async def content(world: World, app, tmp_path) -> Content:  # type: ignore[no-un
         "company_org": world.company.slug,
         "invite_token": invite_token,
         "reset_token": reset_token,
+        "review_item": review_item,
     }
     users = {
         "partner": world.partner, "colleague": world.colleague, "other_org": olga,

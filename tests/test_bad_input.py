@@ -24,8 +24,17 @@ import pytest
 from markupsafe import escape
 from tortoise import Tortoise
 
-from community.models import Category, LoginFailure, Organisation, Post, PostRevision, Thread, User
-from community.services import accounts, posts, threads
+from community.models import (
+    Category,
+    LoginFailure,
+    Organisation,
+    Post,
+    PostRevision,
+    ReviewItem,
+    Thread,
+    User,
+)
+from community.services import accounts, moderation, posts, threads
 from tests.conftest import CSRF_RE, PASSWORD, World, login
 from tests.test_authorization_matrix import mounted_routes
 
@@ -49,6 +58,7 @@ class Env:
     answer_id: int
     invite_token: str
     reset_token: str
+    review_item: int
     browsers: dict[str, Browser] = field(default_factory=dict)
     bearers: dict[str, dict[str, str]] = field(default_factory=dict)
 
@@ -82,7 +92,9 @@ async def env(app, world: World) -> AsyncIterator[Env]:  # type: ignore[no-untyp
         world.settings, None, email="newcomer@gold.example", organisation=world.gold, role="partner"
     )
     reset_token = await accounts.create_password_reset(world.settings, world.colleague.email)
-    e = Env(world, app, thread.id, opening.id, answer.id, invite_token, reset_token)
+    await moderation.flag_post(app.state.moderation, pat, answer.id, reason="spam")
+    review_item = (await ReviewItem.get(post_id=answer.id)).id
+    e = Env(world, app, thread.id, opening.id, answer.id, invite_token, reset_token, review_item)
     clients = []
     for name, user in (("partner", world.partner), ("expert", world.expert), ("admin", world.admin)):
         client = make_client(app)
@@ -175,13 +187,17 @@ FORMS = [
     Form("/admin/invitations", "admin",
          {"email": "someone@silver.example", "organisation": "silver-systems-ltd", "role": "partner"},
          texts=("email",), required=("email", "organisation"), choices=("organisation", "role")),
+    Form("/posts/{answer}/flag", "partner", {"reason": "other", "note": "Wrong product line"},
+         texts=("note",), required=("note",), choices=("reason",)),
+    Form("/moderation/items/{item}/decide", "admin", {"decision": "hide", "reason": "Advertising"},
+         texts=("reason",), required=("reason",), choices=("decision",)),
 ]  # fmt: skip
 
 
 def form_path(env: Env, form: Form) -> str:
     return form.path.format(
         thread=env.thread_id, opening=env.opening_id, gold=env.world.gold.slug,
-        invite=env.invite_token, reset=env.reset_token,
+        invite=env.invite_token, reset=env.reset_token, answer=env.answer_id, item=env.review_item,
     )  # fmt: skip
 
 
@@ -369,6 +385,10 @@ ENDPOINTS = [
              ("name", "slug", "description", "visibility")),
     Endpoint("POST", "/api/v1/organisations/{gold}/invitations", "partner",
              {"email": "new.colleague@gold.example", "role": "partner"}, ("email", "role")),
+    Endpoint("POST", "/api/v1/posts/{answer}/flags", "partner", {"reason": "other", "note": "Wrong line"},
+             ("reason", "note")),
+    Endpoint("POST", "/api/v1/moderation/items/{item}/decision", "admin",
+             {"decision": "hide", "reason": "Advertising"}, ("decision", "reason")),
 ]  # fmt: skip
 
 WRONG_TYPES: list[object] = [HUGE_INT, 1.5, True, False, 0, [], {}, [1, 2], [["a"]], {"a": 1}, HUGE_TEXT]
@@ -393,7 +413,10 @@ BAD_BODIES: list[tuple[bytes, str, int]] = [
 
 
 def endpoint_path(env: Env, endpoint: Endpoint) -> str:
-    return endpoint.path.format(thread=env.thread_id, opening=env.opening_id, gold=env.world.gold.slug)
+    return endpoint.path.format(
+        thread=env.thread_id, opening=env.opening_id, gold=env.world.gold.slug, answer=env.answer_id,
+        item=env.review_item,
+    )  # fmt: skip
 
 
 def check_error(response: httpx.Response, status: int) -> str | None:
@@ -467,6 +490,11 @@ ID_ROUTES = [
     ("PATCH", "/api/v1/posts/{}"), ("DELETE", "/api/v1/posts/{}"), ("GET", "/api/v1/posts/{}/revisions"),
     ("POST", "/api/v1/posts/{}/accept"), ("DELETE", "/api/v1/posts/{}/accept"),
     ("POST", "/api/v1/posts/{}/votes"), ("DELETE", "/api/v1/posts/{}/votes"),
+    ("GET", "/posts/{}/flag"), ("POST", "/posts/{}/flag"), ("POST", "/api/v1/posts/{}/flags"),
+    ("GET", "/moderation/items/{}"), ("POST", "/moderation/items/{}/claim"),
+    ("POST", "/moderation/items/{}/decide"), ("GET", "/api/v1/moderation/items/{}"),
+    ("POST", "/api/v1/moderation/items/{}/claim"), ("DELETE", "/api/v1/moderation/items/{}/claim"),
+    ("POST", "/api/v1/moderation/items/{}/decision"),
 ]  # fmt: skip
 KEY_ROUTES: list[tuple[str, str, set[int]]] = [
     ("GET", "/c/{}", {404}), ("GET", "/tags/{}", {200, 422}), ("GET", "/u/{}", {404}),
@@ -525,6 +553,8 @@ async def test_odd_query_parameters_are_clear_4xx_or_ignored(env: Env):
         "/tags/deals": ("page", "show"), f"/t/{env.thread_id}": ("page",), f"/u/{handle}": ("page",),
         "/api/v1/threads": ("page", "show", "status", "tag", "category"),
         f"/api/v1/threads/{env.thread_id}": ("page",),
+        "/moderation/queue": ("kind", "reason", "category"),
+        "/api/v1/moderation/queue": ("kind", "reason", "category"),
     }  # fmt: skip
     values = [
         str(HUGE_INT),

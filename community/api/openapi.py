@@ -652,6 +652,187 @@ PATHS: dict[str, dict[str, Schema]] = {
 }
 
 
+# --- flags and the review queue (moderators only, except flagging) ----------------------------------
+_REVIEW_KIND: Schema = {"type": "string", "enum": ["flagged_post", "held_post", "new_account"]}
+_FLAG_REASON: Schema = {
+    "type": "string",
+    "enum": ["spam", "offensive", "off_topic", "confidential", "other"],
+    "description": "confidential: a partner's pricing or customer data posted in the open.",
+}
+_NULLABLE_AUTHOR: Schema = {"anyOf": [ref("AuthorSummary"), {"type": "null"}]}
+_REVIEW_ITEM = {
+    "id": INTEGER,
+    "kind": _REVIEW_KIND,
+    "reason": {"type": "string", "description": "Why it is in the queue, e.g. 'Flagged: Spam'."},
+    "claimed_by": {"type": ["string", "null"], "description": "The moderator handling it, if any."},
+    "claimed_at": NULLABLE_DATETIME,
+    "created_at": DATETIME,
+    "url": {"type": "string", "format": "uri", "description": "The item's page (HTML)."},
+}
+SCHEMAS |= {
+    "NewFlag": obj(
+        {
+            "reason": _FLAG_REASON,
+            "note": {"type": "string", "maxLength": 500, "description": "Required for other."},
+        },
+        optional=("note",),
+    ),
+    "FlagResult": obj(
+        {
+            "reason": _FLAG_REASON,
+            "note": STRING,
+            "weight": {"type": "integer", "description": "What this flag adds (by the flagger's role)."},
+            "post_hidden": {
+                "type": "boolean",
+                "description": "Whether this flag hid the post pending review.",
+            },
+        }
+    ),
+    "ReviewQueueItem": obj(
+        {
+            **_REVIEW_ITEM,
+            "post_id": {"type": ["integer", "null"]},
+            "thread_id": {"type": ["integer", "null"]},
+            "thread_title": NULLABLE_STRING,
+            "author": _NULLABLE_AUTHOR,
+            "waiting_seconds": {"type": "integer", "description": "How long it has waited."},
+        }
+    ),
+    "ReviewQueue": obj(
+        {"items": {"type": "array", "items": ref("ReviewQueueItem")}, "total": INTEGER},
+        description="Pending items, oldest first (at most 50).",
+    ),
+    "ReviewItem": obj(
+        {
+            **_REVIEW_ITEM,
+            "state": {"type": "string", "enum": ["pending", "decided"]},
+            "thread": {"anyOf": [obj({"id": INTEGER, "title": STRING}), {"type": "null"}]},
+            "post": {
+                "anyOf": [
+                    obj({"id": INTEGER, "state": STRING, "body_source": STRING, "body_html": STRING}),
+                    {"type": "null"},
+                ],
+                "description": "The content, also when hidden.",
+            },
+            "author": _NULLABLE_AUTHOR,
+            "author_history": obj(
+                {
+                    "post_count": INTEGER,
+                    "flags_against": {"type": "integer", "description": "Flags ever raised on their posts."},
+                    "decisions": {
+                        "type": "array",
+                        "items": obj(
+                            {
+                                "id": INTEGER,
+                                "kind": _REVIEW_KIND,
+                                "decision": NULLABLE_STRING,
+                                "reason": STRING,
+                                "decided_at": NULLABLE_DATETIME,
+                            }
+                        ),
+                    },
+                }
+            ),
+            "flags": {
+                "type": "array",
+                "items": obj(
+                    {
+                        "reason": _FLAG_REASON,
+                        "note": STRING,
+                        "weight": INTEGER,
+                        "resolution": {"type": ["string", "null"], "enum": ["agreed", "disagreed", None]},
+                        "created_at": DATETIME,
+                        "flagger": _NULLABLE_AUTHOR,
+                    }
+                ),
+            },
+            "decision": {"type": ["string", "null"], "enum": ["keep", "hide", "delete", "restore", None]},
+            "decision_reason": STRING,
+            "decided_by": NULLABLE_STRING,
+            "decided_at": NULLABLE_DATETIME,
+        }
+    ),
+    "NewDecision": obj(
+        {
+            "decision": {
+                "type": "string",
+                "enum": ["keep", "hide", "delete", "restore"],
+                "description": "keep: flags dismissed, the post shown; hide; delete (softly); restore.",
+            },
+            "reason": {"type": "string", "maxLength": 500, "description": "Required for hide and delete."},
+        },
+        optional=("reason",),
+    ),
+}
+PATHS |= {
+    f"{PREFIX}/posts/{{id}}/flags": {
+        "post": _op(
+            "flagPost",
+            "moderation",
+            "Flag a post for moderators",
+            ("201", ref("FlagResult"), "The flag (flagging again changes its reason)."),
+            ("404",),
+            description="403 on one's own post. Flags add weight by the flagger's role; at the "
+            "threshold the post is hidden at once pending review.",
+            params=("Id",),
+            body="NewFlag",
+        )
+    },
+    f"{PREFIX}/moderation/queue": {
+        "get": _op(
+            "listReviewQueue",
+            "moderation",
+            "Items waiting for a decision (moderators)",
+            ("200", ref("ReviewQueue"), "Oldest first."),
+            ("422",),
+            params=("ReviewKind", "Category", "FlagReason"),
+        )
+    },
+    f"{PREFIX}/moderation/items/{{id}}": {
+        "get": _op(
+            "getReviewItem",
+            "moderation",
+            "One review item with its content, flags and the author's history (moderators)",
+            ("200", ref("ReviewItem"), "The item."),
+            ("404",),
+            params=("Id",),
+        )
+    },
+    f"{PREFIX}/moderation/items/{{id}}/claim": {
+        "post": _op(
+            "claimReviewItem",
+            "moderation",
+            "Claim an item: other moderators see who handles it",
+            ("200", ref("ReviewItem"), "The item."),
+            ("404", "409"),
+            description="409 when another moderator holds it or it was already decided.",
+            params=("Id",),
+        ),
+        "delete": _op(
+            "releaseReviewItem",
+            "moderation",
+            "Let go of one's claim",
+            ("200", ref("ReviewItem"), "The item."),
+            ("404", "409"),
+            params=("Id",),
+        ),
+    },
+    f"{PREFIX}/moderation/items/{{id}}/decision": {
+        "post": _op(
+            "decideReviewItem",
+            "moderation",
+            "Decide an item (moderators)",
+            ("200", ref("ReviewItem"), "The decided item."),
+            ("404", "409"),
+            description="Applied once: when two moderators decide at the same moment, the second "
+            "gets 409 'already decided' and nothing is applied twice.",
+            params=("Id",),
+            body="NewDecision",
+        )
+    },
+}
+
+
 # Every state-changing operation takes the CSRF header (needed with the session cookie only).
 for _operations in PATHS.values():
     for _method, _operation in _operations.items():
@@ -697,6 +878,11 @@ PARAMETERS: dict[str, Schema] = {
     },
 }
 
+PARAMETERS |= {
+    "ReviewKind": _query("kind", "flagged_post, held_post or new_account.", _REVIEW_KIND),
+    "FlagReason": _query("reason", "Only items with an open flag of this reason.", _FLAG_REASON),
+}
+
 DESCRIPTION = """\
 The Partner Community JSON API. It uses the same services, permissions and validation as the web
 pages.
@@ -728,6 +914,7 @@ def document(base_url: str = "") -> Schema:
                 {"name": "posts"},
                 {"name": "categories"},
                 {"name": "search"},
+                {"name": "moderation"},
                 {"name": "accounts"},
                 {"name": "meta"},
             ],

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from community.api import accounts, categories, openapi, search, threads
+from community.api import accounts, categories, moderation, openapi, search, threads
 
 routes: list[BaseRoute] = [
     *accounts.routes,
     *categories.routes,
     *threads.routes,
+    *moderation.routes,
     *search.routes,
     *openapi.routes,
 ]

@@ -125,16 +125,22 @@ async def _set_post_state(post: Post, thread: Thread, state: str) -> None:
 # --- flags -----------------------------------------------------------------------------------------
 
 
-async def flag_post(
-    gate: ModerationGate, actor: Actor, post_id: int, *, reason: object, note: object = ""
-) -> FlagOutcome:
-    """Flag a post once (flagging again changes the reason). The flag goes to the review queue;
-    when the unresolved flags weigh enough, the post is hidden at once pending review."""
+async def post_for_flag(actor: Actor, post_id: int) -> tuple[Post, Thread]:
+    """The post to show on the flag form: the same checks as ``flag_post``, before any input."""
     post, thread = await posts_service.load_visible_post(actor, post_id)
     if post.author_id == actor.id:
         raise Forbidden("You cannot flag your own post.")
     if not policy.can_flag(actor, post):
         raise Forbidden("This post cannot be flagged.")
+    return post, thread
+
+
+async def flag_post(
+    gate: ModerationGate, actor: Actor, post_id: int, *, reason: object, note: object = ""
+) -> FlagOutcome:
+    """Flag a post once (flagging again changes the reason). The flag goes to the review queue;
+    when the unresolved flags weigh enough, the post is hidden at once pending review."""
+    post, thread = await post_for_flag(actor, post_id)
     fields: dict[str, str] = {}
     reason_value = v.choice(reason, FlagReason.ALL, fields, "reason")
     note_text = v.short_text(note, fields, "note", "The note", required=False, max_len=NOTE_MAX)
@@ -337,15 +343,15 @@ async def decide_item(actor: Actor, item_id: int, *, decision: object, reason: o
     """Apply a decision once: the item is marked decided with a conditional update on its pending
     state, so a second moderator deciding at the same moment gets a conflict and nothing twice."""
     _require_moderator(actor)
+    item = await ReviewItem.filter(id=item_id).first()
+    if item is None:
+        raise NotFound("No such review item.")
     fields: dict[str, str] = {}
     decision_value = v.choice(decision, Decision.ALL, fields, "decision")
     reason_text = v.short_text(reason, fields, "reason", "The reason", required=False, max_len=REASON_MAX)
     if decision_value in (Decision.HIDE, Decision.DELETE) and not reason_text and "reason" not in fields:
         fields["reason"] = "Say why: the author is told."
     v.raise_if(fields)
-    item = await ReviewItem.filter(id=item_id).first()
-    if item is None:
-        raise NotFound("No such review item.")
     if item.state != ReviewState.PENDING:
         raise Conflict("This item was already decided.")
     events: list[Event] = []

@@ -238,6 +238,7 @@ class PostView:
     can_delete: bool = False
     can_vote: bool = False
     can_accept: bool = False
+    can_flag: bool = False
     # The Markdown source, filled in only by ``attach_sources`` and only for posts the actor may edit.
     body_source: str | None = None
 
@@ -282,6 +283,7 @@ def _post_view(actor: Actor, thread: Thread, row: dict[str, Any], voted: set[int
     pv.can_edit = policy.can_edit_post(actor, pv)
     pv.can_delete = policy.can_delete_post(actor, pv)
     pv.can_vote = policy.can_vote(actor, pv)
+    pv.can_flag = policy.can_flag(actor, pv)
     pv.can_accept = not pv.is_opening and pv.state == PostState.VISIBLE and policy.can_accept(actor, thread)
     return pv
 

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from community.web import accounts_views, admin_views, forum_views, people_views, post_views, search_views
+from community.web import (
+    accounts_views,
+    admin_views,
+    forum_views,
+    moderation_views,
+    people_views,
+    post_views,
+    search_views,
+)
 
 routes: list[BaseRoute] = [
     *accounts_views.routes,
@@ -13,4 +21,5 @@ routes: list[BaseRoute] = [
     *people_views.routes,
     *admin_views.routes,
     *search_views.routes,
+    *moderation_views.routes,
 ]

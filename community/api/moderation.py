@@ -1,0 +1,147 @@
+"""Flags and the review queue as JSON: flag a post; list, read, claim and decide review items."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from community.api.params import path_id, query_text, settings_of
+from community.api.serialise import iso
+from community.auth import require_actor
+from community.http import read_json
+from community.services import moderation
+from community.settings import Settings
+
+Json = dict[str, Any]
+
+
+def _author(handle: str | None, name: str | None) -> Json | None:
+    return {"handle": handle, "display_name": name} if handle else None
+
+
+def queue_item(settings: Settings, row: dict[str, Any]) -> Json:
+    return {
+        "id": row["id"],
+        "kind": row["kind"],
+        "reason": row["reason"],
+        "post_id": row["post_id"],
+        "thread_id": row["thread_id"],
+        "thread_title": row["thread_title"],
+        "author": _author(row["author_handle"], row["author_name"]),
+        "claimed_by": row["claimed_by_name"],
+        "claimed_at": iso(row["claimed_at"]),
+        "created_at": iso(row["created_at"]),
+        "waiting_seconds": row["waiting_seconds"],
+        "url": f"{settings.base_url}/moderation/items/{row['id']}",
+    }
+
+
+def item_detail(settings: Settings, view: moderation.ItemView) -> Json:
+    item, post, thread, author = view.item, view.post, view.thread, view.author
+    return {
+        "id": item.id,
+        "kind": item.kind,
+        "state": item.state,
+        "reason": item.reason,
+        "thread": {"id": thread.id, "title": thread.title} if thread else None,
+        "post": (
+            {"id": post.id, "state": post.state, "body_source": post.body_source, "body_html": post.body_html}
+            if post
+            else None
+        ),
+        "author": _author(author.handle, author.display_name) if author else None,
+        "author_history": {
+            "post_count": view.author_history["post_count"],
+            "flags_against": view.author_history["flags_against"],
+            "decisions": [
+                {
+                    "id": d["id"],
+                    "kind": d["kind"],
+                    "decision": d["decision"],
+                    "reason": d["decision_reason"],
+                    "decided_at": iso(d["decided_at"]),
+                }
+                for d in view.author_history["decisions"]
+            ],
+        },
+        "flags": [
+            {
+                "reason": f["reason"],
+                "note": f["note"],
+                "weight": f["weight"],
+                "resolution": f["resolution"],
+                "created_at": iso(f["created_at"]),
+                "flagger": _author(f["flagger_handle"], f["flagger_name"]),
+            }
+            for f in view.flags
+        ],
+        "claimed_by": view.claimed_by_name,
+        "claimed_at": iso(item.claimed_at),
+        "decision": item.decision,
+        "decision_reason": item.decision_reason,
+        "decided_by": view.decided_by_name,
+        "decided_at": iso(item.decided_at),
+        "created_at": iso(item.created_at),
+        "url": f"{settings.base_url}/moderation/items/{item.id}",
+    }
+
+
+async def flag_post(request: Request) -> Response:
+    actor = await require_actor(request)
+    post_id = path_id(request)
+    data = await read_json(request)
+    outcome = await moderation.flag_post(
+        request.app.state.moderation, actor, post_id, reason=data.get("reason"), note=data.get("note", "")
+    )
+    flag = outcome.flag
+    return JSONResponse(
+        {"reason": flag.reason, "note": flag.note, "weight": flag.weight, "post_hidden": outcome.hidden},
+        201,
+    )
+
+
+async def list_queue(request: Request) -> Response:
+    actor = await require_actor(request)
+    queue = await moderation.list_queue(
+        actor,
+        kind=query_text(request, "kind"),
+        category=query_text(request, "category"),
+        reason=query_text(request, "reason"),
+    )
+    settings = settings_of(request)
+    return JSONResponse({"items": [queue_item(settings, row) for row in queue.items], "total": queue.total})
+
+
+async def get_item(request: Request) -> Response:
+    actor = await require_actor(request)
+    view = await moderation.get_item(actor, path_id(request))
+    return JSONResponse(item_detail(settings_of(request), view))
+
+
+async def claim(request: Request) -> Response:
+    actor = await require_actor(request)
+    item_id = path_id(request)
+    await moderation.claim_item(actor, item_id, release=request.method == "DELETE")
+    view = await moderation.get_item(actor, item_id)
+    return JSONResponse(item_detail(settings_of(request), view))
+
+
+async def decide(request: Request) -> Response:
+    actor = await require_actor(request)
+    item_id = path_id(request)
+    data = await read_json(request)
+    await moderation.decide_item(actor, item_id, decision=data.get("decision"), reason=data.get("reason", ""))
+    view = await moderation.get_item(actor, item_id)
+    return JSONResponse(item_detail(settings_of(request), view))
+
+
+routes = [
+    Route("/posts/{id:int}/flags", flag_post, methods=["POST"]),
+    Route("/moderation/queue", list_queue, methods=["GET"]),
+    Route("/moderation/items/{id:int}", get_item, methods=["GET"]),
+    Route("/moderation/items/{id:int}/claim", claim, methods=["POST", "DELETE"]),
+    Route("/moderation/items/{id:int}/decision", decide, methods=["POST"]),
+]
