@@ -17,6 +17,7 @@ from starlette.staticfiles import StaticFiles
 
 from community.csrf import CSRFMiddleware
 from community.db import close_db, init_db
+from community.events import AccessChanged, Event, subscribe, unsubscribe
 from community.http import EXCEPTION_HANDLERS
 from community.indexing import Indexer, IndexerLock
 from community.security_headers import SecurityHeadersMiddleware
@@ -41,6 +42,12 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     from community.web.routes import routes as web_routes
     from community.web.system import healthz
 
+    async def forget_cached_pages(event: Event) -> None:
+        # A page's key covers its own thread and viewer, not what its "Related" list shows from
+        # other categories: when access rules change, start afresh (other workers within the TTL).
+        if isinstance(event, AccessChanged):
+            app.state.page_cache.clear()
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if manage_db:
@@ -50,6 +57,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         # pausing every request in flight.
         gc.collect()
         gc.freeze()
+        subscribe(forget_cached_pages)
         tasks = [
             asyncio.create_task(_flush_views_forever(app.state.view_counter)),
             asyncio.create_task(app.state.indexer.run_forever()),
@@ -57,6 +65,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         try:
             yield
         finally:
+            unsubscribe(forget_cached_pages)
             for task in tasks:
                 task.cancel()
             for task in tasks:

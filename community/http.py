@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
@@ -121,7 +122,8 @@ async def handle_service_error(request: Request, exc: Exception) -> Response:
             response.headers["WWW-Authenticate"] = "Bearer"
         return response
     if isinstance(exc, Unauthenticated):
-        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?{urlencode({'next': target})}", status_code=303)
     from community.web.render import render
 
     return await render(

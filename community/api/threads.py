@@ -46,7 +46,9 @@ async def create_thread(request: Request) -> Response:
         tags=data.get("tags"),
     )
     settings = settings_of(request)
-    view = await threads.get_thread_view(actor, thread.id, per_page=settings.page_size, with_sources=True)
+    view = await threads.get_thread_view(
+        actor, thread.id, per_page=settings.posts_per_page, with_sources=True
+    )
     return JSONResponse(
         out.thread_detail(settings, view, None),
         201,
@@ -61,7 +63,7 @@ async def get_thread(request: Request) -> Response:
         actor,
         path_id(request),
         threads.parse_page(request.query_params.get("page")),
-        settings.page_size,
+        settings.posts_per_page,
         with_sources=True,
     )
     next_url = page_url(request, view.page + 1) if view.page < view.pages else None

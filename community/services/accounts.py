@@ -68,7 +68,7 @@ async def hash_password(password: str) -> str:
 
 async def _verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return await asyncio.to_thread(_hasher.verify, password_hash or _dummy_hash(), password)
+        return await asyncio.to_thread(lambda: _hasher.verify(password_hash or _dummy_hash(), password))
     except (VerificationError, InvalidHashError):
         return False
 
@@ -326,7 +326,9 @@ async def reset_password(token: str, password: str) -> User:
         reset = await PasswordReset.filter(token_hash=hash_token(token or "")).select_related("user").first()
         if reset is None or reset.used_at is not None or reset.expires_at < now():
             raise Invalid({"token": "This reset link is not valid or has expired. Ask for a new one."})
-        await PasswordReset.filter(id=reset.id).update(used_at=now())
+        # Single use even under a double submit: only one request flips used_at.
+        if not await PasswordReset.filter(id=reset.id, used_at__isnull=True).update(used_at=now()):
+            raise Invalid({"token": "This reset link has already been used. Please sign in."})
         await set_password(reset.user, password)
         await LoginFailure.filter(email=reset.user.email).delete()
         return reset.user
