@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tortoise.exceptions import IntegrityError
 from tortoise.functions import Count
 
 from community import policy
@@ -40,9 +41,12 @@ async def create_organisation(
     if not fields and await Organisation.filter(slug=slug).exists():
         fields["name"] = "An organisation with this name already exists."
     v.raise_if(fields)
-    return await Organisation.create(
-        name=clean_name, slug=slug, kind=OrgKind.PARTNER, tier=tier_value, description=desc
-    )
+    try:
+        return await Organisation.create(
+            name=clean_name, slug=slug, kind=OrgKind.PARTNER, tier=tier_value, description=desc
+        )
+    except IntegrityError:  # the same name submitted twice at once
+        raise Invalid({"name": "An organisation with this name already exists."}) from None
 
 
 async def set_organisation_tier(
@@ -143,9 +147,12 @@ async def create_category(
     v.raise_if(fields)
     if position is None:
         position = await Category.all().count()
-    return await Category.create(
-        name=clean_name, slug=clean_slug, description=desc, visibility=vis, tiers=tiers, position=position
-    )
+    try:
+        return await Category.create(
+            name=clean_name, slug=clean_slug, description=desc, visibility=vis, tiers=tiers, position=position
+        )
+    except IntegrityError:  # the same slug submitted twice at once
+        raise Invalid({"slug": "A category with this slug already exists."}) from None
 
 
 async def update_category(

@@ -258,3 +258,17 @@ async def test_experts_cannot_read_hidden_posts_through_edit(world) -> None:
         await posts.post_for_edit(world.actor(world.expert), answer.id)
     view = await threads.get_thread_view(world.actor(world.expert), thread.id, with_sources=True)
     assert all(p.body_source is None for p in view.posts if p.id == answer.id)
+
+
+async def test_the_same_category_submitted_twice_at_once_is_a_field_error(world) -> None:
+    import asyncio
+
+    from community.services import directory
+
+    results = await asyncio.gather(
+        *(directory.create_category(world.settings, None, name="Twin", slug="twin") for _ in range(3)),
+        return_exceptions=True,
+    )
+    created = [r for r in results if not isinstance(r, Exception)]
+    assert len(created) == 1
+    assert all(isinstance(r, Invalid) and "slug" in r.fields for r in results if isinstance(r, Exception))
