@@ -26,7 +26,14 @@ class SearchIndex(Protocol):
         sort: str = "relevance",
     ) -> Any: ...
 
-    def similar(self, title: str, *, allowed_category_ids: Collection[int], limit: int = 5) -> list[Any]: ...
+    def similar(
+        self,
+        title: str,
+        *,
+        allowed_category_ids: Collection[int],
+        limit: int = 5,
+        exclude_thread_id: int | None = None,
+    ) -> list[Any]: ...
 
     def rebuild(
         self, documents: Iterable[SearchDocument], progress: Callable[[int], None] | None = None
@@ -51,3 +58,21 @@ class ModerationGate(Protocol):
     def flag_hides(self, open_weight: int) -> bool:
         """Whether a post whose unresolved flags weigh this much is hidden pending review."""
         ...
+
+    async def check_post(self, text: str, *, category_id: int) -> RuleVerdict:
+        """What the watched words and starter rule sets say about a new post's text."""
+        ...
+
+
+class RuleVerdict(Protocol):
+    """``action``: block, hold, flag, censor or None; ``reason`` names the problem for people;
+    ``censored_text`` is the text with matches masked when the action is censor."""
+
+    @property
+    def action(self) -> str | None: ...
+
+    @property
+    def reason(self) -> str: ...
+
+    @property
+    def censored_text(self) -> str | None: ...

@@ -1296,10 +1296,18 @@ class WhooshSearch:
     # -- similar questions --------------------------------------------------------------------
 
     def similar(
-        self, title: str, *, allowed_category_ids: Collection[int], limit: int = 5
+        self,
+        title: str,
+        *,
+        allowed_category_ids: Collection[int],
+        limit: int = 5,
+        exclude_thread_id: int | None = None,
     ) -> list[SearchHit]:
         """Threads and articles most like a question being asked (for the ask form and a
-        thread's "related" list): the closest matches, solved threads and articles first."""
+        thread's "related" list): the closest matches, solved threads and articles first.
+
+        ``exclude_thread_id`` leaves out the thread the list is shown on *before* judging what is
+        close: otherwise the thread itself, always the best match, pushes every other one out."""
         terms = list(dict.fromkeys(analysis.terms(analysis.clean(title or "")[:300])))[:16]
         if not terms:
             return []
@@ -1312,9 +1320,12 @@ class WhooshSearch:
             hits = rank(self._term_weights(snap, terms), pool, limit * 4)
             if not hits:
                 return []
-            top = hits[0][0]
-            close = [(s, d) for s, d in hits if s >= top * 0.4]
-            rows = [self._hit(snap, d, s, frozenset(terms)) for s, d in close]
+            found = [self._hit(snap, d, s, frozenset(terms)) for s, d in hits]
+            found = [h for h in found if h.kind == "article" or h.thread_id != exclude_thread_id]
+            if not found:
+                return []
+            top = found[0].score
+            rows = [h for h in found if h.score >= top * 0.4]
         rows.sort(key=lambda h: (not (h.solved or h.kind == "article"), -h.score))
         return rows[:limit]
 

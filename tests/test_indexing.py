@@ -148,3 +148,16 @@ async def test_a_hidden_question_takes_its_thread_out_of_search(world, index, in
     await indexer.drain()
     assert await _hits(index, world, world.colleague, "ACME") == []
     assert await _hits(index, world, world.colleague, "pricing") == []
+
+
+async def test_related_threads_leave_out_the_thread_itself_before_judging_closeness(world, index, indexer):  # type: ignore[no-untyped-def]
+    from community.services import search as search_service
+
+    here = await _ask(world, "Is there a rebate for registered partners?", "Asking about rebates")
+    other = await _ask(world, "Rebate rules when partners register a deal", "Deal registration rebate")
+    await _ask(world, "Unrelated question about antenna mounting", "Wall brackets")
+    await indexer.drain()
+    related = await search_service.similar(
+        index, world.actor(world.colleague), here.title, exclude_thread_id=here.id
+    )
+    assert [h.thread_id for h in related] == [other.id]

@@ -50,8 +50,13 @@ async def similar(
     if len(text.strip()) < 3:
         return []
     allowed = await policy.visible_category_ids(actor)
-    hits = await asyncio.to_thread(index.similar, text[:300], allowed_category_ids=allowed, limit=limit + 1)
-    return [h for h in hits if h.thread_id != exclude_thread_id or h.kind == "article"][:limit]
+    return await asyncio.to_thread(
+        index.similar,
+        text[:300],
+        allowed_category_ids=allowed,
+        limit=limit,
+        exclude_thread_id=exclude_thread_id,
+    )
 
 
 def marked(fragment: str) -> Markup:
