@@ -44,6 +44,7 @@ async def create_thread(request: Request) -> Response:
         title=data.get("title"),
         body=data.get("body"),
         tags=data.get("tags"),
+        gate=request.app.state.moderation,
     )
     settings = settings_of(request)
     view = await threads.get_thread_view(
@@ -74,7 +75,7 @@ async def create_post(request: Request) -> Response:
     actor = await require_actor(request)
     thread_id = path_id(request)
     data = await read_json(request)
-    post = await posts.reply(actor, thread_id, body=data.get("body"))
+    post = await posts.reply(actor, thread_id, body=data.get("body"), gate=request.app.state.moderation)
     thread, view = await posts.get_post_view(actor, post.id)
     return JSONResponse(
         out.post(view, thread.id),

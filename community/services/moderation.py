@@ -27,7 +27,6 @@ from community.events import (
     publish,
 )
 from community.models import (
-    AuditEntry,
     Category,
     Decision,
     Flag,
@@ -45,6 +44,7 @@ from community.ports import ModerationGate
 from community.services import posts as posts_service
 from community.services import validation as v
 from community.services.outbox import POST, THREAD, index_later
+from community.services.review import audit, open_item, post_key
 from community.services.threads import utcnow
 
 NOTE_MAX = 500
@@ -52,53 +52,11 @@ REASON_MAX = 500
 QUEUE_PAGE = 50
 
 
-def _post_key(post_id: int) -> str:
-    return f"post:{post_id}"
-
-
 @dataclass(frozen=True, slots=True)
 class FlagOutcome:
     flag: Flag
     open_weight: int
     hidden: bool
-
-
-async def audit(
-    actor_id: int | None,
-    action: str,
-    subject_type: str,
-    subject_id: int,
-    *,
-    reason: str = "",
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-) -> AuditEntry:
-    """Record an action in the audit log; call inside the use case's transaction."""
-    return await AuditEntry.create(
-        actor_id=actor_id,
-        action=action,
-        subject_type=subject_type,
-        subject_id=subject_id,
-        reason=reason[:REASON_MAX],
-        before=before,
-        after=after,
-    )
-
-
-async def _open_item(post: Post, thread: Thread, kind: str, reason: str) -> ReviewItem:
-    """The post's pending review item, created if there is none (one open item per post)."""
-    item = await ReviewItem.filter(open_key=_post_key(post.id)).first()
-    if item is None:
-        item = await ReviewItem.create(
-            kind=kind,
-            post_id=post.id,
-            thread_id=thread.id,
-            user_id=post.author_id,
-            category_id=thread.category_id,
-            open_key=_post_key(post.id),
-            reason=reason[:200],
-        )
-    return item
 
 
 async def _set_post_state(post: Post, thread: Thread, state: str) -> None:
@@ -149,7 +107,7 @@ async def flag_post(
     v.raise_if(fields)
     weight = gate.flag_weight(actor.role)
     events: list[Event] = []
-    key = _post_key(post.id)
+    key = post_key(post.id)
     async with in_transaction():
         flag = await Flag.filter(flagger_id=actor.id, target=key).first()
         if flag is None:
@@ -167,7 +125,9 @@ async def flag_post(
             r["weight"] for r in await Flag.filter(target=key, resolution__isnull=True).values("weight")
         )
         label = FlagReason.LABELS[reason_value]
-        item = await _open_item(post, thread, ReviewKind.FLAGGED_POST, f"Flagged: {label}")
+        item = await open_item(
+            post, thread.id, thread.category_id, ReviewKind.FLAGGED_POST, f"Flagged: {label}"
+        )
         hidden = False
         if post.state == PostState.VISIBLE and gate.flag_hides(open_weight):
             await _set_post_state(post, thread, PostState.HIDDEN)
@@ -190,7 +150,13 @@ async def resubmit_after_edit(post: Post, thread: Thread, editor_id: int) -> Non
     transaction). It stays hidden until a moderator decides."""
     if post.state != PostState.HIDDEN or editor_id != post.author_id:
         return
-    item = await _open_item(post, thread, ReviewKind.FLAGGED_POST, "Edited by the author after being hidden")
+    item = await open_item(
+        post,
+        thread.id,
+        thread.category_id,
+        ReviewKind.FLAGGED_POST,
+        "Edited by the author after being hidden",
+    )
     await ReviewItem.filter(id=item.id).update(reason="Edited by the author after being hidden")
     await audit(editor_id, "post.resubmit", "post", post.id, reason="Edited after being hidden")
 

@@ -14,7 +14,8 @@ from community.actor import Actor
 from community.errors import Conflict, Forbidden, Invalid, NotFound
 from community.events import AnswerAccepted, PostCreated, PostDeleted, PostEdited, PostVoted, publish
 from community.models import Post, PostRevision, PostState, Thread, User, Vote
-from community.services import moderation, threads
+from community.ports import ModerationGate
+from community.services import moderation, review, threads
 from community.services import validation as v
 from community.services.outbox import POST, THREAD, index_later
 from community.services.threads import (
@@ -64,20 +65,32 @@ async def get_post_view(actor: Actor, post_id: int) -> tuple[Thread, PostView]:
     return thread, await threads.get_post_view(actor, thread, post.id)
 
 
-async def reply(actor: Actor, thread_id: int, *, body: object, created_at: datetime | None = None) -> Post:
-    """An answer to a question or a reply in a discussion."""
+async def reply(
+    actor: Actor,
+    thread_id: int,
+    *,
+    body: object,
+    created_at: datetime | None = None,
+    gate: ModerationGate | None = None,
+) -> Post:
+    """An answer to a question or a reply in a discussion; ``gate``: the moderation rules it
+    passes (views hand in the app's)."""
     thread = await load_visible_thread(actor, thread_id)
     if not policy.can_reply(actor, thread):
         raise Forbidden("This thread is closed: no new answers can be added.")
     fields: dict[str, str] = {}
     text = v.body(body, fields)
     v.raise_if(fields)
+    screening = await review.screen(gate, thread.category_id, {"body": text})
+    text = screening.texts["body"]
     html, mentioned = await render_post_body(text)
     when = created_at or utcnow()
     async with in_transaction():
         post = await Post.create(
-            thread_id=thread.id, author_id=actor.id, body_source=text, body_html=html, created_at=when
-        )
+            thread_id=thread.id, author_id=actor.id, body_source=text, body_html=html, created_at=when,
+            state=screening.state,
+        )  # fmt: skip
+        await review.record_verdict(screening.verdict, post, thread.id, thread.category_id)
         await PostRevision.create(post=post, number=1, editor_id=actor.id, body_source=text, body_html=html)
         await Thread.filter(id=thread.id).update(
             reply_count=F("reply_count") + 1,

@@ -108,6 +108,7 @@ async def ask(request: Request) -> Response:
             title=values["title"],
             body=values["body"],
             tags=values["tags"],
+            gate=request.app.state.moderation,
         )
     except Invalid as exc:
         return await _ask_form(request, actor, values, exc.fields, status=422)
@@ -175,7 +176,7 @@ async def reply(request: Request) -> Response:
     thread_id = path_id(request, "thread_id")
     _, values = await read_fields(request, "body", "page")
     try:
-        post = await posts.reply(actor, thread_id, body=values["body"])
+        post = await posts.reply(actor, thread_id, body=values["body"], gate=request.app.state.moderation)
     except Invalid as exc:
         page = threads.parse_page(values["page"])
         return await _thread_page(request, actor, thread_id, page, values, exc.fields, status=422)

@@ -1,0 +1,118 @@
+"""Writing review items and audit entries, shared by the use cases that create posts and the
+moderation use cases (a module of its own: it needs nothing but the models)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from community.errors import Invalid
+from community.models import AuditEntry, Post, PostState, ReviewItem, ReviewKind, WatchedAction
+from community.ports import ModerationGate, RuleVerdict
+
+REASON_MAX = 500
+
+
+def post_key(post_id: int) -> str:
+    return f"post:{post_id}"
+
+
+async def audit(
+    actor_id: int | None,
+    action: str,
+    subject_type: str,
+    subject_id: int,
+    *,
+    reason: str = "",
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Record an action in the audit log; call inside the use case's transaction."""
+    return await AuditEntry.create(
+        actor_id=actor_id,
+        action=action,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        reason=reason[:REASON_MAX],
+        before=before,
+        after=after,
+    )
+
+
+async def open_item(post: Post, thread_id: int, category_id: int, kind: str, reason: str) -> ReviewItem:
+    """The post's pending review item, created if there is none (one open item per post)."""
+    item = await ReviewItem.filter(open_key=post_key(post.id)).first()
+    if item is None:
+        item = await ReviewItem.create(
+            kind=kind,
+            post_id=post.id,
+            thread_id=thread_id,
+            user_id=post.author_id,
+            category_id=category_id,
+            open_key=post_key(post.id),
+            reason=reason[:200],
+        )
+    return item
+
+
+def refuse_if_blocked(verdict: RuleVerdict | None, field: str = "body") -> None:
+    """A blocked post is refused with a message naming the problem."""
+    if verdict is not None and verdict.action == WatchedAction.BLOCK:
+        raise Invalid(
+            {field: f"This text cannot be posted here ({verdict.reason}). Please rephrase it."},
+            "Your post was not published.",
+        )
+
+
+def initial_state(verdict: RuleVerdict | None) -> str:
+    return (
+        PostState.PENDING
+        if verdict is not None and verdict.action == WatchedAction.HOLD
+        else PostState.VISIBLE
+    )
+
+
+async def record_verdict(verdict: RuleVerdict | None, post: Post, thread_id: int, category_id: int) -> None:
+    """Inside the creating transaction: a held post waits in the queue, a flagged one is queued
+    while it stays up, a censored one is noted; each rule action is in the audit log."""
+    if verdict is None or verdict.action is None:
+        return
+    if verdict.action in (WatchedAction.HOLD, WatchedAction.FLAG):
+        kind = ReviewKind.HELD_POST if verdict.action == WatchedAction.HOLD else ReviewKind.FLAGGED_POST
+        await open_item(post, thread_id, category_id, kind, verdict.reason)
+    await audit(
+        None, f"post.rule_{verdict.action}", "post", post.id, reason=verdict.reason,
+        after={"state": post.state},
+    )  # fmt: skip
+
+
+_STRENGTH = {WatchedAction.BLOCK: 4, WatchedAction.HOLD: 3, WatchedAction.FLAG: 2, WatchedAction.CENSOR: 1}
+
+
+@dataclass(frozen=True, slots=True)
+class Screening:
+    """New text after the rules: possibly masked, the state the post starts in, and the strongest
+    verdict (recorded by ``record_verdict`` inside the creating transaction)."""
+
+    texts: dict[str, str]
+    state: str
+    verdict: RuleVerdict | None
+
+
+async def screen(gate: ModerationGate | None, category_id: int, texts: dict[str, str]) -> Screening:
+    """Ask the rules about each text field of a new post: refuse a blocked one (naming the field),
+    mask censored words, and say whether the post is held."""
+    if gate is None:
+        return Screening(dict(texts), PostState.VISIBLE, None)
+    strongest: RuleVerdict | None = None
+    out: dict[str, str] = {}
+    for name, text in texts.items():
+        verdict = await gate.check_post(text, category_id=category_id)
+        refuse_if_blocked(verdict, name)
+        masked = verdict.censored_text if verdict.action == WatchedAction.CENSOR else None
+        out[name] = masked if masked is not None else text
+        if verdict.action and (
+            strongest is None or _STRENGTH[verdict.action] > _STRENGTH.get(strongest.action or "", 0)
+        ):
+            strongest = verdict
+    return Screening(out, initial_state(strongest), strongest)
