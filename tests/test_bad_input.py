@@ -494,7 +494,8 @@ ID_ROUTES = [
     ("GET", "/moderation/items/{}"), ("POST", "/moderation/items/{}/claim"),
     ("POST", "/moderation/items/{}/decide"), ("GET", "/api/v1/moderation/items/{}"),
     ("POST", "/api/v1/moderation/items/{}/claim"), ("DELETE", "/api/v1/moderation/items/{}/claim"),
-    ("POST", "/api/v1/moderation/items/{}/decision"),
+    ("POST", "/api/v1/moderation/items/{}/decision"), ("POST", "/moderation/audit/{}/restore"),
+    ("POST", "/api/v1/moderation/audit/{}/restore"),
 ]  # fmt: skip
 KEY_ROUTES: list[tuple[str, str, set[int]]] = [
     ("GET", "/c/{}", {404}), ("GET", "/tags/{}", {200, 422}), ("GET", "/u/{}", {404}),
@@ -555,6 +556,9 @@ async def test_odd_query_parameters_are_clear_4xx_or_ignored(env: Env):
         f"/api/v1/threads/{env.thread_id}": ("page",),
         "/moderation/queue": ("kind", "reason", "category"),
         "/api/v1/moderation/queue": ("kind", "reason", "category"),
+        "/moderation/audit": ("moderator", "user", "action", "since", "until"),
+        "/moderation/audit.csv": ("moderator", "user", "action", "since", "until"),
+        "/api/v1/moderation/audit": ("moderator", "user", "action", "since", "until"),
     }  # fmt: skip
     values = [
         str(HUGE_INT),

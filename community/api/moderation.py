@@ -138,10 +138,47 @@ async def decide(request: Request) -> Response:
     return JSONResponse(item_detail(settings_of(request), view))
 
 
+def audit_entry(row: dict[str, Any]) -> Json:
+    return {
+        "id": row["id"],
+        "created_at": iso(row["created_at"]),
+        "actor": _author(row["actor_handle"], row["actor_name"]),
+        "action": row["action"],
+        "subject_type": row["subject_type"],
+        "subject_id": row["subject_id"],
+        "reason": row["reason"],
+        "before": row["before"],
+        "after": row["after"],
+    }
+
+
+async def audit_log(request: Request) -> Response:
+    actor = await require_actor(request)
+    log = await moderation.list_audit(
+        actor,
+        moderator=query_text(request, "moderator"),
+        user=query_text(request, "user"),
+        action=query_text(request, "action"),
+        since=query_text(request, "since"),
+        until=query_text(request, "until"),
+    )
+    return JSONResponse({"items": [audit_entry(row) for row in log.entries], "total": log.total})
+
+
+async def restore(request: Request) -> Response:
+    actor = await require_actor(request)
+    entry_id = path_id(request)
+    data = await read_json(request)
+    post = await moderation.restore_from_audit(actor, entry_id, reason=data.get("reason", ""))
+    return JSONResponse({"post_id": post.id, "state": post.state})
+
+
 routes = [
     Route("/posts/{id:int}/flags", flag_post, methods=["POST"]),
     Route("/moderation/queue", list_queue, methods=["GET"]),
     Route("/moderation/items/{id:int}", get_item, methods=["GET"]),
     Route("/moderation/items/{id:int}/claim", claim, methods=["POST", "DELETE"]),
     Route("/moderation/items/{id:int}/decision", decide, methods=["POST"]),
+    Route("/moderation/audit", audit_log, methods=["GET"]),
+    Route("/moderation/audit/{id:int}/restore", restore, methods=["POST"]),
 ]

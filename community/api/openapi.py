@@ -752,6 +752,28 @@ SCHEMAS |= {
             "decided_at": NULLABLE_DATETIME,
         }
     ),
+    "AuditLog": obj(
+        {
+            "items": {
+                "type": "array",
+                "items": obj(
+                    {
+                        "id": INTEGER,
+                        "created_at": DATETIME,
+                        "actor": {**_NULLABLE_AUTHOR, "description": "null: an automatic rule."},
+                        "action": STRING,
+                        "subject_type": STRING,
+                        "subject_id": INTEGER,
+                        "reason": STRING,
+                        "before": {"type": ["object", "null"], "description": "The content before."},
+                        "after": {"type": ["object", "null"], "description": "The content after."},
+                    }
+                ),
+            },
+            "total": INTEGER,
+        }
+    ),
+    "RestoreReason": obj({"reason": {"type": "string", "maxLength": 500}}, optional=("reason",)),
     "NewDecision": obj(
         {
             "decision": {
@@ -817,6 +839,31 @@ PATHS |= {
             params=("Id",),
         ),
     },
+    f"{PREFIX}/moderation/audit": {
+        "get": _op(
+            "listAuditLog",
+            "moderation",
+            "The audit log, newest first (moderators)",
+            ("200", ref("AuditLog"), "At most 100 entries; total counts them all."),
+            ("422",),
+            description="`moderator`: a handle, or `rules` for automatic actions; `user`: entries "
+            "about that member's posts; `action`: a prefix such as `post.`; `since`/`until`: "
+            "YYYY-MM-DD (inclusive). The HTML page offers the same as CSV.",
+            params=("AuditModerator", "AuditUser", "AuditAction", "AuditSince", "AuditUntil"),
+        )
+    },
+    f"{PREFIX}/moderation/audit/{{id}}/restore": {
+        "post": _op(
+            "restoreFromAudit",
+            "moderation",
+            "Make the post an audit entry is about visible again (moderators)",
+            ("200", obj({"post_id": INTEGER, "state": STRING}), "The restored post."),
+            ("404", "409"),
+            description="409 when the entry is not about a post or the post is already visible.",
+            params=("Id",),
+            body="RestoreReason",
+        )
+    },
     f"{PREFIX}/moderation/items/{{id}}/decision": {
         "post": _op(
             "decideReviewItem",
@@ -881,6 +928,11 @@ PARAMETERS: dict[str, Schema] = {
 PARAMETERS |= {
     "ReviewKind": _query("kind", "flagged_post, held_post or new_account.", _REVIEW_KIND),
     "FlagReason": _query("reason", "Only items with an open flag of this reason.", _FLAG_REASON),
+    "AuditModerator": _query("moderator", "Who acted: a handle, or rules.", STRING),
+    "AuditUser": _query("user", "Whose posts the entries are about: a handle.", STRING),
+    "AuditAction": _query("action", "An action or its prefix, e.g. post. or post.delete.", STRING),
+    "AuditSince": _query("since", "From this day (YYYY-MM-DD).", {"type": "string", "format": "date"}),
+    "AuditUntil": _query("until", "Up to and including this day.", {"type": "string", "format": "date"}),
 }
 
 DESCRIPTION = """\

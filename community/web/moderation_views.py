@@ -92,10 +92,47 @@ async def decide(request: Request) -> Response:
     return RedirectResponse("/moderation/queue", 303)
 
 
+def _audit_filters(request: Request) -> dict[str, str | None]:
+    params = request.query_params
+    return {name: params.get(name) or None for name in ("moderator", "user", "action", "since", "until")}
+
+
+async def audit_log(request: Request) -> Response:
+    actor = await require_actor(request)
+    log = await moderation.list_audit(actor, **_audit_filters(request))  # type: ignore[arg-type]
+    return await render(request, "moderation/audit.html", {"log": log})
+
+
+async def audit_csv(request: Request) -> Response:
+    actor = await require_actor(request)
+    log = await moderation.list_audit(
+        actor,
+        **_audit_filters(request),  # type: ignore[arg-type]
+        limit=moderation.AUDIT_EXPORT_MAX,
+    )
+    return Response(
+        moderation.audit_csv(log),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="audit-log.csv"'},
+    )
+
+
+async def restore(request: Request) -> Response:
+    actor = await require_actor(request)
+    entry_id = path_id(request, "entry_id")
+    _, values = await read_fields(request, "reason")
+    post = await moderation.restore_from_audit(actor, entry_id, reason=values["reason"])
+    flash(request, "The post is visible again.")
+    return RedirectResponse(thread_url(post.thread_id, post_id=post.id), 303)
+
+
 routes = [
     Route("/posts/{post_id:int}/flag", flag, methods=["GET", "POST"]),
     Route("/moderation/queue", queue, methods=["GET"]),
     Route("/moderation/items/{item_id:int}", item, methods=["GET"]),
     Route("/moderation/items/{item_id:int}/claim", claim, methods=["POST"]),
     Route("/moderation/items/{item_id:int}/decide", decide, methods=["POST"]),
+    Route("/moderation/audit", audit_log, methods=["GET"]),
+    Route("/moderation/audit.csv", audit_csv, methods=["GET"]),
+    Route("/moderation/audit/{entry_id:int}/restore", restore, methods=["POST"]),
 ]

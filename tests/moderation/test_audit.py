@@ -1,0 +1,90 @@
+"""The audit log: every action recorded, searchable, exportable as CSV; restore from an entry."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from community.errors import Conflict, Forbidden, Invalid
+from community.models import AuditEntry, Post, PostState, ReviewItem, Thread
+from community.ports import ModerationGate
+from community.services import moderation
+from tests.api.conftest import bearer, check_against_document
+from tests.conftest import World, login
+from tests.moderation.conftest import Flaggable
+
+
+async def deleted_by_decision(gate: ModerationGate, world: World, flaggable: Flaggable) -> AuditEntry:
+    await moderation.flag_post(gate, world.actor(world.moderator), flaggable.answer.id, reason="spam")
+    item = await ReviewItem.get(post_id=flaggable.answer.id)
+    await moderation.decide_item(
+        world.actor(world.admin), item.id, decision="delete", reason="=HYPERLINK spam"
+    )
+    return await AuditEntry.get(action="post.delete")
+
+
+async def test_the_log_is_searchable_by_who_whom_action_and_date(
+    gate: ModerationGate, world: World, flaggable: Flaggable
+) -> None:
+    await deleted_by_decision(gate, world, flaggable)
+    mo = world.actor(world.moderator)
+    everything = await moderation.list_audit(mo)
+    assert [e["action"] for e in everything.entries] == ["post.delete", "post.auto_hide"]
+    assert [e["action"] for e in (await moderation.list_audit(mo, moderator="rules")).entries] == [
+        "post.auto_hide"
+    ]
+    by_admin = await moderation.list_audit(mo, moderator=world.admin.handle)
+    assert [e["actor_name"] for e in by_admin.entries] == ["Ada Admin"]
+    assert (await moderation.list_audit(mo, user=world.colleague.handle)).total == 2
+    assert (await moderation.list_audit(mo, user=world.partner.handle)).total == 0
+    assert (await moderation.list_audit(mo, action="post.del")).total == 1
+    assert (await moderation.list_audit(mo, since="2000-01-01", until="2000-01-02")).total == 0
+    with pytest.raises(Invalid) as exc:
+        await moderation.list_audit(mo, since="yesterday", moderator="nobody-here")
+    assert set(exc.value.fields) == {"since", "moderator"}
+    with pytest.raises(Forbidden):
+        await moderation.list_audit(world.actor(world.expert))
+
+
+async def test_restore_from_the_audit_entry(gate: ModerationGate, world: World, flaggable: Flaggable) -> None:
+    entry = await deleted_by_decision(gate, world, flaggable)
+    replies = (await Thread.get(id=flaggable.thread.id)).reply_count
+    post = await moderation.restore_from_audit(world.actor(world.moderator), entry.id)
+    assert post.state == PostState.VISIBLE
+    assert (await Post.get(id=flaggable.answer.id)).state == PostState.VISIBLE
+    assert (await Thread.get(id=flaggable.thread.id)).reply_count == replies + 1
+    restored = await AuditEntry.get(action="post.restore")
+    assert restored.before == {"state": "deleted"} and restored.actor_id == world.moderator.id
+    with pytest.raises(Conflict, match="already visible"):
+        await moderation.restore_from_audit(world.actor(world.moderator), entry.id)
+
+
+async def test_audit_page_csv_and_api(
+    client, gate: ModerationGate, world: World, flaggable: Flaggable
+) -> None:
+    entry = await deleted_by_decision(gate, world, flaggable)
+    csrf = await login(client, world.moderator)
+    page = await client.get("/moderation/audit?action=post.")
+    assert page.status_code == 200 and "post.delete" in page.text and "Export as CSV" in page.text
+    exported = await client.get("/moderation/audit.csv")
+    assert exported.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(exported.text)))
+    assert rows[0][:4] == ["id", "when", "who", "action"]
+    delete_row = next(r for r in rows if r[3] == "post.delete")
+    assert delete_row[2] == world.admin.handle and delete_row[5] == "'=HYPERLINK spam"  # no formula
+    assert "Buy from my cousin" in delete_row[6]
+    response = await client.post(f"/moderation/audit/{entry.id}/restore", data={"csrf_token": csrf})
+    assert response.status_code == 303
+    assert (await Post.get(id=flaggable.answer.id)).state == PostState.VISIBLE
+
+    client.event_hooks["response"] = [check_against_document]
+    listed = await client.get("/api/v1/moderation/audit?moderator=rules", headers=await bearer(world.admin))
+    assert listed.status_code == 200 and listed.json()["items"][0]["actor"] is None
+    again = await client.post(
+        f"/api/v1/moderation/audit/{entry.id}/restore", json={}, headers=await bearer(world.admin)
+    )
+    assert again.status_code == 409
+    refused = await client.get("/api/v1/moderation/audit", headers=await bearer(world.partner))
+    assert refused.status_code == 403
