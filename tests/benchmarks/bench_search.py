@@ -313,6 +313,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--procs", type=int, default=None, help="indexing processes (default: cores)")
     parser.add_argument("--warm-terms", type=int, default=100, help="frequent words read at start")
+    parser.add_argument("--show-slow", type=int, default=0, help="print the N slowest queries (ours)")
     args = parser.parse_args()
 
     t = time.perf_counter()
@@ -362,6 +363,10 @@ def main() -> None:
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
+    if args.show_slow:
+        print("\nslowest queries (ours, first pass):")
+        for took, bq in sorted(zip(ours_q, queries, strict=True), key=lambda x: -x[0])[: args.show_slow]:
+            print(f"  {took * 1000:7.1f} ms  {bq.q!r} {bq.sort} page {bq.page}, {len(bq.allowed)} categories")
     ours_rate = len(docs) / ours_build
     fts_rate = len(docs) / fts_build
     rows = [
