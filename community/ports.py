@@ -63,6 +63,10 @@ class ModerationGate(Protocol):
         """What the watched words and starter rule sets say about a new post's text."""
         ...
 
+    def invalidate(self) -> None:
+        """Watched words or per-category switches changed: read them again before the next check."""
+        ...
+
 
 class RuleVerdict(Protocol):
     """``action``: block, hold, flag, censor or None; ``reason`` names the problem for people;

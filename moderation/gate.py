@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from community.models import Category, CategoryRules, Visibility, WatchedWord
@@ -9,12 +11,20 @@ from moderation.flags import FlagRules
 from moderation.rules import CompiledWords, Verdict, evaluate, rules_from_rows
 
 _WORD_FIELDS = ("id", "pattern", "is_regex", "action", "category_ids")
+# Rules read from the database are reused this long: a post pays no query for them, and a change
+# made through another worker reaches this one within the interval (this worker's own changes call
+# ``invalidate`` and apply at once).
+RULES_TTL_SECONDS = 5.0
 
 
 @dataclass
 class ModerationRules:
     flags: FlagRules = field(default_factory=FlagRules)
+    ttl: float = RULES_TTL_SECONDS
+    clock: Callable[[], float] = time.monotonic
     _compiled: CompiledWords | None = None
+    _categories: dict[int, bool] = field(default_factory=dict)
+    _loaded_at: float = float("-inf")
 
     def flag_weight(self, role: str) -> int:
         return self.flags.weight(role)
@@ -22,27 +32,32 @@ class ModerationRules:
     def flag_hides(self, open_weight: int) -> bool:
         return self.flags.hides(open_weight)
 
-    async def _words(self) -> CompiledWords:
-        """Compiled once per set of rows: a cheap query says whether the words changed."""
+    def invalidate(self) -> None:
+        """Watched words or category switches changed: read them again on the next check."""
+        self._loaded_at = float("-inf")
+
+    async def _refresh(self) -> None:
+        if self.clock() - self._loaded_at < self.ttl and self._compiled is not None:
+            return
         rules = rules_from_rows(await WatchedWord.filter(enabled=True).order_by("id").values(*_WORD_FIELDS))
         if self._compiled is None or self._compiled.rules != rules:
             self._compiled = CompiledWords(rules)
-        return self._compiled
+        overrides = dict(await CategoryRules.all().values_list("category_id", "confidentiality"))
+        self._categories = {
+            cid: overrides[cid] if overrides.get(cid) is not None else visibility == Visibility.ALL
+            for cid, visibility in await Category.all().values_list("id", "visibility")
+        }
+        self._loaded_at = self.clock()
 
     async def confidentiality_applies(self, category_id: int) -> bool:
         """On by default where every partner can see; a per-category switch overrides it."""
-        override = await CategoryRules.filter(category_id=category_id).values_list(
-            "confidentiality", flat=True
-        )
-        if override and override[0] is not None:
-            return bool(override[0])
-        visibility = await Category.filter(id=category_id).values_list("visibility", flat=True)
-        return bool(visibility) and visibility[0] == Visibility.ALL
+        await self._refresh()
+        if category_id not in self._categories:  # a category made since the last read
+            self.invalidate()
+            await self._refresh()
+        return self._categories.get(category_id, False)
 
     async def check_post(self, text: str, *, category_id: int) -> Verdict:
-        return evaluate(
-            text,
-            await self._words(),
-            category_id,
-            confidentiality=await self.confidentiality_applies(category_id),
-        )
+        applies = await self.confidentiality_applies(category_id)
+        assert self._compiled is not None
+        return evaluate(text, self._compiled, category_id, confidentiality=applies)

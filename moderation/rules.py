@@ -19,19 +19,23 @@ STRENGTH = {WatchedAction.BLOCK: 4, WatchedAction.HOLD: 3, WatchedAction.FLAG: 2
 CONFIDENTIALITY = "confidentiality"
 _INVISIBLE = re.compile(r"[\u00ad\u034f\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 _REPEATS = re.compile(r"(\w)\1+")
+_WORD = re.compile(r"\w+")
+_DIGIT = re.compile(r"\d")
 _SEPARATED = re.compile(r"(?<=\b\w)[.\-_*](?=\w\b)")  # s.p.a.m -> spam
 
 
 def _fold(text: str) -> str:
+    if text.isascii():
+        return text.lower()
     text = _INVISIBLE.sub("", text)
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return unicodedata.normalize("NFKC", text).casefold()
 
 
-def normalise(text: str) -> str:
+def normalise(text: str, folded: str | None = None) -> str:
     """The form watched words are matched in (also applied to the words themselves)."""
-    return _REPEATS.sub(r"\1", _SEPARATED.sub("", _fold(text)))
+    return _REPEATS.sub(r"\1", _SEPARATED.sub("", _fold(text) if folded is None else folded))
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,11 +94,13 @@ CONFIDENTIALITY_PATTERNS = (
 )
 
 
-def confidentiality_matches(text: str) -> list[Match]:
+def confidentiality_matches(text: str, folded: str | None = None) -> list[Match]:
     """The starter set for channel conflict: currency amounts or percentages next to words like
     discount, margin, rebate, net price, or '% off'. Runs on the folded text (no letter collapsing:
     digits like 1000 must stay as they are)."""
-    folded = _fold(text)
+    folded = _fold(text) if folded is None else folded
+    if not _DIGIT.search(folded):
+        return []
     found = []
     for pattern in CONFIDENTIALITY_PATTERNS:
         m = pattern.search(folded)
@@ -105,16 +111,19 @@ def confidentiality_matches(text: str) -> list[Match]:
 
 @dataclass
 class CompiledWords:
-    """Plain words compiled into one alternation per action (1,000 words stay one regex scan);
-    regex patterns kept apart."""
+    """Plain words and phrases looked up by their normalised words (a set lookup per word of the
+    post, however many words are watched); regex patterns kept apart."""
 
     rules: tuple[WatchedWordRule, ...]
-    _plain: dict[tuple[str, tuple[int, ...]], re.Pattern[str]] = field(default_factory=dict)
+    _words: dict[tuple[str, ...], list[WatchedWordRule]] = field(default_factory=dict)
+    _lengths: tuple[int, ...] = ()
     _regex: list[tuple[WatchedWordRule, re.Pattern[str]]] = field(default_factory=list)
-    _by_word: dict[str, WatchedWordRule] = field(default_factory=dict)
+    # One alternation of every lower-case regex without backreferences, run on the folded text: a
+    # post that matches none of them (nearly all) costs one scan instead of one per pattern.
+    _prefilter: re.Pattern[str] | None = None
+    _unfiltered: list[tuple[WatchedWordRule, re.Pattern[str]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        groups: dict[tuple[str, tuple[int, ...]], list[str]] = {}
         for rule in self.rules:
             if rule.is_regex:
                 try:
@@ -122,29 +131,45 @@ class CompiledWords:
                 except re.error:
                     continue  # refused when saved; an old bad row must not break posting
             else:
-                word = normalise(rule.pattern).strip()
-                if word:
-                    groups.setdefault((rule.action, rule.category_ids), []).append(word)
-                    self._by_word.setdefault(word, rule)
-        for key, words in groups.items():
-            alternation = "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
-            self._plain[key] = re.compile(rf"(?<!\w)(?:{alternation})(?!\w)")
+                key = tuple(_WORD.findall(normalise(rule.pattern)))
+                if key:
+                    self._words.setdefault(key, []).append(rule)
+        self._lengths = tuple(sorted({len(k) for k in self._words}))
+        simple = [
+            pair
+            for pair in self._regex
+            if pair[0].pattern == pair[0].pattern.lower() and not re.search(r"\\\d|\(\?P=", pair[0].pattern)
+        ]
+        try:
+            self._prefilter = (
+                re.compile("|".join(f"(?:{rule.pattern})" for rule, _ in simple)) if simple else None
+            )
+        except re.error:
+            self._prefilter, simple = None, []
+        chosen = {id(pair) for pair in simple}
+        self._unfiltered = [pair for pair in self._regex if id(pair) not in chosen]
 
-    def matches(self, text: str, category_id: int | None) -> list[tuple[Match, str]]:
-        """(match, matched text in the normalised form) for every rule that applies."""
+    def matches(
+        self, text: str, category_id: int | None, folded: str | None = None
+    ) -> list[tuple[Match, str]]:
+        """(match, matched words in the normalised form) for every rule that applies."""
         found: list[tuple[Match, str]] = []
-        norm = normalise(text)
-        for (action, cats), regex in self._plain.items():
-            if cats and category_id not in cats:
-                continue
-            for m in regex.finditer(norm):
-                found.append((Match(self._by_word[m.group(0)].pattern, action, "watched word"), m.group(0)))
-        folded = _fold(text)
-        for rule, regex in self._regex:
-            if rule.applies_in(category_id):
-                m = regex.search(folded) or regex.search(text)
-                if m:
-                    found.append((Match(rule.pattern, rule.action, "watched word"), m.group(0)))
+        folded = _fold(text) if folded is None else folded
+        if self._words:
+            tokens = _WORD.findall(normalise(text, folded))
+            for n in self._lengths:
+                for i in range(len(tokens) - n + 1):
+                    key = tuple(tokens[i : i + n]) if n > 1 else (tokens[i],)
+                    for rule in self._words.get(key, ()):
+                        if rule.applies_in(category_id):
+                            found.append((Match(rule.pattern, rule.action, "watched word"), " ".join(key)))
+        if self._regex:
+            hit = self._prefilter is not None and self._prefilter.search(folded) is not None
+            for rule, regex in self._regex if hit else self._unfiltered:
+                if rule.applies_in(category_id):
+                    m = regex.search(folded)
+                    if m:
+                        found.append((Match(rule.pattern, rule.action, "watched word"), m.group(0)))
         return found
 
 
@@ -167,10 +192,11 @@ def evaluate(
     *,
     confidentiality: bool,
 ) -> Verdict:
-    found = words.matches(text, category_id)
+    folded = _fold(text)
+    found = words.matches(text, category_id, folded)
     matches = [m for m, _ in found]
     if confidentiality:
-        matches += confidentiality_matches(text)
+        matches += confidentiality_matches(text, folded)
     if not matches:
         return Verdict()
     action = max((m.action for m in matches), key=lambda a: STRENGTH.get(a, 0))

@@ -74,6 +74,7 @@ async def test_confidential_prices_are_held_where_every_partner_can_see(
     # Not in a category only one tier sees, and not where an admin switched it off.
     assert (await ask(world, gate, "Our margin is 18 percent.", "gold-programme")).state == PostState.VISIBLE
     await CategoryRules.create(category_id=world.general.id, confidentiality=False)
+    gate.invalidate()  # what the admin page's save does
     assert (await ask(world, gate, "Net price $4,200 per unit.")).state == PostState.VISIBLE
     assert (await ask(world, gate, "How do I register a deal?")).state == PostState.VISIBLE
 
@@ -91,3 +92,16 @@ async def test_blocked_text_through_the_ask_form_and_the_api(client, world: Worl
         headers={"X-CSRF-Token": csrf},
     )
     assert response.status_code == 422 and "crackz" in response.json()["error"]["fields"]["body"]
+
+
+async def test_rules_changed_by_another_worker_apply_within_the_interval(world: World) -> None:
+    from moderation.gate import ModerationRules
+
+    now = [100.0]
+    gate = ModerationRules(ttl=5.0, clock=lambda: now[0])
+    assert (await ask(world, gate, "crackz here")).state == PostState.VISIBLE
+    await WatchedWord.create(pattern="crackz", action="hold")
+    now[0] += 1
+    assert (await ask(world, gate, "crackz here")).state == PostState.VISIBLE  # still the cached rules
+    now[0] += 5
+    assert (await ask(world, gate, "crackz here")).state == PostState.PENDING
