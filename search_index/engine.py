@@ -710,6 +710,10 @@ class WhooshSearch:
                 data.order(reader, "votes")
             for name in ("grp", "cat", "tags", "created", "votes"):
                 snap.array(name)
+            # Facet bitsets: every category and tag.
+            everything = frozenset(int(c) for r, _, d in snap.leaves for c in d.field_values(r, "cat"))
+            self._category_counts(snap, 0, everything)
+            self._tag_counts(snap, 0)
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -1290,15 +1294,25 @@ class WhooshSearch:
             with contextlib.suppress(Exception):
                 candidates.update(reader.terms_within("spell", word, maxdist, prefix=1))
         candidates.discard(word)
+        own = analysis.term_of(word)
+        # Rank by closeness, then by how common the word is (from the term index: no postings
+        # read), and check only the best few against what this user may see.
         scored = []
-        for dist, cand in sorted((_edit_distance(word, c), c) for c in candidates)[:20]:
+        for cand in candidates:
             t = analysis.term_of(cand)
-            if not t or t == analysis.term_of(word):
+            if not t or t == own:
                 continue
-            df = len(snap.own_text(t) & visible)
+            df = sum(reader.doc_frequency(f, t) for reader, _, _ in snap.leaves for f in OWN_TEXT_FIELDS)
             if df >= min_df:
-                scored.append((dist, -df, cand))
-        return min(scored)[2] if scored else None
+                scored.append((_edit_distance(word, cand), -df, cand, t))
+        for _, _, cand, t in sorted(scored)[:6]:
+            docs = snap.own_text(t)
+            if min_df <= 1:
+                if not docs.isdisjoint(visible):
+                    return cand
+            elif len(docs & visible) >= min_df:
+                return cand
+        return None
 
     # -- similar questions --------------------------------------------------------------------
 
