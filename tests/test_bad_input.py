@@ -191,6 +191,10 @@ FORMS = [
          texts=("note",), required=("note",), choices=("reason",)),
     Form("/moderation/items/{item}/decide", "admin", {"decision": "hide", "reason": "Advertising"},
          texts=("reason",), required=("reason",), choices=("decision",)),
+    Form("/admin/watched-words", "admin", {"pattern": "competitor x", "action": "hold", "categories": ""},
+         texts=("pattern", "categories"), required=("pattern",), choices=("action",)),
+    Form("/admin/watched-words/test", "admin", {"text": "A sample text", "category": "general"},
+         texts=("text",), required=("text",), choices=("category",)),
 ]  # fmt: skip
 
 
@@ -389,6 +393,11 @@ ENDPOINTS = [
              ("reason", "note")),
     Endpoint("POST", "/api/v1/moderation/items/{item}/decision", "admin",
              {"decision": "hide", "reason": "Advertising"}, ("decision", "reason")),
+    Endpoint("POST", "/api/v1/moderation/watched-words", "admin",
+             {"pattern": "competitor x", "action": "hold", "categories": ["general"]},
+             ("pattern", "action", "categories")),
+    Endpoint("POST", "/api/v1/moderation/rules/test", "admin", {"text": "A sample", "category": "general"},
+             ("text", "category")),
 ]  # fmt: skip
 
 WRONG_TYPES: list[object] = [HUGE_INT, 1.5, True, False, 0, [], {}, [1, 2], [["a"]], {"a": 1}, HUGE_TEXT]
@@ -461,7 +470,7 @@ async def test_json_fields_of_the_wrong_type_are_field_errors(env: Env):
         path = endpoint_path(env, endpoint)
         for name in endpoint.fields:
             for value in WRONG_TYPES:
-                if name == "tags" and value == []:  # no tags at all: fine
+                if name in ("tags", "categories") and value == []:  # none at all: fine
                     continue
                 body = {**endpoint.valid, name: value}
                 response = await client.request(
@@ -495,7 +504,8 @@ ID_ROUTES = [
     ("POST", "/moderation/items/{}/decide"), ("GET", "/api/v1/moderation/items/{}"),
     ("POST", "/api/v1/moderation/items/{}/claim"), ("DELETE", "/api/v1/moderation/items/{}/claim"),
     ("POST", "/api/v1/moderation/items/{}/decision"), ("POST", "/moderation/audit/{}/restore"),
-    ("POST", "/api/v1/moderation/audit/{}/restore"),
+    ("POST", "/api/v1/moderation/audit/{}/restore"), ("POST", "/admin/watched-words/{}/delete"),
+    ("DELETE", "/api/v1/moderation/watched-words/{}"),
 ]  # fmt: skip
 KEY_ROUTES: list[tuple[str, str, set[int]]] = [
     ("GET", "/c/{}", {404}), ("GET", "/tags/{}", {200, 422}), ("GET", "/u/{}", {404}),

@@ -173,6 +173,55 @@ async def restore(request: Request) -> Response:
     return JSONResponse({"post_id": post.id, "state": post.state})
 
 
+def watched_word(row: dict[str, Any]) -> Json:
+    return {
+        "id": row["id"],
+        "pattern": row["pattern"],
+        "is_regex": row["is_regex"],
+        "action": row["action"],
+        "categories": row["categories"],
+        "created_at": iso(row["created_at"]),
+    }
+
+
+async def list_watched_words(request: Request) -> Response:
+    actor = await require_actor(request)
+    rows = await moderation.list_watched_words(actor)
+    return JSONResponse({"items": [watched_word(row) for row in rows], "total": len(rows)})
+
+
+async def add_watched_word(request: Request) -> Response:
+    actor = await require_actor(request)
+    data = await read_json(request)
+    word = await moderation.add_watched_word(
+        request.app.state.moderation,
+        actor,
+        pattern=data.get("pattern"),
+        action=data.get("action"),
+        is_regex=data.get("is_regex", False),
+        categories=data.get("categories"),
+    )
+    rows = [r for r in await moderation.list_watched_words(actor) if r["id"] == word.id]
+    return JSONResponse(watched_word(rows[0]), 201)
+
+
+async def remove_watched_word(request: Request) -> Response:
+    actor = await require_actor(request)
+    await moderation.remove_watched_word(request.app.state.moderation, actor, path_id(request))
+    return Response(status_code=204)
+
+
+async def try_watched_words(request: Request) -> Response:
+    actor = await require_actor(request)
+    data = await read_json(request)
+    result = await moderation.try_watched_words(
+        request.app.state.moderation, actor, text=data.get("text"), category=data.get("category")
+    )
+    return JSONResponse(
+        {"action": result.action, "reason": result.reason, "censored_text": result.censored_text}
+    )
+
+
 routes = [
     Route("/posts/{id:int}/flags", flag_post, methods=["POST"]),
     Route("/moderation/queue", list_queue, methods=["GET"]),
@@ -181,4 +230,8 @@ routes = [
     Route("/moderation/items/{id:int}/decision", decide, methods=["POST"]),
     Route("/moderation/audit", audit_log, methods=["GET"]),
     Route("/moderation/audit/{id:int}/restore", restore, methods=["POST"]),
+    Route("/moderation/watched-words", list_watched_words, methods=["GET"]),
+    Route("/moderation/watched-words", add_watched_word, methods=["POST"]),
+    Route("/moderation/watched-words/{id:int}", remove_watched_word, methods=["DELETE"]),
+    Route("/moderation/rules/test", try_watched_words, methods=["POST"]),
 ]

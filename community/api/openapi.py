@@ -774,6 +774,38 @@ SCHEMAS |= {
         }
     ),
     "RestoreReason": obj({"reason": {"type": "string", "maxLength": 500}}, optional=("reason",)),
+    "WatchedWord": obj(
+        {
+            "id": INTEGER,
+            "pattern": STRING,
+            "is_regex": BOOLEAN,
+            "action": {"type": "string", "enum": ["block", "hold", "flag", "censor"]},
+            "categories": {"type": "array", "items": STRING, "description": "Empty: every category."},
+            "created_at": DATETIME,
+        }
+    ),
+    "WatchedWordList": obj({"items": {"type": "array", "items": ref("WatchedWord")}, "total": INTEGER}),
+    "NewWatchedWord": obj(
+        {
+            "pattern": {"type": "string", "maxLength": 200},
+            "action": {
+                **{"type": "string", "enum": ["block", "hold", "flag", "censor"]},
+                "description": "block: refused with a message naming it; hold: waits for approval; "
+                "flag: published and queued; censor: shown masked.",
+            },
+            "is_regex": {"type": "boolean", "default": False},
+            "categories": {"type": "array", "items": STRING, "description": "Slugs; empty: everywhere."},
+        },
+        optional=("is_regex", "categories"),
+    ),
+    "RuleTest": obj({"text": STRING, "category": {"type": "string", "description": "A category slug."}}),
+    "RuleTestResult": obj(
+        {
+            "action": {"type": ["string", "null"], "enum": ["block", "hold", "flag", "censor", None]},
+            "reason": STRING,
+            "censored_text": NULLABLE_STRING,
+        }
+    ),
     "NewDecision": obj(
         {
             "decision": {
@@ -862,6 +894,45 @@ PATHS |= {
             description="409 when the entry is not about a post or the post is already visible.",
             params=("Id",),
             body="RestoreReason",
+        )
+    },
+    f"{PREFIX}/moderation/watched-words": {
+        "get": _op(
+            "listWatchedWords",
+            "moderation",
+            "Watched words (administrators)",
+            ("200", ref("WatchedWordList"), "Every watched word, newest first."),
+            (),
+        ),
+        "post": _op(
+            "addWatchedWord",
+            "moderation",
+            "Watch a word, phrase or regular expression (administrators)",
+            ("201", ref("WatchedWord"), "The new watched word; it applies to new posts at once."),
+            (),
+            description="Matching is case-insensitive on Unicode-normalised text (full-width "
+            "letters, accents, zero-width characters, repeated or separated letters are folded).",
+            body="NewWatchedWord",
+        ),
+    },
+    f"{PREFIX}/moderation/watched-words/{{id}}": {
+        "delete": _op(
+            "removeWatchedWord",
+            "moderation",
+            "Stop watching a word (administrators)",
+            ("204", None, "Removed (the audit log keeps what it was)."),
+            ("404",),
+            params=("Id",),
+        )
+    },
+    f"{PREFIX}/moderation/rules/test": {
+        "post": _op(
+            "tryWatchedWords",
+            "moderation",
+            "What a sample text would trigger in a category (administrators)",
+            ("200", ref("RuleTestResult"), "Nothing is posted."),
+            (),
+            body="RuleTest",
         )
     },
     f"{PREFIX}/moderation/items/{{id}}/decision": {

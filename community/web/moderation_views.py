@@ -11,7 +11,7 @@ from starlette.routing import Route
 from community.auth import require_actor
 from community.errors import Invalid
 from community.http import path_id
-from community.models import Decision, FlagReason, ReviewKind
+from community.models import Decision, FlagReason, ReviewKind, WatchedAction
 from community.services import moderation
 from community.web.forms import read_fields, thread_url
 from community.web.render import flash, render
@@ -126,6 +126,59 @@ async def restore(request: Request) -> Response:
     return RedirectResponse(thread_url(post.thread_id, post_id=post.id), 303)
 
 
+async def _words_page(
+    request: Request, actor: Any, *, form: dict[str, str] | None = None, errors: dict[str, str] | None = None,
+    tried: Any = None, status_code: int = 200,
+) -> Response:  # fmt: skip
+    words = await moderation.list_watched_words(actor)
+    ctx = {
+        "words": words, "actions": WatchedAction.ALL, "form": form or {}, "errors": errors or {},
+        "tried": tried,
+    }  # fmt: skip
+    return await render(request, "moderation/watched_words.html", ctx, status_code=status_code)
+
+
+async def watched_words(request: Request) -> Response:
+    actor = await require_actor(request)
+    if request.method == "GET":
+        return await _words_page(request, actor)
+    _, values = await read_fields(request, "pattern", "action", "is_regex", "categories")
+    try:
+        await moderation.add_watched_word(
+            request.app.state.moderation,
+            actor,
+            pattern=values["pattern"],
+            action=values["action"],
+            is_regex=values["is_regex"] == "1",
+            categories=values["categories"],
+        )
+    except Invalid as exc:
+        return await _words_page(request, actor, form=values, errors=exc.fields, status_code=422)
+    flash(request, "The word is watched from now on.")
+    return RedirectResponse("/admin/watched-words", 303)
+
+
+async def remove_watched_word(request: Request) -> Response:
+    actor = await require_actor(request)
+    word_id = path_id(request, "word_id")
+    await read_fields(request)
+    await moderation.remove_watched_word(request.app.state.moderation, actor, word_id)
+    flash(request, "The word is no longer watched.")
+    return RedirectResponse("/admin/watched-words", 303)
+
+
+async def try_watched_words(request: Request) -> Response:
+    actor = await require_actor(request)
+    _, values = await read_fields(request, "text", "category")
+    try:
+        tried = await moderation.try_watched_words(
+            request.app.state.moderation, actor, text=values["text"], category=values["category"]
+        )
+    except Invalid as exc:
+        return await _words_page(request, actor, form=values, errors=exc.fields, status_code=422)
+    return await _words_page(request, actor, form=values, tried=tried)
+
+
 routes = [
     Route("/posts/{post_id:int}/flag", flag, methods=["GET", "POST"]),
     Route("/moderation/queue", queue, methods=["GET"]),
@@ -135,4 +188,7 @@ routes = [
     Route("/moderation/audit", audit_log, methods=["GET"]),
     Route("/moderation/audit.csv", audit_csv, methods=["GET"]),
     Route("/moderation/audit/{entry_id:int}/restore", restore, methods=["POST"]),
+    Route("/admin/watched-words", watched_words, methods=["GET", "POST"]),
+    Route("/admin/watched-words/{word_id:int}/delete", remove_watched_word, methods=["POST"]),
+    Route("/admin/watched-words/test", try_watched_words, methods=["POST"]),
 ]

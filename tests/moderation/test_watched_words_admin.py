@@ -1,0 +1,81 @@
+"""Managing watched words: admin page, JSON API and the tester; changes apply at once."""
+
+from __future__ import annotations
+
+import pytest
+
+from community.errors import Forbidden, Invalid
+from community.models import AuditEntry, Post, PostState, WatchedWord
+from community.ports import ModerationGate
+from community.services import moderation, threads
+from tests.api.conftest import bearer, check_against_document
+from tests.conftest import World, login
+
+
+async def test_added_words_apply_at_once_and_removal_is_audited(gate: ModerationGate, world: World) -> None:
+    admin = world.actor(world.admin)
+    pat = world.actor(world.partner)
+    await gate.check_post("warm the cache", category_id=world.general.id)
+    word = await moderation.add_watched_word(gate, admin, pattern="competitor x", action="hold")
+    thread = await threads.create_thread(
+        pat, category="general", kind="question", title="Competitor X pricing?", body="Anyone?", gate=gate
+    )
+    assert (await Post.get(thread_id=thread.id)).state == PostState.PENDING
+    await moderation.remove_watched_word(gate, admin, word.id)
+    assert await WatchedWord.all().count() == 0
+    entry = await AuditEntry.get(action="watched_word.delete")
+    assert entry.before["pattern"] == "competitor x"
+    with pytest.raises(Invalid) as exc:
+        await moderation.add_watched_word(gate, admin, pattern="([", action="block", is_regex=True)
+    assert "regular expression" in exc.value.fields["pattern"]
+    with pytest.raises(Invalid) as exc:
+        await moderation.add_watched_word(gate, admin, pattern="x", action="nuke", categories="no-such")
+    assert set(exc.value.fields) == {"action", "categories"}
+    with pytest.raises(Forbidden):
+        await moderation.add_watched_word(gate, world.actor(world.moderator), pattern="x", action="flag")
+
+
+async def test_admin_page_and_tester(client, world: World) -> None:
+    csrf = await login(client, world.admin)
+    added = await client.post(
+        "/admin/watched-words",
+        data={"pattern": "darn", "action": "censor", "categories": "general", "csrf_token": csrf},
+    )
+    assert added.status_code == 303
+    page = await client.get("/admin/watched-words")
+    assert "<code>darn</code>" in page.text and "general" in page.text
+    tried = await client.post(
+        "/admin/watched-words/test",
+        data={"text": "This DAARN switch", "category": "general", "csrf_token": csrf},
+    )
+    assert "would be <strong>censor</strong>" in tried.text and "■■■■■ switch" in tried.text
+    calm = await client.post(
+        "/admin/watched-words/test", data={"text": "Fine words", "category": "general", "csrf_token": csrf}
+    )
+    assert "Nothing would happen" in calm.text
+    word = await WatchedWord.get(pattern="darn")
+    removed = await client.post(f"/admin/watched-words/{word.id}/delete", data={"csrf_token": csrf})
+    assert removed.status_code == 303 and await WatchedWord.all().count() == 0
+
+
+async def test_watched_words_api(client, world: World) -> None:
+    client.event_hooks["response"] = [check_against_document]
+    admin = await bearer(world.admin)
+    created = await client.post(
+        "/api/v1/moderation/watched-words",
+        json={"pattern": "crackz", "action": "block", "categories": ["general"]},
+        headers=admin,
+    )
+    assert created.status_code == 201 and created.json()["categories"] == ["general"]
+    listed = await client.get("/api/v1/moderation/watched-words", headers=admin)
+    assert listed.json()["total"] == 1
+    tried = await client.post(
+        "/api/v1/moderation/rules/test",
+        json={"text": "get \uff43\uff52\uff41\uff43\uff4b\uff5a", "category": "general"},
+        headers=admin,
+    )
+    assert tried.json()["action"] == "block" and "crackz" in tried.json()["reason"]
+    gone = await client.delete(f"/api/v1/moderation/watched-words/{created.json()['id']}", headers=admin)
+    assert gone.status_code == 204
+    refused = await client.get("/api/v1/moderation/watched-words", headers=await bearer(world.moderator))
+    assert refused.status_code == 403
