@@ -323,6 +323,8 @@ MATRIX: list[Row] = [
     r("POST",   "/admin/watched-words/test",                      "L   403 403 403 403 403 403 403 200",
       {"text": "Hello there", "category": "general"}),
     r("POST",   "/admin/watched-words/{missing}/delete",          "L   403 403 403 403 403 403 403 404"),
+    r("POST",   "/admin/watched-words/categories",                "L   403 403 403 403 403 403 403 303",
+      {"category": "staff-room", "confidentiality": "on"}),
     r("GET",    "/api/v1/moderation/watched-words",               "401 403 403 403 403 403 403 403 200"),
     r("POST",   "/api/v1/moderation/watched-words",               "401 403 403 403 403 403 403 403 201",
       {"pattern": "matrixapiword", "action": "flag"}),

@@ -195,6 +195,8 @@ FORMS = [
          texts=("pattern", "categories"), required=("pattern",), choices=("action",)),
     Form("/admin/watched-words/test", "admin", {"text": "A sample text", "category": "general"},
          texts=("text",), required=("text",), choices=("category",)),
+    Form("/admin/watched-words/categories", "admin", {"category": "general", "confidentiality": "off"},
+         texts=(), required=("confidentiality",), choices=("category", "confidentiality")),
 ]  # fmt: skip
 
 

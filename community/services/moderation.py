@@ -33,6 +33,7 @@ from community.events import (
 from community.models import (
     AuditEntry,
     Category,
+    CategoryRules,
     Decision,
     Flag,
     FlagReason,
@@ -44,6 +45,7 @@ from community.models import (
     ReviewState,
     Thread,
     User,
+    Visibility,
     WatchedAction,
     WatchedWord,
 )
@@ -651,3 +653,48 @@ async def try_watched_words(
     assert cat is not None
     verdict = await gate.check_post(sample, category_id=cat.id)
     return RuleTest(verdict.action, verdict.reason, verdict.censored_text)
+
+
+CONFIDENTIALITY_CHOICES = ("default", "on", "off")
+
+
+async def category_rule_switches(actor: Actor) -> list[dict[str, Any]]:
+    """Each category with its confidentiality switch: default (on where every partner can see),
+    on or off."""
+    _require_admin(actor)
+    overrides = dict(await CategoryRules.all().values_list("category_id", "confidentiality"))
+    rows = await Category.all().order_by("position", "name").values("id", "slug", "name", "visibility")
+    for row in rows:
+        value = overrides.get(row["id"])
+        row["confidentiality"] = "default" if value is None else ("on" if value else "off")
+        row["default_on"] = row["visibility"] == Visibility.ALL
+    return rows
+
+
+async def set_category_confidentiality(
+    gate: ModerationGate, actor: Actor, *, category: object, value: object
+) -> None:
+    """Switch the confidentiality starter set on or off in one category, or back to the default."""
+    _require_admin(actor)
+    fields: dict[str, str] = {}
+    choice = v.choice(value, CONFIDENTIALITY_CHOICES, fields, "confidentiality")
+    cat = None
+    if not isinstance(category, str) or not v.SLUG_RE.match(category):
+        fields["category"] = "Choose a category."
+    else:
+        cat = await Category.filter(slug=category).first()
+        if cat is None:
+            fields["category"] = "Choose one of the categories listed."
+    v.raise_if(fields)
+    assert cat is not None
+    stored = None if choice == "default" else choice == "on"
+    async with in_transaction():
+        before = await CategoryRules.filter(category_id=cat.id).values_list("confidentiality", flat=True)
+        await CategoryRules.filter(category_id=cat.id).delete()
+        if stored is not None:
+            await CategoryRules.create(category_id=cat.id, confidentiality=stored)
+        await audit(
+            actor.id, "category.confidentiality", "category", cat.id,
+            before={"confidentiality": before[0] if before else None}, after={"confidentiality": stored},
+        )  # fmt: skip
+    gate.invalidate()

@@ -133,7 +133,8 @@ async def _words_page(
     words = await moderation.list_watched_words(actor)
     ctx = {
         "words": words, "actions": WatchedAction.ALL, "form": form or {}, "errors": errors or {},
-        "tried": tried,
+        "tried": tried, "switches": await moderation.category_rule_switches(actor),
+        "choices": moderation.CONFIDENTIALITY_CHOICES,
     }  # fmt: skip
     return await render(request, "moderation/watched_words.html", ctx, status_code=status_code)
 
@@ -179,6 +180,19 @@ async def try_watched_words(request: Request) -> Response:
     return await _words_page(request, actor, form=values, tried=tried)
 
 
+async def category_switch(request: Request) -> Response:
+    actor = await require_actor(request)
+    _, values = await read_fields(request, "category", "confidentiality")
+    try:
+        await moderation.set_category_confidentiality(
+            request.app.state.moderation, actor, category=values["category"], value=values["confidentiality"]
+        )
+    except Invalid as exc:
+        return await _words_page(request, actor, form=values, errors=exc.fields, status_code=422)
+    flash(request, "Saved: the confidentiality rules apply as shown.")
+    return RedirectResponse("/admin/watched-words", 303)
+
+
 routes = [
     Route("/posts/{post_id:int}/flag", flag, methods=["GET", "POST"]),
     Route("/moderation/queue", queue, methods=["GET"]),
@@ -191,4 +205,5 @@ routes = [
     Route("/admin/watched-words", watched_words, methods=["GET", "POST"]),
     Route("/admin/watched-words/{word_id:int}/delete", remove_watched_word, methods=["POST"]),
     Route("/admin/watched-words/test", try_watched_words, methods=["POST"]),
+    Route("/admin/watched-words/categories", category_switch, methods=["POST"]),
 ]

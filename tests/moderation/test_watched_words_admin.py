@@ -79,3 +79,36 @@ async def test_watched_words_api(client, world: World) -> None:
     assert gone.status_code == 204
     refused = await client.get("/api/v1/moderation/watched-words", headers=await bearer(world.moderator))
     assert refused.status_code == 403
+
+
+async def test_confidentiality_switch_per_category(client, world: World) -> None:
+    csrf = await login(client, world.admin)
+    page = await client.get("/admin/watched-words")
+    assert "default (on)" in page.text and "default (off)" in page.text
+    gate = client._transport.app.state.moderation  # type: ignore[attr-defined]
+    pat = world.actor(world.partner)
+
+    async def state(body: str) -> str:
+        thread = await threads.create_thread(
+            pat, category="general", kind="question", title="Pricing question here", body=body, gate=gate
+        )
+        return (await Post.get(thread_id=thread.id)).state
+
+    assert await state("We got 20% off the list.") == PostState.PENDING
+    off = await client.post(
+        "/admin/watched-words/categories",
+        data={"category": "general", "confidentiality": "off", "csrf_token": csrf},
+    )
+    assert off.status_code == 303
+    assert await state("We got 20% off the list.") == PostState.VISIBLE
+    assert (await AuditEntry.get(action="category.confidentiality")).after == {"confidentiality": False}
+    bad = await client.post(
+        "/admin/watched-words/categories",
+        data={"category": "general", "confidentiality": "maybe", "csrf_token": csrf},
+    )
+    assert bad.status_code == 422
+    await client.post(
+        "/admin/watched-words/categories",
+        data={"category": "general", "confidentiality": "default", "csrf_token": csrf},
+    )
+    assert await state("We got 20% off the list.") == PostState.PENDING
