@@ -23,6 +23,7 @@ async def test_flag_form_and_the_queue_pages(client, world, flaggable: Flaggable
 
     client.cookies.clear()
     csrf = await login(client, world.moderator)
+    assert 'href="/moderation/queue"' in (await client.get("/")).text
     queue = await client.get("/moderation/queue?reason=spam")
     assert queue.status_code == 200 and "Which switch suits a small office?" in queue.text
     item = await ReviewItem.get(post_id=answer)
