@@ -56,3 +56,18 @@ async def test_own_posts_have_no_flag_link(client, world, flaggable: Flaggable):
     page = await client.get(f"/t/{flaggable.thread.id}")
     assert f'href="/posts/{flaggable.answer.id}/flag"' not in page.text
     assert (await client.get(f"/posts/{flaggable.answer.id}/flag")).status_code == 403
+
+
+async def test_the_author_of_a_hidden_post_is_told_they_may_edit_it(client, world, app, flaggable: Flaggable):  # noqa: F811
+    from community.services import moderation
+
+    await moderation.flag_post(
+        app.state.moderation, world.actor(world.moderator), flaggable.answer.id, reason="spam"
+    )
+    await login(client, world.colleague)
+    page = await client.get(f"/t/{flaggable.thread.id}")
+    assert "If you edit it, moderators review it again." in page.text and "Buy from my cousin" in page.text
+    client.cookies.clear()
+    await login(client, world.silver_partner)
+    page = await client.get(f"/t/{flaggable.thread.id}")
+    assert "This post was hidden by moderation." in page.text and "Buy from my cousin" not in page.text
