@@ -49,6 +49,16 @@ def can_see_post_body(actor: Actor, post: _PostLike) -> bool:
     return False
 
 
+# A question in one of these states takes its whole thread (title included) out of sight.
+THREAD_HIDING_STATES = frozenset({PostState.HIDDEN, PostState.PENDING})
+
+
+def can_see_thread(actor: Actor, author_id: int, opening_state: str) -> bool:
+    """Category visibility aside: a thread whose question is held or hidden by moderation is
+    seen only by its author and moderators."""
+    return opening_state not in THREAD_HIDING_STATES or actor.is_moderator or author_id == actor.id
+
+
 def can_reply(actor: Actor, thread: _ThreadLike) -> bool:
     return thread.status == ThreadStatus.OPEN or actor.is_moderator
 

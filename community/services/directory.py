@@ -11,7 +11,8 @@ from community import policy
 from community.actor import Actor
 from community.errors import Forbidden, Invalid, NotFound
 from community.events import AccessChanged, publish
-from community.models import Category, Organisation, OrgKind, Thread, User, Visibility
+from community.models import Category, Organisation, OrgKind, User, Visibility
+from community.services import threads
 from community.services import validation as v
 from community.settings import Settings
 
@@ -196,7 +197,7 @@ async def list_categories(actor: Actor) -> list[CategorySummary]:
     """Categories the actor may see, with their (visible) thread counts."""
     cats = [c for c in await Category.all().order_by("position", "name") if policy.can_see_category(actor, c)]
     counts = dict(
-        await Thread.filter(category_id__in=[c.id for c in cats], is_deleted=False)
+        await threads.visible_threads(actor, [c.id for c in cats])
         .annotate(n=Count("id"))
         .group_by("category_id")
         .values_list("category_id", "n")

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from tortoise.expressions import F, Q
+from tortoise.expressions import F, Q, Subquery
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from community import policy
@@ -68,12 +69,32 @@ async def set_thread_tags(thread: Thread, names: list[str]) -> None:
         await ThreadTag.create(thread_id=thread.id, tag_id=tag.id)
 
 
-async def load_visible_thread(actor: Actor, thread_id: int) -> Thread:
-    """The thread if the actor may see it; otherwise 404, exactly like a missing one."""
+async def load_visible_thread(actor: Actor, thread_id: int, *, check_opening: bool = True) -> Thread:
+    """The thread if the actor may see it; otherwise 404, exactly like a missing one.
+
+    A thread whose question is held or hidden by moderation is seen by its author and moderators
+    only: its title may be the very thing that was held (``check_opening=False`` when the caller
+    checks that itself from the opening post it loads anyway)."""
     thread = await Thread.filter(id=thread_id).select_related("category").first()
     if thread is None or thread.is_deleted or not policy.can_see_category(actor, thread.category):
         raise NotFound("No such thread.")
+    if check_opening:
+        states = await Post.filter(thread_id=thread.id, is_opening=True).values_list("state", flat=True)
+        if not states or not policy.can_see_thread(actor, thread.author_id, states[0]):
+            raise NotFound("No such thread.")
     return thread
+
+
+def visible_threads(actor: Actor, visible_category_ids: list[int]) -> QuerySet[Thread]:
+    """Threads in lists and counts: in a visible category, not deleted, and (for everyone but
+    moderators and the author) not held or hidden by moderation."""
+    query = Thread.filter(is_deleted=False, category_id__in=visible_category_ids)
+    if actor.is_moderator:
+        return query
+    held = Subquery(
+        Post.filter(is_opening=True, state__in=list(policy.THREAD_HIDING_STATES)).values("thread_id")
+    )
+    return query.filter(Q(id__not_in=held) | Q(author_id=actor.id))
 
 
 async def create_thread(
@@ -169,7 +190,7 @@ async def list_threads(
 ) -> ThreadList:
     """Threads the actor may see. Unknown or invisible categories give 404, an unknown status 422."""
     visible = await policy.visible_category_ids(actor)
-    query = Thread.filter(is_deleted=False, category_id__in=visible)
+    query = visible_threads(actor, visible)
     if category:
         cat = await Category.filter(slug=category).first() if v.can_name_something(category) else None
         if cat is None or cat.id not in visible:
@@ -301,7 +322,7 @@ async def get_thread_view(
 ) -> ThreadView:
     """A bounded number of queries whatever the thread's length: the thread, the opening and
     accepted posts, one page of replies, their count and the actor's votes on them."""
-    thread = await load_visible_thread(actor, thread_id)
+    thread = await load_visible_thread(actor, thread_id, check_opening=False)
     replies = Post.filter(thread_id=thread.id, is_opening=False)
     if not actor.is_moderator:
         replies = replies.filter(Q(state__not=PostState.PENDING) | Q(author_id=actor.id))
@@ -312,7 +333,7 @@ async def get_thread_view(
         replies = replies.exclude(id=accepted_id)
     head = {r["id"]: r for r in await Post.filter(head_filter).values(*POST_FIELDS, **_AUTHOR_VALUES)}
     opening = next((r for r in head.values() if r["is_opening"]), None)
-    if opening is None:
+    if opening is None or not policy.can_see_thread(actor, thread.author_id, opening["state"]):
         raise NotFound("No such thread.")
     accepted = head.get(accepted_id) if accepted_id else None
     total = await replies.count() + (1 if accepted else 0)

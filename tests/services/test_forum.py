@@ -272,3 +272,25 @@ async def test_the_same_category_submitted_twice_at_once_is_a_field_error(world)
     created = [r for r in results if not isinstance(r, Exception)]
     assert len(created) == 1
     assert all(isinstance(r, Invalid) and "slug" in r.fields for r in results if isinstance(r, Exception))
+
+
+async def test_a_held_question_takes_its_thread_out_of_sight_for_others(world) -> None:
+    thread = await ask(world, title="Our net price for ACME is 1200 EUR, discount?")
+    opening = await Post.get(thread_id=thread.id, is_opening=True)
+    await Post.filter(id=opening.id).update(state="pending")
+    for outsider in (world.colleague, world.expert):
+        listing = await threads.list_threads(world.actor(outsider))
+        assert thread.id not in [t["id"] for t in listing.items] and listing.total == 0
+        with pytest.raises(NotFound):
+            await threads.get_thread_view(world.actor(outsider), thread.id)
+        with pytest.raises(NotFound):
+            await posts.reply(world.actor(outsider), thread.id, body="Let me see")
+    from community.services import directory
+
+    counts = {
+        s.category.slug: s.thread_count for s in await directory.list_categories(world.actor(world.colleague))
+    }
+    assert counts["general"] == 0
+    assert (await threads.list_threads(world.actor(world.partner))).total == 1  # the author
+    assert (await threads.list_threads(world.actor(world.moderator))).total == 1
+    assert (await threads.get_thread_view(world.actor(world.moderator), thread.id)).thread.id == thread.id
