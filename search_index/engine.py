@@ -698,6 +698,7 @@ class WhooshSearch:
                         break  # keep room: warming must not evict what it just read
                     snap.any_field(text)
                     snap.own_text(text)
+                for text, _ in common.most_common(_SORTED_TERMS):
                     for reader, _, data in snap.leaves:
                         data.by_impact(reader, text)
             for reader, _, data in snap.leaves:
@@ -1190,8 +1191,9 @@ class WhooshSearch:
         best: list[tuple[float, int]] = []
         for reader, offset, data in snap.leaves:
             imp = data.impacts(reader, term)[0]
-            if ("by_impact", term) not in data.sorted_cache and len(imp) < 20_000:
-                # Not worth sorting once: one pass keeps the best k.
+            if ("by_impact", term) not in data.sorted_cache:
+                # Sorting costs more than one pass keeping the best k (warm() sorts the most
+                # frequent words ahead of time).
                 best.extend(
                     heapq.nlargest(
                         k, ((weight * v, d + offset) for d, v in imp.items() if d + offset in candidates)
