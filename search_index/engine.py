@@ -4,13 +4,15 @@ How a search runs (``tests/benchmarks/bench_search.py`` measures it):
 
 1. The query string is parsed by :mod:`search_index.query` (never raises).
 2. The *matching set* is computed with set algebra on posting lists read straight from the segment
-   files and cached per segment (segments never change once written; deletions are subtracted per
-   snapshot): allowed categories AND operators AND (any word) AND phrases, minus exclusions. This is
-   exact and cheap, so totals and facets are exact and computed only over what the user may see:
-   permission is part of the query, never a filter applied to a page afterwards.
-3. Ranking: BM25F (Whoosh, with block-max skipping) over the documents having ALL words first, then
-   over the rest of the matching set when the page is not full. Each thread is one result: its best
-   document (the thread, or one of its answers) stands for it.
+   files and cached per segment (segments never change once written; deletions are handled per
+   snapshot): allowed categories AND operators AND (any word) AND phrases, minus exclusions.
+   Totals and facets count results (a thread and its answers are one result) with bitsets over
+   groups: exact, computed only over what the user may see, microseconds however many match.
+   Permission is part of the query, never a filter applied to a page afterwards, so pages are full.
+3. Ranking (:mod:`search_index.scoring`): BM25F-style over the documents having ALL the words in
+   their own text first, then over the rest of the matching set when the page is not full. Each
+   thread is one result: its best document (the thread, or one of its answers) stands for it.
+   Whoosh's own matchers are used only for what they do well here: reading the index.
 4. Only the hits on the page are read and highlighted.
 
 Whoosh allows one writer per index. :class:`WhooshSearch` serialises its own writes with a lock, but
