@@ -9,6 +9,6 @@ Imports nothing from ``community``; the core reaches it through ``community.port
   ranked and marked; ``_whoosh_fixes``: speed fixes to Whoosh internals (same files, same results).
 
 Deploying: one process writes (``apply``/``rebuild``) at a time, under a cross-process lock; any
-number of processes search. Each searching process keeps per-segment caches (about 350 MB for a
+number of processes search. Each searching process keeps per-segment caches (up to about 650 MB for a
 100,000-document index once full) and should call ``warm(terms=60)`` once at start, in a thread.
 """
