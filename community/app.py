@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 SESSION_COOKIE = "community_session"
 SESSION_DAYS = 14
 VIEW_FLUSH_SECONDS = 5.0
+SEARCH_WARM_TERMS = 80
 
 
 def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> Starlette:
@@ -59,6 +60,8 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         gc.freeze()
         subscribe(forget_cached_pages)
         tasks = [
+            # So that the first searches after a start are not the slow ones (a few seconds, off the loop).
+            asyncio.create_task(asyncio.to_thread(app.state.search.warm, SEARCH_WARM_TERMS)),
             asyncio.create_task(_flush_views_forever(app.state.view_counter)),
             asyncio.create_task(app.state.indexer.run_forever()),
         ]
