@@ -85,3 +85,21 @@ async def test_thread_page_respects_a_permission_change_at_once(client, world) -
         world.settings, None, world.general, name="General", description="", visibility="staff", position=0
     )
     assert (await client.get(f"/t/{thread.id}")).status_code == 404
+
+
+async def test_thread_page_is_fresh_after_a_moderator_hides_an_answer(app, client, world) -> None:
+    from community.services import moderation, posts, threads
+    from tests.conftest import login
+
+    thread = await threads.create_thread(
+        world.actor(world.partner), category="general", kind="question",
+        title="Will the cached page hide it?", body="A question",
+    )  # fmt: skip
+    answer = await posts.reply(world.actor(world.colleague), thread.id, body="Buy it for 900 EUR net")
+    await login(client, world.silver_partner)
+    assert "900 EUR" in (await client.get(f"/t/{thread.id}")).text
+    await moderation.flag_post(
+        app.state.moderation, world.actor(world.moderator), answer.id, reason="confidential"
+    )
+    page = (await client.get(f"/t/{thread.id}")).text
+    assert "900 EUR" not in page and "hidden" in page
