@@ -95,7 +95,7 @@ async def read_form(request: Request) -> FormData:
         raise BadRequest("The form could not be read. Please submit it from the page.") from exc
 
 
-def path_id(request: Request, name: str) -> int:
+def path_id(request: Request, name: str = "id") -> int:
     """An id from the path (routes declare ``{name:int}``, so non-numbers never match); out of
     range is 404 like any id that names nothing."""
     value = request.path_params[name]

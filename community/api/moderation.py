@@ -8,10 +8,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from community.api.params import path_id, query_text, settings_of
+from community.api.params import query_text, settings_of
 from community.api.serialise import iso
 from community.auth import require_actor
-from community.http import read_json
+from community.http import path_id, read_json
 from community.services import moderation
 from community.settings import Settings
 

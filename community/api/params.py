@@ -12,20 +12,11 @@ from community.settings import Settings
 
 # Ids are 32-bit integers in the database; larger numbers cannot name anything (and PostgreSQL
 # would reject them with an error rather than find nothing).
-MAX_ID = 2**31 - 1
 MAX_PARAM = 200
 
 
 def settings_of(request: Request) -> Settings:
     return request.app.state.settings
-
-
-def path_id(request: Request, name: str = "id") -> int:
-    """Routes declare ``{id:int}`` so non-numbers never match (404); this rejects the too-large."""
-    value = request.path_params[name]
-    if not isinstance(value, int) or value > MAX_ID:
-        raise NotFound()
-    return value
 
 
 def path_text(request: Request, name: str) -> str:

@@ -7,9 +7,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from community.api import serialise as out
-from community.api.params import page_url, path_id, query_text, settings_of
+from community.api.params import page_url, query_text, settings_of
 from community.auth import require_actor
-from community.http import read_json
+from community.http import path_id, read_json
 from community.services import posts, threads
 
 

@@ -642,17 +642,22 @@ async def try_watched_words(
     _require_admin(actor)
     fields: dict[str, str] = {}
     sample = v.body(text, fields, "text")
-    cat = None
-    if not isinstance(category, str) or not v.SLUG_RE.match(category):
-        fields["category"] = "Choose a category."
-    else:
-        cat = await Category.filter(slug=category).first()
-        if cat is None:
-            fields["category"] = "Choose one of the categories listed."
+    cat = await _category_field(category, fields)
     v.raise_if(fields)
     assert cat is not None
     verdict = await gate.check_post(sample, category_id=cat.id)
     return RuleTest(verdict.action, verdict.reason, verdict.censored_text)
+
+
+async def _category_field(category: object, fields: dict[str, str]) -> Category | None:
+    """The category a form names by slug, or a field error."""
+    if not isinstance(category, str) or not v.SLUG_RE.match(category):
+        fields["category"] = "Choose a category."
+        return None
+    cat = await Category.filter(slug=category).first()
+    if cat is None:
+        fields["category"] = "Choose one of the categories listed."
+    return cat
 
 
 CONFIDENTIALITY_CHOICES = ("default", "on", "off")
@@ -678,13 +683,7 @@ async def set_category_confidentiality(
     _require_admin(actor)
     fields: dict[str, str] = {}
     choice = v.choice(value, CONFIDENTIALITY_CHOICES, fields, "confidentiality")
-    cat = None
-    if not isinstance(category, str) or not v.SLUG_RE.match(category):
-        fields["category"] = "Choose a category."
-    else:
-        cat = await Category.filter(slug=category).first()
-        if cat is None:
-            fields["category"] = "Choose one of the categories listed."
+    cat = await _category_field(category, fields)
     v.raise_if(fields)
     assert cat is not None
     stored = None if choice == "default" else choice == "on"
