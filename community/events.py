@@ -117,6 +117,14 @@ class ReviewItemChanged(Event):
     decision: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class NotificationsCreated(Event):
+    """Notification rows committed (new, or grouped into an unread one): live delivery pushes them."""
+
+    # (user id, notification id) pairs.
+    items: tuple[tuple[int, int], ...]
+
+
 Handler = Callable[[Event], Awaitable[None]]
 _handlers: list[Handler] = []
 

@@ -22,6 +22,16 @@ from community.models.forum import (
     Visibility,
     Vote,
 )
+from community.models.kb import (
+    Article,
+    ArticleProduct,
+    ArticleRating,
+    ArticleState,
+    ArticleTag,
+    ArticleVersion,
+    Product,
+    ProductVersion,
+)
 from community.models.moderation import (
     AuditEntry,
     CategoryRules,
@@ -29,6 +39,7 @@ from community.models.moderation import (
     Flag,
     FlagReason,
     FlagResolution,
+    RateEvent,
     ReviewItem,
     ReviewKind,
     ReviewState,
@@ -37,11 +48,26 @@ from community.models.moderation import (
     WatchedAction,
     WatchedWord,
 )
+from community.models.notifications import (
+    LiveEvent,
+    Notification,
+    NotificationKind,
+    NotificationSettings,
+    Watch,
+    WatchLevel,
+    WatchTarget,
+)
 from community.models.orgs import Organisation, OrgKind
 from community.models.outbox import IndexOutbox
 
 __all__ = [
     "ApiToken",
+    "Article",
+    "ArticleProduct",
+    "ArticleRating",
+    "ArticleState",
+    "ArticleTag",
+    "ArticleVersion",
     "AuditEntry",
     "Category",
     "CategoryRules",
@@ -51,13 +77,20 @@ __all__ = [
     "FlagResolution",
     "IndexOutbox",
     "Invitation",
+    "LiveEvent",
     "LoginFailure",
+    "Notification",
+    "NotificationKind",
+    "NotificationSettings",
     "OrgKind",
     "Organisation",
     "PasswordReset",
     "Post",
     "PostRevision",
     "PostState",
+    "Product",
+    "ProductVersion",
+    "RateEvent",
     "ReviewItem",
     "ReviewKind",
     "ReviewState",
@@ -73,6 +106,9 @@ __all__ = [
     "UserStatus",
     "Visibility",
     "Vote",
+    "Watch",
+    "WatchLevel",
+    "WatchTarget",
     "WatchedAction",
     "WatchedWord",
 ]

@@ -39,6 +39,10 @@ class User(Model):
     accepted_count = fields.IntField(default=0)
     # Bumped on password change or suspension: every older session cookie stops working.
     auth_version = fields.IntField(default=1)
+    # Active sanctions, copied from the latest ``Sanction`` rows so that every request sees them in
+    # the one actor query. None: not sanctioned. An indefinite sanction ends in year 9999.
+    silenced_until = fields.DatetimeField(null=True)
+    suspended_until = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     last_seen_at = fields.DatetimeField(null=True)
 

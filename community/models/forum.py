@@ -70,6 +70,11 @@ class Thread(Model):
     author_id: int
     status = fields.CharField(max_length=16, default=ThreadStatus.OPEN)
     pinned = fields.BooleanField(default=False)
+    # Locked: nobody but moderators may post or edit in it (closed only stops new answers).
+    locked = fields.BooleanField(default=False)
+    # Set when merged into another thread: its address redirects there.
+    merged_into_id = fields.IntField(null=True)
+    duplicate_of_id = fields.IntField(null=True)
     is_deleted = fields.BooleanField(default=False)
     tag_names = fields.JSONField(default=list)
     view_count = fields.IntField(default=0)

@@ -224,3 +224,16 @@ class Sanction(Model):
     class Meta:
         table = "sanction"
         indexes = [("user_id", "kind")]
+
+
+class RateEvent(Model):
+    """One counted action (a post, by user or by IP) for rate limits shared by every worker."""
+
+    id = fields.BigIntField(primary_key=True)
+    # e.g. "post:user:12" or "post:ip:203.0.113.5".
+    key = fields.CharField(max_length=80)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "rate_event"
+        indexes = [("key", "created_at")]
