@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from community.db import fetch_rows
 from community.models import Role, User
@@ -25,6 +26,18 @@ class Actor:
     handle: str
     status: str
     auth_version: int
+    # Copied from the active sanctions (``community.services.sanctions``); None: not sanctioned.
+    # Compared with the clock on every use, so a sanction ends on time without anyone acting.
+    silenced_until: datetime | None = None
+    suspended_until: datetime | None = None
+
+    @property
+    def is_silenced(self) -> bool:
+        return _in_future(self.silenced_until)
+
+    @property
+    def is_suspended(self) -> bool:
+        return _in_future(self.suspended_until)
 
     @property
     def is_staff(self) -> bool:
@@ -53,12 +66,27 @@ class Actor:
             handle=user.handle,
             status=user.status,
             auth_version=user.auth_version,
+            silenced_until=as_aware(user.silenced_until),
+            suspended_until=as_aware(user.suspended_until),
         )
+
+
+def as_aware(value: datetime | str | None) -> datetime | None:
+    """A stored time as an aware UTC datetime (SQLite's raw rows give ISO text)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _in_future(value: datetime | None) -> bool:
+    return value is not None and value > datetime.now(UTC)
 
 
 _ACTOR_SQL = (
     "SELECT u.id, u.role, u.organisation_id, o.tier AS org_tier, o.kind AS org_kind, u.is_org_admin, "
-    "u.display_name, u.handle, u.status, u.auth_version "
+    "u.display_name, u.handle, u.status, u.auth_version, u.silenced_until, u.suspended_until "
     'FROM "user" u JOIN organisation o ON o.id = u.organisation_id WHERE u.id = ?'
 )
 
@@ -69,6 +97,8 @@ _ACTOR_FIELDS = frozenset(Actor.__dataclass_fields__)
 def _actor_from_row(row: dict) -> Actor:
     values = {k: v for k, v in row.items() if k in _ACTOR_FIELDS}
     values["is_org_admin"] = bool(values["is_org_admin"])
+    values["silenced_until"] = as_aware(values.get("silenced_until"))
+    values["suspended_until"] = as_aware(values.get("suspended_until"))
     return Actor(**values)
 
 

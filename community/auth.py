@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from starlette.requests import HTTPConnection
 
+from community import policy
 from community.actor import Actor, ThreadStamp, load_actor, load_actor_and_thread
 from community.errors import Forbidden, Unauthenticated
-from community.models import UserStatus
 from community.services.accounts import actor_for_token
 
 SESSION_USER = "uid"
@@ -24,8 +24,14 @@ def bearer_token(conn: HTTPConnection) -> str | None:
 async def current_actor(conn: HTTPConnection) -> Actor | None:
     """The signed-in actor or None; cached on the request. A Bearer header wins over the cookie.
 
-    A session whose auth version no longer matches the user's (password changed, suspended)
-    is treated as signed out."""
+    A session whose auth version no longer matches the user's (password changed) is treated as
+    signed out, and so is a suspended account: whatever asks only "who is this?" (page chrome,
+    the websocket) sees nobody. ``require_actor`` says why."""
+    actor = await _loaded_actor(conn)
+    return None if actor is None or actor.is_suspended else actor
+
+
+async def _loaded_actor(conn: HTTPConnection) -> Actor | None:
     if "actor" in conn.state._state:
         return conn.state.actor
     actor: Actor | None = None
@@ -52,14 +58,14 @@ def _checked_session_actor(conn: HTTPConnection, actor: Actor | None) -> Actor |
 
 
 async def require_actor(conn: HTTPConnection) -> Actor:
-    return _usable(await current_actor(conn))
+    return _usable(await _loaded_actor(conn))
 
 
 def _usable(actor: Actor | None) -> Actor:
     if actor is None:
         raise Unauthenticated()
-    if actor.status == UserStatus.SUSPENDED:
-        raise Forbidden("This account is suspended.")
+    if actor.is_suspended:
+        raise Forbidden(policy.suspension_refusal(actor.suspended_until))
     return actor
 
 

@@ -6,6 +6,7 @@ query filter built from it (``visible_category_ids``), so lists never load what 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from community.actor import Actor
@@ -60,7 +61,7 @@ def can_see_thread(actor: Actor, author_id: int, opening_state: str) -> bool:
 
 
 def can_reply(actor: Actor, thread: _ThreadLike) -> bool:
-    return thread.status == ThreadStatus.OPEN or actor.is_moderator
+    return (thread.status == ThreadStatus.OPEN or actor.is_moderator) and can_post(actor)
 
 
 def can_edit_post(actor: Actor, post: _PostLike) -> bool:
@@ -113,3 +114,44 @@ def can_invite(actor: Actor, organisation_id: int, role: str) -> bool:
 
 def can_see_org_members(actor: Actor, organisation_id: int) -> bool:
     return actor.is_staff or actor.organisation_id == organisation_id
+
+
+# --- sanctions ---------------------------------------------------------------------------------------
+
+# An indefinite silence or suspension is stored as ending in year 9999 (one column, one comparison).
+INDEFINITE = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+def sanction_end(until: datetime | None) -> str:
+    """'until 3 December 2026, 10:00 UTC', or 'until a moderator lifts it' when indefinite."""
+    if until is None or until >= INDEFINITE - timedelta(days=1):
+        return "until a moderator lifts it"
+    until = until.astimezone(UTC)
+    return f"until {until.day} {until:%B %Y, %H:%M} UTC"
+
+
+def posting_refusal(actor: Actor) -> str | None:
+    """Why the actor may not post, or None. Silenced members read, vote and accept answers, but
+    cannot ask, answer, reply, edit, flag or change their public profile text."""
+    if actor.is_silenced:
+        return (
+            f"A moderator has silenced your account {sanction_end(actor.silenced_until)}: you can read "
+            "and vote, but not post, edit or flag."
+        )
+    return None
+
+
+def can_post(actor: Actor) -> bool:
+    return posting_refusal(actor) is None
+
+
+def suspension_refusal(until: datetime | None) -> str:
+    return f"This account is suspended {sanction_end(until)}. Contact a moderator if you think this is wrong."
+
+
+def can_sanction(actor: Actor, target_id: int, target_role: str) -> bool:
+    """Moderators warn, silence and suspend partners and experts; only admins do it to moderators
+    and admins; nobody to themselves."""
+    if not actor.is_moderator or target_id == actor.id:
+        return False
+    return actor.is_admin or target_role not in (Role.MODERATOR, Role.ADMIN)

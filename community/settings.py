@@ -63,6 +63,21 @@ SPECS: tuple[SettingSpec, ...] = (
     ),
     SettingSpec("COMMUNITY_FLAG_WEIGHT_PARTNER", "1", "Weight of a partner's flag."),
     SettingSpec("COMMUNITY_FLAG_WEIGHT_EXPERT", "2", "Weight of an expert's flag."),
+    # New accounts and posting limits (moderation/newcomers.py, moderation/limits.py).
+    SettingSpec(
+        "COMMUNITY_NEW_ACCOUNT_HELD_POSTS",
+        "2",
+        "A partner's posts wait for a moderator's approval until this many are published (0: never).",
+    ),
+    SettingSpec(
+        "COMMUNITY_NEW_ACCOUNT_DAYS",
+        "3",
+        "A partner account younger than this many days is new too (link limit); 0: age does not count.",
+    ),
+    SettingSpec("COMMUNITY_NEW_ACCOUNT_MAX_LINKS", "2", "Links a new account may put in one post."),
+    SettingSpec("COMMUNITY_POSTS_PER_MINUTE", "6", "New posts per person per minute (0: no limit)."),
+    SettingSpec("COMMUNITY_POSTS_PER_DAY", "200", "New posts per person per day (0: no limit)."),
+    SettingSpec("COMMUNITY_POSTS_PER_IP_MINUTE", "60", "New posts per IP address per minute (0: no limit)."),
 )
 
 
@@ -96,6 +111,12 @@ class Settings:
     flag_threshold: int = 3
     flag_weight_partner: int = 1
     flag_weight_expert: int = 2
+    new_account_held_posts: int = 2
+    new_account_days: int = 3
+    new_account_max_links: int = 2
+    posts_per_minute: int = 6
+    posts_per_day: int = 200
+    posts_per_ip_minute: int = 60
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -145,6 +166,12 @@ class Settings:
             flag_threshold=_int(env, "COMMUNITY_FLAG_THRESHOLD", "3"),
             flag_weight_partner=_int(env, "COMMUNITY_FLAG_WEIGHT_PARTNER", "1", minimum=0),
             flag_weight_expert=_int(env, "COMMUNITY_FLAG_WEIGHT_EXPERT", "2", minimum=0),
+            new_account_held_posts=_int(env, "COMMUNITY_NEW_ACCOUNT_HELD_POSTS", "2", minimum=0),
+            new_account_days=_int(env, "COMMUNITY_NEW_ACCOUNT_DAYS", "3", minimum=0),
+            new_account_max_links=_int(env, "COMMUNITY_NEW_ACCOUNT_MAX_LINKS", "2", minimum=0),
+            posts_per_minute=_int(env, "COMMUNITY_POSTS_PER_MINUTE", "6", minimum=0),
+            posts_per_day=_int(env, "COMMUNITY_POSTS_PER_DAY", "200", minimum=0),
+            posts_per_ip_minute=_int(env, "COMMUNITY_POSTS_PER_IP_MINUTE", "60", minimum=0),
         )
 
 

@@ -197,6 +197,8 @@ FORMS = [
          texts=("text",), required=("text",), choices=("category",)),
     Form("/admin/watched-words/categories", "admin", {"category": "general", "confidentiality": "off"},
          texts=(), required=("confidentiality",), choices=("category", "confidentiality")),
+    Form("/moderation/users/{pat}/sanctions", "admin", {"kind": "silence", "days": "7", "reason": "Spam"},
+         texts=("reason",), required=("reason", "kind"), choices=("kind", "days", "review_item_id")),
 ]  # fmt: skip
 
 
@@ -204,6 +206,7 @@ def form_path(env: Env, form: Form) -> str:
     return form.path.format(
         thread=env.thread_id, opening=env.opening_id, gold=env.world.gold.slug,
         invite=env.invite_token, reset=env.reset_token, answer=env.answer_id, item=env.review_item,
+        pat=env.world.partner.handle,
     )  # fmt: skip
 
 
@@ -400,6 +403,9 @@ ENDPOINTS = [
              ("pattern", "action", "categories")),
     Endpoint("POST", "/api/v1/moderation/rules/test", "admin", {"text": "A sample", "category": "general"},
              ("text", "category")),
+    Endpoint("POST", "/api/v1/moderation/sanctions", "admin",
+             {"user": "pat-partner", "kind": "silence", "reason": "Spam", "days": 7, "review_item_id": None},
+             ("kind", "reason", "days", "review_item_id")),
 ]  # fmt: skip
 
 WRONG_TYPES: list[object] = [HUGE_INT, 1.5, True, False, 0, [], {}, [1, 2], [["a"]], {"a": 1}, HUGE_TEXT]
@@ -508,6 +514,7 @@ ID_ROUTES = [
     ("POST", "/api/v1/moderation/items/{}/decision"), ("POST", "/moderation/audit/{}/restore"),
     ("POST", "/api/v1/moderation/audit/{}/restore"), ("POST", "/admin/watched-words/{}/delete"),
     ("DELETE", "/api/v1/moderation/watched-words/{}"),
+    ("POST", "/moderation/sanctions/{}/lift"), ("POST", "/api/v1/moderation/sanctions/{}/lift"),
 ]  # fmt: skip
 KEY_ROUTES: list[tuple[str, str, set[int]]] = [
     ("GET", "/c/{}", {404}), ("GET", "/tags/{}", {200, 422}), ("GET", "/u/{}", {404}),
@@ -517,6 +524,7 @@ KEY_ROUTES: list[tuple[str, str, set[int]]] = [
     ("GET", "/password-reset/{}", {410}), ("POST", "/password-reset/{}", {410}),
     ("GET", "/api/v1/users/{}", {404}), ("GET", "/api/v1/organisations/{}", {404}),
     ("POST", "/api/v1/organisations/{}/invitations", {404}),
+    ("GET", "/moderation/users/{}", {404}), ("POST", "/moderation/users/{}/sanctions", {404}),
 ]  # fmt: skip
 
 
@@ -571,6 +579,7 @@ async def test_odd_query_parameters_are_clear_4xx_or_ignored(env: Env):
         "/moderation/audit": ("moderator", "user", "action", "since", "until"),
         "/moderation/audit.csv": ("moderator", "user", "action", "since", "until"),
         "/api/v1/moderation/audit": ("moderator", "user", "action", "since", "until"),
+        "/api/v1/moderation/sanctions": ("user",),
     }  # fmt: skip
     values = [
         str(HUGE_INT),

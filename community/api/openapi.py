@@ -362,6 +362,7 @@ _ERRORS = {
     "Conflict": "The request conflicts with the current state.",
     "UnsupportedMediaType": "The body was not sent as Content-Type: application/json.",
     "Invalid": "Some fields are wrong; error.fields says what to correct.",
+    "RateLimited": "Too many posts in a short time: the Retry-After header says how many seconds to wait.",
 }
 _ERROR_STATUS = {
     "400": "BadRequest",
@@ -372,6 +373,7 @@ _ERROR_STATUS = {
     "413": "PayloadTooLarge",
     "415": "UnsupportedMediaType",
     "422": "Invalid",
+    "429": "RateLimited",
 }
 
 
@@ -426,6 +428,12 @@ def _op(
 def _location(text: str) -> dict[str, Any]:
     return {"Location": {"description": text, "schema": {"type": "string", "format": "uri"}}}
 
+
+_POSTING_RULES = (
+    "403 when the caller is silenced (the message says until when). A new account's first posts "
+    "are held for a moderator's approval (`state` pending) and may hold only a few links (422 "
+    "naming the limit); posting too fast answers 429 with Retry-After."
+)
 
 PATHS: dict[str, dict[str, Schema]] = {
     f"{PREFIX}/openapi.json": {
@@ -483,7 +491,8 @@ PATHS: dict[str, dict[str, Schema]] = {
             "threads",
             "Ask a question or start a discussion",
             ("201", ref("Thread"), "The new thread, as GET /threads/{id} shows it."),
-            (),
+            ("429",),
+            description=_POSTING_RULES,
             body="NewThread",
             headers=_location("The thread's API address."),
         ),
@@ -504,8 +513,8 @@ PATHS: dict[str, dict[str, Schema]] = {
             "posts",
             "Answer a question or reply to a discussion",
             ("201", ref("Post"), "The new post."),
-            ("404",),
-            description="403 when the thread is closed.",
+            ("404", "429"),
+            description="403 when the thread is closed. " + _POSTING_RULES,
             params=("Id",),
             body="NewPost",
             headers=_location("The post's API address."),
@@ -951,6 +960,86 @@ PATHS |= {
 }
 
 
+# --- sanctions (community/api/sanctions.py) ------------------------------------------------------
+_SANCTION_KIND: Schema = {"type": "string", "enum": ["warn", "silence", "suspend"]}
+SCHEMAS |= {
+    "Sanction": obj(
+        {
+            "id": INTEGER,
+            "user": obj({"handle": STRING, "display_name": STRING}),
+            "kind": _SANCTION_KIND,
+            "reason": STRING,
+            "starts_at": DATETIME,
+            "ends_at": {
+                "type": ["string", "null"],
+                "format": "date-time",
+                "description": "null: until lifted (a warning ends when given).",
+            },
+            "lifted_at": NULLABLE_DATETIME,
+            "in_force": BOOLEAN,
+            "created_by": {"type": ["string", "null"], "description": "The moderator's handle."},
+        }
+    ),
+    "SanctionList": obj({"items": {"type": "array", "items": ref("Sanction")}, "total": INTEGER}),
+    "NewSanction": obj(
+        {
+            "user": {"type": "string", "description": "The member's handle."},
+            "kind": _SANCTION_KIND,
+            "reason": {"type": "string", "maxLength": 500, "description": "The member is told."},
+            "days": {
+                "type": ["integer", "null"],
+                "minimum": 1,
+                "maximum": 3650,
+                "description": "Length of a silence or suspension; null or absent: until lifted.",
+            },
+            "review_item_id": {
+                "type": ["integer", "null"],
+                "description": "The review item about this member the decision comes from.",
+            },
+        },
+        optional=("days", "review_item_id"),
+    ),
+}
+PATHS |= {
+    f"{PREFIX}/moderation/sanctions": {
+        "get": _op(
+            "listSanctions",
+            "moderation",
+            "Silences and suspensions in force, or one member's history (moderators)",
+            ("200", ref("SanctionList"), "Newest first, at most 500."),
+            ("404",),
+            description="Without `user`: every silence and suspension in force. With `user` (a "
+            "handle): that member's whole history, warnings and lifted ones included.",
+            params=("SanctionUser",),
+        ),
+        "post": _op(
+            "createSanction",
+            "moderation",
+            "Warn, silence or suspend a member (moderators)",
+            ("201", ref("Sanction"), "The sanction; the member is notified."),
+            ("404",),
+            description="Silenced: can read and vote, cannot ask, answer, edit, flag or change their "
+            "profile (403 naming when it ends). Suspended: cannot sign in; sessions and API tokens "
+            "answer 403. A new silence or suspension replaces the one in force. Moderators and "
+            "admins can be sanctioned by admins only; nobody sanctions themselves (403).",
+            body="NewSanction",
+        ),
+    },
+    f"{PREFIX}/moderation/sanctions/{{id}}/lift": {
+        "post": _op(
+            "liftSanction",
+            "moderation",
+            "End a silence or suspension early (moderators)",
+            ("200", ref("Sanction"), "The lifted sanction; the member is notified."),
+            ("404", "409"),
+            description="409 when it already ended, was lifted, or is a warning.",
+            params=("Id",),
+            body="RestoreReason",
+        )
+    },
+}
+
+
 # Every state-changing operation takes the CSRF header (needed with the session cookie only).
 for _operations in PATHS.values():
     for _method, _operation in _operations.items():
@@ -1004,6 +1093,7 @@ PARAMETERS |= {
     "AuditAction": _query("action", "An action or its prefix, e.g. post. or post.delete.", STRING),
     "AuditSince": _query("since", "From this day (YYYY-MM-DD).", {"type": "string", "format": "date"}),
     "AuditUntil": _query("until", "Up to and including this day.", {"type": "string", "format": "date"}),
+    "SanctionUser": _query("user", "A member's handle: their whole history.", STRING),
 }
 
 DESCRIPTION = """\

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from community.api import accounts, categories, moderation, openapi, search, threads
+from community.api import accounts, categories, moderation, openapi, sanctions, search, threads
 
 routes: list[BaseRoute] = [
     *accounts.routes,
     *categories.routes,
     *threads.routes,
     *moderation.routes,
+    *sanctions.routes,
     *search.routes,
     *openapi.routes,
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -16,8 +18,9 @@ class Role:
 
 
 class UserStatus:
+    """Suspension is not a status: it is ``User.suspended_until`` (it ends on time by itself)."""
+
     ACTIVE = "active"
-    SUSPENDED = "suspended"
 
 
 class User(Model):
@@ -37,7 +40,7 @@ class User(Model):
     expertise_tags = fields.JSONField(default=list)
     post_count = fields.IntField(default=0)
     accepted_count = fields.IntField(default=0)
-    # Bumped on password change or suspension: every older session cookie stops working.
+    # Bumped on password change: every older session cookie stops working.
     auth_version = fields.IntField(default=1)
     # Active sanctions, copied from the latest ``Sanction`` rows so that every request sees them in
     # the one actor query. None: not sanctioned. An indefinite sanction ends in year 9999.
@@ -61,6 +64,14 @@ class User(Model):
     @property
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_until is not None and self.suspended_until > datetime.now(UTC)
+
+    @property
+    def is_silenced(self) -> bool:
+        return self.silenced_until is not None and self.silenced_until > datetime.now(UTC)
 
     def __str__(self) -> str:
         return self.display_name

@@ -29,7 +29,6 @@ from community.models import (
     Role,
     Thread,
     User,
-    UserStatus,
 )
 from community.services import validation as v
 from community.settings import Settings
@@ -164,8 +163,8 @@ async def authenticate(settings: Settings, email: str, password: str, ip: str) -
     if not ok or user is None:
         await LoginFailure.create(email=email, ip=ip)
         raise Invalid({"password": "Wrong e-mail address or password."}, "Sign-in failed.")
-    if user.status == UserStatus.SUSPENDED:
-        raise Forbidden("This account is suspended. Contact a moderator if you think this is wrong.")
+    if user.is_suspended:
+        raise Forbidden(policy.suspension_refusal(user.suspended_until))
     await LoginFailure.filter(email=email).delete()
     if _hasher.check_needs_rehash(user.password_hash or ""):
         user.password_hash = await hash_password(password)
@@ -358,6 +357,8 @@ async def actor_for_token(token: str) -> Actor | None:
 
 
 async def update_profile(actor: Actor, *, display_name: object, bio: object, expertise_tags: object) -> User:
+    if (refusal := policy.posting_refusal(actor)) is not None:  # the bio and name are public text
+        raise Forbidden(refusal)
     fields: dict[str, str] = {}
     name = v.short_text(display_name, fields, "display_name", "The name", required=True, max_len=v.NAME_MAX)
     bio_text = v._text(fields, "bio", bio, "The bio").strip()

@@ -54,6 +54,7 @@ from community.services import posts as posts_service
 from community.services import validation as v
 from community.services.outbox import POST, THREAD, index_later
 from community.services.review import audit, open_item, post_key
+from community.services.sanctions import require_can_post
 from community.services.threads import utcnow
 
 NOTE_MAX = 500
@@ -94,6 +95,7 @@ async def _set_post_state(post: Post, thread: Thread, state: str) -> None:
 
 async def post_for_flag(actor: Actor, post_id: int) -> tuple[Post, Thread]:
     """The post to show on the flag form: the same checks as ``flag_post``, before any input."""
+    require_can_post(actor)
     post, thread = await posts_service.load_visible_post(actor, post_id)
     if post.author_id == actor.id:
         raise Forbidden("You cannot flag your own post.")

@@ -18,6 +18,7 @@ from community.ports import ModerationGate
 from community.services import moderation, review, threads
 from community.services import validation as v
 from community.services.outbox import POST, THREAD, index_later
+from community.services.sanctions import require_can_post
 from community.services.threads import (
     PostView,
     load_visible_thread,
@@ -44,6 +45,7 @@ async def load_visible_post(actor: Actor, post_id: int) -> tuple[Post, Thread]:
 
 async def post_for_edit(actor: Actor, post_id: int) -> tuple[Post, Thread]:
     """The post to prefill an edit form: the same checks as ``edit_post``, before any input."""
+    require_can_post(actor)
     post, thread = await load_visible_post(actor, post_id)
     if not policy.can_edit_post(actor, post):
         raise Forbidden("You can edit your own posts only.")
@@ -75,6 +77,7 @@ async def reply(
 ) -> Post:
     """An answer to a question or a reply in a discussion; ``gate``: the moderation rules it
     passes (views hand in the app's)."""
+    require_can_post(actor)
     thread = await load_visible_thread(actor, thread_id)
     if not policy.can_reply(actor, thread):
         raise Forbidden("This thread is closed: no new answers can be added.")
@@ -114,6 +117,7 @@ async def edit_post(
 ) -> Post:
     """Edit by the author or staff; every save keeps a full revision. The opening post also
     carries the thread's title and tags."""
+    require_can_post(actor)
     post, thread = await load_visible_post(actor, post_id)
     if not policy.can_edit_post(actor, post):
         raise Forbidden("You can edit your own posts only.")

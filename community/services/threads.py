@@ -34,6 +34,7 @@ from community.ports import ModerationGate
 from community.services import review
 from community.services import validation as v
 from community.services.outbox import THREAD, index_later
+from community.services.sanctions import require_can_post
 
 LIST_FILTERS = ("latest", "unanswered", "solved")
 
@@ -110,6 +111,7 @@ async def create_thread(
 ) -> Thread:
     """``gate``: the moderation rules new posts pass (views hand in the app's; imports and the
     demo pass none)."""
+    require_can_post(actor)
     fields: dict[str, str] = {}
     cat = None
     if not isinstance(category, str) or not category:

@@ -7,7 +7,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from community.auth import current_actor, require_actor, sign_in, sign_out
-from community.errors import Invalid, RateLimited
+from community.errors import Forbidden, Invalid, RateLimited
 from community.http import form_str, read_form
 from community.services import accounts, directory
 from community.web.forms import read_fields, safe_next
@@ -43,6 +43,13 @@ async def login_submit(request: Request) -> Response:
             {"email": email, "next": next_url, "error": exc.message},
             status_code=429,
             headers={"Retry-After": str(exc.retry_after)},
+        )
+    except Forbidden as exc:  # suspended: the message says until when
+        return await render(
+            request,
+            "accounts/login.html",
+            {"email": email, "next": next_url, "error": exc.message},
+            status_code=403,
         )
     sign_in(request, user.id, user.auth_version)
     return RedirectResponse(next_url, 303)

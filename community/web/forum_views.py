@@ -9,10 +9,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from community import policy
 from community.actor import Actor
 from community.auth import require_actor, require_actor_and_thread
 from community.csrf import csrf_token
-from community.errors import Invalid
+from community.errors import Forbidden, Invalid
 from community.http import path_id
 from community.models import ThreadKind
 from community.services import directory, posts, search, threads
@@ -97,6 +98,8 @@ async def _ask_form(
 async def ask(request: Request) -> Response:
     actor = await require_actor(request)
     if request.method == "GET":
+        if (refusal := policy.posting_refusal(actor)) is not None:
+            raise Forbidden(refusal)
         values = {"category": request.query_params.get("category", ""), "kind": ThreadKind.QUESTION}
         return await _ask_form(request, actor, values)
     _, values = await read_fields(request, "category", "kind", "title", "body", "tags")

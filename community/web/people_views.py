@@ -11,7 +11,7 @@ from community.actor import Actor
 from community.auth import require_actor
 from community.errors import Invalid
 from community.models import Role
-from community.services import accounts, directory, threads
+from community.services import accounts, directory, sanctions, threads
 from community.web.forms import read_fields
 from community.web.render import render
 
@@ -35,6 +35,8 @@ async def profile(request: Request) -> Response:
             "member": user,
             "recent": recent,
             "can_see_org": policy.can_see_org_members(actor, user.organisation_id),
+            "can_moderate": policy.can_moderate(actor),
+            "own_sanctions": await sanctions.own_sanctions(actor, user.id),
         },
     )
 

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
+from community import policy
 from community.auth import current_actor
 from community.csrf import csrf_token
 from community.services.search import marked, unmarked
@@ -79,6 +80,7 @@ def flash(request: Request, message: str) -> None:
 templates.env.filters["timeago"] = timeago
 templates.env.filters["isodate"] = isodate
 templates.env.filters["isotime"] = isotime
+templates.env.filters["sanction_end"] = policy.sanction_end
 templates.env.globals["query_url"] = query_url
 # Search titles and snippets: HTML with only <mark> kept, or their plain text.
 templates.env.filters["marked"] = marked

@@ -11,6 +11,7 @@ from community.web import (
     moderation_views,
     people_views,
     post_views,
+    sanction_views,
     search_views,
 )
 
@@ -22,4 +23,5 @@ routes: list[BaseRoute] = [
     *admin_views.routes,
     *search_views.routes,
     *moderation_views.routes,
+    *sanction_views.routes,
 ]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
-from community.models import User, UserStatus
+from community.models import User
 from tests.api.conftest import bearer
 from tests.api.test_threads import QUESTION
 from tests.conftest import login
@@ -99,7 +101,7 @@ async def test_session_cookie_needs_the_csrf_header(client, world):
 
 async def test_revoked_and_suspended(client, world):
     auth = await bearer(world.partner)
-    await User.filter(id=world.partner.id).update(status=UserStatus.SUSPENDED)
+    await User.filter(id=world.partner.id).update(suspended_until=datetime.now(UTC) + timedelta(days=1))
     response = await client.get("/api/v1/me", headers=auth)
     assert response.status_code == 403 and response.json()["error"]["code"] == "forbidden"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -46,8 +46,8 @@ async def test_ip_is_throttled_across_accounts(world) -> None:
 
 
 async def test_suspended_user_cannot_sign_in(world) -> None:
-    await User.filter(id=world.colleague.id).update(status="suspended")
-    with pytest.raises(Forbidden, match="suspended"):
+    await User.filter(id=world.colleague.id).update(suspended_until=datetime.now(UTC) + timedelta(days=2))
+    with pytest.raises(Forbidden, match="suspended until"):
         await accounts.authenticate(world.settings, world.colleague.email, PASSWORD, "10.0.0.1")
 
 
