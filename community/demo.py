@@ -14,7 +14,7 @@ from tortoise.transactions import in_transaction
 from community.actor import Actor
 from community.errors import Conflict
 from community.models import Category, Organisation, Post, Role, ThreadKind, User
-from community.services import accounts, directory, posts, threads
+from community.services import accounts, directory, posts, thread_actions, threads
 from community.services import validation as v
 from community.settings import Settings
 
@@ -848,4 +848,4 @@ async def _thread(
             await posts.accept_answer(actors[spec.author], post.id)
             summary.accepted += 1
     if spec.pinned:
-        await threads.set_pinned(actors["alex"], thread.id, True)
+        await thread_actions.set_pinned(actors["alex"], thread.id, pinned=True)

@@ -125,6 +125,20 @@ class NotificationsCreated(Event):
     items: tuple[tuple[int, int], ...]
 
 
+@dataclass(frozen=True, slots=True)
+class ThreadModerated(Event):
+    """A moderator closed, reopened, locked, pinned, moved, merged or marked a thread as a duplicate.
+
+    ``other_thread_id``: the thread it was merged into or is a duplicate of; ``category_ids``: the
+    categories whose lists changed (both, for a move)."""
+
+    thread_id: int
+    action: str
+    actor_id: int
+    other_thread_id: int | None = None
+    category_ids: tuple[int, ...] = ()
+
+
 Handler = Callable[[Event], Awaitable[None]]
 _handlers: list[Handler] = []
 

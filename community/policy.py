@@ -22,6 +22,7 @@ class _ThreadLike(Protocol):
     author_id: int
     kind: str
     status: str
+    locked: bool
 
 
 def can_see_category_rule(actor: Actor, visibility: str, tiers: list[str] | None) -> bool:
@@ -61,33 +62,65 @@ def can_see_thread(actor: Actor, author_id: int, opening_state: str) -> bool:
 
 
 def can_reply(actor: Actor, thread: _ThreadLike) -> bool:
-    return (thread.status == ThreadStatus.OPEN or actor.is_moderator) and can_post(actor)
+    """Closed: no new answers; locked: nothing new at all. Moderators may still post in both."""
+    return ((thread.status == ThreadStatus.OPEN and not thread.locked) or actor.is_moderator) and can_post(
+        actor
+    )
 
 
-def can_edit_post(actor: Actor, post: _PostLike) -> bool:
+def is_frozen_for(actor: Actor, locked: bool) -> bool:
+    """A locked thread: nobody but moderators may post, edit, delete, vote or accept in it."""
+    return locked and not actor.is_moderator
+
+
+def can_edit_post(actor: Actor, post: _PostLike, *, locked: bool = False) -> bool:
     """Author or staff; never a text the actor may not read (an expert and a hidden post)."""
     return (
         post.state != PostState.DELETED
         and (post.author_id == actor.id or actor.is_staff)
         and can_see_post_body(actor, post)
+        and not is_frozen_for(actor, locked)
     )
 
 
-def can_delete_post(actor: Actor, post: _PostLike) -> bool:
-    return post.state != PostState.DELETED and (post.author_id == actor.id or actor.is_moderator)
+def can_delete_post(actor: Actor, post: _PostLike, *, locked: bool = False) -> bool:
+    return (
+        post.state != PostState.DELETED
+        and (post.author_id == actor.id or actor.is_moderator)
+        and not is_frozen_for(actor, locked)
+    )
 
 
-def can_vote(actor: Actor, post: _PostLike) -> bool:
-    return post.author_id != actor.id and post.state == PostState.VISIBLE
+def can_vote(actor: Actor, post: _PostLike, *, locked: bool = False) -> bool:
+    return post.author_id != actor.id and post.state == PostState.VISIBLE and not is_frozen_for(actor, locked)
 
 
 def can_accept(actor: Actor, thread: _ThreadLike) -> bool:
-    return thread.kind == ThreadKind.QUESTION and (thread.author_id == actor.id or actor.is_staff)
+    return (
+        thread.kind == ThreadKind.QUESTION
+        and (thread.author_id == actor.id or actor.is_staff)
+        and not is_frozen_for(actor, thread.locked)
+    )
 
 
 def can_flag(actor: Actor, post: _PostLike) -> bool:
     """Anyone signed in may flag what they can see, except their own posts and deleted ones."""
     return post.author_id != actor.id and post.state != PostState.DELETED
+
+
+def can_flag_thread(actor: Actor, thread: _ThreadLike) -> bool:
+    """A thread as a whole (its title, its topic): anyone signed in who sees it, but its author."""
+    return thread.author_id != actor.id
+
+
+def can_change_thread_status(actor: Actor, thread: _ThreadLike, status: str) -> bool:
+    """Moderators close and reopen any thread; an author may close their own (not reopen it)."""
+    return actor.is_moderator or (thread.author_id == actor.id and status == ThreadStatus.CLOSED)
+
+
+def can_moderate_threads(actor: Actor) -> bool:
+    """Lock, pin, move, merge, mark as duplicate: moderators only (never the author as such)."""
+    return actor.is_moderator
 
 
 def can_moderate(actor: Actor) -> bool:

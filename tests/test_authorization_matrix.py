@@ -17,6 +17,7 @@ Beyond the status, every run checks that:
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import string
 from collections.abc import AsyncIterator
@@ -29,7 +30,7 @@ from starlette.routing import Mount, Route, compile_path
 
 from community.indexing import Indexer, IndexerLock
 from community.models import Post, ReviewItem, Thread
-from community.services import accounts, directory, moderation, posts, threads
+from community.services import accounts, directory, moderation, posts, thread_actions, threads
 from tests.api.conftest import check_against_document
 from tests.conftest import CSRF_RE, PASSWORD, World, login
 
@@ -363,6 +364,45 @@ MATRIX: list[Row] = [
     r("POST",   "/api/v1/posts/{missing}/flags",                  "401 404 404 404 404 404 404 404 404",
       {"reason": "spam"}),
 
+    # --- thread actions: moderators only (an author may close their own thread) ---------------------
+    #                                                              ano ptn col oth sil reg exp mod adm
+    r("POST",   "/t/{act_q}/status",                              "L   303 403 403 403 403 403 303 303",
+      {"status": "closed", "reason": "Answered elsewhere"}),
+    r("POST",   "/t/{act_q}/status",                              "L   403 403 403 403 403 403 303 303",
+      {"status": "open"}),
+    r("POST",   "/t/{act_q}/lock",                                "L   403 403 403 403 403 403 303 303",
+      {"locked": "1", "reason": "Heated"}),
+    r("POST",   "/t/{act_q}/lock",                                "L   403 403 403 403 403 403 303 303",
+      {"locked": "0"}),
+    r("POST",   "/t/{act_q}/pin",                                 "L   403 403 403 403 403 403 303 303",
+      {"pinned": "1"}),
+    r("POST",   "/t/{act_q}/duplicate",                           "L   403 403 403 403 403 403 303 303",
+      {"of": "{pub_q}"}),
+    r("POST",   "/t/{act_q}/move",                                "L   403 403 403 403 403 403 303 303",
+      {"category": "staff-room", "reason": "Internal"}),
+    r("POST",   "/t/{act_src}/merge",                             "L   403 403 403 403 403 403 303 303",
+      {"into": "{act_q}", "reason": "Same question", "confirm": "1"}),
+    r("GET",    "/t/{act_src}",                                   "L   200 200 200 200 200 200 301 301"),
+    r("POST",   "/t/{gold_q}/lock",                               "L   403 403 403 403 403 403 303 303",
+      {"locked": "1", "reason": "Heated"}),
+    r("POST",   "/t/{missing}/lock",                              "L   403 403 403 403 403 403 404 404",
+      {"locked": "1", "reason": "Heated"}),
+    r("POST",   "/api/v1/threads/{gold_q}/status",                "401 200 403 403 404 404 403 200 200",
+      {"status": "closed"}),
+    r("POST",   "/api/v1/threads/{act_q}/lock",                   "401 403 403 403 403 403 403 200 200",
+      {"locked": True, "reason": "Heated"}),
+    r("POST",   "/api/v1/threads/{act_q}/pin",                    "401 403 403 403 403 403 403 200 200",
+      {"pinned": False}),
+    r("POST",   "/api/v1/threads/{act_q}/duplicate",              "401 403 403 403 403 403 403 200 200",
+      {"of": None}),
+    r("POST",   "/api/v1/threads/{act_q}/move",                   "401 403 403 403 403 403 403 200 200",
+      {"category": "gold-programme"}),
+    r("POST",   "/api/v1/threads/{act_src2}/merge",               "401 403 403 403 403 403 403 200 200",
+      {"into": "{act_q}", "reason": "Same question"}),
+    r("GET",    "/api/v1/threads/{act_src2}",                     "401 200 200 200 200 200 200 308 308"),
+    r("POST",   "/api/v1/threads/{missing}/lock",                 "401 403 403 403 403 403 403 404 404",
+      {"locked": True, "reason": "Heated"}),
+
     # --- last: these end or renew the session ------------------------------------------------------
     #                                                              ano ptn col oth sil reg exp mod adm
     r("POST",   "/account/password",                              "L   303 303 303 303 303 303 303 303",
@@ -418,7 +458,7 @@ async def content(world: World, app, tmp_path) -> Content:  # type: ignore[no-un
         world.actor(world.colleague), category="general", kind="question",
         title="Is the old price list still valid?", body="Asking for a customer.",
     )  # fmt: skip
-    await threads.set_thread_status(moderator, pub_closed.id, "closed")
+    await thread_actions.set_status(moderator, pub_closed.id, status="closed")
 
     gold_q = await threads.create_thread(
         pat, category="gold-programme", kind="question", title=GOLD_TITLE, body="What are the rates?",
@@ -431,6 +471,17 @@ async def content(world: World, app, tmp_path) -> Content:  # type: ignore[no-un
 
     staff_d = await threads.create_thread(
         expert, category="staff-room", kind="discussion", title=STAFF_TITLE, body="Collect them here.",
+    )  # fmt: skip
+    act_q = await threads.create_thread(
+        pat, category="general", kind="question", title="Which demo unit should we order?", body="A fair.",
+    )  # fmt: skip
+    act_src = await threads.create_thread(
+        world.actor(world.colleague), category="general", kind="question",
+        title="Demo unit for a trade fair?", body="A fair.",
+    )  # fmt: skip
+    act_src2 = await threads.create_thread(
+        world.actor(world.colleague), category="general", kind="question",
+        title="Which demo unit for the fair?", body="A fair.",
     )  # fmt: skip
     staff_rep = await posts.reply(moderator, staff_d.id, body=STAFF_REPLY)
     staff_del = await posts.reply(expert, staff_d.id, body="A staff note to delete (HTML).")
@@ -446,7 +497,10 @@ async def content(world: World, app, tmp_path) -> Content:  # type: ignore[no-un
         s, None, email="newcomer@gold.example", organisation=world.gold, role="partner"
     )
     reset_token = await accounts.create_password_reset(s, world.colleague.email)
-    thread_ids = {"pub_q": pub_q.id, "pub_closed": pub_closed.id, "gold_q": gold_q.id, "staff_d": staff_d.id}
+    thread_ids = {
+        "pub_q": pub_q.id, "pub_closed": pub_closed.id, "gold_q": gold_q.id, "staff_d": staff_d.id,
+        "act_q": act_q.id, "act_src": act_src.id, "act_src2": act_src2.id,
+    }  # fmt: skip
     post_ids = {
         "pub_open": await opening(pub_q.id), "pub_ans": pub_ans.id, "pub_del": pub_del.id,
         "pub_del2": pub_del2.id, "gold_open": await opening(gold_q.id), "gold_ans": gold_ans.id,
@@ -572,10 +626,10 @@ async def check_counts(
     listed = (await client.get("/api/v1/threads", headers=auth)).json()
     cats = (await client.get("/api/v1/categories", headers=auth)).json()
     expected = {
-        "partner post_count": (pat["post_count"], 3 + 3 * gold),
+        "partner post_count": (pat["post_count"], 4 + 3 * gold),
         "expert post_count": (expert["post_count"], 1 + gold + 3 * staff),
         "expert accepted_count": (expert["accepted_count"], 1 * gold),
-        "threads total": (listed["total"], 2 + gold + staff),
+        "threads total": (listed["total"], 5 + gold + staff),
         "categories": (
             sorted(c["slug"] for c in cats["items"]),
             sorted(["general"] + ["gold-programme"] * gold + ["staff-room"] * staff),
@@ -617,6 +671,9 @@ async def test_authorization_matrix(
 
     for row in MATRIX:
         path = row.path.format(**content.values)
+        if row.data and any(isinstance(v, str) and "{" in v for v in row.data.values()):
+            filled = {k: v.format(**content.values) if isinstance(v, str) else v for k, v in row.data.items()}
+            row = dataclasses.replace(row, data=filled)
         response = await send(client, row, path, csrf, auth)
         where = f"{viewer}: {row.method} {row.path} ({path})"
         if problem := check_status(viewer, row, response):

@@ -67,6 +67,11 @@ _THREAD_SUMMARY = {
     "kind": {"type": "string", "enum": ["question", "discussion"]},
     "status": {"type": "string", "enum": ["open", "closed"]},
     "pinned": BOOLEAN,
+    "locked": {"type": "boolean", "description": "Only moderators may post, edit or vote in it."},
+    "duplicate_of_id": {
+        "type": ["integer", "null"],
+        "description": "The thread this one duplicates (it is then closed).",
+    },
     "tags": TAGS,
     "category": obj({"slug": STRING, "name": STRING}),
     "author": ref("AuthorSummary"),
@@ -1039,6 +1044,122 @@ PATHS |= {
     },
 }
 
+# --- thread actions (moderators; closing one's own thread: its author) ---------------------------
+_REASON: Schema = {"type": "string", "maxLength": 500, "description": "Recorded in the audit log."}
+SCHEMAS |= {
+    "ThreadStatusChange": obj(
+        {"status": {"type": "string", "enum": ["open", "closed"]}, "reason": _REASON}, optional=("reason",)
+    ),
+    "ThreadLockChange": obj(
+        {"locked": BOOLEAN, "reason": {**_REASON, "description": "Required to lock."}},
+        optional=("reason",),
+    ),
+    "ThreadPinChange": obj({"pinned": BOOLEAN, "reason": _REASON}, optional=("reason",)),
+    "ThreadMove": obj(
+        {"category": {"type": "string", "description": "The new category's slug."}, "reason": _REASON},
+        optional=("reason",),
+    ),
+    "ThreadMerge": obj(
+        {
+            "into": {
+                "type": ["integer", "string"],
+                "description": "The thread to merge into: its id, or its address (/t/123).",
+            },
+            "reason": {**_REASON, "description": "Required."},
+        }
+    ),
+    "ThreadDuplicate": obj(
+        {
+            "of": {
+                "type": ["integer", "string", "null"],
+                "description": "The original thread (id or address); null takes the mark back and reopens.",
+            },
+            "reason": _REASON,
+        },
+        optional=("reason",),
+    ),
+    "MergedThread": obj(
+        {
+            "merged_into": {"type": "integer", "description": "The thread this one was merged into."},
+            "url": {"type": "string", "format": "uri", "description": "That thread in the API."},
+        }
+    ),
+}
+
+
+def _thread_action(op_id: str, summary: str, body: str, description: str, ok: str = "The thread.") -> Schema:
+    return _op(
+        op_id,
+        "moderation",
+        summary,
+        ("200", ref("ThreadSummary"), ok),
+        ("404", "409"),
+        description=description + " Every action is recorded in the audit log; others get 403.",
+        params=("Id",),
+        body=body,
+    )
+
+
+PATHS |= {
+    f"{PREFIX}/threads/{{id}}/status": {
+        "post": _thread_action(
+            "setThreadStatus",
+            "Close a thread (no new answers) or reopen it",
+            "ThreadStatusChange",
+            "Moderators; the thread's author may close it (not reopen it). Reopening a duplicate "
+            "takes the duplicate mark back.",
+        )
+    },
+    f"{PREFIX}/threads/{{id}}/lock": {
+        "post": _thread_action(
+            "setThreadLocked",
+            "Lock a thread (only moderators may post, edit or vote in it) or unlock it",
+            "ThreadLockChange",
+            "Moderators only, also for their own threads' authors.",
+        )
+    },
+    f"{PREFIX}/threads/{{id}}/pin": {
+        "post": _thread_action(
+            "setThreadPinned",
+            "Pin a thread to the top of its category, or unpin it",
+            "ThreadPinChange",
+            "Moderators only.",
+        )
+    },
+    f"{PREFIX}/threads/{{id}}/move": {
+        "post": _thread_action(
+            "moveThread",
+            "Move a thread to another category",
+            "ThreadMove",
+            "Moderators only. Whoever cannot see the new category loses sight of the thread (pages, "
+            "lists, search). 422 names `category` when it is missing or the current one.",
+        )
+    },
+    f"{PREFIX}/threads/{{id}}/merge": {
+        "post": _thread_action(
+            "mergeThread",
+            "Merge a thread into another one",
+            "ThreadMerge",
+            "Moderators only. Every post moves into the target (kept in time order), tags are merged, "
+            "the target keeps its accepted answer (or takes this thread's). This thread's page and "
+            "GET /threads/{id} lead to the target from then on (301 / 308). 422 names `into` for the "
+            "same thread or one that does not exist; 409 when one of them was merged meanwhile.",
+            ok="The thread merged into.",
+        )
+    },
+    f"{PREFIX}/threads/{{id}}/duplicate": {
+        "post": _thread_action(
+            "markThreadDuplicate",
+            "Mark a thread as a duplicate of another (closing it), or take the mark back",
+            "ThreadDuplicate",
+            "Moderators only. Its page shows a banner linking to the original.",
+        )
+    },
+}
+PATHS[f"{PREFIX}/threads/{{id}}"]["get"]["responses"]["308"] = {
+    **_json(ref("MergedThread"), "This thread was merged into another: Location names it."),
+    "headers": {"Location": {"schema": {"type": "string", "format": "uri"}}},
+}
 
 # Every state-changing operation takes the CSRF header (needed with the session cookie only).
 for _operations in PATHS.values():

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from community.api import accounts, categories, moderation, openapi, sanctions, search, threads
+from community.api import (
+    accounts,
+    categories,
+    moderation,
+    openapi,
+    sanctions,
+    search,
+    thread_actions,
+    threads,
+)
 
 routes: list[BaseRoute] = [
     *accounts.routes,
@@ -12,6 +21,7 @@ routes: list[BaseRoute] = [
     *threads.routes,
     *moderation.routes,
     *sanctions.routes,
+    *thread_actions.routes,
     *search.routes,
     *openapi.routes,
 ]

@@ -52,6 +52,8 @@ def thread_summary(settings: Settings, row: dict[str, Any]) -> Json:
         "kind": row["kind"],
         "status": row["status"],
         "pinned": bool(row["pinned"]),
+        "locked": bool(row.get("locked", False)),
+        "duplicate_of_id": row.get("duplicate_of_id"),
         "tags": list(row["tag_names"] or []),
         "category": {"slug": row["category_slug"], "name": row["category_name"]},
         "author": {"handle": row["author_handle"], "display_name": row["author_name"]},
@@ -104,7 +106,8 @@ def thread_detail(settings: Settings, view: ThreadView, next_url: str | None) ->
             "author_handle": opening.author_handle, "author_name": opening.author_name,
             "reply_count": t.reply_count, "view_count": t.view_count, "score": t.score,
             "accepted_post_id": t.accepted_post_id, "created_at": t.created_at,
-            "last_activity_at": t.last_activity_at,
+            "last_activity_at": t.last_activity_at, "locked": t.locked,
+            "duplicate_of_id": t.duplicate_of_id,
         },
     )  # fmt: skip
     return {

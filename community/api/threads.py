@@ -9,8 +9,9 @@ from starlette.routing import Route
 from community.api import serialise as out
 from community.api.params import page_url, query_text, settings_of
 from community.auth import require_actor
+from community.errors import NotFound
 from community.http import path_id, read_json
-from community.services import posts, threads
+from community.services import posts, thread_actions, threads
 
 
 async def list_threads(request: Request) -> Response:
@@ -60,13 +61,21 @@ async def create_thread(request: Request) -> Response:
 async def get_thread(request: Request) -> Response:
     actor = await require_actor(request)
     settings = settings_of(request)
-    view = await threads.get_thread_view(
-        actor,
-        path_id(request),
-        threads.parse_page(request.query_params.get("page")),
-        settings.posts_per_page,
-        with_sources=True,
-    )
+    thread_id = path_id(request)
+    try:
+        view = await threads.get_thread_view(
+            actor,
+            thread_id,
+            threads.parse_page(request.query_params.get("page")),
+            settings.posts_per_page,
+            with_sources=True,
+        )
+    except NotFound:
+        # Merged into another thread: say which one (and send clients that follow redirects there).
+        if (target := await thread_actions.merged_target(actor, thread_id)) is None:
+            raise
+        url = out.api_url(settings, f"/threads/{target}")
+        return JSONResponse({"merged_into": target, "url": url}, 308, headers={"Location": url})
     next_url = page_url(request, view.page + 1) if view.page < view.pages else None
     return JSONResponse(out.thread_detail(settings, view, next_url))
 

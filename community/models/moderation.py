@@ -33,9 +33,10 @@ class FlagResolution:
 
 class ReviewKind:
     FLAGGED_POST = "flagged_post"
+    FLAGGED_THREAD = "flagged_thread"  # the item is about the thread's opening post (the whole thread)
     HELD_POST = "held_post"
     NEW_ACCOUNT = "new_account"
-    ALL = (FLAGGED_POST, HELD_POST, NEW_ACCOUNT)
+    ALL = (FLAGGED_POST, FLAGGED_THREAD, HELD_POST, NEW_ACCOUNT)
 
 
 class ReviewState:
@@ -48,7 +49,8 @@ class Decision:
     HIDE = "hide"
     DELETE = "delete"
     RESTORE = "restore"
-    ALL = (KEEP, HIDE, DELETE, RESTORE)
+    EDIT = "edit"  # the moderator rewrote the post (the reason is the revision's note); it stays up
+    ALL = (KEEP, HIDE, DELETE, RESTORE, EDIT)
 
 
 class WatchedAction:

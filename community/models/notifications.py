@@ -21,6 +21,8 @@ class NotificationKind:
     FLAG_OUTCOME = "flag_outcome"
     POST_HIDDEN = "post_hidden"
     POST_RESTORED = "post_restored"
+    POST_EDITED = "post_edited"  # a moderator edited your post (with the reason)
+    THREAD_MODERATED = "thread_moderated"  # your thread was closed, locked, moved, merged...
     REVIEW_ITEM = "review_item"  # moderators: something new waits in the queue
     ARTICLE_REVIEW = "article_review"  # curators: an article needs review
     SANCTION = "sanction"  # a warning, silence or suspension from a moderator
@@ -36,6 +38,8 @@ class NotificationKind:
         FLAG_OUTCOME,
         POST_HIDDEN,
         POST_RESTORED,
+        POST_EDITED,
+        THREAD_MODERATED,
         REVIEW_ITEM,
         ARTICLE_REVIEW,
         SANCTION,

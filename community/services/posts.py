@@ -27,6 +27,8 @@ from community.services.threads import (
     utcnow,
 )
 
+_LOCKED = "This thread is locked by a moderator: nothing in it can be changed."
+
 
 async def load_visible_post(actor: Actor, post_id: int) -> tuple[Post, Thread]:
     """The post and its thread if the actor may see them; 404 otherwise, with the same message
@@ -47,16 +49,16 @@ async def post_for_edit(actor: Actor, post_id: int) -> tuple[Post, Thread]:
     """The post to prefill an edit form: the same checks as ``edit_post``, before any input."""
     require_can_post(actor)
     post, thread = await load_visible_post(actor, post_id)
-    if not policy.can_edit_post(actor, post):
-        raise Forbidden("You can edit your own posts only.")
+    if not policy.can_edit_post(actor, post, locked=thread.locked):
+        raise Forbidden(_LOCKED if thread.locked else "You can edit your own posts only.")
     return post, thread
 
 
 async def post_for_delete(actor: Actor, post_id: int) -> tuple[Post, Thread]:
     """The post to show on a delete confirmation: the same checks as ``delete_post``."""
     post, thread = await load_visible_post(actor, post_id)
-    if not policy.can_delete_post(actor, post):
-        raise Forbidden("You can delete your own posts only.")
+    if not policy.can_delete_post(actor, post, locked=thread.locked):
+        raise Forbidden(_LOCKED if thread.locked else "You can delete your own posts only.")
     return post, thread
 
 
@@ -80,7 +82,7 @@ async def reply(
     require_can_post(actor)
     thread = await load_visible_thread(actor, thread_id)
     if not policy.can_reply(actor, thread):
-        raise Forbidden("This thread is closed: no new answers can be added.")
+        raise Forbidden(_LOCKED if thread.locked else "This thread is closed: no new answers can be added.")
     fields: dict[str, str] = {}
     text = v.body(body, fields)
     v.raise_if(fields)
@@ -119,8 +121,8 @@ async def edit_post(
     carries the thread's title and tags."""
     require_can_post(actor)
     post, thread = await load_visible_post(actor, post_id)
-    if not policy.can_edit_post(actor, post):
-        raise Forbidden("You can edit your own posts only.")
+    if not policy.can_edit_post(actor, post, locked=thread.locked):
+        raise Forbidden(_LOCKED if thread.locked else "You can edit your own posts only.")
     fields: dict[str, str] = {}
     text = v.body(body, fields)
     new_title = v.title(title, fields) if post.is_opening and title is not None else None
@@ -166,8 +168,8 @@ async def delete_post(actor: Actor, post_id: int) -> Post:
     """Soft delete: the text stays in the database and its revisions. Deleting the opening post
     deletes the thread."""
     post, thread = await load_visible_post(actor, post_id)
-    if not policy.can_delete_post(actor, post):
-        raise Forbidden("You can delete your own posts only.")
+    if not policy.can_delete_post(actor, post, locked=thread.locked):
+        raise Forbidden(_LOCKED if thread.locked else "You can delete your own posts only.")
     async with in_transaction():
         # Conditional: of two deletes racing, only one changes the counters.
         if not await Post.filter(id=post.id).exclude(state=PostState.DELETED).update(state=PostState.DELETED):
@@ -195,8 +197,8 @@ async def vote(actor: Actor, post_id: int, *, helpful: bool = True) -> int:
     post, thread = await load_visible_post(actor, post_id)
     if post.author_id == actor.id:
         raise Forbidden("You cannot vote on your own post.")
-    if not policy.can_vote(actor, post):
-        raise Forbidden("This post cannot be voted on.")
+    if not policy.can_vote(actor, post, locked=thread.locked):
+        raise Forbidden(_LOCKED if thread.locked else "This post cannot be voted on.")
     delta = 0
     async with in_transaction():
         if helpful:
@@ -229,6 +231,8 @@ async def accept_answer(actor: Actor, post_id: int, *, accept: bool = True) -> T
         raise Invalid({"post": "Only answers to questions can be accepted."})
     if post.is_opening:
         raise Invalid({"post": "The question itself cannot be accepted as its answer."})
+    if policy.is_frozen_for(actor, thread.locked):
+        raise Forbidden(_LOCKED)
     if not policy.can_accept(actor, thread):
         raise Forbidden("Only the person who asked, or an expert, can accept an answer.")
     if post.state != PostState.VISIBLE:

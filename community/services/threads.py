@@ -14,7 +14,7 @@ from tortoise.transactions import in_transaction
 from community import policy
 from community.actor import Actor, ThreadStamp, thread_stamp_from_row
 from community.db import fetch_rows
-from community.errors import Forbidden, Invalid, NotFound
+from community.errors import Invalid, NotFound
 from community.events import ThreadCreated, publish
 from community.markdown import find_mentions, render_markdown
 from community.models import (
@@ -229,7 +229,7 @@ async def list_threads(
 # One row of a thread list; also what the API answers after accepting an answer.
 SUMMARY_FIELDS = (
     "id", "title", "kind", "status", "pinned", "tag_names", "view_count", "reply_count",
-    "score", "accepted_post_id", "created_at", "last_activity_at",
+    "score", "accepted_post_id", "created_at", "last_activity_at", "locked", "duplicate_of_id",
 )  # fmt: skip
 SUMMARY_RELATED = {
     "category_slug": "category__slug",
@@ -311,9 +311,9 @@ def _post_view(actor: Actor, thread: Thread, row: dict[str, Any], voted: set[int
     if not policy.can_see_post_body(actor, pv):
         pv.body_html = ""
     pv.voted = pv.id in voted
-    pv.can_edit = policy.can_edit_post(actor, pv)
-    pv.can_delete = policy.can_delete_post(actor, pv)
-    pv.can_vote = policy.can_vote(actor, pv)
+    pv.can_edit = policy.can_edit_post(actor, pv, locked=thread.locked)
+    pv.can_delete = policy.can_delete_post(actor, pv, locked=thread.locked)
+    pv.can_vote = policy.can_vote(actor, pv, locked=thread.locked)
     pv.can_flag = policy.can_flag(actor, pv)
     pv.can_accept = not pv.is_opening and pv.state == PostState.VISIBLE and policy.can_accept(actor, thread)
     return pv
@@ -387,26 +387,6 @@ async def get_post_view(actor: Actor, thread: Thread, post_id: int) -> PostView:
     view = _post_view(actor, thread, rows[0], voted)
     await attach_sources([view])
     return view
-
-
-async def set_thread_status(actor: Actor, thread_id: int, status: str) -> Thread:
-    thread = await load_visible_thread(actor, thread_id)
-    if not (actor.is_moderator or (thread.author_id == actor.id and status == ThreadStatus.CLOSED)):
-        raise Forbidden("Only moderators (or the author, to close) can change the status.")
-    if status not in (ThreadStatus.OPEN, ThreadStatus.CLOSED):
-        raise Invalid({"status": "Status is open or closed."})
-    async with in_transaction():
-        await Thread.filter(id=thread.id).update(status=status, version=F("version") + 1)
-        await index_later((THREAD, thread.id))
-    thread.status = status
-    return thread
-
-
-async def set_pinned(actor: Actor, thread_id: int, pinned: bool) -> None:
-    thread = await load_visible_thread(actor, thread_id)
-    if not actor.is_moderator:
-        raise Forbidden("Only moderators can pin threads.")
-    await Thread.filter(id=thread.id).update(pinned=pinned, version=F("version") + 1)
 
 
 class ViewCounter:

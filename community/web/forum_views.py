@@ -13,10 +13,10 @@ from community import policy
 from community.actor import Actor
 from community.auth import require_actor, require_actor_and_thread
 from community.csrf import csrf_token
-from community.errors import Forbidden, Invalid
+from community.errors import Forbidden, Invalid, NotFound
 from community.http import path_id
 from community.models import ThreadKind
-from community.services import directory, posts, search, threads
+from community.services import directory, posts, search, thread_actions, threads
 from community.web.forms import read_fields, thread_url
 from community.web.page_cache import PageCache
 from community.web.render import render
@@ -118,7 +118,7 @@ async def ask(request: Request) -> Response:
     return RedirectResponse(thread_url(thread.id), 303)
 
 
-async def _thread_page(
+async def render_thread_page(
     request: Request,
     actor: Actor,
     thread_id: int,
@@ -126,10 +126,13 @@ async def _thread_page(
     reply_form: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     status: int = 200,
+    extra: dict[str, Any] | None = None,
 ) -> Response:
+    """``extra``: more for the template (a moderator form sent back with its errors)."""
     view = await threads.get_thread_view(
         actor, thread_id, page, per_page=request.app.state.settings.posts_per_page
     )
+    state = await thread_actions.thread_state(actor, view.thread)
     # Cached with the page: the list may lag new threads by the page cache's TTL, which is fine.
     try:
         related = await search.similar(
@@ -147,6 +150,10 @@ async def _thread_page(
             "related": related,
             "reply_form": reply_form or {},
             "errors": errors or {},
+            "state": state,
+            "mod_form": {},
+            "mod_errors": {},
+            **(extra or {}),
         },
         status_code=status,
     )
@@ -161,15 +168,21 @@ async def thread(request: Request) -> Response:
     thread_id = path_id(request, "thread_id")
     actor, stamp = await require_actor_and_thread(request, thread_id)
     page = _page(request)
-    version = await threads.thread_version(actor, thread_id, stamp)
+    try:
+        version = await threads.thread_version(actor, thread_id, stamp)
+    except NotFound:
+        # A thread merged into another: its address leads there for good.
+        if (target := await thread_actions.merged_target(actor, thread_id)) is not None:
+            return RedirectResponse(thread_url(target), 301)
+        raise
     request.app.state.view_counter.record(thread_id)
     if request.session.get("flash"):
-        return await _thread_page(request, actor, thread_id, page)
+        return await render_thread_page(request, actor, thread_id, page)
     cache: PageCache = request.app.state.page_cache
     key = (thread_id, version, page, actor, csrf_token(request.session))
 
     async def render_page() -> bytes:
-        return bytes((await _thread_page(request, actor, thread_id, page)).body)
+        return bytes((await render_thread_page(request, actor, thread_id, page)).body)
 
     return HTMLResponse(await cache.get_or_render(key, render_page))
 
@@ -182,7 +195,7 @@ async def reply(request: Request) -> Response:
         post = await posts.reply(actor, thread_id, body=values["body"], gate=request.app.state.moderation)
     except Invalid as exc:
         page = threads.parse_page(values["page"])
-        return await _thread_page(request, actor, thread_id, page, values, exc.fields, status=422)
+        return await render_thread_page(request, actor, thread_id, page, values, exc.fields, status=422)
     return RedirectResponse(thread_url(thread_id, "last", post.id), 303)
 
 

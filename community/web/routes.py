@@ -13,6 +13,7 @@ from community.web import (
     post_views,
     sanction_views,
     search_views,
+    thread_action_views,
 )
 
 routes: list[BaseRoute] = [
@@ -24,4 +25,5 @@ routes: list[BaseRoute] = [
     *search_views.routes,
     *moderation_views.routes,
     *sanction_views.routes,
+    *thread_action_views.routes,
 ]

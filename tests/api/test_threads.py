@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from community.services import posts, threads
+from community.services import posts, thread_actions, threads
 from tests.api.conftest import bearer
 
 QUESTION = {
@@ -115,7 +115,7 @@ async def test_list_filters(client, world):
     expert = world.actor(world.expert)
     answer = await posts.reply(expert, solved["id"], body="Use SKU RK-200.")
     await posts.accept_answer(world.actor(world.partner), answer.id)
-    await threads.set_thread_status(world.actor(world.moderator), open_q["id"], "closed")
+    await thread_actions.set_status(world.actor(world.moderator), open_q["id"], status="closed")
 
     async def ids(query: str) -> set[int]:
         response = await client.get(f"/api/v1/threads?{query}", headers=auth)

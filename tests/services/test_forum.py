@@ -6,7 +6,7 @@ import pytest
 
 from community.errors import Forbidden, Invalid, NotFound
 from community.models import Post, PostRevision, Tag, Thread, User
-from community.services import posts, threads
+from community.services import posts, thread_actions, threads
 
 
 async def ask(world, user=None, category="general", **kw):  # type: ignore[no-untyped-def]
@@ -159,7 +159,7 @@ async def test_soft_delete_keeps_text_and_unaccepts(world) -> None:
 
 async def test_closed_thread_refuses_answers_except_from_moderators(world) -> None:
     thread = await ask(world)
-    await threads.set_thread_status(world.actor(world.moderator), thread.id, "closed")
+    await thread_actions.set_status(world.actor(world.moderator), thread.id, status="closed")
     with pytest.raises(Forbidden):
         await posts.reply(world.actor(world.colleague), thread.id, body="Too late")
     assert await posts.reply(world.actor(world.moderator), thread.id, body="Closing note")

@@ -1,0 +1,432 @@
+"""Moderators' thread actions: close/reopen, lock, pin, move, merge, mark as duplicate.
+
+Each action is one transaction: a conditional update of the thread (so two moderators acting at
+the same moment cannot both apply it), an audit entry with before and after, outbox rows for the
+search index, a bump of ``Thread.version`` (the page cache) and, where the author would want to
+know, a notification. Events are published after the commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from community import policy
+from community.actor import Actor, load_actor
+from community.errors import Conflict, Forbidden, NotFound
+from community.events import ThreadModerated, publish
+from community.http import MAX_ID
+from community.models import (
+    Category,
+    Flag,
+    NotificationKind,
+    Post,
+    PostState,
+    ReviewItem,
+    Thread,
+    ThreadStatus,
+    User,
+    Watch,
+    WatchTarget,
+)
+from community.services import validation as v
+from community.services.notifications import Created, announce, notify
+from community.services.outbox import POST, THREAD, index_later
+from community.services.review import audit
+from community.services.threads import load_visible_thread, set_thread_tags
+
+REASON_MAX = 500
+
+
+def _reason(value: object, fields: dict[str, str], *, required: bool = False) -> str:
+    return v.short_text(value, fields, "reason", "The reason", required=required, max_len=REASON_MAX)
+
+
+def _require_moderator(actor: Actor) -> None:
+    if not policy.can_moderate_threads(actor):
+        raise Forbidden("Only moderators can do this to a thread.")
+
+
+async def _thread_for_moderator(actor: Actor, thread_id: int) -> Thread:
+    _require_moderator(actor)
+    return await load_visible_thread(actor, thread_id)
+
+
+def _flag_value(value: object, fields: dict[str, str], name: str) -> bool:
+    """true/false from JSON, "1"/"0" from a form."""
+    if isinstance(value, bool):
+        return value
+    if value in ("1", "0"):
+        return value == "1"
+    fields[name] = f"{name} is true or false."
+    return False
+
+
+async def _apply(
+    actor: Actor,
+    thread: Thread,
+    action: str,
+    changes: dict[str, Any],
+    *,
+    reason: str = "",
+    notice: str | None = None,
+    category_ids: tuple[int, ...] = (),
+) -> bool:
+    """Change simple thread fields once: the update only applies while the fields still hold what
+    the caller read, so a repeated or concurrent request changes nothing (and returns False)."""
+    before = {name: getattr(thread, name) for name in changes}
+    if before == changes:
+        return False
+    created: Created = []
+    async with in_transaction():
+        updated = await Thread.filter(id=thread.id, **before).update(**changes, version=F("version") + 1)
+        if not updated:
+            return False
+        await audit(
+            actor.id, f"thread.{action}", "thread", thread.id, reason=reason, before=before, after=changes
+        )
+        await index_later((THREAD, thread.id))
+        if notice:
+            created = await _tell_author(actor, thread, notice, reason)
+    for name, value in changes.items():
+        setattr(thread, name, value)
+    await announce(created)
+    await publish(
+        ThreadModerated(thread.id, action, actor.id, category_ids=category_ids or (thread.category_id,))
+    )
+    return True
+
+
+async def _tell_author(
+    actor: Actor, thread: Thread, what: str, reason: str, url: str | None = None
+) -> Created:
+    text = f"A moderator {what}: “{thread.title}”" + (f" ({reason})" if reason else "")
+    return await notify(
+        kind=NotificationKind.THREAD_MODERATED,
+        recipient_ids=[thread.author_id],
+        text=text,
+        url=url or f"/t/{thread.id}",
+        actor_id=actor.id,
+        thread_id=thread.id,
+    )
+
+
+# --- close/reopen, lock, pin -----------------------------------------------------------------------
+
+
+async def set_status(actor: Actor, thread_id: int, *, status: object, reason: object = "") -> Thread:
+    """Close (no new answers) or reopen. Moderators; an author may close their own thread."""
+    thread = await load_visible_thread(actor, thread_id)
+    fields: dict[str, str] = {}
+    value = v.choice(status, (ThreadStatus.OPEN, ThreadStatus.CLOSED), fields, "status")
+    reason_text = _reason(reason, fields)
+    v.raise_if(fields)
+    if not policy.can_change_thread_status(actor, thread, value):
+        raise Forbidden("Only moderators (or the author, to close) can change the status.")
+    changes: dict[str, Any] = {"status": value}
+    if value == ThreadStatus.OPEN and thread.duplicate_of_id is not None:
+        changes["duplicate_of_id"] = None  # reopening a duplicate says it was not one after all
+    action = "close" if value == ThreadStatus.CLOSED else "reopen"
+    notice = "closed your thread" if value == ThreadStatus.CLOSED else "reopened your thread"
+    await _apply(actor, thread, action, changes, reason=reason_text, notice=notice)
+    return thread
+
+
+async def set_locked(actor: Actor, thread_id: int, *, locked: object, reason: object = "") -> Thread:
+    """Locked: nobody but moderators may post, edit, delete, vote or accept in it."""
+    thread = await _thread_for_moderator(actor, thread_id)
+    fields: dict[str, str] = {}
+    value = _flag_value(locked, fields, "locked")
+    reason_text = _reason(reason, fields, required=value)
+    v.raise_if(fields)
+    notice = "locked your thread" if value else "unlocked your thread"
+    await _apply(
+        actor, thread, "lock" if value else "unlock", {"locked": value}, reason=reason_text, notice=notice
+    )
+    return thread
+
+
+async def set_pinned(actor: Actor, thread_id: int, *, pinned: object, reason: object = "") -> Thread:
+    """Pinned threads come first in their category's list."""
+    thread = await _thread_for_moderator(actor, thread_id)
+    fields: dict[str, str] = {}
+    value = _flag_value(pinned, fields, "pinned")
+    reason_text = _reason(reason, fields)
+    v.raise_if(fields)
+    await _apply(actor, thread, "pin" if value else "unpin", {"pinned": value}, reason=reason_text)
+    return thread
+
+
+# --- move ------------------------------------------------------------------------------------------
+
+
+async def move_thread(actor: Actor, thread_id: int, *, category: object, reason: object = "") -> Thread:
+    """Into another category: whoever may see the new category sees it (and only they), so the
+    search index rebuilds its documents and open review items follow it."""
+    thread = await _thread_for_moderator(actor, thread_id)
+    fields: dict[str, str] = {}
+    reason_text = _reason(reason, fields)
+    target: Category | None = None
+    if not isinstance(category, str) or not v.SLUG_RE.match(category):
+        fields["category"] = "Choose a category."
+    else:
+        target = await Category.filter(slug=category).first()
+        if target is None:
+            fields["category"] = "Choose one of the categories listed."
+        elif target.id == thread.category_id:
+            fields["category"] = "The thread is already in this category."
+    v.raise_if(fields)
+    assert target is not None
+    source_id = thread.category_id
+    created: Created = []
+    async with in_transaction():
+        updated = await Thread.filter(id=thread.id, category_id=source_id, is_deleted=False).update(
+            category_id=target.id, version=F("version") + 1
+        )
+        if not updated:
+            raise Conflict("The thread was just moved or removed by someone else. Reload it.")
+        await ReviewItem.filter(thread_id=thread.id).update(category_id=target.id)
+        await audit(
+            actor.id, "thread.move", "thread", thread.id, reason=reason_text,
+            before={"category": thread.category.slug}, after={"category": target.slug},
+        )  # fmt: skip
+        await index_later((THREAD, thread.id))
+        author = await load_actor(thread.author_id)
+        if author is not None and policy.can_see_category(author, target):
+            created = await _tell_author(actor, thread, f"moved your thread to {target.name}", reason_text)
+        else:
+            what = "moved your thread to a category you cannot see"
+            created = await _tell_author(actor, thread, what, reason_text, url="/")
+    thread.category_id, thread.category = target.id, target
+    await announce(created)
+    await publish(ThreadModerated(thread.id, "move", actor.id, category_ids=(source_id, target.id)))
+    return thread
+
+
+# --- merge and duplicate ---------------------------------------------------------------------------
+
+
+def _thread_ref(value: object, fields: dict[str, str], name: str) -> int | None:
+    """Another thread named by its id (a number, or its digits from a form), or its address."""
+    if isinstance(value, str):
+        text = value.strip().rstrip("/")
+        for prefix in ("/t/", "t/"):
+            if prefix in text:
+                text = text.rsplit(prefix, 1)[1].split("?")[0].split("#")[0]
+        if text.isascii() and text.isdigit() and len(text) <= 10:
+            value = int(text)
+    if isinstance(value, bool) or not isinstance(value, int):
+        fields[name] = "Give the other thread's number (or its address, /t/123)."
+        return None
+    if not 0 < value <= MAX_ID:
+        fields[name] = "There is no thread with this number."
+        return None
+    return value
+
+
+async def _other_thread(
+    actor: Actor, thread: Thread, value: object, fields: dict[str, str], name: str
+) -> Thread | None:
+    """The thread named as the target of a merge or duplicate: never the same one, and one the
+    moderator can see (not deleted or merged away)."""
+    other_id = _thread_ref(value, fields, name)
+    if other_id is None:
+        return None
+    if other_id == thread.id:
+        fields[name] = "Choose another thread: this is the same one."
+        return None
+    try:
+        return await load_visible_thread(actor, other_id, check_opening=False)
+    except NotFound:
+        fields[name] = "There is no thread with this number."
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class MergeOutcome:
+    source_id: int
+    target: Thread
+    moved_post_ids: list[int]
+
+
+async def merge_thread(
+    actor: Actor, thread_id: int, *, into: object, reason: object = "", confirmed: bool = True
+) -> MergeOutcome:
+    """Move every post of this thread into another one (they keep their dates, so they fall into
+    place in time order); tags are merged; the source's address redirects to the target from now
+    on. The target keeps its accepted answer; without one it takes the source's. ``confirmed``:
+    whether the person ticked the page's confirmation box (the API confirms by calling)."""
+    source = await _thread_for_moderator(actor, thread_id)
+    fields: dict[str, str] = {}
+    reason_text = _reason(reason, fields, required=True)
+    target = await _other_thread(actor, source, into, fields, "into")
+    if not confirmed:  # the page asks for a tick: merging cannot be undone with one click
+        fields["confirm"] = "Tick the box to confirm: the posts move and this thread's address redirects."
+    v.raise_if(fields)
+    assert target is not None
+    created: Created = []
+    async with in_transaction():
+        # Both rows locked in id order (PostgreSQL): two merges naming the same threads queue up
+        # instead of deadlocking, and each re-reads what the other left.
+        locked = {
+            t.id: t
+            for t in await Thread.filter(id__in=[source.id, target.id]).select_for_update().order_by("id")
+        }
+        src, dst = locked.get(source.id), locked.get(target.id)
+        if src is None or dst is None or src.is_deleted or dst.is_deleted:
+            raise Conflict("One of the threads was just merged or removed by someone else. Reload it.")
+        # Claim the source first: of two merges of the same thread, the second changes nothing.
+        claimed = await Thread.filter(id=src.id, is_deleted=False, merged_into_id=None).update(
+            is_deleted=True, merged_into_id=dst.id, status=ThreadStatus.CLOSED, version=F("version") + 1
+        )
+        if not claimed:
+            raise Conflict("This thread was just merged by someone else.")
+        moved = await Post.filter(thread_id=src.id).order_by("created_at", "id").values("id", "state")
+        moved_ids = [p["id"] for p in moved]
+        await Post.filter(thread_id=src.id).update(thread_id=dst.id, is_opening=False)
+        await Flag.filter(thread_id=src.id).update(thread_id=dst.id)
+        await ReviewItem.filter(thread_id=src.id).update(thread_id=dst.id, category_id=dst.category_id)
+        # Earlier merges and duplicates pointing at the source now point at the target: one hop.
+        await Thread.filter(merged_into_id=src.id).update(merged_into_id=dst.id)
+        await Thread.filter(duplicate_of_id=src.id).update(duplicate_of_id=dst.id, version=F("version") + 1)
+        accepted = await _merge_accepted(src, dst)
+        tags = list(dict.fromkeys([*dst.tag_names, *src.tag_names]))[: v.TAGS_MAX]
+        await Thread.filter(id=dst.id).update(
+            reply_count=F("reply_count") + sum(1 for p in moved if p["state"] != PostState.DELETED),
+            last_activity_at=max(src.last_activity_at, dst.last_activity_at),
+            tag_names=tags,
+            accepted_post_id=accepted,
+            version=F("version") + 1,
+        )
+        if tags != dst.tag_names:
+            await set_thread_tags(dst, tags)
+        await _move_watches(src.id, dst.id)
+        await audit(
+            actor.id, "thread.merge", "thread", src.id, reason=reason_text,
+            before={"thread_id": src.id, "title": src.title, "post_ids": moved_ids,
+                    "accepted_post_id": src.accepted_post_id, "tags": src.tag_names},
+            after={"merged_into": dst.id, "target_title": dst.title, "accepted_post_id": accepted,
+                   "tags": tags},
+        )  # fmt: skip
+        await index_later((THREAD, src.id), (THREAD, dst.id), *[(POST, pid) for pid in moved_ids])
+        created = await notify(
+            kind=NotificationKind.THREAD_MODERATED, recipient_ids=[src.author_id],
+            text=f"A moderator merged your thread “{src.title}” into “{dst.title}”"
+            + (f" ({reason_text})" if reason_text else ""),
+            url=f"/t/{dst.id}", actor_id=actor.id, thread_id=dst.id,
+        )  # fmt: skip
+        if dst.author_id != src.author_id:
+            created += await notify(
+                kind=NotificationKind.THREAD_MODERATED, recipient_ids=[dst.author_id],
+                text=f"A moderator merged “{src.title}” into your thread “{dst.title}”",
+                url=f"/t/{dst.id}", actor_id=actor.id, thread_id=dst.id,
+            )  # fmt: skip
+    await announce(created)
+    categories = tuple(dict.fromkeys((src.category_id, dst.category_id)))
+    await publish(ThreadModerated(src.id, "merge", actor.id, dst.id, categories))
+    await publish(ThreadModerated(dst.id, "merged_into", actor.id, src.id, categories))
+    return MergeOutcome(source_id=src.id, target=await Thread.get(id=dst.id), moved_post_ids=moved_ids)
+
+
+async def _merge_accepted(src: Thread, dst: Thread) -> int | None:
+    """The target's accepted answer stays; a question without one takes the source's. An
+    acceptance that does not survive is taken back from its author's count."""
+    keep = dst.accepted_post_id
+    if keep is None and dst.is_question and src.accepted_post_id is not None:
+        return src.accepted_post_id
+    if src.accepted_post_id is not None:
+        author = await Post.filter(id=src.accepted_post_id).values_list("author_id", flat=True)
+        if author:
+            await User.filter(id=author[0]).update(accepted_count=F("accepted_count") - 1)
+    return keep
+
+
+async def _move_watches(source_id: int, target_id: int) -> None:
+    """People watching (or muting) the source now do the same with the target, unless they
+    already chose something for the target."""
+    chose = await Watch.filter(target_type=WatchTarget.THREAD, target_key=str(target_id)).values_list(
+        "user_id", flat=True
+    )
+    watches = Watch.filter(target_type=WatchTarget.THREAD, target_key=str(source_id))
+    await watches.filter(user_id__not_in=list(chose) or [0]).update(target_key=str(target_id))
+    await Watch.filter(target_type=WatchTarget.THREAD, target_key=str(source_id)).delete()
+
+
+async def mark_duplicate(actor: Actor, thread_id: int, *, of: object, reason: object = "") -> Thread:
+    """Close the thread with a banner linking to the original; ``of`` None takes the mark back
+    (and reopens it)."""
+    thread = await _thread_for_moderator(actor, thread_id)
+    fields: dict[str, str] = {}
+    reason_text = _reason(reason, fields)
+    if of in (None, ""):
+        v.raise_if(fields)
+        changes: dict[str, Any] = {"duplicate_of_id": None, "status": ThreadStatus.OPEN}
+        if thread.duplicate_of_id is None:
+            return thread
+        await _apply(
+            actor, thread, "not_duplicate", changes, reason=reason_text, notice="reopened your thread"
+        )
+        return thread
+    original = await _other_thread(actor, thread, of, fields, "of")
+    if original is not None and original.duplicate_of_id == thread.id:
+        fields["of"] = "That thread is marked as a duplicate of this one."
+    v.raise_if(fields)
+    assert original is not None
+    changes = {"duplicate_of_id": original.id, "status": ThreadStatus.CLOSED}
+    notice = f"marked your thread as a duplicate of “{original.title}”"
+    await _apply(actor, thread, "duplicate", changes, reason=reason_text, notice=notice)
+    return thread
+
+
+# --- what thread pages and redirects need ----------------------------------------------------------
+
+
+async def merged_target(actor: Actor, thread_id: int) -> int | None:
+    """Where a merged thread's address leads now, if the actor may see that thread."""
+    rows = await Thread.filter(id=thread_id, merged_into_id__isnull=False).values_list(
+        "merged_into_id", flat=True
+    )
+    if not rows:
+        return None
+    try:
+        target = await load_visible_thread(actor, rows[0])
+    except NotFound:
+        return None
+    return target.id
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadState:
+    """Banners and moderator controls on a thread page."""
+
+    duplicate_of: dict[str, Any] | None
+    can_moderate: bool
+    can_close: bool
+    can_flag: bool
+    categories: list[dict[str, Any]]
+
+
+async def thread_state(actor: Actor, thread: Thread) -> ThreadState:
+    duplicate_of = None
+    if thread.duplicate_of_id is not None:
+        try:
+            original = await load_visible_thread(actor, thread.duplicate_of_id)
+            duplicate_of = {"id": original.id, "title": original.title}
+        except NotFound:
+            duplicate_of = None
+    moderating = policy.can_moderate_threads(actor)
+    categories = (
+        await Category.exclude(id=thread.category_id).order_by("position", "name").values("slug", "name")
+        if moderating
+        else []
+    )
+    return ThreadState(
+        duplicate_of=duplicate_of,
+        can_moderate=moderating,
+        can_close=policy.can_change_thread_status(actor, thread, ThreadStatus.CLOSED),
+        can_flag=policy.can_flag_thread(actor, thread),
+        categories=categories,
+    )
