@@ -199,6 +199,9 @@ FORMS = [
          texts=(), required=("confidentiality",), choices=("category", "confidentiality")),
     Form("/moderation/users/{pat}/sanctions", "admin", {"kind": "silence", "days": "7", "reason": "Spam"},
          texts=("reason",), required=("reason", "kind"), choices=("kind", "days", "review_item_id")),
+    # Last: a valid move takes the thread to the staff room.
+    Form("/t/{thread}/move", "admin", {"category": "staff-room", "reason": "Internal"},
+         texts=("reason",), required=("category",), choices=("category",)),
 ]  # fmt: skip
 
 
@@ -406,6 +409,18 @@ ENDPOINTS = [
     Endpoint("POST", "/api/v1/moderation/sanctions", "admin",
              {"user": "pat-partner", "kind": "silence", "reason": "Spam", "days": 7, "review_item_id": None},
              ("kind", "reason", "days", "review_item_id")),
+    Endpoint("POST", "/api/v1/threads/{thread}/status", "admin", {"status": "closed", "reason": "Done"},
+             ("status", "reason")),
+    Endpoint("POST", "/api/v1/threads/{thread}/lock", "admin", {"locked": True, "reason": "Heated"},
+             ("reason",)),
+    Endpoint("POST", "/api/v1/threads/{thread}/pin", "admin", {"pinned": True, "reason": "Useful"},
+             ("reason",)),
+    Endpoint("POST", "/api/v1/threads/{thread}/move", "admin", {"category": "staff-room", "reason": "Moved"},
+             ("category", "reason")),
+    Endpoint("POST", "/api/v1/threads/{thread}/merge", "admin", {"into": "/t/{thread}", "reason": "Same"},
+             ("into", "reason")),
+    Endpoint("POST", "/api/v1/threads/{thread}/duplicate", "admin", {"of": "/t/{thread}", "reason": "Same"},
+             ("of", "reason")),
 ]  # fmt: skip
 
 WRONG_TYPES: list[object] = [HUGE_INT, 1.5, True, False, 0, [], {}, [1, 2], [["a"]], {"a": 1}, HUGE_TEXT]
@@ -515,6 +530,11 @@ ID_ROUTES = [
     ("POST", "/api/v1/moderation/audit/{}/restore"), ("POST", "/admin/watched-words/{}/delete"),
     ("DELETE", "/api/v1/moderation/watched-words/{}"),
     ("POST", "/moderation/sanctions/{}/lift"), ("POST", "/api/v1/moderation/sanctions/{}/lift"),
+    ("POST", "/t/{}/status"), ("POST", "/t/{}/lock"), ("POST", "/t/{}/pin"), ("POST", "/t/{}/move"),
+    ("POST", "/t/{}/merge"), ("POST", "/t/{}/duplicate"), ("POST", "/api/v1/threads/{}/status"),
+    ("POST", "/api/v1/threads/{}/lock"), ("POST", "/api/v1/threads/{}/pin"),
+    ("POST", "/api/v1/threads/{}/move"), ("POST", "/api/v1/threads/{}/merge"),
+    ("POST", "/api/v1/threads/{}/duplicate"),
 ]  # fmt: skip
 KEY_ROUTES: list[tuple[str, str, set[int]]] = [
     ("GET", "/c/{}", {404}), ("GET", "/tags/{}", {200, 422}), ("GET", "/u/{}", {404}),

@@ -56,7 +56,8 @@ async def _merge(actor: Actor, thread_id: int, values: dict[str, str]) -> tuple[
     outcome = await thread_actions.merge_thread(
         actor, thread_id, into=values["into"], reason=values["reason"], confirmed=values["confirm"] == "1"
     )
-    return outcome.target.id, f"Merged: {len(outcome.moved_post_ids)} posts moved into this thread."
+    n = len(outcome.moved_post_ids)
+    return outcome.target.id, f"Merged: {n} post{'s' if n != 1 else ''} moved into this thread."
 
 
 async def _duplicate(actor: Actor, thread_id: int, values: dict[str, str]) -> tuple[int, str]:

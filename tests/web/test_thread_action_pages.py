@@ -1,0 +1,132 @@
+"""Thread actions on the thread page: the moderators' forms, banners, refusals and redirects."""
+
+from __future__ import annotations
+
+from community.models import Post, Thread
+from community.services import thread_actions, threads
+from tests.conftest import World, login
+
+
+async def ask(world: World, user=None, title: str = "Which switch suits a small office?"):  # type: ignore[no-untyped-def]
+    return await threads.create_thread(
+        world.actor(user or world.partner),
+        category="general",
+        kind="question",
+        title=title,
+        body="Two floors.",
+    )
+
+
+async def test_moderators_get_the_forms_and_others_do_not(client, world: World):
+    thread = await ask(world)
+    await login(client, world.colleague)
+    page = (await client.get(f"/t/{thread.id}")).text
+    assert "Moderate this thread" not in page and f'action="/t/{thread.id}/lock"' not in page
+    assert f'href="/t/{thread.id}/flag"' in page
+    client.cookies.clear()
+    await login(client, world.partner)  # the author may close, nothing more
+    page = (await client.get(f"/t/{thread.id}")).text
+    assert "Close this thread" in page and f'action="/t/{thread.id}/lock"' not in page
+    assert f'href="/t/{thread.id}/flag"' not in page
+    client.cookies.clear()
+    await login(client, world.moderator)
+    page = (await client.get(f"/t/{thread.id}")).text
+    for action in ("status", "lock", "pin", "move", "merge", "duplicate"):
+        assert f'action="/t/{thread.id}/{action}"' in page
+    assert "<script>" not in page and "onclick" not in page
+
+
+async def test_lock_and_duplicate_show_banners(client, world: World):
+    original = await ask(world, title="Which switch for a small office?")
+    thread = await ask(world, world.colleague)
+    csrf = await login(client, world.moderator)
+    locked = await client.post(
+        f"/t/{thread.id}/lock", data={"locked": "1", "reason": "Heated", "csrf_token": csrf}
+    )
+    assert locked.status_code == 303 and locked.headers["location"] == f"/t/{thread.id}"
+    marked = await client.post(
+        f"/t/{thread.id}/duplicate", data={"of": f"/t/{original.id}", "reason": "", "csrf_token": csrf}
+    )
+    assert marked.status_code == 303
+    client.cookies.clear()
+    await login(client, world.colleague)
+    page = (await client.get(f"/t/{thread.id}")).text
+    assert "This thread is locked by a moderator" in page
+    assert f'answered before: see <a href="/t/{original.id}">Which switch for a small office?</a>' in page
+    assert f'action="/t/{thread.id}/reply"' not in page
+
+
+async def test_refused_forms_come_back_with_their_errors(client, world: World):
+    thread = await ask(world)
+    csrf = await login(client, world.moderator)
+    no_reason = await client.post(f"/t/{thread.id}/lock", data={"locked": "1", "csrf_token": csrf})
+    assert no_reason.status_code == 422 and 'id="reason-error"' in no_reason.text
+    itself = await client.post(
+        f"/t/{thread.id}/merge",
+        data={"into": str(thread.id), "reason": "Same <b>one</b>", "confirm": "1", "csrf_token": csrf},
+    )
+    assert itself.status_code == 422 and "this is the same one" in itself.text
+    assert (
+        "Same &lt;b&gt;one&lt;/b&gt;" in itself.text
+        and '<details class="thread-moderation" open>' in itself.text
+    )
+    for into in ("987654", "not a number", "99999999999999999999"):
+        missing = await client.post(
+            f"/t/{thread.id}/merge", data={"into": into, "reason": "x", "confirm": "1", "csrf_token": csrf}
+        )
+        assert missing.status_code == 422 and 'id="into-error"' in missing.text, into
+    other = await ask(world, title="Another question entirely")
+    unconfirmed = await client.post(
+        f"/t/{thread.id}/merge", data={"into": str(other.id), "reason": "Dupe", "csrf_token": csrf}
+    )
+    assert unconfirmed.status_code == 422 and 'id="confirm-error"' in unconfirmed.text
+    moved = await client.post(
+        f"/t/{thread.id}/move", data={"category": "no-such-category", "reason": "", "csrf_token": csrf}
+    )
+    assert moved.status_code == 422 and 'id="category-error"' in moved.text
+    saved = await Thread.get(id=thread.id)
+    assert not saved.locked and saved.merged_into_id is None and saved.category_id == world.general.id
+
+
+async def test_a_merged_threads_address_redirects(client, world: World):
+    target = await ask(world, title="Which switch for a small office?")
+    source = await ask(world, world.colleague)
+    csrf = await login(client, world.moderator)
+    merged = await client.post(
+        f"/t/{source.id}/merge",
+        data={"into": str(target.id), "reason": "Same question", "confirm": "1", "csrf_token": csrf},
+    )
+    assert merged.status_code == 303 and merged.headers["location"] == f"/t/{target.id}"
+    assert "Merged: 1 post moved into this thread." in (await client.get(f"/t/{target.id}")).text
+    client.cookies.clear()
+    await login(client, world.partner)
+    for path in (f"/t/{source.id}", f"/t/{source.id}?page=2"):
+        response = await client.get(path)
+        assert response.status_code == 301 and response.headers["location"] == f"/t/{target.id}"
+    page = await client.get(f"/t/{target.id}")
+    opening = await Post.get(thread_id=target.id, is_opening=False)
+    assert page.status_code == 200 and f'id="p{opening.id}"' in page.text
+    auth = {"Authorization": f"Bearer {await _token(world)}"}
+    api = await client.get(f"/api/v1/threads/{source.id}", headers=auth)
+    assert api.status_code == 308 and api.json()["merged_into"] == target.id
+    assert api.headers["location"].endswith(f"/api/v1/threads/{target.id}")
+
+
+async def test_a_merge_into_a_thread_the_viewer_cannot_see_is_a_plain_404(client, world: World):
+    target = await threads.create_thread(
+        world.actor(world.expert), category="staff-room", kind="discussion", title="Staff notes on switches",
+        body="Internal.",
+    )  # fmt: skip
+    source = await ask(world, world.colleague)
+    await thread_actions.merge_thread(world.actor(world.moderator), source.id, into=target.id, reason="x")
+    await login(client, world.partner)
+    response = await client.get(f"/t/{source.id}")
+    assert response.status_code == 404 and "Staff notes" not in response.text
+    missing = await client.get("/t/987654")
+    assert response.text == missing.text
+
+
+async def _token(world: World) -> str:
+    from community.services import accounts
+
+    return await accounts.create_api_token(world.partner)
