@@ -63,9 +63,8 @@ def can_see_thread(actor: Actor, author_id: int, opening_state: str) -> bool:
 
 def can_reply(actor: Actor, thread: _ThreadLike) -> bool:
     """Closed: no new answers; locked: nothing new at all. Moderators may still post in both."""
-    return ((thread.status == ThreadStatus.OPEN and not thread.locked) or actor.is_moderator) and can_post(
-        actor
-    )
+    open_to_actor = (thread.status == ThreadStatus.OPEN and not thread.locked) or actor.is_moderator
+    return open_to_actor and can_post(actor)
 
 
 def is_frozen_for(actor: Actor, locked: bool) -> bool:
