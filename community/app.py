@@ -27,6 +27,8 @@ from community.web.page_cache import PageCache
 from community.web.render import ROOT
 from moderation.flags import FlagRules
 from moderation.gate import ModerationRules
+from moderation.limits import PostingLimits
+from moderation.newcomers import NewcomerRules
 from search_index.engine import WhooshSearch
 
 log = logging.getLogger(__name__)
@@ -108,7 +110,11 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     app.state.search = WhooshSearch(search_dir(settings))
     app.state.indexer = Indexer(app.state.search, IndexerLock(search_dir(settings) / "indexer.lock"))
     app.state.moderation = ModerationRules(
-        FlagRules(settings.flag_threshold, settings.flag_weight_partner, settings.flag_weight_expert)
+        FlagRules(settings.flag_threshold, settings.flag_weight_partner, settings.flag_weight_expert),
+        NewcomerRules(
+            settings.new_account_held_posts, settings.new_account_days, settings.new_account_max_links
+        ),
+        PostingLimits(settings.posts_per_minute, settings.posts_per_day, settings.posts_per_ip_minute),
     )
     return app
 

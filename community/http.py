@@ -104,6 +104,11 @@ def path_id(request: Request, name: str = "id") -> int:
     return value
 
 
+def client_ip(request: Request) -> str:
+    """The address a request came from (behind a proxy, uvicorn's --forwarded-allow-ips sets it)."""
+    return request.client.host if request.client else "unknown"
+
+
 def form_str(form: FormData, name: str) -> str:
     value = form.get(name)
     return value if isinstance(value, str) else ""
@@ -113,9 +118,13 @@ def error_json(status: int, code: str, message: str, fields: dict[str, str] | No
     return JSONResponse({"error": {"code": code, "message": message, "fields": fields or {}}}, status)
 
 
+def retry_after(exc: RateLimited) -> dict[str, str]:
+    return {"Retry-After": str(exc.retry_after)}
+
+
 async def handle_service_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ServiceError)
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+    headers = retry_after(exc) if isinstance(exc, RateLimited) else None
     if is_api(request):
         response = JSONResponse({"error": exc.to_dict()}, exc.status_code, headers=headers)
         if isinstance(exc, Unauthenticated):

@@ -67,6 +67,37 @@ class ModerationGate(Protocol):
         """Watched words or per-category switches changed: read them again before the next check."""
         ...
 
+    async def check_author(self, *, user_id: int, role: str, texts: Iterable[str]) -> AuthorVerdict:
+        """The new-account rules: is this author's post held for approval, has it too many links."""
+        ...
+
+    async def posting_wait(self, *, user_id: int, ip: str | None) -> RateWait | None:
+        """None when the author (and their IP address) may post once more now."""
+        ...
+
+    async def count_post(self, *, user_id: int, ip: str | None) -> None:
+        """Count a new post towards the rate limits (inside its transaction)."""
+        ...
+
+
+class AuthorVerdict(Protocol):
+    @property
+    def hold_reason(self) -> str: ...
+
+    @property
+    def too_many_links(self) -> bool: ...
+
+    @property
+    def reason(self) -> str: ...
+
+
+class RateWait(Protocol):
+    @property
+    def retry_after(self) -> int: ...
+
+    @property
+    def reason(self) -> str: ...
+
 
 class RuleVerdict(Protocol):
     """``action``: block, hold, flag, censor or None; ``reason`` names the problem for people;

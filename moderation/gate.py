@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from community.models import Category, CategoryRules, Visibility, WatchedWord
 from moderation.flags import FlagRules
+from moderation.limits import PostingLimits, RateWait
+from moderation.newcomers import NewcomerRules, NewcomerVerdict
 from moderation.rules import CompiledWords, Verdict, evaluate, rules_from_rows
 
 _WORD_FIELDS = ("id", "pattern", "is_regex", "action", "category_ids")
@@ -20,6 +22,8 @@ RULES_TTL_SECONDS = 5.0
 @dataclass
 class ModerationRules:
     flags: FlagRules = field(default_factory=FlagRules)
+    newcomers: NewcomerRules = field(default_factory=NewcomerRules)
+    limits: PostingLimits = field(default_factory=PostingLimits)
     ttl: float = RULES_TTL_SECONDS
     clock: Callable[[], float] = time.monotonic
     _compiled: CompiledWords | None = None
@@ -61,3 +65,12 @@ class ModerationRules:
         applies = await self.confidentiality_applies(category_id)
         assert self._compiled is not None
         return evaluate(text, self._compiled, category_id, confidentiality=applies)
+
+    async def check_author(self, *, user_id: int, role: str, texts: Iterable[str]) -> NewcomerVerdict:
+        return await self.newcomers.check(user_id=user_id, role=role, texts=texts)
+
+    async def posting_wait(self, *, user_id: int, ip: str | None) -> RateWait | None:
+        return await self.limits.wait(user_id=user_id, ip=ip)
+
+    async def count_post(self, *, user_id: int, ip: str | None) -> None:
+        await self.limits.count(user_id=user_id, ip=ip)

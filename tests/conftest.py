@@ -96,6 +96,13 @@ def settings(tmp_path: Path, database_template: str) -> Settings:
             "COMMUNITY_SECRET_KEY": "test-secret-key-not-for-production",
             "COMMUNITY_PAGE_SIZE": "20",
             "COMMUNITY_POSTS_PER_PAGE": "20",
+            # Off unless a test is about them (tests/moderation/test_newcomers.py, test_rate_limits.py):
+            # the world's partners are brand-new accounts posting many times a minute from one address.
+            "COMMUNITY_NEW_ACCOUNT_HELD_POSTS": "0",
+            "COMMUNITY_NEW_ACCOUNT_DAYS": "0",
+            "COMMUNITY_POSTS_PER_MINUTE": "0",
+            "COMMUNITY_POSTS_PER_DAY": "0",
+            "COMMUNITY_POSTS_PER_IP_MINUTE": "0",
         }
     )
 

@@ -10,7 +10,7 @@ from community.api import serialise as out
 from community.api.params import page_url, query_text, settings_of
 from community.auth import require_actor
 from community.errors import NotFound
-from community.http import path_id, read_json
+from community.http import client_ip, path_id, read_json
 from community.services import posts, thread_actions, threads
 
 
@@ -46,6 +46,7 @@ async def create_thread(request: Request) -> Response:
         body=data.get("body"),
         tags=data.get("tags"),
         gate=request.app.state.moderation,
+        ip=client_ip(request),
     )
     settings = settings_of(request)
     view = await threads.get_thread_view(
@@ -84,7 +85,9 @@ async def create_post(request: Request) -> Response:
     actor = await require_actor(request)
     thread_id = path_id(request)
     data = await read_json(request)
-    post = await posts.reply(actor, thread_id, body=data.get("body"), gate=request.app.state.moderation)
+    post = await posts.reply(
+        actor, thread_id, body=data.get("body"), gate=request.app.state.moderation, ip=client_ip(request)
+    )
     thread, view = await posts.get_post_view(actor, post.id)
     return JSONResponse(
         out.post(view, thread.id),

@@ -76,9 +76,10 @@ async def reply(
     body: object,
     created_at: datetime | None = None,
     gate: ModerationGate | None = None,
+    ip: str | None = None,
 ) -> Post:
     """An answer to a question or a reply in a discussion; ``gate``: the moderation rules it
-    passes (views hand in the app's)."""
+    passes (views hand in the app's); ``ip``: where the request came from (rate limits)."""
     require_can_post(actor)
     thread = await load_visible_thread(actor, thread_id)
     if not policy.can_reply(actor, thread):
@@ -86,7 +87,7 @@ async def reply(
     fields: dict[str, str] = {}
     text = v.body(body, fields)
     v.raise_if(fields)
-    screening = await review.screen(gate, thread.category_id, {"body": text})
+    screening = await review.screen(gate, thread.category_id, {"body": text}, author=actor, ip=ip)
     text = screening.texts["body"]
     html, mentioned = await render_post_body(text)
     when = created_at or utcnow()
@@ -95,7 +96,7 @@ async def reply(
             thread_id=thread.id, author_id=actor.id, body_source=text, body_html=html, created_at=when,
             state=screening.state,
         )  # fmt: skip
-        await review.record_verdict(screening.verdict, post, thread.id, thread.category_id)
+        await review.record_screening(screening, post, thread.id, thread.category_id)
         await PostRevision.create(post=post, number=1, editor_id=actor.id, body_source=text, body_html=html)
         await Thread.filter(id=thread.id).update(
             reply_count=F("reply_count") + 1,

@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from community.errors import Invalid
+from community.actor import Actor
+from community.errors import Invalid, RateLimited
 from community.models import AuditEntry, Post, PostState, ReviewItem, ReviewKind, WatchedAction
 from community.ports import ModerationGate, RuleVerdict
 
@@ -97,13 +98,38 @@ class Screening:
     texts: dict[str, str]
     state: str
     verdict: RuleVerdict | None
+    # Set when the author's post counts towards the rate limits; the reason a new account's
+    # post waits for approval ("" when it does not).
+    gate: ModerationGate | None = None
+    author_id: int | None = None
+    ip: str | None = None
+    hold_reason: str = ""
 
 
-async def screen(gate: ModerationGate | None, category_id: int, texts: dict[str, str]) -> Screening:
+async def screen(
+    gate: ModerationGate | None,
+    category_id: int,
+    texts: dict[str, str],
+    *,
+    author: Actor | None = None,
+    ip: str | None = None,
+) -> Screening:
     """Ask the rules about each text field of a new post: refuse a blocked one (naming the field),
-    mask censored words, and say whether the post is held."""
+    mask censored words, and say whether the post is held. With ``author``: the posting rate
+    limits (429 with how long to wait) and the new-account rules (held for approval; too many
+    links refused, naming the limit) apply too."""
     if gate is None:
         return Screening(dict(texts), PostState.VISIBLE, None)
+    hold_reason = ""
+    if author is not None:
+        wait = await gate.posting_wait(user_id=author.id, ip=ip)
+        if wait is not None:
+            raise RateLimited(wait.reason, wait.retry_after)
+        newcomer = await gate.check_author(user_id=author.id, role=author.role, texts=texts.values())
+        if newcomer.too_many_links:
+            field = "body" if "body" in texts else next(iter(texts))
+            raise Invalid({field: newcomer.reason}, "Your post was not published.")
+        hold_reason = newcomer.hold_reason
     strongest: RuleVerdict | None = None
     out: dict[str, str] = {}
     for name, text in texts.items():
@@ -115,4 +141,19 @@ async def screen(gate: ModerationGate | None, category_id: int, texts: dict[str,
             strongest is None or _STRENGTH[verdict.action] > _STRENGTH.get(strongest.action or "", 0)
         ):
             strongest = verdict
-    return Screening(out, initial_state(strongest), strongest)
+    state = PostState.PENDING if hold_reason else initial_state(strongest)
+    return Screening(out, state, strongest, gate, author.id if author else None, ip, hold_reason)
+
+
+async def record_screening(screening: Screening, post: Post, thread_id: int, category_id: int) -> None:
+    """Inside the creating transaction: what the rules did (``record_verdict``), the new account's
+    hold (a review item and an audit entry), and the post counted towards the rate limits."""
+    await record_verdict(screening.verdict, post, thread_id, category_id)
+    if screening.hold_reason:
+        await open_item(post, thread_id, category_id, ReviewKind.NEW_ACCOUNT, screening.hold_reason)
+        await audit(
+            None, "post.rule_new_account", "post", post.id, reason=screening.hold_reason,
+            after={"state": post.state},
+        )  # fmt: skip
+    if screening.gate is not None and screening.author_id is not None:
+        await screening.gate.count_post(user_id=screening.author_id, ip=screening.ip)

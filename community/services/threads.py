@@ -108,9 +108,10 @@ async def create_thread(
     tags: object = None,
     created_at: datetime | None = None,
     gate: ModerationGate | None = None,
+    ip: str | None = None,
 ) -> Thread:
     """``gate``: the moderation rules new posts pass (views hand in the app's; imports and the
-    demo pass none)."""
+    demo pass none); ``ip``: the address the request came from (rate limits)."""
     require_can_post(actor)
     fields: dict[str, str] = {}
     cat = None
@@ -128,7 +129,9 @@ async def create_thread(
     tag_names = v.tags(tags, fields)
     v.raise_if(fields)
     assert cat is not None
-    screening = await review.screen(gate, cat.id, {"title": title_text, "body": body_text})
+    screening = await review.screen(
+        gate, cat.id, {"title": title_text, "body": body_text}, author=actor, ip=ip
+    )
     title_text, body_text = screening.texts["title"], screening.texts["body"]
     html, mentioned = await render_post_body(body_text)
     when = created_at or utcnow()
@@ -146,7 +149,7 @@ async def create_thread(
             thread=thread, author_id=actor.id, is_opening=True, body_source=body_text,
             body_html=html, created_at=when, state=screening.state,
         )  # fmt: skip
-        await review.record_verdict(screening.verdict, post, thread.id, cat.id)
+        await review.record_screening(screening, post, thread.id, cat.id)
         await PostRevision.create(
             post=post, number=1, editor_id=actor.id, title=title_text, tag_names=tag_names,
             body_source=body_text, body_html=html,

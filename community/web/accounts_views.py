@@ -8,7 +8,7 @@ from starlette.routing import Route
 
 from community.auth import current_actor, require_actor, sign_in, sign_out
 from community.errors import Forbidden, Invalid, RateLimited
-from community.http import form_str, read_form
+from community.http import client_ip, form_str, read_form, retry_after
 from community.services import accounts, directory
 from community.web.forms import read_fields, safe_next
 from community.web.render import flash, render
@@ -26,7 +26,7 @@ async def login_page(request: Request) -> Response:
 async def login_submit(request: Request) -> Response:
     form = await read_form(request)
     email, next_url = form_str(form, "email"), safe_next(form_str(form, "next"))
-    ip = request.client.host if request.client else "unknown"
+    ip = client_ip(request)
     try:
         user = await accounts.authenticate(request.app.state.settings, email, form_str(form, "password"), ip)
     except Invalid as exc:
@@ -42,7 +42,7 @@ async def login_submit(request: Request) -> Response:
             "accounts/login.html",
             {"email": email, "next": next_url, "error": exc.message},
             status_code=429,
-            headers={"Retry-After": str(exc.retry_after)},
+            headers=retry_after(exc),
         )
     except Forbidden as exc:  # suspended: the message says until when
         return await render(

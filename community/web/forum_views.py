@@ -13,8 +13,8 @@ from community import policy
 from community.actor import Actor
 from community.auth import require_actor, require_actor_and_thread
 from community.csrf import csrf_token
-from community.errors import Forbidden, Invalid, NotFound
-from community.http import path_id
+from community.errors import Forbidden, Invalid, NotFound, RateLimited
+from community.http import client_ip, path_id, retry_after
 from community.models import ThreadKind
 from community.services import directory, posts, search, thread_actions, threads
 from community.web.forms import read_fields, thread_url
@@ -85,6 +85,7 @@ async def _ask_form(
     values: dict[str, str],
     errors: dict[str, str] | None = None,
     status: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> Response:
     cats = await directory.list_categories(actor)
     return await render(
@@ -92,6 +93,7 @@ async def _ask_form(
         "forum/ask.html",
         {"categories": cats, "form": values, "errors": errors or {}, "kinds": ThreadKind.ALL},
         status_code=status,
+        headers=headers,
     )
 
 
@@ -112,9 +114,14 @@ async def ask(request: Request) -> Response:
             body=values["body"],
             tags=values["tags"],
             gate=request.app.state.moderation,
+            ip=client_ip(request),
         )
     except Invalid as exc:
         return await _ask_form(request, actor, values, exc.fields, status=422)
+    except RateLimited as exc:
+        return await _ask_form(
+            request, actor, values, {"post": exc.message}, status=429, headers=retry_after(exc)
+        )
     return RedirectResponse(thread_url(thread.id), 303)
 
 
@@ -127,6 +134,7 @@ async def render_thread_page(
     errors: dict[str, str] | None = None,
     status: int = 200,
     extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Response:
     """``extra``: more for the template (a moderator form sent back with its errors)."""
     view = await threads.get_thread_view(
@@ -156,6 +164,7 @@ async def render_thread_page(
             **(extra or {}),
         },
         status_code=status,
+        headers=headers,
     )
 
 
@@ -191,11 +200,17 @@ async def reply(request: Request) -> Response:
     actor = await require_actor(request)
     thread_id = path_id(request, "thread_id")
     _, values = await read_fields(request, "body", "page")
+    page = threads.parse_page(values["page"])
     try:
-        post = await posts.reply(actor, thread_id, body=values["body"], gate=request.app.state.moderation)
+        post = await posts.reply(
+            actor, thread_id, body=values["body"], gate=request.app.state.moderation, ip=client_ip(request)
+        )
     except Invalid as exc:
-        page = threads.parse_page(values["page"])
         return await render_thread_page(request, actor, thread_id, page, values, exc.fields, status=422)
+    except RateLimited as exc:
+        return await render_thread_page(
+            request, actor, thread_id, page, values, {"post": exc.message}, 429, headers=retry_after(exc)
+        )
     return RedirectResponse(thread_url(thread_id, "last", post.id), 303)
 
 
