@@ -113,6 +113,7 @@ async def edit_post(request: Request) -> Response:
         title=data.get("title"),
         tags=data.get("tags"),
         note=data.get("note"),
+        gate=request.app.state.moderation,
     )
     thread, view = await posts.get_post_view(actor, post_id)
     return JSONResponse(out.post(view, thread.id))

@@ -117,9 +117,11 @@ async def edit_post(
     title: object = None,
     tags: object = None,
     note: object = "",
+    gate: ModerationGate | None = None,
 ) -> Post:
     """Edit by the author or staff; every save keeps a full revision. The opening post also
-    carries the thread's title and tags."""
+    carries the thread's title and tags. ``gate``: the new-account link limit applies to edits
+    too (views hand in the app's)."""
     require_can_post(actor)
     post, thread = await load_visible_post(actor, post_id)
     if not policy.can_edit_post(actor, post, locked=thread.locked):
@@ -130,6 +132,7 @@ async def edit_post(
     new_tags = v.tags(tags, fields) if post.is_opening and tags is not None else None
     note_text = v.short_text(note, fields, "note", "The edit note", required=False, max_len=200)
     v.raise_if(fields)
+    await review.screen_edit(gate, actor, {"title": new_title or "", "body": text})
     html, _ = await render_post_body(text)
     now = utcnow()
     async with in_transaction():

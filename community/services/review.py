@@ -125,11 +125,7 @@ async def screen(
         wait = await gate.posting_wait(user_id=author.id, ip=ip)
         if wait is not None:
             raise RateLimited(wait.reason, wait.retry_after)
-        newcomer = await gate.check_author(user_id=author.id, role=author.role, texts=texts.values())
-        if newcomer.too_many_links:
-            field = "body" if "body" in texts else next(iter(texts))
-            raise Invalid({field: newcomer.reason}, "Your post was not published.")
-        hold_reason = newcomer.hold_reason
+        hold_reason = await _newcomer_rules(gate, author, texts)
     strongest: RuleVerdict | None = None
     out: dict[str, str] = {}
     for name, text in texts.items():
@@ -143,6 +139,22 @@ async def screen(
             strongest = verdict
     state = PostState.PENDING if hold_reason else initial_state(strongest)
     return Screening(out, state, strongest, gate, author.id if author else None, ip, hold_reason)
+
+
+async def _newcomer_rules(gate: ModerationGate, author: Actor, texts: dict[str, str]) -> str:
+    """Refuse a new account's text with too many links; the reason its post is held, or ""."""
+    verdict = await gate.check_author(user_id=author.id, role=author.role, texts=texts.values())
+    if verdict.too_many_links:
+        field = "body" if "body" in texts else next(iter(texts))
+        raise Invalid({field: verdict.reason}, "Your post was not saved.")
+    return verdict.hold_reason
+
+
+async def screen_edit(gate: ModerationGate | None, editor: Actor, texts: dict[str, str]) -> None:
+    """An edit carries no more links than a new post by the same person could: a new account
+    cannot post a plain text first and add the links afterwards."""
+    if gate is not None:
+        await _newcomer_rules(gate, editor, texts)
 
 
 async def record_screening(screening: Screening, post: Post, thread_id: int, category_id: int) -> None:

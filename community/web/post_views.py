@@ -62,6 +62,7 @@ async def edit(request: Request) -> Response:
             title=values["title"] if post.is_opening else None,
             tags=values["tags"] if post.is_opening else None,
             note=values["note"],
+            gate=request.app.state.moderation,
         )
     except Invalid as exc:
         return await render(

@@ -112,3 +112,22 @@ async def _token(user: User) -> str:
     from community.services import accounts
 
     return await accounts.create_api_token(user)
+
+
+async def test_links_cannot_be_added_by_editing_afterwards(app_with, world: World, flaggable) -> None:
+    app = app_with(new_account_held_posts=0, new_account_days=3, new_account_max_links=1)
+    async with client_for(app) as client:
+        csrf = await login(client, world.colleague)
+        body = "Now with a.example.com, b.example.com and c.example.com"
+        page = await client.post(
+            f"/posts/{flaggable.answer.id}/edit", data={"body": body, "note": "", "csrf_token": csrf}
+        )
+        assert page.status_code == 422 and "at most 1 link in a post" in page.text and body in page.text
+        auth = {"Authorization": f"Bearer {await _token(world.colleague)}"}
+        api = await client.patch(f"/api/v1/posts/{flaggable.answer.id}", json={"body": body}, headers=auth)
+        assert api.status_code == 422 and "at most 1 link" in api.json()["error"]["fields"]["body"]
+        assert (await Post.get(id=flaggable.answer.id)).revision_count == 1
+        # Staff editing the same text is not new.
+        staff = {"Authorization": f"Bearer {await _token(world.moderator)}"}
+        ok = await client.patch(f"/api/v1/posts/{flaggable.answer.id}", json={"body": body}, headers=staff)
+        assert ok.status_code == 200

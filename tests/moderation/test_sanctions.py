@@ -58,7 +58,7 @@ async def test_silenced_member_reads_and_votes_but_every_posting_page_says_why(
 
 
 async def test_suspended_member_is_refused_on_pages_api_and_sign_in_with_the_end_named(
-    client, world: World
+    client, world: World, flaggable: Flaggable
 ) -> None:
     await login(client, world.partner)
     token = await sanctions_token(world)
@@ -76,8 +76,10 @@ async def test_suspended_member_is_refused_on_pages_api_and_sign_in_with_the_end
         unsubscribe(listen)
     assert AccessChanged(user_id=world.partner.id) in seen
 
-    page = await client.get("/")
-    assert page.status_code == 403 and "This account is suspended until" in page.text
+    for path in ("/", f"/t/{flaggable.thread.id}", f"/u/{world.partner.handle}", "/account/profile"):
+        page = await client.get(path)
+        assert page.status_code == 403 and "This account is suspended until" in page.text, path
+        assert "Sign out" not in page.text  # the page treats them as signed out
     api = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
     assert api.status_code == 403 and "suspended until" in api.json()["error"]["message"]
 
