@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from community.actor import Actor
-from community.models import Category, PostState, Role, ThreadKind, ThreadStatus, Visibility
+from community.models import ArticleState, Category, PostState, Role, ThreadKind, ThreadStatus, Visibility
 
 
 class _PostLike(Protocol):
@@ -187,3 +187,41 @@ def can_sanction(actor: Actor, target_id: int, target_role: str) -> bool:
     if not actor.is_moderator or target_id == actor.id:
         return False
     return actor.is_admin or target_role not in (Role.MODERATOR, Role.ADMIN)
+
+
+# --- knowledge base ---------------------------------------------------------------------------------
+
+
+def can_curate(actor: Actor) -> bool:
+    """Promote answers to articles, edit them, restore versions, publish and archive: staff."""
+    return actor.is_staff
+
+
+def can_see_article(actor: Actor, state: str, visibility: str, tiers: list[str] | None) -> bool:
+    """An article inherits its category's visibility; drafts and archived articles are staff-only."""
+    if not can_see_category_rule(actor, visibility, tiers):
+        return False
+    return state == ArticleState.PUBLISHED or actor.is_staff
+
+
+def can_manage_products(actor: Actor) -> bool:
+    """The products and versions articles apply to."""
+    return actor.is_staff
+
+
+def audience_within(inner: Category, outer: Category) -> bool:
+    """Whether everyone who may see ``inner`` may also see ``outer`` (same or narrower audience):
+    an answer from ``outer`` may be published into ``inner`` without widening who reads it."""
+    if outer.visibility == Visibility.ALL:
+        return True
+    if inner.visibility == Visibility.STAFF:
+        return True
+    if outer.visibility == Visibility.STAFF:
+        return False
+    # outer is tier-restricted: inner must be too, to a subset of its tiers
+    return inner.visibility == Visibility.TIERS and set(inner.tiers or []) <= set(outer.tiers or [])
+
+
+def can_widen_audience(actor: Actor) -> bool:
+    """Publishing a restricted thread's answer to a wider audience is an expert's explicit call."""
+    return actor.is_staff

@@ -30,7 +30,16 @@ from starlette.routing import Mount, Route, compile_path
 
 from community.indexing import Indexer, IndexerLock
 from community.models import Post, ReviewItem, Thread
-from community.services import accounts, directory, moderation, posts, thread_actions, threads
+from community.services import (
+    accounts,
+    directory,
+    kb,
+    kb_products,
+    moderation,
+    posts,
+    thread_actions,
+    threads,
+)
 from tests.api.conftest import check_against_document
 from tests.conftest import CSRF_RE, PASSWORD, World, login
 
@@ -75,6 +84,15 @@ def r(method: str, path: str, answers: str, data: dict[str, Any] | None = None) 
 EDIT = {"body": "Edited text, still helpful.", "note": "matrix"}
 EDIT_OPENING = {**EDIT, "title": "How do I register a deal for a tender?", "tags": "rebates"}
 REPLY = {"body": "One more answer from the matrix."}
+KB_EDIT = {
+    "title": "An article edited by the matrix",
+    "summary": "",
+    "body": "Edited article text.",
+    "tags": "rebates",
+    "category": "general",
+    "note": "matrix",
+    "action": "save",
+}
 
 
 def ask(category: str, title: str) -> dict[str, Any]:
@@ -186,6 +204,58 @@ MATRIX: list[Row] = [
       {"accept": "1"}),
     r("POST",   "/posts/{missing}/accept",                        "L   404 404 404 404 404 404 404 404",
       {"accept": "1"}),
+
+    # --- knowledge base: articles inherit their category's audience; drafts and archived: staff ----
+    #                                                              ano ptn col oth sil reg exp mod adm
+    r("GET",    "/kb",                                            "L   200 200 200 200 200 200 200 200"),
+    r("GET",    "/kb?tag=rebates&sort=helpful",                   "L   200 200 200 200 200 200 200 200"),
+    r("GET",    "/kb?category={gold_cat}",                        "L   200 200 200 404 404 200 200 200"),
+    r("GET",    "/kb?state=archived",                             "L   422 422 422 422 422 200 200 200"),
+    r("GET",    "/kb/{pub_art}",                                  "L   200 200 200 200 200 200 200 200"),
+    r("GET",    "/kb/{gold_art}",                                 "L   200 200 200 404 404 200 200 200"),
+    r("GET",    "/kb/{staff_art}",                                "L   404 404 404 404 404 200 200 200"),
+    r("GET",    "/kb/{arch_art}",                                 "L   404 404 404 404 404 200 200 200"),
+    r("GET",    "/kb/{missing}",                                  "L   404 404 404 404 404 404 404 404"),
+    r("GET",    "/kb/{gold_art}/versions",                        "L   200 200 200 404 404 200 200 200"),
+    r("GET",    "/kb/{gold_art}/compare?from=1&to=1",             "L   200 200 200 404 404 200 200 200"),
+    r("GET",    "/kb/{pub_art}/edit",                             "L   403 403 403 403 403 200 200 200"),
+    r("GET",    "/kb/{gold_art}/edit",                            "L   403 403 403 404 404 200 200 200"),
+    r("POST",   "/kb/{pub_art}/edit",                             "L   403 403 403 403 403 303 303 303",
+      KB_EDIT),
+    r("POST",   "/kb/{gold_art}/edit",                            "L   403 403 403 404 404 303 303 303",
+      {**KB_EDIT, "category": "gold-programme"}),
+    r("POST",   "/kb/{gold_art}/versions/1/restore",              "L   403 403 403 404 404 303 303 303"),
+    r("POST",   "/kb/{staff_art}/versions/1/restore",             "L   404 404 404 404 404 303 303 303"),
+    r("POST",   "/kb/{pub_art}/rating",                           "L   303 303 303 303 303 303 303 303",
+      {"helpful": "1"}),
+    r("POST",   "/kb/{gold_art}/rating",                          "L   303 303 303 404 404 303 303 303",
+      {"helpful": "0"}),
+    r("POST",   "/kb/{arch_art}/rating",                          "L   404 404 404 404 404 409 409 409",
+      {"helpful": "1"}),
+    r("POST",   "/kb/{gold_art}/review",                          "L   303 303 303 404 404 303 303 303",
+      {"reason": "Firmware 5 changed the menu"}),
+    r("POST",   "/kb/{staff_art}/review",                         "L   404 404 404 404 404 303 303 303",
+      {"reason": "Outdated"}),
+    r("GET",    "/posts/{pub_ans2}/promote",                      "L   403 403 403 403 403 200 200 200"),
+    r("GET",    "/posts/{gold_ans}/promote",                      "L   403 403 403 404 404 303 303 303"),
+    r("GET",    "/posts/{staff_rep}/promote",                     "L   404 404 404 404 404 303 303 303"),
+    r("GET",    "/posts/{missing}/promote",                       "L   404 404 404 404 404 404 404 404"),
+    r("POST",   "/posts/{pub_ans2}/promote",                      "L   403 403 403 403 403 303 303 303",
+      {"title": "Registering deals for tenders", "body": "Use the form.", "category": "general",
+       "state": "published", "action": "save"}),
+    r("POST",   "/posts/{gold_ans2}/promote",                     "L   403 403 403 404 404 422 422 422",
+      {"title": "Gold rates, made public", "body": "Rates.", "category": "general", "action": "save"}),
+    r("GET",    "/kb/products",                                   "L   403 403 403 403 403 200 200 200"),
+    r("POST",   "/kb/products",                                   "L   403 403 403 403 403 303 303 303",
+      {"name": "Switch S10"}),
+    r("POST",   "/kb/products/{product}/versions",                "L   403 403 403 403 403 303 303 303",
+      {"version_name": "firmware 5.x"}),
+    r("POST",   "/kb/products/{missing}/versions",                "L   403 403 403 403 403 404 404 404",
+      {"version_name": "firmware 5.x"}),
+    r("POST",   "/kb/product-versions/{product_version}/superseded", "L   403 403 403 403 403 303 303 303",
+      {"superseded": "1"}),
+    r("POST",   "/kb/{gold_art}/state",                           "L   403 403 403 404 404 303 303 303",
+      {"state": "archived"}),
 
     # --- people and organisations ------------------------------------------------------------------
     #                                                              ano ptn col oth sil reg exp mod adm
@@ -490,6 +560,17 @@ async def content(world: World, app, tmp_path) -> Content:  # type: ignore[no-un
     await moderation.flag_post(app.state.moderation, pat, pub_flagged.id, reason="spam")
     review_item = (await ReviewItem.get(post_id=pub_flagged.id)).id
 
+    pub_ans2 = await posts.reply(moderator, pub_q.id, body="Or ask your distributor for the form.")
+    gold_ans2 = await posts.reply(moderator, gold_q.id, body="Ask the gold desk for the current rates.")
+    pub_arch = await posts.reply(moderator, pub_q.id, body="The old form is retired.")
+    pub_art = await kb.promote_answer(expert, pub_ans.id)
+    gold_art = await kb.promote_answer(expert, gold_ans.id)
+    staff_art = await kb.promote_answer(expert, staff_rep.id)
+    arch_art = await kb.promote_answer(expert, pub_arch.id, title="Retired registration form notes")
+    await kb.set_state(expert, arch_art.id, "archived")
+    product = await kb_products.create_product(expert, name="Router X200")
+    product_version = await kb_products.add_version(expert, product.id, name="firmware 4.x")
+
     async def opening(thread_id: int) -> int:
         return (await Post.get(thread_id=thread_id, is_opening=True)).id
 
@@ -521,6 +602,14 @@ async def content(world: World, app, tmp_path) -> Content:  # type: ignore[no-un
         "invite_token": invite_token,
         "reset_token": reset_token,
         "review_item": review_item,
+        "pub_art": pub_art.id,
+        "gold_art": gold_art.id,
+        "staff_art": staff_art.id,
+        "arch_art": arch_art.id,
+        "pub_ans2": pub_ans2.id,
+        "gold_ans2": gold_ans2.id,
+        "product": product.id,
+        "product_version": product_version.id,
     }
     users = {
         "partner": world.partner, "colleague": world.colleague, "other_org": olga,
@@ -529,8 +618,10 @@ async def content(world: World, app, tmp_path) -> Content:  # type: ignore[no-un
     }  # fmt: skip
     # Search sees everything above (rows searching must find no trace of what a viewer may not see).
     await Indexer(app.state.search, IndexerLock(tmp_path / "indexer.lock")).drain()
-    gold_links = [f"/t/{gold_q.id}", f"/posts/{gold_ans.id}/", f"/api/v1/threads/{gold_q.id}"]
-    staff_links = [f"/t/{staff_d.id}", f"/posts/{staff_rep.id}/", f"/api/v1/threads/{staff_d.id}"]
+    gold_links = [f"/t/{gold_q.id}", f"/posts/{gold_ans.id}/", f"/api/v1/threads/{gold_q.id}",
+                  f"/kb/{gold_art.id}", f"/api/v1/kb/articles/{gold_art.id}"]  # fmt: skip
+    staff_links = [f"/t/{staff_d.id}", f"/posts/{staff_rep.id}/", f"/api/v1/threads/{staff_d.id}",
+                   f"/kb/{staff_art.id}", f"/api/v1/kb/articles/{staff_art.id}"]  # fmt: skip
     return Content(
         values=values,
         thread_ids=thread_ids,

@@ -34,7 +34,7 @@ from community.models import (
     Thread,
     User,
 )
-from community.services import accounts, moderation, posts, threads
+from community.services import accounts, kb, moderation, posts, threads
 from tests.conftest import CSRF_RE, PASSWORD, World, login
 from tests.test_authorization_matrix import mounted_routes
 
@@ -59,6 +59,8 @@ class Env:
     invite_token: str
     reset_token: str
     review_item: int
+    article_id: int = 0
+    promotable_id: int = 0  # an answer nothing else in the sweep hides
     browsers: dict[str, Browser] = field(default_factory=dict)
     bearers: dict[str, dict[str, str]] = field(default_factory=dict)
 
@@ -95,6 +97,9 @@ async def env(app, world: World) -> AsyncIterator[Env]:  # type: ignore[no-untyp
     await moderation.flag_post(app.state.moderation, pat, answer.id, reason="spam")
     review_item = (await ReviewItem.get(post_id=answer.id)).id
     e = Env(world, app, thread.id, opening.id, answer.id, invite_token, reset_token, review_item)
+    kb_answer = await posts.reply(world.actor(world.colleague), thread.id, body="Ask your distributor.")
+    e.article_id = (await kb.promote_answer(world.actor(world.expert), kb_answer.id)).id
+    e.promotable_id = (await posts.reply(world.actor(world.colleague), thread.id, body="Or call us.")).id
     clients = []
     for name, user in (("partner", world.partner), ("expert", world.expert), ("admin", world.admin)):
         client = make_client(app)
@@ -195,6 +200,23 @@ FORMS = [
          texts=("pattern", "categories"), required=("pattern",), choices=("action",)),
     Form("/admin/watched-words/test", "admin", {"text": "A sample text", "category": "general"},
          texts=("text",), required=("text",), choices=("category",)),
+    Form("/posts/{promotable}/promote", "expert",
+         {"title": "Registering deals for tenders", "summary": "Use the form.", "body": "The **form**.",
+          "tags": "deals", "category": "general", "note": "", "state": "published", "action": "save"},
+         texts=("title", "summary", "body", "tags", "note"), required=("title", "body"),
+         choices=("category", "state")),
+    Form("/kb/{article}/edit", "expert",
+         {"title": "Registering deals for tenders", "summary": "Use the form.", "body": "The **form**.",
+          "tags": "deals", "category": "general", "note": "clearer", "version": "", "action": "save"},
+         texts=("title", "summary", "body", "tags", "note"), required=("title", "body"),
+         choices=("category",)),
+    Form("/kb/{article}/edit", "expert",
+         {"title": "Registering deals for tenders", "summary": "", "body": "The **form**.", "tags": "deals",
+          "category": "general", "note": "", "version": "", "action": "preview"},
+         texts=("title", "summary", "tags", "note"), required=("body",)),
+    Form("/kb/{article}/review", "partner", {"reason": "Firmware 5 changed the menu"},
+         texts=("reason",), required=("reason",)),
+    Form("/kb/products", "expert", {"name": "Router X200"}, texts=("name",), required=("name",)),
     Form("/admin/watched-words/categories", "admin", {"category": "general", "confidentiality": "off"},
          texts=(), required=("confidentiality",), choices=("category", "confidentiality")),
     Form("/moderation/users/{pat}/sanctions", "admin", {"kind": "silence", "days": "7", "reason": "Spam"},
@@ -210,6 +232,7 @@ def form_path(env: Env, form: Form) -> str:
         thread=env.thread_id, opening=env.opening_id, gold=env.world.gold.slug,
         invite=env.invite_token, reset=env.reset_token, answer=env.answer_id, item=env.review_item,
         pat=env.world.partner.handle,
+        article=env.article_id, promotable=env.promotable_id,
     )  # fmt: skip
 
 
@@ -322,7 +345,9 @@ async def test_script_and_control_characters_in_every_text_field(env: Env):
              f"/orgs/{env.world.gold.slug}", "/admin/categories", "/admin/organisations",
              "/admin/invitations",
              f"/posts/{env.opening_id}/revisions", f"/posts/{env.answer_id}/revisions",
-             f"/api/v1/threads/{env.thread_id}", f"/api/v1/posts/{env.answer_id}/revisions"]  # fmt: skip
+             f"/api/v1/threads/{env.thread_id}", f"/api/v1/posts/{env.answer_id}/revisions",
+             "/kb", "/kb?tag=deals", f"/kb/{env.article_id}", f"/kb/{env.article_id}/versions",
+             f"/kb/{env.article_id}/compare?from=1&to=2", "/kb/products"]  # fmt: skip
     if newcomer:
         pages.append(f"/u/{newcomer.handle}")
     for page in pages:
@@ -535,6 +560,11 @@ ID_ROUTES = [
     ("POST", "/api/v1/threads/{}/lock"), ("POST", "/api/v1/threads/{}/pin"),
     ("POST", "/api/v1/threads/{}/move"), ("POST", "/api/v1/threads/{}/merge"),
     ("POST", "/api/v1/threads/{}/duplicate"),
+    ("GET", "/kb/{}"), ("GET", "/kb/{}/edit"), ("POST", "/kb/{}/edit"), ("GET", "/kb/{}/versions"),
+    ("GET", "/kb/{}/compare?from=1&to=1"), ("POST", "/kb/{}/versions/1/restore"),
+    ("POST", "/kb/1/versions/{}/restore"), ("POST", "/kb/{}/state"), ("POST", "/kb/{}/review"),
+    ("POST", "/kb/{}/rating"), ("GET", "/posts/{}/promote"), ("POST", "/posts/{}/promote"),
+    ("POST", "/kb/products/{}/versions"), ("POST", "/kb/product-versions/{}/superseded"),
 ]  # fmt: skip
 KEY_ROUTES: list[tuple[str, str, set[int]]] = [
     ("GET", "/c/{}", {404}), ("GET", "/tags/{}", {200, 422}), ("GET", "/u/{}", {404}),

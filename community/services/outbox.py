@@ -10,6 +10,7 @@ from community.models import IndexOutbox
 
 THREAD = "thread"
 POST = "post"
+ARTICLE = "article"
 
 
 async def index_later(*changes: tuple[str, int]) -> None:

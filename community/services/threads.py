@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from community.errors import Invalid, NotFound
 from community.events import ThreadCreated, publish
 from community.markdown import find_mentions, render_markdown
 from community.models import (
+    ArticleState,
     Category,
     Post,
     PostRevision,
@@ -273,8 +275,11 @@ class PostView:
     can_vote: bool = False
     can_accept: bool = False
     can_flag: bool = False
+    can_promote: bool = False
     # The Markdown source, filled in only by ``attach_sources`` and only for posts the actor may edit.
     body_source: str | None = None
+    # The knowledge-base article this answer became (published, and visible to the actor).
+    article_id: int | None = None
 
 
 @dataclass
@@ -318,6 +323,7 @@ def _post_view(actor: Actor, thread: Thread, row: dict[str, Any], voted: set[int
     pv.can_delete = policy.can_delete_post(actor, pv, locked=thread.locked)
     pv.can_vote = policy.can_vote(actor, pv, locked=thread.locked)
     pv.can_flag = policy.can_flag(actor, pv)
+    pv.can_promote = not pv.is_opening and pv.state == PostState.VISIBLE and policy.can_curate(actor)
     pv.can_accept = not pv.is_opening and pv.state == PostState.VISIBLE and policy.can_accept(actor, thread)
     return pv
 
@@ -353,7 +359,7 @@ async def get_thread_view(
     if accepted and page == 1:
         rows.insert(0, accepted)
     ids = [opening["id"]] + [r["id"] for r in rows]
-    voted = set(await Vote.filter(user_id=actor.id, post_id__in=ids).values_list("post_id", flat=True))
+    voted, articles = await _votes_and_articles(actor, thread.id, ids)
     view = ThreadView(
         thread=thread,
         question=_post_view(actor, thread, opening, voted),
@@ -364,9 +370,40 @@ async def get_thread_view(
         can_reply=policy.can_reply(actor, thread),
         can_accept=policy.can_accept(actor, thread),
     )
+    by_post = {a["post_id"]: a["id"] for a in articles}
+    for pv in view.posts:
+        pv.article_id = by_post.get(pv.id)
+    view.extra["articles"] = articles
     if with_sources:
         await attach_sources([view.question, *view.posts])
     return view
+
+
+_VOTES_AND_ARTICLES_SQL = (
+    "SELECT 'v' AS k, post_id, NULL AS article_id, NULL AS title, NULL AS visibility, NULL AS tiers "
+    "FROM vote WHERE user_id = ? AND post_id IN ({ids}) "
+    "UNION ALL SELECT 'a' AS k, a.source_post_id, a.id, a.title, c.visibility, CAST(c.tiers AS TEXT) "
+    "FROM article a JOIN category c ON c.id = a.category_id "
+    "WHERE a.source_thread_id = ? AND a.state = ? ORDER BY 1, 3"
+)
+
+
+async def _votes_and_articles(
+    actor: Actor, thread_id: int, post_ids: list[int]
+) -> tuple[set[int], list[dict[str, Any]]]:
+    """The actor's votes on these posts and the thread's published articles the actor may see,
+    in one round trip (the thread page's query budget): answers show a "Best practice" badge,
+    the thread links to its articles at the top."""
+    sql = _VOTES_AND_ARTICLES_SQL.format(ids=", ".join("?" * len(post_ids)))
+    rows = await fetch_rows(sql, actor.id, *post_ids, thread_id, ArticleState.PUBLISHED)
+    voted = {r["post_id"] for r in rows if r["k"] == "v"}
+    articles = [
+        {"id": r["article_id"], "title": r["title"], "post_id": r["post_id"]}
+        for r in rows
+        if r["k"] == "a"
+        and policy.can_see_category_rule(actor, r["visibility"], json.loads(r["tiers"] or "[]"))
+    ]
+    return voted, articles
 
 
 async def attach_sources(views: list[PostView]) -> None:

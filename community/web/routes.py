@@ -8,6 +8,7 @@ from community.web import (
     accounts_views,
     admin_views,
     forum_views,
+    kb_views,
     moderation_views,
     people_views,
     post_views,
@@ -26,4 +27,5 @@ routes: list[BaseRoute] = [
     *moderation_views.routes,
     *sanction_views.routes,
     *thread_action_views.routes,
+    *kb_views.routes,
 ]

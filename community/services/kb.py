@@ -1,0 +1,518 @@
+"""The knowledge base's use cases: promote an answer, edit with versions, restore, publish or
+archive, flag for review, rate. Reading (pages, lists, history) lives in ``kb_read``, products in
+``kb_products``.
+
+Every change of an article bumps its source thread's version (the thread page shows a badge and a
+link to the article, and is cached by that version) and queues the article for the search index.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from community import policy
+from community.actor import Actor, load_actor
+from community.errors import Conflict, Forbidden, Invalid, NotFound
+from community.models import (
+    Article,
+    ArticleProduct,
+    ArticleRating,
+    ArticleState,
+    ArticleTag,
+    ArticleVersion,
+    Category,
+    NotificationKind,
+    Post,
+    PostState,
+    ProductVersion,
+    Tag,
+    Thread,
+)
+from community.services import validation as v
+from community.services.notifications import Created, announce, notify
+from community.services.outbox import ARTICLE, index_later
+from community.services.posts import load_visible_post
+from community.services.sanctions import require_can_post
+from community.services.threads import render_post_body, utcnow
+
+SUMMARY_MAX = 500
+NOTE_MAX = 200
+REASON_MAX = 300
+PRODUCTS_MAX = 20
+ARTICLE_STATES = ArticleState.ALL
+
+
+def article_url(article_id: int) -> str:
+    return f"/kb/{article_id}"
+
+
+class AlreadyPromoted(Conflict):
+    """The answer already is an article: callers may open that one instead."""
+
+    def __init__(self, article_id: int) -> None:
+        super().__init__(
+            f"This answer is already a knowledge-base article: {article_url(article_id)}",
+            {"post": f"Already promoted to article {article_id}."},
+        )
+        self.article_id = article_id
+
+
+async def load_visible_article(actor: Actor, article_id: int) -> tuple[Article, Category]:
+    """The article and its category if the actor may see it; 404 (same message) otherwise."""
+    article = await Article.filter(id=article_id).select_related("category").first()
+    if article is None or not policy.can_see_article(
+        actor, article.state, article.category.visibility, article.category.tiers
+    ):
+        raise NotFound("No such article.")
+    return article, article.category
+
+
+async def load_curatable_article(actor: Actor, article_id: int) -> tuple[Article, Category]:
+    article, category = await load_visible_article(actor, article_id)
+    if not policy.can_curate(actor):
+        raise Forbidden("Only experts, moderators and administrators can change articles.")
+    require_can_post(actor)
+    return article, category
+
+
+# --- the fields an article is made of -------------------------------------------------------------
+
+
+@dataclass
+class ArticleInput:
+    title: str
+    summary: str
+    body: str
+    tags: list[str]
+    category: Category
+    product_version_ids: list[int]
+    note: str
+
+
+def _product_ids(value: object, fields: dict[str, str]) -> list[int]:
+    """A list of product version ids (numbers, or their text from a form)."""
+    if value is None or value == "":
+        return []
+    items = value if isinstance(value, list) else None
+    if items is None:
+        fields["products"] = "Products must be a list of product version ids."
+        return []
+    ids: list[int] = []
+    for item in items:
+        if isinstance(item, bool):
+            fields["products"] = "Products must be a list of product version ids."
+            return []
+        if isinstance(item, str) and item.strip().isdigit() and len(item.strip()) < 10:
+            item = int(item.strip())
+        if not isinstance(item, int) or not 0 < item < 2**31:
+            fields["products"] = "Products must be a list of product version ids."
+            return []
+        if item not in ids:
+            ids.append(item)
+    if len(ids) > PRODUCTS_MAX:
+        fields["products"] = f"Choose at most {PRODUCTS_MAX} product versions."
+    return ids
+
+
+async def _category(actor: Actor, value: object, fields: dict[str, str]) -> Category | None:
+    if not isinstance(value, str) or not value:
+        fields["category"] = "Choose a category."
+        return None
+    cat = await Category.filter(slug=value).first() if v.SLUG_RE.match(value) else None
+    if cat is None or not policy.can_see_category(actor, cat):
+        fields["category"] = "Choose one of the categories listed."
+        return None
+    return cat
+
+
+async def read_input(
+    actor: Actor,
+    *,
+    title: object,
+    summary: object,
+    body: object,
+    tags: object,
+    category: object,
+    products: object,
+    note: object,
+) -> ArticleInput:
+    """Validate every field at once (422 names each wrong one)."""
+    fields: dict[str, str] = {}
+    title_text = v.title(title, fields)
+    summary_text = v.short_text(
+        summary, fields, "summary", "The summary", required=False, max_len=SUMMARY_MAX
+    )
+    body_text = v.body(body, fields)
+    tag_names = v.tags(tags, fields)
+    note_text = v.short_text(note, fields, "note", "The note", required=False, max_len=NOTE_MAX)
+    product_ids = _product_ids(products, fields)
+    cat = await _category(actor, category, fields)
+    if product_ids and "products" not in fields:
+        known = set(await ProductVersion.filter(id__in=product_ids).values_list("id", flat=True))
+        if len(known) != len(product_ids):
+            fields["products"] = "Choose product versions from the list."
+    v.raise_if(fields)
+    assert cat is not None
+    return ArticleInput(title_text, summary_text, body_text, tag_names, cat, product_ids, note_text)
+
+
+def _check_audience(actor: Actor, target: Category, source: Category | None, confirm_wider: bool) -> None:
+    """An answer from a restricted thread goes only to the same or a narrower audience, unless
+    an expert explicitly confirms a wider one (the text must then hold nothing confidential)."""
+    if source is None or policy.audience_within(target, source):
+        return
+    if confirm_wider and policy.can_widen_audience(actor):
+        return
+    raise Invalid(
+        {
+            "category": f"“{target.name}” is seen by more people than the thread this answer comes "
+            f"from (“{source.name}”). Choose the same or a narrower category, or confirm the wider "
+            "audience after checking the text holds nothing partner-confidential."
+        }
+    )
+
+
+async def _source_category(article: Article) -> Category | None:
+    if article.source_thread_id is None:
+        return None
+    thread = await Thread.filter(id=article.source_thread_id).select_related("category").first()
+    return thread.category if thread else None
+
+
+async def _set_tags(article_id: int, names: list[str]) -> None:
+    await ArticleTag.filter(article_id=article_id).delete()
+    for name in names:
+        tag, _ = await Tag.get_or_create(name=name)
+        await ArticleTag.create(article_id=article_id, tag_id=tag.id)
+
+
+async def _set_products(article_id: int, version_ids: list[int]) -> None:
+    await ArticleProduct.filter(article_id=article_id).delete()
+    if version_ids:
+        await ArticleProduct.bulk_create(
+            [ArticleProduct(article_id=article_id, product_version_id=pid) for pid in version_ids]
+        )
+
+
+async def _touch_thread(thread_id: int | None) -> None:
+    """The thread page shows the article's badge and link: a new version misses its cache."""
+    if thread_id is not None:
+        await Thread.filter(id=thread_id).update(version=F("version") + 1)
+
+
+async def _notify_author_if_published(actor: Actor, article: Article, category: Category) -> Created:
+    """The answer's author hears of it once, when the article is first published, and only if
+    they may read it."""
+    if article.answer_author_id is None or article.state != ArticleState.PUBLISHED:
+        return []
+    author = await load_actor(article.answer_author_id)
+    if author is None or not policy.can_see_article(
+        author, article.state, category.visibility, category.tiers
+    ):
+        return []
+    return await notify(
+        kind=NotificationKind.BEST_PRACTICE,
+        recipient_ids=[author.id],
+        text=f"Your answer became a best-practice article: {article.title}",
+        url=article_url(article.id),
+        actor_id=actor.id,
+        thread_id=article.source_thread_id,
+        post_id=article.source_post_id,
+        article_id=article.id,
+    )
+
+
+# --- promote ---------------------------------------------------------------------------------------
+
+
+def default_body(question: str, answer: str) -> str:
+    return f"### Question\n\n{question.strip()}\n\n### Answer\n\n{answer.strip()}\n"
+
+
+async def promotion_source(actor: Actor, post_id: int) -> tuple[Post, Thread, dict[str, Any]]:
+    """The answer to promote and the form's defaults; ``AlreadyPromoted`` when it is an article."""
+    if not policy.can_curate(actor):
+        # Not a 403 for posts the actor may not see: first the same 404 as for anyone.
+        await load_visible_post(actor, post_id)
+        raise Forbidden("Only experts, moderators and administrators can mark best practice.")
+    post, thread = await load_visible_post(actor, post_id)
+    require_can_post(actor)
+    if post.is_opening or post.state != PostState.VISIBLE:
+        raise Invalid({"post": "Only a visible answer (not the question) can become an article."})
+    existing = await Article.filter(source_post_id=post.id).values_list("id", flat=True)
+    if existing:
+        raise AlreadyPromoted(existing[0])
+    question = await Post.filter(thread_id=thread.id, is_opening=True).values_list("body_source", flat=True)
+    defaults = {
+        "title": thread.title,
+        "summary": "",
+        "body": default_body(question[0] if question else "", post.body_source),
+        "tags": list(thread.tag_names or []),
+        "category": thread.category.slug,
+        "products": [],
+        "note": "",
+        "state": ArticleState.PUBLISHED,
+    }
+    return post, thread, defaults
+
+
+async def promote_answer(
+    actor: Actor,
+    post_id: int,
+    *,
+    title: object = None,
+    summary: object = "",
+    body: object = None,
+    tags: object = None,
+    category: object = None,
+    products: object = None,
+    note: object = "",
+    state: object = ArticleState.PUBLISHED,
+    confirm_wider: bool = False,
+) -> Article:
+    """Mark an answer "best practice": a new article (version 1), credited to the answer's author
+    and the curator. Fields left out (None) take the defaults from the thread."""
+    post, thread, defaults = await promotion_source(actor, post_id)
+    fields: dict[str, str] = {}
+    state_value = v.choice(
+        ArticleState.PUBLISHED if state in (None, "") else state,
+        (ArticleState.DRAFT, ArticleState.PUBLISHED),
+        fields,
+        "state",
+    )
+    v.raise_if(fields)
+    data = await read_input(
+        actor,
+        title=defaults["title"] if title is None else title,
+        summary=summary,
+        body=defaults["body"] if body is None else body,
+        tags=defaults["tags"] if tags is None else tags,
+        category=defaults["category"] if category is None else category,
+        products=products,
+        note=note,
+    )
+    _check_audience(actor, data.category, thread.category, confirm_wider)
+    html, _ = await render_post_body(data.body)
+    now = utcnow()
+    published = state_value == ArticleState.PUBLISHED
+    try:
+        async with in_transaction():
+            article = await Article.create(
+                title=data.title, summary=data.summary, body_source=data.body, body_html=html,
+                category_id=data.category.id, tag_names=data.tags, state=state_value,
+                source_post_id=post.id, source_thread_id=thread.id, answer_author_id=post.author_id,
+                curator_id=actor.id, published_at=now if published else None,
+            )  # fmt: skip
+            await _save_version(article, 1, actor, data, html)
+            await _set_tags(article.id, data.tags)
+            await _set_products(article.id, data.product_version_ids)
+            await _touch_thread(thread.id)
+            await index_later((ARTICLE, article.id))
+            created = await _notify_author_if_published(actor, article, data.category)
+    except IntegrityError:
+        # Two curators promoting the same answer at once: the unique source_post_id decides.
+        existing = await Article.filter(source_post_id=post.id).values_list("id", flat=True)
+        if existing:
+            raise AlreadyPromoted(existing[0]) from None
+        raise
+    await announce(created)
+    return article
+
+
+async def _save_version(
+    article: Article, number: int, actor: Actor, data: ArticleInput, html: str
+) -> ArticleVersion:
+    return await ArticleVersion.create(
+        article_id=article.id, number=number, editor_id=actor.id, title=data.title,
+        summary=data.summary, body_source=data.body, body_html=html, category_id=data.category.id,
+        tag_names=data.tags, product_version_ids=data.product_version_ids, note=data.note,
+    )  # fmt: skip
+
+
+# --- edit and restore ------------------------------------------------------------------------------
+
+
+async def edit_article(
+    actor: Actor,
+    article_id: int,
+    *,
+    title: object,
+    summary: object,
+    body: object,
+    tags: object,
+    category: object,
+    products: object,
+    note: object = "",
+    base_version: object = None,
+    confirm_wider: bool = False,
+) -> Article:
+    """Save a new version. ``base_version``: the version the editor started from; when someone
+    saved another meanwhile the edit is refused (409) rather than silently lost."""
+    article, _ = await load_curatable_article(actor, article_id)
+    data = await read_input(
+        actor, title=title, summary=summary, body=body, tags=tags, category=category,
+        products=products, note=note,
+    )  # fmt: skip
+    base = article.version_count
+    if base_version not in (None, ""):
+        try:
+            base = int(str(base_version))
+        except ValueError:
+            raise Invalid({"version": "The version is a number."}) from None
+    if data.category.id != article.category_id:
+        _check_audience(actor, data.category, await _source_category(article), confirm_wider)
+    return await _save(actor, article, data, base)
+
+
+async def _save(actor: Actor, article: Article, data: ArticleInput, base: int) -> Article:
+    html, _ = await render_post_body(data.body)
+    number = base + 1
+    async with in_transaction():
+        saved = await Article.filter(id=article.id, version_count=base).update(
+            title=data.title, summary=data.summary, body_source=data.body, body_html=html,
+            category_id=data.category.id, tag_names=data.tags, version_count=number, updated_at=utcnow(),
+        )  # fmt: skip
+        if not saved:
+            raise Conflict("Someone else saved this article meanwhile. Reload it and apply your change.")
+        await _save_version(article, number, actor, data, html)
+        await _set_tags(article.id, data.tags)
+        await _set_products(article.id, data.product_version_ids)
+        await _touch_thread(article.source_thread_id)
+        await index_later((ARTICLE, article.id))
+    return await Article.get(id=article.id)
+
+
+async def restore_version(actor: Actor, article_id: int, number: int, *, note: object = "") -> Article:
+    """An older version becomes the newest again, as a new version (history is never rewritten).
+    Its category was accepted when that version was saved; it must still be one the actor sees."""
+    article, _ = await load_curatable_article(actor, article_id)
+    old = await ArticleVersion.filter(article_id=article.id, number=number).first()
+    if old is None:
+        raise NotFound("No such version.")
+    fields: dict[str, str] = {}
+    note_text = v.short_text(note, fields, "note", "The note", required=False, max_len=NOTE_MAX)
+    v.raise_if(fields)
+    cat = await Category.filter(id=old.category_id).first()
+    if cat is None or not policy.can_see_category(actor, cat):
+        raise Invalid({"category": "That version's category no longer exists or is out of your reach."})
+    old_ids = list(old.product_version_ids or [])
+    known = set(await ProductVersion.filter(id__in=old_ids).values_list("id", flat=True))
+    data = ArticleInput(
+        title=old.title,
+        summary=old.summary,
+        body=old.body_source,
+        tags=list(old.tag_names or []),
+        category=cat,
+        product_version_ids=[pid for pid in old_ids if pid in known],
+        note=note_text or f"Restored version {old.number}",
+    )
+    return await _save(actor, article, data, article.version_count)
+
+
+# --- lifecycle, review, ratings --------------------------------------------------------------------
+
+
+async def set_state(actor: Actor, article_id: int, state: object) -> Article:
+    """Draft, published or archived (archived: out of lists and search, still reachable by staff)."""
+    article, category = await load_curatable_article(actor, article_id)
+    fields: dict[str, str] = {}
+    new_state = v.choice(state, ARTICLE_STATES, fields, "state")
+    v.raise_if(fields)
+    if new_state == article.state:
+        return article
+    created: Created = []
+    async with in_transaction():
+        first_publish = new_state == ArticleState.PUBLISHED and article.published_at is None
+        updates: dict[str, Any] = {"state": new_state}
+        if first_publish:
+            updates["published_at"] = utcnow()
+        if not await Article.filter(id=article.id, state=article.state).update(**updates):
+            raise Conflict("The article's state was just changed by someone else. Reload it.")
+        article.state = new_state
+        await _touch_thread(article.source_thread_id)
+        await index_later((ARTICLE, article.id))
+        if first_publish:
+            created = await _notify_author_if_published(actor, article, category)
+    await announce(created)
+    return await Article.get(id=article.id)
+
+
+async def _curator_ids(article: Article) -> list[int]:
+    editors = await ArticleVersion.filter(article_id=article.id).values_list("editor_id", flat=True)
+    return list(dict.fromkeys([article.curator_id, *editors]))
+
+
+async def notify_curators(article: Article, reason: str, actor_id: int | None) -> Created:
+    """Inside the caller's transaction: the article's curators hear that it needs review."""
+    return await notify(
+        kind=NotificationKind.ARTICLE_REVIEW,
+        recipient_ids=await _curator_ids(article),
+        text=f"Needs review: {article.title} ({reason})",
+        url=article_url(article.id),
+        actor_id=actor_id,
+        article_id=article.id,
+        group_key=f"article:{article.id}:review",
+    )
+
+
+async def flag_needs_review(actor: Actor, article_id: int, reason: object) -> Article:
+    """Anyone who can read an article can say it needs review (e.g. a product changed), unless
+    silenced (flagging is posting)."""
+    article, _ = await load_visible_article(actor, article_id)
+    require_can_post(actor)
+    fields: dict[str, str] = {}
+    text = v.short_text(reason, fields, "reason", "The reason", required=True, max_len=REASON_MAX)
+    v.raise_if(fields)
+    async with in_transaction():
+        await Article.filter(id=article.id).update(needs_review=True, needs_review_reason=text)
+        created = await notify_curators(article, text, actor.id)
+    await announce(created)
+    article.needs_review, article.needs_review_reason = True, text
+    return article
+
+
+async def clear_needs_review(actor: Actor, article_id: int) -> Article:
+    article, _ = await load_curatable_article(actor, article_id)
+    await Article.filter(id=article.id).update(needs_review=False, needs_review_reason="")
+    article.needs_review, article.needs_review_reason = False, ""
+    return article
+
+
+async def rate(actor: Actor, article_id: int, helpful: object) -> tuple[int, int]:
+    """One rating per reader, changeable (``None`` takes it back). Counters move only by what the
+    conditional writes actually changed, so double submits and races keep them exact. Returns
+    (helpful, unhelpful) counts."""
+    article, _ = await load_visible_article(actor, article_id)
+    if helpful is not None and not isinstance(helpful, bool):
+        raise Invalid({"helpful": "Say whether it helped (true), did not help (false), or null to clear."})
+    if article.state != ArticleState.PUBLISHED:
+        raise Conflict("Only published articles can be rated.")
+    up = down = 0
+    async with in_transaction():
+        current = await ArticleRating.filter(article_id=article.id, user_id=actor.id).first()
+        if helpful is None:
+            if current is not None and await ArticleRating.filter(id=current.id).delete():
+                up, down = (-1, 0) if current.helpful else (0, -1)
+        elif current is None:
+            try:
+                async with in_transaction():
+                    await ArticleRating.create(article_id=article.id, user_id=actor.id, helpful=helpful)
+                up, down = (1, 0) if helpful else (0, 1)
+            except IntegrityError:
+                pass  # a concurrent first rating by the same reader won; it counted
+        elif current.helpful != helpful and await ArticleRating.filter(
+            id=current.id, helpful=current.helpful
+        ).update(helpful=helpful):
+            up, down = (1, -1) if helpful else (-1, 1)
+        if up or down:
+            await Article.filter(id=article.id).update(
+                helpful_count=F("helpful_count") + up, unhelpful_count=F("unhelpful_count") + down
+            )
+            await index_later((ARTICLE, article.id))
+    rows = await Article.filter(id=article.id).values_list("helpful_count", "unhelpful_count")
+    return rows[0]
