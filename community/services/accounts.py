@@ -27,6 +27,8 @@ from community.models import (
     Post,
     PostState,
     Role,
+    Sanction,
+    SanctionKind,
     Thread,
     User,
 )
@@ -164,7 +166,13 @@ async def authenticate(settings: Settings, email: str, password: str, ip: str) -
         await LoginFailure.create(email=email, ip=ip)
         raise Invalid({"password": "Wrong e-mail address or password."}, "Sign-in failed.")
     if user.is_suspended:
-        raise Forbidden(policy.suspension_refusal(user.suspended_until))
+        latest = (
+            await Sanction.filter(user_id=user.id, kind=SanctionKind.SUSPEND, lifted_at__isnull=True)
+            .order_by("-created_at")
+            .first()
+        )
+        why = f" The moderators' reason: {latest.reason}" if latest else ""
+        raise Forbidden(policy.suspension_refusal(user.suspended_until) + why)
     await LoginFailure.filter(email=email).delete()
     if _hasher.check_needs_rehash(user.password_hash or ""):
         user.password_hash = await hash_password(password)

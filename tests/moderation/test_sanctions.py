@@ -90,6 +90,7 @@ async def test_suspended_member_is_refused_on_pages_api_and_sign_in_with_the_end
         data={"email": world.partner.email, "password": "correct horse battery", "csrf_token": token_field},
     )
     assert response.status_code == 403 and "suspended until" in response.text
+    assert "The moderators&#39; reason: Abuse" in response.text
 
 
 async def sanctions_token(world: World) -> str:
@@ -205,3 +206,25 @@ async def test_posting_by_reply_is_refused_for_silenced_before_any_input(world: 
     silenced = world.actor(await User.get(id=world.partner.id))
     with pytest.raises(Forbidden, match="silenced"):
         await posts.reply(silenced, flaggable.thread.id, body=None)
+
+
+async def test_every_sanction_decision_is_one_audit_entry_by_its_moderator(world: World) -> None:
+    mod = world.actor(world.moderator)
+    made = [
+        await sanctions.impose_sanction(
+            mod, user=world.partner.handle, kind=kind, reason=f"Because {kind}", days=3
+        )
+        for kind in ("warn", "silence", "suspend")
+    ]
+    for sanction in made[1:]:
+        await sanctions.lift_sanction(mod, sanction.id, reason="Enough")
+    entries = await AuditEntry.filter(subject_type="user", subject_id=world.partner.id).order_by("id")
+    assert [(e.action, e.actor_id) for e in entries] == [
+        ("user.warn", world.moderator.id),
+        ("user.silence", world.moderator.id),
+        ("user.suspend", world.moderator.id),
+        ("user.silence_lifted", world.moderator.id),
+        ("user.suspend_lifted", world.moderator.id),
+    ]
+    assert [e.after["sanction_id"] for e in entries] == [s.id for s in made] + [made[1].id, made[2].id]
+    assert entries[2].before["silenced_until"] is not None and entries[2].after["suspended_until"] is not None
