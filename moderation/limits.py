@@ -39,6 +39,10 @@ class RateWait:
     reason: str
 
 
+def _posts(n: int) -> str:
+    return f"{n} new post{'s' if n != 1 else ''}"
+
+
 def _wait_text(seconds: int) -> str:
     if seconds < 90:
         return f"{seconds} second{'s' if seconds != 1 else ''}"
@@ -74,8 +78,8 @@ class PostingLimits:
         for key, at in rows:
             times.setdefault(key, []).append(at if at.tzinfo else at.replace(tzinfo=UTC))
         checks = (
-            (self.per_minute, MINUTE, times[mine], "You can add {n} new posts a minute"),
-            (self.per_day, DAY, times[mine], "You can add {n} new posts a day"),
+            (self.per_minute, MINUTE, times[mine], "You can add {n} a minute"),
+            (self.per_day, DAY, times[mine], "You can add {n} a day"),
             (self.per_ip_minute, MINUTE, times[theirs], "Many posts come from your network: {n} a minute"),
         )
         waits = []
@@ -85,7 +89,7 @@ class PostingLimits:
                 # The oldest post that must leave the window before one more fits.
                 free_at = recent[len(recent) - limit] + span
                 seconds = max(1, math.ceil((free_at - now).total_seconds()))
-                waits.append(RateWait(seconds, text.format(n=limit)))
+                waits.append(RateWait(seconds, text.format(n=_posts(limit))))
         if not waits:
             return None
         longest = max(waits, key=lambda w: w.retry_after)
