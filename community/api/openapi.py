@@ -893,8 +893,9 @@ PATHS |= {
             ("200", ref("AuditLog"), "At most 100 entries; total counts them all."),
             ("422",),
             description="`moderator`: a handle, or `rules` for automatic actions; `user`: entries "
-            "about that member's posts; `action`: a prefix such as `post.`; `since`/`until`: "
-            "YYYY-MM-DD (inclusive). The HTML page offers the same as CSV.",
+            "about that member (their posts, threads, review items, account); `action`: a prefix "
+            "such as `post.` or `thread.`; `since`/`until`: YYYY-MM-DD (inclusive). The HTML page "
+            "offers the same as CSV.",
             params=("AuditModerator", "AuditUser", "AuditAction", "AuditSince", "AuditUntil"),
         )
     },
@@ -1210,7 +1211,9 @@ PARAMETERS |= {
     "ReviewKind": _query("kind", "flagged_post, held_post or new_account.", _REVIEW_KIND),
     "FlagReason": _query("reason", "Only items with an open flag of this reason.", _FLAG_REASON),
     "AuditModerator": _query("moderator", "Who acted: a handle, or rules.", STRING),
-    "AuditUser": _query("user", "Whose posts the entries are about: a handle.", STRING),
+    "AuditUser": _query(
+        "user", "The member acted upon (their posts, threads, review items, account): a handle.", STRING
+    ),
     "AuditAction": _query("action", "An action or its prefix, e.g. post. or post.delete.", STRING),
     "AuditSince": _query("since", "From this day (YYYY-MM-DD).", {"type": "string", "format": "date"}),
     "AuditUntil": _query("until", "Up to and including this day.", {"type": "string", "format": "date"}),

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tortoise.expressions import F
+from tortoise.expressions import F, Q, Subquery
 from tortoise.transactions import in_transaction
 
 from community import policy
@@ -426,8 +426,9 @@ async def list_audit(
     until: str | None = None,
     limit: int = AUDIT_PAGE,
 ) -> AuditLog:
-    """Newest first; by who acted (a handle, or 'rules' for automatic actions), whose content it
-    was about, the action (a prefix such as 'post.' works) and a date range."""
+    """Newest first; by who acted (a handle, or 'rules' for automatic actions), who was acted upon
+    (their posts, threads, review items, sanctions), the action (a prefix such as 'post.' works)
+    and a date range."""
     _require_moderator(actor)
     fields: dict[str, str] = {}
     query = AuditEntry.all()
@@ -445,8 +446,7 @@ async def list_audit(
         if author is None:
             fields["user"] = "No member has this handle."
         else:
-            post_ids = await Post.filter(author_id=author.id).values_list("id", flat=True)
-            query = query.filter(subject_type="post", subject_id__in=list(post_ids) or [0])
+            query = query.filter(_acted_upon(author.id))
     if action:
         if not v.can_name_something(action, 40):
             fields["action"] = "Not an action name."
@@ -472,6 +472,20 @@ async def list_audit(
         "until": until or "",
     }
     return AuditLog(entries=entries, total=total, filters=filters)
+
+
+def _acted_upon(user_id: int) -> Q:
+    """Entries about a member: their posts and threads, review items about them, sanctions on
+    them. Subqueries, so the database does the matching however much they wrote."""
+    return (
+        Q(subject_type="post", subject_id__in=Subquery(Post.filter(author_id=user_id).values("id")))
+        | Q(subject_type="thread", subject_id__in=Subquery(Thread.filter(author_id=user_id).values("id")))
+        | Q(
+            subject_type="review_item",
+            subject_id__in=Subquery(ReviewItem.filter(user_id=user_id).values("id")),
+        )
+        | Q(subject_type="user", subject_id=user_id)
+    )
 
 
 def audit_csv(log: AuditLog) -> str:

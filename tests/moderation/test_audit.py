@@ -88,3 +88,26 @@ async def test_audit_page_csv_and_api(
     assert again.status_code == 409
     refused = await client.get("/api/v1/moderation/audit", headers=await bearer(world.partner))
     assert refused.status_code == 403
+
+
+async def test_searching_by_user_finds_actions_on_their_threads_posts_and_account(
+    gate: ModerationGate, world: World, flaggable: Flaggable
+) -> None:
+    """The partner asked the question: locking and moving their thread is about them; the hidden
+    answer is about the colleague who wrote it. The CSV export keeps to the same filters."""
+    from community.services import thread_actions
+
+    mo = world.actor(world.moderator)
+    await thread_actions.set_locked(mo, flaggable.thread.id, locked=True, reason="Heated")
+    await thread_actions.move_thread(mo, flaggable.thread.id, category="gold-programme")
+    await deleted_by_decision(gate, world, flaggable)
+    await AuditEntry.create(
+        actor_id=world.moderator.id, action="user.warn", subject_type="user", subject_id=world.partner.id
+    )
+    about_partner = await moderation.list_audit(mo, user=world.partner.handle)
+    assert [e["action"] for e in about_partner.entries] == ["user.warn", "thread.move", "thread.lock"]
+    about_colleague = await moderation.list_audit(mo, user=world.colleague.handle, action="post.")
+    assert [e["action"] for e in about_colleague.entries] == ["post.delete", "post.auto_hide"]
+    locks = await moderation.list_audit(mo, user=world.partner.handle, action="thread.lock")
+    rows = list(csv.reader(io.StringIO(moderation.audit_csv(locks))))
+    assert [r[3] for r in rows[1:]] == ["thread.lock"] and rows[1][4] == f"thread:{flaggable.thread.id}"
