@@ -472,6 +472,17 @@ MATRIX: list[Row] = [
     r("GET",    "/api/v1/threads/{act_src2}",                     "401 200 200 200 200 200 200 308 308"),
     r("POST",   "/api/v1/threads/{missing}/lock",                 "401 403 403 403 403 403 403 404 404",
       {"locked": True, "reason": "Heated"}),
+    r("GET",    "/moderation/overview",                           "L   403 403 403 403 403 403 200 200"),
+    r("GET",    "/api/v1/moderation/overview",                    "401 403 403 403 403 403 403 200 200"),
+    # Flagging a whole thread (its author may not); a moderator's flag hides it: these come last.
+    r("GET",    "/t/{pub_closed}/flag",                           "L   200 403 200 200 200 200 200 200"),
+    r("GET",    "/t/{missing}/flag",                              "L   404 404 404 404 404 404 404 404"),
+    r("POST",   "/t/{pub_closed}/flag",                           "L   303 403 303 303 303 303 303 303",
+      {"reason": "off_topic"}),
+    r("POST",   "/api/v1/threads/{gold_q}/flags",                 "401 403 201 201 404 404 201 201 201",
+      {"reason": "confidential"}),
+    r("POST",   "/api/v1/threads/{missing}/flags",                "401 404 404 404 404 404 404 404 404",
+      {"reason": "spam"}),
 
     # --- last: these end or renew the session ------------------------------------------------------
     #                                                              ano ptn col oth sil reg exp mod adm

@@ -221,6 +221,8 @@ FORMS = [
          texts=(), required=("confidentiality",), choices=("category", "confidentiality")),
     Form("/moderation/users/{pat}/sanctions", "admin", {"kind": "silence", "days": "7", "reason": "Spam"},
          texts=("reason",), required=("reason", "kind"), choices=("kind", "days", "review_item_id")),
+    Form("/t/{thread}/flag", "expert", {"reason": "other", "note": "Wrong product line"},
+         texts=("note",), required=("note",), choices=("reason",)),
     # Last: a valid move takes the thread to the staff room.
     Form("/t/{thread}/move", "admin", {"category": "staff-room", "reason": "Internal"},
          texts=("reason",), required=("category",), choices=("category",)),
@@ -434,6 +436,8 @@ ENDPOINTS = [
     Endpoint("POST", "/api/v1/moderation/sanctions", "admin",
              {"user": "pat-partner", "kind": "silence", "reason": "Spam", "days": 7, "review_item_id": None},
              ("kind", "reason", "days", "review_item_id")),
+    Endpoint("POST", "/api/v1/threads/{thread}/flags", "expert", {"reason": "other", "note": "Wrong line"},
+             ("reason", "note")),
     Endpoint("POST", "/api/v1/threads/{thread}/status", "admin", {"status": "closed", "reason": "Done"},
              ("status", "reason")),
     Endpoint("POST", "/api/v1/threads/{thread}/lock", "admin", {"locked": True, "reason": "Heated"},
@@ -555,6 +559,7 @@ ID_ROUTES = [
     ("POST", "/api/v1/moderation/audit/{}/restore"), ("POST", "/admin/watched-words/{}/delete"),
     ("DELETE", "/api/v1/moderation/watched-words/{}"),
     ("POST", "/moderation/sanctions/{}/lift"), ("POST", "/api/v1/moderation/sanctions/{}/lift"),
+    ("GET", "/t/{}/flag"), ("POST", "/t/{}/flag"), ("POST", "/api/v1/threads/{}/flags"),
     ("POST", "/t/{}/status"), ("POST", "/t/{}/lock"), ("POST", "/t/{}/pin"), ("POST", "/t/{}/move"),
     ("POST", "/t/{}/merge"), ("POST", "/t/{}/duplicate"), ("POST", "/api/v1/threads/{}/status"),
     ("POST", "/api/v1/threads/{}/lock"), ("POST", "/api/v1/threads/{}/pin"),
@@ -630,6 +635,7 @@ async def test_odd_query_parameters_are_clear_4xx_or_ignored(env: Env):
         "/moderation/audit.csv": ("moderator", "user", "action", "since", "until"),
         "/api/v1/moderation/audit": ("moderator", "user", "action", "since", "until"),
         "/api/v1/moderation/sanctions": ("user",),
+        "/moderation/overview": ("page",), "/api/v1/moderation/overview": ("page",),
     }  # fmt: skip
     values = [
         str(HUGE_INT),

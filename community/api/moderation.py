@@ -12,7 +12,7 @@ from community.api.params import query_text, settings_of
 from community.api.serialise import iso
 from community.auth import require_actor
 from community.http import path_id, read_json
-from community.services import moderation
+from community.services import moderation, moderation_overview
 from community.settings import Settings
 
 Json = dict[str, Any]
@@ -96,11 +96,25 @@ async def flag_post(request: Request) -> Response:
     outcome = await moderation.flag_post(
         request.app.state.moderation, actor, post_id, reason=data.get("reason"), note=data.get("note", "")
     )
+    return _flag_result(outcome)
+
+
+def _flag_result(outcome: moderation.FlagOutcome) -> Response:
     flag = outcome.flag
     return JSONResponse(
         {"reason": flag.reason, "note": flag.note, "weight": flag.weight, "post_hidden": outcome.hidden},
         201,
     )
+
+
+async def flag_thread(request: Request) -> Response:
+    actor = await require_actor(request)
+    thread_id = path_id(request)
+    data = await read_json(request)
+    outcome = await moderation.flag_thread(
+        request.app.state.moderation, actor, thread_id, reason=data.get("reason"), note=data.get("note", "")
+    )
+    return _flag_result(outcome)
 
 
 async def list_queue(request: Request) -> Response:
@@ -133,9 +147,43 @@ async def decide(request: Request) -> Response:
     actor = await require_actor(request)
     item_id = path_id(request)
     data = await read_json(request)
-    await moderation.decide_item(actor, item_id, decision=data.get("decision"), reason=data.get("reason", ""))
+    await moderation.decide_item(
+        actor, item_id, decision=data.get("decision"), reason=data.get("reason", ""), body=data.get("body")
+    )
     view = await moderation.get_item(actor, item_id)
     return JSONResponse(item_detail(settings_of(request), view))
+
+
+async def overview(request: Request) -> Response:
+    actor = await require_actor(request)
+    ov = await moderation_overview.overview(actor)
+    oldest = ov.oldest
+    return JSONResponse(
+        {
+            "since": iso(ov.since),
+            "waiting": ov.waiting,
+            "waiting_total": ov.waiting_total,
+            "oldest": (
+                {
+                    "id": oldest["id"], "kind": oldest["kind"], "reason": oldest["reason"],
+                    "thread_title": oldest["thread_title"], "created_at": iso(oldest["created_at"]),
+                    "waiting_seconds": oldest["waiting_seconds"],
+                }
+                if oldest
+                else None
+            ),
+            "moderators": [
+                {"handle": m["handle"], "display_name": m["display_name"], "decisions": m["decisions"],
+                 "actions": m["actions"]}
+                for m in ov.moderators
+            ],
+            "decided_this_week": ov.decided_this_week,
+            "median_seconds_to_decision": ov.median_seconds_to_decision,
+            "flags_since": iso(ov.flags_since),
+            "flagged_users": ov.flagged_users,
+            "flagged_threads": ov.flagged_threads,
+        }
+    )  # fmt: skip
 
 
 def audit_entry(row: dict[str, Any]) -> Json:
@@ -224,7 +272,9 @@ async def try_watched_words(request: Request) -> Response:
 
 routes = [
     Route("/posts/{id:int}/flags", flag_post, methods=["POST"]),
+    Route("/threads/{id:int}/flags", flag_thread, methods=["POST"]),
     Route("/moderation/queue", list_queue, methods=["GET"]),
+    Route("/moderation/overview", overview, methods=["GET"]),
     Route("/moderation/items/{id:int}", get_item, methods=["GET"]),
     Route("/moderation/items/{id:int}/claim", claim, methods=["POST", "DELETE"]),
     Route("/moderation/items/{id:int}/decision", decide, methods=["POST"]),

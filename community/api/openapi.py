@@ -667,7 +667,10 @@ PATHS: dict[str, dict[str, Schema]] = {
 
 
 # --- flags and the review queue (moderators only, except flagging) ----------------------------------
-_REVIEW_KIND: Schema = {"type": "string", "enum": ["flagged_post", "held_post", "new_account"]}
+_REVIEW_KIND: Schema = {
+    "type": "string",
+    "enum": ["flagged_post", "flagged_thread", "held_post", "new_account"],
+}
 _FLAG_REASON: Schema = {
     "type": "string",
     "enum": ["spam", "offensive", "off_topic", "confidential", "other"],
@@ -760,7 +763,10 @@ SCHEMAS |= {
                     }
                 ),
             },
-            "decision": {"type": ["string", "null"], "enum": ["keep", "hide", "delete", "restore", None]},
+            "decision": {
+                "type": ["string", "null"],
+                "enum": ["keep", "hide", "delete", "restore", "edit", None],
+            },
             "decision_reason": STRING,
             "decided_by": NULLABLE_STRING,
             "decided_at": NULLABLE_DATETIME,
@@ -824,12 +830,18 @@ SCHEMAS |= {
         {
             "decision": {
                 "type": "string",
-                "enum": ["keep", "hide", "delete", "restore"],
-                "description": "keep: flags dismissed, the post shown; hide; delete (softly); restore.",
+                "enum": ["keep", "hide", "delete", "restore", "edit"],
+                "description": "keep: flags dismissed, the post shown; hide; delete (softly); restore; "
+                "edit: the post rewritten with `body` and shown (a revision noting the reason).",
             },
-            "reason": {"type": "string", "maxLength": 500, "description": "Required for hide and delete."},
+            "reason": {
+                "type": "string",
+                "maxLength": 500,
+                "description": "Required for hide, delete and edit: the author is told.",
+            },
+            "body": {"type": "string", "description": "For edit: the post's new Markdown text."},
         },
-        optional=("reason",),
+        optional=("reason", "body"),
     ),
 }
 PATHS |= {
@@ -842,6 +854,19 @@ PATHS |= {
             ("404",),
             description="403 on one's own post. Flags add weight by the flagger's role; at the "
             "threshold the post is hidden at once pending review.",
+            params=("Id",),
+            body="NewFlag",
+        )
+    },
+    f"{PREFIX}/threads/{{id}}/flags": {
+        "post": _op(
+            "flagThread",
+            "moderation",
+            "Flag a thread as a whole (its title or topic) for moderators",
+            ("201", ref("FlagResult"), "The flag; post_hidden: the whole thread is hidden pending review."),
+            ("404",),
+            description="403 on one's own thread. The flags sit on the opening post: at the threshold "
+            "the whole thread is hidden pending review; one review item (kind flagged_thread) covers it.",
             params=("Id",),
             body="NewFlag",
         )
@@ -1162,6 +1187,75 @@ PATHS[f"{PREFIX}/threads/{{id}}"]["get"]["responses"]["308"] = {
     "headers": {"Location": {"schema": {"type": "string", "format": "uri"}}},
 }
 
+# --- the moderation overview ---------------------------------------------------------------------
+_COUNTED_PERSON = {"handle": STRING, "display_name": STRING}
+SCHEMAS |= {
+    "ModerationOverview": obj(
+        {
+            "since": {**DATETIME, "description": "Start of the week counted (the last 7 days)."},
+            "waiting": {
+                "type": "array",
+                "items": obj({"kind": _REVIEW_KIND, "count": INTEGER}),
+                "description": "Items waiting, by type (every type, zeros included).",
+            },
+            "waiting_total": INTEGER,
+            "oldest": {
+                "anyOf": [
+                    obj(
+                        {
+                            "id": INTEGER,
+                            "kind": _REVIEW_KIND,
+                            "reason": STRING,
+                            "thread_title": NULLABLE_STRING,
+                            "created_at": DATETIME,
+                            "waiting_seconds": INTEGER,
+                        }
+                    ),
+                    {"type": "null"},
+                ],
+                "description": "The item waiting longest.",
+            },
+            "moderators": {
+                "type": "array",
+                "items": obj(
+                    {
+                        **_COUNTED_PERSON,
+                        "decisions": {"type": "integer", "description": "Review items decided this week."},
+                        "actions": {"type": "integer", "description": "Audited actions this week."},
+                    }
+                ),
+            },
+            "decided_this_week": {"type": "integer", "description": "Flagged items decided this week."},
+            "median_seconds_to_decision": {
+                "type": ["integer", "null"],
+                "description": "Median time from the first flag to the decision, this week.",
+            },
+            "flags_since": {**DATETIME, "description": "Start of the most-flagged window (30 days)."},
+            "flagged_users": {
+                "type": "array",
+                "items": obj({**_COUNTED_PERSON, "flags": INTEGER}),
+                "description": "Members whose posts drew the most flags (at most 10).",
+            },
+            "flagged_threads": {
+                "type": "array",
+                "items": obj({"id": INTEGER, "title": STRING, "flags": INTEGER}),
+                "description": "Threads that drew the most flags (at most 10).",
+            },
+        }
+    ),
+}
+PATHS |= {
+    f"{PREFIX}/moderation/overview": {
+        "get": _op(
+            "getModerationOverview",
+            "moderation",
+            "What waits, how fast it is decided, by whom, and where flags gather (moderators)",
+            ("200", ref("ModerationOverview"), "The overview."),
+            (),
+        )
+    },
+}
+
 # Every state-changing operation takes the CSRF header (needed with the session cookie only).
 for _operations in PATHS.values():
     for _method, _operation in _operations.items():
@@ -1208,7 +1302,7 @@ PARAMETERS: dict[str, Schema] = {
 }
 
 PARAMETERS |= {
-    "ReviewKind": _query("kind", "flagged_post, held_post or new_account.", _REVIEW_KIND),
+    "ReviewKind": _query("kind", "flagged_post, flagged_thread, held_post or new_account.", _REVIEW_KIND),
     "FlagReason": _query("reason", "Only items with an open flag of this reason.", _FLAG_REASON),
     "AuditModerator": _query("moderator", "Who acted: a handle, or rules.", STRING),
     "AuditUser": _query(

@@ -24,6 +24,7 @@ from community.errors import Conflict, Forbidden, NotFound
 from community.events import (
     Event,
     FlagsResolved,
+    PostEdited,
     PostFlagged,
     PostHidden,
     PostRestored,
@@ -38,7 +39,9 @@ from community.models import (
     Flag,
     FlagReason,
     FlagResolution,
+    NotificationKind,
     Post,
+    PostRevision,
     PostState,
     ReviewItem,
     ReviewKind,
@@ -51,7 +54,9 @@ from community.models import (
 )
 from community.ports import ModerationGate
 from community.services import posts as posts_service
+from community.services import threads as threads_service
 from community.services import validation as v
+from community.services.notifications import announce, notify
 from community.services.outbox import POST, THREAD, index_later
 from community.services.review import audit, open_item, post_key
 from community.services.sanctions import require_can_post
@@ -110,15 +115,42 @@ async def flag_post(
     """Flag a post once (flagging again changes the reason). The flag goes to the review queue;
     when the unresolved flags weigh enough, the post is hidden at once pending review."""
     post, thread = await post_for_flag(actor, post_id)
+    return await _flag(gate, actor, post, thread, post_key(post.id), ReviewKind.FLAGGED_POST, reason, note)
+
+
+async def thread_for_flag(actor: Actor, thread_id: int) -> tuple[Post, Thread]:
+    """The thread to show on its flag form, and its opening post (which carries its flags)."""
+    require_can_post(actor)
+    thread = await threads_service.load_visible_thread(actor, thread_id)
+    if not policy.can_flag_thread(actor, thread):
+        raise Forbidden("You cannot flag your own thread.")
+    opening = await Post.get(thread_id=thread.id, is_opening=True)
+    return opening, thread
+
+
+async def flag_thread(
+    gate: ModerationGate, actor: Actor, thread_id: int, *, reason: object, note: object = ""
+) -> FlagOutcome:
+    """Flag a thread as a whole (its title, its topic). Its flags sit on its opening post, so at the
+    threshold the whole thread is hidden pending review, and one queue item covers both."""
+    opening, thread = await thread_for_flag(actor, thread_id)
+    key = f"thread:{thread.id}"
+    return await _flag(gate, actor, opening, thread, key, ReviewKind.FLAGGED_THREAD, reason, note)
+
+
+async def _flag(
+    gate: ModerationGate, actor: Actor, post: Post, thread: Thread, key: str, kind: str,
+    reason: object, note: object,
+) -> FlagOutcome:  # fmt: skip
     fields: dict[str, str] = {}
     reason_value = v.choice(reason, FlagReason.ALL, fields, "reason")
     note_text = v.short_text(note, fields, "note", "The note", required=False, max_len=NOTE_MAX)
     if reason_value == FlagReason.OTHER and not note_text and "note" not in fields:
-        fields["note"] = "Please say what is wrong with this post."
+        fields["note"] = "Please say what is wrong with it."
     v.raise_if(fields)
     weight = gate.flag_weight(actor.role)
     events: list[Event] = []
-    key = post_key(post.id)
+    what = "Flagged thread" if kind == ReviewKind.FLAGGED_THREAD else "Flagged"
     async with in_transaction():
         flag = await Flag.filter(flagger_id=actor.id, target=key).first()
         if flag is None:
@@ -132,13 +164,13 @@ async def flag_post(
             await flag.save(
                 update_fields=["reason", "note", "weight", "resolution", "resolved_at", "updated_at"]
             )
-        open_weight = sum(
-            r["weight"] for r in await Flag.filter(target=key, resolution__isnull=True).values("weight")
-        )
+        # One person's flags on a question and on its thread count once (the heavier one).
+        heaviest: dict[int, int] = {}
+        for row in await Flag.filter(post_id=post.id, resolution__isnull=True).values("flagger_id", "weight"):
+            heaviest[row["flagger_id"]] = max(row["weight"], heaviest.get(row["flagger_id"], 0))
+        open_weight = sum(heaviest.values())
         label = FlagReason.LABELS[reason_value]
-        item = await open_item(
-            post, thread.id, thread.category_id, ReviewKind.FLAGGED_POST, f"Flagged: {label}"
-        )
+        item = await open_item(post, thread.id, thread.category_id, kind, f"{what}: {label}")
         hidden = False
         if post.state == PostState.VISIBLE and gate.flag_hides(open_weight):
             await _set_post_state(post, thread, PostState.HIDDEN)
@@ -148,7 +180,7 @@ async def flag_post(
                 before={"state": PostState.VISIBLE}, after={"state": PostState.HIDDEN},
             )  # fmt: skip
             hidden = True
-            events.append(PostHidden(thread.id, post.id, post.author_id, None, f"Flagged: {label}"))
+            events.append(PostHidden(thread.id, post.id, post.author_id, None, f"{what}: {label}"))
         await ReviewItem.filter(id=item.id).update(updated_at=utcnow())
     await publish(PostFlagged(thread.id, post.id, actor.id, reason_value))
     for event in events:
@@ -316,9 +348,14 @@ _TARGET_STATE = {
 }
 
 
-async def decide_item(actor: Actor, item_id: int, *, decision: object, reason: object = "") -> ReviewItem:
+async def decide_item(
+    actor: Actor, item_id: int, *, decision: object, reason: object = "", body: object = None
+) -> ReviewItem:
     """Apply a decision once: the item is marked decided with a conditional update on its pending
-    state, so a second moderator deciding at the same moment gets a conflict and nothing twice."""
+    state, so a second moderator deciding at the same moment gets a conflict and nothing twice.
+
+    ``edit`` rewrites the post with ``body`` (what was wrong taken out) and keeps it up: a new
+    revision whose note is the reason, the author told why."""
     _require_moderator(actor)
     item = await ReviewItem.filter(id=item_id).first()
     if item is None:
@@ -326,9 +363,17 @@ async def decide_item(actor: Actor, item_id: int, *, decision: object, reason: o
     fields: dict[str, str] = {}
     decision_value = v.choice(decision, Decision.ALL, fields, "decision")
     reason_text = v.short_text(reason, fields, "reason", "The reason", required=False, max_len=REASON_MAX)
-    if decision_value in (Decision.HIDE, Decision.DELETE) and not reason_text and "reason" not in fields:
-        fields["reason"] = "Say why: the author is told."
+    if decision_value in (Decision.HIDE, Decision.DELETE, Decision.EDIT) and not reason_text:
+        fields.setdefault("reason", "Say why: the author is told.")
+    new_text, new_html = "", ""
+    if decision_value == Decision.EDIT:
+        new_text = v.body(body, fields)
+        if item.post_id is None:
+            fields["decision"] = "Only a post can be edited."
     v.raise_if(fields)
+    if new_text:
+        new_html, _ = await threads_service.render_post_body(new_text)
+    created: list[tuple[int, int]] = []
     if item.state != ReviewState.PENDING:
         raise Conflict("This item was already decided.")
     events: list[Event] = []
@@ -343,18 +388,26 @@ async def decide_item(actor: Actor, item_id: int, *, decision: object, reason: o
         post = await Post.filter(id=item.post_id).first() if item.post_id else None
         if post is not None:
             thread = await Thread.get(id=post.thread_id)
-            before = post.state
+            before, before_source = post.state, post.body_source
             target = _TARGET_STATE.get(decision_value)
-            if decision_value == Decision.KEEP and before in (PostState.HIDDEN, PostState.PENDING):
+            if decision_value in (Decision.KEEP, Decision.EDIT) and before in (
+                PostState.HIDDEN,
+                PostState.PENDING,
+            ):
                 target = PostState.VISIBLE
+            if decision_value == Decision.EDIT:
+                if post.state == PostState.DELETED:
+                    raise Conflict("This post was deleted meanwhile: restore it before editing it.")
+                created = await _edit_as_moderator(actor, post, thread, new_text, new_html, reason_text)
             if target is not None and target != before:
                 await _set_post_state(post, thread, target)
             await audit(
                 actor.id, f"post.{decision_value}", "post", post.id, reason=reason_text,
-                before={"state": before, "body_source": post.body_source},
+                before={"state": before, "body_source": before_source},
                 after={"state": post.state, "body_source": post.body_source},
             )  # fmt: skip
-            agreed = post.state != PostState.VISIBLE
+            # An edit agrees with the flags: something had to go.
+            agreed = post.state != PostState.VISIBLE or decision_value == Decision.EDIT
             resolution = FlagResolution.AGREED if agreed else FlagResolution.DISAGREED
             flagger_ids = [
                 r["flagger_id"]
@@ -374,9 +427,38 @@ async def decide_item(actor: Actor, item_id: int, *, decision: object, reason: o
             await audit(actor.id, f"review.{decision_value}", "review_item", item.id, reason=reason_text)
     await item.refresh_from_db()
     events.append(ReviewItemChanged(item.id, item.state, item.claimed_by_id, decision_value))
+    if decision_value == Decision.EDIT and item.post_id and item.thread_id:
+        events.append(PostEdited(item.thread_id, item.post_id, actor.id))
+    await announce(created)
     for event in events:
         await publish(event)
     return item
+
+
+async def _edit_as_moderator(
+    actor: Actor, post: Post, thread: Thread, text: str, html: str, reason: str
+) -> list[tuple[int, int]]:
+    """Inside the decision's transaction: the new text as a revision noting the reason, the
+    thread's page and search documents refreshed, the author told."""
+    saved = await Post.filter(id=post.id, revision_count=post.revision_count).update(
+        body_source=text, body_html=html, edited_at=utcnow(), edited_by_id=actor.id,
+        revision_count=post.revision_count + 1,
+    )  # fmt: skip
+    if not saved:
+        raise Conflict("The post was edited meanwhile. Reload the item and decide again.")
+    post.body_source, post.body_html, post.revision_count = text, html, post.revision_count + 1
+    await PostRevision.create(
+        post_id=post.id, number=post.revision_count, editor_id=actor.id, body_source=text, body_html=html,
+        note=reason[:200], title=thread.title if post.is_opening else None,
+        tag_names=thread.tag_names if post.is_opening else None,
+    )  # fmt: skip
+    await Thread.filter(id=thread.id).update(version=F("version") + 1)
+    await index_later((THREAD, thread.id), (POST, post.id))
+    return await notify(
+        kind=NotificationKind.POST_EDITED, recipient_ids=[post.author_id],
+        text=f"A moderator edited your post in “{thread.title}”: {reason}",
+        url=f"/t/{thread.id}#p{post.id}", actor_id=actor.id, thread_id=thread.id, post_id=post.id,
+    )  # fmt: skip
 
 
 def waiting_label(seconds: int) -> str:

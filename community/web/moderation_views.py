@@ -12,7 +12,7 @@ from community.auth import require_actor
 from community.errors import Invalid
 from community.http import path_id
 from community.models import Decision, FlagReason, ReviewKind, WatchedAction
-from community.services import moderation
+from community.services import moderation, moderation_overview
 from community.web.forms import read_fields, thread_url
 from community.web.render import flash, render
 
@@ -43,6 +43,35 @@ async def flag(request: Request) -> Response:
     return RedirectResponse(thread_url(thread.id, post_id=post.id), 303)
 
 
+async def flag_thread(request: Request) -> Response:
+    actor = await require_actor(request)
+    thread_id = path_id(request, "thread_id")
+    post, thread = await moderation.thread_for_flag(actor, thread_id)
+    ctx: dict[str, Any] = {
+        "post": post,
+        "thread": thread,
+        "reasons": REASONS,
+        "errors": {},
+        "flag_thread": True,
+    }
+    if request.method == "GET":
+        return await render(request, "moderation/flag.html", ctx | {"form": {"reason": "", "note": ""}})
+    _, values = await read_fields(request, "reason", "note")
+    try:
+        outcome = await moderation.flag_thread(
+            request.app.state.moderation, actor, thread_id, reason=values["reason"], note=values["note"]
+        )
+    except Invalid as exc:
+        return await render(
+            request, "moderation/flag.html", ctx | {"form": values, "errors": exc.fields}, status_code=422
+        )
+    if outcome.hidden:
+        flash(request, "Thank you: the thread is hidden until moderators look at it.")
+        return RedirectResponse("/", 303)
+    flash(request, "Thank you: moderators will look at it.")
+    return RedirectResponse(thread_url(thread.id), 303)
+
+
 async def queue(request: Request) -> Response:
     actor = await require_actor(request)
     params = request.query_params
@@ -55,6 +84,14 @@ async def queue(request: Request) -> Response:
         request,
         "moderation/queue.html",
         {"queue": listing, "kinds": ReviewKind.ALL, "reasons": REASONS},
+    )
+
+
+async def overview(request: Request) -> Response:
+    actor = await require_actor(request)
+    ov = await moderation_overview.overview(actor)
+    return await render(
+        request, "moderation/overview.html", {"ov": ov, "waiting_label": moderation.waiting_label}
     )
 
 
@@ -77,9 +114,11 @@ async def claim(request: Request) -> Response:
 async def decide(request: Request) -> Response:
     actor = await require_actor(request)
     item_id = path_id(request, "item_id")
-    _, values = await read_fields(request, "decision", "reason")
+    _, values = await read_fields(request, "decision", "reason", "body")
     try:
-        await moderation.decide_item(actor, item_id, decision=values["decision"], reason=values["reason"])
+        await moderation.decide_item(
+            actor, item_id, decision=values["decision"], reason=values["reason"], body=values["body"]
+        )
     except Invalid as exc:
         view = await moderation.get_item(actor, item_id)
         return await render(
@@ -195,7 +234,9 @@ async def category_switch(request: Request) -> Response:
 
 routes = [
     Route("/posts/{post_id:int}/flag", flag, methods=["GET", "POST"]),
+    Route("/t/{thread_id:int}/flag", flag_thread, methods=["GET", "POST"]),
     Route("/moderation/queue", queue, methods=["GET"]),
+    Route("/moderation/overview", overview, methods=["GET"]),
     Route("/moderation/items/{item_id:int}", item, methods=["GET"]),
     Route("/moderation/items/{item_id:int}/claim", claim, methods=["POST"]),
     Route("/moderation/items/{item_id:int}/decide", decide, methods=["POST"]),

@@ -130,3 +130,36 @@ async def _token(world: World) -> str:
     from community.services import accounts
 
     return await accounts.create_api_token(world.partner)
+
+
+async def test_flag_a_thread_and_edit_a_post_from_the_review_item(client, world: World):
+    from community.models import PostRevision, ReviewItem
+
+    thread = await ask(world)
+    csrf = await login(client, world.colleague)
+    form = await client.get(f"/t/{thread.id}/flag")
+    assert form.status_code == 200 and "Flag this thread for moderators" in form.text
+    no_note = await client.post(f"/t/{thread.id}/flag", data={"reason": "other", "csrf_token": csrf})
+    assert no_note.status_code == 422 and 'id="note-error"' in no_note.text
+    sent = await client.post(f"/t/{thread.id}/flag", data={"reason": "off_topic", "csrf_token": csrf})
+    assert sent.status_code == 303 and sent.headers["location"] == f"/t/{thread.id}"
+    client.cookies.clear()
+    csrf = await login(client, world.moderator)
+    item = await ReviewItem.get(thread_id=thread.id)
+    page = await client.get(f"/moderation/items/{item.id}")
+    assert "Flagged thread: Off-topic" in page.text and "Two floors." in page.text
+    refused = await client.post(
+        f"/moderation/items/{item.id}/decide",
+        data={"decision": "edit", "reason": "", "body": "Two floors, <b>40</b> desks.", "csrf_token": csrf},
+    )
+    assert refused.status_code == 422 and 'id="reason-error"' in refused.text
+    assert "Two floors, &lt;b&gt;40&lt;/b&gt; desks." in refused.text
+    edited = await client.post(
+        f"/moderation/items/{item.id}/decide",
+        data={"decision": "edit", "reason": "Clearer", "body": "Two floors, 40 desks.", "csrf_token": csrf},
+    )
+    assert edited.status_code == 303
+    opening = await Post.get(thread_id=thread.id, is_opening=True)
+    assert opening.body_source == "Two floors, 40 desks."
+    assert (await PostRevision.get(post_id=opening.id, number=2)).note == "Clearer"
+    assert "Two floors, 40 desks." in (await client.get(f"/t/{thread.id}")).text
