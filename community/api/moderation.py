@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -90,31 +91,26 @@ def item_detail(settings: Settings, view: moderation.ItemView) -> Json:
 
 
 async def flag_post(request: Request) -> Response:
+    return await _flag(request, moderation.flag_post)
+
+
+async def flag_thread(request: Request) -> Response:
+    return await _flag(request, moderation.flag_thread)
+
+
+async def _flag(request: Request, flag_it: Callable[..., Awaitable[moderation.FlagOutcome]]) -> Response:
+    """A post or a whole thread (by the id in the path): the same input, the same answer."""
     actor = await require_actor(request)
-    post_id = path_id(request)
+    target_id = path_id(request)
     data = await read_json(request)
-    outcome = await moderation.flag_post(
-        request.app.state.moderation, actor, post_id, reason=data.get("reason"), note=data.get("note", "")
+    outcome = await flag_it(
+        request.app.state.moderation, actor, target_id, reason=data.get("reason"), note=data.get("note", "")
     )
-    return _flag_result(outcome)
-
-
-def _flag_result(outcome: moderation.FlagOutcome) -> Response:
     flag = outcome.flag
     return JSONResponse(
         {"reason": flag.reason, "note": flag.note, "weight": flag.weight, "post_hidden": outcome.hidden},
         201,
     )
-
-
-async def flag_thread(request: Request) -> Response:
-    actor = await require_actor(request)
-    thread_id = path_id(request)
-    data = await read_json(request)
-    outcome = await moderation.flag_thread(
-        request.app.state.moderation, actor, thread_id, reason=data.get("reason"), note=data.get("note", "")
-    )
-    return _flag_result(outcome)
 
 
 async def list_queue(request: Request) -> Response:

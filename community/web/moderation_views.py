@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -19,27 +20,36 @@ from community.web.render import flash, render
 REASONS = [(value, FlagReason.LABELS[value]) for value in FlagReason.ALL]
 
 
+async def _flag_form(
+    request: Request, ctx: dict[str, Any], submit: Callable[[str, str], Awaitable[moderation.FlagOutcome]]
+) -> tuple[Response | None, moderation.FlagOutcome | None]:
+    """The flag form (GET), or the flag sent (POST): a refused one comes back with its errors."""
+    ctx = {**ctx, "reasons": REASONS, "errors": {}}
+    if request.method == "GET":
+        return await render(request, "moderation/flag.html", ctx | {"form": {"reason": "", "note": ""}}), None
+    _, values = await read_fields(request, "reason", "note")
+    try:
+        return None, await submit(values["reason"], values["note"])
+    except Invalid as exc:
+        ctx |= {"form": values, "errors": exc.fields}
+        return await render(request, "moderation/flag.html", ctx, status_code=422), None
+
+
 async def flag(request: Request) -> Response:
     actor = await require_actor(request)
     post_id = path_id(request, "post_id")
     post, thread = await moderation.post_for_flag(actor, post_id)
-    ctx: dict[str, Any] = {"post": post, "thread": thread, "reasons": REASONS, "errors": {}}
-    if request.method == "GET":
-        return await render(request, "moderation/flag.html", ctx | {"form": {"reason": "", "note": ""}})
-    _, values = await read_fields(request, "reason", "note")
-    try:
-        outcome = await moderation.flag_post(
-            request.app.state.moderation, actor, post_id, reason=values["reason"], note=values["note"]
-        )
-    except Invalid as exc:
-        return await render(
-            request, "moderation/flag.html", ctx | {"form": values, "errors": exc.fields}, status_code=422
-        )
-    flash(
+    gate = request.app.state.moderation
+    page, outcome = await _flag_form(
         request,
-        "Thank you: moderators will look at it."
-        + (" The post is hidden until they do." if outcome.hidden else ""),
+        {"post": post, "thread": thread},
+        lambda reason, note: moderation.flag_post(gate, actor, post_id, reason=reason, note=note),
     )
+    if outcome is None:
+        assert page is not None
+        return page
+    hidden = " The post is hidden until they do." if outcome.hidden else ""
+    flash(request, "Thank you: moderators will look at it." + hidden)
     return RedirectResponse(thread_url(thread.id, post_id=post.id), 303)
 
 
@@ -47,24 +57,15 @@ async def flag_thread(request: Request) -> Response:
     actor = await require_actor(request)
     thread_id = path_id(request, "thread_id")
     post, thread = await moderation.thread_for_flag(actor, thread_id)
-    ctx: dict[str, Any] = {
-        "post": post,
-        "thread": thread,
-        "reasons": REASONS,
-        "errors": {},
-        "flag_thread": True,
-    }
-    if request.method == "GET":
-        return await render(request, "moderation/flag.html", ctx | {"form": {"reason": "", "note": ""}})
-    _, values = await read_fields(request, "reason", "note")
-    try:
-        outcome = await moderation.flag_thread(
-            request.app.state.moderation, actor, thread_id, reason=values["reason"], note=values["note"]
-        )
-    except Invalid as exc:
-        return await render(
-            request, "moderation/flag.html", ctx | {"form": values, "errors": exc.fields}, status_code=422
-        )
+    gate = request.app.state.moderation
+    page, outcome = await _flag_form(
+        request,
+        {"post": post, "thread": thread, "flag_thread": True},
+        lambda reason, note: moderation.flag_thread(gate, actor, thread_id, reason=reason, note=note),
+    )
+    if outcome is None:
+        assert page is not None
+        return page
     if outcome.hidden:
         flash(request, "Thank you: the thread is hidden until moderators look at it.")
         return RedirectResponse("/", 303)
