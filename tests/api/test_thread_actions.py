@@ -1,0 +1,69 @@
+"""Thread actions through the JSON API: answers, refusals and the redirect of a merged thread."""
+
+from __future__ import annotations
+
+from tests.api.conftest import bearer, check_against_document
+from tests.conftest import World
+
+
+async def ask(client, auth, title: str = "Which switch suits a small office?") -> dict:  # type: ignore[no-untyped-def]
+    body = {"category": "general", "title": title, "body": "Two floors."}
+    response = await client.post("/api/v1/threads", json=body, headers=auth)
+    assert response.status_code == 201
+    return response.json()
+
+
+async def test_actions_answer_the_thread_summary(client, world: World):
+    pat, mo = await bearer(world.partner), await bearer(world.moderator)
+    thread = await ask(client, pat)
+    base = f"/api/v1/threads/{thread['id']}"
+    refused = await client.post(f"{base}/lock", json={"locked": True, "reason": "Mine"}, headers=pat)
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
+    for path, body, check in (
+        ("lock", {"locked": True, "reason": "Heated"}, ("locked", True)),
+        ("pin", {"pinned": True}, ("pinned", True)),
+        ("status", {"status": "closed"}, ("status", "closed")),
+        ("move", {"category": "gold-programme", "reason": "Gold"}, ("category", {"slug": "gold-programme",
+                                                                              "name": "Gold programme"})),
+    ):  # fmt: skip
+        response = await client.post(f"{base}/{path}", json=body, headers=mo)
+        await check_against_document(response)
+        assert response.status_code == 200 and response.json()[check[0]] == check[1], path
+    bad = await client.post(f"{base}/move", json={"category": "no-such-category"}, headers=mo)
+    assert bad.status_code == 422 and "category" in bad.json()["error"]["fields"]
+    answer = await client.post(f"{base}/posts", json={"body": "Late"}, headers=pat)
+    assert answer.status_code == 403 and "locked" in answer.json()["error"]["message"]
+
+
+async def test_merge_and_duplicate(client, world: World):
+    pat, mo = await bearer(world.partner), await bearer(world.moderator)
+    target, source, dupe = (
+        await ask(client, pat, "Which switch for a small office?"),
+        await ask(client, pat),
+        await ask(client, pat, "Small office switch advice"),
+    )
+    itself = await client.post(
+        f"/api/v1/threads/{source['id']}/merge", json={"into": source["id"], "reason": "x"}, headers=mo
+    )
+    assert itself.status_code == 422 and "into" in itself.json()["error"]["fields"]
+    merged = await client.post(
+        f"/api/v1/threads/{source['id']}/merge",
+        json={"into": f"/t/{target['id']}", "reason": "Same"},
+        headers=mo,
+    )
+    await check_against_document(merged)
+    assert merged.status_code == 200 and merged.json()["id"] == target["id"]
+    assert merged.json()["reply_count"] == 1
+    again = await client.post(
+        f"/api/v1/threads/{source['id']}/merge", json={"into": target["id"], "reason": "Same"}, headers=mo
+    )
+    assert again.status_code == 404
+    moved = await client.get(f"/api/v1/threads/{source['id']}", headers=pat)
+    await check_against_document(moved)
+    assert moved.status_code == 308 and moved.json()["merged_into"] == target["id"]
+    marked = await client.post(
+        f"/api/v1/threads/{dupe['id']}/duplicate", json={"of": target["id"]}, headers=mo
+    )
+    assert marked.json()["duplicate_of_id"] == target["id"] and marked.json()["status"] == "closed"
+    cleared = await client.post(f"/api/v1/threads/{dupe['id']}/duplicate", json={"of": None}, headers=mo)
+    assert cleared.json()["duplicate_of_id"] is None and cleared.json()["status"] == "open"
