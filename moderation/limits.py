@@ -13,8 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from tortoise.expressions import Q
-
 from community.models import RateEvent
 
 MINUTE = timedelta(minutes=1)
@@ -65,31 +63,43 @@ class PostingLimits:
         return bool(self.per_minute or self.per_day or self.per_ip_minute)
 
     async def wait(self, *, user_id: int, ip: str | None) -> RateWait | None:
-        """None when one more post is allowed now; otherwise how long to wait and why."""
+        """None when one more post is allowed now; otherwise how long to wait and why.
+
+        A count per window on the (key, created_at) index; rows are read only when a limit is
+        reached, to say when the oldest counted post leaves the window."""
         if not self.active:
             return None
         now = self.clock()
-        mine, theirs = user_key(user_id), ip_key(ip) if ip else None
-        window = Q(key=mine, created_at__gte=now - (DAY if self.per_day else MINUTE))
-        if theirs and self.per_ip_minute:
-            window |= Q(key=theirs, created_at__gte=now - MINUTE)
-        rows = await RateEvent.filter(window).order_by("created_at").values_list("key", "created_at")
-        times: dict[str | None, list[datetime]] = {mine: [], theirs: []}
-        for key, at in rows:
-            times.setdefault(key, []).append(at if at.tzinfo else at.replace(tzinfo=UTC))
-        checks = (
-            (self.per_minute, MINUTE, times[mine], "You can add {n} a minute"),
-            (self.per_day, DAY, times[mine], "You can add {n} a day"),
-            (self.per_ip_minute, MINUTE, times[theirs], "Many posts come from your network: {n} a minute"),
-        )
+        mine = user_key(user_id)
+        checks = [
+            (self.per_day, DAY, mine, "You can add {n} a day"),
+            (self.per_minute, MINUTE, mine, "You can add {n} a minute"),
+        ]
+        if ip:
+            checks.append(
+                (self.per_ip_minute, MINUTE, ip_key(ip), "Many posts come from your network: {n} a minute")
+            )
         waits = []
-        for limit, span, stamps, text in checks:
-            recent = [t for t in stamps if t > now - span]
-            if limit and len(recent) >= limit:
-                # The oldest post that must leave the window before one more fits.
-                free_at = recent[len(recent) - limit] + span
-                seconds = max(1, math.ceil((free_at - now).total_seconds()))
-                waits.append(RateWait(seconds, text.format(n=_posts(limit))))
+        day_count: int | None = None
+        for limit, span, key, text in checks:
+            if not limit or (span == MINUTE and key == mine and day_count is not None and day_count < limit):
+                continue  # fewer posts in the whole day than the minute allows: nothing to count
+            recent = RateEvent.filter(key=key, created_at__gt=now - span)
+            count = await recent.count()
+            if span == DAY:
+                day_count = count
+            if count < limit:
+                continue
+            # The oldest post that must leave the window before one more fits.
+            oldest = (
+                await recent.order_by("created_at")
+                .offset(count - limit)
+                .first()
+                .values_list("created_at", flat=True)
+            )
+            free_at = (oldest if oldest.tzinfo else oldest.replace(tzinfo=UTC)) + span  # type: ignore[union-attr]
+            seconds = max(1, math.ceil((free_at - now).total_seconds()))
+            waits.append(RateWait(seconds, text.format(n=_posts(limit))))
         if not waits:
             return None
         longest = max(waits, key=lambda w: w.retry_after)

@@ -48,7 +48,7 @@ async def test_html_reply_over_the_minute_limit_is_429_with_the_text_kept(
 
 
 async def test_json_answer_names_the_wait_in_retry_after(app_with, world: World, flaggable) -> None:
-    app = app_with(posts_per_minute=3)
+    app = app_with(posts_per_minute=3, posts_per_day=50)
     auth = {"Authorization": f"Bearer {await accounts.create_api_token(world.partner)}"}
     async with client_for(app) as client:
         for _ in range(3):
