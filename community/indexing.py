@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from community.events import Event, subscribe, unsubscribe
-from community.models import IndexOutbox, Post, PostState, Thread
+from community.models import Article, ArticleState, IndexOutbox, Post, PostState, Thread
 from community.ports import SearchIndex
-from community.services.outbox import POST, THREAD
+from community.services.outbox import ARTICLE, POST, THREAD
 from search_index.documents import SearchDocument
 
 log = logging.getLogger(__name__)
@@ -134,6 +134,46 @@ async def _documents_for_threads(thread_ids: list[int]) -> tuple[list[SearchDocu
     return docs, gone
 
 
+_ARTICLE_FIELDS = (
+    "id", "title", "summary", "body_html", "tag_names", "category_id", "state", "helpful_count",
+    "source_thread_id", "created_at", "published_at", "updated_at",
+)  # fmt: skip
+_ARTICLE_RELATED = {
+    "category_slug": "category__slug",
+    "curator_handle": "curator__handle",
+    "curator_name": "curator__display_name",
+    "org_slug": "curator__organisation__slug",
+}
+
+
+async def _documents_for_articles(article_ids: list[int]) -> list[SearchDocument]:
+    """Published articles only: drafts and archived ones are out of search. Readers of the
+    article's category may see it, so its ``category_id`` is the permission filter as for posts."""
+    rows = await Article.filter(id__in=article_ids, state=ArticleState.PUBLISHED).values(
+        *_ARTICLE_FIELDS, **_ARTICLE_RELATED
+    )
+    return [
+        SearchDocument(
+            doc_id=f"article:{row['id']}",
+            kind="article",
+            article_id=row["id"],
+            title=row["title"],
+            body=" ".join(filter(None, [row["summary"], plain_text(row["body_html"])])),
+            tags=tuple(row["tag_names"] or ()),
+            category=row["category_slug"],
+            category_id=row["category_id"],
+            author=row["curator_handle"],
+            author_name=row["curator_name"],
+            org=row["org_slug"],
+            votes=row["helpful_count"],
+            created_at=row["published_at"] or row["created_at"],
+            updated_at=row["updated_at"],
+            url=f"/kb/{row['id']}",
+        )
+        for row in rows
+    ]
+
+
 @dataclass
 class Changes:
     upserts: list[SearchDocument]
@@ -147,10 +187,13 @@ async def changes_for(rows: list[dict[str, Any]]) -> Changes:
     batch costs two queries whatever it holds."""
     thread_ids = {r["object_id"] for r in rows if r["kind"] == THREAD}
     post_ids = [r["object_id"] for r in rows if r["kind"] == POST]
+    article_ids = sorted({r["object_id"] for r in rows if r["kind"] == ARTICLE})
     if post_ids:
         post_threads = await Post.filter(id__in=post_ids).values("id", "thread_id", "state")
         thread_ids.update(p["thread_id"] for p in post_threads)
     docs, gone = await _documents_for_threads(sorted(thread_ids))
+    articles = await _documents_for_articles(article_ids) if article_ids else []
+    docs += articles
     present = {d.doc_id for d in docs}
     deletes = [f"post:{pid}" for pid in post_ids if f"post:{pid}" not in present]
     deletes += [f"thread:{tid}" for tid in gone]
@@ -167,11 +210,14 @@ async def changes_for(rows: list[dict[str, Any]]) -> Changes:
             .values_list("id", flat=True)
         )
         deletes += [f"post:{pid}" for pid in hidden if f"post:{pid}" not in deletes]
+    # Articles archived, back to draft or deleted leave the index.
+    deletes += [f"article:{aid}" for aid in article_ids if f"article:{aid}" not in present]
     return Changes(docs, sorted(set(deletes)))
 
 
 async def all_documents(batch: int = 500) -> AsyncIterator[list[SearchDocument]]:
-    """Every document the index should hold, in batches of threads (for a full rebuild)."""
+    """Every document the index should hold, in batches: threads with their answers, then
+    published articles (for a full rebuild and for ``search-check``)."""
     last = 0
     while True:
         ids = list(
@@ -181,9 +227,21 @@ async def all_documents(batch: int = 500) -> AsyncIterator[list[SearchDocument]]
             .values_list("id", flat=True)
         )
         if not ids:
-            return
+            break
         docs, _ = await _documents_for_threads(ids)
         yield docs
+        last = ids[-1]
+    last = 0
+    while True:
+        ids = list(
+            await Article.filter(id__gt=last, state=ArticleState.PUBLISHED)
+            .order_by("id")
+            .limit(batch)
+            .values_list("id", flat=True)
+        )
+        if not ids:
+            return
+        yield await _documents_for_articles(ids)
         last = ids[-1]
 
 
@@ -316,7 +374,10 @@ class Indexer:
         """At start: an empty index over a non-empty database (first start, index deleted) is
         rebuilt; then whatever the outbox holds is applied."""
         count = await asyncio.to_thread(self.index.doc_count)
-        if count == 0 and await Thread.filter(is_deleted=False).exists():
+        if count == 0 and (
+            await Thread.filter(is_deleted=False).exists()
+            or await Article.filter(state=ArticleState.PUBLISHED).exists()
+        ):
             log.info("search index is empty: rebuilding it from the database")
             pending = await IndexOutbox.all().values_list("id", flat=True)
             await rebuild(self.index)
@@ -357,7 +418,8 @@ _CHUNK = 500
 async def expected_document_count() -> int:
     """About how many documents a rebuild writes (one per visible post of a live thread), for a
     progress bar's total."""
-    return await Post.filter(state=PostState.VISIBLE, thread__is_deleted=False).count()
+    posts = await Post.filter(state=PostState.VISIBLE, thread__is_deleted=False).count()
+    return posts + await Article.filter(state=ArticleState.PUBLISHED).count()
 
 
 async def rebuild_from_database(index: SearchIndex, progress: Callable[[int], None] | None = None) -> int:
@@ -445,7 +507,7 @@ async def compare_index(index: SearchIndex) -> IndexReport:
 
 def _doc_order(doc_id: str) -> tuple[int, str, int]:
     kind, _, number = doc_id.partition(":")
-    return ({THREAD: 0, POST: 1}.get(kind, 2), kind, int(number) if number.isdigit() else 0)
+    return ({THREAD: 0, POST: 1, ARTICLE: 2}.get(kind, 3), kind, int(number) if number.isdigit() else 0)
 
 
 async def repair(index: SearchIndex, report: IndexReport, lock: IndexerLock) -> str:
@@ -460,7 +522,7 @@ async def repair(index: SearchIndex, report: IndexReport, lock: IndexerLock) -> 
     strays: list[str] = []  # documents of a kind the outbox does not rebuild: removed directly
     for doc_id in report.missing + report.outdated + report.extra:
         kind, _, number = doc_id.partition(":")
-        if kind in (THREAD, POST) and number.isdigit():
+        if kind in (THREAD, POST, ARTICLE) and number.isdigit():
             rows.append((kind, int(number)))
         else:
             strays.append(doc_id)

@@ -1,0 +1,58 @@
+"""Knowledge-base articles in search: indexed when published, gone when archived, favoured in
+ranking, shown as articles, only to readers of their category; reindex and search-check know them."""
+
+from __future__ import annotations
+
+from community.indexing import compare_index, rebuild_from_database
+from community.services import kb
+from tests.conftest import login
+from tests.search.conftest import Corpus
+
+
+async def test_published_articles_are_found_and_favoured(app, client, world, corpus: Corpus, indexer):
+    expert = world.actor(world.expert)
+    article = await kb.promote_answer(
+        expert, corpus.deal_answer.id, title="Registering deals for multi-site customers",
+        summary="One registration per site, linked to the account.",
+    )  # fmt: skip
+    await indexer.drain()
+    await login(client, world.silver_partner)
+    page = await client.get("/search", params={"q": "multi-site deal registration"})
+    first = page.text.index('class="search-hit"')
+    assert '<span class="badge kind-article">Article</span>' in page.text[first : first + 400]
+    assert f'href="/kb/{article.id}"' in page.text[first : first + 600]
+    only = await client.get("/api/v1/search", params={"q": "registration is:article"})
+    hits = only.json()["results"]
+    assert [(h["type"], h["article_id"]) for h in hits] == [("article", article.id)]
+
+    await kb.set_state(expert, article.id, "archived")
+    await indexer.drain()
+    gone = await client.get("/api/v1/search", params={"q": "registration is:article"})
+    assert gone.json()["results"] == []
+
+
+async def test_a_restricted_article_never_shows_to_another_tier(app, client, world, corpus: Corpus, indexer):
+    await kb.promote_answer(world.actor(world.expert), corpus.gold_answer.id, title="Gold hardware rebates")
+    await indexer.drain()
+    await login(client, world.silver_partner)
+    for q in ("rebates is:article", "Gold hardware rebates", "six percent"):
+        answer = (await client.get("/api/v1/search", params={"q": q})).json()
+        assert all(h["type"] != "article" for h in answer["results"]), q
+        assert "Gold hardware" not in str(answer)
+    await client.post("/logout", data={"csrf_token": ""})
+    client.cookies.clear()
+    await login(client, world.colleague)
+    found = (await client.get("/api/v1/search", params={"q": "rebates is:article"})).json()
+    assert [h["title"] for h in found["results"]] == ["Gold hardware rebates"]
+
+
+async def test_rebuild_and_check_include_articles(app, world, corpus: Corpus, indexer):
+    article = await kb.promote_answer(world.actor(world.expert), corpus.deal_answer.id)
+    await rebuild_from_database(app.state.search)
+    report = await compare_index(app.state.search)
+    assert report.in_step, report.lines()
+    assert app.state.search.stamps().get(f"article:{article.id}") is not None
+    await kb.set_state(world.actor(world.expert), article.id, "draft")
+    await indexer.drain()
+    assert f"article:{article.id}" not in app.state.search.stamps()
+    assert (await compare_index(app.state.search)).in_step
