@@ -84,6 +84,11 @@ def r(method: str, path: str, answers: str, data: dict[str, Any] | None = None) 
 EDIT = {"body": "Edited text, still helpful.", "note": "matrix"}
 EDIT_OPENING = {**EDIT, "title": "How do I register a deal for a tender?", "tags": "rebates"}
 REPLY = {"body": "One more answer from the matrix."}
+KB_API_EDIT = {
+    "title": "An article edited through the API",
+    "body": "Edited article text.",
+    "tags": ["rebates"],
+}
 KB_EDIT = {
     "title": "An article edited by the matrix",
     "summary": "",
@@ -254,6 +259,46 @@ MATRIX: list[Row] = [
       {"version_name": "firmware 5.x"}),
     r("POST",   "/kb/product-versions/{product_version}/superseded", "L   403 403 403 403 403 303 303 303",
       {"superseded": "1"}),
+    r("GET",    "/api/v1/kb/articles",                            "401 200 200 200 200 200 200 200 200"),
+    r("GET",    "/api/v1/kb/articles?category={gold_cat}",        "401 200 200 200 404 404 200 200 200"),
+    r("GET",    "/api/v1/kb/articles?state=draft",                "401 422 422 422 422 422 200 200 200"),
+    r("GET",    "/api/v1/kb/articles/{pub_art}",                  "401 200 200 200 200 200 200 200 200"),
+    r("GET",    "/api/v1/kb/articles/{gold_art}",                 "401 200 200 200 404 404 200 200 200"),
+    r("GET",    "/api/v1/kb/articles/{staff_art}",                "401 404 404 404 404 404 200 200 200"),
+    r("GET",    "/api/v1/kb/articles/{arch_art}",                 "401 404 404 404 404 404 200 200 200"),
+    r("GET",    "/api/v1/kb/articles/{missing}",                  "401 404 404 404 404 404 404 404 404"),
+    r("PATCH",  "/api/v1/kb/articles/{gold_art}",                 "401 403 403 403 404 404 200 200 200",
+      {**KB_API_EDIT, "category": "gold-programme"}),
+    r("PATCH",  "/api/v1/kb/articles/{staff_art}",                "401 404 404 404 404 404 200 200 200",
+      {**KB_API_EDIT, "category": "staff-room"}),
+    r("GET",    "/api/v1/kb/articles/{gold_art}/versions",        "401 200 200 200 404 404 200 200 200"),
+    r("GET",    "/api/v1/kb/articles/{gold_art}/compare?from=1&to=1", "401 200 200 200 404 404 200 200 200"),
+    r("POST",   "/api/v1/kb/articles/{gold_art}/versions/1/restore", "401 403 403 403 404 404 200 200 200",
+      {}),
+    r("POST",   "/api/v1/kb/articles/{arch_art}/state",           "401 404 404 404 404 404 200 200 200",
+      {"state": "archived"}),
+    r("POST",   "/api/v1/kb/articles/{gold_art}/review",          "401 200 200 200 404 404 200 200 200",
+      {"reason": "Firmware 5 changed the menu"}),
+    r("DELETE", "/api/v1/kb/articles/{gold_art}/review",          "401 403 403 403 404 404 200 200 200"),
+    r("POST",   "/api/v1/kb/articles/{gold_art}/rating",          "401 200 200 200 404 404 200 200 200",
+      {"helpful": True}),
+    r("DELETE", "/api/v1/kb/articles/{gold_art}/rating",          "401 200 200 200 404 404 200 200 200"),
+    r("DELETE", "/api/v1/kb/articles/{staff_art}/rating",         "401 404 404 404 404 404 200 200 200"),
+    r("POST",   "/api/v1/posts/{pub_ans3}/promote",               "401 403 403 403 403 403 201 201 201",
+      {}),
+    r("POST",   "/api/v1/posts/{gold_ans}/promote",               "401 403 403 403 404 404 409 409 409",
+      {}),
+    r("POST",   "/api/v1/posts/{missing}/promote",                "401 404 404 404 404 404 404 404 404",
+      {}),
+    r("GET",    "/api/v1/kb/products",                            "401 200 200 200 200 200 200 200 200"),
+    r("POST",   "/api/v1/kb/products",                            "401 403 403 403 403 403 201 201 201",
+      {"name": "Switch S20"}),
+    r("POST",   "/api/v1/kb/products/{product}/versions",         "401 403 403 403 403 403 201 201 201",
+      {"name": "firmware 6.x"}),
+    r("POST",   "/api/v1/kb/products/{missing}/versions",         "401 403 403 403 403 403 404 404 404",
+      {"name": "firmware 6.x"}),
+    r("PATCH",  "/api/v1/kb/product-versions/{product_version}",  "401 403 403 403 403 403 200 200 200",
+      {"superseded": True}),
     r("POST",   "/kb/{gold_art}/state",                           "L   403 403 403 404 404 303 303 303",
       {"state": "archived"}),
 
@@ -574,6 +619,7 @@ async def content(world: World, app, tmp_path) -> Content:  # type: ignore[no-un
     pub_ans2 = await posts.reply(moderator, pub_q.id, body="Or ask your distributor for the form.")
     gold_ans2 = await posts.reply(moderator, gold_q.id, body="Ask the gold desk for the current rates.")
     pub_arch = await posts.reply(moderator, pub_q.id, body="The old form is retired.")
+    pub_ans3 = await posts.reply(moderator, pub_q.id, body="Keep the registration number handy.")
     pub_art = await kb.promote_answer(expert, pub_ans.id)
     gold_art = await kb.promote_answer(expert, gold_ans.id)
     staff_art = await kb.promote_answer(expert, staff_rep.id)
@@ -618,6 +664,7 @@ async def content(world: World, app, tmp_path) -> Content:  # type: ignore[no-un
         "staff_art": staff_art.id,
         "arch_art": arch_art.id,
         "pub_ans2": pub_ans2.id,
+        "pub_ans3": pub_ans3.id,
         "gold_ans2": gold_ans2.id,
         "product": product.id,
         "product_version": product_version.id,

@@ -61,6 +61,7 @@ class Env:
     review_item: int
     article_id: int = 0
     promotable_id: int = 0  # an answer nothing else in the sweep hides
+    promotable_api_id: int = 0  # another, for the API's script check
     browsers: dict[str, Browser] = field(default_factory=dict)
     bearers: dict[str, dict[str, str]] = field(default_factory=dict)
 
@@ -100,6 +101,7 @@ async def env(app, world: World) -> AsyncIterator[Env]:  # type: ignore[no-untyp
     kb_answer = await posts.reply(world.actor(world.colleague), thread.id, body="Ask your distributor.")
     e.article_id = (await kb.promote_answer(world.actor(world.expert), kb_answer.id)).id
     e.promotable_id = (await posts.reply(world.actor(world.colleague), thread.id, body="Or call us.")).id
+    e.promotable_api_id = (await posts.reply(world.actor(world.colleague), thread.id, body="Or mail us.")).id
     clients = []
     for name, user in (("partner", world.partner), ("expert", world.expert), ("admin", world.admin)):
         client = make_client(app)
@@ -332,6 +334,11 @@ async def test_script_and_control_characters_in_every_text_field(env: Env):
         ("PATCH", f"/api/v1/posts/{env.answer_id}",
          {"body": f"{SCRIPT} edited", "note": f"{SCRIPT}{CONTROL}"}),
         ("POST", "/api/v1/categories", {"name": f"{SCRIPT}"[:80], "description": f"{SCRIPT}{CONTROL}"}),
+        ("POST", f"/api/v1/posts/{env.promotable_api_id}/promote",
+         {"title": f"{SCRIPT} article", "summary": f"{SCRIPT}{CONTROL}", "body": f"{SCRIPT}{CONTROL} body"}),
+        ("PATCH", f"/api/v1/kb/articles/{env.article_id}",
+         {"title": f"{SCRIPT} edited article", "body": f"{SCRIPT} body", "category": "general",
+          "note": f"{SCRIPT}{CONTROL}"}),
     ]  # fmt: skip
     for method, path, body in api_sends:
         response = await env.browsers["anon"].client.request(method, path, json=body, headers=auth)
@@ -431,6 +438,19 @@ ENDPOINTS = [
     Endpoint("POST", "/api/v1/moderation/watched-words", "admin",
              {"pattern": "competitor x", "action": "hold", "categories": ["general"]},
              ("pattern", "action", "categories")),
+    Endpoint("POST", "/api/v1/posts/{promotable}/promote", "expert",
+             {"title": "Registering deals for tenders", "summary": "Use the form.", "body": "The **form**.",
+              "tags": ["deals"], "category": "general", "note": "", "state": "published"},
+             ("title", "summary", "body", "tags", "category", "note", "state")),
+    Endpoint("PATCH", "/api/v1/kb/articles/{article}", "expert",
+             {"title": "Registering deals for tenders", "summary": "", "body": "The **form**.",
+              "tags": ["deals"], "category": "general", "note": "", "base_version": 1},
+             ("title", "summary", "body", "tags", "category", "note", "base_version")),
+    Endpoint("POST", "/api/v1/kb/articles/{article}/versions/1/restore", "expert", {"note": "back"},
+             ("note",)),
+    Endpoint("POST", "/api/v1/kb/articles/{article}/state", "expert", {"state": "published"}, ("state",)),
+    Endpoint("POST", "/api/v1/kb/articles/{article}/review", "partner", {"reason": "Old"}, ("reason",)),
+    Endpoint("POST", "/api/v1/kb/products", "expert", {"name": "Router X200"}, ("name",)),
     Endpoint("POST", "/api/v1/moderation/rules/test", "admin", {"text": "A sample", "category": "general"},
              ("text", "category")),
     Endpoint("POST", "/api/v1/moderation/sanctions", "admin",
@@ -476,7 +496,7 @@ BAD_BODIES: list[tuple[bytes, str, int]] = [
 def endpoint_path(env: Env, endpoint: Endpoint) -> str:
     return endpoint.path.format(
         thread=env.thread_id, opening=env.opening_id, gold=env.world.gold.slug, answer=env.answer_id,
-        item=env.review_item,
+        item=env.review_item, article=env.article_id, promotable=env.promotable_id,
     )  # fmt: skip
 
 
@@ -565,6 +585,14 @@ ID_ROUTES = [
     ("POST", "/api/v1/threads/{}/lock"), ("POST", "/api/v1/threads/{}/pin"),
     ("POST", "/api/v1/threads/{}/move"), ("POST", "/api/v1/threads/{}/merge"),
     ("POST", "/api/v1/threads/{}/duplicate"),
+    ("GET", "/api/v1/kb/articles/{}"), ("PATCH", "/api/v1/kb/articles/{}"),
+    ("GET", "/api/v1/kb/articles/{}/versions"), ("GET", "/api/v1/kb/articles/{}/compare?from=1&to=1"),
+    ("POST", "/api/v1/kb/articles/{}/versions/1/restore"),
+    ("POST", "/api/v1/kb/articles/1/versions/{}/restore"),
+    ("POST", "/api/v1/kb/articles/{}/state"), ("POST", "/api/v1/kb/articles/{}/review"),
+    ("DELETE", "/api/v1/kb/articles/{}/review"), ("POST", "/api/v1/kb/articles/{}/rating"),
+    ("DELETE", "/api/v1/kb/articles/{}/rating"), ("POST", "/api/v1/posts/{}/promote"),
+    ("POST", "/api/v1/kb/products/{}/versions"), ("PATCH", "/api/v1/kb/product-versions/{}"),
     ("GET", "/kb/{}"), ("GET", "/kb/{}/edit"), ("POST", "/kb/{}/edit"), ("GET", "/kb/{}/versions"),
     ("GET", "/kb/{}/compare?from=1&to=1"), ("POST", "/kb/{}/versions/1/restore"),
     ("POST", "/kb/1/versions/{}/restore"), ("POST", "/kb/{}/state"), ("POST", "/kb/{}/review"),

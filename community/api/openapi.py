@@ -1256,6 +1256,328 @@ PATHS |= {
     },
 }
 
+# --- knowledge base ------------------------------------------------------------------------------------
+
+_ARTICLE_STATE: Schema = {"type": "string", "enum": ["draft", "published", "archived"]}
+_KB_CATEGORY = obj({"slug": STRING, "name": STRING})
+_NULLABLE_INT: Schema = {"type": ["integer", "null"]}
+_DIFF_ROW = obj(
+    {
+        "kind": {"type": "string", "enum": ["equal", "changed", "removed", "added"]},
+        "left_no": _NULLABLE_INT,
+        "left": STRING,
+        "right_no": _NULLABLE_INT,
+        "right": STRING,
+    }
+)
+_ARTICLE_FIELDS: dict[str, Schema] = {
+    "title": {"type": "string", "minLength": TITLE_MIN, "maxLength": TITLE_MAX},
+    "summary": {"type": "string", "maxLength": 500, "description": "One or two sentences for lists."},
+    "body": {"type": "string", "maxLength": BODY_MAX, "description": "Markdown; sanitised when saved."},
+    "tags": {"type": "array", "items": {"type": "string", "maxLength": TAG_MAX_LEN}, "maxItems": TAGS_MAX},
+    "category": {"type": "string", "description": "A category slug: its readers read the article."},
+    "products": {"type": "array", "items": INTEGER, "description": "Product version ids it applies to."},
+    "note": {"type": "string", "maxLength": 200, "description": "What changed (the version history)."},
+    "confirm_wider": {
+        "type": "boolean",
+        "description": "Publish to a category seen by more people than the source thread's (the text "
+        "must hold nothing partner-confidential). Without it such a category answers 422.",
+    },
+}
+
+SCHEMAS |= {
+    "ArticleSummary": obj(
+        {
+            "id": INTEGER,
+            "title": STRING,
+            "summary": STRING,
+            "category": _KB_CATEGORY,
+            "tags": TAGS,
+            "state": _ARTICLE_STATE,
+            "needs_review": BOOLEAN,
+            "helpful_percent": {**_NULLABLE_INT, "description": "Staff only (null for others)."},
+            "published_at": NULLABLE_DATETIME,
+            "updated_at": DATETIME,
+            "url": {"type": "string", "format": "uri", "description": "The article's page (HTML)."},
+        }
+    ),
+    "ArticleList": listing("ArticleSummary"),
+    "Article": obj(
+        {
+            "id": INTEGER,
+            "title": STRING,
+            "summary": STRING,
+            "body_html": {"type": "string", "description": "Sanitised HTML."},
+            "body_source": {"type": "string", "description": "The Markdown source."},
+            "category": _KB_CATEGORY,
+            "tags": TAGS,
+            "state": _ARTICLE_STATE,
+            "needs_review": BOOLEAN,
+            "needs_review_reason": STRING,
+            "products": {
+                "type": "array",
+                "items": obj({"id": INTEGER, "product": STRING, "version": STRING, "superseded": BOOLEAN}),
+            },
+            "answer_author": {**obj({"handle": STRING, "display_name": STRING}), "type": ["object", "null"]},
+            "curator": ref("AuthorSummary"),
+            "source_thread": {
+                **obj({"id": INTEGER, "title": STRING, "post_id": _NULLABLE_INT, "url": STRING}),
+                "type": ["object", "null"],
+                "description": "The thread the answer came from, when the caller may see it.",
+            },
+            "version_count": INTEGER,
+            "my_rating": {"type": ["boolean", "null"], "description": "The caller's rating, if any."},
+            "helpful_percent": {**_NULLABLE_INT, "description": "Staff only (null for others)."},
+            "view_count": {**_NULLABLE_INT, "description": "Staff only (null for others)."},
+            "related": {"type": "array", "items": obj({"id": INTEGER, "title": STRING})},
+            "can_curate": BOOLEAN,
+            "created_at": DATETIME,
+            "updated_at": DATETIME,
+            "published_at": NULLABLE_DATETIME,
+            "url": {"type": "string", "format": "uri"},
+        }
+    ),
+    "ArticleVersion": obj(
+        {
+            "number": INTEGER,
+            "title": STRING,
+            "summary": STRING,
+            "body_source": STRING,
+            "body_html": STRING,
+            "category": _KB_CATEGORY,
+            "tags": TAGS,
+            "product_version_ids": {"type": "array", "items": INTEGER},
+            "note": STRING,
+            "editor": ref("AuthorSummary"),
+            "created_at": DATETIME,
+        }
+    ),
+    "ArticleVersionList": listing("ArticleVersion"),
+    "ArticleComparison": obj(
+        {
+            "from": INTEGER,
+            "to": INTEGER,
+            "changed": {"type": "integer", "description": "Lines that differ."},
+            "meta": {"type": "array", "items": _DIFF_ROW, "description": "Title, summary, category, tags."},
+            "body": {"type": "array", "items": _DIFF_ROW, "description": "The Markdown, line by line."},
+        }
+    ),
+    "NewArticle": obj(
+        {
+            **_ARTICLE_FIELDS,
+            "state": {"type": "string", "enum": ["draft", "published"], "default": "published"},
+        },
+        optional=(*_ARTICLE_FIELDS, "state"),
+        description="Everything is optional: title, body, tags and category default from the thread.",
+    ),
+    "ArticleEdit": obj(
+        {
+            **_ARTICLE_FIELDS,
+            "base_version": {
+                "type": "integer",
+                "description": "The version you started from: 409 if someone saved another since.",
+            },
+        },
+        optional=("summary", "tags", "products", "note", "confirm_wider", "base_version"),
+    ),
+    "RestoreVersion": obj({"note": {"type": "string", "maxLength": 200}}, optional=("note",)),
+    "ArticleStateChange": obj({"state": _ARTICLE_STATE}),
+    "ReviewRequest": obj({"reason": {"type": "string", "maxLength": 300}}),
+    "Rating": obj({"helpful": {"type": ["boolean", "null"], "description": "null takes it back."}}),
+    "ProductVersion": obj(
+        {
+            "id": INTEGER,
+            "product_id": INTEGER,
+            "name": STRING,
+            "superseded": BOOLEAN,
+            "superseded_at": NULLABLE_DATETIME,
+        }
+    ),
+    "Product": obj(
+        {"id": INTEGER, "name": STRING, "versions": {"type": "array", "items": ref("ProductVersion")}}
+    ),
+    "ProductList": listing("Product"),
+    "NewProduct": obj({"name": {"type": "string", "maxLength": 80}}),
+    "NewProductVersion": obj({"name": {"type": "string", "maxLength": 60}}),
+    "ProductVersionChange": obj({"superseded": BOOLEAN}),
+    "SupersedeResult": obj({"version": ref("ProductVersion"), "articles_sent_to_review": INTEGER}),
+}
+
+_ARTICLE_OK = ("200", ref("Article"), "The article as the caller sees it.")
+_CURATORS = "Experts, moderators and administrators (403 for others)."
+
+PATHS |= {
+    f"{PREFIX}/kb/articles": {
+        "get": _op(
+            "listArticles",
+            "knowledge base",
+            "List articles",
+            ("200", ref("ArticleList"), "One page of articles the caller may see."),
+            ("404", "422"),
+            description="Published articles (staff may ask for drafts or archived ones) in categories "
+            "the caller may see. An unknown or invisible category answers 404.",
+            params=("Category", "KbTag", "KbProduct", "KbState", "KbSort", "Page"),
+        )
+    },
+    f"{PREFIX}/kb/articles/{{id}}": {
+        "get": _op("getArticle", "knowledge base", "One article", _ARTICLE_OK, ("404",), params=("Id",)),
+        "patch": _op(
+            "editArticle",
+            "knowledge base",
+            "Edit an article (saves a new version)",
+            _ARTICLE_OK,
+            ("404", "409"),
+            description=_CURATORS + " 409 when `base_version` is not the current version.",
+            params=("Id",),
+            body="ArticleEdit",
+        ),
+    },
+    f"{PREFIX}/kb/articles/{{id}}/versions": {
+        "get": _op(
+            "listArticleVersions",
+            "knowledge base",
+            "Every version of an article, newest first",
+            ("200", ref("ArticleVersionList"), "All versions (one page)."),
+            ("404",),
+            params=("Id",),
+        )
+    },
+    f"{PREFIX}/kb/articles/{{id}}/compare": {
+        "get": _op(
+            "compareArticleVersions",
+            "knowledge base",
+            "Two versions side by side",
+            ("200", ref("ArticleComparison"), "Line pairs of the two versions."),
+            ("404", "422"),
+            params=("Id", "VersionFrom", "VersionTo"),
+        )
+    },
+    f"{PREFIX}/kb/articles/{{id}}/versions/{{number}}/restore": {
+        "post": _op(
+            "restoreArticleVersion",
+            "knowledge base",
+            "Restore an older version (as a new version)",
+            _ARTICLE_OK,
+            ("404", "409"),
+            description=_CURATORS,
+            params=("Id", "VersionNumber"),
+            body="RestoreVersion",
+        )
+    },
+    f"{PREFIX}/kb/articles/{{id}}/state": {
+        "post": _op(
+            "setArticleState",
+            "knowledge base",
+            "Publish, archive or return an article to draft",
+            _ARTICLE_OK,
+            ("404", "409"),
+            description=_CURATORS + " Archived articles leave lists and search; staff still reach them.",
+            params=("Id",),
+            body="ArticleStateChange",
+        )
+    },
+    f"{PREFIX}/kb/articles/{{id}}/review": {
+        "post": _op(
+            "flagArticleForReview",
+            "knowledge base",
+            "Say the article needs review",
+            _ARTICLE_OK,
+            ("404",),
+            description="Anyone who may read it; its curators are notified.",
+            params=("Id",),
+            body="ReviewRequest",
+        ),
+        "delete": _op(
+            "clearArticleReview",
+            "knowledge base",
+            "Clear the needs-review flag",
+            _ARTICLE_OK,
+            ("404",),
+            description=_CURATORS,
+            params=("Id",),
+        ),
+    },
+    f"{PREFIX}/kb/articles/{{id}}/rating": {
+        "post": _op(
+            "rateArticle",
+            "knowledge base",
+            "Rate an article helped or did not help",
+            _ARTICLE_OK,
+            ("404", "409"),
+            description="One rating per reader, changeable; 409 for drafts and archived articles.",
+            params=("Id",),
+            body="Rating",
+        ),
+        "delete": _op(
+            "unrateArticle",
+            "knowledge base",
+            "Take your rating back",
+            _ARTICLE_OK,
+            ("404", "409"),
+            params=("Id",),
+        ),
+    },
+    f"{PREFIX}/posts/{{id}}/promote": {
+        "post": _op(
+            "promoteAnswer",
+            "knowledge base",
+            "Mark an answer best practice: a new knowledge-base article",
+            ("201", ref("Article"), "The new article."),
+            ("404", "409"),
+            description=_CURATORS + " 409 when the answer already is an article (the message names it). "
+            "A restricted thread's answer goes only to a category with the same or a narrower "
+            "audience unless `confirm_wider` is true.",
+            params=("Id",),
+            body="NewArticle",
+            headers=_location("The article's API address."),
+        )
+    },
+    f"{PREFIX}/kb/products": {
+        "get": _op(
+            "listProducts",
+            "knowledge base",
+            "Products and versions articles apply to",
+            ("200", ref("ProductList"), "All of them (one page)."),
+            (),
+        ),
+        "post": _op(
+            "createProduct",
+            "knowledge base",
+            "Add a product",
+            ("201", ref("Product"), "The new product."),
+            ("409",),
+            description=_CURATORS,
+            body="NewProduct",
+        ),
+    },
+    f"{PREFIX}/kb/products/{{id}}/versions": {
+        "post": _op(
+            "addProductVersion",
+            "knowledge base",
+            "Add a version to a product",
+            ("201", ref("ProductVersion"), "The new version."),
+            ("404", "409"),
+            description=_CURATORS,
+            params=("Id",),
+            body="NewProductVersion",
+        )
+    },
+    f"{PREFIX}/kb/product-versions/{{id}}": {
+        "patch": _op(
+            "setProductVersionSuperseded",
+            "knowledge base",
+            "Mark a product version superseded (or current again)",
+            ("200", ref("SupersedeResult"), "The version, and how many articles went to review."),
+            ("404",),
+            description=_CURATORS
+            + " Superseding sends its articles to needs-review and notifies their curators.",
+            params=("Id",),
+            body="ProductVersionChange",
+        )
+    },
+}
+
+
 # Every state-changing operation takes the CSRF header (needed with the session cookie only).
 for _operations in PATHS.values():
     for _method, _operation in _operations.items():
@@ -1314,6 +1636,18 @@ PARAMETERS |= {
     "SanctionUser": _query("user", "A member's handle: their whole history.", STRING),
 }
 
+PARAMETERS |= {
+    "KbTag": _query("tag", "Only articles with this tag.", STRING),
+    "KbProduct": _query("product", "Only articles for this product version (its id).", INTEGER),
+    "KbState": _query("state", "published (default); staff may ask for draft or archived.", _ARTICLE_STATE),
+    "KbSort": _query(
+        "sort", "newest (default) or helpful.", {"type": "string", "enum": ["newest", "helpful"]}
+    ),
+    "VersionFrom": _query("from", "The older version's number.", INTEGER),
+    "VersionTo": _query("to", "The newer version's number.", INTEGER),
+    "VersionNumber": _path("number", "A version number.", {"type": "integer", "minimum": 1}),
+}
+
 DESCRIPTION = """\
 The Partner Community JSON API. It uses the same services, permissions and validation as the web
 pages.
@@ -1345,6 +1679,7 @@ def document(base_url: str = "") -> Schema:
                 {"name": "posts"},
                 {"name": "categories"},
                 {"name": "search"},
+                {"name": "knowledge base"},
                 {"name": "moderation"},
                 {"name": "accounts"},
                 {"name": "meta"},

@@ -7,6 +7,7 @@ from starlette.routing import BaseRoute
 from community.api import (
     accounts,
     categories,
+    kb,
     moderation,
     openapi,
     sanctions,
@@ -23,5 +24,6 @@ routes: list[BaseRoute] = [
     *sanctions.routes,
     *thread_actions.routes,
     *search.routes,
+    *kb.routes,
     *openapi.routes,
 ]

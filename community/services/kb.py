@@ -358,15 +358,19 @@ async def edit_article(
         actor, title=title, summary=summary, body=body, tags=tags, category=category,
         products=products, note=note,
     )  # fmt: skip
-    base = article.version_count
-    if base_version not in (None, ""):
-        try:
-            base = int(str(base_version))
-        except ValueError:
-            raise Invalid({"version": "The version is a number."}) from None
+    base = article.version_count if base_version in (None, "") else _version_number(base_version)
     if data.category.id != article.category_id:
         _check_audience(actor, data.category, await _source_category(article), confirm_wider)
     return await _save(actor, article, data, base)
+
+
+def _version_number(value: object) -> int:
+    """The version an edit started from: a whole number naming a version, or 422."""
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 10:
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**31:
+        raise Invalid({"base_version": "The version you started from is a whole number."})
+    return value
 
 
 async def _save(actor: Actor, article: Article, data: ArticleInput, base: int) -> Article:

@@ -10,7 +10,7 @@ from tortoise.transactions import in_transaction
 
 from community import policy
 from community.actor import Actor
-from community.errors import Conflict, Forbidden, NotFound
+from community.errors import Conflict, Forbidden, Invalid, NotFound
 from community.models import Article, ArticleProduct, ArticleState, Product, ProductVersion
 from community.services import validation as v
 from community.services.kb import notify_curators
@@ -63,12 +63,14 @@ async def add_version(actor: Actor, product_id: int, *, name: object) -> Product
         ) from None
 
 
-async def set_superseded(actor: Actor, version_id: int, superseded: bool) -> tuple[ProductVersion, int]:
+async def set_superseded(actor: Actor, version_id: int, superseded: object) -> tuple[ProductVersion, int]:
     """Returns the version and how many articles were sent to review."""
     assert_can_manage(actor)
     version = await ProductVersion.filter(id=version_id).select_related("product").first()
     if version is None:
         raise NotFound("No such product version.")
+    if not isinstance(superseded, bool):
+        raise Invalid({"superseded": "Say true (superseded) or false (current)."})
     if bool(version.superseded_at) == superseded:
         return version, 0
     label = f"{version.product.name} {version.name}"

@@ -201,8 +201,11 @@ async def list_articles(
     else:
         query = query.order_by("-published_at", "-id")
     rows = await query.offset((page - 1) * per_page).limit(per_page).values(*LIST_FIELDS, **LIST_RELATED)
+    staff = policy.can_curate(actor)  # the helpful figures are for staff
     for row in rows:
-        row["helpful_percent"] = helpful_percent(row["helpful_count"], row["unhelpful_count"])
+        row["helpful_percent"] = (
+            helpful_percent(row["helpful_count"], row["unhelpful_count"]) if staff else None
+        )
     filters = {"category": category, "tag": tag, "product": product_id, "state": wanted_state}
     return ArticleList(rows, total, page, pages, per_page, sort, filters)
 

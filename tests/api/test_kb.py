@@ -1,0 +1,121 @@
+"""The knowledge base over JSON (every answer checked against the OpenAPI document)."""
+
+from __future__ import annotations
+
+from community.services import posts, threads
+from tests.api.conftest import bearer
+
+
+async def _answer(world, category: str = "general") -> int:  # type: ignore[no-untyped-def]
+    thread = await threads.create_thread(
+        world.actor(world.partner), category=category, kind="question",
+        title="How do I register a multi-site deal?", body="Five sites: one deal or five?", tags="deals",
+    )  # fmt: skip
+    return (await posts.reply(world.actor(world.colleague), thread.id, body="One deal per site.")).id
+
+
+async def test_promote_edit_versions_compare_restore_state(client, world):
+    answer_id = await _answer(world)
+    expert = await bearer(world.expert)
+    created = await client.post(
+        f"/api/v1/posts/{answer_id}/promote", json={"summary": "Short."}, headers=expert
+    )
+    assert created.status_code == 201, created.text
+    art = created.json()
+    assert art["title"] == "How do I register a multi-site deal?" and art["version_count"] == 1
+    assert art["answer_author"]["handle"] == world.colleague.handle
+    assert art["curator"]["handle"] == world.expert.handle
+    assert created.headers["location"].endswith(f"/api/v1/kb/articles/{art['id']}")
+    again = await client.post(f"/api/v1/posts/{answer_id}/promote", json={}, headers=expert)
+    assert again.status_code == 409 and f"/kb/{art['id']}" in again.json()["error"]["message"]
+
+    path = f"/api/v1/kb/articles/{art['id']}"
+    edit = {"title": "Registering multi-site deals", "body": "Use **one** deal per site.",
+            "category": "general", "tags": ["deals"], "note": "shorter", "base_version": 1}  # fmt: skip
+    edited = await client.patch(path, json=edit, headers=expert)
+    assert edited.status_code == 200 and edited.json()["version_count"] == 2
+    assert (await client.patch(path, json=edit, headers=expert)).status_code == 409
+    versions = (await client.get(f"{path}/versions", headers=expert)).json()
+    assert [v["number"] for v in versions["items"]] == [2, 1] and versions["items"][0]["note"] == "shorter"
+    diff = (await client.get(f"{path}/compare?from=1&to=2", headers=expert)).json()
+    assert diff["changed"] > 0 and any(r["kind"] != "equal" for r in diff["body"])
+    restored = await client.post(f"{path}/versions/1/restore", json={}, headers=expert)
+    assert restored.json()["version_count"] == 3 and restored.json()["title"] == art["title"]
+    archived = await client.post(f"{path}/state", json={"state": "archived"}, headers=expert)
+    assert archived.json()["state"] == "archived"
+    partner = await bearer(world.partner)
+    assert (await client.get(path, headers=partner)).status_code == 404
+    assert (await client.get("/api/v1/kb/articles", headers=partner)).json()["total"] == 0
+    staff_list = await client.get("/api/v1/kb/articles?state=archived", headers=expert)
+    assert staff_list.json()["total"] == 1
+
+
+async def test_rating_review_and_staff_only_figures(client, world):
+    answer_id = await _answer(world)
+    expert = await bearer(world.expert)
+    art = (await client.post(f"/api/v1/posts/{answer_id}/promote", json={}, headers=expert)).json()
+    path = f"/api/v1/kb/articles/{art['id']}"
+    sam = await bearer(world.silver_partner)
+    rated = await client.post(f"{path}/rating", json={"helpful": True}, headers=sam)
+    assert rated.json()["my_rating"] is True and rated.json()["helpful_percent"] is None
+    assert (await client.post(f"{path}/rating", json={"helpful": "yes"}, headers=sam)).status_code == 422
+    assert (await client.delete(f"{path}/rating", headers=sam)).json()["my_rating"] is None
+    await client.post(f"{path}/rating", json={"helpful": False}, headers=sam)
+    staff_view = (await client.get(path, headers=expert)).json()
+    assert staff_view["helpful_percent"] == 0 and staff_view["view_count"] is not None
+    flagged = await client.post(f"{path}/review", json={"reason": "Firmware 5"}, headers=sam)
+    assert flagged.json()["needs_review"] is True
+    assert (await client.delete(f"{path}/review", headers=sam)).status_code == 403
+    assert (await client.delete(f"{path}/review", headers=expert)).json()["needs_review"] is False
+
+
+async def test_products_and_supersede(client, world):
+    answer_id = await _answer(world)
+    expert, partner = await bearer(world.expert), await bearer(world.partner)
+    assert (
+        await client.post("/api/v1/kb/products", json={"name": "Router X200"}, headers=partner)
+    ).status_code == 403
+    product = (await client.post("/api/v1/kb/products", json={"name": "Router X200"}, headers=expert)).json()
+    assert (
+        await client.post("/api/v1/kb/products", json={"name": "Router X200"}, headers=expert)
+    ).status_code == 409
+    version = await client.post(
+        f"/api/v1/kb/products/{product['id']}/versions", json={"name": "firmware 4.x"}, headers=expert
+    )
+    assert version.status_code == 201
+    vid = version.json()["id"]
+    art = (
+        await client.post(f"/api/v1/posts/{answer_id}/promote", json={"products": [vid]}, headers=expert)
+    ).json()
+    assert art["products"] == [
+        {"id": vid, "product": "Router X200", "version": "firmware 4.x", "superseded": False}
+    ]
+    listed = (await client.get(f"/api/v1/kb/articles?product={vid}", headers=partner)).json()
+    assert [a["id"] for a in listed["items"]] == [art["id"]]
+    done = await client.patch(f"/api/v1/kb/product-versions/{vid}", json={"superseded": True}, headers=expert)
+    assert done.json()["articles_sent_to_review"] == 1 and done.json()["version"]["superseded"] is True
+    assert (await client.get(f"/api/v1/kb/articles/{art['id']}", headers=partner)).json()["needs_review"]
+    products = (await client.get("/api/v1/kb/products", headers=partner)).json()
+    assert products["items"][0]["versions"][0]["superseded"] is True
+
+
+async def test_restricted_articles_stay_out_of_reach_of_other_tiers(client, world):
+    answer_id = await _answer(world, category="gold-programme")
+    expert = await bearer(world.expert)
+    wider = await client.post(
+        f"/api/v1/posts/{answer_id}/promote", json={"category": "general"}, headers=expert
+    )
+    assert wider.status_code == 422 and "category" in wider.json()["error"]["fields"]
+    art = (await client.post(f"/api/v1/posts/{answer_id}/promote", json={}, headers=expert)).json()
+    sam = await bearer(world.silver_partner)
+    for method, path, body in (
+        ("GET", f"/api/v1/kb/articles/{art['id']}", None),
+        ("GET", f"/api/v1/kb/articles/{art['id']}/versions", None),
+        ("GET", f"/api/v1/kb/articles/{art['id']}/compare?from=1&to=1", None),
+        ("POST", f"/api/v1/kb/articles/{art['id']}/rating", {"helpful": True}),
+        ("POST", f"/api/v1/kb/articles/{art['id']}/review", {"reason": "old"}),
+    ):
+        response = await client.request(method, path, json=body, headers=sam)
+        assert response.status_code == 404, (method, path)
+    assert (await client.get("/api/v1/kb/articles", headers=sam)).json()["total"] == 0
+    assert (await client.get("/api/v1/kb/articles?category=gold-programme", headers=sam)).status_code == 404
