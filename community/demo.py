@@ -13,8 +13,8 @@ from tortoise.transactions import in_transaction
 
 from community.actor import Actor
 from community.errors import Conflict
-from community.models import Category, Organisation, Post, Role, ThreadKind, User
-from community.services import accounts, directory, posts, thread_actions, threads
+from community.models import Category, Organisation, Post, Role, Thread, ThreadKind, User
+from community.services import accounts, directory, kb, kb_products, posts, thread_actions, threads
 from community.services import validation as v
 from community.settings import Settings
 
@@ -38,6 +38,7 @@ class DemoSummary:
     answers: int = 0
     accepted: int = 0
     votes: int = 0
+    articles: int = 0
     password: str = DEMO_PASSWORD
     logins: list[DemoLogin] = field(default_factory=list)
 
@@ -812,6 +813,7 @@ async def _load(settings: Settings) -> DemoSummary:
     now = datetime.now(UTC).replace(microsecond=0)
     for spec in THREADS:
         await _thread(spec, actors, handles, now, summary)
+    await _articles(actors, summary)
     return summary
 
 
@@ -819,6 +821,91 @@ def _mentions(text: str, handles: dict[str, str]) -> str:
     for key, handle in handles.items():
         text = text.replace(f"@@{key}", f"@{handle}")
     return text
+
+
+# Products and versions articles apply to: product name -> (version name, superseded?).
+PRODUCTS: dict[str, tuple[tuple[str, bool], ...]] = {
+    "Router X200": (("firmware 3.x", True), ("firmware 4.x", False)),
+    "Switch S48": (("firmware 2.x", False),),
+    "Firewall F10": (("OS 7.x", False),),
+}
+
+
+@dataclass(frozen=True)
+class DemoArticle:
+    """A thread's accepted answer, marked best practice by ``curator``."""
+
+    thread_title: str
+    curator: str
+    summary: str
+    applies_to: tuple[tuple[str, str], ...] = ()  # (product, version)
+    helped: tuple[str, ...] = ()  # readers who rated it helpful
+    did_not_help: tuple[str, ...] = ()
+
+
+ARTICLES = [
+    DemoArticle(
+        "Router X200: BGP session to the ISP drops every 90 seconds",
+        "priya",
+        "Hold-timer expiries behind a policer: raise the BGP traffic class before anything else.",
+        (("Router X200", "firmware 4.x"),),
+        helped=("hannah", "chloe", "sofia"),
+    ),
+    DemoArticle(
+        "Switch S48: LACP port-channel to a VMware ESXi host stays down",
+        "tomas",
+        "ESXi standard switches do not speak LACP: use a static channel or a distributed switch.",
+        (("Switch S48", "firmware 2.x"),),
+        helped=("lukas", "owen"),
+        did_not_help=("sofia",),
+    ),
+    DemoArticle(
+        "How do I factory reset a Router X200 without console access?",
+        "priya",
+        "The reset button sequence, and what survives it.",
+        (("Router X200", "firmware 4.x"),),
+        helped=("chloe",),
+    ),
+    DemoArticle(
+        "Best practice for upgrading firmware on a stack of Switch S48 units",
+        "tomas",
+        "Stage the image on every member, upgrade in one reload window, check versions before traffic.",
+        (("Switch S48", "firmware 2.x"),),
+        helped=("hannah", "owen"),
+    ),
+    DemoArticle(
+        "Deal registration rejected as a duplicate: what counts as the same opportunity?",
+        "grace",
+        "Same end customer, same products, overlapping dates: what makes two registrations one.",
+        helped=("lukas",),
+    ),
+]
+
+
+async def _articles(actors: dict[str, Actor], summary: DemoSummary) -> None:
+    """Products, then the best-practice articles promoted from accepted answers, with ratings."""
+    staff = actors["priya"]
+    versions: dict[tuple[str, str], int] = {}
+    for name, product_versions in PRODUCTS.items():
+        product = await kb_products.create_product(staff, name=name)
+        for version_name, superseded in product_versions:
+            version = await kb_products.add_version(staff, product.id, name=version_name)
+            versions[(name, version_name)] = version.id
+            if superseded:
+                await kb_products.set_superseded(staff, version.id, True)
+    for spec in ARTICLES:
+        thread = await Thread.filter(title=spec.thread_title).first()
+        if thread is None or thread.accepted_post_id is None:
+            continue
+        article = await kb.promote_answer(
+            actors[spec.curator], thread.accepted_post_id, summary=spec.summary,
+            products=[versions[key] for key in spec.applies_to],
+        )  # fmt: skip
+        summary.articles += 1
+        for reader in spec.helped:
+            await kb.rate(actors[reader], article.id, True)
+        for reader in spec.did_not_help:
+            await kb.rate(actors[reader], article.id, False)
 
 
 async def _thread(

@@ -7,8 +7,8 @@ import pytest
 from community.actor import Actor
 from community.demo import DEMO_PASSWORD, load_demo
 from community.errors import Conflict, NotFound
-from community.models import Category, Organisation, OrgKind, Post, Thread, User, Vote
-from community.services import accounts, directory, threads
+from community.models import Article, Category, Organisation, OrgKind, Post, Thread, User, Vote
+from community.services import accounts, directory, kb_read, threads
 from community.settings import Settings
 
 
@@ -35,6 +35,16 @@ async def test_demo_content_and_who_sees_what(db: Settings) -> None:
     assert {c.visibility for c in await Category.all()} == {"all", "tiers", "staff"}
     assert await Post.filter(body_html__contains='class="mention"').count() >= 2
     assert await Post.filter(body_html__contains="<pre><code").count() >= 4
+
+    # A few published best-practice articles, one of them for silver and gold partners only.
+    assert summary.articles == await Article.filter(state="published").count() >= 4
+    assert await Article.filter(helpful_count__gt=0).count() >= 3
+    pricing_article = await Article.get(category__slug="pricing")
+    with pytest.raises(NotFound):
+        await kb_read.get_article(await _actor("sofia.rossi@pinecrest.example"), pricing_article.id)
+    assert (
+        await kb_read.get_article(await _actor("chloe.martin@harbourline.example"), pricing_article.id)
+    ).article
 
     # Every printed login works with the printed password.
     for login in summary.logins:
