@@ -171,21 +171,25 @@ async def get_article(request: Request) -> Response:
     return await _article_response(request, path_id(request))
 
 
+def _article_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """The fields promote and edit share, as the services take them (missing: None or "")."""
+    return {
+        "title": data.get("title"),
+        "summary": data.get("summary", ""),
+        "body": data.get("body"),
+        "tags": data.get("tags"),
+        "category": data.get("category"),
+        "products": data.get("products"),
+        "note": data.get("note", ""),
+        "confirm_wider": data.get("confirm_wider") is True,
+    }
+
+
 async def promote(request: Request) -> Response:
     actor = await require_actor(request)
     data = await read_json(request)
     created = await kb.promote_answer(
-        actor,
-        path_id(request),
-        title=data.get("title"),
-        summary=data.get("summary", ""),
-        body=data.get("body"),
-        tags=data.get("tags"),
-        category=data.get("category"),
-        products=data.get("products"),
-        note=data.get("note", ""),
-        state=data.get("state"),
-        confirm_wider=data.get("confirm_wider") is True,
+        actor, path_id(request), state=data.get("state"), **_article_fields(data)
     )
     return await _article_response(request, created.id, 201)
 
@@ -194,19 +198,7 @@ async def edit_article(request: Request) -> Response:
     actor = await require_actor(request)
     article_id = path_id(request)
     data = await read_json(request)
-    await kb.edit_article(
-        actor,
-        article_id,
-        title=data.get("title"),
-        summary=data.get("summary", ""),
-        body=data.get("body"),
-        tags=data.get("tags"),
-        category=data.get("category"),
-        products=data.get("products"),
-        note=data.get("note", ""),
-        base_version=data.get("base_version"),
-        confirm_wider=data.get("confirm_wider") is True,
-    )
+    await kb.edit_article(actor, article_id, base_version=data.get("base_version"), **_article_fields(data))
     return await _article_response(request, article_id)
 
 
