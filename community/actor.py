@@ -7,6 +7,7 @@ cheap query to know who is asking, and so that permission checks never trigger l
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -106,6 +107,15 @@ async def load_actor(user_id: int) -> Actor | None:
     """One raw query on every signed-in request: no ORM objects on this hot path."""
     rows = await fetch_rows(_ACTOR_SQL, user_id)
     return _actor_from_row(rows[0]) if rows else None
+
+
+async def load_actors(user_ids: Iterable[int]) -> dict[int, Actor]:
+    """Several actors in one query (live connections reload theirs when access changes)."""
+    ids = sorted(set(user_ids))
+    if not ids:
+        return {}
+    sql = _ACTOR_SQL.replace("WHERE u.id = ?", f"WHERE u.id IN ({', '.join('?' * len(ids))})")
+    return {row["id"]: _actor_from_row(row) for row in await fetch_rows(sql, *ids)}
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from community.csrf import CSRFMiddleware
@@ -20,6 +20,8 @@ from community.db import close_db, init_db
 from community.events import AccessChanged, Event, subscribe, unsubscribe
 from community.http import EXCEPTION_HANDLERS
 from community.indexing import Indexer, IndexerLock
+from community.realtime import Live, LiveCursorMiddleware
+from community.realtime.hub import live_endpoint
 from community.security_headers import SecurityHeadersMiddleware
 from community.services.threads import ViewCounter
 from community.settings import Settings
@@ -47,7 +49,8 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
 
     async def forget_cached_pages(event: Event) -> None:
         # A page's key covers its own thread and viewer, not what its "Related" list shows from
-        # other categories: when access rules change, start afresh (other workers within the TTL).
+        # other categories: when access rules change, start afresh (other workers hear of it
+        # through the live message bus).
         if isinstance(event, AccessChanged):
             app.state.page_cache.clear()
 
@@ -61,6 +64,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         gc.collect()
         gc.freeze()
         subscribe(forget_cached_pages)
+        await app.state.live.start()
         tasks = [
             # So that the first searches after a start are not the slow ones (a few seconds, off the loop).
             asyncio.create_task(asyncio.to_thread(app.state.search.warm, SEARCH_WARM_TERMS)),
@@ -71,6 +75,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
             yield
         finally:
             unsubscribe(forget_cached_pages)
+            await app.state.live.stop()
             for task in tasks:
                 task.cancel()
             for task in tasks:
@@ -82,14 +87,18 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
             if manage_db:
                 await close_db()
 
+    # Live updates; AccessChanged from any worker also empties this worker's page cache.
+    live = Live(settings, on_access_changed=lambda: app.state.page_cache.clear())
     app = Starlette(
         routes=[
             Route("/healthz", healthz),
             Mount("/static", StaticFiles(directory=str(ROOT / "static")), name="static"),
             Mount("/api/v1", routes=api_routes),
+            WebSocketRoute("/ws", live_endpoint),
             *web_routes,
         ],
         middleware=[
+            Middleware(LiveCursorMiddleware, live=live),
             Middleware(SecurityHeadersMiddleware),
             Middleware(
                 SessionMiddleware,
@@ -105,6 +114,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.live = live
     app.state.view_counter = ViewCounter()
     app.state.page_cache = PageCache()
     app.state.search = WhooshSearch(search_dir(settings))

@@ -69,6 +69,12 @@ def _usable(actor: Actor | None) -> Actor:
     return actor
 
 
+def usable(actor: Actor) -> Actor:
+    """``require_actor``'s check for an actor loaded elsewhere (live connections re-check it when
+    access changes)."""
+    return _usable(actor)
+
+
 async def require_actor_and_thread(conn: HTTPConnection, thread_id: int) -> tuple[Actor, ThreadStamp | None]:
     """``require_actor`` plus the thread's stamp, in one query for session users (the thread
     page's hot path); the stamp is None when it could not be loaded alongside."""

@@ -38,6 +38,26 @@ SPECS: tuple[SettingSpec, ...] = (
         "<data dir>/secret_key.",
     ),
     SettingSpec("COMMUNITY_REDIS_URL", None, "Redis URL for the message bus across workers."),
+    SettingSpec(
+        "COMMUNITY_REDIS_PREFIX",
+        "community",
+        "Prefix of the Redis channel names (several sites or test runs can share one Redis).",
+    ),
+    SettingSpec(
+        "COMMUNITY_LIVE_HEARTBEAT_SECONDS",
+        "25",
+        "Live updates: clients ping this often; one silent for 2.5 times as long is disconnected.",
+    ),
+    SettingSpec(
+        "COMMUNITY_LIVE_RETENTION_HOURS",
+        "48",
+        "Live updates: hours the event log is kept for reconnecting clients to catch up.",
+    ),
+    SettingSpec(
+        "COMMUNITY_LIVE_QUEUE_LIMIT",
+        "256",
+        "Live updates: messages waiting for one slow client before it is told to resync.",
+    ),
     SettingSpec("COMMUNITY_BASE_URL", "http://127.0.0.1:8000", "Public address, used in invitation links."),
     SettingSpec("COMMUNITY_COMPANY_NAME", "Northwind Networks", "Name of the company itself."),
     SettingSpec(
@@ -117,6 +137,10 @@ class Settings:
     posts_per_minute: int = 6
     posts_per_day: int = 200
     posts_per_ip_minute: int = 60
+    redis_prefix: str = "community"
+    live_heartbeat_seconds: int = 25
+    live_retention_hours: int = 48
+    live_queue_limit: int = 256
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -172,6 +196,10 @@ class Settings:
             posts_per_minute=_int(env, "COMMUNITY_POSTS_PER_MINUTE", "6", minimum=0),
             posts_per_day=_int(env, "COMMUNITY_POSTS_PER_DAY", "200", minimum=0),
             posts_per_ip_minute=_int(env, "COMMUNITY_POSTS_PER_IP_MINUTE", "60", minimum=0),
+            redis_prefix=env.get("COMMUNITY_REDIS_PREFIX") or "community",
+            live_heartbeat_seconds=_int(env, "COMMUNITY_LIVE_HEARTBEAT_SECONDS", "25"),
+            live_retention_hours=_int(env, "COMMUNITY_LIVE_RETENTION_HOURS", "48"),
+            live_queue_limit=_int(env, "COMMUNITY_LIVE_QUEUE_LIMIT", "256", minimum=2),
         )
 
 

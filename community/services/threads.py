@@ -328,6 +328,16 @@ def _post_view(actor: Actor, thread: Thread, row: dict[str, Any], voted: set[int
     return pv
 
 
+def post_view(actor: Actor, thread: Thread, row: dict[str, Any]) -> PostView:
+    """A post row (``post_rows``) as ``actor`` sees it; live delivery renders posts with this."""
+    return _post_view(actor, thread, row, set())
+
+
+async def post_rows(post_ids: list[int]) -> list[dict[str, Any]]:
+    """Posts as the thread page loads them (with their authors), for ``post_view``."""
+    return await Post.filter(id__in=post_ids).values(*POST_FIELDS, **_AUTHOR_VALUES)
+
+
 async def get_thread_view(
     actor: Actor, thread_id: int, page: int = 1, per_page: int = 50, *, with_sources: bool = False
 ) -> ThreadView:

@@ -12,4 +12,4 @@ async def healthz(request: Request) -> JSONResponse:
         await connections.get("default").execute_query("SELECT 1")
     except Exception as exc:
         return JSONResponse({"status": "error", "database": f"unavailable: {type(exc).__name__}"}, 503)
-    return JSONResponse({"status": "ok", "database": "ok"})
+    return JSONResponse({"status": "ok", "database": "ok", "live": request.app.state.live.hub.stats()})

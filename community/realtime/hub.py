@@ -1,0 +1,569 @@
+"""The websocket endpoint ``/ws``: connections, their subscriptions, and the fan-out of live events.
+
+Every worker has one ``Hub``. It receives every row of the live event log (from its own recorder
+and, through the bus, from every other worker), puts them in id order, and offers each to the
+connections subscribed to its stream after checking, per connection, that the viewer may see it
+(``messages.Renderer``). The protocol is described in docs/api.md ("Live updates").
+
+- Order and holes: rows may arrive out of order (two workers) or not at all (Redis down). A row
+  that arrives ahead of a missing id waits ``GAP_WAIT`` for it, then the hole is filled from the
+  database (ids commit in order: ``log``). The hub also polls the log every ``POLL_SECONDS`` (every
+  ``POLL_DEGRADED_SECONDS`` while the bus is down), so nothing committed is ever left behind.
+- Resume: ``hello`` with ``after`` registers the subscriptions and notes the hub's position ``D``
+  in one step; rows up to ``D`` come from the database, later ones live: no gap, no duplicate.
+- Slow clients: each connection has its own bounded outbox and sender task; the fan-out only
+  appends. An overflowing outbox is dropped and replaced by one ``resync`` message.
+- Access: ``AccessChanged`` travels over the bus; every hub reloads the actors concerned and
+  re-checks their subscriptions (a suspended or signed-out user is disconnected).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+from starlette.websockets import WebSocket
+
+from community import policy
+from community.actor import Actor, load_actors
+from community.auth import SESSION_AUTH_VERSION, bearer_token, require_actor, usable
+from community.errors import Forbidden, NotFound, Unauthenticated
+from community.realtime import log
+from community.realtime.bus import Message, MessageBus
+from community.realtime.log import QUEUE_STREAM, LiveMessage
+from community.realtime.messages import DENY, Renderer, encode, may_see_thread
+from community.realtime.recorder import thread_facts
+from community.services.accounts import actor_for_token
+from community.services.threads import load_visible_thread
+
+logger = logging.getLogger(__name__)
+
+GAP_WAIT = 0.05
+POLL_SECONDS = 5.0
+POLL_DEGRADED_SECONDS = 1.0
+CATCH_UP_LIMIT = 500
+HELLO_TIMEOUT = 10.0
+MAX_CLIENT_MESSAGE = 4096
+MAX_THREAD_STREAMS = 20
+OUTBOX_BYTES = 4 * 1024 * 1024
+# Close codes (4000-4999 are the application's).
+CLOSE_RESYNC, CLOSE_SIGNED_OUT, CLOSE_FORBIDDEN, CLOSE_TIMEOUT, CLOSE_BAD = 4000, 4401, 4403, 4408, 4400
+
+
+class Connection:
+    """One websocket: who it is, what it listens to, and its outbox."""
+
+    __slots__ = ("actor", "auth_version", "closing", "dropped", "handler", "hub", "last_seen", "outbox",
+                 "outbox_bytes", "send", "sender", "skip_upto", "streams", "token", "waiter")  # fmt: skip
+
+    def __init__(
+        self, hub: Hub, send: Callable[..., Any], actor: Actor, token: str | None, auth_version: Any
+    ):
+        self.hub = hub
+        self.send = send
+        self.actor = actor
+        self.token = token
+        self.auth_version = auth_version
+        self.streams: set[str] = set()
+        self.outbox: deque[str] = deque()
+        self.outbox_bytes = 0
+        self.waiter: asyncio.Future[None] | None = None
+        self.skip_upto = 0
+        self.last_seen = time.monotonic()
+        self.closing = False
+        self.dropped = False
+        self.handler: asyncio.Task[Any] | None = None
+        self.sender: asyncio.Task[None] | None = None
+
+    def offer(self, text: str) -> None:
+        if self.closing or self.dropped:
+            return
+        self.outbox.append(text)
+        self.outbox_bytes += len(text)
+        if len(self.outbox) > self.hub.queue_limit or self.outbox_bytes > OUTBOX_BYTES:
+            self._overflow()
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def _overflow(self) -> None:
+        """Too slow to keep up: forget what waits and tell the client to resume from its last id."""
+        self.hub.overflows += 1
+        self.outbox.clear()
+        self.outbox.append(encode({"type": "resync", "reason": "overflow"}))
+        self.outbox_bytes = 0
+        self.hub.unsubscribe_all(self)
+        # If even the resync cannot be written soon, the connection is dropped.
+        asyncio.get_running_loop().call_later(self.hub.heartbeat, self.drop)
+
+    async def run_sender(self) -> None:
+        loop = asyncio.get_running_loop()
+        send = self.send
+        outbox = self.outbox
+        while True:
+            while not outbox:
+                self.waiter = loop.create_future()
+                await self.waiter
+                self.waiter = None
+            text = outbox.popleft()
+            self.outbox_bytes -= len(text)
+            await send({"type": "websocket.send", "text": text})
+            if not self.streams and text.startswith('{"type":"resync"'):
+                await send({"type": "websocket.close", "code": CLOSE_RESYNC})
+                return
+
+    def close(self, code: int, error: dict[str, Any] | None = None) -> None:
+        """Send an error (if any) and close once the outbox is written (or after a second)."""
+        if self.closing or self.dropped:
+            return
+        self.hub.unsubscribe_all(self)
+        if error is not None:
+            self.offer(encode({"type": "error", **error}))
+        self.closing = True
+        self.hub.spawn(self._close_after_outbox(code))
+
+    async def _close_after_outbox(self, code: int) -> None:
+        for _ in range(50):
+            if not self.outbox:
+                break
+            await asyncio.sleep(0.02)
+        if self.sender is not None:
+            self.sender.cancel()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.send({"type": "websocket.close", "code": code}), 1.0)
+        self.drop()
+
+    def drop(self) -> None:
+        """End the connection now, written or not (a dead or stuck peer)."""
+        if self.dropped:
+            return
+        self.dropped = True
+        self.hub.unsubscribe_all(self)
+        for task in (self.sender, self.handler):
+            if task is not None and task is not asyncio.current_task():
+                task.cancel()
+
+
+class Hub:
+    def __init__(
+        self,
+        bus: MessageBus,
+        *,
+        heartbeat: float = 25.0,
+        queue_limit: int = 256,
+        allowed_origins: Iterable[str] = (),
+        on_access_changed: Callable[[], None] | None = None,
+    ) -> None:
+        self.bus = bus
+        self.heartbeat = heartbeat
+        self.queue_limit = queue_limit
+        self.allowed_origins = {o.rstrip("/") for o in allowed_origins}
+        self.on_access_changed = on_access_changed
+        self.connections: set[Connection] = set()
+        self.subscribers: dict[str, set[Connection]] = {}
+        self.cursor = 0
+        self.pending: dict[int, LiveMessage] = {}
+        self.overflows = 0
+        self.delivered = 0
+        self._gap_timer: asyncio.TimerHandle | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._loops: list[asyncio.Task[None]] = []
+        self._filling = False
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self.cursor = await log.latest_id()
+        await self.bus.start(self.on_bus_message, self.catch_up)
+        self._loops = [asyncio.create_task(self._poll_forever()), asyncio.create_task(self._sweep_forever())]
+
+    async def stop(self) -> None:
+        for task in [*self._loops, *self._tasks]:
+            task.cancel()
+        for conn in list(self.connections):
+            conn.drop()
+        for task in self._loops:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.bus.close()
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "connections": len(self.connections),
+            "last_id": self.cursor,
+            "bus": "ok" if self.bus.healthy else "degraded",
+            "overflows": self.overflows,
+        }
+
+    def spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # --- rows in, in id order -------------------------------------------------------------------
+
+    def on_bus_message(self, message: Message) -> None:
+        kind = message.get("t")
+        if kind == "event":
+            try:
+                self.ingest(LiveMessage.from_bus(message))
+            except (KeyError, TypeError, ValueError):
+                logger.warning("ignored a malformed live message")
+        elif kind == "access":
+            if self.on_access_changed is not None:
+                self.on_access_changed()
+            self.spawn(self.access_changed(message.get("user_id"), message.get("category_id")))
+
+    def ingest(self, message: LiveMessage) -> None:
+        if message.id <= self.cursor or message.id in self.pending:
+            return
+        self.pending[message.id] = message
+        self._drain()
+
+    def _drain(self) -> None:
+        while self.cursor + 1 in self.pending:
+            self.cursor += 1
+            self._deliver(self.pending.pop(self.cursor))
+        if self.pending and self._gap_timer is None:
+            self._gap_timer = asyncio.get_running_loop().call_later(GAP_WAIT, self._gap_due)
+
+    def _gap_due(self) -> None:
+        self._gap_timer = None
+        if self.pending:
+            self.spawn(self._fill_gap())
+
+    def _complete_upto(self, upto: int) -> None:
+        """Every id up to ``upto`` is known (in ``pending``) or will never exist."""
+        for key in sorted(k for k in self.pending if k <= upto):
+            self.cursor = max(self.cursor, key - 1)
+            self.cursor += 1
+            self._deliver(self.pending.pop(key))
+        self.cursor = max(self.cursor, upto)
+        self._drain()
+
+    async def _fill_gap(self) -> None:
+        if self._filling or not self.pending:
+            return
+        self._filling = True
+        try:
+            first = min(self.pending)
+            rows = await log.since(self.cursor, upto=first - 1, limit=CATCH_UP_LIMIT)
+            for row in rows:
+                self.pending.setdefault(row.id, row)
+            self._complete_upto(rows[-1].id if len(rows) == CATCH_UP_LIMIT else first - 1)
+        except Exception:
+            logger.exception("could not fill a gap in the live event log")
+        finally:
+            self._filling = False
+            if self.pending and self._gap_timer is None:
+                self._gap_timer = asyncio.get_running_loop().call_later(GAP_WAIT, self._gap_due)
+
+    async def catch_up(self) -> None:
+        """Take every committed row after the cursor from the database (bus reconnected, poll)."""
+        while True:
+            rows = await log.since(self.cursor, limit=CATCH_UP_LIMIT)
+            if not rows:
+                return
+            for row in rows:
+                if row.id > self.cursor:
+                    self.pending.setdefault(row.id, row)
+            self._complete_upto(rows[-1].id)
+            if len(rows) < CATCH_UP_LIMIT:
+                return
+
+    async def _poll_forever(self) -> None:
+        while True:
+            await asyncio.sleep(POLL_SECONDS if self.bus.healthy else POLL_DEGRADED_SECONDS)
+            try:
+                await self.catch_up()
+            except Exception:
+                logger.exception("could not read the live event log")
+
+    # --- fan-out ----------------------------------------------------------------------------------
+
+    def _deliver(self, message: LiveMessage) -> None:
+        self.delivered += 1
+        subscribers = self.subscribers.get(message.stream)
+        if not subscribers:
+            return
+        renderer = Renderer(message)
+        for conn in list(subscribers):
+            if message.id <= conn.skip_upto:
+                continue
+            try:
+                text = renderer.for_actor(conn.actor)
+            except Exception:
+                logger.exception("could not prepare live event %s", message.id)
+                return
+            if text is DENY:
+                self.lose(conn, message.stream)
+            elif text is not None:
+                conn.offer(text)
+
+    def subscribe(self, conn: Connection, stream: str) -> None:
+        conn.streams.add(stream)
+        self.subscribers.setdefault(stream, set()).add(conn)
+
+    def unsubscribe(self, conn: Connection, stream: str) -> None:
+        conn.streams.discard(stream)
+        subscribers = self.subscribers.get(stream)
+        if subscribers is not None:
+            subscribers.discard(conn)
+            if not subscribers:
+                del self.subscribers[stream]
+
+    def unsubscribe_all(self, conn: Connection) -> None:
+        for stream in list(conn.streams):
+            self.unsubscribe(conn, stream)
+
+    def lose(self, conn: Connection, stream: str) -> None:
+        """The viewer may no longer see this stream."""
+        if stream not in conn.streams:
+            return
+        if stream.startswith("user:"):
+            conn.close(CLOSE_FORBIDDEN, {"code": "forbidden", "message": "Access was withdrawn."})
+            return
+        self.unsubscribe(conn, stream)
+        conn.offer(encode({"type": "unsubscribed", "stream": stream, "reason": "not_found"}))
+
+    # --- access changes ------------------------------------------------------------------------
+
+    async def access_changed(self, user_id: int | None, category_id: int | None) -> None:
+        """Reload the actors concerned (everyone when a whole tier or category changed is not
+        needed: category rules live in the rows) and re-check what they listen to."""
+        conns = [c for c in self.connections if user_id is None or c.actor.id == user_id]
+        if not conns:
+            return
+        if user_id is not None or category_id is None:
+            fresh = await load_actors({c.actor.id for c in conns if c.token is None})
+            for conn in conns:
+                actor = await actor_for_token(conn.token) if conn.token else fresh.get(conn.actor.id)
+                if actor is None or (conn.token is None and actor.auth_version != conn.auth_version):
+                    conn.close(CLOSE_SIGNED_OUT, {"code": "unauthenticated", "message": "Signed out."})
+                    continue
+                try:
+                    usable(actor)
+                except Forbidden as exc:
+                    conn.close(CLOSE_FORBIDDEN, {"code": "forbidden", "message": exc.message})
+                    continue
+                conn.actor = actor
+        await self._recheck(conn for conn in conns if not conn.dropped)
+
+    async def _recheck(self, conns: Iterable[Connection]) -> None:
+        conns = list(conns)
+        thread_ids = {int(s.split(":", 1)[1]) for c in conns for s in c.streams if s.startswith("thread:")}
+        facts = await thread_facts(sorted(thread_ids))
+        for conn in conns:
+            for stream in list(conn.streams):
+                if stream == QUEUE_STREAM and not policy.can_moderate(conn.actor):
+                    self.lose(conn, stream)
+                elif stream.startswith("thread:"):
+                    f = facts.get(int(stream.split(":", 1)[1]))
+                    if f is None or not may_see_thread(conn.actor, f):
+                        self.lose(conn, stream)
+
+    # --- heartbeats ------------------------------------------------------------------------------
+
+    async def _sweep_forever(self) -> None:
+        """Clients ping every ``heartbeat`` seconds; one silent for 2.5 times that is gone."""
+        while True:
+            await asyncio.sleep(self.heartbeat / 2)
+            limit = time.monotonic() - 2.5 * self.heartbeat
+            for conn in [c for c in self.connections if c.last_seen < limit]:
+                conn.close(CLOSE_TIMEOUT)
+
+    # --- one connection ------------------------------------------------------------------------
+
+    def origin_allowed(self, websocket: WebSocket) -> bool:
+        """A browser always sends Origin: it must be this site (cross-site websocket hijacking).
+        Clients with a Bearer token carry no ambient credentials and may omit it."""
+        origin = websocket.headers.get("origin")
+        if origin is None:
+            return bearer_token(websocket) is not None
+        origin = origin.rstrip("/")
+        if origin in self.allowed_origins:
+            return True
+        host = websocket.headers.get("host", "")
+        parts = urlsplit(origin)
+        return bool(host) and parts.netloc == host and parts.scheme in ("http", "https")
+
+    async def serve(self, websocket: WebSocket) -> None:
+        if not self.origin_allowed(websocket):
+            await websocket.close(code=1008)  # before accepting: an HTTP 403
+            return
+        try:
+            actor = await require_actor(websocket)
+        except (Unauthenticated, Forbidden) as exc:
+            await websocket.accept()
+            code = "unauthenticated" if isinstance(exc, Unauthenticated) else "forbidden"
+            await websocket.send_text(encode({"type": "error", "code": code, "message": exc.message}))
+            await websocket.close(CLOSE_SIGNED_OUT if code == "unauthenticated" else CLOSE_FORBIDDEN)
+            return
+        await websocket.accept()
+        token = bearer_token(websocket)
+        auth_version = None if token else websocket.session.get(SESSION_AUTH_VERSION)
+        conn = Connection(self, websocket._send, actor, token, auth_version)
+        conn.handler = asyncio.current_task()
+        self.connections.add(conn)
+        try:
+            await self._converse(websocket, conn)
+        except asyncio.CancelledError:
+            if not conn.dropped:
+                raise
+        finally:
+            conn.drop()
+            self.connections.discard(conn)
+
+    async def _converse(self, websocket: WebSocket, conn: Connection) -> None:
+        receive = websocket._receive
+        try:
+            first = await asyncio.wait_for(receive(), HELLO_TIMEOUT)
+        except TimeoutError:
+            await conn.send({"type": "websocket.close", "code": CLOSE_TIMEOUT})
+            return
+        hello = self._parse(first)
+        if hello is None or hello.get("type") != "hello":
+            if first["type"] != "websocket.disconnect":
+                err = {"type": "error", "code": "bad_message", "message": "Send hello first."}
+                await conn.send({"type": "websocket.send", "text": encode(err)})
+                await conn.send({"type": "websocket.close", "code": CLOSE_BAD})
+            return
+        await self._hello(conn, hello)
+        conn.sender = asyncio.get_running_loop().create_task(conn.run_sender())
+        while True:
+            raw = await receive()
+            if raw["type"] == "websocket.disconnect":
+                return
+            conn.last_seen = time.monotonic()
+            message = self._parse(raw)
+            if message is None:
+                conn.close(CLOSE_BAD, {"code": "bad_message", "message": "Messages are JSON objects."})
+                continue
+            await self._handle(conn, message)
+
+    @staticmethod
+    def _parse(raw: dict[str, Any]) -> dict[str, Any] | None:
+        text = raw.get("text")
+        if (
+            raw.get("type") != "websocket.receive"
+            or not isinstance(text, str)
+            or len(text) > MAX_CLIENT_MESSAGE
+        ):
+            return None
+        try:
+            message = json.loads(text)
+        except ValueError:
+            return None
+        return message if isinstance(message, dict) else None
+
+    async def _handle(self, conn: Connection, message: dict[str, Any]) -> None:
+        kind = message.get("type")
+        if kind == "ping":
+            conn.offer(encode({"type": "pong", "id": self.cursor}))
+        elif kind == "subscribe":
+            stream = message.get("stream")
+            refusal = await self._authorise(conn, stream)
+            if refusal is not None:
+                conn.offer(encode({"type": "error", **refusal}))
+            else:
+                self.subscribe(conn, stream)  # type: ignore[arg-type]
+                conn.offer(encode({"type": "subscribed", "stream": stream, "id": self.cursor}))
+        elif kind == "unsubscribe":
+            stream = message.get("stream")
+            if isinstance(stream, str) and stream in conn.streams and not stream.startswith("user:"):
+                self.unsubscribe(conn, stream)
+            conn.offer(encode({"type": "unsubscribed", "stream": stream, "reason": "asked"}))
+        else:
+            conn.offer(encode({"type": "error", "code": "bad_message", "message": f"Unknown type {kind!r}."}))
+
+    async def _authorise(self, conn: Connection, stream: object) -> dict[str, Any] | None:
+        """None when the actor may listen to ``stream``; otherwise the error to send."""
+        refusal = {"code": "not_found", "stream": stream, "message": "No such stream."}
+        if not isinstance(stream, str) or len(stream) > 40:
+            return {**refusal, "code": "bad_message"}
+        if stream == QUEUE_STREAM:
+            if policy.can_moderate(conn.actor):
+                return None
+            return {**refusal, "code": "forbidden", "message": "Only moderators see the review queue."}
+        if stream == log.user_stream(conn.actor.id):
+            return None
+        kind, _, ident = stream.partition(":")
+        if kind != "thread" or not ident.isdigit() or len(ident) > 12:
+            return refusal
+        if sum(s.startswith("thread:") for s in conn.streams) >= MAX_THREAD_STREAMS:
+            return {**refusal, "code": "too_many", "message": "Too many threads at once."}
+        try:
+            await load_visible_thread(conn.actor, int(ident))
+        except NotFound:
+            return {**refusal, "message": "No such thread."}
+        return None
+
+    async def _hello(self, conn: Connection, hello: dict[str, Any]) -> None:
+        after = hello.get("after")
+        if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+            after = None
+        wanted = hello.get("streams")
+        wanted = (
+            [s for s in wanted if isinstance(s, str)][: MAX_THREAD_STREAMS + 2]
+            if isinstance(wanted, list)
+            else []
+        )
+        granted, denied = [log.user_stream(conn.actor.id)], []
+        for stream in dict.fromkeys(wanted):
+            if stream in granted:
+                continue
+            refusal = await self._authorise(conn, stream)
+            if refusal is None:
+                granted.append(stream)
+                conn.streams.add(stream)  # counted by _authorise's limit
+            else:
+                denied.append(refusal)
+        # Register and note the position in one step: rows up to it come from the database.
+        for stream in granted:
+            self.subscribe(conn, stream)
+        upto = self.cursor
+        conn.skip_upto = after if after is not None else upto
+        head = [encode({"type": "welcome", "user_id": conn.actor.id, "streams": granted, "denied": denied,
+                        "heartbeat": self.heartbeat})]  # fmt: skip
+        if after is not None and after < upto:
+            head += await self._catch_up_messages(conn, after, upto, granted)
+        head.append(encode({"type": "ready", "id": max(upto, after or 0)}))
+        conn.outbox.extendleft(reversed(head))
+        conn.outbox_bytes += sum(len(t) for t in head)
+
+    async def _catch_up_messages(
+        self, conn: Connection, after: int, upto: int, streams: list[str]
+    ) -> list[str]:
+        oldest = await log.oldest_id()
+        rows = await log.since(after, upto=upto, streams=streams, limit=CATCH_UP_LIMIT + 1)
+        if len(rows) > CATCH_UP_LIMIT or (oldest is not None and after + 1 < oldest):
+            return [encode({"type": "resync", "reason": "too_far_behind"})]
+        # A post's latest row says all there is to say about it (and never shows a body that was
+        # hidden meanwhile): earlier rows of the same post are left out.
+        latest: dict[tuple[str, str, Any], int] = {}
+        for row in rows:
+            post = row.payload.get("post") if row.kind == "post" else None
+            key = (row.stream, row.kind, post.get("id") if isinstance(post, dict) else row.id)
+            latest[key] = row.id
+        keep = set(latest.values())
+        out = []
+        for row in rows:
+            if row.id not in keep:
+                continue
+            text = Renderer(row).for_actor(conn.actor)
+            if text is DENY:
+                self.lose(conn, row.stream)
+            elif text is not None and row.stream in conn.streams:
+                out.append(text)
+        return out
+
+
+async def live_endpoint(websocket: WebSocket) -> None:
+    await websocket.app.state.live.hub.serve(websocket)
