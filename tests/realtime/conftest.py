@@ -70,6 +70,12 @@ def start_server(world: World, tmp: Path, env: dict[str, str] | None = None, wor
         "COMMUNITY_SECRET_KEY": world.settings.secret_key,
         "COMMUNITY_BASE_URL": f"http://127.0.0.1:{port}",
         "COMMUNITY_LOG_LEVEL": "warning",
+        # As in every test: no posting limits, no holding new accounts' posts.
+        "COMMUNITY_NEW_ACCOUNT_HELD_POSTS": "0",
+        "COMMUNITY_NEW_ACCOUNT_DAYS": "0",
+        "COMMUNITY_POSTS_PER_MINUTE": "0",
+        "COMMUNITY_POSTS_PER_DAY": "0",
+        "COMMUNITY_POSTS_PER_IP_MINUTE": "0",
         **(env or {}),
     }
     if "COMMUNITY_REDIS_URL" not in (env or {}):

@@ -8,9 +8,8 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from community.events import AccessChanged, publish
-from community.models import Role, User, UserStatus
-from community.services import accounts, directory, posts, threads
+from community.models import Role, SanctionKind, User
+from community.services import accounts, directory, posts, sanctions, threads
 from tests.conftest import CSRF_RE, PASSWORD
 from tests.realtime.conftest import ask, in_process_server, live, token_for
 
@@ -140,9 +139,11 @@ async def test_access_withdrawn_while_connected(world):
             await accounts.set_role(None, world.moderator, role=Role.EXPERT)
             assert (await moderator.next(type="unsubscribed"))["stream"] == "queue"
 
-            # A suspended user is disconnected.
-            await User.filter(id=world.silver_partner.id).update(status=UserStatus.SUSPENDED)
-            await publish(AccessChanged(user_id=world.silver_partner.id))
+            # A suspended user is disconnected (the moderator above is an expert now: the admin).
+            await sanctions.impose_sanction(
+                world.actor(world.admin), user=world.silver_partner.handle, kind=SanctionKind.SUSPEND,
+                reason="Spam", days=3,
+            )  # fmt: skip
             assert (await silver.next(type="error"))["code"] == "forbidden"
             with pytest.raises(ConnectionClosed) as closed:
                 await silver.next(within=3)
