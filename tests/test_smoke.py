@@ -12,4 +12,6 @@ async def test_sign_in_and_see_home(client, world):
 
 async def test_healthz(client):
     response = await client.get("/healthz")
-    assert response.json() == {"status": "ok", "database": "ok"}
+    body = response.json()
+    assert body["status"] == "ok" and body["database"] == "ok"
+    assert body["live"] == {"connections": 0, "last_id": 0, "bus": "ok", "overflows": 0}
