@@ -153,6 +153,7 @@ async def list_articles(request: Request) -> Response:
         tag=query_text(request, "tag"),
         product=query_text(request, "product"),
         state=query_text(request, "state"),
+        needs_review=query_text(request, "needs_review") in ("1", "true"),
         q_sort=query_text(request, "sort"),
         page=threads.parse_page(request.query_params.get("page")),
         per_page=settings.page_size,

@@ -1416,7 +1416,7 @@ PATHS |= {
             ("404", "422"),
             description="Published articles (staff may ask for drafts or archived ones) in categories "
             "the caller may see. An unknown or invisible category answers 404.",
-            params=("Category", "KbTag", "KbProduct", "KbState", "KbSort", "Page"),
+            params=("Category", "KbTag", "KbProduct", "KbState", "KbNeedsReview", "KbSort", "Page"),
         )
     },
     f"{PREFIX}/kb/articles/{{id}}": {
@@ -1640,6 +1640,7 @@ PARAMETERS |= {
     "KbTag": _query("tag", "Only articles with this tag.", STRING),
     "KbProduct": _query("product", "Only articles for this product version (its id).", INTEGER),
     "KbState": _query("state", "published (default); staff may ask for draft or archived.", _ARTICLE_STATE),
+    "KbNeedsReview": _query("needs_review", "true: only articles flagged as needing review.", BOOLEAN),
     "KbSort": _query(
         "sort", "newest (default) or helpful.", {"type": "string", "enum": ["newest", "helpful"]}
     ),

@@ -156,6 +156,7 @@ async def list_articles(
     tag: str | None = None,
     product: object = None,
     state: str | None = None,
+    needs_review: bool = False,
     q_sort: str | None = None,
     page: int = 1,
     per_page: int = 20,
@@ -183,6 +184,8 @@ async def list_articles(
         fields["tag"] = "The tag has characters that are not allowed or is too long."
     v.raise_if(fields)
     query = query.filter(state=wanted_state)
+    if needs_review:
+        query = query.filter(needs_review=True)
     if category:
         cat = await Category.filter(slug=category).first() if v.can_name_something(category, 60) else None
         if cat is None or cat.id not in visible:
@@ -207,6 +210,7 @@ async def list_articles(
             helpful_percent(row["helpful_count"], row["unhelpful_count"]) if staff else None
         )
     filters = {"category": category, "tag": tag, "product": product_id, "state": wanted_state}
+    filters["review"] = needs_review
     return ArticleList(rows, total, page, pages, per_page, sort, filters)
 
 

@@ -38,7 +38,8 @@ def _products(form: FormData) -> list[str]:
 async def home(request: Request) -> Response:
     actor = await require_actor(request)
     q = request.query_params
-    filters = {name: (q.get(name) or "").strip() for name in ("category", "tag", "product", "sort", "state")}
+    names = ("category", "tag", "product", "sort", "state", "review")
+    filters = {name: (q.get(name) or "").strip() for name in names}
     context: dict[str, Any] = {"filters": filters, "states": STATE_LABELS}
     if any(filters.values()) or q.get("page"):
         context["listing"] = await kb_read.list_articles(
@@ -47,6 +48,7 @@ async def home(request: Request) -> Response:
             tag=filters["tag"] or None,
             product=filters["product"] or None,
             state=filters["state"] or None,
+            needs_review=filters["review"] == "1",
             q_sort=filters["sort"] or None,
             page=threads.parse_page(q.get("page")),
             per_page=request.app.state.settings.page_size,
