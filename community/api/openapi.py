@@ -158,6 +158,11 @@ SCHEMAS: dict[str, Schema] = {
             "can_delete": BOOLEAN,
             "can_vote": BOOLEAN,
             "can_accept": BOOLEAN,
+            "article_id": {
+                "type": ["integer", "null"],
+                "description": "The published knowledge-base article this answer became (best practice), "
+                "when the caller may read it.",
+            },
         }
     ),
     "Revision": obj(

@@ -92,6 +92,7 @@ def post(pv: PostView, thread_id: int) -> Json:
         "can_delete": pv.can_delete,
         "can_vote": pv.can_vote,
         "can_accept": pv.can_accept,
+        "article_id": pv.article_id,
     }
 
 

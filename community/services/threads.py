@@ -30,7 +30,6 @@ from community.models import (
     ThreadStatus,
     ThreadTag,
     User,
-    Vote,
 )
 from community.ports import ModerationGate
 from community.services import review
@@ -433,8 +432,9 @@ async def get_post_view(actor: Actor, thread: Thread, post_id: int) -> PostView:
     rows = await Post.filter(id=post_id, thread_id=thread.id).values(*POST_FIELDS, **_AUTHOR_VALUES)
     if not rows:
         raise NotFound("No such post.")
-    voted = set(await Vote.filter(user_id=actor.id, post_id=post_id).values_list("post_id", flat=True))
+    voted, articles = await _votes_and_articles(actor, thread.id, [post_id])
     view = _post_view(actor, thread, rows[0], voted)
+    view.article_id = next((a["id"] for a in articles if a["post_id"] == post_id), None)
     await attach_sources([view])
     return view
 

@@ -119,3 +119,15 @@ async def test_restricted_articles_stay_out_of_reach_of_other_tiers(client, worl
         assert response.status_code == 404, (method, path)
     assert (await client.get("/api/v1/kb/articles", headers=sam)).json()["total"] == 0
     assert (await client.get("/api/v1/kb/articles?category=gold-programme", headers=sam)).status_code == 404
+
+
+async def test_answers_name_the_article_they_became(client, world):
+    answer_id = await _answer(world)
+    expert = await bearer(world.expert)
+    art = (await client.post(f"/api/v1/posts/{answer_id}/promote", json={}, headers=expert)).json()
+    partner = await bearer(world.silver_partner)
+    post = (await client.get(f"/api/v1/posts/{answer_id}", headers=partner)).json()
+    assert post["article_id"] == art["id"]
+    thread = (await client.get(f"/api/v1/threads/{post['thread_id']}", headers=partner)).json()
+    assert [p["article_id"] for p in thread["posts"]] == [art["id"]]
+    assert thread["opening_post"]["article_id"] is None
