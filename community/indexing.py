@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from community.events import Event, subscribe, unsubscribe
-from community.models import Article, ArticleState, IndexOutbox, Post, PostState, Thread
+from community.models import Article, ArticleProduct, ArticleState, IndexOutbox, Post, PostState, Thread
 from community.ports import SearchIndex
 from community.services.outbox import ARTICLE, POST, THREAD
 from search_index.documents import SearchDocument
@@ -152,13 +152,22 @@ async def _documents_for_articles(article_ids: list[int]) -> list[SearchDocument
     rows = await Article.filter(id__in=article_ids, state=ArticleState.PUBLISHED).values(
         *_ARTICLE_FIELDS, **_ARTICLE_RELATED
     )
+    # The products it applies to are searchable words ("X200 firmware 4.x"); the facet and filter
+    # by product live on the knowledge base's own pages.
+    applies: dict[int, list[str]] = {}
+    for link in await ArticleProduct.filter(article_id__in=[r["id"] for r in rows]).values(
+        "article_id", product="product_version__product__name", version="product_version__name"
+    ):
+        applies.setdefault(link["article_id"], []).append(f"{link['product']} {link['version']}")
     return [
         SearchDocument(
             doc_id=f"article:{row['id']}",
             kind="article",
             article_id=row["id"],
             title=row["title"],
-            body=" ".join(filter(None, [row["summary"], plain_text(row["body_html"])])),
+            body=" ".join(
+                filter(None, [row["summary"], plain_text(row["body_html"]), *applies.get(row["id"], [])])
+            ),
             tags=tuple(row["tag_names"] or ()),
             category=row["category_slug"],
             category_id=row["category_id"],

@@ -4,7 +4,7 @@ ranking, shown as articles, only to readers of their category; reindex and searc
 from __future__ import annotations
 
 from community.indexing import compare_index, rebuild_from_database
-from community.services import kb
+from community.services import kb, kb_products
 from tests.conftest import login
 from tests.search.conftest import Corpus
 
@@ -56,3 +56,14 @@ async def test_rebuild_and_check_include_articles(app, world, corpus: Corpus, in
     await indexer.drain()
     assert f"article:{article.id}" not in app.state.search.stamps()
     assert (await compare_index(app.state.search)).in_step
+
+
+async def test_an_article_is_found_by_the_product_it_applies_to(app, client, world, corpus: Corpus, indexer):
+    expert = world.actor(world.expert)
+    product = await kb_products.create_product(expert, name="Router X200")
+    version = await kb_products.add_version(expert, product.id, name="firmware 4.x")
+    article = await kb.promote_answer(expert, corpus.deal_answer.id, products=[version.id])
+    await indexer.drain()
+    await login(client, world.silver_partner)
+    found = (await client.get("/api/v1/search", params={"q": "X200 is:article"})).json()
+    assert [h["article_id"] for h in found["results"]] == [article.id]
