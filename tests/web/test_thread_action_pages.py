@@ -163,3 +163,15 @@ async def test_flag_a_thread_and_edit_a_post_from_the_review_item(client, world:
     assert opening.body_source == "Two floors, 40 desks."
     assert (await PostRevision.get(post_id=opening.id, number=2)).note == "Clearer"
     assert "Two floors, 40 desks." in (await client.get(f"/t/{thread.id}")).text
+
+
+async def test_the_audit_page_shows_thread_actions(client, world: World):
+    thread = await ask(world)
+    await thread_actions.set_locked(world.actor(world.moderator), thread.id, locked=True, reason="Heated")
+    await login(client, world.moderator)
+    page = await client.get(f"/moderation/audit?user={world.partner.handle}&action=thread.")
+    assert page.status_code == 200
+    assert f'<a href="/t/{thread.id}">thread {thread.id}</a>' in page.text
+    assert "locked: False → locked: True" in page.text
+    listing = await client.get("/c/general")
+    assert '<span class="badge locked">Locked</span>' in listing.text
