@@ -456,6 +456,8 @@ ENDPOINTS = [
     Endpoint("POST", "/api/v1/moderation/sanctions", "admin",
              {"user": "pat-partner", "kind": "silence", "reason": "Spam", "days": 7, "review_item_id": None},
              ("kind", "reason", "days", "review_item_id")),
+    Endpoint("POST", "/api/v1/moderation/rules/categories", "admin",
+             {"category": "general", "confidentiality": "off"}, ("category", "confidentiality")),
     Endpoint("POST", "/api/v1/threads/{thread}/flags", "expert", {"reason": "other", "note": "Wrong line"},
              ("reason", "note")),
     Endpoint("POST", "/api/v1/threads/{thread}/status", "admin", {"status": "closed", "reason": "Done"},

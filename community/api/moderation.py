@@ -266,6 +266,29 @@ async def try_watched_words(request: Request) -> Response:
     )
 
 
+async def _switches(request: Request, actor: Any) -> Response:
+    rows = await moderation.category_rule_switches(actor)
+    items = [
+        {"category": r["slug"], "name": r["name"], "confidentiality": r["confidentiality"],
+         "default_on": r["default_on"]}
+        for r in rows
+    ]  # fmt: skip
+    return JSONResponse({"items": items, "total": len(items)})
+
+
+async def list_rule_switches(request: Request) -> Response:
+    return await _switches(request, await require_actor(request))
+
+
+async def set_rule_switch(request: Request) -> Response:
+    actor = await require_actor(request)
+    data = await read_json(request)
+    await moderation.set_category_confidentiality(
+        request.app.state.moderation, actor, category=data.get("category"), value=data.get("confidentiality")
+    )
+    return await _switches(request, actor)
+
+
 routes = [
     Route("/posts/{id:int}/flags", flag_post, methods=["POST"]),
     Route("/threads/{id:int}/flags", flag_thread, methods=["POST"]),
@@ -280,4 +303,6 @@ routes = [
     Route("/moderation/watched-words", add_watched_word, methods=["POST"]),
     Route("/moderation/watched-words/{id:int}", remove_watched_word, methods=["DELETE"]),
     Route("/moderation/rules/test", try_watched_words, methods=["POST"]),
+    Route("/moderation/rules/categories", list_rule_switches, methods=["GET"]),
+    Route("/moderation/rules/categories", set_rule_switch, methods=["POST"]),
 ]

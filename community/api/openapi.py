@@ -1583,6 +1583,53 @@ PATHS |= {
 }
 
 
+# --- confidentiality rules per category (administrators) -----------------------------------------
+_CONFIDENTIALITY: Schema = {
+    "type": "string",
+    "enum": ["default", "on", "off"],
+    "description": "default: on where every partner can see the category.",
+}
+SCHEMAS |= {
+    "RuleSwitchList": obj(
+        {
+            "items": {
+                "type": "array",
+                "items": obj(
+                    {
+                        "category": {"type": "string", "description": "The category's slug."},
+                        "name": STRING,
+                        "confidentiality": _CONFIDENTIALITY,
+                        "default_on": {"type": "boolean", "description": "Whether the default means on."},
+                    }
+                ),
+            },
+            "total": INTEGER,
+        }
+    ),
+    "RuleSwitch": obj(
+        {"category": {"type": "string", "description": "A slug."}, "confidentiality": _CONFIDENTIALITY}
+    ),
+}
+PATHS |= {
+    f"{PREFIX}/moderation/rules/categories": {
+        "get": _op(
+            "listRuleSwitches",
+            "moderation",
+            "Where the confidentiality starter rules apply (administrators)",
+            ("200", ref("RuleSwitchList"), "Every category with its switch."),
+            (),
+        ),
+        "post": _op(
+            "setRuleSwitch",
+            "moderation",
+            "Switch the confidentiality rules on or off in a category, or back to the default",
+            ("200", ref("RuleSwitchList"), "Every category with its switch; applies at once, audited."),
+            (),
+            body="RuleSwitch",
+        ),
+    },
+}
+
 # Every state-changing operation takes the CSRF header (needed with the session cookie only).
 for _operations in PATHS.values():
     for _method, _operation in _operations.items():

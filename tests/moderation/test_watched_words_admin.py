@@ -112,3 +112,24 @@ async def test_confidentiality_switch_per_category(client, world: World) -> None
         data={"category": "general", "confidentiality": "default", "csrf_token": csrf},
     )
     assert await state("We got 20% off the list.") == PostState.PENDING
+
+
+async def test_confidentiality_switches_through_the_api(client, world: World) -> None:
+    auth = await bearer(world.admin)
+    listed = await client.get("/api/v1/moderation/rules/categories", headers=auth)
+    await check_against_document(listed)
+    assert {r["category"]: r["confidentiality"] for r in listed.json()["items"]}["general"] == "default"
+    switched = await client.post(
+        "/api/v1/moderation/rules/categories",
+        json={"category": "general", "confidentiality": "off"},
+        headers=auth,
+    )
+    await check_against_document(switched)
+    assert {r["category"]: r["confidentiality"] for r in switched.json()["items"]}["general"] == "off"
+    assert await AuditEntry.filter(action="category.confidentiality").count() == 1
+    bad = await client.post(
+        "/api/v1/moderation/rules/categories",
+        json={"category": "nope", "confidentiality": "maybe"},
+        headers=auth,
+    )
+    assert bad.status_code == 422 and set(bad.json()["error"]["fields"]) == {"category", "confidentiality"}
