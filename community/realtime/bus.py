@@ -67,7 +67,7 @@ class RedisBus:
     While Redis is unreachable, publishing is skipped (the rows are in the database) and the
     listener retries with backoff; each successful (re)subscription calls ``on_connected``."""
 
-    RETRY_MIN, RETRY_MAX = 0.2, 5.0
+    RETRY_MIN, RETRY_MAX = 0.2, 2.0
 
     def __init__(self, url: str, prefix: str = "community") -> None:
         import redis.asyncio as aioredis
@@ -92,10 +92,15 @@ class RedisBus:
             self._on_message(message)
         if not self.healthy:
             return
-        try:
-            await self._redis.publish(self.channel, json.dumps({**message, "o": self.origin}))
-        except Exception as exc:
-            self._down(exc)
+        data = json.dumps({**message, "o": self.origin})
+        # Twice: after an outage the pool may hand out a connection that died with the old server.
+        for attempt in (1, 2):
+            try:
+                await self._redis.publish(self.channel, data)
+                return
+            except Exception as exc:
+                if attempt == 2:
+                    self._down(exc)
 
     async def close(self) -> None:
         if self._task is not None:

@@ -59,7 +59,7 @@ class Server:
                 self.proc.wait()
 
 
-def start_server(world: World, tmp: Path, env: dict[str, str] | None = None, workers: int = 1) -> Server:
+def launch(world: World, tmp: Path, env: dict[str, str] | None = None, workers: int = 1) -> Server:
     port = free_port()
     tmp.mkdir(parents=True, exist_ok=True)
     log = tmp / f"server-{port}.log"
@@ -87,7 +87,20 @@ def start_server(world: World, tmp: Path, env: dict[str, str] | None = None, wor
              "--ws-per-message-deflate", "false", "--workers", str(workers)],
             env=full_env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,
         )  # fmt: skip
-    server = Server(f"http://127.0.0.1:{port}", proc, log)
+    return Server(f"http://127.0.0.1:{port}", proc, log)
+
+
+def start_server(world: World, tmp: Path, env: dict[str, str] | None = None, workers: int = 1) -> Server:
+    return wait_ready(launch(world, tmp, env, workers))
+
+
+def start_servers(world: World, tmp: Path, env: dict[str, str], n: int = 2) -> list[Server]:
+    """Several servers sharing the database (and whatever ``env`` says), started side by side."""
+    return [wait_ready(s) for s in [launch(world, tmp / f"s{i}", env) for i in range(n)]]
+
+
+def wait_ready(server: Server) -> Server:
+    proc = server.proc
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -170,8 +183,9 @@ async def live(
         client = Live(ws)
         if hello:
             await client.send(type="hello", after=after, streams=streams or [])
-            client.welcome = await client.next(type="welcome")
-            await client.next(type="ready")
+            # Generous: the machine running the suite may be busy.
+            client.welcome = await client.next(within=15, type="welcome")
+            await client.next(within=15, type="ready")
         yield client
 
 

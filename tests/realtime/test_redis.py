@@ -1,0 +1,162 @@
+"""Several workers share one Redis: an event made on one reaches clients on another at once, and a
+Redis outage neither stops posting nor loses live events. Run when COMMUNITY_TEST_REDIS_URL is set
+(CI's PostgreSQL pass); each test uses its own channel prefix, the outage test its own Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from community.services import directory, threads
+from tests.conftest import REDIS_URL
+from tests.realtime.conftest import (
+    Server,
+    answer,
+    channel_prefix,
+    free_port,
+    in_process_server,
+    live,
+    start_server,
+    start_servers,
+    token_for,
+)
+
+pytestmark = pytest.mark.skipif(not REDIS_URL, reason="COMMUNITY_TEST_REDIS_URL is not set")
+
+
+def bus_state(server: Server) -> str:
+    return httpx.get(f"{server.base}/healthz", timeout=2).json()["live"]["bus"]
+
+
+async def wait_for_bus(server: Server, state: str, within: float = 10) -> None:
+    deadline = time.monotonic() + within
+    while bus_state(server) != state:
+        assert time.monotonic() < deadline, f"bus never became {state}"
+        await asyncio.sleep(0.1)
+
+
+async def test_an_event_on_one_worker_reaches_a_client_on_another(world, tmp_path):
+    assert REDIS_URL
+    env = {"COMMUNITY_REDIS_URL": REDIS_URL, "COMMUNITY_REDIS_PREFIX": channel_prefix()}
+    a, b = start_servers(world, tmp_path, env)
+    try:
+        partner, expert = await token_for(world.partner), await token_for(world.expert)
+        thread = await threads.create_thread(
+            world.actor(world.partner), category="general", kind="question",
+            title="Does the warranty cover refurbished units?", body="Asking for a customer.",
+        )  # fmt: skip
+        async with live(b, partner, streams=[f"thread:{thread.id}"]) as client:
+            for n in range(3):
+                started = time.monotonic()
+                post = await answer(a, expert, thread.id, f"Answer {n} from worker A.")
+                event = await client.next(type="event", kind="post", within=3)
+                assert event["data"]["post_id"] == post["id"]
+                # Through Redis, not the 5-second safety poll of the database.
+                assert time.monotonic() - started < 1.5
+    finally:
+        a.stop()
+        b.stop()
+
+
+async def test_access_changed_on_one_worker_is_applied_on_another(world, tmp_path):
+    assert REDIS_URL
+    prefix = channel_prefix()
+    gold = await threads.create_thread(
+        world.actor(world.partner), category="gold-programme", kind="question",
+        title="Which rebate applies to gold partners?", body="Details follow.",
+    )  # fmt: skip
+    other = start_server(
+        world, tmp_path / "other", {"COMMUNITY_REDIS_URL": REDIS_URL, "COMMUNITY_REDIS_PREFIX": prefix}
+    )
+    try:
+        async with (
+            in_process_server(world, redis_url=REDIS_URL, redis_prefix=prefix),
+            live(other, await token_for(world.colleague), streams=[f"thread:{gold.id}"]) as client,
+        ):
+            await directory.update_category(
+                world.settings, world.actor(world.admin), world.gold_only, name="Gold programme",
+                description="", visibility="staff", position=0,
+            )  # fmt: skip
+            gone = await client.next(type="unsubscribed", within=3)
+            assert gone["stream"] == f"thread:{gold.id}"
+    finally:
+        other.stop()
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path):  # type: ignore[no-untyped-def]
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed")
+    port = free_port()
+
+    def start() -> subprocess.Popen[bytes]:
+        proc = subprocess.Popen(
+            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path,
+        )  # fmt: skip
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                import socket
+
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    return proc
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError("redis-server did not start")
+
+    state = {"proc": start()}
+
+    def stop() -> None:
+        state["proc"].terminate()
+        state["proc"].wait(5)
+
+    def restart() -> None:
+        state["proc"] = start()
+
+    yield f"redis://127.0.0.1:{port}/0", stop, restart
+    if state["proc"].poll() is None:
+        stop()
+
+
+async def test_redis_outage_keeps_posting_and_delivery_catches_up(world, tmp_path, own_redis):
+    url, stop_redis, restart_redis = own_redis
+    env = {"COMMUNITY_REDIS_URL": url, "COMMUNITY_REDIS_PREFIX": channel_prefix()}
+    a, b = start_servers(world, tmp_path, env)
+    try:
+        partner, expert = await token_for(world.partner), await token_for(world.expert)
+        thread = await threads.create_thread(
+            world.actor(world.partner), category="general", kind="question",
+            title="Is the new firmware safe to install?", body="Asking before a rollout.",
+        )  # fmt: skip
+        async with live(b, partner, streams=[f"thread:{thread.id}"]) as client:
+            before = await answer(a, expert, thread.id, "Before the outage.")
+            assert (await client.next(type="event", kind="post", within=3))["data"]["post_id"] == before["id"]
+
+            stop_redis()
+            await wait_for_bus(a, "degraded")
+            during = [await answer(a, expert, thread.id, f"During the outage {n}.") for n in range(3)]
+            # Still delivered, from the database, while Redis is away.
+            for post in during:
+                event = await client.next(type="event", kind="post", within=5)
+                assert event["data"]["post_id"] == post["id"]
+
+            restart_redis()
+            await wait_for_bus(a, "ok")
+            await wait_for_bus(b, "ok")
+            started = time.monotonic()
+            after = await answer(a, expert, thread.id, "After the outage.")
+            assert (await client.next(type="event", kind="post", within=3))["data"]["post_id"] == after["id"]
+            assert time.monotonic() - started < 1.5
+            ids = [e["id"] for e in client.events()]
+            assert ids == sorted(ids) and len(ids) == len(set(ids)) == 5
+    finally:
+        a.stop()
+        b.stop()
