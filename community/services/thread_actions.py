@@ -20,6 +20,7 @@ from community.errors import Conflict, Forbidden, NotFound
 from community.events import ThreadModerated, publish
 from community.http import MAX_ID
 from community.models import (
+    Article,
     Category,
     Flag,
     NotificationKind,
@@ -289,6 +290,8 @@ async def merge_thread(
         await Post.filter(thread_id=src.id).update(thread_id=dst.id, is_opening=False)
         await Flag.filter(thread_id=src.id).update(thread_id=dst.id)
         await ReviewItem.filter(thread_id=src.id).update(thread_id=dst.id, category_id=dst.category_id)
+        # Best-practice articles follow their answers: the badge and link show on the target.
+        await Article.filter(source_thread_id=src.id).update(source_thread_id=dst.id)
         # Earlier merges and duplicates pointing at the source now point at the target: one hop.
         await Thread.filter(merged_into_id=src.id).update(merged_into_id=dst.id)
         await Thread.filter(duplicate_of_id=src.id).update(duplicate_of_id=dst.id, version=F("version") + 1)

@@ -16,7 +16,7 @@ from community.models import (
     NotificationKind,
     Thread,
 )
-from community.services import kb, kb_products, kb_read, posts, threads
+from community.services import kb, kb_products, kb_read, posts, thread_actions, threads
 
 
 async def _answered(world, category: str = "general", title: str = "How do I register a multi-site deal?"):  # type: ignore[no-untyped-def]
@@ -251,3 +251,15 @@ async def test_related_articles_share_tags(world):
     await kb.promote_answer(expert, a3.id)
     view = await kb_read.get_article(world.actor(world.silver_partner), first.id)
     assert [r["id"] for r in view.related] == [second.id]  # the gold one stays out of sight
+
+
+async def test_an_article_follows_its_answer_into_a_merged_thread(world):
+    source, answer = await _answered(world)
+    target, _ = await _answered(world, title="How do I register a deal for a tender?")
+    article = await kb.promote_answer(world.actor(world.expert), answer.id)
+    await thread_actions.merge_thread(
+        world.actor(world.moderator), source.id, into=str(target.id), reason="Same"
+    )
+    view = await threads.get_thread_view(world.actor(world.silver_partner), target.id)
+    assert [p.article_id for p in view.posts if p.id == answer.id] == [article.id]
+    assert [a["id"] for a in view.extra["articles"]] == [article.id]
