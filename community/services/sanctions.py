@@ -91,12 +91,10 @@ async def _review_item_id(value: object, user: User | None, fields: dict[str, st
     return value
 
 
-def _standing(user_row: dict[str, Any] | User) -> dict[str, str | None]:
-    get = user_row.get if isinstance(user_row, dict) else lambda k: getattr(user_row, k)
-    return {
-        col: (as_aware(get(col)).isoformat() if get(col) is not None else None)  # type: ignore[union-attr]
-        for col in _COLUMN.values()
-    }
+async def _standing(user_id: int) -> dict[str, str | None]:
+    """The user's sanction columns as the audit log keeps them (before and after)."""
+    row = (await User.filter(id=user_id).values(*_COLUMN.values()))[0]
+    return {col: (value.isoformat() if (value := as_aware(row[col])) else None) for col in _COLUMN.values()}
 
 
 def _message(kind: str, until: datetime | None, reason: str) -> str:
@@ -132,7 +130,7 @@ async def impose_sanction(
     column = _COLUMN.get(kind_value)
     ends = now + timedelta(days=length) if length else None
     async with in_transaction():
-        before = _standing(target)
+        before = await _standing(target.id)
         if column is not None:
             await Sanction.filter(_in_force(now), user_id=target.id, kind=kind_value).update(
                 lifted_at=now, lifted_by_id=actor.id
@@ -143,7 +141,7 @@ async def impose_sanction(
             # A warning is a message, over once sent.
             ends_at=now if kind_value == SanctionKind.WARN else ends, created_by_id=actor.id,
         )  # fmt: skip
-        after = _standing((await User.filter(id=target.id).values(*_COLUMN.values()))[0])
+        after = await _standing(target.id)
         await audit(
             actor.id, f"user.{kind_value}", "user", target.id, reason=reason_text, before=before,
             after={**after, "sanction_id": sanction.id, "review_item_id": item_id},
@@ -181,7 +179,7 @@ async def lift_sanction(actor: Actor, sanction_id: int, *, reason: object = "") 
         )
         if not lifted:
             raise Conflict("This sanction is not in force (it ended, was lifted, or is a warning).")
-        before = _standing(target)
+        before = await _standing(target.id)
         remaining = (
             await Sanction.filter(_in_force(now), user_id=target.id, kind=sanction.kind)
             .order_by("-created_at")
@@ -189,7 +187,7 @@ async def lift_sanction(actor: Actor, sanction_id: int, *, reason: object = "") 
         )
         until = (remaining.ends_at or policy.INDEFINITE) if remaining else None
         await User.filter(id=target.id).update(**{column: until})
-        after = _standing((await User.filter(id=target.id).values(*_COLUMN.values()))[0])
+        after = await _standing(target.id)
         noun = "silence" if sanction.kind == SanctionKind.SILENCE else "suspension"
         await audit(
             actor.id, f"user.{sanction.kind}_lifted", "user", target.id, reason=reason_text,
