@@ -34,7 +34,7 @@ async def test_html_reply_over_the_minute_limit_is_429_with_the_text_kept(
             data={"body": "My carefully typed third answer", "csrf_token": csrf},
         )
         assert refused.status_code == 429
-        assert 55 <= int(refused.headers["retry-after"]) <= 60
+        assert 45 <= int(refused.headers["retry-after"]) <= 60  # a minute after the first answer
         assert "You can add 2 new posts a minute at most" in refused.text
         assert "My carefully typed third answer" in refused.text
         assert "Please correct the highlighted" not in refused.text
@@ -61,9 +61,10 @@ async def test_json_answer_names_the_wait_in_retry_after(app_with, world: World,
             f"/api/v1/threads/{flaggable.thread.id}/posts", json={"body": "x2"}, headers=auth
         )
         assert refused.status_code == 429
-        assert 39 <= int(refused.headers["retry-after"]) <= 41
+        assert 30 <= int(refused.headers["retry-after"]) <= 41
         error = refused.json()["error"]
-        assert error["code"] == "rate_limited" and "Please wait 4" in error["message"]
+        wait = refused.headers["retry-after"]
+        assert error["code"] == "rate_limited" and f"Please wait {wait} seconds" in error["message"]
         await _age_events(user_key(world.partner.id), 61)
         again = await client.post(
             f"/api/v1/threads/{flaggable.thread.id}/posts", json={"body": "x2"}, headers=auth
