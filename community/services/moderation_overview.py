@@ -7,6 +7,7 @@ computed here, from the week's decision times, since SQLite has no percentile fu
 from __future__ import annotations
 
 import statistics
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,7 +17,7 @@ from tortoise.functions import Count
 from community import policy
 from community.actor import Actor
 from community.errors import Forbidden
-from community.models import AuditEntry, Flag, ReviewItem, ReviewKind, ReviewState, User
+from community.models import AuditEntry, Flag, ReviewItem, ReviewKind, ReviewState, Thread, User
 from community.services.threads import utcnow
 
 WEEK = timedelta(days=7)
@@ -57,6 +58,7 @@ async def overview(actor: Actor) -> Overview:
     oldest = oldest_rows[0] if oldest_rows else None
     if oldest:
         oldest["waiting_seconds"] = max(0, int((now - oldest["created_at"]).total_seconds()))
+    flagged_users, flagged_threads = await _most_flagged(flags_since)
     return Overview(
         since=since,
         flags_since=flags_since,
@@ -65,8 +67,8 @@ async def overview(actor: Actor) -> Overview:
         oldest=oldest,
         moderators=await _per_moderator(since),
         **await _time_to_decision(since),
-        flagged_users=await _flagged_users(flags_since),
-        flagged_threads=await _flagged_threads(flags_since),
+        flagged_users=flagged_users,
+        flagged_threads=flagged_threads,
     )
 
 
@@ -102,35 +104,31 @@ async def _time_to_decision(since: datetime) -> dict[str, Any]:
     }
 
 
-async def _flagged_users(since: datetime) -> list[dict[str, Any]]:
-    """Whose posts drew the most flags (a thread's flags are on its opening post: its author's)."""
-    by_author = (
+async def _most_flagged(since: datetime) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Whose posts and which threads drew the most flags: one pass over the recent flags, grouped
+    by thread and author (a thread's own flags sit on its opening post: its author's)."""
+    groups = (
         await Flag.filter(created_at__gte=since, post_id__not_isnull=True)
         .annotate(n=Count("id"))
-        .group_by("post__author_id")
-        .order_by("-n", "post__author_id")
-        .limit(TOP)
-        .values_list("post__author_id", "n")
+        .group_by("thread_id", "post__author_id")
+        .values_list("thread_id", "post__author_id", "n")
     )
-    names = {
+    by_thread: Counter[int] = Counter()
+    by_author: Counter[int] = Counter()
+    for thread_id, author_id, n in groups:
+        by_thread[thread_id] += n
+        by_author[author_id] += n
+    top_threads = sorted(by_thread.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP]
+    top_authors = sorted(by_author.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP]
+    titles = dict(await Thread.filter(id__in=[t for t, _ in top_threads]).values_list("id", "title"))
+    people = {
         u["id"]: u
-        for u in await User.filter(id__in=[a for a, _ in by_author]).values("id", "handle", "display_name")
+        for u in await User.filter(id__in=[a for a, _ in top_authors]).values("id", "handle", "display_name")
     }
-    return [
-        {"handle": names[a]["handle"], "display_name": names[a]["display_name"], "flags": n}
-        for a, n in by_author
-        if a in names
+    users = [
+        {"handle": people[a]["handle"], "display_name": people[a]["display_name"], "flags": n}
+        for a, n in top_authors
+        if a in people
     ]
-
-
-async def _flagged_threads(since: datetime) -> list[dict[str, Any]]:
-    """Threads whose posts (or the thread itself) drew the most flags."""
-    rows = (
-        await Flag.filter(created_at__gte=since)
-        .annotate(n=Count("id"))
-        .group_by("thread_id", "thread__title")
-        .order_by("-n", "thread_id")
-        .limit(TOP)
-        .values("thread_id", "n", title="thread__title")
-    )
-    return [{"id": r["thread_id"], "title": r["title"], "flags": r["n"]} for r in rows]
+    threads = [{"id": t, "title": titles[t], "flags": n} for t, n in top_threads if t in titles]
+    return users, threads
