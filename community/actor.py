@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from community.db import fetch_rows
-from community.models import Role, User
+from community.models import Role, User, WatchTarget
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,20 +118,34 @@ async def load_actors(user_ids: Iterable[int]) -> dict[int, Actor]:
     return {row["id"]: _actor_from_row(row) for row in await fetch_rows(sql, *ids)}
 
 
+# The bell's count: unread notifications, counted up to one past what the bell shows ("99+"), so a
+# long-neglected inbox costs no more to count than a busy one.
+UNREAD_CAP = 99
+UNREAD_SQL = (
+    "(SELECT COUNT(*) FROM (SELECT 1 FROM notification n WHERE n.user_id = u.id AND n.read_at IS NULL "
+    f"LIMIT {UNREAD_CAP + 1}) unread)"
+)
+
+
 @dataclass(frozen=True, slots=True)
 class ThreadStamp:
-    """What the thread page needs to know before it may serve a cached copy."""
+    """What the thread page needs to know before it may serve a cached copy; with it, what the
+    viewer's copy shows of their own: their watch on the thread and their unread count."""
 
     version: int
     is_deleted: bool
     visibility: str
     tiers: list[str]
+    watch: str | None = None
+    unread: int = 0
 
 
 _ACTOR_AND_THREAD_SQL = _ACTOR_SQL.replace(
     " FROM ",
     ", t.version AS t_version, t.is_deleted AS t_is_deleted, c.visibility AS c_visibility, "
-    "c.tiers AS c_tiers FROM ",
+    f"c.tiers AS c_tiers, {UNREAD_SQL} AS v_unread, (SELECT w.level FROM watch w "
+    f"WHERE w.user_id = u.id AND w.target_type = '{WatchTarget.THREAD}' "
+    "AND w.target_key = CAST(t.id AS VARCHAR(60))) AS v_watch FROM ",
     1,
 ).replace(
     " WHERE u.id = ?",
@@ -160,4 +174,6 @@ async def load_actor_and_thread(user_id: int, thread_id: int) -> tuple[Actor | N
     stamp = thread_stamp_from_row(
         {k.split("_", 1)[1]: v for k, v in row.items() if k.startswith(("t_", "c_"))}
     )
+    if stamp is not None:
+        stamp = replace(stamp, watch=row["v_watch"], unread=int(row["v_unread"]))
     return _actor_from_row(row), stamp

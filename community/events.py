@@ -98,16 +98,6 @@ class PostRestored(Event):
 
 
 @dataclass(frozen=True, slots=True)
-class FlagsResolved(Event):
-    """A moderator decided on flagged content; every flagger hears the outcome (notifications)."""
-
-    post_id: int
-    flagger_ids: tuple[int, ...]
-    resolution: str
-    decision: str
-
-
-@dataclass(frozen=True, slots=True)
 class ReviewItemChanged(Event):
     """Claimed, released or decided: moderators' queue pages show who handles what."""
 

@@ -10,7 +10,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from community.actor import Actor
-from community.models import ArticleState, Category, PostState, Role, ThreadKind, ThreadStatus, Visibility
+from community.models import (
+    AnnouncementAudience,
+    ArticleState,
+    Category,
+    NotificationKind,
+    PostState,
+    Role,
+    ThreadKind,
+    ThreadStatus,
+    Visibility,
+)
 
 
 class _PostLike(Protocol):
@@ -225,3 +235,55 @@ def audience_within(inner: Category, outer: Category) -> bool:
 def can_widen_audience(actor: Actor) -> bool:
     """Publishing a restricted thread's answer to a wider audience is an expert's explicit call."""
     return actor.is_staff
+
+
+# --- notifications ---------------------------------------------------------------------------------
+
+# Notices about one's own post, flag or account: they reach someone who may see the category even
+# when the thread itself is out of their sight (a hidden question is exactly what they hear about).
+MODERATION_NOTICES = frozenset(
+    {
+        NotificationKind.FLAG_OUTCOME,
+        NotificationKind.POST_HIDDEN,
+        NotificationKind.POST_RESTORED,
+        NotificationKind.POST_EDITED,
+        NotificationKind.THREAD_MODERATED,
+        NotificationKind.REVIEW_ITEM,
+        NotificationKind.SANCTION,
+    }
+)
+# What a person may switch off: never what a moderator tells them about their own account.
+MUTABLE_NOTICES = tuple(k for k in NotificationKind.ALL if k != NotificationKind.SANCTION)
+# Shown on the preferences page to staff only (nobody else ever receives them).
+STAFF_NOTICES = frozenset({NotificationKind.REVIEW_ITEM, NotificationKind.ARTICLE_REVIEW})
+
+
+def may_hear_about_thread(
+    actor: Actor,
+    kind: str,
+    *,
+    visibility: str,
+    tiers: list[str] | None,
+    author_id: int,
+    opening_state: str | None,
+    is_deleted: bool,
+) -> bool:
+    """Whether a notification of ``kind`` about a thread may reach (or still be shown to) ``actor``:
+    nobody hears about a thread they may not see, except its author that it was moved out of
+    their reach (the notice names no category and links nowhere)."""
+    if kind == NotificationKind.THREAD_MODERATED and actor.id == author_id:
+        return True
+    if not can_see_category_rule(actor, visibility, tiers):
+        return False
+    if kind in MODERATION_NOTICES:
+        return True
+    return not is_deleted and opening_state is not None and can_see_thread(actor, author_id, opening_state)
+
+
+def can_send_announcements(actor: Actor) -> bool:
+    return actor.role == Role.ADMIN
+
+
+def can_see_announcement(actor: Actor, audience: str) -> bool:
+    """Everyone, or the partners of the tier it was sent to; staff see every announcement."""
+    return audience == AnnouncementAudience.ALL or actor.is_staff or actor.org_tier == audience

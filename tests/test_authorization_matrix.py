@@ -29,9 +29,10 @@ import pytest
 from starlette.routing import Mount, Route, WebSocketRoute, compile_path
 
 from community.indexing import Indexer, IndexerLock
-from community.models import Post, ReviewItem, Thread
+from community.models import Notification, Post, ReviewItem, Thread, Watch
 from community.services import (
     accounts,
+    announcements,
     directory,
     kb,
     kb_products,
@@ -417,6 +418,47 @@ MATRIX: list[Row] = [
     r("POST",   "/api/v1/posts/{staff_rep}/accept",               "401 404 404 404 404 404 422 422 422"),
     r("DELETE", "/api/v1/posts/{missing}/accept",                 "401 404 404 404 404 404 404 404 404"),
 
+    # --- notifications, watches, announcements ({note} and {watch} are the partner's own) ----------
+    #                                                              ano ptn col oth sil reg exp mod adm
+    r("GET",    "/notifications",                                 "L   200 200 200 200 200 200 200 200"),
+    r("GET",    "/notifications?show=unread",                     "L   200 200 200 200 200 200 200 200"),
+    r("POST",   "/notifications/{note}/open",                     "L   303 404 404 404 404 404 404 404"),
+    r("POST",   "/notifications/{missing}/open",                  "L   404 404 404 404 404 404 404 404"),
+    r("POST",   "/notifications/read-all",                        "L   303 303 303 303 303 303 303 303"),
+    r("GET",    "/settings/notifications",                        "L   200 200 200 200 200 200 200 200"),
+    r("POST",   "/settings/notifications",                        "L   303 303 303 303 303 303 303 303",
+      {"on": "answer", "watch_started": "1"}),
+    r("POST",   "/watch",                                         "L   303 303 303 404 404 303 303 303",
+      {"target_type": "category", "target": "gold-programme", "level": "watching"}),
+    r("POST",   "/watch",                                         "L   404 404 404 404 404 303 303 303",
+      {"target_type": "category", "target": "staff-room", "level": "muted"}),
+    r("GET",    "/posts/{pub_ans}",                               "L   303 303 303 303 303 303 303 303"),
+    r("GET",    "/posts/{gold_ans}",                              "L   303 303 303 404 404 303 303 303"),
+    r("GET",    "/posts/{staff_rep}",                             "L   404 404 404 404 404 303 303 303"),
+    r("GET",    "/posts/{missing}",                               "L   404 404 404 404 404 404 404 404"),
+    r("GET",    "/announcements/{gold_news}",                     "L   200 200 200 404 404 200 200 200"),
+    r("GET",    "/announcements/{missing}",                       "L   404 404 404 404 404 404 404 404"),
+    r("GET",    "/admin/announcements",                           "L   403 403 403 403 403 403 403 200"),
+    r("POST",   "/admin/announcements",                           "L   403 403 403 403 403 403 403 303",
+      {"title": "Matrix announcement for all", "body": "Hello everyone.", "audience": "all"}),
+    r("GET",    "/api/v1/notifications",                          "401 200 200 200 200 200 200 200 200"),
+    r("GET",    "/api/v1/notifications/unread-count",             "401 200 200 200 200 200 200 200 200"),
+    r("POST",   "/api/v1/notifications/{note}/read",              "401 200 404 404 404 404 404 404 404"),
+    r("POST",   "/api/v1/notifications/{missing}/read",           "401 404 404 404 404 404 404 404 404"),
+    r("POST",   "/api/v1/notifications/read-all",                 "401 200 200 200 200 200 200 200 200"),
+    r("GET",    "/api/v1/notifications/preferences",              "401 200 200 200 200 200 200 200 200"),
+    r("PUT",    "/api/v1/notifications/preferences",              "401 200 200 200 200 200 200 200 200",
+      {"watch_started": True}),
+    r("GET",    "/api/v1/watches",                                "401 200 200 200 200 200 200 200 200"),
+    r("POST",   "/api/v1/watches",                                "401 200 200 200 404 404 200 200 200",
+      {"target_type": "category", "target": "gold-programme", "level": "watching"}),
+    r("DELETE", "/api/v1/watches/{watch}",                        "401 204 404 404 404 404 404 404 404"),
+    r("DELETE", "/api/v1/watches/{missing}",                      "401 404 404 404 404 404 404 404 404"),
+    r("GET",    "/api/v1/announcements/{gold_news}",              "401 200 200 200 404 404 200 200 200"),
+    r("GET",    "/api/v1/announcements/{missing}",                "401 404 404 404 404 404 404 404 404"),
+    r("POST",   "/api/v1/announcements",                          "401 403 403 403 403 403 403 403 201",
+      {"title": "Matrix API announcement", "body": "Hello silver partners.", "audience": "silver"}),
+
     # --- flags and the review queue (moderators only); flags last: a moderator's flag hides the post -
     #                                                              ano ptn col oth sil reg exp mod adm
     r("GET",    "/moderation/queue",                              "L   403 403 403 403 403 403 200 200"),
@@ -634,6 +676,13 @@ async def content(world: World, app, tmp_path) -> Content:  # type: ignore[no-un
     async def opening(thread_id: int) -> int:
         return (await Post.get(thread_id=thread_id, is_opening=True)).id
 
+    gold_news = await announcements.send_announcement(
+        world.actor(world.admin), s.partner_tiers, title="Gold partner summit in May", body="See you there.",
+        audience="gold",
+    )  # fmt: skip
+    note = (await Notification.filter(user_id=world.partner.id).first()).id  # type: ignore[union-attr]
+    watch = (await Watch.get(user_id=world.partner.id, target_type="thread", target_key=str(pub_q.id))).id
+
     _, invite_token = await accounts.create_invitation(
         s, None, email="newcomer@gold.example", organisation=world.gold, role="partner"
     )
@@ -671,6 +720,9 @@ async def content(world: World, app, tmp_path) -> Content:  # type: ignore[no-un
         "gold_ans2": gold_ans2.id,
         "product": product.id,
         "product_version": product_version.id,
+        "note": note,
+        "watch": watch,
+        "gold_news": gold_news.id,
     }
     users = {
         "partner": world.partner, "colleague": world.colleague, "other_org": olga,
@@ -760,7 +812,7 @@ async def send(
     client: httpx.AsyncClient, row: Row, path: str, csrf: str, auth: dict[str, str]
 ) -> httpx.Response:
     if row.is_api:
-        body = row.data if row.method in ("POST", "PATCH") else None
+        body = row.data if row.method in ("POST", "PATCH", "PUT") else None
         return await client.request(row.method, path, json=body, headers=auth)
     if row.method == "GET":
         return await client.get(path)

@@ -225,6 +225,9 @@ FORMS = [
          texts=("reason",), required=("reason", "kind"), choices=("kind", "days", "review_item_id")),
     Form("/t/{thread}/flag", "expert", {"reason": "other", "note": "Wrong product line"},
          texts=("note",), required=("note",), choices=("reason",)),
+    Form("/admin/announcements", "admin", {"title": "Partner summit in May", "body": "Join us.",
+                                           "audience": "all"},
+         texts=("title", "body"), required=("title", "body"), choices=("audience",)),
     # Last: a valid move takes the thread to the staff room.
     Form("/t/{thread}/move", "admin", {"category": "staff-room", "reason": "Internal"},
          texts=("reason",), required=("category",), choices=("category",)),
@@ -472,6 +475,14 @@ ENDPOINTS = [
              ("into", "reason")),
     Endpoint("POST", "/api/v1/threads/{thread}/duplicate", "admin", {"of": "/t/{thread}", "reason": "Same"},
              ("of", "reason")),
+    Endpoint("POST", "/api/v1/watches", "partner",
+             {"target_type": "category", "target": "general", "level": "watching"},
+             ("target_type", "target", "level")),
+    Endpoint("PUT", "/api/v1/notifications/preferences", "partner", {"muted_kinds": ["mention"]},
+             ("muted_kinds",)),
+    Endpoint("POST", "/api/v1/announcements", "admin",
+             {"title": "Partner summit in May", "body": "Join us.", "audience": "all"},
+             ("title", "body", "audience")),
 ]  # fmt: skip
 
 WRONG_TYPES: list[object] = [HUGE_INT, 1.5, True, False, 0, [], {}, [1, 2], [["a"]], {"a": 1}, HUGE_TEXT]
@@ -544,7 +555,7 @@ async def test_json_fields_of_the_wrong_type_are_field_errors(env: Env):
         path = endpoint_path(env, endpoint)
         for name in endpoint.fields:
             for value in WRONG_TYPES:
-                if name in ("tags", "categories") and value == []:  # none at all: fine
+                if name in ("tags", "categories", "muted_kinds") and value == []:  # none at all: fine
                     continue
                 body = {**endpoint.valid, name: value}
                 response = await client.request(
@@ -600,6 +611,8 @@ ID_ROUTES = [
     ("POST", "/kb/1/versions/{}/restore"), ("POST", "/kb/{}/state"), ("POST", "/kb/{}/review"),
     ("POST", "/kb/{}/rating"), ("GET", "/posts/{}/promote"), ("POST", "/posts/{}/promote"),
     ("POST", "/kb/products/{}/versions"), ("POST", "/kb/product-versions/{}/superseded"),
+    ("GET", "/posts/{}"), ("POST", "/notifications/{}/open"), ("POST", "/api/v1/notifications/{}/read"),
+    ("DELETE", "/api/v1/watches/{}"), ("GET", "/announcements/{}"), ("GET", "/api/v1/announcements/{}"),
 ]  # fmt: skip
 KEY_ROUTES: list[tuple[str, str, set[int]]] = [
     ("GET", "/c/{}", {404}), ("GET", "/tags/{}", {200, 422}), ("GET", "/u/{}", {404}),
@@ -666,6 +679,7 @@ async def test_odd_query_parameters_are_clear_4xx_or_ignored(env: Env):
         "/api/v1/moderation/audit": ("moderator", "user", "action", "since", "until"),
         "/api/v1/moderation/sanctions": ("user",),
         "/moderation/overview": ("page",), "/api/v1/moderation/overview": ("page",),
+        "/notifications": ("after", "show"), "/api/v1/notifications": ("cursor", "limit", "unread"),
     }  # fmt: skip
     values = [
         str(HUGE_INT),

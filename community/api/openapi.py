@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from community.api.params import settings_of
+from community.models import NotificationKind, WatchTarget
 from community.services.validation import BODY_MAX, TAG_MAX_LEN, TAGS_MAX, TITLE_MAX, TITLE_MIN
 
 Schema = dict[str, Any]
@@ -1630,6 +1631,247 @@ PATHS |= {
     },
 }
 
+# --- notifications, watches and announcements ------------------------------------------------------
+_NOTIFICATION_KIND: Schema = {
+    "type": "string",
+    "enum": list(NotificationKind.ALL),
+    "description": "reply, answer: to your thread; mention; accepted, best_practice: your answer; "
+    "watched_thread: a new post in a thread you watch; watched_question: a new question in a category "
+    "or tag you watch; flag_outcome; post_hidden, post_restored, post_edited: your post; "
+    "thread_moderated: your thread; review_item, article_review: moderators and curators; sanction; "
+    "announcement.",
+}
+_WATCH_TARGET: Schema = {"type": "string", "enum": list(WatchTarget.ALL)}
+SCHEMAS |= {
+    "Notification": obj(
+        {
+            "id": INTEGER,
+            "kind": _NOTIFICATION_KIND,
+            "text": STRING,
+            "url": {
+                "type": "string",
+                "format": "uri",
+                "description": "What it is about (HTML). A post's address leads to the page of its "
+                "thread that shows it.",
+            },
+            "thread_id": {"type": ["integer", "null"]},
+            "post_id": {"type": ["integer", "null"]},
+            "article_id": {"type": ["integer", "null"]},
+            "count": {
+                "type": "integer",
+                "description": "How many events this entry groups (several replies in one thread while "
+                "it was unread); text and url are the latest one's.",
+            },
+            "read": BOOLEAN,
+            "read_at": NULLABLE_DATETIME,
+            "created_at": DATETIME,
+            "updated_at": {**DATETIME, "description": "The latest event it groups; lists sort by it."},
+        }
+    ),
+    "NotificationList": obj(
+        {
+            "items": {"type": "array", "items": ref("Notification")},
+            "unread": {"type": "integer", "description": "Unread notifications in all."},
+            "next": {
+                "type": ["string", "null"],
+                "format": "uri",
+                "description": "The next page (a cursor after the last item), or null.",
+            },
+        }
+    ),
+    "UnreadCount": obj({"unread": INTEGER}),
+    "MarkedRead": obj({"marked": {"type": "integer", "description": "How many were unread."}}),
+    "NotificationPreferences": obj(
+        {
+            "muted_kinds": {
+                "type": "array",
+                "items": _NOTIFICATION_KIND,
+                "description": "Kinds switched off (sanction cannot be).",
+            },
+            "watch_started": {"type": "boolean", "description": "Watch the threads you start."},
+            "watch_answered": {"type": "boolean", "description": "Watch the threads you answer."},
+            "kinds": {
+                "type": "array",
+                "items": _NOTIFICATION_KIND,
+                "description": "The kinds you can switch off.",
+            },
+        }
+    ),
+    "PreferencesUpdate": obj(
+        {
+            "muted_kinds": {"type": "array", "items": _NOTIFICATION_KIND},
+            "watch_started": BOOLEAN,
+            "watch_answered": BOOLEAN,
+        },
+        optional=("muted_kinds", "watch_started", "watch_answered"),
+        description="Fields left out keep their value.",
+    ),
+    "Watch": obj(
+        {
+            "id": INTEGER,
+            "target_type": _WATCH_TARGET,
+            "target": {"type": "string", "description": "Thread id, category slug or tag name."},
+            "label": {"type": "string", "description": "The thread's title, category's name or the tag."},
+            "level": {"type": "string", "enum": ["watching", "muted"]},
+            "url": {"type": "string", "format": "uri"},
+            "created_at": DATETIME,
+        }
+    ),
+    "WatchList": listing("Watch"),
+    "NewWatch": obj(
+        {
+            "target_type": _WATCH_TARGET,
+            "target": {
+                "type": ["string", "integer"],
+                "description": "A thread id, a category slug or a tag name.",
+            },
+            "level": {
+                "type": "string",
+                "enum": ["watching", "muted"],
+                "description": "watching: a notification for each new post in the thread, or each new "
+                "question in the category or tag; muted: none from it.",
+            },
+        }
+    ),
+    "Announcement": obj(
+        {
+            "id": INTEGER,
+            "title": STRING,
+            "body_html": {"type": "string", "description": "Sanitised HTML."},
+            "audience": {"type": "string", "description": "all, or a partner tier."},
+            "author": ref("AuthorSummary"),
+            "recipient_count": {"type": "integer", "description": "People notified."},
+            "created_at": DATETIME,
+            "url": {"type": "string", "format": "uri", "description": "Its page (HTML)."},
+        }
+    ),
+    "NewAnnouncement": obj(
+        {
+            "title": {"type": "string", "minLength": TITLE_MIN, "maxLength": TITLE_MAX},
+            "body": {"type": "string", "description": "Markdown.", "maxLength": BODY_MAX},
+            "audience": {
+                "type": "string",
+                "default": "all",
+                "description": "all, or a partner tier: only that tier's partners are notified.",
+            },
+        },
+        optional=("audience",),
+    ),
+}
+PATHS |= {
+    f"{PREFIX}/notifications": {
+        "get": _op(
+            "listNotifications",
+            "notifications",
+            "Your notifications, newest activity first",
+            ("200", ref("NotificationList"), "One page; follow next for more."),
+            ("422",),
+            description="Cursor-paginated: `next` carries a cursor after the last item. An entry that "
+            "groups several events moves to the top when it grows. Entries about threads you can no "
+            "longer see are left out.",
+            params=("Cursor", "Limit", "UnreadOnly"),
+        )
+    },
+    f"{PREFIX}/notifications/unread-count": {
+        "get": _op(
+            "countUnreadNotifications",
+            "notifications",
+            "How many notifications are unread",
+            ("200", ref("UnreadCount"), "The count."),
+            (),
+        )
+    },
+    f"{PREFIX}/notifications/{{id}}/read": {
+        "post": _op(
+            "markNotificationRead",
+            "notifications",
+            "Mark one notification read",
+            ("200", ref("Notification"), "The notification."),
+            ("404",),
+            description="Someone else's notification answers 404.",
+            params=("Id",),
+        )
+    },
+    f"{PREFIX}/notifications/read-all": {
+        "post": _op(
+            "markAllNotificationsRead",
+            "notifications",
+            "Mark every notification read",
+            ("200", ref("MarkedRead"), "How many were unread."),
+            (),
+        )
+    },
+    f"{PREFIX}/notifications/preferences": {
+        "get": _op(
+            "getNotificationPreferences",
+            "notifications",
+            "Your notification preferences",
+            ("200", ref("NotificationPreferences"), "The preferences."),
+            (),
+        ),
+        "put": _op(
+            "setNotificationPreferences",
+            "notifications",
+            "Change your notification preferences",
+            ("200", ref("NotificationPreferences"), "The preferences now."),
+            (),
+            body="PreferencesUpdate",
+        ),
+    },
+    f"{PREFIX}/watches": {
+        "get": _op(
+            "listWatches",
+            "notifications",
+            "The threads, categories and tags you watch or muted",
+            ("200", ref("WatchList"), "Newest first (one page)."),
+            (),
+        ),
+        "post": _op(
+            "setWatch",
+            "notifications",
+            "Watch or mute a thread, category or tag",
+            ("200", ref("Watch"), "The watch (replacing any earlier one on the same target)."),
+            ("404",),
+            description="A thread or category you may not see answers 404. A tag nobody used yet "
+            "can be watched.",
+            body="NewWatch",
+        ),
+    },
+    f"{PREFIX}/watches/{{id}}": {
+        "delete": _op(
+            "deleteWatch",
+            "notifications",
+            "Stop watching or muting",
+            ("204", None, "Removed."),
+            ("404",),
+            params=("Id",),
+        )
+    },
+    f"{PREFIX}/announcements": {
+        "post": _op(
+            "sendAnnouncement",
+            "notifications",
+            "Send an announcement (administrators)",
+            ("201", ref("Announcement"), "Sent: every recipient has a notification linking to it."),
+            (),
+            body="NewAnnouncement",
+            headers=_location("The announcement's API address."),
+        )
+    },
+    f"{PREFIX}/announcements/{{id}}": {
+        "get": _op(
+            "getAnnouncement",
+            "notifications",
+            "One announcement",
+            ("200", ref("Announcement"), "The announcement."),
+            ("404",),
+            description="Sent to another tier: 404.",
+            params=("Id",),
+        )
+    },
+}
+
+
 # Every state-changing operation takes the CSRF header (needed with the session cookie only).
 for _operations in PATHS.values():
     for _method, _operation in _operations.items():
@@ -1699,6 +1941,11 @@ PARAMETERS |= {
     "VersionFrom": _query("from", "The older version's number.", INTEGER),
     "VersionTo": _query("to", "The newer version's number.", INTEGER),
     "VersionNumber": _path("number", "A version number.", {"type": "integer", "minimum": 1}),
+    "Cursor": _query("cursor", "Where the previous page ended (from its next link).", STRING),
+    "Limit": _query(
+        "limit", "Items per page.", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}
+    ),
+    "UnreadOnly": _query("unread", "true: unread notifications only.", {"type": "boolean", "default": False}),
 }
 
 DESCRIPTION = """\
@@ -1734,6 +1981,7 @@ def document(base_url: str = "") -> Schema:
                 {"name": "search"},
                 {"name": "knowledge base"},
                 {"name": "moderation"},
+                {"name": "notifications"},
                 {"name": "accounts"},
                 {"name": "meta"},
             ],

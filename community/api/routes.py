@@ -9,6 +9,7 @@ from community.api import (
     categories,
     kb,
     moderation,
+    notifications,
     openapi,
     sanctions,
     search,
@@ -25,5 +26,6 @@ routes: list[BaseRoute] = [
     *thread_actions.routes,
     *search.routes,
     *kb.routes,
+    *notifications.routes,
     *openapi.routes,
 ]

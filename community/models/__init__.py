@@ -49,6 +49,8 @@ from community.models.moderation import (
     WatchedWord,
 )
 from community.models.notifications import (
+    Announcement,
+    AnnouncementAudience,
     LiveEvent,
     Notification,
     NotificationKind,
@@ -61,6 +63,8 @@ from community.models.orgs import Organisation, OrgKind
 from community.models.outbox import IndexOutbox
 
 __all__ = [
+    "Announcement",
+    "AnnouncementAudience",
     "ApiToken",
     "Article",
     "ArticleProduct",

@@ -126,6 +126,32 @@ class NotificationSettings(Model):
         table = "notification_settings"
 
 
+class AnnouncementAudience:
+    """Everyone, or the partners of one organisation tier (the tier's name)."""
+
+    ALL = "all"
+
+
+class Announcement(Model):
+    """A message from the administrators to everyone or to one partner tier. Its notification links here."""
+
+    id = fields.IntField(primary_key=True)
+    title = fields.CharField(max_length=150)
+    body_source = fields.TextField()
+    body_html = fields.TextField()
+    # "all" or a partner tier's name.
+    audience = fields.CharField(max_length=32, default=AnnouncementAudience.ALL)
+    author: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "community.User", related_name="announcements", on_delete=fields.RESTRICT
+    )
+    author_id: int
+    recipient_count = fields.IntField(default=0)
+    created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        table = "announcement"
+
+
 class LiveEvent(Model):
     """The log live delivery resumes from: a reconnecting client asks for ids after the last it saw."""
 

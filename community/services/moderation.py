@@ -23,7 +23,6 @@ from community.actor import Actor
 from community.errors import Conflict, Forbidden, NotFound
 from community.events import (
     Event,
-    FlagsResolved,
     PostEdited,
     PostFlagged,
     PostHidden,
@@ -53,10 +52,11 @@ from community.models import (
     WatchedWord,
 )
 from community.ports import ModerationGate
+from community.services import moderation_notices
 from community.services import posts as posts_service
 from community.services import threads as threads_service
 from community.services import validation as v
-from community.services.notifications import announce, notify
+from community.services.notifications import Created, announce, notify
 from community.services.outbox import POST, THREAD, index_later
 from community.services.review import audit, open_item, post_key
 from community.services.sanctions import require_can_post
@@ -151,6 +151,7 @@ async def _flag(
     weight = gate.flag_weight(actor.role)
     events: list[Event] = []
     what = "Flagged thread" if kind == ReviewKind.FLAGGED_THREAD else "Flagged"
+    notes: Created = []
     async with in_transaction():
         flag = await Flag.filter(flagger_id=actor.id, target=key).first()
         if flag is None:
@@ -170,7 +171,9 @@ async def _flag(
             heaviest[row["flagger_id"]] = max(row["weight"], heaviest.get(row["flagger_id"], 0))
         open_weight = sum(heaviest.values())
         label = FlagReason.LABELS[reason_value]
-        item = await open_item(post, thread.id, thread.category_id, kind, f"{what}: {label}")
+        item = await open_item(
+            post, thread.id, thread.category_id, kind, f"{what}: {label}", actor_id=actor.id, notes=notes
+        )
         hidden = False
         if post.state == PostState.VISIBLE and gate.flag_hides(open_weight):
             await _set_post_state(post, thread, PostState.HIDDEN)
@@ -181,14 +184,18 @@ async def _flag(
             )  # fmt: skip
             hidden = True
             events.append(PostHidden(thread.id, post.id, post.author_id, None, f"{what}: {label}"))
+            notes += await moderation_notices.post_hidden(None, post, thread, f"flagged as {label.lower()}")
         await ReviewItem.filter(id=item.id).update(updated_at=utcnow())
     await publish(PostFlagged(thread.id, post.id, actor.id, reason_value))
     for event in events:
         await publish(event)
+    await announce(notes)
     return FlagOutcome(flag=flag, open_weight=open_weight, hidden=hidden)
 
 
-async def resubmit_after_edit(post: Post, thread: Thread, editor_id: int) -> None:
+async def resubmit_after_edit(
+    post: Post, thread: Thread, editor_id: int, notes: Created | None = None
+) -> None:
     """The author edited a hidden post: it goes back to the review queue (call inside the edit's
     transaction). It stays hidden until a moderator decides."""
     if post.state != PostState.HIDDEN or editor_id != post.author_id:
@@ -199,6 +206,8 @@ async def resubmit_after_edit(post: Post, thread: Thread, editor_id: int) -> Non
         thread.category_id,
         ReviewKind.FLAGGED_POST,
         "Edited by the author after being hidden",
+        actor_id=editor_id,
+        notes=notes,
     )
     await ReviewItem.filter(id=item.id).update(reason="Edited by the author after being hidden")
     await audit(editor_id, "post.resubmit", "post", post.id, reason="Edited after being hidden")
@@ -377,6 +386,7 @@ async def decide_item(
     if item.state != ReviewState.PENDING:
         raise Conflict("This item was already decided.")
     events: list[Event] = []
+    notes: Created = []
     now = utcnow()
     async with in_transaction():
         updated = await ReviewItem.filter(id=item.id, state=ReviewState.PENDING).update(
@@ -417,12 +427,14 @@ async def decide_item(
                 await Flag.filter(post_id=post.id, resolution__isnull=True).update(
                     resolution=resolution, resolved_at=now
                 )
-                events.append(FlagsResolved(post.id, tuple(flagger_ids), resolution, decision_value))
+                decided = decision_value if agreed else Decision.KEEP
+                notes += await moderation_notices.flag_outcome(actor.id, post, thread, flagger_ids, decided)
             if post.state != before:
                 if post.state == PostState.VISIBLE:
                     events.append(PostRestored(thread.id, post.id, post.author_id, actor.id))
                 elif post.state == PostState.HIDDEN:
                     events.append(PostHidden(thread.id, post.id, post.author_id, actor.id, reason_text))
+            notes += await moderation_notices.after_decision(actor.id, post, thread, before, reason_text)
         else:
             await audit(actor.id, f"review.{decision_value}", "review_item", item.id, reason=reason_text)
     await item.refresh_from_db()
@@ -432,6 +444,7 @@ async def decide_item(
     await announce(created)
     for event in events:
         await publish(event)
+    await announce(notes)
     return item
 
 
@@ -627,7 +640,9 @@ async def restore_from_audit(actor: Actor, entry_id: int, *, reason: object = ""
             reason=reason_text or f"Restored from audit entry {entry.id}",
             before={"state": before}, after={"state": PostState.VISIBLE},
         )  # fmt: skip
+        notes = await moderation_notices.after_decision(actor.id, post, thread, before, reason_text)
     await publish(PostRestored(thread.id, post.id, post.author_id, actor.id))
+    await announce(notes)
     return post
 
 

@@ -15,8 +15,9 @@ from community.errors import Conflict, Forbidden, Invalid, NotFound
 from community.events import AnswerAccepted, PostCreated, PostDeleted, PostEdited, PostVoted, publish
 from community.models import Post, PostRevision, PostState, Thread, User, Vote
 from community.ports import ModerationGate
-from community.services import moderation, review, threads
+from community.services import forum_notices, moderation, review, threads
 from community.services import validation as v
+from community.services.notifications import Created, announce
 from community.services.outbox import POST, THREAD, index_later
 from community.services.sanctions import require_can_post
 from community.services.threads import (
@@ -43,6 +44,12 @@ async def load_visible_post(actor: Actor, post_id: int) -> tuple[Post, Thread]:
     if post.state == PostState.PENDING and not policy.can_see_post_body(actor, post):
         raise NotFound("No such post.")
     return post, thread
+
+
+async def locate_post(actor: Actor, post_id: int, per_page: int) -> tuple[int, int]:
+    """The thread and the page of it that shows the post now (for links that must land on it)."""
+    post, thread = await load_visible_post(actor, post_id)
+    return thread.id, await threads.page_of_post(actor, thread, post, per_page)
 
 
 async def post_for_edit(actor: Actor, post_id: int) -> tuple[Post, Thread]:
@@ -96,7 +103,8 @@ async def reply(
             thread_id=thread.id, author_id=actor.id, body_source=text, body_html=html, created_at=when,
             state=screening.state,
         )  # fmt: skip
-        await review.record_screening(screening, post, thread.id, thread.category_id)
+        notes: Created = []
+        await review.record_screening(screening, post, thread.id, thread.category_id, notes)
         await PostRevision.create(post=post, number=1, editor_id=actor.id, body_source=text, body_html=html)
         await Thread.filter(id=thread.id).update(
             reply_count=F("reply_count") + 1,
@@ -105,7 +113,9 @@ async def reply(
         )
         await User.filter(id=actor.id).update(post_count=F("post_count") + 1)
         await index_later((THREAD, thread.id), (POST, post.id))
+        notes += await forum_notices.on_new_post(actor, thread, post, mentioned)
     await publish(PostCreated(thread.id, post.id, actor.id, tuple(mentioned)))
+    await announce(notes)
     return post
 
 
@@ -163,8 +173,10 @@ async def edit_post(
             await set_thread_tags(thread, new_tags)
         await Thread.filter(id=thread.id).update(**updates)
         await index_later((THREAD, thread.id), (POST, post.id))
-        await moderation.resubmit_after_edit(post, thread, actor.id)
+        notes: Created = []
+        await moderation.resubmit_after_edit(post, thread, actor.id, notes)
     await publish(PostEdited(thread.id, post.id, actor.id))
+    await announce(notes)
     return post
 
 
@@ -262,8 +274,10 @@ async def accept_answer(actor: Actor, post_id: int, *, accept: bool = True) -> T
             await User.filter(id=post.author_id).update(accepted_count=F("accepted_count") + 1)
         changed = [(POST, pid) for pid in (previous, target) if pid is not None]
         await index_later((THREAD, thread.id), *changed)
+        notes = await forum_notices.on_accepted(actor, thread, post) if target is not None else []
     thread.accepted_post_id = target
     await publish(AnswerAccepted(thread.id, post.id, actor.id))
+    await announce(notes)
     return thread
 
 

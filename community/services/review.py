@@ -8,8 +8,19 @@ from typing import Any
 
 from community.actor import Actor
 from community.errors import Invalid, RateLimited
-from community.models import AuditEntry, Post, PostState, ReviewItem, ReviewKind, WatchedAction
+from community.models import (
+    AuditEntry,
+    NotificationKind,
+    Post,
+    PostState,
+    ReviewItem,
+    ReviewKind,
+    Role,
+    User,
+    WatchedAction,
+)
 from community.ports import ModerationGate, RuleVerdict
+from community.services.notifications import Created, clip, notify
 
 REASON_MAX = 500
 
@@ -40,8 +51,19 @@ async def audit(
     )
 
 
-async def open_item(post: Post, thread_id: int, category_id: int, kind: str, reason: str) -> ReviewItem:
-    """The post's pending review item, created if there is none (one open item per post)."""
+async def open_item(
+    post: Post,
+    thread_id: int,
+    category_id: int,
+    kind: str,
+    reason: str,
+    *,
+    actor_id: int | None = None,
+    notes: Created | None = None,
+) -> ReviewItem:
+    """The post's pending review item, created if there is none (one open item per post). A new
+    item tells the moderators (but ``actor_id``, who caused it); what that created is added to
+    ``notes`` for the caller to announce after its commit."""
     item = await ReviewItem.filter(open_key=post_key(post.id)).first()
     if item is None:
         item = await ReviewItem.create(
@@ -53,7 +75,23 @@ async def open_item(post: Post, thread_id: int, category_id: int, kind: str, rea
             open_key=post_key(post.id),
             reason=reason[:200],
         )
+        created = await _tell_moderators(actor_id, reason)
+        if notes is not None:
+            notes += created
     return item
+
+
+async def _tell_moderators(actor_id: int | None, reason: str) -> Created:
+    """Every moderator (but whoever caused it); new items pile up into one unread entry."""
+    moderators = await User.filter(role__in=[Role.MODERATOR, Role.ADMIN]).values_list("id", flat=True)
+    return await notify(
+        kind=NotificationKind.REVIEW_ITEM,
+        recipient_ids=moderators,
+        text=f"New in the review queue: {clip(reason, 120)}",
+        url="/moderation/queue",
+        actor_id=actor_id,
+        group_key="review_queue",
+    )
 
 
 def refuse_if_blocked(verdict: RuleVerdict | None, field: str = "body") -> None:
@@ -73,14 +111,22 @@ def initial_state(verdict: RuleVerdict | None) -> str:
     )
 
 
-async def record_verdict(verdict: RuleVerdict | None, post: Post, thread_id: int, category_id: int) -> None:
+async def record_verdict(
+    verdict: RuleVerdict | None,
+    post: Post,
+    thread_id: int,
+    category_id: int,
+    notes: Created | None = None,
+) -> None:
     """Inside the creating transaction: a held post waits in the queue, a flagged one is queued
     while it stays up, a censored one is noted; each rule action is in the audit log."""
     if verdict is None or verdict.action is None:
         return
     if verdict.action in (WatchedAction.HOLD, WatchedAction.FLAG):
         kind = ReviewKind.HELD_POST if verdict.action == WatchedAction.HOLD else ReviewKind.FLAGGED_POST
-        await open_item(post, thread_id, category_id, kind, verdict.reason)
+        await open_item(
+            post, thread_id, category_id, kind, verdict.reason, actor_id=post.author_id, notes=notes
+        )
     await audit(
         None, f"post.rule_{verdict.action}", "post", post.id, reason=verdict.reason,
         after={"state": post.state},
@@ -157,12 +203,18 @@ async def screen_edit(gate: ModerationGate | None, editor: Actor, texts: dict[st
         await _newcomer_rules(gate, editor, texts)
 
 
-async def record_screening(screening: Screening, post: Post, thread_id: int, category_id: int) -> None:
+async def record_screening(
+    screening: Screening, post: Post, thread_id: int, category_id: int, notes: Created | None = None
+) -> None:
     """Inside the creating transaction: what the rules did (``record_verdict``), the new account's
-    hold (a review item and an audit entry), and the post counted towards the rate limits."""
-    await record_verdict(screening.verdict, post, thread_id, category_id)
+    hold (a review item and an audit entry), and the post counted towards the rate limits. New
+    review items tell the moderators (added to ``notes``, for the caller to announce)."""
+    await record_verdict(screening.verdict, post, thread_id, category_id, notes)
     if screening.hold_reason:
-        await open_item(post, thread_id, category_id, ReviewKind.NEW_ACCOUNT, screening.hold_reason)
+        await open_item(
+            post, thread_id, category_id, ReviewKind.NEW_ACCOUNT, screening.hold_reason,
+            actor_id=post.author_id, notes=notes,
+        )  # fmt: skip
         await audit(
             None, "post.rule_new_account", "post", post.id, reason=screening.hold_reason,
             after={"state": post.state},

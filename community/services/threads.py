@@ -32,8 +32,9 @@ from community.models import (
     User,
 )
 from community.ports import ModerationGate
-from community.services import review
+from community.services import forum_notices, review
 from community.services import validation as v
+from community.services.notifications import Created, announce
 from community.services.outbox import THREAD, index_later
 from community.services.sanctions import require_can_post
 
@@ -150,7 +151,8 @@ async def create_thread(
             thread=thread, author_id=actor.id, is_opening=True, body_source=body_text,
             body_html=html, created_at=when, state=screening.state,
         )  # fmt: skip
-        await review.record_screening(screening, post, thread.id, cat.id)
+        notes: Created = []
+        await review.record_screening(screening, post, thread.id, cat.id, notes)
         await PostRevision.create(
             post=post, number=1, editor_id=actor.id, title=title_text, tag_names=tag_names,
             body_source=body_text, body_html=html,
@@ -158,7 +160,9 @@ async def create_thread(
         await set_thread_tags(thread, tag_names)
         await User.filter(id=actor.id).update(post_count=F("post_count") + 1)
         await index_later((THREAD, thread.id))
+        notes += await forum_notices.on_new_thread(actor, thread, post, mentioned)
     await publish(ThreadCreated(thread.id, post.id, cat.id, actor.id, tuple(mentioned)))
+    await announce(notes)
     return thread
 
 
@@ -343,9 +347,7 @@ async def get_thread_view(
     """A bounded number of queries whatever the thread's length: the thread, the opening and
     accepted posts, one page of replies, their count and the actor's votes on them."""
     thread = await load_visible_thread(actor, thread_id, check_opening=False)
-    replies = Post.filter(thread_id=thread.id, is_opening=False)
-    if not actor.is_moderator:
-        replies = replies.filter(Q(state__not=PostState.PENDING) | Q(author_id=actor.id))
+    replies = _replies(actor, thread)
     accepted_id = thread.accepted_post_id if thread.is_question else None
     head_filter = Q(thread_id=thread.id, is_opening=True)
     if accepted_id:
@@ -413,6 +415,35 @@ async def _votes_and_articles(
         and policy.can_see_category_rule(actor, r["visibility"], json.loads(r["tiers"] or "[]"))
     ]
     return voted, articles
+
+
+def _replies(actor: Actor, thread: Thread) -> QuerySet[Post]:
+    """The answers or replies the actor sees listed on the thread's pages."""
+    replies = Post.filter(thread_id=thread.id, is_opening=False)
+    if not actor.is_moderator:
+        replies = replies.filter(Q(state__not=PostState.PENDING) | Q(author_id=actor.id))
+    return replies
+
+
+async def page_of_post(actor: Actor, thread: Thread, post: Post, per_page: int) -> int:
+    """The page of the thread on which ``get_thread_view`` shows the post: answers move with their
+    votes, so a link to a post finds its page when it is followed (one count query)."""
+    accepted_id = thread.accepted_post_id if thread.is_question else None
+    if post.is_opening or post.id == accepted_id:
+        return 1
+    replies = _replies(actor, thread)
+    if accepted_id:
+        replies = replies.exclude(id=accepted_id)
+    if thread.is_question:
+        earlier = (
+            Q(score__gt=post.score)
+            | Q(score=post.score, created_at__lt=post.created_at)
+            | Q(score=post.score, created_at=post.created_at, id__lt=post.id)
+        )
+    else:
+        earlier = Q(created_at__lt=post.created_at) | Q(created_at=post.created_at, id__lt=post.id)
+    before = await replies.filter(earlier).count() + (1 if accepted_id else 0)
+    return before // per_page + 1
 
 
 async def attach_sources(views: list[PostView]) -> None:

@@ -15,8 +15,10 @@ from community.auth import require_actor, require_actor_and_thread
 from community.csrf import csrf_token
 from community.errors import Forbidden, Invalid, NotFound, RateLimited
 from community.http import client_ip, path_id, retry_after
-from community.models import ThreadKind
-from community.services import directory, posts, search, thread_actions, threads
+from community.models import ThreadKind, WatchTarget
+from community.services import directory, posts, search, thread_actions, threads, watchers
+from community.services.notification_centre import unread_count
+from community.web.bell import splice
 from community.web.forms import read_fields, thread_url
 from community.web.page_cache import PageCache
 from community.web.render import render
@@ -64,10 +66,11 @@ async def category(request: Request) -> Response:
     listing = await threads.list_threads(
         actor, category=cat.slug, tag=filters["tag"] or None, status=filters["status"] or None, **args
     )
+    watch = await watchers.watch_level(actor.id, WatchTarget.CATEGORY, str(cat.id))
     return await render(
         request,
         "forum/category.html",
-        {"category": cat, "listing": listing, "show": args["show"], "filters": filters},
+        {"category": cat, "listing": listing, "show": args["show"], "filters": filters, "watch": watch},
     )
 
 
@@ -76,7 +79,10 @@ async def tag(request: Request) -> Response:
     name = request.path_params["tag"].strip().lower()
     args = _list_args(request)
     listing = await threads.list_threads(actor, tag=name, **args)
-    return await render(request, "forum/tag.html", {"tag": name, "listing": listing, "show": args["show"]})
+    watch = await watchers.watch_level(actor.id, WatchTarget.TAG, name)
+    return await render(
+        request, "forum/tag.html", {"tag": name, "listing": listing, "show": args["show"], "watch": watch}
+    )
 
 
 async def _ask_form(
@@ -149,6 +155,12 @@ async def render_thread_page(
     except Exception:  # the thread must still show when the search index cannot answer
         log.exception("related threads unavailable for thread %s", thread_id)
         related = []
+    known = request.state._state
+    watch = (
+        known["watch"]
+        if "watch" in known
+        else await watchers.watch_level(actor.id, WatchTarget.THREAD, str(thread_id))
+    )
     return await render(
         request,
         "forum/thread.html",
@@ -162,6 +174,7 @@ async def render_thread_page(
             "mod_form": {},
             "mod_errors": {},
             **(extra or {}),
+            "watch": watch,
         },
         status_code=status,
         headers=headers,
@@ -172,8 +185,10 @@ async def thread(request: Request) -> Response:
     """The thread page, served from the page cache when nothing it shows has changed.
 
     The key holds the thread's content version (read fresh on every request, together with the
-    visibility check), the page, the viewer's snapshot (permissions, name) and the session's
-    CSRF token, so an edit, a vote, a hide or a permission change always misses."""
+    visibility check), the page, the viewer's snapshot (permissions, name), the session's CSRF
+    token and the viewer's watch on the thread, so an edit, a vote, a hide, a permission change
+    or a click on Watch always misses. The bell's unread count is not in the key: it is put into
+    the cached page on every request (``bell.splice``), read by the same query as the rest."""
     thread_id = path_id(request, "thread_id")
     actor, stamp = await require_actor_and_thread(request, thread_id)
     page = _page(request)
@@ -185,15 +200,23 @@ async def thread(request: Request) -> Response:
             return RedirectResponse(thread_url(target), 301)
         raise
     request.app.state.view_counter.record(thread_id)
+    if stamp is not None:
+        watch, unread = stamp.watch, stamp.unread
+    else:
+        watch = await watchers.watch_level(actor.id, WatchTarget.THREAD, str(thread_id))
+        unread = await unread_count(actor.id)
+    request.state.watch = watch
     if request.session.get("flash"):
+        request.state.unread = unread
         return await render_thread_page(request, actor, thread_id, page)
     cache: PageCache = request.app.state.page_cache
-    key = (thread_id, version, page, actor, csrf_token(request.session))
+    key = (thread_id, version, page, actor, csrf_token(request.session), watch)
 
     async def render_page() -> bytes:
+        request.state.unread = None  # the bell's marker, filled in below for each request
         return bytes((await render_thread_page(request, actor, thread_id, page)).body)
 
-    return HTMLResponse(await cache.get_or_render(key, render_page))
+    return HTMLResponse(splice(await cache.get_or_render(key, render_page), unread))
 
 
 async def reply(request: Request) -> Response:

@@ -84,6 +84,14 @@ async def delete(request: Request) -> Response:
     return RedirectResponse(thread_url(post.thread_id, post_id=post.id), 303)
 
 
+async def permalink(request: Request) -> Response:
+    """A post's lasting address: the page of its thread that shows it now, at the post."""
+    actor = await require_actor(request)
+    post_id = path_id(request, "post_id")
+    thread_id, page = await posts.locate_post(actor, post_id, request.app.state.settings.posts_per_page)
+    return RedirectResponse(thread_url(thread_id, page, post_id), 303)
+
+
 async def revisions(request: Request) -> Response:
     actor = await require_actor(request)
     post, thread, rows = await posts.list_revisions(actor, path_id(request, "post_id"))
@@ -93,6 +101,7 @@ async def revisions(request: Request) -> Response:
 
 
 routes = [
+    Route("/posts/{post_id:int}", permalink, methods=["GET"]),
     Route("/posts/{post_id:int}/vote", vote, methods=["POST"]),
     Route("/posts/{post_id:int}/accept", accept, methods=["POST"]),
     Route("/posts/{post_id:int}/edit", edit, methods=["GET", "POST"]),

@@ -15,7 +15,9 @@ from starlette.templating import Jinja2Templates
 from community import policy
 from community.auth import current_actor
 from community.csrf import csrf_token
+from community.services.notification_centre import unread_count
 from community.services.search import marked, unmarked
+from community.web.bell import bell_html
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 env = jinja2.Environment(
@@ -85,6 +87,18 @@ templates.env.globals["query_url"] = query_url
 # Search titles and snippets: HTML with only <mark> kept, or their plain text.
 templates.env.filters["marked"] = marked
 templates.env.filters["unmarked"] = unmarked
+templates.env.globals["bell"] = bell_html
+
+
+async def viewer_unread(request: Request, actor: object) -> int | None:
+    """The bell's count: what the request already knows (the thread page reads it with the viewer;
+    None there means "leave the marker", see ``bell``), else one query."""
+    if actor is None or not hasattr(actor, "id"):
+        return 0
+    known = request.state._state
+    if "unread" in known:
+        return known["unread"]
+    return await unread_count(actor.id)
 
 
 async def render(
@@ -97,8 +111,10 @@ async def render(
 ) -> HTMLResponse:
     """Render a page with the actor and CSRF token every layout needs."""
     has_session = "session" in request.scope
+    actor = await current_actor(request) if has_session else None
     ctx: dict[str, Any] = {
-        "actor": await current_actor(request) if has_session else None,
+        "actor": actor,
+        "unread": await viewer_unread(request, actor),
         "csrf_token": csrf_token(request.session) if has_session else "",
         "settings": request.app.state.settings,
         "flashes": request.session.pop("flash", []) if has_session else [],

@@ -10,6 +10,7 @@ from community.web import (
     forum_views,
     kb_views,
     moderation_views,
+    notification_views,
     people_views,
     post_views,
     sanction_views,
@@ -28,4 +29,5 @@ routes: list[BaseRoute] = [
     *sanction_views.routes,
     *thread_action_views.routes,
     *kb_views.routes,
+    *notification_views.routes,
 ]
