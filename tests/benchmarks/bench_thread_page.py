@@ -324,7 +324,19 @@ def check_freshness(
             Freshness("edit by another process (service layer)", marker in page_as(base, path, cookie))
         )
 
-    # 4. A permission change: the category becomes staff-only, so the partner must get a 404.
+    # 4. A notification for the viewer from another process: the cached page's bell counts it.
+    before = bell_count(page_as(base, path, cookie))
+    asyncio.run(_mention_elsewhere(settings, scenario))
+    after = bell_count(page_as(base, path, cookie))
+    results.append(
+        Freshness(
+            "new notification: the bell's count",
+            before is not None and after == before + 1,
+            f"bell {before} -> {after}",
+        )
+    )
+
+    # 5. A permission change: the category becomes staff-only, so the partner must get a 404.
     asyncio.run(_restrict_category(settings))
     status = httpx.get(base + path, headers=headers, timeout=30, follow_redirects=False).status_code
     results.append(Freshness("category made staff-only", status == 404, f"GET answered {status}, want 404"))
@@ -348,6 +360,28 @@ async def _edit_elsewhere(settings: Settings, scenario: Scenario, post_id: int, 
             body=f"{scenario.answer_texts[post_id]}\n\nModerator note: {marker}",
             note="bench",
         )
+    finally:
+        await close_db()
+
+
+_BELL = re.compile(r'id="bell"[^>]*data-unread="(\d+)"')
+
+
+def bell_count(page: str) -> int | None:
+    match = _BELL.search(page)
+    return int(match.group(1)) if match else None
+
+
+async def _mention_elsewhere(settings: Settings, scenario: Scenario) -> None:
+    """Another thread mentions the viewer: their notification, and this page's content unchanged."""
+    await init_db(settings.database_url)
+    try:
+        editor, viewer = await load_actor(scenario.staff_editor_id), await load_actor(scenario.viewer_id)
+        assert editor is not None and viewer is not None
+        await threads.create_thread(
+            editor, category=CATEGORY_SLUG, kind="discussion", title="Benchmark freshness: a mention",
+            body=f"@{viewer.handle} have a look.",
+        )  # fmt: skip
     finally:
         await close_db()
 
