@@ -24,13 +24,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from community.actor import Actor
-from community.db import apply_migrations, close_db
+from community.db import close_db
 from community.models import WatchedWord
-from community.services import accounts, directory, posts, threads
-from community.settings import Settings
+from community.services import directory, posts, threads
 from moderation.gate import ModerationRules
-from tests.benchmarks.harness import load_coffee_corpus
+from tests.benchmarks.harness import load_coffee_corpus, service_database
 
 TARGET_MS = 2.0
 ACTIONS = ("flag", "censor", "hold", "block")
@@ -62,18 +60,7 @@ async def main(n_posts: int, seed: int) -> int:
     corpus = load_coffee_corpus()
     bodies = [a[:4000] for a in corpus.answers]
     with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite://{Path(tmp) / 'bench.sqlite3'}"
-        await apply_migrations(url)
-        settings = Settings.from_env(
-            {"COMMUNITY_DATA_DIR": tmp, "COMMUNITY_DATABASE_URL": url, "COMMUNITY_SECRET_KEY": "bench"}
-        )
-        org = await directory.create_organisation(settings, None, name="Bench Reseller", tier="gold")
-        user = await accounts.create_user(
-            settings, email="b@bench.example", display_name="Bench", role="partner", organisation=org,
-            password="long enough password",
-        )  # fmt: skip
-        user.organisation = org
-        actor = Actor.from_user(user)
+        settings, actor = await service_database(Path(tmp))
         cats = [
             await directory.create_category(settings, None, name=f"Bench {i}", slug=f"bench-{i}")
             for i in range(3)

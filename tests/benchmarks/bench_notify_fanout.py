@@ -21,12 +21,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from community.actor import Actor
-from community.db import apply_migrations, close_db
+from community.db import close_db
 from community.models import Notification, User, Watch
-from community.services import accounts, directory, posts, threads
+from community.services import directory, posts, threads
 from community.services.notifications import utcnow
-from community.settings import Settings
+from tests.benchmarks.harness import service_database
 
 
 def p(values: list[float], q: float) -> float:
@@ -36,18 +35,7 @@ def p(values: list[float], q: float) -> float:
 
 async def main(n_watchers: int, rounds: int) -> int:
     with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite://{Path(tmp) / 'bench.sqlite3'}"
-        await apply_migrations(url)
-        settings = Settings.from_env(
-            {"COMMUNITY_DATA_DIR": tmp, "COMMUNITY_DATABASE_URL": url, "COMMUNITY_SECRET_KEY": "bench"}
-        )
-        org = await directory.create_organisation(settings, None, name="Bench Reseller", tier="gold")
-        user = await accounts.create_user(
-            settings, email="b@bench.example", display_name="Bench", role="partner", organisation=org,
-            password="long enough password",
-        )  # fmt: skip
-        user.organisation = org
-        actor = Actor.from_user(user)
+        settings, actor = await service_database(Path(tmp))
         await directory.create_category(settings, None, name="Bench", slug="bench")
         watched = await threads.create_thread(
             actor, category="bench", kind="discussion", title="A thread everyone watches", body="Start."
@@ -61,7 +49,7 @@ async def main(n_watchers: int, rounds: int) -> int:
                     email=f"w{i}@bench.example",
                     handle=f"watcher-{i}",
                     display_name=f"Watcher {i}",
-                    organisation_id=org.id,
+                    organisation_id=actor.organisation_id,
                 )
                 for i in range(n_watchers)
             ],

@@ -19,8 +19,13 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import httpx
+
+if TYPE_CHECKING:
+    from community.actor import Actor
+    from community.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -365,3 +370,25 @@ def run_wrk(
     if done.returncode != 0:
         raise BenchError(f"wrk failed (exit {done.returncode}):\n{done.stderr or done.stdout}")
     return parse_wrk(url, done.stdout)
+
+
+async def service_database(folder: Path) -> tuple[Settings, Actor]:
+    """A fresh, migrated SQLite database in ``folder`` (Tortoise initialised on it) and one gold
+    partner to act through the service layer, for benchmarks that time use cases directly."""
+    from community.actor import Actor
+    from community.db import apply_migrations
+    from community.services import accounts, directory
+    from community.settings import Settings
+
+    url = f"sqlite://{folder / 'bench.sqlite3'}"
+    await apply_migrations(url)
+    settings = Settings.from_env(
+        {"COMMUNITY_DATA_DIR": str(folder), "COMMUNITY_DATABASE_URL": url, "COMMUNITY_SECRET_KEY": "bench"}
+    )
+    org = await directory.create_organisation(settings, None, name="Bench Reseller", tier="gold")
+    user = await accounts.create_user(
+        settings, email="b@bench.example", display_name="Bench", role="partner", organisation=org,
+        password="long enough password",
+    )  # fmt: skip
+    user.organisation = org
+    return settings, Actor.from_user(user)
