@@ -13,6 +13,7 @@ from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
 from community import policy
+from community.actor import Actor
 from community.auth import current_actor
 from community.csrf import csrf_token
 from community.services.notification_centre import unread_count
@@ -90,10 +91,10 @@ templates.env.filters["unmarked"] = unmarked
 templates.env.globals["bell"] = bell_html
 
 
-async def viewer_unread(request: Request, actor: object) -> int | None:
+async def viewer_unread(request: Request, actor: Actor | None) -> int | None:
     """The bell's count: what the request already knows (the thread page reads it with the viewer;
     None there means "leave the marker", see ``bell``), else one query."""
-    if actor is None or not hasattr(actor, "id"):
+    if actor is None:
         return 0
     known = request.state._state
     if "unread" in known:
