@@ -14,7 +14,8 @@ from tests.realtime.conftest import answer, api, ask, live, start_server, token_
 
 async def test_reconnect_catches_up_from_the_last_id(server, world):
     partner, expert = await token_for(world.partner), await token_for(world.expert)
-    thread = await ask(server, partner)
+    # Asked by a colleague: the listener gets the thread's events only, no notifications of its own.
+    thread = await ask(server, await token_for(world.colleague))
     stream = f"thread:{thread['id']}"
     async with live(server, partner, streams=[stream]) as client:
         first = await answer(server, expert, thread["id"], "Before the connection dropped.")
@@ -41,7 +42,7 @@ async def test_reconnect_catches_up_from_the_last_id(server, world):
 
 async def test_nothing_lost_or_doubled_while_reconnecting_under_fire(server, world):
     partner, expert = await token_for(world.partner), await token_for(world.expert)
-    thread = await ask(server, partner)
+    thread = await ask(server, await token_for(world.colleague))
     stream = f"thread:{thread['id']}"
     made: list[int] = []
 
