@@ -42,6 +42,8 @@ HUGE_TEXT = "x" * 100_000
 SCRIPT = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 CONTROL = "\x00\x07\x1b\u202e"
 HUGE_INT = 2**70
+# Digits str.isdigit() accepts and int() refuses: numbers parsed with isdigit() alone answer them with a 500.
+ODD_DIGITS = ("²", "⑦", "1²")
 # Our own scripts, loaded from /static: the only <script elements a page may have.
 OWN_SCRIPT = re.compile(r'<script src="/static/[\w./-]+"( defer)?></script>')
 
@@ -222,7 +224,8 @@ FORMS = [
     Form("/admin/watched-words/categories", "admin", {"category": "general", "confidentiality": "off"},
          texts=(), required=("confidentiality",), choices=("category", "confidentiality")),
     Form("/moderation/users/{pat}/sanctions", "admin", {"kind": "silence", "days": "7", "reason": "Spam"},
-         texts=("reason",), required=("reason", "kind"), choices=("kind", "days", "review_item_id")),
+         texts=("reason",), required=("reason", "kind"), choices=("kind", "days", "review_item_id"),
+         numbers=("days", "review_item_id")),
     Form("/t/{thread}/flag", "expert", {"reason": "other", "note": "Wrong product line"},
          texts=("note",), required=("note",), choices=("reason",)),
     Form("/admin/announcements", "admin", {"title": "Partner summit in May", "body": "Join us.",
@@ -269,7 +272,9 @@ async def test_forms_refuse_empty_and_huge_text_and_keep_the_input(env: Env):
         cases = [(name, "") for name in form.required]
         cases += [(name, HUGE_TEXT) for name in form.texts + form.choices]
         cases += [
-            (name, n) for name in form.numbers for n in (str(HUGE_INT), f"-{HUGE_INT}", "1" * 5000, "1.5")
+            (name, n)
+            for name in form.numbers
+            for n in (str(HUGE_INT), f"-{HUGE_INT}", "1" * 5000, "1.5", *ODD_DIGITS)
         ]
         for name, value in cases:
             sent = {**form.valid, name: value}
@@ -417,6 +422,7 @@ class Endpoint:
     who: str
     valid: dict[str, Any]
     fields: tuple[str, ...]  # each one refused with a wrong type, named in error.fields
+    numbers: tuple[str, ...] = ()  # whole numbers: also refused as text of odd digits
 
 
 ENDPOINTS = [
@@ -458,7 +464,7 @@ ENDPOINTS = [
              ("text", "category")),
     Endpoint("POST", "/api/v1/moderation/sanctions", "admin",
              {"user": "pat-partner", "kind": "silence", "reason": "Spam", "days": 7, "review_item_id": None},
-             ("kind", "reason", "days", "review_item_id")),
+             ("kind", "reason", "days", "review_item_id"), numbers=("days", "review_item_id")),
     Endpoint("POST", "/api/v1/moderation/rules/categories", "admin",
              {"category": "general", "confidentiality": "off"}, ("category", "confidentiality")),
     Endpoint("POST", "/api/v1/threads/{thread}/flags", "expert", {"reason": "other", "note": "Wrong line"},
@@ -562,6 +568,27 @@ async def test_json_fields_of_the_wrong_type_are_field_errors(env: Env):
                     endpoint.method, path, json=body, headers=env.bearers[endpoint.who]
                 )
                 where = f"{endpoint.method} {endpoint.path} with {name}={str(value)[:20]}"
+                if problem := check_error(response, 422):
+                    problems.append(f"{where}: {problem}")
+                elif name not in response.json()["error"]["fields"]:
+                    problems.append(f"{where}: the error does not name {name}: {response.text[:200]!r}")
+    assert not problems, "\n".join(problems)
+    await assert_unchanged(before)
+
+
+async def test_json_numbers_given_as_odd_digits_are_field_errors(env: Env):
+    before = await snapshot()
+    problems = []
+    client = env.browsers["anon"].client
+    for endpoint in ENDPOINTS:
+        for name in endpoint.numbers:
+            for value in ODD_DIGITS:
+                body = {**endpoint.valid, name: value}
+                path = endpoint_path(env, endpoint)
+                response = await client.request(
+                    endpoint.method, path, json=body, headers=env.bearers[endpoint.who]
+                )
+                where = f"{endpoint.method} {endpoint.path} with {name}={value!r}"
                 if problem := check_error(response, 422):
                     problems.append(f"{where}: {problem}")
                 elif name not in response.json()["error"]["fields"]:

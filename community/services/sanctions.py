@@ -58,12 +58,9 @@ def _days(value: object, fields: dict[str, str]) -> int | None:
     """None, "" or "indefinite": until lifted; otherwise whole days from 1 to DAYS_MAX."""
     if value is None or value in ("", "indefinite"):
         return None
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
-    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= DAYS_MAX:
+    if (days := v.positive_int(value, DAYS_MAX)) is None:
         fields["days"] = f"Give the length in whole days (1 to {DAYS_MAX}), or none for indefinitely."
-        return None
-    return value
+    return days
 
 
 async def find_member(handle: object) -> User:
@@ -79,16 +76,14 @@ async def _review_item_id(value: object, user: User | None, fields: dict[str, st
     """A sanction decided from a review item names it (the audit entry links the two)."""
     if value in (None, ""):
         return None
-    if isinstance(value, str) and value.isdigit():
-        value = int(value)
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 2**31:
+    if (item_id := v.positive_int(value)) is None:
         fields["review_item_id"] = "Not a review item."
         return None
-    item = await ReviewItem.filter(id=value).values("user_id")
+    item = await ReviewItem.filter(id=item_id).values("user_id")
     if not item or user is None or item[0]["user_id"] != user.id:
         fields["review_item_id"] = "This review item is not about this member."
         return None
-    return value
+    return item_id
 
 
 async def _standing(user_id: int) -> dict[str, str | None]:

@@ -125,6 +125,20 @@ def choice(value: object, options: tuple[str, ...] | list[str], fields: dict[str
     return value
 
 
+def positive_int(value: object, max_value: int = 2**31 - 1) -> int | None:
+    """A whole number from 1 to ``max_value`` (by default the largest id a column holds), given as
+    an int (JSON) or as ASCII digits (forms), else None. Use it for every number people type:
+    ``str.isdigit()`` alone accepts "²" and other digits that ``int()`` then refuses with a 500."""
+    if isinstance(value, str):
+        text = value.strip()
+        if not (text.isascii() and text.isdigit()) or len(text) > len(str(max_value)):
+            return None
+        value = int(text)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= max_value:
+        return None
+    return value
+
+
 def raise_if(fields: dict[str, str]) -> None:
     if fields:
         raise Invalid(fields)
