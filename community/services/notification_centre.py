@@ -152,8 +152,9 @@ async def _visible(actor: Actor, rows: list[dict[str, Any]]) -> list[dict[str, A
 
 
 async def _own(actor: Actor, notification_id: int) -> Notification:
+    """One of the actor's notifications that the centre would show them; 404 otherwise."""
     found = await Notification.filter(id=notification_id, user_id=actor.id).first()
-    if found is None:
+    if found is None or not await _visible(actor, [{"thread_id": found.thread_id, "kind": found.kind}]):
         raise NotFound("No such notification.")
     return found
 

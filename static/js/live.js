@@ -276,9 +276,13 @@
     var bell = document.getElementById("bell");
     if (!bell || typeof unread !== "number") return;
     bell.setAttribute("data-unread", String(unread));
+    // As the server renders it (community/web/bell.py): "99+" above 99, the label for screen readers.
+    var shown = unread > 99 ? "99+" : String(unread);
+    bell.setAttribute("aria-label", unread > 0 ? "Notifications, " + shown + " unread" : "Notifications");
+    bell.classList.toggle("unread", unread > 0);
     var count = bell.querySelector(".bell-count, [data-count]");
     if (count) {
-      count.textContent = unread > 0 ? String(unread) : "";
+      count.textContent = unread > 0 ? shown : "";
       count.hidden = unread === 0;
     }
   }

@@ -128,6 +128,9 @@ async def test_entries_about_threads_no_longer_visible_are_left_out(client: http
         description="", visibility="staff", position="0",
     )  # fmt: skip
     assert "Gold rebate schedule" not in (await client.get("/notifications")).text
+    note = await Notification.get(user_id=world.partner.id)
+    response = await post_form(client, f"/notifications/{note.id}/open", {}, page="/notifications")
+    assert response.status_code == 404  # not by its id either
 
 
 async def test_preferences_page_switches_kinds_and_auto_watching(client: httpx.AsyncClient, world: World):
