@@ -261,12 +261,15 @@ VERSION_FIELDS = (
 
 
 async def list_versions(actor: Actor, article_id: int) -> tuple[Article, list[dict[str, Any]]]:
-    """Every version, newest first (readers see the history of what they may read)."""
+    """The versions the reader may see, newest first. A version is read with the audience of the
+    category it was saved in: an article moved from a restricted category to a wider one keeps
+    its earlier, restricted text out of sight of the wider audience (compare and restore too)."""
     article, _ = await load_visible_article(actor, article_id)
-    rows = (
-        await ArticleVersion.filter(article_id=article.id)
-        .order_by("-number")
-        .values(*VERSION_FIELDS, editor_name="editor__display_name", editor_handle="editor__handle")
+    query = ArticleVersion.filter(article_id=article.id)
+    if not policy.can_curate(actor):  # staff see every category (and versions of removed ones)
+        query = query.filter(category_id__in=await policy.visible_category_ids(actor))
+    rows = await query.order_by("-number").values(
+        *VERSION_FIELDS, editor_name="editor__display_name", editor_handle="editor__handle"
     )
     cat_ids = list({r["category_id"] for r in rows})
     cats = {c["id"]: c for c in await Category.filter(id__in=cat_ids).values("id", "slug", "name")}

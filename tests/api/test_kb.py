@@ -131,3 +131,31 @@ async def test_answers_name_the_article_they_became(client, world):
     thread = (await client.get(f"/api/v1/threads/{post['thread_id']}", headers=partner)).json()
     assert [p["article_id"] for p in thread["posts"]] == [art["id"]]
     assert thread["opening_post"]["article_id"] is None
+
+
+async def test_history_hides_versions_from_a_category_the_reader_cannot_see(client, world):
+    """Moved from "Gold programme" to "General" (rewritten for everyone): the gold-only first
+    version stays out of sight of a silver partner in the history, the comparison and restore."""
+    answer_id = await _answer(world, category="gold-programme")
+    expert = await bearer(world.expert)
+    art = (
+        await client.post(
+            f"/api/v1/posts/{answer_id}/promote", json={"body": "SECRET gold rebate: 12%."}, headers=expert
+        )
+    ).json()
+    path = f"/api/v1/kb/articles/{art['id']}"
+    moved = {"title": "Registering multi-site deals", "body": "One deal per site, linked.",
+             "category": "general", "tags": ["deals"], "note": "for everyone", "base_version": 1,
+             "confirm_wider": True}  # fmt: skip
+    assert (await client.patch(path, json=moved, headers=expert)).status_code == 200
+    sam = await bearer(world.silver_partner)
+    history = await client.get(f"{path}/versions", headers=sam)
+    assert history.status_code == 200
+    assert [v["number"] for v in history.json()["items"]] == [2]
+    assert "SECRET" not in history.text and "Gold programme" not in history.text
+    assert (await client.get(f"{path}/compare?from=1&to=2", headers=sam)).status_code == 404
+    assert (await client.get(f"{path}/compare?from=2&to=2", headers=sam)).status_code == 200
+    staff = (await client.get(f"{path}/versions", headers=expert)).json()
+    assert [v["number"] for v in staff["items"]] == [2, 1]
+    gold = (await client.get(f"{path}/versions", headers=await bearer(world.colleague))).json()
+    assert [v["number"] for v in gold["items"]] == [2, 1]

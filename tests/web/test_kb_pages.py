@@ -177,3 +177,29 @@ async def test_products_page_for_staff(client, world):
     )
     assert done.status_code == 303
     assert "Superseded" in (await client.get("/kb/products")).text
+
+
+async def test_history_pages_hide_versions_from_a_category_the_reader_cannot_see(client, world):
+    _, answer = await _answer(world, category="gold-programme")
+    expert = world.actor(world.expert)
+    article = await kb.promote_answer(
+        expert, answer.id, title="Gold rebate registration", body="SECRET gold rebate: 12%.", note="gold note"
+    )
+    await kb.edit_article(
+        expert, article.id, title="Registering multi-site deals", summary="", body="One deal per site.",
+        tags="deals", category="general", products=None, note="for everyone", confirm_wider=True,
+    )  # fmt: skip
+    await kb.edit_article(
+        expert, article.id, title="Registering multi-site deals", summary="",
+        body="One deal per site.\nLinked.", tags="deals", category="general", products=None, note="linked",
+        base_version=2,
+    )  # fmt: skip
+    await login(client, world.silver_partner)
+    history = await client.get(f"/kb/{article.id}/versions")
+    assert history.status_code == 200 and "for everyone" in history.text
+    for secret in ("Gold rebate registration", "gold note", 'id="v1"', "compare?from=1"):
+        assert secret not in history.text
+    assert f"/kb/{article.id}/compare?from=2&amp;to=3" in history.text
+    hidden = await client.get(f"/kb/{article.id}/compare?from=1&to=3")
+    assert hidden.status_code == 404 and "SECRET" not in hidden.text
+    assert (await client.get(f"/kb/{article.id}/compare?from=2&to=3")).status_code == 200
