@@ -45,7 +45,7 @@ class ArticleView:
     category: Category
     products: list[dict[str, Any]]
     curator: dict[str, Any]
-    answer_author: dict[str, Any] | None
+    answer_author: dict[str, Any] | None  # only when the reader may see the source thread
     source_thread: dict[str, Any] | None  # only when the reader may see the thread
     related: list[dict[str, Any]]
     my_rating: bool | None
@@ -95,7 +95,8 @@ async def get_article(actor: Actor, article_id: int, *, count_view: bool = False
         category=category,
         products=(await article_products([article.id])).get(article.id, []),
         curator=await _person(article.curator_id) or {},
-        answer_author=await _person(article.answer_author_id),
+        # Who answered is part of the thread: named only to those who may read that thread.
+        answer_author=await _person(article.answer_author_id) if source else None,
         source_thread=source,
         related=await related_articles(actor, article),
         my_rating=bool(rating[0]) if rating else None,

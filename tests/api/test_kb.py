@@ -159,3 +159,20 @@ async def test_history_hides_versions_from_a_category_the_reader_cannot_see(clie
     assert [v["number"] for v in staff["items"]] == [2, 1]
     gold = (await client.get(f"{path}/versions", headers=await bearer(world.colleague))).json()
     assert [v["number"] for v in gold["items"]] == [2, 1]
+
+
+async def test_the_answers_author_is_named_only_to_readers_of_its_thread(client, world):
+    answer_id = await _answer(world, category="gold-programme")
+    expert = await bearer(world.expert)
+    art = (
+        await client.post(
+            f"/api/v1/posts/{answer_id}/promote",
+            json={"category": "general", "confirm_wider": True},
+            headers=expert,
+        )
+    ).json()
+    path = f"/api/v1/kb/articles/{art['id']}"
+    seen = (await client.get(path, headers=await bearer(world.silver_partner))).json()
+    assert seen["source_thread"] is None and seen["answer_author"] is None
+    gold = (await client.get(path, headers=await bearer(world.partner))).json()
+    assert gold["answer_author"]["handle"] == world.colleague.handle and gold["source_thread"]

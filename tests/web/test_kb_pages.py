@@ -203,3 +203,15 @@ async def test_history_pages_hide_versions_from_a_category_the_reader_cannot_see
     hidden = await client.get(f"/kb/{article.id}/compare?from=1&to=3")
     assert hidden.status_code == 404 and "SECRET" not in hidden.text
     assert (await client.get(f"/kb/{article.id}/compare?from=2&to=3")).status_code == 200
+
+
+async def test_the_article_page_names_the_answers_author_only_to_readers_of_its_thread(client, world):
+    _, answer = await _answer(world, category="gold-programme")
+    article = await kb.promote_answer(
+        world.actor(world.expert), answer.id, category="general", confirm_wider=True
+    )
+    await login(client, world.silver_partner)
+    page = await client.get(f"/kb/{article.id}")
+    assert page.status_code == 200 and "Cole League" not in page.text
+    await login_as(client, world.partner)
+    assert "Cole League" in (await client.get(f"/kb/{article.id}")).text
