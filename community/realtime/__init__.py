@@ -10,7 +10,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from community.events import subscribe, unsubscribe
 from community.realtime.bus import make_bus
-from community.realtime.hub import Hub
+from community.realtime.hub import RAW_SEND, Hub
 from community.realtime.recorder import Recorder
 from community.settings import Settings
 
@@ -39,7 +39,8 @@ class Live:
 
 
 class LiveCursorMiddleware:
-    """Notes the hub's position when a request starts, before any database read, so a page can
+    """Keeps uvicorn's own ``send`` for websockets (``hub.RAW_SEND``), and notes the hub's
+    position when a request starts, before any database read, so a page can
     tell its script where to resume from (``request.state.live_after``): every event up to it is
     already in what the page shows, and later ones come over the websocket."""
 
@@ -50,4 +51,6 @@ class LiveCursorMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             scope.setdefault("state", {})["live_after"] = self.live.hub.cursor
+        elif scope["type"] == "websocket":
+            scope[RAW_SEND] = send
         await self.app(scope, receive, send)

@@ -11,8 +11,9 @@ connections subscribed to its stream after checking, per connection, that the vi
   ``POLL_DEGRADED_SECONDS`` while the bus is down), so nothing committed is ever left behind.
 - Resume: ``hello`` with ``after`` registers the subscriptions and notes the hub's position ``D``
   in one step; rows up to ``D`` come from the database, later ones live: no gap, no duplicate.
-- Slow clients: each connection has its own bounded outbox and sender task; the fan-out only
-  appends. An overflowing outbox is dropped and replaced by one ``resync`` message.
+- Slow clients: a message is written at once while the socket takes it; otherwise it waits in
+  the connection's bounded outbox, drained by a task of its own, so the fan-out never waits. An
+  overflowing outbox is dropped and replaced by one ``resync`` message.
 - Access: ``AccessChanged`` travels over the bus; every hub reloads the actors concerned and
   re-checks their subscriptions (a suspended or signed-out user is disconnected).
 """
@@ -45,6 +46,7 @@ from community.services.threads import load_visible_thread
 
 logger = logging.getLogger(__name__)
 
+RAW_SEND = "community.live.send"
 GAP_WAIT = 0.05
 POLL_SECONDS = 5.0
 POLL_DEGRADED_SECONDS = 1.0
@@ -58,10 +60,15 @@ CLOSE_RESYNC, CLOSE_SIGNED_OUT, CLOSE_FORBIDDEN, CLOSE_TIMEOUT, CLOSE_BAD = 4000
 
 
 class Connection:
-    """One websocket: who it is, what it listens to, and its outbox."""
+    """One websocket: who it is, what it listens to, and its outbox.
+
+    Sending is eager: while nothing waits in the outbox, a message is written at once, inside the
+    fan-out (uvicorn's send completes without suspending while the socket is writable), so a
+    broadcast costs no task switch per client. Only when a send must wait (the socket's buffer is
+    full: a slow client) does a task take over and drain the outbox; meanwhile new messages queue."""
 
     __slots__ = ("actor", "auth_version", "closing", "dropped", "handler", "hub", "last_seen", "outbox",
-                 "outbox_bytes", "send", "sender", "skip_upto", "streams", "token", "waiter")  # fmt: skip
+                 "outbox_bytes", "send", "sender", "skip_upto", "started", "streams", "token")  # fmt: skip
 
     def __init__(
         self, hub: Hub, send: Callable[..., Any], actor: Actor, token: str | None, auth_version: Any
@@ -74,24 +81,61 @@ class Connection:
         self.streams: set[str] = set()
         self.outbox: deque[str] = deque()
         self.outbox_bytes = 0
-        self.waiter: asyncio.Future[None] | None = None
         self.skip_upto = 0
         self.last_seen = time.monotonic()
         self.closing = False
         self.dropped = False
         self.handler: asyncio.Task[Any] | None = None
+        # The task draining the outbox, while there is one (also: until ``hello`` is answered).
         self.sender: asyncio.Task[None] | None = None
+        self.started = False  # until ``hello`` is answered, everything queues
 
     def offer(self, text: str) -> None:
         if self.closing or self.dropped:
+            return
+        if self.started and self.sender is None and not self.outbox:
+            self._send_now(text)
             return
         self.outbox.append(text)
         self.outbox_bytes += len(text)
         if len(self.outbox) > self.hub.queue_limit or self.outbox_bytes > OUTBOX_BYTES:
             self._overflow()
-        waiter = self.waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+
+    def _send_now(self, text: str) -> None:
+        coro = self.send({"type": "websocket.send", "text": text})
+        try:
+            waiting_for = coro.send(None)
+        except StopIteration:
+            return
+        except (OSError, RuntimeError):
+            coro.close()
+            return  # the peer is gone: the receiving side ends the connection
+        self.sender = self.hub.spawn(self._drain(coro, waiting_for))
+
+    def start_sending(self) -> None:
+        """After ``hello``: send what queued meanwhile (welcome, catch-up, live events)."""
+        self.started = True
+        self.sender = self.hub.spawn(self._drain(None, None))
+
+    async def _drain(self, coro: Any, waiting_for: Any) -> None:
+        try:
+            if coro is not None:
+                await _finish(coro, waiting_for)
+            send = self.send
+            outbox = self.outbox
+            while outbox:
+                text = outbox.popleft()
+                self.outbox_bytes -= len(text)
+                await send({"type": "websocket.send", "text": text})
+                if not self.streams and text.startswith('{"type":"resync"'):
+                    await send({"type": "websocket.close", "code": CLOSE_RESYNC})
+                    self.closing = True
+                    return
+        except (OSError, RuntimeError):
+            logger.debug("live connection closed while sending")
+        finally:
+            if self.sender is asyncio.current_task():
+                self.sender = None
 
     def _overflow(self) -> None:
         """Too slow to keep up: forget what waits and tell the client to resume from its last id."""
@@ -102,22 +146,6 @@ class Connection:
         self.hub.unsubscribe_all(self)
         # If even the resync cannot be written soon, the connection is dropped.
         asyncio.get_running_loop().call_later(self.hub.heartbeat, self.drop)
-
-    async def run_sender(self) -> None:
-        loop = asyncio.get_running_loop()
-        send = self.send
-        outbox = self.outbox
-        while True:
-            while not outbox:
-                self.waiter = loop.create_future()
-                await self.waiter
-                self.waiter = None
-            text = outbox.popleft()
-            self.outbox_bytes -= len(text)
-            await send({"type": "websocket.send", "text": text})
-            if not self.streams and text.startswith('{"type":"resync"'):
-                await send({"type": "websocket.close", "code": CLOSE_RESYNC})
-                return
 
     def close(self, code: int, error: dict[str, Any] | None = None) -> None:
         """Send an error (if any) and close once the outbox is written (or after a second)."""
@@ -131,7 +159,7 @@ class Connection:
 
     async def _close_after_outbox(self, code: int) -> None:
         for _ in range(50):
-            if not self.outbox:
+            if not self.outbox and self.sender is None:
                 break
             await asyncio.sleep(0.02)
         if self.sender is not None:
@@ -149,6 +177,26 @@ class Connection:
         for task in (self.sender, self.handler):
             if task is not None and task is not asyncio.current_task():
                 task.cancel()
+
+
+async def _finish(coro: Any, waiting_for: Any) -> None:
+    """Run a coroutine that was started by hand (``coro.send``) and suspended on ``waiting_for``
+    to its end, as a task would: wait for what it yielded, then resume it."""
+    while True:
+        try:
+            if waiting_for is None:
+                await asyncio.sleep(0)
+            else:
+                await asyncio.shield(waiting_for)
+        except asyncio.CancelledError:
+            coro.close()
+            raise
+        except BaseException:
+            pass  # the coroutine reads the future's outcome itself when resumed
+        try:
+            waiting_for = coro.send(None)
+        except StopIteration:
+            return
 
 
 class Hub:
@@ -202,10 +250,11 @@ class Hub:
             "overflows": self.overflows,
         }
 
-    def spawn(self, coro: Any) -> None:
+    def spawn(self, coro: Any) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     # --- rows in, in id order -------------------------------------------------------------------
 
@@ -409,7 +458,9 @@ class Hub:
         await websocket.accept()
         token = bearer_token(websocket)
         auth_version = None if token else websocket.session.get(SESSION_AUTH_VERSION)
-        conn = Connection(self, websocket._send, actor, token, auth_version)
+        # uvicorn's own send when the outermost middleware kept it: fewer layers per message.
+        send = websocket.scope.get(RAW_SEND, websocket._send)
+        conn = Connection(self, send, actor, token, auth_version)
         conn.handler = asyncio.current_task()
         self.connections.add(conn)
         try:
@@ -436,7 +487,7 @@ class Hub:
                 await conn.send({"type": "websocket.close", "code": CLOSE_BAD})
             return
         await self._hello(conn, hello)
-        conn.sender = asyncio.get_running_loop().create_task(conn.run_sender())
+        conn.start_sending()
         while True:
             raw = await receive()
             if raw["type"] == "websocket.disconnect":
