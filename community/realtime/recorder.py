@@ -36,7 +36,7 @@ from community.events import (
 from community.models import Notification, Post, ReviewItem, Thread
 from community.realtime import log
 from community.realtime.bus import MessageBus
-from community.services import threads
+from community.services import notification_centre, threads
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ async def _notification_entries(items: tuple[tuple[int, int], ...]) -> list[Entr
         rows = await Notification.filter(id__in=ids, user_id=user_id).values(
             "id", "kind", "text", "url", "count", "thread_id", "created_at"
         )
-        unread = await Notification.filter(user_id=user_id, read_at__isnull=True).count()
+        unread = await notification_centre.unread_count(user_id)  # as the bell counts (99+)
         payload = {"unread": unread, "items": jsonable(rows)}
         entries.append((log.user_stream(user_id), "notification", payload))
     return entries

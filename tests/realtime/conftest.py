@@ -59,8 +59,10 @@ class Server:
                 self.proc.wait()
 
 
-def launch(world: World, tmp: Path, env: dict[str, str] | None = None, workers: int = 1) -> Server:
-    port = free_port()
+def launch(
+    world: World, tmp: Path, env: dict[str, str] | None = None, workers: int = 1, port: int | None = None
+) -> Server:
+    port = port or free_port()
     tmp.mkdir(parents=True, exist_ok=True)
     log = tmp / f"server-{port}.log"
     full_env = {
