@@ -36,7 +36,7 @@ import uuid
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from datetime import time as dtime
@@ -278,6 +278,14 @@ class _SegmentData:
         return found
 
 
+def _shifted(order: list[tuple[int, int, int]], offset: int) -> Iterator[tuple[int, int, int]]:
+    """A segment's sort order with its document numbers made index-wide (a function, so that each
+    segment keeps its own ``offset``: a generator expression in a loop would see only the last)."""
+    if not offset:
+        return iter(order)
+    return ((k, t, d + offset) for k, t, d in order)
+
+
 def _bits(indices: Collection[int]) -> int:
     """A Python int with the given bits set (built through a bytearray: one pass, C-speed
     conversion)."""
@@ -514,10 +522,7 @@ class _Snapshot:
 
     def ordered(self, sort: str) -> Iterable[int]:
         """All documents, newest (or most voted) first."""
-        iters = []
-        for reader, offset, data in self.leaves:
-            order = data.order(reader, sort)
-            iters.append(((k, t, d + offset) for k, t, d in order) if offset else iter(order))
+        iters = [_shifted(data.order(reader, sort), offset) for reader, offset, data in self.leaves]
         return (d for _, _, d in heapq.merge(*iters))
 
     def slug(self, category_id: int, docnum: int) -> str:

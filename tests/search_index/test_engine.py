@@ -443,3 +443,19 @@ def test_totals_and_facets_follow_updates_and_deletes(engine: WhooshSearch) -> N
     }
     engine.apply([], ["post:55"])
     assert search(engine, "grinder").total == 1
+
+
+def test_operator_only_searches_list_every_match_when_the_index_has_many_segments(
+    engine: WhooshSearch,
+) -> None:
+    # A running server applies changes in small batches, so the index grows segment by segment;
+    # "is:unanswered" alone walks the newest-first order of every segment.
+    for i in range(6):
+        engine.apply([doc(f"thread:{300 + i}", f"Router setup {i}", "vlan", tags=("vlan",), days=20 + i)], [])
+    for query in ("is:unanswered", "tag:vlan", "author:bob", "is:article", "tag:grinder"):
+        for sort in ("relevance", "newest", "votes"):
+            got = search(engine, query, sort=sort)
+            assert got.total > 0, query
+            assert len(got.results) == min(got.total, got.per_page), (query, sort)
+    newest = search(engine, "tag:vlan", sort="newest")
+    assert ids(newest) == [f"thread:{300 + i}" for i in reversed(range(6))]
