@@ -15,7 +15,8 @@ connections subscribed to its stream after checking, per connection, that the vi
   the connection's bounded outbox, drained by a task of its own, so the fan-out never waits. An
   overflowing outbox is dropped and replaced by one ``resync`` message.
 - Access: ``AccessChanged`` travels over the bus; every hub reloads the actors concerned and
-  re-checks their subscriptions (a suspended or signed-out user is disconnected).
+  re-checks their subscriptions (a suspended or signed-out user is disconnected). While the bus is
+  down, and when it comes back, every connection is re-checked (such messages may be lost).
 """
 
 from __future__ import annotations
@@ -229,7 +230,7 @@ class Hub:
 
     async def start(self) -> None:
         self.cursor = await log.latest_id()
-        await self.bus.start(self.on_bus_message, self.catch_up)
+        await self.bus.start(self.on_bus_message, self.bus_connected)
         self._loops = [asyncio.create_task(self._poll_forever()), asyncio.create_task(self._sweep_forever())]
 
     async def stop(self) -> None:
@@ -328,12 +329,23 @@ class Hub:
                 return
 
     async def _poll_forever(self) -> None:
+        loop = asyncio.get_running_loop()
+        recheck_due = loop.time()
         while True:
             await asyncio.sleep(POLL_SECONDS if self.bus.healthy else POLL_DEGRADED_SECONDS)
             try:
                 await self.catch_up()
+                # Access changes travel over the bus only: while it is down, re-check everyone.
+                if not self.bus.healthy and loop.time() >= recheck_due:
+                    recheck_due = loop.time() + POLL_SECONDS
+                    await self.access_changed(None, None)
             except Exception:
                 logger.exception("could not read the live event log")
+
+    async def bus_connected(self) -> None:
+        """The bus is (back) up: take what it may have missed, rows and access changes alike."""
+        await self.catch_up()
+        await self.access_changed(None, None)
 
     # --- fan-out ----------------------------------------------------------------------------------
 
@@ -391,9 +403,11 @@ class Hub:
         if not conns:
             return
         if user_id is not None or category_id is None:
-            fresh = await load_actors({c.actor.id for c in conns if c.token is None})
+            fresh = await load_actors({c.actor.id for c in conns})
             for conn in conns:
-                actor = await actor_for_token(conn.token) if conn.token else fresh.get(conn.actor.id)
+                actor = fresh.get(conn.actor.id)
+                if conn.token and user_id is not None:
+                    actor = await actor_for_token(conn.token)  # revoked meanwhile?
                 if actor is None or (conn.token is None and actor.auth_version != conn.auth_version):
                     conn.close(CLOSE_SIGNED_OUT, {"code": "unauthenticated", "message": "Signed out."})
                     continue

@@ -13,7 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from community.services import directory, threads
+from community.models import Role
+from community.services import accounts, directory, threads
 from tests.conftest import REDIS_URL
 from tests.realtime.conftest import (
     Server,
@@ -136,7 +137,10 @@ async def test_redis_outage_keeps_posting_and_delivery_catches_up(world, tmp_pat
             world.actor(world.partner), category="general", kind="question",
             title="Is the new firmware safe to install?", body="Asking before a rollout.",
         )  # fmt: skip
-        async with live(b, partner, streams=[f"thread:{thread.id}"]) as client:
+        async with (
+            live(b, partner, streams=[f"thread:{thread.id}"]) as client,
+            live(b, await token_for(world.moderator), streams=["queue"]) as moderator,
+        ):
             before = await answer(a, expert, thread.id, "Before the outage.")
             assert (await client.next(type="event", kind="post", within=3))["data"]["post_id"] == before["id"]
 
@@ -147,6 +151,9 @@ async def test_redis_outage_keeps_posting_and_delivery_catches_up(world, tmp_pat
             for post in during:
                 event = await client.next(type="event", kind="post", within=5)
                 assert event["data"]["post_id"] == post["id"]
+            # An access change made meanwhile (its bus message is lost) is still applied.
+            await accounts.set_role(None, world.moderator, role=Role.EXPERT)
+            assert (await moderator.next(type="unsubscribed", within=10))["stream"] == "queue"
 
             restart_redis()
             await wait_for_bus(a, "ok")
