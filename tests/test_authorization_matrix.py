@@ -29,7 +29,7 @@ import pytest
 from starlette.routing import Mount, Route, WebSocketRoute, compile_path
 
 from community.indexing import Indexer, IndexerLock
-from community.models import Notification, Post, ReviewItem, Thread, Watch
+from community.models import ApiToken, Notification, Post, ReviewItem, Thread, Watch
 from community.services import (
     accounts,
     announcements,
@@ -322,6 +322,11 @@ MATRIX: list[Row] = [
       {"display_name": "Renamed Member", "bio": "Works on channel deals.", "expertise_tags": "pricing"}),
     r("GET",    "/account/password",                              "L   200 200 200 200 200 200 200 200"),
     r("GET",    "/account/organisation",                          "L   303 303 303 303 303 303 303 303"),
+    r("GET",    "/account/tokens",                                "L   200 200 200 200 200 200 200 200"),
+    r("POST",   "/account/tokens",                                "L   200 200 200 200 200 200 200 200",
+      {"name": "CRM sync"}),
+    r("POST",   "/account/tokens/{partner_token}/revoke",         "L   303 404 404 404 404 404 404 404"),
+    r("POST",   "/account/tokens/{missing}/revoke",               "L   404 404 404 404 404 404 404 404"),
 
     # --- administration ----------------------------------------------------------------------------
     #                                                              ano ptn col oth sil reg exp mod adm
@@ -681,6 +686,8 @@ async def content(world: World, app, tmp_path) -> Content:  # type: ignore[no-un
         audience="gold",
     )  # fmt: skip
     note = (await Notification.filter(user_id=world.partner.id).first()).id  # type: ignore[union-attr]
+    await accounts.create_own_api_token(world.actor(world.partner), "Partner's script")
+    partner_token = (await ApiToken.get(user_id=world.partner.id)).id
     watch = (await Watch.get(user_id=world.partner.id, target_type="thread", target_key=str(pub_q.id))).id
 
     _, invite_token = await accounts.create_invitation(
@@ -722,6 +729,7 @@ async def content(world: World, app, tmp_path) -> Content:  # type: ignore[no-un
         "product_version": product_version.id,
         "note": note,
         "watch": watch,
+        "partner_token": partner_token,
         "gold_news": gold_news.id,
     }
     users = {

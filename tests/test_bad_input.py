@@ -25,6 +25,7 @@ from markupsafe import escape
 from tortoise import Tortoise
 
 from community.models import (
+    ApiToken,
     Category,
     LoginFailure,
     Organisation,
@@ -121,11 +122,15 @@ async def env(app, world: World) -> AsyncIterator[Env]:  # type: ignore[no-untyp
 
 
 async def snapshot() -> dict[str, list[dict[str, Any]]]:
-    """Every saved row (sign-in failures aside: recording them is the point of a failed sign-in)."""
+    """Every saved row (sign-in failures and a token's "last used" aside: recording them is the
+    point of a refused sign-in and of a call made with the token)."""
     state = {}
     for name, model in sorted(Tortoise.apps["community"].items()):
         if model is not LoginFailure:
-            state[name] = await model.all().order_by("id").values()
+            rows = await model.all().order_by("id").values()
+            if model is ApiToken:
+                rows = [{k: v for k, v in row.items() if k != "last_used_at"} for row in rows]
+            state[name] = rows
     return state
 
 
@@ -174,6 +179,7 @@ FORMS = [
          {"current_password": PASSWORD, "new_password": "long enough password"},
          texts=("current_password", "new_password"), required=("current_password", "new_password"),
          secret=("current_password", "new_password")),
+    Form("/account/tokens", "partner", {"name": "CRM sync"}, texts=("name",), required=("name",)),
     Form("/ask", "partner", {"category": "general", "kind": "question", "title": "A perfectly fine title",
                              "body": "Some details.", "tags": "pricing"},
          texts=("title", "body", "tags"), required=("title", "body"), choices=("category", "kind")),

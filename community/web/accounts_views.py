@@ -8,7 +8,7 @@ from starlette.routing import Route
 
 from community.auth import current_actor, require_actor, sign_in, sign_out
 from community.errors import Forbidden, Invalid, RateLimited
-from community.http import client_ip, form_str, read_form, retry_after
+from community.http import client_ip, form_str, path_id, read_form, retry_after
 from community.services import accounts, directory
 from community.web.forms import read_fields, safe_next
 from community.web.render import flash, render
@@ -170,6 +170,33 @@ async def password_settings(request: Request) -> Response:
     return RedirectResponse("/account/password", 303)
 
 
+async def token_settings(request: Request) -> Response:
+    """Personal API tokens: make one (shown once, on this response only) and see those in use."""
+    actor = await require_actor(request)
+    context: dict[str, object] = {}
+    status = 200
+    if request.method == "POST":
+        _, values = await read_fields(request, "name")
+        try:
+            context["new_token"] = await accounts.create_own_api_token(actor, values["name"])
+            context["new_name"] = values["name"]
+        except Invalid as exc:
+            context.update(form=values, errors=exc.fields)
+            status = 422
+    context["tokens"] = await accounts.own_api_tokens(actor)
+    # The new token must not be kept by a cache or shown again by the back button.
+    return await render(
+        request, "accounts/tokens.html", context, status_code=status, headers={"Cache-Control": "no-store"}
+    )
+
+
+async def revoke_token(request: Request) -> Response:
+    actor = await require_actor(request)
+    token = await accounts.revoke_own_api_token(actor, path_id(request))
+    flash(request, f"The token “{token.name or 'unnamed'}” no longer works.")
+    return RedirectResponse("/account/tokens", 303)
+
+
 async def own_organisation(request: Request) -> Response:
     actor = await require_actor(request)
     org = await directory.own_organisation(actor)
@@ -184,5 +211,7 @@ routes = [
     Route("/password-reset/{token}", password_reset, methods=["GET", "POST"]),
     Route("/account/profile", profile_settings, methods=["GET", "POST"]),
     Route("/account/password", password_settings, methods=["GET", "POST"]),
+    Route("/account/tokens", token_settings, methods=["GET", "POST"]),
+    Route("/account/tokens/{id:int}/revoke", revoke_token, methods=["POST"]),
     Route("/account/organisation", own_organisation, methods=["GET"]),
 ]
