@@ -18,13 +18,13 @@ MAX_QUERY_CHARS = 400
 MAX_WORDS = 16
 
 QUERY_HELP: tuple[tuple[str, str], ...] = (
-    ("espresso grind", "threads with any of the words; those with all of them first"),
-    ('"milk frother"', "this exact phrase"),
-    ("-decaf", 'leave out results with this word (or -"a phrase")'),
-    ("tag:grinder", "tagged grinder"),
-    ("category:support", "in this category (its short name, as in its address)"),
-    ("author:alice", "written by this person (their handle)"),
-    ("org:acme", "written by someone from this organisation"),
+    ("vlan router", "threads with any of the words; those with all of them first"),
+    ('"deal registration"', "this exact phrase"),
+    ("-legacy", 'leave out results with this word (or -"a phrase")'),
+    ("tag:firmware", "tagged firmware"),
+    ("category:general", "in this category (its short name, as in its address)"),
+    ("author:hannah-becker", "written by this person (their handle)"),
+    ("org:bluewave-integration", "written by someone from this organisation (its short name)"),
     ("is:solved", "questions with an accepted answer"),
     ("is:unanswered", "questions nobody has answered yet"),
     ("is:article", "knowledge-base articles only"),

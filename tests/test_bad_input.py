@@ -259,7 +259,8 @@ def check_refusal(form: Form, name: str, sent: dict[str, str], response: httpx.R
     if form.path == "/login":
         ok = "error-summary" in response.text and str(escape(sent["email"])) in response.text
         return None if ok else "no error message, or the e-mail address was not kept"
-    if name in form.texts and f'id="{name}-error"' not in response.text:
+    # A form sharing its page with another names its fields with a prefix ("sanction-reason-error").
+    if name in form.texts and not re.search(rf'id="(?:[\w-]+-)?{name}-error"', response.text):
         return f"no error shown at the {name} field"
     if name in form.choices and "error-summary" not in response.text:
         return "no error summary"

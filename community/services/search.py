@@ -11,13 +11,23 @@ from markupsafe import Markup
 
 from community import policy
 from community.actor import Actor
+from community.models import Category
 from community.ports import SearchIndex
 from search_index.documents import SORTS, SearchHit, SearchResults
 from search_index.query import QUERY_HELP
 
 QUERY_MAX = 10_000
-__all__ = ["QUERY_HELP", "SORTS", "marked", "search", "similar", "unmarked"]
+__all__ = ["QUERY_HELP", "SORTS", "category_names", "marked", "search", "similar", "unmarked"]
 _MARK = re.compile(r"(</?mark>)")
+
+
+async def category_names(actor: Actor, slugs: list[str]) -> dict[str, str]:
+    """Names for category facets (the index knows slugs), among categories the actor may see."""
+    if not slugs:
+        return {}
+    allowed = await policy.visible_category_ids(actor)
+    rows = await Category.filter(slug__in=slugs, id__in=list(allowed)).values_list("slug", "name")
+    return dict(rows)
 
 
 async def search(

@@ -47,11 +47,14 @@ def _toggle(q: str, operator: str, value: str) -> tuple[str, bool]:
     return f"{q.strip()} {operator}:{value}".strip(), False
 
 
-def _facets(q: str, sort: str, operator: str, counts: list[FacetCount]) -> list[FacetLink]:
+def _facets(
+    q: str, sort: str, operator: str, counts: list[FacetCount], labels: dict[str, str] | None = None
+) -> list[FacetLink]:
     links = []
     for facet in counts:
         new_q, active = _toggle(q, operator, facet.key)
-        links.append(FacetLink(facet.key, facet.count, _search_url(new_q, sort), active))
+        label = (labels or {}).get(facet.key, facet.key)
+        links.append(FacetLink(label, facet.count, _search_url(new_q, sort), active))
     return links
 
 
@@ -77,10 +80,13 @@ async def search_page(request: Request) -> Response:
             sort=sort,
             per_page=request.app.state.settings.page_size,
         )
+        category_slugs = [facet.key for facet in results.categories]
         context |= {
             "results": results,
             "pages": min(results.pages, MAX_PAGE),
-            "category_facets": _facets(q, sort, "category", results.categories),
+            "category_facets": _facets(
+                q, sort, "category", results.categories, await search.category_names(actor, category_slugs)
+            ),
             "tag_facets": _facets(q, sort, "tag", results.tags),
             "suggestion_url": _search_url(results.suggestion, sort) if results.suggestion else None,
         }

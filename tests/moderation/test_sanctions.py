@@ -3,6 +3,7 @@ time, the audit log and the member's notification."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -180,6 +181,9 @@ async def test_sanction_from_a_review_item_page_links_the_item(client, world: Wo
     await login(client, world.moderator)
     page = await client.get(f"/moderation/items/{item.id}")
     assert "Warn, silence or suspend the author" in page.text
+    # Two forms with a "reason" each: every element id on the page is still unique (labels work).
+    ids = re.findall(r'\bid="([^"]+)"', page.text)
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
     csrf = CSRF_RE.search(page.text).group(1)  # type: ignore[union-attr]
     response = await client.post(
         f"/moderation/users/{world.colleague.handle}/sanctions",

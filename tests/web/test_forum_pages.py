@@ -272,3 +272,13 @@ async def test_pages_need_sign_in(client, world):
     for path in ("/", "/categories", "/ask", "/t/1", "/u/x", "/orgs/x", "/admin"):
         response = await client.get(path)
         assert response.status_code == 303 and response.headers["location"].startswith("/login?next="), path
+
+
+async def test_a_page_past_the_end_says_so_rather_than_nothing_here(client, world):
+    await login(client, world.partner)
+    await ask(client, title="How do I register a deal for a tender?")
+    past = await client.get("/?page=999")
+    assert past.status_code == 200
+    assert "past the last page" in past.text and "Be the first to ask" not in past.text
+    first = await client.get("/")
+    assert "How do I register a deal for a tender?" in first.text
