@@ -105,8 +105,9 @@ class PostingLimits:
         longest = max(waits, key=lambda w: w.retry_after)
         return RateWait(
             longest.retry_after,
-            f"{longest.reason} at most. Please wait {_wait_text(longest.retry_after)} and post again: "
-            "nothing you wrote is lost.",
+            # Pages show the form again with the text kept; API callers must resend it.
+            f"{longest.reason} at most. Nothing was posted: please wait {_wait_text(longest.retry_after)} "
+            "and send it again.",
         )
 
     async def count(self, *, user_id: int, ip: str | None) -> None:

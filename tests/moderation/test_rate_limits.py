@@ -64,7 +64,8 @@ async def test_json_answer_names_the_wait_in_retry_after(app_with, world: World,
         assert 30 <= int(refused.headers["retry-after"]) <= 41
         error = refused.json()["error"]
         wait = refused.headers["retry-after"]
-        assert error["code"] == "rate_limited" and f"Please wait {wait} seconds" in error["message"]
+        assert error["code"] == "rate_limited" and f"please wait {wait} seconds" in error["message"]
+        assert "Nothing was posted" in error["message"]
         await _age_events(user_key(world.partner.id), 61)
         again = await client.post(
             f"/api/v1/threads/{flaggable.thread.id}/posts", json={"body": "x2"}, headers=auth
