@@ -475,9 +475,11 @@ async def _edit_as_moderator(
 
 
 def waiting_label(seconds: int) -> str:
-    """'3 min', '2 h', '4 d': how long an item has waited, for the queue."""
+    """'just now', '3 min', '2 h', '4 d': how long an item has waited, for the queue."""
+    if seconds < 60:
+        return "just now"
     if seconds < 3600:
-        return f"{max(1, seconds // 60)} min"
+        return f"{seconds // 60} min"
     if seconds < 86_400:
         return f"{seconds // 3600} h"
     return f"{seconds // 86_400} d"

@@ -291,7 +291,8 @@
 
   function waited(created) {
     var seconds = Math.max(0, (Date.now() - Date.parse(created)) / 1000);
-    if (seconds < 3600) return Math.max(1, Math.floor(seconds / 60)) + " min";
+    if (seconds < 60) return "just now";
+    if (seconds < 3600) return Math.floor(seconds / 60) + " min";
     if (seconds < 86400) return Math.floor(seconds / 3600) + " h";
     return Math.floor(seconds / 86400) + " d";
   }

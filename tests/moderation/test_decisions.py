@@ -133,3 +133,11 @@ async def test_the_queue_is_oldest_first_filterable_and_for_moderators_only(
             await moderation.list_queue(world.actor(user))
         with pytest.raises(Forbidden):
             await moderation.decide_item(world.actor(user), queue.items[0]["id"], decision="keep")
+
+
+def test_waiting_reads_just_now_until_a_minute_has_passed() -> None:
+    from community.services.moderation import waiting_label
+
+    assert [waiting_label(s) for s in (0, 59, 60, 3599, 3600, 86_400 * 3)] == [
+        "just now", "just now", "1 min", "59 min", "1 h", "3 d"
+    ]  # fmt: skip
