@@ -113,13 +113,21 @@ def can_accept(actor: Actor, thread: _ThreadLike) -> bool:
 
 
 def can_flag(actor: Actor, post: _PostLike) -> bool:
-    """Anyone signed in may flag what they can see, except their own posts and deleted ones."""
-    return post.author_id != actor.id and post.state != PostState.DELETED
+    """Anyone signed in who may post may flag what they can see, except their own posts and
+    deleted ones."""
+    return post.author_id != actor.id and post.state != PostState.DELETED and can_post(actor)
+
+
+def offers_flag(actor: Actor, post: _PostLike) -> bool:
+    """Whether the thread page offers "Flag": only on published posts (a hidden or held one
+    already waits for a moderator, who sees its flags)."""
+    return post.state == PostState.VISIBLE and can_flag(actor, post)
 
 
 def can_flag_thread(actor: Actor, thread: _ThreadLike) -> bool:
-    """A thread as a whole (its title, its topic): anyone signed in who sees it, but its author."""
-    return thread.author_id != actor.id
+    """A thread as a whole (its title, its topic): anyone signed in who sees it and may post, but
+    its author."""
+    return thread.author_id != actor.id and can_post(actor)
 
 
 def can_change_thread_status(actor: Actor, thread: _ThreadLike, status: str) -> bool:

@@ -325,7 +325,7 @@ def _post_view(actor: Actor, thread: Thread, row: dict[str, Any], voted: set[int
     pv.can_edit = policy.can_edit_post(actor, pv, locked=thread.locked)
     pv.can_delete = policy.can_delete_post(actor, pv, locked=thread.locked)
     pv.can_vote = policy.can_vote(actor, pv, locked=thread.locked)
-    pv.can_flag = policy.can_flag(actor, pv)
+    pv.can_flag = policy.offers_flag(actor, pv)
     pv.can_promote = not pv.is_opening and pv.state == PostState.VISIBLE and policy.can_curate(actor)
     pv.can_accept = not pv.is_opening and pv.state == PostState.VISIBLE and policy.can_accept(actor, thread)
     return pv
