@@ -80,7 +80,38 @@ def flash(request: Request, message: str) -> None:
     request.session["flash"] = messages
 
 
+# Long texts and id lists stay in the CSV export and the API; the page shows what changed.
+_AUDIT_HIDDEN = frozenset({"body_source", "post_ids", "title", "target_title"})
+
+
+def _audit_value(value: object) -> str:
+    if value is None or value == "" or value == []:
+        return "\u2014"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def audit_changes(before: dict | None, after: dict | None) -> list[tuple[str, str, str | None]]:
+    """(field, before, after) for what an audited action changed, in words: fields whose value
+    stayed the same are left out; ``after`` is None for entries that record only one side."""
+    before, after = before or {}, after or {}
+    rows: list[tuple[str, str, str | None]] = []
+    for key in dict.fromkeys([*before, *after]):
+        if key in _AUDIT_HIDDEN or (key in before and key in after and before[key] == after[key]):
+            continue
+        label = key.replace("_", " ")
+        if key in after:
+            rows.append((label, _audit_value(before.get(key)), _audit_value(after[key])))
+        else:
+            rows.append((label, _audit_value(before[key]), None))
+    return rows
+
+
 templates.env.filters["timeago"] = timeago
+templates.env.globals["audit_changes"] = audit_changes
 templates.env.filters["isodate"] = isodate
 templates.env.filters["isotime"] = isotime
 templates.env.filters["sanction_end"] = policy.sanction_end

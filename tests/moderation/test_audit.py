@@ -68,6 +68,8 @@ async def test_audit_page_csv_and_api(
     csrf = await login(client, world.moderator)
     page = await client.get("/moderation/audit?action=post.")
     assert page.status_code == 200 and "post.delete" in page.text and "Export as CSV" in page.text
+    assert "state: hidden → deleted" in page.text  # what changed, in words (no dict dumps)
+    assert "{" not in page.text.split('<table class="audit">', 1)[1].split("</table>", 1)[0]
     exported = await client.get("/moderation/audit.csv")
     assert exported.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(exported.text)))
