@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from html.parser import HTMLParser
 
 import bleach
 from bleach.linkifier import LinkifyFilter
@@ -99,3 +100,22 @@ def render_markdown(source: str, mention_url: Callable[[str], str | None] | None
 def sanitize_html(html: str) -> str:
     """Sanitise HTML from any source (rendered Markdown, imported bodies)."""
     return _cleaner.clean(html)
+
+
+class _Hrefs(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self.hrefs += [value for name, value in attrs if name == "href" and value]
+
+
+def link_targets(html: str) -> list[str]:
+    """The addresses of the links in rendered HTML, as written in it (the new-account link limit
+    counts what the page will show as links, not what the source seems to say)."""
+    parser = _Hrefs()
+    parser.feed(html)
+    parser.close()
+    return parser.hrefs

@@ -67,8 +67,11 @@ class ModerationGate(Protocol):
         """Watched words or per-category switches changed: read them again before the next check."""
         ...
 
-    async def check_author(self, *, user_id: int, role: str, texts: Iterable[str]) -> AuthorVerdict:
-        """The new-account rules: is this author's post held for approval, has it too many links."""
+    async def check_author(
+        self, *, user_id: int, role: str, texts: Iterable[str], links: Iterable[str] = ()
+    ) -> AuthorVerdict:
+        """The new-account rules: is this author's post held for approval, has it too many links.
+        ``links``: the addresses the rendered post links to (``texts`` may disguise more)."""
         ...
 
     async def posting_wait(self, *, user_id: int, ip: str | None) -> RateWait | None:

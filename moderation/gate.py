@@ -66,8 +66,10 @@ class ModerationRules:
         assert self._compiled is not None
         return evaluate(text, self._compiled, category_id, confidentiality=applies)
 
-    async def check_author(self, *, user_id: int, role: str, texts: Iterable[str]) -> NewcomerVerdict:
-        return await self.newcomers.check(user_id=user_id, role=role, texts=texts)
+    async def check_author(
+        self, *, user_id: int, role: str, texts: Iterable[str], links: Iterable[str] = ()
+    ) -> NewcomerVerdict:
+        return await self.newcomers.check(user_id=user_id, role=role, texts=texts, links=links)
 
     async def posting_wait(self, *, user_id: int, ip: str | None) -> RateWait | None:
         return await self.limits.wait(user_id=user_id, ip=ip)

@@ -2,9 +2,13 @@
 
 "New" means a partner with fewer than ``held_posts`` published (visible) posts, or, for the link
 limit only, an account younger than ``young_days``. Experts, moderators and admins are never new.
-Links are counted after undoing the usual disguises (full-width letters, zero-width characters,
-HTML entities, ``example[.]com``, ``example (dot) com``, ``hxxp://``); a bare domain counts when it
-ends in a common top-level domain, and the same address written twice counts once.
+Every link the rendered post shows counts (the caller hands in their addresses: the renderer makes
+links from more spellings than any reading of the source finds, e.g. ``//host``, reference links and
+bare domains of any top-level domain); links within the site (paths, anchors, mentions) do not.
+Addresses written so as not to become links count too, after undoing the usual disguises
+(full-width letters, zero-width characters, HTML entities, ``example[.]com``, ``example (dot) com``,
+``hxxp://``), a bare domain when it ends in a common top-level domain. The same address written
+twice counts once.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from urllib.parse import unquote
 
 from community.models import Post, PostState, Role, User
 from moderation.rules import _fold
@@ -32,19 +37,36 @@ _LINK = re.compile(
     re.IGNORECASE,
 )
 _WRITTEN_DOT = re.compile(_DOT)
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:")
 _TRAILING = ".,;:!?*_~"
 
 
-def count_links(texts: Iterable[str]) -> int:
-    """Distinct link targets in the texts (a Markdown link whose text is its address counts once)."""
-    seen: set[str] = set()
+def _address(target: str) -> str:
+    """One spelling of an address (scheme, www. and a trailing slash or stop dropped), so that a
+    link and its address written out count once."""
+    target = unquote(target).rstrip(_TRAILING)
+    target = _SCHEME.sub("", target).lstrip("/\\")
+    return _WRITTEN_DOT.sub(".", target).removeprefix("www.").rstrip("/").rstrip(_TRAILING)
+
+
+def _link_address(href: str) -> str | None:
+    """The address a link of the rendered post leads to; None for one within the site."""
+    href = _fold(href.strip())
+    if href.startswith("mailto:"):  # counted as its domain, the part the text count finds
+        return href.split("?")[0].rpartition("@")[2] or None
+    if not (_SCHEME.match(href) or href.startswith("//")):
+        return None  # a path, an anchor or a query on this site (mentions are /u/handle)
+    return _address(href) or None
+
+
+def count_links(texts: Iterable[str], links: Iterable[str] = ()) -> int:
+    """Distinct addresses among ``links`` (the hrefs of the rendered post) and those written in the
+    texts (a Markdown link whose text is its address counts once)."""
+    seen = {address for href in links if (address := _link_address(href))}
     for text in texts:
         folded = _fold(html.unescape(text))
         for match in _LINK.finditer(folded):
-            target = match.group(0).rstrip(_TRAILING)
-            target = re.sub(r"^[a-z][a-z0-9+.-]*://", "", target)
-            target = _WRITTEN_DOT.sub(".", target).removeprefix("www.").rstrip("/")
-            if target:
+            if target := _address(match.group(0)):
                 seen.add(target)
     return len(seen)
 
@@ -67,7 +89,9 @@ class NewcomerRules:
     young_days: int = 0
     max_links: int = 2
 
-    async def check(self, *, user_id: int, role: str, texts: Iterable[str]) -> NewcomerVerdict:
+    async def check(
+        self, *, user_id: int, role: str, texts: Iterable[str], links: Iterable[str] = ()
+    ) -> NewcomerVerdict:
         if role != Role.PARTNER or (self.held_posts == 0 and self.young_days == 0):
             return NewcomerVerdict()
         rows = await User.filter(id=user_id).values("post_count", "created_at")
@@ -81,7 +105,7 @@ class NewcomerRules:
         hold_reason = (
             f"New member: posts wait for approval until {self.held_posts} are published" if held else ""
         )
-        if (held or young) and count_links(texts) > self.max_links:
+        if (held or young) and count_links(texts, links) > self.max_links:
             limit = self.max_links
             allowed = "no links" if limit == 0 else f"at most {limit} link{'s' if limit != 1 else ''}"
             return NewcomerVerdict(

@@ -34,6 +34,12 @@ def test_links_are_counted_through_disguises(text: str, links: int) -> None:
     assert count_links([text]) == links
 
 
+def test_a_rendered_link_and_its_address_written_out_count_once() -> None:
+    text = "See https://a.com/~x. Mail sales@b.com or www.c.com/ today."
+    hrefs = ["https://a.com/%7Ex", "mailto:sales@b.com", "http://www.c.com/", "/u/erin", "#top", "?page=2"]
+    assert count_links([text], hrefs) == 3
+
+
 async def test_first_posts_wait_for_approval_then_the_account_posts_freely(app_with, world: World) -> None:
     app = app_with(new_account_held_posts=2, new_account_days=0)
     async with client_for(app) as client, client_for(app) as other, client_for(app) as mod:
@@ -131,3 +137,33 @@ async def test_links_cannot_be_added_by_editing_afterwards(app_with, world: Worl
         staff = {"Authorization": f"Bearer {await _token(world.moderator)}"}
         ok = await client.patch(f"/api/v1/posts/{flaggable.answer.id}", json={"body": body}, headers=staff)
         assert ok.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Spares: [a](//evil.ai/x) [b](//evil.sh/y) [c](//spam.gg/z)",  # protocol-relative
+        # reference links
+        "Spares: [a][1] [b][2] [c][3]\n\n[1]: //one.ai\n[2]: https://two.sh\n[3]: http://three.gg",
+        "Spares at evil.ai, other.ai and third.ai",  # bare domains the renderer links (any TLD)
+        "Spares at [a](http:evil.ai) and <http://two.ai> and <mailto:sales@three.ai>",
+    ],
+)
+async def test_every_link_the_page_will_show_counts(app_with, world: World, body: str) -> None:
+    """Whatever the rendered post shows as a link counts, however the Markdown spells it."""
+    app = app_with(new_account_held_posts=0, new_account_days=3, new_account_max_links=2)
+    async with client_for(app) as client:
+        csrf = await login(client, world.colleague)
+        page = await client.post("/ask", data={**ASK, "body": body, "csrf_token": csrf})
+        assert page.status_code == 422, page.text[:300]
+        assert "New members can include at most 2 links in a post" in page.text
+        assert await Thread.all().count() == 0
+
+
+async def test_mentions_and_links_within_the_site_do_not_count(app_with, world: World) -> None:
+    app = app_with(new_account_held_posts=0, new_account_days=3, new_account_max_links=1)
+    async with client_for(app) as client:
+        csrf = await login(client, world.colleague)
+        body = f"@{world.expert.handle} see [the guide](/kb) and [this](/t/1#p2), or https://one.example.com."
+        page = await client.post("/ask", data={**ASK, "body": body, "csrf_token": csrf})
+        assert page.status_code == 303, page.text[:300]
