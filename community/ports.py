@@ -78,8 +78,9 @@ class ModerationGate(Protocol):
         """None when the author (and their IP address) may post once more now."""
         ...
 
-    async def count_post(self, *, user_id: int, ip: str | None) -> None:
-        """Count a new post towards the rate limits (inside its transaction)."""
+    async def count_post(self, *, user_id: int, ip: str | None) -> RateWait | None:
+        """Inside the new post's transaction: count it towards the rate limits, or (when posts sent
+        meanwhile filled the limit) say how long to wait; the caller then refuses the post."""
         ...
 
 

@@ -74,5 +74,5 @@ class ModerationRules:
     async def posting_wait(self, *, user_id: int, ip: str | None) -> RateWait | None:
         return await self.limits.wait(user_id=user_id, ip=ip)
 
-    async def count_post(self, *, user_id: int, ip: str | None) -> None:
-        await self.limits.count(user_id=user_id, ip=ip)
+    async def count_post(self, *, user_id: int, ip: str | None) -> RateWait | None:
+        return await self.limits.count(user_id=user_id, ip=ip)

@@ -1,7 +1,9 @@
 """Posting rate limits per person (a minute, a day) and per IP address (a minute).
 
-Counted in ``RateEvent`` rows so every worker and host shares them. A post is counted inside its
-own transaction (a refused or failed post counts nothing); old rows are pruned as new ones come.
+Counted in ``RateEvent`` rows so every worker and host shares them. A post is checked early (before
+any work) and again when it is counted, inside its own transaction with the author's row locked:
+of posts sent at once, those beyond the limit are refused and roll back, and a refused or failed
+post counts nothing. Old rows are pruned as new ones come.
 The answer says how long to wait, to the second, so clients can honour ``Retry-After``.
 """
 
@@ -13,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from community.models import RateEvent
+from community.models import RateEvent, User
 
 MINUTE = timedelta(minutes=1)
 DAY = timedelta(days=1)
@@ -110,10 +112,16 @@ class PostingLimits:
             "and send it again.",
         )
 
-    async def count(self, *, user_id: int, ip: str | None) -> None:
-        """Count a post (inside its transaction) and prune what no window needs any more."""
+    async def count(self, *, user_id: int, ip: str | None) -> RateWait | None:
+        """Inside the post's transaction: check once more and count the post (pruning what no window
+        needs any more), or say how long to wait (the caller refuses the post). The author's row is
+        locked first (PostgreSQL: FOR NO KEY UPDATE; SQLite runs one transaction at a time), so the
+        posts of one person are checked and counted one after the other, on every worker."""
         if not self.active:
-            return
+            return None
+        await User.filter(id=user_id).select_for_update(no_key=True).only("id")
+        if (refused := await self.wait(user_id=user_id, ip=ip)) is not None:
+            return refused
         now = self.clock()
         keys = [user_key(user_id)] + ([ip_key(ip)] if ip else [])
         await RateEvent.bulk_create([RateEvent(key=key, created_at=now) for key in keys])
@@ -122,3 +130,4 @@ class PostingLimits:
             await RateEvent.filter(key=keys[1], created_at__lt=now - MINUTE).delete()
         if random.randrange(PRUNE_ALL_ONE_IN) == 0:
             await RateEvent.filter(created_at__lt=now - DAY).delete()
+        return None

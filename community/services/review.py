@@ -216,8 +216,9 @@ async def record_screening(
     screening: Screening, post: Post, thread_id: int, category_id: int, notes: Created | None = None
 ) -> None:
     """Inside the creating transaction: what the rules did (``record_verdict``), the new account's
-    hold (a review item and an audit entry), and the post counted towards the rate limits. New
-    review items tell the moderators (added to ``notes``, for the caller to announce)."""
+    hold (a review item and an audit entry), and the post counted towards the rate limits (or
+    refused, when posts sent meanwhile filled them). New review items tell the moderators (added to
+    ``notes``, for the caller to announce)."""
     await record_verdict(screening.verdict, post, thread_id, category_id, notes)
     if screening.hold_reason:
         await open_item(
@@ -229,4 +230,6 @@ async def record_screening(
             after={"state": post.state},
         )  # fmt: skip
     if screening.gate is not None and screening.author_id is not None:
-        await screening.gate.count_post(user_id=screening.author_id, ip=screening.ip)
+        refused = await screening.gate.count_post(user_id=screening.author_id, ip=screening.ip)
+        if refused is not None:  # raised inside the transaction: the post is rolled back
+            raise RateLimited(refused.reason, refused.retry_after)

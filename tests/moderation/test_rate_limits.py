@@ -3,6 +3,7 @@ friendly message, the form shown again with what was typed; never a silent drop.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -109,3 +110,17 @@ async def test_refused_or_invalid_posts_count_nothing_and_old_rows_are_pruned(
     await posts.reply(actor, flaggable.thread.id, body="Counted once", gate=gate, ip="10.0.0.9")
     keys = sorted(await RateEvent.all().values_list("key", flat=True))
     assert keys == ["post:ip:10.0.0.9", user_key(world.partner.id)]
+
+
+async def test_a_burst_of_simultaneous_posts_keeps_to_the_limit(app_with, world: World, flaggable) -> None:
+    """Posts sent at once are not all let through by checks that ran before any of them counted."""
+    app = app_with(posts_per_minute=2)
+    auth = {"Authorization": f"Bearer {await accounts.create_api_token(world.partner)}"}
+    path = f"/api/v1/threads/{flaggable.thread.id}/posts"
+    async with client_for(app) as client:
+        answers = await asyncio.gather(
+            *(client.post(path, json={"body": f"Burst {n}"}, headers=auth) for n in range(6))
+        )
+    assert sorted(a.status_code for a in answers) == [201, 201, 429, 429, 429, 429]
+    assert await Post.filter(author_id=world.partner.id, is_opening=False).count() == 2
+    assert await RateEvent.filter(key=user_key(world.partner.id)).count() == 2
