@@ -86,6 +86,12 @@ async def _review_item_id(value: object, user: User | None, fields: dict[str, st
     return item_id
 
 
+async def _lock_member(user_id: int) -> None:
+    """First in a sanction's transaction: decisions about one member run one after the other (on
+    PostgreSQL two silences at once would each find none in force, and both stay in force)."""
+    await User.filter(id=user_id).select_for_update(no_key=True).only("id")
+
+
 async def _standing(user_id: int) -> dict[str, str | None]:
     """The user's sanction columns as the audit log keeps them (before and after)."""
     row = (await User.filter(id=user_id).values(*_COLUMN.values()))[0]
@@ -125,6 +131,7 @@ async def impose_sanction(
     column = _COLUMN.get(kind_value)
     ends = now + timedelta(days=length) if length else None
     async with in_transaction():
+        await _lock_member(target.id)
         before = await _standing(target.id)
         if column is not None:
             await Sanction.filter(_in_force(now), user_id=target.id, kind=kind_value).update(
@@ -166,6 +173,7 @@ async def lift_sanction(actor: Actor, sanction_id: int, *, reason: object = "") 
     now = utcnow()
     column = _COLUMN.get(sanction.kind)
     async with in_transaction():
+        await _lock_member(target.id)
         # Conditional: of two moderators lifting at once, one does it and the other is told.
         lifted = (
             await Sanction.filter(_in_force(now), id=sanction.id).update(lifted_at=now, lifted_by_id=actor.id)

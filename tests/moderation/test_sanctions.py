@@ -3,6 +3,7 @@ time, the audit log and the member's notification."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -232,3 +233,20 @@ async def test_every_sanction_decision_is_one_audit_entry_by_its_moderator(world
     ]
     assert [e.after["sanction_id"] for e in entries] == [s.id for s in made] + [made[1].id, made[2].id]
     assert entries[2].before["silenced_until"] is not None and entries[2].after["suspended_until"] is not None
+
+
+async def test_two_moderators_silencing_at_once_leave_one_silence_in_force(world: World) -> None:
+    """The second replaces the first, as one after the other would: lifting the one in force frees
+    the member (no older silence left behind to keep them silenced). PostgreSQL runs the two
+    transactions side by side; SQLite runs one at a time."""
+    member = world.colleague
+    made = await asyncio.gather(
+        sanctions.impose_sanction(world.actor(world.moderator), user=member.handle, kind="silence",
+                                  reason="Heated", days=None),
+        sanctions.impose_sanction(world.actor(world.admin), user=member.handle, kind="silence",
+                                  reason="Spam", days=7),
+    )  # fmt: skip
+    in_force = await sanctions.list_sanctions(world.actor(world.admin), user=member.handle)
+    assert len(in_force) == 1 and in_force[0]["id"] in {s.id for s in made}
+    await sanctions.lift_sanction(world.actor(world.admin), in_force[0]["id"])
+    assert (await User.get(id=member.id)).silenced_until is None
