@@ -18,6 +18,7 @@ import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -214,12 +215,12 @@ FORMS = [
          {"title": "Registering deals for tenders", "summary": "Use the form.", "body": "The **form**.",
           "tags": "deals", "category": "general", "note": "", "state": "published", "action": "save"},
          texts=("title", "summary", "body", "tags", "note"), required=("title", "body"),
-         choices=("category", "state")),
+         choices=("category", "state"), numbers=("products",)),
     Form("/kb/{article}/edit", "expert",
          {"title": "Registering deals for tenders", "summary": "Use the form.", "body": "The **form**.",
           "tags": "deals", "category": "general", "note": "clearer", "version": "", "action": "save"},
          texts=("title", "summary", "body", "tags", "note"), required=("title", "body"),
-         choices=("category",)),
+         choices=("category",), numbers=("version", "products")),
     Form("/kb/{article}/edit", "expert",
          {"title": "Registering deals for tenders", "summary": "", "body": "The **form**.", "tags": "deals",
           "category": "general", "note": "", "version": "", "action": "preview"},
@@ -461,7 +462,8 @@ ENDPOINTS = [
     Endpoint("PATCH", "/api/v1/kb/articles/{article}", "expert",
              {"title": "Registering deals for tenders", "summary": "", "body": "The **form**.",
               "tags": ["deals"], "category": "general", "note": "", "base_version": 1},
-             ("title", "summary", "body", "tags", "category", "note", "base_version")),
+             ("title", "summary", "body", "tags", "category", "note", "base_version"),
+             numbers=("base_version",)),
     Endpoint("POST", "/api/v1/kb/articles/{article}/versions/1/restore", "expert", {"note": "back"},
              ("note",)),
     Endpoint("POST", "/api/v1/kb/articles/{article}/state", "expert", {"state": "published"}, ("state",)),
@@ -693,6 +695,10 @@ async def test_odd_query_parameters_are_clear_4xx_or_ignored(env: Env):
         "/api/v1/moderation/sanctions": ("user",),
         "/moderation/overview": ("page",), "/api/v1/moderation/overview": ("page",),
         "/notifications": ("after", "show"), "/api/v1/notifications": ("cursor", "limit", "unread"),
+        "/kb": ("page", "product", "sort", "state", "category", "tag", "review"),
+        "/api/v1/kb/articles": ("page", "product", "sort", "state", "category", "tag", "needs_review"),
+        f"/kb/{env.article_id}/compare?from=1&to=1": ("from", "to"),
+        f"/api/v1/kb/articles/{env.article_id}/compare?from=1&to=1": ("from", "to"),
     }  # fmt: skip
     values = [
         str(HUGE_INT),
@@ -705,11 +711,12 @@ async def test_odd_query_parameters_are_clear_4xx_or_ignored(env: Env):
         "last",
         "1e9",
         "%ED%A0%80",
+        *(quote(d) for d in ODD_DIGITS),
     ]
     for path, names in paths.items():
         for name in names:
             for value in values:
-                url = f"{path}?{name}={value}"
+                url = f"{path}{'&' if '?' in path else '?'}{name}={value}"
                 response = await _call(env, "GET", url, {})
                 if response.status_code not in (200, 404, 422):
                     problems.append(f"GET {url[:80]}: {response.status_code} {response.text[:150]!r}")

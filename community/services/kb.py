@@ -104,16 +104,12 @@ def _product_ids(value: object, fields: dict[str, str]) -> list[int]:
         return []
     ids: list[int] = []
     for item in items:
-        if isinstance(item, bool):
+        number = v.positive_int(item)
+        if number is None:
             fields["products"] = "Products must be a list of product version ids."
             return []
-        if isinstance(item, str) and item.strip().isdigit() and len(item.strip()) < 10:
-            item = int(item.strip())
-        if not isinstance(item, int) or not 0 < item < 2**31:
-            fields["products"] = "Products must be a list of product version ids."
-            return []
-        if item not in ids:
-            ids.append(item)
+        if number not in ids:
+            ids.append(number)
     if len(ids) > PRODUCTS_MAX:
         fields["products"] = f"Choose at most {PRODUCTS_MAX} product versions."
     return ids
@@ -366,11 +362,10 @@ async def edit_article(
 
 def _version_number(value: object) -> int:
     """The version an edit started from: a whole number naming a version, or 422."""
-    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 10:
-        value = int(value.strip())
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**31:
+    number = v.positive_int(value)
+    if number is None:
         raise Invalid({"base_version": "The version you started from is a whole number."})
-    return value
+    return number
 
 
 async def _save(actor: Actor, article: Article, data: ArticleInput, base: int) -> Article:

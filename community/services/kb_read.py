@@ -176,11 +176,9 @@ async def list_articles(
         fields["state"] = "Only staff can list drafts and archived articles."
     product_id: int | None = None
     if product not in (None, ""):
-        text = str(product)
-        if not text.isdigit() or len(text) > 9:
+        product_id = v.positive_int(str(product))
+        if product_id is None:
             fields["product"] = "The product is a product version id."
-        else:
-            product_id = int(text)
     if tag and not v.can_name_something(tag, 60):
         fields["tag"] = "The tag has characters that are not allowed or is too long."
     v.raise_if(fields)
@@ -353,10 +351,10 @@ class Comparison:
 
 
 def parse_version_number(raw: object, name: str) -> int:
-    text = str(raw or "").strip()
-    if not text.isdigit() or len(text) > 9:
+    number = v.positive_int(str(raw or ""))
+    if number is None:
         raise Invalid({name: "A version number is expected."})
-    return int(text)
+    return number
 
 
 async def compare_versions(actor: Actor, article_id: int, old: object, new: object) -> Comparison:

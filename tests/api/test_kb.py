@@ -176,3 +176,24 @@ async def test_the_answers_author_is_named_only_to_readers_of_its_thread(client,
     assert seen["source_thread"] is None and seen["answer_author"] is None
     gold = (await client.get(path, headers=await bearer(world.partner))).json()
     assert gold["answer_author"]["handle"] == world.colleague.handle and gold["source_thread"]
+
+
+async def test_odd_digits_in_ids_are_field_errors(client, world):
+    """ "²" passes str.isdigit() and int() refuses it: a 422 naming the field, never a 500."""
+    answer_id = await _answer(world)
+    expert = await bearer(world.expert)
+    art = (await client.post(f"/api/v1/posts/{answer_id}/promote", json={}, headers=expert)).json()
+    path = f"/api/v1/kb/articles/{art['id']}"
+    edit = {"title": "Registering multi-site deals", "body": "One deal per site.", "category": "general"}
+    for body, field in (
+        ({**edit, "products": ["²"]}, "products"),
+        ({**edit, "base_version": "²"}, "base_version"),
+    ):
+        response = await client.patch(path, json=body, headers=expert)
+        assert response.status_code == 422 and field in response.json()["error"]["fields"], response.text
+    _, other = await _answer(world), await _answer(world)
+    promoted = await client.post(f"/api/v1/posts/{other}/promote", json={"products": ["1²"]}, headers=expert)
+    assert promoted.status_code == 422 and "products" in promoted.json()["error"]["fields"]
+    for query in ("?product=%C2%B2", "?product=%E2%91%A6"):
+        assert (await client.get(f"/api/v1/kb/articles{query}", headers=expert)).status_code == 422
+    assert (await client.get(f"{path}/compare?from=%C2%B2&to=1", headers=expert)).status_code == 422
