@@ -62,6 +62,15 @@ class AlreadyPromoted(Conflict):
         self.article_id = article_id
 
 
+class StaleVersion(Conflict):
+    """Someone saved another version after the one the editor started from (``base``): the form
+    keeps the editor's text and links to what changed up to ``current``."""
+
+    def __init__(self, base: int, current: int) -> None:
+        super().__init__("Someone else saved this article meanwhile. Reload it and apply your change.")
+        self.base, self.current = base, current
+
+
 async def load_visible_article(actor: Actor, article_id: int) -> tuple[Article, Category]:
     """The article and its category if the actor may see it; 404 (same message) otherwise."""
     article = await Article.filter(id=article_id).select_related("category").first()
@@ -377,7 +386,8 @@ async def _save(actor: Actor, article: Article, data: ArticleInput, base: int) -
             category_id=data.category.id, tag_names=data.tags, version_count=number, updated_at=utcnow(),
         )  # fmt: skip
         if not saved:
-            raise Conflict("Someone else saved this article meanwhile. Reload it and apply your change.")
+            current = await Article.filter(id=article.id).values_list("version_count", flat=True)
+            raise StaleVersion(base, current[0] if current else base)
         await _save_version(article, number, actor, data, html)
         await _set_tags(article.id, data.tags)
         await _set_products(article.id, data.product_version_ids)

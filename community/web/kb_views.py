@@ -78,6 +78,7 @@ async def _form_page(
     article_id: int | None = None,
     errors: dict[str, str] | None = None,
     preview_html: str = "",
+    stale: dict[str, int] | None = None,
     status: int = 200,
 ) -> Response:
     options = await kb_read.form_options(actor)
@@ -92,6 +93,7 @@ async def _form_page(
             "source": source,
             "article_id": article_id,
             "preview_html": preview_html,
+            "stale": stale,
             **options,
         },
         status_code=status,
@@ -170,6 +172,11 @@ async def edit(request: Request) -> Response:
         )  # fmt: skip
     except Invalid as exc:
         return await _form_page(request, actor, data, errors=exc.fields, status=422, **page)
+    except kb.StaleVersion as exc:
+        # What the editor typed stays; saving again (now from the newest version) is deliberate.
+        stale = {"base": exc.base, "current": exc.current}
+        data["version"] = str(exc.current)
+        return await _form_page(request, actor, data, stale=stale, status=409, **page)
     flash(request, "Saved as a new version.")
     return RedirectResponse(kb.article_url(article_id), 303)
 

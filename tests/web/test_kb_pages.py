@@ -215,3 +215,28 @@ async def test_the_article_page_names_the_answers_author_only_to_readers_of_its_
     assert page.status_code == 200 and "Cole League" not in page.text
     await login_as(client, world.partner)
     assert "Cole League" in (await client.get(f"/kb/{article.id}")).text
+
+
+async def test_a_stale_edit_keeps_the_editors_text_and_links_to_the_changes(client, world):
+    _, answer = await _answer(world)
+    article = await kb.promote_answer(world.actor(world.expert), answer.id)
+    await kb.edit_article(
+        world.actor(world.admin), article.id, title="Registering multi-site deals", summary="",
+        body="Someone else's wording.", tags="deals", category="general", products=None, base_version=1,
+    )  # fmt: skip
+    await login(client, world.moderator)
+    mine = {"title": "My careful new title", "summary": "My summary", "body": "My long careful rewrite.",
+            "tags": "deals", "category": "general", "note": "my note", "version": "1",
+            "action": "save"}  # fmt: skip
+    stale = await post_form(client, f"/kb/{article.id}/edit", mine, page=f"/kb/{article.id}")
+    assert stale.status_code == 409
+    for typed in ("My careful new title", "My summary", "My long careful rewrite.", "my note"):
+        assert typed in stale.text
+    assert "Someone else saved version 2" in stale.text
+    assert f'href="/kb/{article.id}/compare?from=1&amp;to=2"' in stale.text
+    assert 'name="version" value="2"' in stale.text  # saving again is a deliberate choice
+    again = await post_form(
+        client, f"/kb/{article.id}/edit", {**mine, "version": "2"}, page=f"/kb/{article.id}"
+    )
+    assert again.status_code == 303
+    assert (await Article.get(id=article.id)).body_source == "My long careful rewrite."
