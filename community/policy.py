@@ -222,6 +222,12 @@ def can_see_article(actor: Actor, state: str, visibility: str, tiers: list[str] 
     return state == ArticleState.PUBLISHED or actor.is_staff
 
 
+def can_see_products(actor: Actor) -> bool:
+    """The product list (names and versions): every signed-in member (``actor``), page and API
+    alike. Partners sell these products and filter articles by them; nothing in it is confidential."""
+    return True
+
+
 def can_manage_products(actor: Actor) -> bool:
     """The products and versions articles apply to."""
     return actor.is_staff

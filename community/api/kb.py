@@ -256,8 +256,7 @@ async def rating(request: Request) -> Response:
 
 
 async def list_products(request: Request) -> Response:
-    await require_actor(request)
-    rows = await kb_products.list_products()
+    rows = await kb_products.readable_products(await require_actor(request))
     items = [
         {"id": p["id"], "name": p["name"], "versions": [product_version(v) for v in p["versions"]]}
         for p in rows

@@ -26,6 +26,13 @@ def assert_can_manage(actor: Actor) -> None:
         raise Forbidden("Only experts, moderators and administrators manage products.")
 
 
+async def readable_products(actor: Actor) -> list[dict[str, Any]]:
+    """The product list for someone who asked to see it (the products page and API)."""
+    if not policy.can_see_products(actor):
+        raise Forbidden("Sign in to see the products.")
+    return await list_products()
+
+
 async def list_products() -> list[dict[str, Any]]:
     """Every product with its versions (readers need them as filters, staff to manage them)."""
     products = await Product.all().order_by("name").values("id", "name")

@@ -266,6 +266,7 @@ async def rating(request: Request) -> Response:
 
 async def _products_page(
     request: Request,
+    actor: Actor,
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     status: int = 200,
@@ -273,7 +274,12 @@ async def _products_page(
     return await render(
         request,
         "kb/products.html",
-        {"products": await kb_products.list_products(), "form": values or {}, "errors": errors or {}},
+        {
+            "products": await kb_products.readable_products(actor),
+            "can_manage": policy.can_manage_products(actor),
+            "form": values or {},
+            "errors": errors or {},
+        },
         status_code=status,
     )
 
@@ -281,15 +287,14 @@ async def _products_page(
 async def products(request: Request) -> Response:
     actor = await require_actor(request)
     if request.method == "GET":
-        kb_products.assert_can_manage(actor)
-        return await _products_page(request)
+        return await _products_page(request, actor)
     _, values = await read_fields(request, "name")
     try:
         created = await kb_products.create_product(actor, name=values["name"])
     except ServiceError as exc:
         if not exc.fields or exc.status_code not in (409, 422):
             raise
-        return await _products_page(request, values, exc.fields, status=exc.status_code)
+        return await _products_page(request, actor, values, exc.fields, status=exc.status_code)
     flash(request, f"Product “{created.name}” added.")
     return RedirectResponse("/kb/products", 303)
 
@@ -305,7 +310,7 @@ async def product_versions(request: Request) -> Response:
         if not exc.fields or exc.status_code not in (409, 422):
             raise
         errors = {"version_name": exc.fields.get("name", exc.message)}
-        return await _products_page(request, values, errors, status=exc.status_code)
+        return await _products_page(request, actor, values, errors, status=exc.status_code)
     flash(request, f"Version “{created.name}” added.")
     return RedirectResponse("/kb/products", 303)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from community.models import Article, Thread
-from community.services import kb, posts, threads
+from community.services import kb, kb_products, posts, threads
 from tests.conftest import login
 from tests.web.helpers import login_as, post_form
 
@@ -156,9 +156,7 @@ async def test_home_lists_and_filters(client, world):
 
 
 async def test_products_page_for_staff(client, world):
-    await login(client, world.partner)
-    assert (await client.get("/kb/products")).status_code == 403
-    await login_as(client, world.expert)
+    await login(client, world.expert)
     assert (
         await post_form(client, "/kb/products", {"name": "Router X200"}, page="/kb/products")
     ).status_code == 303
@@ -240,3 +238,15 @@ async def test_a_stale_edit_keeps_the_editors_text_and_links_to_the_changes(clie
     )
     assert again.status_code == 303
     assert (await Article.get(id=article.id)).body_source == "My long careful rewrite."
+
+
+async def test_members_read_the_products_list_as_the_api_gives_it(client, world):
+    """Products are what partners sell and filter articles by: members read the list (page and
+    API alike); only staff see the forms that change it."""
+    expert = world.actor(world.expert)
+    product = await kb_products.create_product(expert, name="Router X200")
+    await kb_products.add_version(expert, product.id, name="firmware 4.x")
+    await login(client, world.registered_partner)
+    page = await client.get("/kb/products")
+    assert page.status_code == 200 and "Router X200" in page.text and "firmware 4.x" in page.text
+    assert 'action="/kb/product' not in page.text and "Mark superseded" not in page.text
