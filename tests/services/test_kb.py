@@ -263,3 +263,15 @@ async def test_an_article_follows_its_answer_into_a_merged_thread(world):
     view = await threads.get_thread_view(world.actor(world.silver_partner), target.id)
     assert [p.article_id for p in view.posts if p.id == answer.id] == [article.id]
     assert [a["id"] for a in view.extra["articles"]] == [article.id]
+
+
+async def test_simultaneous_first_ratings_by_one_reader_count_once(world):
+    """Each request finds no rating and inserts; the unique (article, reader) index refuses all
+    but one, inside a savepoint (on PostgreSQL the request's transaction stays usable)."""
+    _, answer = await _answered(world)
+    article = await kb.promote_answer(world.actor(world.expert), answer.id)
+    pat = world.actor(world.partner)
+    for _ in range(3):
+        await kb.rate(pat, article.id, None)
+        assert set(await asyncio.gather(*(kb.rate(pat, article.id, True) for _ in range(6)))) == {(1, 0)}
+    assert await ArticleRating.filter(article_id=article.id).count() == 1
