@@ -145,7 +145,24 @@ def test_reindex_waits_for_the_server_to_stop(community: Community, monkeypatch:
     monkeypatch.setattr(cli, "LOCK_POLL_SECONDS", 0.02)
     lock = _lock(community.data_dir)
     assert lock.try_acquire()
-    releaser = threading.Timer(0.2, lock.release)
+    # "The server" stops once the command has found the lock taken (however long the command
+    # takes to get there on a busy machine), not after a fixed delay.
+    refused = threading.Event()
+    try_acquire = IndexerLock.try_acquire
+
+    def watched_try_acquire(self: IndexerLock) -> bool:
+        got = try_acquire(self)
+        if not got and self is not lock:
+            refused.set()
+        return got
+
+    monkeypatch.setattr(IndexerLock, "try_acquire", watched_try_acquire)
+
+    def stop_the_server() -> None:
+        refused.wait(timeout=30)
+        lock.release()
+
+    releaser = threading.Thread(target=stop_the_server)
     releaser.start()
     try:
         done = community("reindex", "--wait")
