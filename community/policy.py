@@ -251,6 +251,12 @@ def can_widen_audience(actor: Actor) -> bool:
     return actor.is_staff
 
 
+def may_publish_into(actor: Actor, source: Category, target: Category, *, confirm_wider: bool) -> bool:
+    """Whether posts written in ``source`` may become readable in ``target`` (a merge): the same or
+    a narrower audience, or a wider one that staff confirmed on purpose."""
+    return audience_within(target, source) or (confirm_wider and can_widen_audience(actor))
+
+
 # --- notifications ---------------------------------------------------------------------------------
 
 # Notices about one's own post, flag or account: they reach someone who may see the category even

@@ -1098,7 +1098,13 @@ SCHEMAS |= {
                 "description": "The thread to merge into: its id, or its address (/t/123).",
             },
             "reason": {**_REASON, "description": "Required."},
-        }
+            "confirm_wider": {
+                "type": "boolean",
+                "description": "The target's category is seen by more people than this thread's and "
+                "its posts hold nothing partner-confidential. Without it such a merge answers 422.",
+            },
+        },
+        optional=("confirm_wider",),
     ),
     "ThreadDuplicate": obj(
         {
@@ -1175,7 +1181,8 @@ PATHS |= {
             "Moderators only. Every post moves into the target (kept in time order), tags are merged, "
             "the target keeps its accepted answer (or takes this thread's). This thread's page and "
             "GET /threads/{id} lead to the target from then on (301 / 308). 422 names `into` for the "
-            "same thread or one that does not exist; 409 when one of them was merged meanwhile.",
+            "same thread or one that does not exist, and `confirm_wider` when the target is seen by more "
+            "people and it is not true; 409 when one of them was merged or moved meanwhile.",
             ok="The thread merged into.",
         )
     },

@@ -57,7 +57,11 @@ async def _move(actor: Actor, thread_id: int, data: dict[str, Any]) -> int:
 
 async def _merge(actor: Actor, thread_id: int, data: dict[str, Any]) -> int:
     outcome = await thread_actions.merge_thread(
-        actor, thread_id, into=data.get("into"), reason=data.get("reason", "")
+        actor,
+        thread_id,
+        into=data.get("into"),
+        reason=data.get("reason", ""),
+        confirm_wider=data.get("confirm_wider") is True,
     )
     return outcome.target.id
 

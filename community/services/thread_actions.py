@@ -254,16 +254,32 @@ class MergeOutcome:
 
 
 async def merge_thread(
-    actor: Actor, thread_id: int, *, into: object, reason: object = "", confirmed: bool = True
+    actor: Actor,
+    thread_id: int,
+    *,
+    into: object,
+    reason: object = "",
+    confirmed: bool = True,
+    confirm_wider: bool = False,
 ) -> MergeOutcome:
     """Move every post of this thread into another one (they keep their dates, so they fall into
     place in time order); tags are merged; the source's address redirects to the target from now
     on. The target keeps its accepted answer; without one it takes the source's. ``confirmed``:
-    whether the person ticked the page's confirmation box (the API confirms by calling)."""
+    whether the person ticked the page's confirmation box (the API confirms by calling).
+    ``confirm_wider``: the target's category is seen by more people than the source's, and the
+    moderator checked that its posts hold nothing confidential (without it such a merge is refused)."""
     source = await _thread_for_moderator(actor, thread_id)
     fields: dict[str, str] = {}
     reason_text = _reason(reason, fields, required=True)
     target = await _other_thread(actor, source, into, fields, "into")
+    if target is not None and not policy.may_publish_into(
+        actor, source.category, target.category, confirm_wider=confirm_wider
+    ):
+        fields["confirm_wider"] = (
+            f"“{target.category.name}” is seen by more people than this thread's category "
+            f"(“{source.category.name}”): its posts would become readable there. Confirm the wider "
+            "audience after checking they hold nothing partner-confidential, or choose another thread."
+        )
     if not confirmed:  # the page asks for a tick: merging cannot be undone with one click
         fields["confirm"] = "Tick the box to confirm: the posts move and this thread's address redirects."
     v.raise_if(fields)
@@ -279,6 +295,8 @@ async def merge_thread(
         src, dst = locked.get(source.id), locked.get(target.id)
         if src is None or dst is None or src.is_deleted or dst.is_deleted:
             raise Conflict("One of the threads was just merged or removed by someone else. Reload it.")
+        if (src.category_id, dst.category_id) != (source.category_id, target.category_id):
+            raise Conflict("One of the threads was just moved to another category. Reload it.")
         # Claim the source first: of two merges of the same thread, the second changes nothing.
         claimed = await Thread.filter(id=src.id, is_deleted=False, merged_into_id=None).update(
             is_deleted=True, merged_into_id=dst.id, status=ThreadStatus.CLOSED, version=F("version") + 1

@@ -54,7 +54,12 @@ async def _move(actor: Actor, thread_id: int, values: dict[str, str]) -> tuple[i
 
 async def _merge(actor: Actor, thread_id: int, values: dict[str, str]) -> tuple[int, str]:
     outcome = await thread_actions.merge_thread(
-        actor, thread_id, into=values["into"], reason=values["reason"], confirmed=values["confirm"] == "1"
+        actor,
+        thread_id,
+        into=values["into"],
+        reason=values["reason"],
+        confirmed=values["confirm"] == "1",
+        confirm_wider=values["confirm_wider"] == "1",
     )
     n = len(outcome.moved_post_ids)
     return outcome.target.id, f"Merged: {n} post{'s' if n != 1 else ''} moved into this thread."
@@ -90,6 +95,10 @@ routes = [
     Route("/t/{thread_id:int}/lock", _form(_lock, "lock", "locked"), methods=["POST"]),
     Route("/t/{thread_id:int}/pin", _form(_pin, "pin", "pinned"), methods=["POST"]),
     Route("/t/{thread_id:int}/move", _form(_move, "move", "category"), methods=["POST"]),
-    Route("/t/{thread_id:int}/merge", _form(_merge, "merge", "into", "confirm"), methods=["POST"]),
+    Route(
+        "/t/{thread_id:int}/merge",
+        _form(_merge, "merge", "into", "confirm", "confirm_wider"),
+        methods=["POST"],
+    ),
     Route("/t/{thread_id:int}/duplicate", _form(_duplicate, "duplicate", "of"), methods=["POST"]),
 ]

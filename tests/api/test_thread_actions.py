@@ -67,3 +67,19 @@ async def test_merge_and_duplicate(client, world: World):
     assert marked.json()["duplicate_of_id"] == target["id"] and marked.json()["status"] == "closed"
     cleared = await client.post(f"/api/v1/threads/{dupe['id']}/duplicate", json={"of": None}, headers=mo)
     assert cleared.json()["duplicate_of_id"] is None and cleared.json()["status"] == "open"
+
+
+async def test_merge_into_a_wider_audience_needs_confirm_wider(client, world: World):
+    pat, mo = await bearer(world.partner), await bearer(world.moderator)
+    target = await ask(client, pat, "Deal registration, in general")
+    body = {"category": "gold-programme", "title": "Gold deal registration", "body": "Discount?"}
+    source = (await client.post("/api/v1/threads", json=body, headers=pat)).json()
+    url = f"/api/v1/threads/{source['id']}/merge"
+    refused = await client.post(url, json={"into": target["id"], "reason": "Same"}, headers=mo)
+    await check_against_document(refused)
+    assert refused.status_code == 422 and "confirm_wider" in refused.json()["error"]["fields"]
+    merged = await client.post(
+        url, json={"into": target["id"], "reason": "Same", "confirm_wider": True}, headers=mo
+    )
+    await check_against_document(merged)
+    assert merged.status_code == 200 and merged.json()["id"] == target["id"]

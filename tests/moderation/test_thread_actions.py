@@ -309,3 +309,27 @@ async def test_a_duplicate_of_an_invisible_thread_shows_no_link(world: World) ->
     await thread_actions.mark_duplicate(world.actor(world.moderator), dupe.id, of=original.id)
     state = await thread_actions.thread_state(world.actor(world.colleague), await Thread.get(id=dupe.id))
     assert state.duplicate_of is None
+
+
+async def test_merge_into_a_wider_audience_needs_an_explicit_confirmation(world: World) -> None:
+    target = await ask(world, title="Deal registration, in general")
+    source = await ask(world, title="Gold deal registration", category="gold-programme")
+    secret = await posts.reply(world.actor(world.expert), source.id, body="Gold discount is 38 percent.")
+    mo, sam = world.actor(world.moderator), world.actor(world.silver_partner)
+    with pytest.raises(Invalid) as exc:
+        await thread_actions.merge_thread(mo, source.id, into=target.id, reason="Same topic")
+    assert "confirm_wider" in exc.value.fields and "Gold programme" in exc.value.fields["confirm_wider"]
+    view = await threads.get_thread_view(sam, target.id)
+    assert secret.id not in [p.id for p in view.posts]
+    assert (await Thread.get(id=source.id)).merged_into_id is None and not await AuditEntry.exists()
+    # The same or a narrower audience needs nothing more; a wider one merges once confirmed.
+    await thread_actions.merge_thread(mo, source.id, into=target.id, reason="Same", confirm_wider=True)
+    view = await threads.get_thread_view(sam, target.id)
+    assert secret.id in [p.id for p in view.posts]
+
+
+async def test_merge_into_the_same_or_a_narrower_audience_needs_no_confirmation(world: World) -> None:
+    target = await ask(world, title="Gold deal registration", category="gold-programme")
+    source = await ask(world, title="Deal registration, in general")
+    await thread_actions.merge_thread(world.actor(world.moderator), source.id, into=target.id, reason="x")
+    assert (await Thread.get(id=source.id)).merged_into_id == target.id

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from community.models import Post, Thread
-from community.services import thread_actions, threads
+from community.services import posts, thread_actions, threads
 from tests.conftest import World, login
 
 
@@ -175,3 +175,26 @@ async def test_the_audit_page_shows_thread_actions(client, world: World):
     assert "locked: no → yes" in page.text
     listing = await client.get("/c/general")
     assert '<span class="badge locked">Locked</span>' in listing.text
+
+
+async def test_merging_a_gold_thread_into_general_asks_to_confirm_the_wider_audience(client, world: World):
+    target = await ask(world, title="Deal registration, in general")
+    source = await threads.create_thread(
+        world.actor(world.partner), category="gold-programme", kind="question",
+        title="Gold deal registration", body="What discount do gold partners get?",
+    )  # fmt: skip
+    await posts.reply(world.actor(world.expert), source.id, body="Gold discount is 38 percent.")
+    csrf = await login(client, world.moderator)
+    form = {"into": str(target.id), "reason": "Same topic", "confirm": "1", "csrf_token": csrf}
+    refused = await client.post(f"/t/{source.id}/merge", data=form)
+    assert refused.status_code == 422 and 'id="confirm_wider-error"' in refused.text
+    assert "Gold programme" in refused.text and 'name="confirm_wider"' in refused.text
+    client.cookies.clear()
+    await login(client, world.silver_partner)
+    assert "38 percent" not in (await client.get(f"/t/{target.id}")).text
+    client.cookies.clear()
+    csrf = await login(client, world.moderator)
+    merged = await client.post(
+        f"/t/{source.id}/merge", data={**form, "csrf_token": csrf, "confirm_wider": "1"}
+    )
+    assert merged.status_code == 303 and merged.headers["location"] == f"/t/{target.id}"
