@@ -21,6 +21,7 @@ from community.events import ThreadModerated, publish
 from community.http import MAX_ID
 from community.models import (
     Article,
+    AuditEntry,
     Category,
     Flag,
     NotificationKind,
@@ -303,8 +304,13 @@ async def merge_thread(
         )
         if not claimed:
             raise Conflict("This thread was just merged by someone else.")
-        moved = await Post.filter(thread_id=src.id).order_by("created_at", "id").values("id", "state")
+        moved = (
+            await Post.filter(thread_id=src.id)
+            .order_by("created_at", "id")
+            .values("id", "state", "is_opening")
+        )
         moved_ids = [p["id"] for p in moved]
+        opening_id = next((p["id"] for p in moved if p["is_opening"]), None)
         await Post.filter(thread_id=src.id).update(thread_id=dst.id, is_opening=False)
         await Flag.filter(thread_id=src.id).update(thread_id=dst.id)
         await ReviewItem.filter(thread_id=src.id).update(thread_id=dst.id, category_id=dst.category_id)
@@ -328,7 +334,8 @@ async def merge_thread(
         await audit(
             actor.id, "thread.merge", "thread", src.id, reason=reason_text,
             before={"thread_id": src.id, "title": src.title, "post_ids": moved_ids,
-                    "accepted_post_id": src.accepted_post_id, "tags": src.tag_names},
+                    "opening_post_id": opening_id, "accepted_post_id": src.accepted_post_id,
+                    "tags": src.tag_names},
             after={"merged_into": dst.id, "target_title": dst.title, "accepted_post_id": accepted,
                    "tags": tags},
         )  # fmt: skip
@@ -406,17 +413,32 @@ async def mark_duplicate(actor: Actor, thread_id: int, *, of: object, reason: ob
 
 
 async def merged_target(actor: Actor, thread_id: int) -> int | None:
-    """Where a merged thread's address leads now, if the actor may see that thread."""
-    rows = await Thread.filter(id=thread_id, merged_into_id__isnull=False).values_list(
-        "merged_into_id", flat=True
+    """Where a merged thread's address leads now, if the actor could have seen the merged thread
+    (its category, its question not held or hidden) and may see the target. Anyone else gets the
+    same 404 as for a thread that never existed: a redirect would tell them it did."""
+    source = (
+        await Thread.filter(id=thread_id, merged_into_id__isnull=False).select_related("category").first()
     )
-    if not rows:
+    if source is None or not policy.can_see_category(actor, source.category):
+        return None
+    if not policy.can_see_thread(actor, source.author_id, await _former_opening_state(source.id)):
         return None
     try:
-        target = await load_visible_thread(actor, rows[0])
+        target = await load_visible_thread(actor, source.merged_into_id)
     except NotFound:
         return None
     return target.id
+
+
+async def _former_opening_state(thread_id: int) -> str:
+    """The state of a merged thread's question now (a reply in the target), found through the
+    merge's audit entry; unknown counts as hidden."""
+    entry = await AuditEntry.filter(
+        action="thread.merge", subject_type="thread", subject_id=thread_id
+    ).first()
+    opening_id = (entry.before or {}).get("opening_post_id") if entry is not None else None
+    states = await Post.filter(id=opening_id).values_list("state", flat=True) if opening_id else []
+    return states[0] if states else PostState.HIDDEN
 
 
 @dataclass(frozen=True, slots=True)

@@ -198,3 +198,35 @@ async def test_merging_a_gold_thread_into_general_asks_to_confirm_the_wider_audi
         f"/t/{source.id}/merge", data={**form, "csrf_token": csrf, "confirm_wider": "1"}
     )
     assert merged.status_code == 303 and merged.headers["location"] == f"/t/{target.id}"
+
+
+async def test_a_merged_address_does_not_reveal_a_source_the_viewer_could_not_see(client, world: World):
+    target = await ask(world, title="Deal registration, in general")
+    gold = await threads.create_thread(
+        world.actor(world.partner), category="gold-programme", kind="question",
+        title="Gold deal registration", body="What discount do gold partners get?",
+    )  # fmt: skip
+    held = await ask(world, world.colleague, title="A question a moderator hid")
+    opening = await Post.get(thread_id=held.id, is_opening=True)
+    await Post.filter(id=opening.id).update(state="hidden")
+    mo = world.actor(world.moderator)
+    await thread_actions.merge_thread(mo, gold.id, into=target.id, reason="x", confirm_wider=True)
+    await thread_actions.merge_thread(mo, held.id, into=target.id, reason="x")
+    await login(client, world.silver_partner)
+    missing = await client.get("/t/987654")
+    for source in (gold, held):
+        response = await client.get(f"/t/{source.id}")
+        assert (response.status_code, response.text) == (404, missing.text), source.title
+    from community.services import accounts
+
+    auth = {"Authorization": f"Bearer {await accounts.create_api_token(world.silver_partner)}"}
+    api_missing = await client.get("/api/v1/threads/987654", headers=auth)
+    for source in (gold, held):
+        response = await client.get(f"/api/v1/threads/{source.id}", headers=auth)
+        assert (response.status_code, response.text) == (404, api_missing.text), source.title
+    # Who could see the source still follows its address.
+    client.cookies.clear()
+    await login(client, world.colleague)
+    for source in (gold, held):  # gold-tier; the hidden question's author
+        response = await client.get(f"/t/{source.id}")
+        assert response.status_code == 301 and response.headers["location"] == f"/t/{target.id}"
