@@ -340,23 +340,58 @@ async def merge_thread(
                    "tags": tags},
         )  # fmt: skip
         await index_later((THREAD, src.id), (THREAD, dst.id), *[(POST, pid) for pid in moved_ids])
-        created = await notify(
-            kind=NotificationKind.THREAD_MODERATED, recipient_ids=[src.author_id],
-            text=f"A moderator merged your thread “{src.title}” into “{dst.title}”"
-            + (f" ({reason_text})" if reason_text else ""),
-            url=f"/t/{dst.id}", actor_id=actor.id, thread_id=dst.id,
-        )  # fmt: skip
-        if dst.author_id != src.author_id:
-            created += await notify(
-                kind=NotificationKind.THREAD_MODERATED, recipient_ids=[dst.author_id],
-                text=f"A moderator merged “{src.title}” into your thread “{dst.title}”",
-                url=f"/t/{dst.id}", actor_id=actor.id, thread_id=dst.id,
-            )  # fmt: skip
+        created = await _tell_merge(actor, src, source.category, dst, target.category, reason_text, moved)
     await announce(created)
     categories = tuple(dict.fromkeys((src.category_id, dst.category_id)))
     await publish(ThreadModerated(src.id, "merge", actor.id, dst.id, categories))
     await publish(ThreadModerated(dst.id, "merged_into", actor.id, src.id, categories))
     return MergeOutcome(source_id=src.id, target=await Thread.get(id=dst.id), moved_post_ids=moved_ids)
+
+
+async def _may_see(user_id: int, thread: Thread, category: Category, opening_state: str | None) -> bool:
+    """Whether a notice to this person may name the thread: they may see its category and its
+    question is not held or hidden from them."""
+    person = await load_actor(user_id)
+    return (
+        person is not None
+        and opening_state is not None
+        and policy.can_see_category(person, category)
+        and policy.can_see_thread(person, thread.author_id, opening_state)
+    )
+
+
+async def _tell_merge(
+    actor: Actor,
+    src: Thread,
+    src_category: Category,
+    dst: Thread,
+    dst_category: Category,
+    reason: str,
+    moved: list[dict[str, Any]],
+) -> Created:
+    """Both authors hear of the merge; each notice names the other thread only to someone who may
+    see it (a title can be the confidential part)."""
+    unseen = "a thread you cannot see"
+    dst_states = await Post.filter(thread_id=dst.id, is_opening=True).values_list("state", flat=True)
+    why = f" ({reason})" if reason else ""
+    if await _may_see(src.author_id, dst, dst_category, dst_states[0] if dst_states else None):
+        text, url, about = f"“{dst.title}”", f"/t/{dst.id}", dst.id
+    else:  # about their own (now merged) thread, linking nowhere
+        text, url, about = unseen, "/", src.id
+    created = await notify(
+        kind=NotificationKind.THREAD_MODERATED, recipient_ids=[src.author_id],
+        text=f"A moderator merged your thread “{src.title}” into {text}{why}",
+        url=url, actor_id=actor.id, thread_id=about,
+    )  # fmt: skip
+    if dst.author_id != src.author_id:
+        src_state = next((p["state"] for p in moved if p["is_opening"]), None)
+        named = f"“{src.title}”" if await _may_see(dst.author_id, src, src_category, src_state) else unseen
+        created += await notify(
+            kind=NotificationKind.THREAD_MODERATED, recipient_ids=[dst.author_id],
+            text=f"A moderator merged {named} into your thread “{dst.title}”",
+            url=f"/t/{dst.id}", actor_id=actor.id, thread_id=dst.id,
+        )  # fmt: skip
+    return created
 
 
 async def _merge_accepted(src: Thread, dst: Thread) -> int | None:
@@ -404,7 +439,11 @@ async def mark_duplicate(actor: Actor, thread_id: int, *, of: object, reason: ob
     v.raise_if(fields)
     assert original is not None
     changes = {"duplicate_of_id": original.id, "status": ThreadStatus.CLOSED}
-    notice = f"marked your thread as a duplicate of “{original.title}”"
+    states = await Post.filter(thread_id=original.id, is_opening=True).values_list("state", flat=True)
+    seen = await _may_see(thread.author_id, original, original.category, states[0] if states else None)
+    notice = "marked your thread as a duplicate of " + (
+        f"“{original.title}”" if seen else "a thread you cannot see"
+    )
     await _apply(actor, thread, "duplicate", changes, reason=reason_text, notice=notice)
     return thread
 

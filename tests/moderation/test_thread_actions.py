@@ -333,3 +333,26 @@ async def test_merge_into_the_same_or_a_narrower_audience_needs_no_confirmation(
     source = await ask(world, title="Deal registration, in general")
     await thread_actions.merge_thread(world.actor(world.moderator), source.id, into=target.id, reason="x")
     assert (await Thread.get(id=source.id)).merged_into_id == target.id
+
+
+async def test_merge_and_duplicate_notices_name_only_threads_the_recipient_may_see(world: World) -> None:
+    mo = world.actor(world.moderator)
+    gold = await ask(world, title="Gold rebate schedule for 2027", category="gold-programme")
+    mine = await ask(world, world.silver_partner, title="How do rebates work?")
+    await thread_actions.merge_thread(mo, mine.id, into=gold.id, reason="Same topic")
+    note = await Notification.get(user_id=world.silver_partner.id, kind="thread_moderated")
+    assert "How do rebates work?" in note.text and "a thread you cannot see" in note.text
+    assert "Gold rebate" not in note.text and note.url == "/"
+    # The other way: a staff thread merged into a partner's thread keeps its title to itself.
+    staff = await ask(world, world.expert, title="Internal: rebate margins", category="staff-room")
+    target = await ask(world, world.colleague, title="Rebates for resellers")
+    await thread_actions.merge_thread(mo, staff.id, into=target.id, reason="x", confirm_wider=True)
+    note = await Notification.get(user_id=world.colleague.id, kind="thread_moderated")
+    assert "Internal" not in note.text and "a thread you cannot see" in note.text
+    assert "Rebates for resellers" in note.text
+    # A duplicate of a thread the author cannot see.
+    dupe = await ask(world, world.silver_partner, title="Rebate schedule?")
+    other = await ask(world, title="Gold rebate schedule, again", category="gold-programme")
+    await thread_actions.mark_duplicate(mo, dupe.id, of=other.id, reason="Asked before")
+    notes = await Notification.filter(user_id=world.silver_partner.id).order_by("-id")
+    assert "duplicate of a thread you cannot see" in notes[0].text and "Gold" not in notes[0].text
