@@ -318,15 +318,24 @@ async def merge_thread(
         await Article.filter(source_thread_id=src.id).update(source_thread_id=dst.id)
         # Earlier merges and duplicates pointing at the source now point at the target: one hop.
         await Thread.filter(merged_into_id=src.id).update(merged_into_id=dst.id)
-        await Thread.filter(duplicate_of_id=src.id).update(duplicate_of_id=dst.id, version=F("version") + 1)
+        await (
+            Thread.filter(duplicate_of_id=src.id)
+            .exclude(id=dst.id)
+            .update(duplicate_of_id=dst.id, version=F("version") + 1)
+        )
         accepted = await _merge_accepted(src, dst)
         tags = list(dict.fromkeys([*dst.tag_names, *src.tag_names]))[: v.TAGS_MAX]
+        # A target that was closed as a duplicate of the source now is the original: open again.
+        was_duplicate: dict[str, Any] = (
+            {"duplicate_of_id": None, "status": ThreadStatus.OPEN} if dst.duplicate_of_id == src.id else {}
+        )
         await Thread.filter(id=dst.id).update(
             reply_count=F("reply_count") + sum(1 for p in moved if p["state"] != PostState.DELETED),
             last_activity_at=max(src.last_activity_at, dst.last_activity_at),
             tag_names=tags,
             accepted_post_id=accepted,
             version=F("version") + 1,
+            **was_duplicate,
         )
         if tags != dst.tag_names:
             await set_thread_tags(dst, tags)
@@ -337,7 +346,7 @@ async def merge_thread(
                     "opening_post_id": opening_id, "accepted_post_id": src.accepted_post_id,
                     "tags": src.tag_names},
             after={"merged_into": dst.id, "target_title": dst.title, "accepted_post_id": accepted,
-                   "tags": tags},
+                   "tags": tags, "target_no_longer_duplicate": bool(was_duplicate)},
         )  # fmt: skip
         await index_later((THREAD, src.id), (THREAD, dst.id), *[(POST, pid) for pid in moved_ids])
         created = await _tell_merge(actor, src, source.category, dst, target.category, reason_text, moved)

@@ -356,3 +356,16 @@ async def test_merge_and_duplicate_notices_name_only_threads_the_recipient_may_s
     await thread_actions.mark_duplicate(mo, dupe.id, of=other.id, reason="Asked before")
     notes = await Notification.filter(user_id=world.silver_partner.id).order_by("-id")
     assert "duplicate of a thread you cannot see" in notes[0].text and "Gold" not in notes[0].text
+
+
+async def test_merging_the_original_into_its_duplicate_leaves_no_self_reference(world: World) -> None:
+    original = await ask(world, title="Which switch for a small office?")
+    dupe = await ask(world, world.colleague, title="Small office switch advice")
+    mo = world.actor(world.moderator)
+    await thread_actions.mark_duplicate(mo, dupe.id, of=original.id)
+    await thread_actions.merge_thread(mo, original.id, into=dupe.id, reason="Keep the newer one")
+    saved = await Thread.get(id=dupe.id)
+    assert saved.duplicate_of_id is None and saved.status == "open"
+    state = await thread_actions.thread_state(world.actor(world.colleague), saved)
+    assert state.duplicate_of is None
+    await posts.reply(world.actor(world.expert), dupe.id, body="Answers are welcome again.")
