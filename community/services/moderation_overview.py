@@ -17,7 +17,7 @@ from tortoise.functions import Count
 from community import policy
 from community.actor import Actor
 from community.errors import Forbidden
-from community.models import AuditEntry, Flag, ReviewItem, ReviewKind, ReviewState, Thread, User
+from community.models import AuditEntry, Flag, ReviewItem, ReviewKind, ReviewState, Role, Thread, User
 from community.services.threads import utcnow
 
 WEEK = timedelta(days=7)
@@ -73,7 +73,8 @@ async def overview(actor: Actor) -> Overview:
 
 
 async def _per_moderator(since: datetime) -> list[dict[str, Any]]:
-    """Review decisions and all audited actions (thread actions, sanctions...) per person."""
+    """Review decisions and all audited actions (thread actions, sanctions...) per moderator and
+    admin (an expert's or partner's own audited steps are not moderation)."""
     decided = dict(
         await ReviewItem.filter(
             state=ReviewState.DECIDED, decided_at__gte=since, decided_by_id__not_isnull=True
@@ -88,7 +89,9 @@ async def _per_moderator(since: datetime) -> list[dict[str, Any]]:
         .group_by("actor_id")
         .values_list("actor_id", "n")
     )
-    people = await User.filter(id__in=list(set(decided) | set(acted))).values("id", "handle", "display_name")
+    people = await User.filter(
+        id__in=list(set(decided) | set(acted)), role__in=[Role.MODERATOR, Role.ADMIN]
+    ).values("id", "handle", "display_name")
     rows = [{**p, "decisions": decided.get(p["id"], 0), "actions": acted.get(p["id"], 0)} for p in people]
     return sorted(rows, key=lambda r: (-r["decisions"], -r["actions"], r["display_name"]))
 

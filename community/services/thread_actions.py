@@ -76,9 +76,11 @@ async def _apply(
     reason: str = "",
     notice: str | None = None,
     category_ids: tuple[int, ...] = (),
+    audited: bool = True,
 ) -> bool:
     """Change simple thread fields once: the update only applies while the fields still hold what
-    the caller read, so a repeated or concurrent request changes nothing (and returns False)."""
+    the caller read, so a repeated or concurrent request changes nothing (and returns False).
+    ``audited``: a moderation action (the audit log); an author closing their own thread is not."""
     before = {name: getattr(thread, name) for name in changes}
     if before == changes:
         return False
@@ -87,9 +89,10 @@ async def _apply(
         updated = await Thread.filter(id=thread.id, **before).update(**changes, version=F("version") + 1)
         if not updated:
             return False
-        await audit(
-            actor.id, f"thread.{action}", "thread", thread.id, reason=reason, before=before, after=changes
-        )
+        if audited:
+            await audit(
+                actor.id, f"thread.{action}", "thread", thread.id, reason=reason, before=before, after=changes
+            )
         await index_later((THREAD, thread.id))
         if notice:
             created = await _tell_author(actor, thread, notice, reason)
@@ -133,7 +136,12 @@ async def set_status(actor: Actor, thread_id: int, *, status: object, reason: ob
         changes["duplicate_of_id"] = None  # reopening a duplicate says it was not one after all
     action = "close" if value == ThreadStatus.CLOSED else "reopen"
     notice = "closed your thread" if value == ThreadStatus.CLOSED else "reopened your thread"
-    await _apply(actor, thread, action, changes, reason=reason_text, notice=notice)
+    # The author closing their own thread is no moderation: no audit entry, no notice.
+    moderating = policy.can_moderate_threads(actor)
+    await _apply(
+        actor, thread, action, changes, reason=reason_text, notice=notice if moderating else None,
+        audited=moderating,
+    )  # fmt: skip
     return thread
 
 

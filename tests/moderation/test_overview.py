@@ -10,7 +10,7 @@ import pytest
 from community.errors import Forbidden
 from community.models import ReviewItem
 from community.ports import ModerationGate
-from community.services import moderation, posts, thread_actions
+from community.services import moderation, posts, thread_actions, threads
 from community.services.moderation_overview import overview
 from community.services.threads import utcnow
 from tests.api.conftest import bearer, check_against_document
@@ -47,6 +47,17 @@ async def test_the_overview_figures(gate: ModerationGate, world: World, flaggabl
     assert [(t["id"], t["flags"]) for t in ov.flagged_threads] == [(flaggable.thread.id, 3)]
     with pytest.raises(Forbidden):
         await overview(world.actor(world.expert))
+
+
+async def test_members_closing_their_own_threads_are_not_moderators(world: World) -> None:
+    thread = await threads.create_thread(
+        world.actor(world.partner), category="general", kind="question", title="A question I solved",
+        body="Found it myself.",
+    )  # fmt: skip
+    await thread_actions.set_status(world.actor(world.partner), thread.id, status="closed")
+    await thread_actions.set_pinned(world.actor(world.moderator), thread.id, pinned=True)
+    ov = await overview(world.actor(world.moderator))
+    assert [(m["handle"], m["actions"]) for m in ov.moderators] == [(world.moderator.handle, 1)]
 
 
 async def test_an_empty_overview(world: World) -> None:

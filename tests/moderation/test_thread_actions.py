@@ -84,9 +84,14 @@ async def test_close_and_reopen(world: World) -> None:
         await thread_actions.set_status(pat, thread.id, status="open")  # not reopen
     with pytest.raises(Forbidden):
         await posts.reply(world.actor(world.colleague), thread.id, body="Late answer")
+    # The author closing their own thread is not moderation: no audit entry, nobody told.
+    assert not await AuditEntry.exists()
+    assert not await Notification.filter(kind="thread_moderated").exists()
     await thread_actions.set_status(mo, thread.id, status="open", reason="Still relevant")
     assert (await Thread.get(id=thread.id)).status == "open"
-    assert [e.action for e in await AuditEntry.all().order_by("id")] == ["thread.close", "thread.reopen"]
+    assert [e.action for e in await AuditEntry.all().order_by("id")] == ["thread.reopen"]
+    note = await Notification.get(user_id=world.partner.id, kind="thread_moderated")
+    assert note.text.startswith("A moderator reopened your thread")
     with pytest.raises(Invalid):
         await thread_actions.set_status(mo, thread.id, status="archived")
 
