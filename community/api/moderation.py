@@ -144,7 +144,12 @@ async def decide(request: Request) -> Response:
     item_id = path_id(request)
     data = await read_json(request)
     await moderation.decide_item(
-        actor, item_id, decision=data.get("decision"), reason=data.get("reason", ""), body=data.get("body")
+        actor,
+        item_id,
+        decision=data.get("decision"),
+        reason=data.get("reason", ""),
+        body=data.get("body"),
+        title=data.get("title"),
     )
     view = await moderation.get_item(actor, item_id)
     return JSONResponse(item_detail(settings_of(request), view))

@@ -846,8 +846,13 @@ SCHEMAS |= {
                 "description": "Required for hide, delete and edit: the author is told.",
             },
             "body": {"type": "string", "description": "For edit: the post's new Markdown text."},
+            "title": {
+                "type": "string",
+                "maxLength": TITLE_MAX,
+                "description": "For edit of a flagged thread: the thread's new title (422 elsewhere).",
+            },
         },
-        optional=("reason", "body"),
+        optional=("reason", "body", "title"),
     ),
 }
 PATHS |= {

@@ -358,13 +358,20 @@ _TARGET_STATE = {
 
 
 async def decide_item(
-    actor: Actor, item_id: int, *, decision: object, reason: object = "", body: object = None
+    actor: Actor,
+    item_id: int,
+    *,
+    decision: object,
+    reason: object = "",
+    body: object = None,
+    title: object = None,
 ) -> ReviewItem:
     """Apply a decision once: the item is marked decided with a conditional update on its pending
     state, so a second moderator deciding at the same moment gets a conflict and nothing twice.
 
     ``edit`` rewrites the post with ``body`` (what was wrong taken out) and keeps it up: a new
-    revision whose note is the reason, the author told why."""
+    revision whose note is the reason, the author told why. On a flagged thread the edit may also
+    give the thread a new ``title`` (often what the flag was about)."""
     _require_moderator(actor)
     item = await ReviewItem.filter(id=item_id).first()
     if item is None:
@@ -379,6 +386,12 @@ async def decide_item(
         new_text = v.body(body, fields)
         if item.post_id is None:
             fields["decision"] = "Only a post can be edited."
+    new_title: str | None = None
+    if title not in (None, ""):
+        if decision_value != Decision.EDIT or item.kind != ReviewKind.FLAGGED_THREAD:
+            fields["title"] = "Only an edit of a flagged thread can change its title."
+        else:
+            new_title = v.title(title, fields)
     v.raise_if(fields)
     if new_text:
         new_html, _ = await threads_service.render_post_body(new_text)
@@ -398,7 +411,7 @@ async def decide_item(
         post = await Post.filter(id=item.post_id).first() if item.post_id else None
         if post is not None:
             thread = await Thread.get(id=post.thread_id)
-            before, before_source = post.state, post.body_source
+            before, before_source, before_title = post.state, post.body_source, thread.title
             target = _TARGET_STATE.get(decision_value)
             if decision_value in (Decision.KEEP, Decision.EDIT) and before in (
                 PostState.HIDDEN,
@@ -408,13 +421,17 @@ async def decide_item(
             if decision_value == Decision.EDIT:
                 if post.state == PostState.DELETED:
                     raise Conflict("This post was deleted meanwhile: restore it before editing it.")
-                created = await _edit_as_moderator(actor, post, thread, new_text, new_html, reason_text)
+                created = await _edit_as_moderator(
+                    actor, post, thread, new_text, new_html, reason_text, new_title
+                )
             if target is not None and target != before:
                 await _set_post_state(post, thread, target)
+            retitled = {"title": before_title} if thread.title != before_title else {}
             await audit(
                 actor.id, f"post.{decision_value}", "post", post.id, reason=reason_text,
-                before={"state": before, "body_source": before_source},
-                after={"state": post.state, "body_source": post.body_source},
+                before={"state": before, "body_source": before_source, **retitled},
+                after={"state": post.state, "body_source": post.body_source,
+                       **({"title": thread.title} if retitled else {})},
             )  # fmt: skip
             # An edit agrees with the flags: something had to go.
             agreed = post.state != PostState.VISIBLE or decision_value == Decision.EDIT
@@ -449,10 +466,11 @@ async def decide_item(
 
 
 async def _edit_as_moderator(
-    actor: Actor, post: Post, thread: Thread, text: str, html: str, reason: str
+    actor: Actor, post: Post, thread: Thread, text: str, html: str, reason: str, title: str | None = None
 ) -> list[tuple[int, int]]:
-    """Inside the decision's transaction: the new text as a revision noting the reason, the
-    thread's page and search documents refreshed, the author told."""
+    """Inside the decision's transaction: the new text (and, for a thread's question, maybe a new
+    title) as a revision noting the reason, the thread's page and search documents refreshed, the
+    author told."""
     saved = await Post.filter(id=post.id, revision_count=post.revision_count).update(
         body_source=text, body_html=html, edited_at=utcnow(), edited_by_id=actor.id,
         revision_count=post.revision_count + 1,
@@ -460,6 +478,9 @@ async def _edit_as_moderator(
     if not saved:
         raise Conflict("The post was edited meanwhile. Reload the item and decide again.")
     post.body_source, post.body_html, post.revision_count = text, html, post.revision_count + 1
+    if title is not None and post.is_opening:
+        thread.title = title
+        await Thread.filter(id=thread.id).update(title=title)
     await PostRevision.create(
         post_id=post.id, number=post.revision_count, editor_id=actor.id, body_source=text, body_html=html,
         note=reason[:200], title=thread.title if post.is_opening else None,

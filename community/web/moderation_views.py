@@ -115,10 +115,16 @@ async def claim(request: Request) -> Response:
 async def decide(request: Request) -> Response:
     actor = await require_actor(request)
     item_id = path_id(request, "item_id")
-    _, values = await read_fields(request, "decision", "reason", "body")
+    _, values = await read_fields(request, "decision", "reason", "body", "title")
     try:
         await moderation.decide_item(
-            actor, item_id, decision=values["decision"], reason=values["reason"], body=values["body"]
+            actor,
+            item_id,
+            decision=values["decision"],
+            reason=values["reason"],
+            body=values["body"],
+            # The title field (flagged threads) is prefilled: it only counts with an edit.
+            title=values["title"] if values["decision"] == Decision.EDIT else None,
         )
     except Invalid as exc:
         view = await moderation.get_item(actor, item_id)

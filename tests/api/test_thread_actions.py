@@ -83,3 +83,21 @@ async def test_merge_into_a_wider_audience_needs_confirm_wider(client, world: Wo
     )
     await check_against_document(merged)
     assert merged.status_code == 200 and merged.json()["id"] == target["id"]
+
+
+async def test_an_edit_decision_on_a_flagged_thread_retitles_it(client, world: World):
+    from community.models import ReviewItem
+
+    pat, cole, mo = await bearer(world.partner), await bearer(world.colleague), await bearer(world.moderator)
+    thread = await ask(client, pat, "URGENT!!! switch???")
+    flagged = await client.post(
+        f"/api/v1/threads/{thread['id']}/flags", json={"reason": "off_topic"}, headers=cole
+    )
+    assert flagged.status_code in (200, 201), flagged.text
+    item = await ReviewItem.get(thread_id=thread["id"])
+    body = {"decision": "edit", "reason": "Clearer", "body": "Two floors.", "title": "Switch for two floors?"}
+    decided = await client.post(f"/api/v1/moderation/items/{item.id}/decision", json=body, headers=mo)
+    await check_against_document(decided)
+    assert decided.status_code == 200
+    shown = await client.get(f"/api/v1/threads/{thread['id']}", headers=pat)
+    assert shown.json()["title"] == "Switch for two floors?"

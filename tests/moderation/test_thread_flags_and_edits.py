@@ -99,3 +99,44 @@ async def test_edit_decision_rewrites_the_post_with_the_reason(
     assert any(isinstance(e, PostEdited) for e in seen)
     with pytest.raises(Conflict):
         await moderation.decide_item(mo, item.id, decision="edit", reason="Again", body="Twice")
+
+
+async def test_edit_decision_on_a_flagged_thread_can_fix_its_title(
+    gate: ModerationGate, world: World, flaggable: Flaggable
+) -> None:
+    from community.models import Thread
+
+    thread_id = flaggable.thread.id
+    old_title = (await Thread.get(id=thread_id)).title
+    await moderation.flag_thread(gate, world.actor(world.colleague), thread_id, reason="off_topic")
+    item = await ReviewItem.get(thread_id=thread_id)
+    opening = await Post.get(thread_id=thread_id, is_opening=True)
+    mo = world.actor(world.moderator)
+    with pytest.raises(Invalid) as exc:
+        await moderation.decide_item(mo, item.id, decision="edit", reason="x", body="Text.", title="Hi")
+    assert "title" in exc.value.fields
+    await moderation.decide_item(
+        mo, item.id, decision="edit", reason="Clearer title", body=opening.body_source,
+        title="Which managed switch for twenty desks?",
+    )  # fmt: skip
+    saved = await Thread.get(id=thread_id)
+    assert saved.title == "Which managed switch for twenty desks?"
+    revision = await PostRevision.get(post_id=opening.id, number=2)
+    assert revision.title == "Which managed switch for twenty desks?"
+    entry = await AuditEntry.get(action="post.edit")
+    assert entry.before["title"] == old_title and entry.after["title"] == saved.title
+    view = await threads.get_thread_view(world.actor(world.silver_partner), thread_id)
+    assert view.thread.title == "Which managed switch for twenty desks?"
+
+
+async def test_a_title_only_goes_with_an_edit_of_a_flagged_thread(
+    gate: ModerationGate, world: World, flaggable: Flaggable
+) -> None:
+    await moderation.flag_post(gate, world.actor(world.partner), flaggable.answer.id, reason="spam")
+    item = await ReviewItem.get(post_id=flaggable.answer.id)
+    with pytest.raises(Invalid) as exc:
+        await moderation.decide_item(
+            world.actor(world.moderator), item.id, decision="edit", reason="x", body="Fine.",
+            title="A new title for the thread",
+        )  # fmt: skip
+    assert "title" in exc.value.fields

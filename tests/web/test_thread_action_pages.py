@@ -165,6 +165,30 @@ async def test_flag_a_thread_and_edit_a_post_from_the_review_item(client, world:
     assert "Two floors, 40 desks." in (await client.get(f"/t/{thread.id}")).text
 
 
+async def test_the_edit_decision_on_a_flagged_thread_fixes_its_title(client, world: World):
+    from community.models import ReviewItem
+
+    thread = await ask(world, title="URGENT!!! switch???")
+    csrf = await login(client, world.colleague)
+    await client.post(f"/t/{thread.id}/flag", data={"reason": "off_topic", "csrf_token": csrf})
+    client.cookies.clear()
+    csrf = await login(client, world.moderator)
+    item = await ReviewItem.get(thread_id=thread.id)
+    page = await client.get(f"/moderation/items/{item.id}")
+    assert 'name="title"' in page.text and 'value="URGENT!!! switch???"' in page.text
+    form = {"reason": "Clearer", "body": "Two floors.", "csrf_token": csrf}
+    short = await client.post(
+        f"/moderation/items/{item.id}/decide", data={**form, "decision": "edit", "title": "Hi"}
+    )
+    assert short.status_code == 422 and 'id="title-error"' in short.text
+    edited = await client.post(
+        f"/moderation/items/{item.id}/decide",
+        data={**form, "decision": "edit", "title": "Which switch suits a two-floor office?"},
+    )
+    assert edited.status_code == 303
+    assert "Which switch suits a two-floor office?" in (await client.get(f"/t/{thread.id}")).text
+
+
 async def test_the_audit_page_shows_thread_actions(client, world: World):
     thread = await ask(world)
     await thread_actions.set_locked(world.actor(world.moderator), thread.id, locked=True, reason="Heated")
