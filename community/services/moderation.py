@@ -91,6 +91,8 @@ async def _set_post_state(post: Post, thread: Thread, state: str) -> None:
         await User.filter(id=post.author_id).update(accepted_count=F("accepted_count") - 1)
     await Post.filter(id=post.id).update(state=state)
     await Thread.filter(id=thread.id).update(**updates)
+    if post.is_opening:  # the question hidden or shown: duplicates' banners name it or not
+        await threads_service.refresh_duplicates_of(thread.id)
     await index_later((THREAD, thread.id), (POST, post.id))
     post.state = state
 
@@ -481,6 +483,7 @@ async def _edit_as_moderator(
     if title is not None and post.is_opening:
         thread.title = title
         await Thread.filter(id=thread.id).update(title=title)
+        await threads_service.refresh_duplicates_of(thread.id)
     await PostRevision.create(
         post_id=post.id, number=post.revision_count, editor_id=actor.id, body_source=text, body_html=html,
         note=reason[:200], title=thread.title if post.is_opening else None,

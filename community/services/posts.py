@@ -168,6 +168,7 @@ async def edit_post(
         updates: dict[str, Any] = {"version": F("version") + 1}
         if new_title is not None:
             updates["title"] = new_title
+            await threads.refresh_duplicates_of(thread.id)
         if new_tags is not None:
             updates["tag_names"] = new_tags
             await set_thread_tags(thread, new_tags)
@@ -194,6 +195,7 @@ async def delete_post(actor: Actor, post_id: int) -> Post:
         updates: dict[str, Any] = {"version": F("version") + 1}
         if post.is_opening:
             updates["is_deleted"] = True
+            await threads.refresh_duplicates_of(thread.id)
         else:
             updates["reply_count"] = F("reply_count") - 1
         if thread.accepted_post_id == post.id:

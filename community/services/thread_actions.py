@@ -38,7 +38,7 @@ from community.services import validation as v
 from community.services.notifications import Created, announce, notify
 from community.services.outbox import POST, THREAD, index_later
 from community.services.review import audit
-from community.services.threads import load_visible_thread, set_thread_tags
+from community.services.threads import load_visible_thread, refresh_duplicates_of, set_thread_tags
 
 REASON_MAX = 500
 
@@ -199,6 +199,7 @@ async def move_thread(actor: Actor, thread_id: int, *, category: object, reason:
         if not updated:
             raise Conflict("The thread was just moved or removed by someone else. Reload it.")
         await ReviewItem.filter(thread_id=thread.id).update(category_id=target.id)
+        await refresh_duplicates_of(thread.id)
         await audit(
             actor.id, "thread.move", "thread", thread.id, reason=reason_text,
             before={"category": thread.category.slug}, after={"category": target.slug},

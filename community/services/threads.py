@@ -72,6 +72,12 @@ async def set_thread_tags(thread: Thread, names: list[str]) -> None:
         await ThreadTag.create(thread_id=thread.id, tag_id=tag.id)
 
 
+async def refresh_duplicates_of(thread_id: int) -> None:
+    """Pages of threads marked duplicates of this one show its title in their banner (to those
+    who may see it): when its title or audience changes, their cached pages must go too."""
+    await Thread.filter(duplicate_of_id=thread_id).update(version=F("version") + 1)
+
+
 async def load_visible_thread(actor: Actor, thread_id: int, *, check_opening: bool = True) -> Thread:
     """The thread if the actor may see it; otherwise 404, exactly like a missing one.
 

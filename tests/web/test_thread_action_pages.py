@@ -254,3 +254,24 @@ async def test_a_merged_address_does_not_reveal_a_source_the_viewer_could_not_se
     for source in (gold, held):  # gold-tier; the hidden question's author
         response = await client.get(f"/t/{source.id}")
         assert response.status_code == 301 and response.headers["location"] == f"/t/{target.id}"
+
+
+async def test_a_duplicate_banner_forgets_an_original_moved_out_of_sight(client, world: World):
+    original = await ask(world, title="Gold rebates, the original question")
+    dupe = await ask(world, world.silver_partner, title="Rebates again")
+    mo = world.actor(world.moderator)
+    await thread_actions.mark_duplicate(mo, dupe.id, of=original.id)
+    await login(client, world.silver_partner)
+    assert "Gold rebates, the original question" in (await client.get(f"/t/{dupe.id}")).text  # cached
+    await thread_actions.move_thread(mo, original.id, category="gold-programme", reason="Gold topic")
+    page = (await client.get(f"/t/{dupe.id}")).text
+    assert "Gold rebates" not in page and "marked as a duplicate of another thread" in page
+    await thread_actions.move_thread(mo, original.id, category="general")
+    opening = await Post.get(thread_id=original.id, is_opening=True)
+    await posts.edit_post(
+        world.actor(world.partner),
+        opening.id,
+        body="Two floors.",
+        title="Rebates for gold partners, explained",
+    )
+    assert "Rebates for gold partners, explained" in (await client.get(f"/t/{dupe.id}")).text
