@@ -451,7 +451,7 @@ ENDPOINTS = [
     Endpoint("POST", "/api/v1/posts/{answer}/flags", "partner", {"reason": "other", "note": "Wrong line"},
              ("reason", "note")),
     Endpoint("POST", "/api/v1/moderation/items/{item}/decision", "admin",
-             {"decision": "hide", "reason": "Advertising"}, ("decision", "reason")),
+             {"decision": "hide", "reason": "Advertising"}, ("decision", "reason", "title")),
     Endpoint("POST", "/api/v1/moderation/watched-words", "admin",
              {"pattern": "competitor x", "action": "hold", "categories": ["general"]},
              ("pattern", "action", "categories")),
