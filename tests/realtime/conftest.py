@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -138,8 +138,11 @@ class Live:
     received: list[dict[str, Any]] = field(default_factory=list)
     welcome: dict[str, Any] = field(default_factory=dict)
 
-    async def next(self, within: float = 5.0, **match: Any) -> dict[str, Any]:
-        """The next message (matching every given field) within ``within`` seconds, skipping others."""
+    async def next(
+        self, within: float = 5.0, where: Callable[[dict[str, Any]], bool] | None = None, **match: Any
+    ) -> dict[str, Any]:
+        """The next message (matching every given field, and ``where`` if given) within ``within``
+        seconds, skipping others."""
         deadline = asyncio.get_running_loop().time() + within
         while True:
             left = deadline - asyncio.get_running_loop().time()
@@ -151,7 +154,7 @@ class Live:
                 raise AssertionError(f"no message like {match}; got {self.received[-5:]}") from None
             message = json.loads(raw)
             self.received.append(message)
-            if all(message.get(k) == v for k, v in match.items()):
+            if all(message.get(k) == v for k, v in match.items()) and (where is None or where(message)):
                 return message
 
     async def quiet(self, seconds: float = 0.5) -> list[dict[str, Any]]:
