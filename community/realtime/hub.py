@@ -39,6 +39,7 @@ from community.auth import SESSION_AUTH_VERSION, bearer_token, require_actor, us
 from community.errors import Forbidden, NotFound, Unauthenticated
 from community.realtime import log
 from community.realtime.bus import Message, MessageBus
+from community.realtime.gc_pacing import CollectorPacer
 from community.realtime.log import QUEUE_STREAM, LiveMessage
 from community.realtime.messages import DENY, Renderer, encode, may_see_thread
 from community.realtime.recorder import thread_facts
@@ -225,15 +226,21 @@ class Hub:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._loops: list[asyncio.Task[None]] = []
         self._filling = False
+        self.collector = CollectorPacer()
 
     # --- lifecycle ------------------------------------------------------------------------------
 
     async def start(self) -> None:
         self.cursor = await log.latest_id()
         await self.bus.start(self.on_bus_message, self.bus_connected)
-        self._loops = [asyncio.create_task(self._poll_forever()), asyncio.create_task(self._sweep_forever())]
+        self._loops = [
+            asyncio.create_task(self._poll_forever()),
+            asyncio.create_task(self._sweep_forever()),
+            asyncio.create_task(self.collector.run()),
+        ]
 
     async def stop(self) -> None:
+        self.collector.stop()
         for task in [*self._loops, *self._tasks]:
             task.cancel()
         for conn in list(self.connections):
@@ -477,6 +484,7 @@ class Hub:
         conn = Connection(self, send, actor, token, auth_version)
         conn.handler = asyncio.current_task()
         self.connections.add(conn)
+        self.collector.connection_opened()
         try:
             await self._converse(websocket, conn)
         except asyncio.CancelledError:
