@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -34,6 +34,7 @@ from community.models import (
 )
 from community.services import validation as v
 from community.settings import Settings
+from community.timeutil import utcnow as now
 
 PASSWORD_MIN = 10
 _hasher = PasswordHasher()
@@ -53,10 +54,6 @@ def _dummy_hash() -> str:
     if key not in _dummy_hashes:
         _dummy_hashes[key] = _hasher.hash(secrets.token_urlsafe(16))
     return _dummy_hashes[key]
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def hash_token(token: str) -> str:

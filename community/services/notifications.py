@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
 
 from community import policy
 from community.actor import load_actors
 from community.db import fetch_rows
 from community.events import NotificationsCreated, publish
 from community.models import NotificationKind, Post, Thread, WatchLevel, WatchTarget
+from community.timeutil import utcnow
 
 Created = list[tuple[int, int]]
 
@@ -35,10 +35,6 @@ THREAD_MUTE_SILENCES = frozenset(
         NotificationKind.WATCHED_THREAD,
     }
 )
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 async def notify(

@@ -10,7 +10,7 @@ earlier. Each decision is audited, told to the member as a notification, and pub
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from tortoise.expressions import Q
@@ -24,6 +24,7 @@ from community.models import NotificationKind, ReviewItem, Sanction, SanctionKin
 from community.services import validation as v
 from community.services.notifications import announce, notify
 from community.services.review import audit
+from community.timeutil import utcnow
 
 REASON_MAX = 500
 DAYS_MAX = 3650
@@ -32,10 +33,6 @@ _VERB = {SanctionKind.WARN: "warned", SanctionKind.SILENCE: "silenced", Sanction
 _SANCTION_VALUES = (
     "id", "user_id", "kind", "reason", "starts_at", "ends_at", "lifted_at", "lifted_by_id", "created_at",
 )  # fmt: skip
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def require_can_post(actor: Actor) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from tortoise.expressions import F, Q, Subquery
@@ -37,12 +37,9 @@ from community.services import validation as v
 from community.services.notifications import Created, announce
 from community.services.outbox import THREAD, index_later
 from community.services.sanctions import require_can_post
+from community.timeutil import utcnow
 
 LIST_FILTERS = ("latest", "unanswered", "solved")
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 async def mention_resolver(source: str) -> tuple[Any, list[int]]:
