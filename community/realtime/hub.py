@@ -45,6 +45,7 @@ from community.realtime.messages import DENY, Renderer, encode, may_see_thread
 from community.realtime.recorder import thread_facts
 from community.services.accounts import actor_for_token
 from community.services.threads import load_visible_thread
+from community.services.validation import positive_int
 
 logger = logging.getLogger(__name__)
 
@@ -568,12 +569,13 @@ class Hub:
         if stream == log.user_stream(conn.actor.id):
             return None
         kind, _, ident = stream.partition(":")
-        if kind != "thread" or not ident.isdigit() or len(ident) > 12:
+        thread_id = positive_int(ident) if kind == "thread" else None
+        if thread_id is None:
             return refusal
         if sum(s.startswith("thread:") for s in conn.streams) >= MAX_THREAD_STREAMS:
             return {**refusal, "code": "too_many", "message": "Too many threads at once."}
         try:
-            await load_visible_thread(conn.actor, int(ident))
+            await load_visible_thread(conn.actor, thread_id)
         except NotFound:
             return {**refusal, "message": "No such thread."}
         return None

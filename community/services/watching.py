@@ -45,9 +45,10 @@ async def resolve_target(actor: Actor, target_type: object, target: object) -> T
     v.raise_if(fields)
     name = str(target).strip().lower()
     if kind == WatchTarget.THREAD:
-        if not name.isdigit() or not 0 < int(name) < 2**31:
+        thread_id = v.positive_int(name)
+        if thread_id is None:
             raise NotFound("No such thread.")
-        thread = await load_visible_thread(actor, int(name))
+        thread = await load_visible_thread(actor, thread_id)
         return Target(kind, str(thread.id), thread.title, f"/t/{thread.id}")
     if kind == WatchTarget.CATEGORY:
         cat = await Category.filter(slug=name).first() if v.SLUG_RE.match(name) else None

@@ -83,6 +83,10 @@ async def test_watches_set_list_and_delete(client: httpx.AsyncClient, world: Wor
         headers=auth,
     )
     assert made.status_code == 200 and made.json()["label"] == "Question number 00 today"
+    odd = await client.post(
+        "/api/v1/watches", json={"target_type": "thread", "target": "²", "level": "watching"}, headers=auth
+    )
+    assert odd.status_code == 404  # digits int() refuses are no thread, not a 500
     muted = await client.post(
         "/api/v1/watches", json={"target_type": "tag", "target": "Rebates", "level": "muted"}, headers=auth
     )

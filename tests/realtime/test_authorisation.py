@@ -32,6 +32,7 @@ async def test_every_stream_is_authorised_for_every_viewer(server, world):
         "queue": "queue",
         "someone": f"user:{world.admin.id}",
         "junk": "everything",
+        "odd_digits": "thread:²",
     }
     # What each viewer is granted; anything else is refused.
     granted = {
