@@ -107,6 +107,17 @@ async def _read_article_form(request: Request) -> tuple[dict[str, Any], bool, bo
     return data, _on(values["confirm_wider"]), values["action"] == "preview"
 
 
+async def _preview_page(
+    request: Request, actor: Actor, data: dict[str, Any], page: dict[str, Any]
+) -> Response:
+    """The form again with the sanitised preview (or the fields' errors): nothing is saved."""
+    try:
+        html = await kb_read.preview(actor, data)
+    except Invalid as exc:
+        return await _form_page(request, actor, data, errors=exc.fields, status=422, **page)
+    return await _form_page(request, actor, data, preview_html=html, **page)
+
+
 async def promote(request: Request) -> Response:
     actor = await require_actor(request)
     post_id = path_id(request, "post_id")
@@ -122,11 +133,7 @@ async def promote(request: Request) -> Response:
         return await _form_page(request, actor, values, **page)
     data, confirm_wider, previewing = await _read_article_form(request)
     if previewing:
-        try:
-            html = await kb_read.preview(actor, data)
-        except Invalid as exc:
-            return await _form_page(request, actor, data, errors=exc.fields, status=422, **page)
-        return await _form_page(request, actor, data, preview_html=html, **page)
+        return await _preview_page(request, actor, data, page)
     try:
         created = await kb.promote_answer(
             actor, post.id, title=data["title"], summary=data["summary"], body=data["body"],
@@ -159,11 +166,7 @@ async def edit(request: Request) -> Response:
         return await _form_page(request, actor, values, source=source, **page)
     data, confirm_wider, previewing = await _read_article_form(request)
     if previewing:
-        try:
-            html = await kb_read.preview(actor, data)
-        except Invalid as exc:
-            return await _form_page(request, actor, data, errors=exc.fields, status=422, **page)
-        return await _form_page(request, actor, data, preview_html=html, **page)
+        return await _preview_page(request, actor, data, page)
     try:
         await kb.edit_article(
             actor, article_id, title=data["title"], summary=data["summary"], body=data["body"],
