@@ -13,12 +13,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from community.errors import Invalid, NotFound, RateLimited, ServiceError, Unauthenticated
+from community.services.validation import MAX_ID
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1_000_000
-# Ids are 32-bit integers in the database: a larger number names nothing, and the databases answer
-# it with an error (SQLite: overflow; PostgreSQL: out of range) rather than with no rows.
-MAX_ID = 2**31 - 1
 
 
 class BadRequest(ServiceError):

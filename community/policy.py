@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from community.actor import Actor
+from community.errors import Forbidden
 from community.models import (
     AnnouncementAudience,
     ArticleState,
@@ -193,6 +194,13 @@ def posting_refusal(actor: Actor) -> str | None:
 
 def can_post(actor: Actor) -> bool:
     return posting_refusal(actor) is None
+
+
+def require_can_post(actor: Actor) -> None:
+    """Every use case that publishes text calls this first: a silenced member is told why and
+    until when, before any input is looked at."""
+    if (reason := posting_refusal(actor)) is not None:
+        raise Forbidden(reason)
 
 
 def suspension_refusal(until: datetime | None) -> str:

@@ -21,6 +21,7 @@ from community.actor import Actor, as_aware
 from community.errors import Conflict, Forbidden, NotFound
 from community.events import AccessChanged, publish
 from community.models import NotificationKind, ReviewItem, Sanction, SanctionKind, User
+from community.policy import require_can_post  # noqa: F401  (moved)
 from community.services import validation as v
 from community.services.notifications import announce, notify
 from community.services.review import audit
@@ -33,13 +34,6 @@ _VERB = {SanctionKind.WARN: "warned", SanctionKind.SILENCE: "silenced", Sanction
 _SANCTION_VALUES = (
     "id", "user_id", "kind", "reason", "starts_at", "ends_at", "lifted_at", "lifted_by_id", "created_at",
 )  # fmt: skip
-
-
-def require_can_post(actor: Actor) -> None:
-    """Every use case that publishes text calls this first: a silenced member is told why and
-    until when, before any input is looked at."""
-    if (reason := policy.posting_refusal(actor)) is not None:
-        raise Forbidden(reason)
 
 
 def _require_moderator(actor: Actor) -> None:

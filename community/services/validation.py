@@ -17,6 +17,10 @@ _TAG_OK = re.compile(r"^[a-z0-9][a-z0-9+#.-]*$")
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{2,}$")
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
 
+# Ids are 32-bit integers in the database: a larger number names nothing, and the databases answer
+# it with an error (SQLite: overflow; PostgreSQL: out of range) rather than with no rows.
+MAX_ID = 2**31 - 1
+
 
 def clean_text(value: object) -> str:
     """Normalise Unicode, drop control and invisible characters (keeps newlines and tabs)."""
@@ -125,7 +129,7 @@ def choice(value: object, options: tuple[str, ...] | list[str], fields: dict[str
     return value
 
 
-def positive_int(value: object, max_value: int = 2**31 - 1) -> int | None:
+def positive_int(value: object, max_value: int = MAX_ID) -> int | None:
     """A whole number from 1 to ``max_value`` (by default the largest id a column holds), given as
     an int (JSON) or as ASCII digits (forms), else None. Use it for every number people type:
     ``str.isdigit()`` alone accepts "²" and other digits that ``int()`` then refuses with a 500."""
