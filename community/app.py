@@ -15,22 +15,22 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
-from community.csrf import CSRFMiddleware
 from community.db import close_db, init_db
+from community.edge.csrf import CSRFMiddleware
+from community.edge.errors import EXCEPTION_HANDLERS
+from community.edge.security_headers import SecurityHeadersMiddleware
 from community.events import AccessChanged, Event, subscribe, unsubscribe
-from community.http import EXCEPTION_HANDLERS
-from community.indexing import Indexer, IndexerLock
+from community.forum.view_counts import ViewCounter
 from community.realtime import Live, LiveCursorMiddleware
 from community.realtime.hub import live_endpoint
-from community.security_headers import SecurityHeadersMiddleware
-from community.services.threads import ViewCounter
+from community.search.indexer import Indexer, IndexerLock
 from community.settings import Settings
 from community.web.page_cache import PageCache
 from community.web.render import ROOT
-from moderation.flags import FlagRules
-from moderation.gate import ModerationRules
-from moderation.limits import PostingLimits
-from moderation.newcomers import NewcomerRules
+from moderation.rules.flag_weights import FlagRules
+from moderation.rules.gate import ModerationRules
+from moderation.rules.limits import PostingLimits
+from moderation.rules.newcomers import NewcomerRules
 from search_index.engine import WhooshSearch
 
 log = logging.getLogger(__name__)

@@ -11,11 +11,14 @@ from datetime import UTC, datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
+from community import validation
+from community.accounts import directory, passwords, people
 from community.actor import Actor
 from community.errors import Conflict
+from community.forum import posts, thread_actions, threads
+from community.kb import feedback, products
+from community.kb.articles import promote_answer
 from community.models import Category, Organisation, Post, Role, Thread, ThreadKind, User
-from community.services import accounts, directory, kb, kb_products, posts, thread_actions, threads
-from community.services import validation as v
 from community.settings import Settings
 
 DEMO_PASSWORD = "demo-password-1"
@@ -734,7 +737,7 @@ pricing category about quote validity and the new Switch S48 prices. The agreed 
 
 
 def _email_domain(settings: Settings) -> str:
-    return (v.slugify(settings.company_name).split("-")[0] or "company") + ".example"
+    return (validation.slugify(settings.company_name).split("-")[0] or "company") + ".example"
 
 
 def _email(settings: Settings, key: str) -> str:
@@ -774,7 +777,7 @@ async def load_demo(settings: Settings) -> DemoSummary:
 
 async def _load(settings: Settings) -> DemoSummary:
     summary = DemoSummary(logins=logins(settings))
-    company = await accounts.company_org(settings)
+    company = await people.company_org(settings)
     orgs: dict[str, Organisation] = {}
     for key, (name, tier, description) in ORGANISATIONS.items():
         org = await directory.find_organisation(name)
@@ -788,7 +791,7 @@ async def _load(settings: Settings) -> DemoSummary:
     actors: dict[str, Actor] = {}
     for key, (name, _, role, org_key, org_admin, _, expertise) in PEOPLE.items():
         org = orgs[org_key] if org_key else company
-        user = await accounts.create_user(
+        user = await people.create_user(
             settings, email=_email(settings, key), display_name=name, role=role, organisation=org,
             is_org_admin=org_admin, expertise_tags=expertise,
             bio=f"{'Works at' if org_key else 'Team member at'} {org.name}.",
@@ -797,7 +800,7 @@ async def _load(settings: Settings) -> DemoSummary:
         actors[key] = Actor.from_user(user)
     # One hash for everybody: argon2 is slow on purpose, and they all share the demo password.
     await User.filter(id__in=[a.id for a in actors.values()]).update(
-        password_hash=await accounts.hash_password(DEMO_PASSWORD)
+        password_hash=await passwords.hash_password(DEMO_PASSWORD)
     )
     summary.users = len(actors)
 
@@ -887,25 +890,25 @@ async def _articles(actors: dict[str, Actor], summary: DemoSummary) -> None:
     staff = actors["priya"]
     versions: dict[tuple[str, str], int] = {}
     for name, product_versions in PRODUCTS.items():
-        product = await kb_products.create_product(staff, name=name)
+        product = await products.create_product(staff, name=name)
         for version_name, superseded in product_versions:
-            version = await kb_products.add_version(staff, product.id, name=version_name)
+            version = await products.add_version(staff, product.id, name=version_name)
             versions[(name, version_name)] = version.id
             if superseded:
-                await kb_products.set_superseded(staff, version.id, True)
+                await products.set_superseded(staff, version.id, True)
     for spec in ARTICLES:
         thread = await Thread.filter(title=spec.thread_title).first()
         if thread is None or thread.accepted_post_id is None:
             continue
-        article = await kb.promote_answer(
+        article = await promote_answer(
             actors[spec.curator], thread.accepted_post_id, summary=spec.summary,
             products=[versions[key] for key in spec.applies_to],
         )  # fmt: skip
         summary.articles += 1
         for reader in spec.helped:
-            await kb.rate(actors[reader], article.id, True)
+            await feedback.rate(actors[reader], article.id, True)
         for reader in spec.did_not_help:
-            await kb.rate(actors[reader], article.id, False)
+            await feedback.rate(actors[reader], article.id, False)
 
 
 async def _thread(

@@ -20,11 +20,11 @@ import httpx
 import pytest
 from tortoise import Tortoise, connections
 
+from community.accounts import directory, passwords, people
 from community.actor import Actor
 from community.app import create_app
 from community.db import apply_migrations, close_db, init_db
 from community.models import Category, Organisation, User
-from community.services import accounts, directory
 from community.settings import Settings
 
 PG_URL = os.environ.get("COMMUNITY_TEST_DATABASE_URL")
@@ -61,7 +61,7 @@ def cheap_password_hashing() -> None:
     """argon2's defaults cost ~160 ms a hash here; tests use minimal parameters."""
     from argon2 import PasswordHasher
 
-    accounts.use_password_hasher(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+    passwords.use_password_hasher(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 @pytest.fixture(scope="session")
@@ -167,13 +167,13 @@ class World:
 @pytest.fixture
 async def world(db: Settings) -> World:
     s = db
-    company = await accounts.company_org(s)
+    company = await people.company_org(s)
     gold = await directory.create_organisation(s, None, name="Gold Reseller GmbH", tier="gold")
     silver = await directory.create_organisation(s, None, name="Silver Systems Ltd", tier="silver")
     registered = await directory.create_organisation(s, None, name="Registered IT", tier="registered")
 
     async def user(email: str, name: str, role: str, org: Organisation | None, **kw) -> User:  # type: ignore[no-untyped-def]
-        return await accounts.create_user(
+        return await people.create_user(
             s, email=email, display_name=name, role=role, organisation=org, password=PASSWORD, **kw
         )
 

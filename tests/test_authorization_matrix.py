@@ -28,19 +28,13 @@ import httpx
 import pytest
 from starlette.routing import Mount, Route, WebSocketRoute, compile_path
 
-from community.indexing import Indexer, IndexerLock
+from community.accounts import directory, invitations, passwords, people, tokens
+from community.forum import posts, thread_actions, threads
+from community.kb import articles, products
 from community.models import ApiToken, Notification, Post, ReviewItem, Thread, Watch
-from community.services import (
-    accounts,
-    announcements,
-    directory,
-    kb,
-    kb_products,
-    moderation,
-    posts,
-    thread_actions,
-    threads,
-)
+from community.notifications import announcements
+from community.search.indexer import Indexer, IndexerLock
+from moderation import flags
 from tests.api.conftest import check_against_document
 from tests.conftest import CSRF_RE, PASSWORD, World, login
 
@@ -613,7 +607,7 @@ STAFF_REPLY = "Escalate through the partner desk first"
 async def content(world: World, app, tmp_path) -> Content:  # type: ignore[no-untyped-def]
     s = world.settings
     other_gold = await directory.create_organisation(s, None, name="Other Gold AG", tier="gold")
-    olga = await accounts.create_user(
+    olga = await people.create_user(
         s, email="olga@othergold.example", display_name="Olga Other", role="partner",
         organisation=other_gold, password=PASSWORD,
     )  # fmt: skip
@@ -663,20 +657,20 @@ async def content(world: World, app, tmp_path) -> Content:  # type: ignore[no-un
     staff_del = await posts.reply(expert, staff_d.id, body="A staff note to delete (HTML).")
     staff_del2 = await posts.reply(expert, staff_d.id, body="A staff note to delete (API).")
     pub_flagged = await posts.reply(world.actor(world.colleague), pub_q.id, body="Cheap licences in my shop.")
-    await moderation.flag_post(app.state.moderation, pat, pub_flagged.id, reason="spam")
+    await flags.flag_post(app.state.moderation, pat, pub_flagged.id, reason="spam")
     review_item = (await ReviewItem.get(post_id=pub_flagged.id)).id
 
     pub_ans2 = await posts.reply(moderator, pub_q.id, body="Or ask your distributor for the form.")
     gold_ans2 = await posts.reply(moderator, gold_q.id, body="Ask the gold desk for the current rates.")
     pub_arch = await posts.reply(moderator, pub_q.id, body="The old form is retired.")
     pub_ans3 = await posts.reply(moderator, pub_q.id, body="Keep the registration number handy.")
-    pub_art = await kb.promote_answer(expert, pub_ans.id)
-    gold_art = await kb.promote_answer(expert, gold_ans.id)
-    staff_art = await kb.promote_answer(expert, staff_rep.id)
-    arch_art = await kb.promote_answer(expert, pub_arch.id, title="Retired registration form notes")
-    await kb.set_state(expert, arch_art.id, "archived")
-    product = await kb_products.create_product(expert, name="Router X200")
-    product_version = await kb_products.add_version(expert, product.id, name="firmware 4.x")
+    pub_art = await articles.promote_answer(expert, pub_ans.id)
+    gold_art = await articles.promote_answer(expert, gold_ans.id)
+    staff_art = await articles.promote_answer(expert, staff_rep.id)
+    arch_art = await articles.promote_answer(expert, pub_arch.id, title="Retired registration form notes")
+    await articles.set_state(expert, arch_art.id, "archived")
+    product = await products.create_product(expert, name="Router X200")
+    product_version = await products.add_version(expert, product.id, name="firmware 4.x")
 
     async def opening(thread_id: int) -> int:
         return (await Post.get(thread_id=thread_id, is_opening=True)).id
@@ -686,14 +680,14 @@ async def content(world: World, app, tmp_path) -> Content:  # type: ignore[no-un
         audience="gold",
     )  # fmt: skip
     note = (await Notification.filter(user_id=world.partner.id).first()).id  # type: ignore[union-attr]
-    await accounts.create_own_api_token(world.actor(world.partner), "Partner's script")
+    await tokens.create_own_api_token(world.actor(world.partner), "Partner's script")
     partner_token = (await ApiToken.get(user_id=world.partner.id)).id
     watch = (await Watch.get(user_id=world.partner.id, target_type="thread", target_key=str(pub_q.id))).id
 
-    _, invite_token = await accounts.create_invitation(
+    _, invite_token = await invitations.create_invitation(
         s, None, email="newcomer@gold.example", organisation=world.gold, role="partner"
     )
-    reset_token = await accounts.create_password_reset(s, world.colleague.email)
+    reset_token = await passwords.create_password_reset(s, world.colleague.email)
     thread_ids = {
         "pub_q": pub_q.id, "pub_closed": pub_closed.id, "gold_q": gold_q.id, "staff_d": staff_d.id,
         "act_q": act_q.id, "act_src": act_src.id, "act_src2": act_src2.id,
@@ -871,7 +865,7 @@ async def test_authorization_matrix(
     else:
         user = content.users[viewer]
         csrf = await login(client, user)
-        auth = {"Authorization": f"Bearer {await accounts.create_api_token(user)}"}
+        auth = {"Authorization": f"Bearer {await tokens.create_api_token(user)}"}
         problems += await check_counts(client, viewer, content, auth)
     secrets = ([] if viewer in SEES_GOLD else content.secrets_gold) + (
         [] if viewer in STAFF else content.secrets_staff

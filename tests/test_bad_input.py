@@ -25,6 +25,9 @@ import pytest
 from markupsafe import escape
 from tortoise import Tortoise
 
+from community.accounts import invitations, passwords, tokens
+from community.forum import posts, threads
+from community.kb import articles
 from community.models import (
     ApiToken,
     Category,
@@ -36,7 +39,7 @@ from community.models import (
     Thread,
     User,
 )
-from community.services import accounts, kb, moderation, posts, threads
+from moderation import flags
 from tests.conftest import CSRF_RE, PASSWORD, World, login
 from tests.test_authorization_matrix import mounted_routes
 
@@ -95,15 +98,15 @@ async def env(app, world: World) -> AsyncIterator[Env]:  # type: ignore[no-untyp
     )  # fmt: skip
     answer = await posts.reply(world.actor(world.expert), thread.id, body="Use the deal registration form.")
     opening = await Post.get(thread_id=thread.id, is_opening=True)
-    _, invite_token = await accounts.create_invitation(
+    _, invite_token = await invitations.create_invitation(
         world.settings, None, email="newcomer@gold.example", organisation=world.gold, role="partner"
     )
-    reset_token = await accounts.create_password_reset(world.settings, world.colleague.email)
-    await moderation.flag_post(app.state.moderation, pat, answer.id, reason="spam")
+    reset_token = await passwords.create_password_reset(world.settings, world.colleague.email)
+    await flags.flag_post(app.state.moderation, pat, answer.id, reason="spam")
     review_item = (await ReviewItem.get(post_id=answer.id)).id
     e = Env(world, app, thread.id, opening.id, answer.id, invite_token, reset_token, review_item)
     kb_answer = await posts.reply(world.actor(world.colleague), thread.id, body="Ask your distributor.")
-    e.article_id = (await kb.promote_answer(world.actor(world.expert), kb_answer.id)).id
+    e.article_id = (await articles.promote_answer(world.actor(world.expert), kb_answer.id)).id
     e.promotable_id = (await posts.reply(world.actor(world.colleague), thread.id, body="Or call us.")).id
     e.promotable_api_id = (await posts.reply(world.actor(world.colleague), thread.id, body="Or mail us.")).id
     clients = []
@@ -111,7 +114,7 @@ async def env(app, world: World) -> AsyncIterator[Env]:  # type: ignore[no-untyp
         client = make_client(app)
         clients.append(client)
         e.browsers[name] = Browser(client, await login(client, user))
-        e.bearers[name] = {"Authorization": f"Bearer {await accounts.create_api_token(user)}"}
+        e.bearers[name] = {"Authorization": f"Bearer {await tokens.create_api_token(user)}"}
     anon = make_client(app)
     clients.append(anon)
     e.browsers["anon"] = Browser(anon, CSRF_RE.search((await anon.get("/login")).text).group(1))  # type: ignore[union-attr]

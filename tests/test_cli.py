@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 
 from community import cli
+from community.accounts import invitations, passwords, tokens
 from community.db import close_db, init_db
 from community.models import Category, Organisation, OrgKind, Thread, User
-from community.services import accounts
 from community.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -192,14 +192,16 @@ def test_operator_sets_up_organisations_people_and_tokens(community: Community) 
     assert "visibility" in community("create-category", "Odd", "--visibility", "tiers:platinum").error_line
 
     async def check(settings: Settings) -> None:
-        ann = await accounts.authenticate(settings, "ann@acme.example", "a long enough password", "127.0.0.1")
+        ann = await passwords.authenticate(
+            settings, "ann@acme.example", "a long enough password", "127.0.0.1"
+        )
         assert ann.is_org_admin and ann.role == "partner"
         erin = await User.get(email="erin@northwind.example").select_related("organisation")
         assert erin.organisation.kind == OrgKind.COMPANY and erin.password_hash is None
-        await accounts.reset_password(reset_link.group(1), "erin's new password")
-        invitation = await accounts.open_invitation(invite_link.group(1))
+        await passwords.reset_password(reset_link.group(1), "erin's new password")
+        invitation = await invitations.open_invitation(invite_link.group(1))
         assert invitation.email == "bob@acme.example" and invitation.role == "partner"
-        actor = await accounts.actor_for_token(token)
+        actor = await tokens.actor_for_token(token)
         assert actor is not None and actor.id == ann.id
         org = await Organisation.get(name="Acme Routers")
         assert org.tier == "gold"

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from community.accounts import directory, passwords
 from community.actor import Actor
 from community.demo import DEMO_PASSWORD, load_demo
 from community.errors import Conflict, NotFound
+from community.forum import lists, thread_page
+from community.kb import reading
 from community.models import Article, Category, Organisation, OrgKind, Post, Thread, User, Vote
-from community.services import accounts, directory, kb_read, threads
 from community.settings import Settings
 
 
@@ -41,14 +43,14 @@ async def test_demo_content_and_who_sees_what(db: Settings) -> None:
     assert await Article.filter(helpful_count__gt=0).count() >= 3
     pricing_article = await Article.get(category__slug="pricing")
     with pytest.raises(NotFound):
-        await kb_read.get_article(await _actor("sofia.rossi@pinecrest.example"), pricing_article.id)
+        await reading.get_article(await _actor("sofia.rossi@pinecrest.example"), pricing_article.id)
     assert (
-        await kb_read.get_article(await _actor("chloe.martin@harbourline.example"), pricing_article.id)
+        await reading.get_article(await _actor("chloe.martin@harbourline.example"), pricing_article.id)
     ).article
 
     # Every printed login works with the printed password.
     for login in summary.logins:
-        await accounts.authenticate(db, login.email, DEMO_PASSWORD, "127.0.0.1")
+        await passwords.authenticate(db, login.email, DEMO_PASSWORD, "127.0.0.1")
     assert {login.label for login in summary.logins} >= {"admin", "moderator", "expert", "gold partner"}
 
     # A gold-only thread is invisible to the registered partner, and visible to a gold partner.
@@ -57,13 +59,13 @@ async def test_demo_content_and_who_sees_what(db: Settings) -> None:
     registered = await _actor("sofia.rossi@pinecrest.example")
     gold = await _actor("lukas.weber@bluewave.example")
     with pytest.raises(NotFound):
-        await threads.get_thread_view(registered, gold_thread.id)
+        await thread_page.get_thread_view(registered, gold_thread.id)
     with pytest.raises(NotFound):
         await directory.get_category(registered, "gold-programme")
-    listed = await threads.list_threads(registered, per_page=50)
+    listed = await lists.list_threads(registered, per_page=50)
     assert gold_thread.id not in {t["id"] for t in listed.items}
     assert all(t["category_slug"] in {"announcements", "product-setup", "training"} for t in listed.items)
-    assert (await threads.get_thread_view(gold, gold_thread.id)).thread.id == gold_thread.id
+    assert (await thread_page.get_thread_view(gold, gold_thread.id)).thread.id == gold_thread.id
     with pytest.raises(NotFound):
         await directory.get_category(gold, "staff-room")
 

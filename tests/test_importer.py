@@ -13,9 +13,9 @@ from tortoise.functions import Sum
 
 from community.actor import Actor
 from community.errors import Invalid, NotFound
+from community.forum import thread_page
+from community.forum.importer import import_stackexchange
 from community.models import Category, Organisation, OrgKind, Post, PostRevision, Thread, ThreadTag, User
-from community.services import threads
-from community.services.importer import import_stackexchange
 from community.settings import Settings
 from tests.conftest import SHARED_DATA
 
@@ -93,7 +93,7 @@ async def test_coffee_dump_matches_the_file_and_imports_once(db: Settings) -> No
 
     # What a reader sees: the accepted answer first.
     thread = await Thread.get(source_ref="se:coffee:1")
-    view = await threads.get_thread_view(await _actor(asker.id), thread.id)
+    view = await thread_page.get_thread_view(await _actor(asker.id), thread.id)
     assert view.posts[0].is_accepted and view.posts[0].id == thread.accepted_post_id
 
     again = await import_stackexchange(db, COFFEE, category_slug="coffee")

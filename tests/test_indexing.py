@@ -7,9 +7,11 @@ import shutil
 
 import pytest
 
-from community.indexing import Indexer, IndexerLock, rebuild
+from community.forum import posts, thread_page, threads
 from community.models import IndexOutbox
-from community.services import posts, search, threads
+from community.search import queries
+from community.search.indexer import Indexer, IndexerLock
+from community.search.maintenance import rebuild
 from search_index.engine import WhooshSearch
 
 
@@ -33,7 +35,7 @@ async def _ask(world, title: str, body: str, category: str = "general", user=Non
 
 
 async def _hits(index, world, user, q: str) -> list[str]:  # type: ignore[no-untyped-def]
-    results = await search.search(index, world.actor(user), q)
+    results = await queries.search(index, world.actor(user), q)
     assert results.error is None, results.error
     return [hit.doc_id for hit in results.results]
 
@@ -60,7 +62,7 @@ async def test_deleted_thread_leaves_with_its_answers(world, index, indexer) -> 
     await posts.reply(world.actor(world.expert), thread.id, body="Lab licences are free of charge.")
     await indexer.drain()
     assert await _hits(index, world, world.colleague, "licences")
-    opening = await threads.get_thread_view(world.actor(world.partner), thread.id)
+    opening = await thread_page.get_thread_view(world.actor(world.partner), thread.id)
     await posts.delete_post(world.actor(world.partner), opening.question.id)
     await indexer.drain()
     assert await _hits(index, world, world.colleague, "licences") == []
@@ -71,8 +73,8 @@ async def test_restricted_categories_never_show_in_results(world, index, indexer
                category="gold-programme")  # fmt: skip
     await _ask(world, "Public rebate question for everyone", "Is there a rebate at all?")
     await indexer.drain()
-    silver = await search.search(index, world.actor(world.silver_partner), "rebate")
-    gold = await search.search(index, world.actor(world.colleague), "rebate")
+    silver = await queries.search(index, world.actor(world.silver_partner), "rebate")
+    gold = await queries.search(index, world.actor(world.colleague), "rebate")
     assert silver.total == 1 and gold.total == 2
     assert all(f.key != "gold-programme" for f in silver.categories)
     assert "Gold rebate" not in " ".join(h.title + h.snippet for h in silver.results)
@@ -103,7 +105,7 @@ async def test_index_behind_catches_up_from_the_outbox(world, index, indexer) ->
     assert await IndexOutbox.all().count() == 30
     indexer.batch = 7
     assert await indexer.drain() == 30
-    assert (await search.search(index, world.actor(world.colleague), "antenna")).total == 30
+    assert (await queries.search(index, world.actor(world.colleague), "antenna")).total == 30
 
 
 async def test_search_keeps_working_during_a_rebuild(world, index, indexer) -> None:
@@ -118,11 +120,11 @@ async def test_search_keeps_working_during_a_rebuild(world, index, indexer) -> N
     rebuild_task = asyncio.create_task(rebuild(index, progress))
     totals = []
     while not rebuild_task.done():
-        totals.append((await search.search(index, world.actor(world.colleague), "tunnel")).total)
+        totals.append((await queries.search(index, world.actor(world.colleague), "tunnel")).total)
         await asyncio.sleep(0)
     assert await rebuild_task == 40
     assert all(t == 40 for t in totals)
-    assert (await search.search(index, world.actor(world.colleague), "tunnel")).total == 40
+    assert (await queries.search(index, world.actor(world.colleague), "tunnel")).total == 40
 
 
 async def test_only_one_indexer_per_host(tmp_path) -> None:
@@ -136,7 +138,7 @@ async def test_only_one_indexer_per_host(tmp_path) -> None:
 
 async def test_a_hidden_question_takes_its_thread_out_of_search(world, index, indexer) -> None:
     from community.models import Post
-    from community.services.outbox import POST, THREAD, index_later
+    from community.search.outbox import POST, THREAD, index_later
 
     thread = await _ask(world, "Leaked customer pricing sheet", "Net price 1200 EUR for ACME")
     await posts.reply(world.actor(world.expert), thread.id, body="Please remove the ACME pricing")
@@ -151,13 +153,13 @@ async def test_a_hidden_question_takes_its_thread_out_of_search(world, index, in
 
 
 async def test_related_threads_leave_out_the_thread_itself_before_judging_closeness(world, index, indexer):  # type: ignore[no-untyped-def]
-    from community.services import search as search_service
+    from community.search import queries
 
     here = await _ask(world, "Is there a rebate for registered partners?", "Asking about rebates")
     other = await _ask(world, "Rebate rules when partners register a deal", "Deal registration rebate")
     await _ask(world, "Unrelated question about antenna mounting", "Wall brackets")
     await indexer.drain()
-    related = await search_service.similar(
+    related = await queries.similar(
         index, world.actor(world.colleague), here.title, exclude_thread_id=here.id
     )
     assert [h.thread_id for h in related] == [other.id]

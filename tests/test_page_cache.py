@@ -50,8 +50,8 @@ def test_bounded_and_expiring() -> None:
 
 @pytest.mark.parametrize("change", ["vote", "edit"])
 async def test_thread_page_is_fresh_after_a_change(client, world, change: str) -> None:
+    from community.forum import posts, threads
     from community.models import Post
-    from community.services import posts, threads
     from tests.conftest import login
 
     thread = await threads.create_thread(
@@ -72,7 +72,8 @@ async def test_thread_page_is_fresh_after_a_change(client, world, change: str) -
 
 
 async def test_thread_page_respects_a_permission_change_at_once(client, world) -> None:
-    from community.services import directory, threads
+    from community.accounts import directory
+    from community.forum import threads
     from tests.conftest import login
 
     thread = await threads.create_thread(
@@ -88,7 +89,8 @@ async def test_thread_page_respects_a_permission_change_at_once(client, world) -
 
 
 async def test_thread_page_is_fresh_after_a_moderator_hides_an_answer(app, client, world) -> None:
-    from community.services import moderation, posts, threads
+    from community.forum import posts, threads
+    from moderation import flags
     from tests.conftest import login
 
     thread = await threads.create_thread(
@@ -98,7 +100,7 @@ async def test_thread_page_is_fresh_after_a_moderator_hides_an_answer(app, clien
     answer = await posts.reply(world.actor(world.colleague), thread.id, body="Buy it for 900 EUR net")
     await login(client, world.silver_partner)
     assert "900 EUR" in (await client.get(f"/t/{thread.id}")).text
-    await moderation.flag_post(
+    await flags.flag_post(
         app.state.moderation, world.actor(world.moderator), answer.id, reason="confidential"
     )
     page = (await client.get(f"/t/{thread.id}")).text

@@ -6,19 +6,19 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from community.accounts import directory, invitations, people
 from community.api import serialise as out
 from community.api.params import path_text, settings_of
-from community.auth import require_actor
-from community.csrf import csrf_token
-from community.http import read_json
+from community.edge.auth import require_actor
+from community.edge.csrf import csrf_token
+from community.edge.reading import read_json
 from community.models import Role
-from community.services import accounts, directory
 
 
 async def me(request: Request) -> Response:
     """Who the caller is; a session caller also gets the token to send as X-CSRF-Token."""
     actor = await require_actor(request)
-    user = await accounts.get_profile(actor, actor.handle)
+    user = await people.get_profile(actor, actor.handle)
     body = out.me(user)
     if not getattr(request.state, "via_token", False):
         body["csrf_token"] = csrf_token(request.session)
@@ -27,7 +27,7 @@ async def me(request: Request) -> Response:
 
 async def profile(request: Request) -> Response:
     actor = await require_actor(request)
-    user = await accounts.get_profile(actor, path_text(request, "handle"))
+    user = await people.get_profile(actor, path_text(request, "handle"))
     return JSONResponse(out.profile(user))
 
 
@@ -44,12 +44,12 @@ async def invite(request: Request) -> Response:
     org = await directory.get_organisation(actor, path_text(request, "slug"))
     data = await read_json(request)
     settings = settings_of(request)
-    invitation, token = await accounts.create_invitation(
+    invitation, token = await invitations.create_invitation(
         settings, actor, email=data.get("email"), organisation=org, role=data.get("role", Role.PARTNER)
     )
     return JSONResponse(
         {
-            "url": accounts.invitation_url(settings, token),
+            "url": invitations.invitation_url(settings, token),
             "email": invitation.email,
             "role": invitation.role,
             "organisation": org.slug,

@@ -6,12 +6,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from community.accounts import directory
 from community.api import serialise as out
 from community.api.params import settings_of
-from community.auth import require_actor
-from community.http import read_json
+from community.edge.auth import require_actor
+from community.edge.reading import read_json
 from community.models import Visibility
-from community.services import directory
 
 
 async def list_categories(request: Request) -> Response:

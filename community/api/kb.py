@@ -11,10 +11,11 @@ from starlette.routing import Route
 
 from community.api import serialise as out
 from community.api.params import page_url, query_text, settings_of
-from community.auth import require_actor
-from community.http import path_id, read_json
-from community.services import kb, kb_products, kb_read, threads
-from community.services.kb_read import ArticleView, Comparison, DiffRow
+from community.edge.auth import require_actor
+from community.edge.reading import path_id, read_json
+from community.forum import lists
+from community.kb import articles, feedback, products, reading
+from community.kb.reading import ArticleView, Comparison, DiffRow
 from community.settings import Settings
 
 Json = dict[str, Any]
@@ -40,7 +41,7 @@ def article_summary(settings: Settings, row: dict[str, Any]) -> Json:
         "helpful_percent": row["helpful_percent"],
         "published_at": out.iso(row["published_at"]),
         "updated_at": out.iso(row["updated_at"]),
-        "url": f"{settings.base_url}{kb.article_url(row['id'])}",
+        "url": f"{settings.base_url}{articles.article_url(row['id'])}",
     }
 
 
@@ -86,7 +87,7 @@ def article(settings: Settings, view: ArticleView) -> Json:
         "created_at": out.iso(a.created_at),
         "updated_at": out.iso(a.updated_at),
         "published_at": out.iso(a.published_at),
-        "url": f"{settings.base_url}{kb.article_url(a.id)}",
+        "url": f"{settings.base_url}{articles.article_url(a.id)}",
     }
 
 
@@ -135,7 +136,7 @@ def product_version(row: dict[str, Any]) -> Json:
 
 async def _article_response(request: Request, article_id: int, status: int = 200) -> Response:
     actor = await require_actor(request)
-    view = await kb_read.get_article(actor, article_id)
+    view = await reading.get_article(actor, article_id)
     settings = settings_of(request)
     headers = {"Location": out.api_url(settings, f"/kb/articles/{article_id}")} if status == 201 else None
     return JSONResponse(article(settings, view), status, headers=headers)
@@ -147,7 +148,7 @@ async def _article_response(request: Request, article_id: int, status: int = 200
 async def list_articles(request: Request) -> Response:
     actor = await require_actor(request)
     settings = settings_of(request)
-    listing = await kb_read.list_articles(
+    listing = await reading.list_articles(
         actor,
         category=query_text(request, "category"),
         tag=query_text(request, "tag"),
@@ -155,7 +156,7 @@ async def list_articles(request: Request) -> Response:
         state=query_text(request, "state"),
         needs_review=query_text(request, "needs_review") in ("1", "true"),
         q_sort=query_text(request, "sort"),
-        page=threads.parse_page(request.query_params.get("page")),
+        page=lists.parse_page(request.query_params.get("page")),
         per_page=settings.page_size,
     )
     next_page = listing.next_page
@@ -189,7 +190,7 @@ def _article_fields(data: dict[str, Any]) -> dict[str, Any]:
 async def promote(request: Request) -> Response:
     actor = await require_actor(request)
     data = await read_json(request)
-    created = await kb.promote_answer(
+    created = await articles.promote_answer(
         actor, path_id(request), state=data.get("state"), **_article_fields(data)
     )
     return await _article_response(request, created.id, 201)
@@ -199,13 +200,15 @@ async def edit_article(request: Request) -> Response:
     actor = await require_actor(request)
     article_id = path_id(request)
     data = await read_json(request)
-    await kb.edit_article(actor, article_id, base_version=data.get("base_version"), **_article_fields(data))
+    await articles.edit_article(
+        actor, article_id, base_version=data.get("base_version"), **_article_fields(data)
+    )
     return await _article_response(request, article_id)
 
 
 async def list_versions(request: Request) -> Response:
     actor = await require_actor(request)
-    _, rows = await kb_read.list_versions(actor, path_id(request))
+    _, rows = await reading.list_versions(actor, path_id(request))
     return JSONResponse(out.listing([version(r) for r in rows], len(rows)))
 
 
@@ -213,7 +216,7 @@ async def compare(request: Request) -> Response:
     actor = await require_actor(request)
     q = request.query_params
     return JSONResponse(
-        comparison(await kb_read.compare_versions(actor, path_id(request), q.get("from"), q.get("to")))
+        comparison(await reading.compare_versions(actor, path_id(request), q.get("from"), q.get("to")))
     )
 
 
@@ -221,7 +224,7 @@ async def restore(request: Request) -> Response:
     actor = await require_actor(request)
     article_id = path_id(request)
     data = await read_json(request)
-    await kb.restore_version(actor, article_id, path_id(request, "number"), note=data.get("note", ""))
+    await articles.restore_version(actor, article_id, path_id(request, "number"), note=data.get("note", ""))
     return await _article_response(request, article_id)
 
 
@@ -229,7 +232,7 @@ async def set_state(request: Request) -> Response:
     actor = await require_actor(request)
     article_id = path_id(request)
     data = await read_json(request)
-    await kb.set_state(actor, article_id, data.get("state"))
+    await articles.set_state(actor, article_id, data.get("state"))
     return await _article_response(request, article_id)
 
 
@@ -237,10 +240,10 @@ async def review(request: Request) -> Response:
     actor = await require_actor(request)
     article_id = path_id(request)
     if request.method == "DELETE":
-        await kb.clear_needs_review(actor, article_id)
+        await feedback.clear_needs_review(actor, article_id)
     else:
         data = await read_json(request)
-        await kb.flag_needs_review(actor, article_id, data.get("reason"))
+        await feedback.flag_needs_review(actor, article_id, data.get("reason"))
     return await _article_response(request, article_id)
 
 
@@ -248,7 +251,7 @@ async def rating(request: Request) -> Response:
     actor = await require_actor(request)
     article_id = path_id(request)
     helpful = None if request.method == "DELETE" else (await read_json(request)).get("helpful", "")
-    await kb.rate(actor, article_id, helpful)
+    await feedback.rate(actor, article_id, helpful)
     return await _article_response(request, article_id)
 
 
@@ -256,7 +259,7 @@ async def rating(request: Request) -> Response:
 
 
 async def list_products(request: Request) -> Response:
-    rows = await kb_products.readable_products(await require_actor(request))
+    rows = await products.readable_products(await require_actor(request))
     items = [
         {"id": p["id"], "name": p["name"], "versions": [product_version(v) for v in p["versions"]]}
         for p in rows
@@ -267,14 +270,14 @@ async def list_products(request: Request) -> Response:
 async def create_product(request: Request) -> Response:
     actor = await require_actor(request)
     data = await read_json(request)
-    created = await kb_products.create_product(actor, name=data.get("name"))
+    created = await products.create_product(actor, name=data.get("name"))
     return JSONResponse({"id": created.id, "name": created.name, "versions": []}, 201)
 
 
 async def add_version(request: Request) -> Response:
     actor = await require_actor(request)
     data = await read_json(request)
-    created = await kb_products.add_version(actor, path_id(request), name=data.get("name"))
+    created = await products.add_version(actor, path_id(request), name=data.get("name"))
     row = {"id": created.id, "product_id": created.product_id, "name": created.name, "superseded_at": None}
     return JSONResponse(product_version(row), 201)
 
@@ -283,7 +286,7 @@ async def set_superseded(request: Request) -> Response:
     actor = await require_actor(request)
     version_id = path_id(request)
     data = await read_json(request)
-    version_row, flagged = await kb_products.set_superseded(actor, version_id, data.get("superseded"))
+    version_row, flagged = await products.set_superseded(actor, version_id, data.get("superseded"))
     return JSONResponse(
         {
             "version": product_version(

@@ -11,10 +11,12 @@ from starlette.routing import Route
 
 from community.api.params import query_text, settings_of
 from community.api.serialise import iso
-from community.auth import require_actor
-from community.http import path_id, read_json
-from community.services import moderation, moderation_overview
+from community.edge.auth import require_actor
+from community.edge.reading import path_id, read_json
 from community.settings import Settings
+from moderation import audit, decisions, flags, watched_words
+from moderation import overview as moderation_overview
+from moderation import queue as review_queue
 
 Json = dict[str, Any]
 
@@ -40,7 +42,7 @@ def queue_item(settings: Settings, row: dict[str, Any]) -> Json:
     }
 
 
-def item_detail(settings: Settings, view: moderation.ItemView) -> Json:
+def item_detail(settings: Settings, view: review_queue.ItemView) -> Json:
     item, post, thread, author = view.item, view.post, view.thread, view.author
     return {
         "id": item.id,
@@ -91,14 +93,14 @@ def item_detail(settings: Settings, view: moderation.ItemView) -> Json:
 
 
 async def flag_post(request: Request) -> Response:
-    return await _flag(request, moderation.flag_post)
+    return await _flag(request, flags.flag_post)
 
 
 async def flag_thread(request: Request) -> Response:
-    return await _flag(request, moderation.flag_thread)
+    return await _flag(request, flags.flag_thread)
 
 
-async def _flag(request: Request, flag_it: Callable[..., Awaitable[moderation.FlagOutcome]]) -> Response:
+async def _flag(request: Request, flag_it: Callable[..., Awaitable[flags.FlagOutcome]]) -> Response:
     """A post or a whole thread (by the id in the path): the same input, the same answer."""
     actor = await require_actor(request)
     target_id = path_id(request)
@@ -115,7 +117,7 @@ async def _flag(request: Request, flag_it: Callable[..., Awaitable[moderation.Fl
 
 async def list_queue(request: Request) -> Response:
     actor = await require_actor(request)
-    queue = await moderation.list_queue(
+    queue = await review_queue.list_queue(
         actor,
         kind=query_text(request, "kind"),
         category=query_text(request, "category"),
@@ -127,15 +129,15 @@ async def list_queue(request: Request) -> Response:
 
 async def get_item(request: Request) -> Response:
     actor = await require_actor(request)
-    view = await moderation.get_item(actor, path_id(request))
+    view = await review_queue.get_item(actor, path_id(request))
     return JSONResponse(item_detail(settings_of(request), view))
 
 
 async def claim(request: Request) -> Response:
     actor = await require_actor(request)
     item_id = path_id(request)
-    await moderation.claim_item(actor, item_id, release=request.method == "DELETE")
-    view = await moderation.get_item(actor, item_id)
+    await review_queue.claim_item(actor, item_id, release=request.method == "DELETE")
+    view = await review_queue.get_item(actor, item_id)
     return JSONResponse(item_detail(settings_of(request), view))
 
 
@@ -143,7 +145,7 @@ async def decide(request: Request) -> Response:
     actor = await require_actor(request)
     item_id = path_id(request)
     data = await read_json(request)
-    await moderation.decide_item(
+    await decisions.decide_item(
         actor,
         item_id,
         decision=data.get("decision"),
@@ -151,7 +153,7 @@ async def decide(request: Request) -> Response:
         body=data.get("body"),
         title=data.get("title"),
     )
-    view = await moderation.get_item(actor, item_id)
+    view = await review_queue.get_item(actor, item_id)
     return JSONResponse(item_detail(settings_of(request), view))
 
 
@@ -203,7 +205,7 @@ def audit_entry(row: dict[str, Any]) -> Json:
 
 async def audit_log(request: Request) -> Response:
     actor = await require_actor(request)
-    log = await moderation.list_audit(
+    log = await audit.list_audit(
         actor,
         moderator=query_text(request, "moderator"),
         user=query_text(request, "user"),
@@ -218,7 +220,7 @@ async def restore(request: Request) -> Response:
     actor = await require_actor(request)
     entry_id = path_id(request)
     data = await read_json(request)
-    post = await moderation.restore_from_audit(actor, entry_id, reason=data.get("reason", ""))
+    post = await audit.restore_from_audit(actor, entry_id, reason=data.get("reason", ""))
     return JSONResponse({"post_id": post.id, "state": post.state})
 
 
@@ -235,14 +237,14 @@ def watched_word(row: dict[str, Any]) -> Json:
 
 async def list_watched_words(request: Request) -> Response:
     actor = await require_actor(request)
-    rows = await moderation.list_watched_words(actor)
+    rows = await watched_words.list_watched_words(actor)
     return JSONResponse({"items": [watched_word(row) for row in rows], "total": len(rows)})
 
 
 async def add_watched_word(request: Request) -> Response:
     actor = await require_actor(request)
     data = await read_json(request)
-    word = await moderation.add_watched_word(
+    word = await watched_words.add_watched_word(
         request.app.state.moderation,
         actor,
         pattern=data.get("pattern"),
@@ -250,20 +252,20 @@ async def add_watched_word(request: Request) -> Response:
         is_regex=data.get("is_regex", False),
         categories=data.get("categories"),
     )
-    rows = [r for r in await moderation.list_watched_words(actor) if r["id"] == word.id]
+    rows = [r for r in await watched_words.list_watched_words(actor) if r["id"] == word.id]
     return JSONResponse(watched_word(rows[0]), 201)
 
 
 async def remove_watched_word(request: Request) -> Response:
     actor = await require_actor(request)
-    await moderation.remove_watched_word(request.app.state.moderation, actor, path_id(request))
+    await watched_words.remove_watched_word(request.app.state.moderation, actor, path_id(request))
     return Response(status_code=204)
 
 
 async def try_watched_words(request: Request) -> Response:
     actor = await require_actor(request)
     data = await read_json(request)
-    result = await moderation.try_watched_words(
+    result = await watched_words.try_watched_words(
         request.app.state.moderation, actor, text=data.get("text"), category=data.get("category")
     )
     return JSONResponse(
@@ -272,7 +274,7 @@ async def try_watched_words(request: Request) -> Response:
 
 
 async def _switches(request: Request, actor: Any) -> Response:
-    rows = await moderation.category_rule_switches(actor)
+    rows = await watched_words.category_rule_switches(actor)
     items = [
         {"category": r["slug"], "name": r["name"], "confidentiality": r["confidentiality"],
          "default_on": r["default_on"]}
@@ -288,7 +290,7 @@ async def list_rule_switches(request: Request) -> Response:
 async def set_rule_switch(request: Request) -> Response:
     actor = await require_actor(request)
     data = await read_json(request)
-    await moderation.set_category_confidentiality(
+    await watched_words.set_category_confidentiality(
         request.app.state.moderation, actor, category=data.get("category"), value=data.get("confidentiality")
     )
     return await _switches(request, actor)

@@ -11,11 +11,11 @@ from starlette.routing import Route
 
 from community.api.params import query_text, settings_of
 from community.api.serialise import Json, api_url, iso
-from community.auth import require_actor
+from community.edge.auth import require_actor
+from community.edge.reading import path_id, read_json
 from community.errors import Invalid
-from community.http import path_id, read_json
-from community.services import announcements, notification_centre, watching
-from community.services.watchers import Preferences
+from community.notifications import announcements, centre, watching
+from community.notifications.watchers import Preferences
 from community.settings import Settings
 
 
@@ -61,7 +61,7 @@ async def list_notifications(request: Request) -> Response:
     actor = await require_actor(request)
     settings = settings_of(request)
     unread = query_text(request, "unread")
-    listing = await notification_centre.list_notifications(
+    listing = await centre.list_notifications(
         actor,
         cursor=query_text(request, "cursor"),
         limit=query_text(request, "limit"),
@@ -75,7 +75,7 @@ async def list_notifications(request: Request) -> Response:
     return JSONResponse(
         {
             "items": [notification(settings, row) for row in listing.items],
-            "unread": await notification_centre.exact_unread_count(actor.id),
+            "unread": await centre.exact_unread_count(actor.id),
             "next": next_url,
         }
     )
@@ -83,38 +83,38 @@ async def list_notifications(request: Request) -> Response:
 
 async def unread_count(request: Request) -> Response:
     actor = await require_actor(request)
-    return JSONResponse({"unread": await notification_centre.exact_unread_count(actor.id)})
+    return JSONResponse({"unread": await centre.exact_unread_count(actor.id)})
 
 
 async def mark_read(request: Request) -> Response:
     actor = await require_actor(request)
-    row = await notification_centre.mark_read(actor, path_id(request))
+    row = await centre.mark_read(actor, path_id(request))
     return JSONResponse(notification(settings_of(request), row))
 
 
 async def mark_all_read(request: Request) -> Response:
     actor = await require_actor(request)
-    return JSONResponse({"marked": await notification_centre.mark_all_read(actor)})
+    return JSONResponse({"marked": await centre.mark_all_read(actor)})
 
 
 async def get_preferences(request: Request) -> Response:
     actor = await require_actor(request)
-    prefs = await notification_centre.get_preferences(actor)
-    return JSONResponse(preferences(notification_centre.kinds_for(actor), prefs))
+    prefs = await centre.get_preferences(actor)
+    return JSONResponse(preferences(centre.kinds_for(actor), prefs))
 
 
 async def put_preferences(request: Request) -> Response:
     """Fields left out keep their value."""
     actor = await require_actor(request)
     data = await read_json(request)
-    current = await notification_centre.get_preferences(actor)
-    prefs = await notification_centre.set_preferences(
+    current = await centre.get_preferences(actor)
+    prefs = await centre.set_preferences(
         actor,
         muted_kinds=data.get("muted_kinds", list(current.muted_kinds)),
         watch_started=data.get("watch_started", current.watch_started),
         watch_answered=data.get("watch_answered", current.watch_answered),
     )
-    return JSONResponse(preferences(notification_centre.kinds_for(actor), prefs))
+    return JSONResponse(preferences(centre.kinds_for(actor), prefs))
 
 
 async def list_watches(request: Request) -> Response:

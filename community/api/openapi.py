@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from community.api.params import settings_of
 from community.models import NotificationKind, WatchTarget
-from community.services.validation import BODY_MAX, TAG_MAX_LEN, TAGS_MAX, TITLE_MAX, TITLE_MIN
+from community.validation import BODY_MAX, TAG_MAX_LEN, TAGS_MAX, TITLE_MAX, TITLE_MIN
 
 Schema = dict[str, Any]
 PREFIX = "/api/v1"

@@ -7,8 +7,8 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 
 from community.errors import Invalid, NotFound
-from community.services.validation import clean_text
 from community.settings import Settings
+from community.validation import clean_text
 
 # Ids are 32-bit integers in the database; larger numbers cannot name anything (and PostgreSQL
 # would reject them with an error rather than find nothing).

@@ -10,9 +10,9 @@ from starlette.routing import Route
 
 from community.api.params import query_text
 from community.api.serialise import iso
-from community.auth import require_actor
-from community.http import path_id, read_json
-from community.services import sanctions
+from community.edge.auth import require_actor
+from community.edge.reading import path_id, read_json
+from moderation import sanctions
 
 
 def sanction(row: dict[str, Any]) -> dict[str, Any]:

@@ -8,9 +8,11 @@ from starlette.routing import Route
 
 from community.api import serialise as out
 from community.api.params import settings_of
-from community.auth import require_actor
+from community.edge.auth import require_actor
 from community.errors import Invalid
-from community.services import search, threads
+from community.forum import lists
+from community.search import queries
+from search_index import documents
 
 # The engine serves at most this many pages; deeper pages answer an empty list.
 MAX_PAGE = 500
@@ -21,14 +23,14 @@ async def search_content(request: Request) -> Response:
     actor = await require_actor(request)
     params = request.query_params
     sort = params.get("sort") or "relevance"
-    if sort not in search.SORTS:
+    if sort not in documents.SORTS:
         raise Invalid({"sort": "Sort by relevance, newest or votes."})
     settings = settings_of(request)
-    results = await search.search(
+    results = await queries.search(
         request.app.state.search,
         actor,
         params.get("q", ""),
-        page=min(threads.parse_page(params.get("page")), MAX_PAGE),
+        page=min(lists.parse_page(params.get("page")), MAX_PAGE),
         sort=sort,
         per_page=settings.page_size,
     )
@@ -39,7 +41,7 @@ async def search_content(request: Request) -> Response:
 
 async def similar_threads(request: Request) -> Response:
     actor = await require_actor(request)
-    hits = await search.similar(
+    hits = await queries.similar(
         request.app.state.search, actor, request.query_params.get("title", ""), limit=SIMILAR_LIMIT
     )
     settings = settings_of(request)

@@ -10,10 +10,10 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from community.accounts.directory import CategorySummary, visibility_label
+from community.forum.thread_page import PostView, ThreadView
 from community.models import Category, Organisation, User
-from community.services.directory import CategorySummary, visibility_label
-from community.services.search import marked, unmarked
-from community.services.threads import PostView, ThreadView
+from community.search.queries import marked, unmarked
 from community.settings import Settings
 
 if TYPE_CHECKING:

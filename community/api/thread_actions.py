@@ -13,9 +13,9 @@ from starlette.routing import Route
 from community.actor import Actor
 from community.api import serialise as out
 from community.api.params import settings_of
-from community.auth import require_actor
-from community.http import path_id, read_json
-from community.services import thread_actions, threads
+from community.edge.auth import require_actor
+from community.edge.reading import path_id, read_json
+from community.forum import lists, merging, thread_actions
 
 # (actor, thread id, JSON body) -> the id of the thread to answer with.
 Action = Callable[[Actor, int, dict[str, Any]], Awaitable[int]]
@@ -27,7 +27,7 @@ def _endpoint(action: Action) -> Callable[[Request], Awaitable[Response]]:
         thread_id = path_id(request)
         data = await read_json(request)
         shown = await action(actor, thread_id, data)
-        row = await threads.get_thread_summary(actor, shown)
+        row = await lists.get_thread_summary(actor, shown)
         return JSONResponse(out.thread_summary(settings_of(request), row))
 
     return endpoint
@@ -56,7 +56,7 @@ async def _move(actor: Actor, thread_id: int, data: dict[str, Any]) -> int:
 
 
 async def _merge(actor: Actor, thread_id: int, data: dict[str, Any]) -> int:
-    outcome = await thread_actions.merge_thread(
+    outcome = await merging.merge_thread(
         actor,
         thread_id,
         into=data.get("into"),
@@ -68,7 +68,7 @@ async def _merge(actor: Actor, thread_id: int, data: dict[str, Any]) -> int:
 
 async def _duplicate(actor: Actor, thread_id: int, data: dict[str, Any]) -> int:
     reason = data.get("reason", "")
-    return (await thread_actions.mark_duplicate(actor, thread_id, of=data.get("of"), reason=reason)).id
+    return (await merging.mark_duplicate(actor, thread_id, of=data.get("of"), reason=reason)).id
 
 
 routes = [

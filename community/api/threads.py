@@ -8,21 +8,21 @@ from starlette.routing import Route
 
 from community.api import serialise as out
 from community.api.params import page_url, query_text, settings_of
-from community.auth import require_actor
+from community.edge.auth import require_actor
+from community.edge.reading import client_ip, path_id, read_json
 from community.errors import NotFound
-from community.http import client_ip, path_id, read_json
-from community.services import posts, thread_actions, threads
+from community.forum import lists, merging, posts, thread_page, threads
 
 
 async def list_threads(request: Request) -> Response:
     actor = await require_actor(request)
-    listing = await threads.list_threads(
+    listing = await lists.list_threads(
         actor,
         category=query_text(request, "category"),
         tag=query_text(request, "tag"),
         status=query_text(request, "status"),
         show=query_text(request, "show") or "latest",
-        page=threads.parse_page(request.query_params.get("page")),
+        page=lists.parse_page(request.query_params.get("page")),
         per_page=settings_of(request).page_size,
     )
     next_page = listing.next_page
@@ -49,7 +49,7 @@ async def create_thread(request: Request) -> Response:
         ip=client_ip(request),
     )
     settings = settings_of(request)
-    view = await threads.get_thread_view(
+    view = await thread_page.get_thread_view(
         actor, thread.id, per_page=settings.posts_per_page, with_sources=True
     )
     return JSONResponse(
@@ -64,16 +64,16 @@ async def get_thread(request: Request) -> Response:
     settings = settings_of(request)
     thread_id = path_id(request)
     try:
-        view = await threads.get_thread_view(
+        view = await thread_page.get_thread_view(
             actor,
             thread_id,
-            threads.parse_page(request.query_params.get("page")),
+            lists.parse_page(request.query_params.get("page")),
             settings.posts_per_page,
             with_sources=True,
         )
     except NotFound:
         # Merged into another thread: say which one (and send clients that follow redirects there).
-        if (target := await thread_actions.merged_target(actor, thread_id)) is None:
+        if (target := await merging.merged_target(actor, thread_id)) is None:
             raise
         url = out.api_url(settings, f"/threads/{target}")
         return JSONResponse({"merged_into": target, "url": url}, 308, headers={"Location": url})
@@ -135,7 +135,7 @@ async def accept(request: Request) -> Response:
     """POST accepts the answer, DELETE takes the acceptance back; both answer the thread summary."""
     actor = await require_actor(request)
     thread = await posts.accept_answer(actor, path_id(request), accept=request.method == "POST")
-    summary = await threads.get_thread_summary(actor, thread.id)
+    summary = await lists.get_thread_summary(actor, thread.id)
     return JSONResponse(out.thread_summary(settings_of(request), summary))
 
 

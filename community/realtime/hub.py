@@ -34,8 +34,9 @@ from urllib.parse import urlsplit
 from starlette.websockets import WebSocket
 
 from community import policy
+from community.accounts.tokens import actor_for_token
 from community.actor import Actor, load_actors
-from community.auth import SESSION_AUTH_VERSION, bearer_token, require_actor, usable
+from community.edge.auth import SESSION_AUTH_VERSION, bearer_token, require_actor, usable
 from community.errors import Forbidden, NotFound, Unauthenticated
 from community.realtime import log
 from community.realtime.bus import Message, MessageBus
@@ -43,9 +44,8 @@ from community.realtime.gc_pacing import CollectorPacer
 from community.realtime.log import QUEUE_STREAM, LiveMessage
 from community.realtime.messages import DENY, Renderer, encode, may_see_thread
 from community.realtime.recorder import thread_facts
-from community.services.accounts import actor_for_token
-from community.services.threads import load_visible_thread
-from community.services.validation import positive_int
+from community.validation import positive_int
+from community.visibility import load_visible_thread
 
 logger = logging.getLogger(__name__)
 

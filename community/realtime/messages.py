@@ -15,9 +15,9 @@ from typing import Any
 
 from community import policy
 from community.actor import Actor
+from community.forum import thread_page
 from community.models import PostState, ThreadKind
 from community.realtime.log import QUEUE_STREAM, LiveMessage
-from community.services import threads
 from community.web.render import templates
 
 # The answer for a viewer who may not see the stream any more: unsubscribe them.
@@ -115,7 +115,7 @@ class Renderer:
             self._thread = ThreadFacts(facts)
             self._post = _post_row(self.message.payload["post"])
         assert self._post is not None
-        view = threads.post_view(actor, self._thread, self._post)  # type: ignore[arg-type]
+        view = thread_page.post_view(actor, self._thread, self._post)  # type: ignore[arg-type]
         if view.state == PostState.PENDING and not view.body_html:
             return None  # the thread page does not list held posts to those who may not see them
         is_author = view.author_id == actor.id

@@ -33,10 +33,11 @@ from community.events import (
     ReviewItemChanged,
     ThreadCreated,
 )
+from community.forum import thread_page
 from community.models import Notification, Post, ReviewItem, Thread
+from community.notifications import centre
 from community.realtime import log
 from community.realtime.bus import MessageBus
-from community.services import notification_centre, threads
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +96,7 @@ async def queue_item(item_id: int) -> dict[str, Any] | None:
 
 async def _post_entries(thread_id: int, post_id: int) -> list[Entry]:
     facts = (await thread_facts([thread_id])).get(thread_id)
-    rows = await threads.post_rows([post_id])
+    rows = await thread_page.post_rows([post_id])
     if facts is None or not rows:
         return []
     payload = {"thread": jsonable(facts), "post": jsonable(rows[0])}
@@ -119,7 +120,7 @@ async def _notification_entries(items: tuple[tuple[int, int], ...]) -> list[Entr
         rows = await Notification.filter(id__in=ids, user_id=user_id).values(
             "id", "kind", "text", "url", "count", "thread_id", "created_at"
         )
-        unread = await notification_centre.unread_count(user_id)  # as the bell counts (99+)
+        unread = await centre.unread_count(user_id)  # as the bell counts (99+)
         payload = {"unread": unread, "items": jsonable(rows)}
         entries.append((log.user_stream(user_id), "notification", payload))
     return entries

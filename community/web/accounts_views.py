@@ -6,10 +6,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from community.auth import current_actor, require_actor, sign_in, sign_out
+from community.accounts import directory, invitations, passwords, people, tokens
+from community.edge.auth import current_actor, require_actor, sign_in, sign_out
+from community.edge.errors import retry_after
+from community.edge.reading import client_ip, form_str, path_id, read_form
 from community.errors import Forbidden, Invalid, RateLimited
-from community.http import client_ip, form_str, path_id, read_form, retry_after
-from community.services import accounts, directory
 from community.web.forms import read_fields, safe_next
 from community.web.render import flash, render
 
@@ -28,7 +29,7 @@ async def login_submit(request: Request) -> Response:
     email, next_url = form_str(form, "email"), safe_next(form_str(form, "next"))
     ip = client_ip(request)
     try:
-        user = await accounts.authenticate(request.app.state.settings, email, form_str(form, "password"), ip)
+        user = await passwords.authenticate(request.app.state.settings, email, form_str(form, "password"), ip)
     except Invalid as exc:
         return await render(
             request,
@@ -67,7 +68,7 @@ async def logout(request: Request) -> Response:
 async def invitation(request: Request) -> Response:
     token = request.path_params["token"]
     try:
-        invite = await accounts.open_invitation(token)
+        invite = await invitations.open_invitation(token)
     except Invalid as exc:
         return await render(
             request,
@@ -79,7 +80,7 @@ async def invitation(request: Request) -> Response:
         return await render(request, "accounts/invitation.html", {"invitation": invite, "form": {}})
     _, values = await read_fields(request, "display_name", "password")
     try:
-        user = await accounts.accept_invitation(
+        user = await invitations.accept_invitation(
             request.app.state.settings,
             token,
             display_name=values["display_name"],
@@ -105,7 +106,7 @@ async def invitation(request: Request) -> Response:
 async def password_reset(request: Request) -> Response:
     token = request.path_params["token"]
     try:
-        await accounts.open_password_reset(token)
+        await passwords.open_password_reset(token)
     except Invalid as exc:
         return await render(
             request, "accounts/password_reset.html", {"dead": exc.fields.get("token")}, status_code=GONE
@@ -114,7 +115,7 @@ async def password_reset(request: Request) -> Response:
         return await render(request, "accounts/password_reset.html", {})
     _, values = await read_fields(request, "password")
     try:
-        user = await accounts.reset_password(token, values["password"])
+        user = await passwords.reset_password(token, values["password"])
     except Invalid as exc:
         if "token" in exc.fields:
             return await render(
@@ -132,7 +133,7 @@ async def password_reset(request: Request) -> Response:
 async def profile_settings(request: Request) -> Response:
     actor = await require_actor(request)
     if request.method == "GET":
-        user = await accounts.get_profile(actor, actor.handle)
+        user = await people.get_profile(actor, actor.handle)
         values = {
             "display_name": user.display_name,
             "bio": user.bio,
@@ -141,7 +142,7 @@ async def profile_settings(request: Request) -> Response:
         return await render(request, "accounts/profile_settings.html", {"form": values})
     _, values = await read_fields(request, "display_name", "bio", "expertise_tags")
     try:
-        await accounts.update_profile(
+        await people.update_profile(
             actor,
             display_name=values["display_name"],
             bio=values["bio"],
@@ -161,7 +162,7 @@ async def password_settings(request: Request) -> Response:
         return await render(request, "accounts/password.html", {})
     _, values = await read_fields(request, "current_password", "new_password")
     try:
-        user = await accounts.change_password(actor, values["current_password"], values["new_password"])
+        user = await passwords.change_password(actor, values["current_password"], values["new_password"])
     except Invalid as exc:
         return await render(request, "accounts/password.html", {"errors": exc.fields}, status_code=422)
     # Every other session is now signed out; this one carries on with the new auth version.
@@ -178,12 +179,12 @@ async def token_settings(request: Request) -> Response:
     if request.method == "POST":
         _, values = await read_fields(request, "name")
         try:
-            context["new_token"] = await accounts.create_own_api_token(actor, values["name"])
+            context["new_token"] = await tokens.create_own_api_token(actor, values["name"])
             context["new_name"] = values["name"]
         except Invalid as exc:
             context.update(form=values, errors=exc.fields)
             status = 422
-    context["tokens"] = await accounts.own_api_tokens(actor)
+    context["tokens"] = await tokens.own_api_tokens(actor)
     # The new token must not be kept by a cache or shown again by the back button.
     return await render(
         request, "accounts/tokens.html", context, status_code=status, headers={"Cache-Control": "no-store"}
@@ -192,7 +193,7 @@ async def token_settings(request: Request) -> Response:
 
 async def revoke_token(request: Request) -> Response:
     actor = await require_actor(request)
-    token = await accounts.revoke_own_api_token(actor, path_id(request))
+    token = await tokens.revoke_own_api_token(actor, path_id(request))
     flash(request, f"The token “{token.name or 'unnamed'}” no longer works.")
     return RedirectResponse("/account/tokens", 303)
 

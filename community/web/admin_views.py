@@ -9,11 +9,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from community.accounts import directory
+from community.accounts.invitations import create_invitation, invitation_url, list_invitations
 from community.actor import Actor
-from community.auth import require_actor
+from community.edge.auth import require_actor
 from community.errors import Invalid
 from community.models import Category, Role
-from community.services import accounts, directory
 from community.web.forms import read_fields
 from community.web.render import flash, render
 
@@ -162,7 +163,7 @@ async def _invitations_page(
         request,
         "admin/invitations.html",
         {
-            "invitations": await accounts.list_invitations(actor),
+            "invitations": await list_invitations(actor),
             "organisations": await directory.list_organisations(actor),
             "roles": Role.ALL,
             "form": values,
@@ -183,13 +184,13 @@ async def invitations(request: Request) -> Response:
         org = await directory.find_organisation(values["organisation"]) if values["organisation"] else None
         if org is None:
             raise Invalid({"organisation": "Choose an organisation."})
-        invitation, token = await accounts.create_invitation(
+        invitation, token = await create_invitation(
             settings, actor, email=values["email"], organisation=org, role=values["role"]
         )
     except Invalid as exc:
         return await _invitations_page(request, actor, values, exc.fields, status=422)
     values = {"role": Role.PARTNER, "invited_email": invitation.email}
-    return await _invitations_page(request, actor, values, link=accounts.invitation_url(settings, token))
+    return await _invitations_page(request, actor, values, link=invitation_url(settings, token))
 
 
 routes = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.datastructures import FormData
 from starlette.requests import Request
 
-from community.http import form_str, read_form
+from community.edge.reading import form_str, read_form
 
 
 def safe_next(value: str, default: str = "/") -> str:

@@ -10,14 +10,18 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from community import policy
+from community.accounts import directory
 from community.actor import Actor
-from community.auth import require_actor, require_actor_and_thread
-from community.csrf import csrf_token
+from community.edge.auth import require_actor, require_actor_and_thread
+from community.edge.csrf import csrf_token
+from community.edge.errors import retry_after
+from community.edge.reading import client_ip, path_id
 from community.errors import Forbidden, Invalid, NotFound, RateLimited
-from community.http import client_ip, path_id, retry_after
+from community.forum import lists, merging, posts, thread_actions, thread_page, threads
 from community.models import ThreadKind, WatchTarget
-from community.services import directory, posts, search, thread_actions, threads, watchers
-from community.services.notification_centre import unread_count
+from community.notifications import watchers
+from community.notifications.centre import unread_count
+from community.search import queries
 from community.web.bell import splice
 from community.web.forms import read_fields, thread_url
 from community.web.page_cache import PageCache
@@ -31,14 +35,14 @@ LAST_PAGE = 100_000
 
 def _page(request: Request) -> int:
     raw = request.query_params.get("page")
-    return LAST_PAGE if raw == "last" else threads.parse_page(raw)
+    return LAST_PAGE if raw == "last" else lists.parse_page(raw)
 
 
 def _list_args(request: Request) -> dict[str, Any]:
     q = request.query_params
     return {
         "show": q.get("show") or "latest",
-        "page": threads.parse_page(q.get("page")),
+        "page": lists.parse_page(q.get("page")),
         "per_page": request.app.state.settings.page_size,
     }
 
@@ -46,7 +50,7 @@ def _list_args(request: Request) -> dict[str, Any]:
 async def home(request: Request) -> Response:
     actor = await require_actor(request)
     args = _list_args(request)
-    listing = await threads.list_threads(actor, **args)
+    listing = await lists.list_threads(actor, **args)
     return await render(request, "forum/home.html", {"listing": listing, "show": args["show"]})
 
 
@@ -63,7 +67,7 @@ async def category(request: Request) -> Response:
     q = request.query_params
     filters = {"tag": q.get("tag", "").strip(), "status": q.get("status", "").strip()}
     args = _list_args(request)
-    listing = await threads.list_threads(
+    listing = await lists.list_threads(
         actor, category=cat.slug, tag=filters["tag"] or None, status=filters["status"] or None, **args
     )
     watch = await watchers.watch_level(actor.id, WatchTarget.CATEGORY, str(cat.id))
@@ -78,7 +82,7 @@ async def tag(request: Request) -> Response:
     actor = await require_actor(request)
     name = request.path_params["tag"].strip().lower()
     args = _list_args(request)
-    listing = await threads.list_threads(actor, tag=name, **args)
+    listing = await lists.list_threads(actor, tag=name, **args)
     watch = await watchers.watch_level(actor.id, WatchTarget.TAG, name)
     return await render(
         request, "forum/tag.html", {"tag": name, "listing": listing, "show": args["show"], "watch": watch}
@@ -143,13 +147,13 @@ async def render_thread_page(
     headers: dict[str, str] | None = None,
 ) -> Response:
     """``extra``: more for the template (a moderator form sent back with its errors)."""
-    view = await threads.get_thread_view(
+    view = await thread_page.get_thread_view(
         actor, thread_id, page, per_page=request.app.state.settings.posts_per_page
     )
     state = await thread_actions.thread_state(actor, view.thread)
     # Cached with the page: the list may lag new threads by the page cache's TTL, which is fine.
     try:
-        related = await search.similar(
+        related = await queries.similar(
             request.app.state.search, actor, view.thread.title, exclude_thread_id=thread_id
         )
     except Exception:  # the thread must still show when the search index cannot answer
@@ -193,10 +197,10 @@ async def thread(request: Request) -> Response:
     actor, stamp = await require_actor_and_thread(request, thread_id)
     page = _page(request)
     try:
-        version = await threads.thread_version(actor, thread_id, stamp)
+        version = await thread_page.thread_version(actor, thread_id, stamp)
     except NotFound:
         # A thread merged into another: its address leads there for good.
-        if (target := await thread_actions.merged_target(actor, thread_id)) is not None:
+        if (target := await merging.merged_target(actor, thread_id)) is not None:
             return RedirectResponse(thread_url(target), 301)
         raise
     request.app.state.view_counter.record(thread_id)
@@ -223,7 +227,7 @@ async def reply(request: Request) -> Response:
     actor = await require_actor(request)
     thread_id = path_id(request, "thread_id")
     _, values = await read_fields(request, "body", "page")
-    page = threads.parse_page(values["page"])
+    page = lists.parse_page(values["page"])
     try:
         post = await posts.reply(
             actor, thread_id, body=values["body"], gate=request.app.state.moderation, ip=client_ip(request)

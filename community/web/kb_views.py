@@ -13,10 +13,12 @@ from starlette.routing import Route
 
 from community import policy
 from community.actor import Actor
-from community.auth import require_actor
+from community.edge.auth import require_actor
+from community.edge.reading import path_id
 from community.errors import Invalid, ServiceError
-from community.http import path_id
-from community.services import kb, kb_products, kb_read, threads
+from community.forum import lists
+from community.kb import articles, feedback, reading
+from community.kb.products import add_version, create_product, readable_products, set_superseded
 from community.web.forms import read_fields
 from community.web.render import flash, render
 
@@ -42,7 +44,7 @@ async def home(request: Request) -> Response:
     filters = {name: (q.get(name) or "").strip() for name in names}
     context: dict[str, Any] = {"filters": filters, "states": STATE_LABELS}
     if any(filters.values()) or q.get("page"):
-        context["listing"] = await kb_read.list_articles(
+        context["listing"] = await reading.list_articles(
             actor,
             category=filters["category"] or None,
             tag=filters["tag"] or None,
@@ -50,17 +52,17 @@ async def home(request: Request) -> Response:
             state=filters["state"] or None,
             needs_review=filters["review"] == "1",
             q_sort=filters["sort"] or None,
-            page=threads.parse_page(q.get("page")),
+            page=lists.parse_page(q.get("page")),
             per_page=request.app.state.settings.page_size,
         )
     else:
-        context["home"] = await kb_read.home(actor)
+        context["home"] = await reading.home(actor)
     return await render(request, "kb/home.html", context)
 
 
 async def article(request: Request) -> Response:
     actor = await require_actor(request)
-    view = await kb_read.get_article(actor, path_id(request, "article_id"), count_view=True)
+    view = await reading.get_article(actor, path_id(request, "article_id"), count_view=True)
     return await render(request, "kb/article.html", {"view": view, "a": view.article, "states": STATE_LABELS})
 
 
@@ -81,7 +83,7 @@ async def _form_page(
     stale: dict[str, int] | None = None,
     status: int = 200,
 ) -> Response:
-    options = await kb_read.form_options(actor)
+    options = await reading.form_options(actor)
     return await render(
         request,
         "kb/form.html",
@@ -112,7 +114,7 @@ async def _preview_page(
 ) -> Response:
     """The form again with the sanitised preview (or the fields' errors): nothing is saved."""
     try:
-        html = await kb_read.preview(actor, data)
+        html = await reading.preview(actor, data)
     except Invalid as exc:
         return await _form_page(request, actor, data, errors=exc.fields, status=422, **page)
     return await _form_page(request, actor, data, preview_html=html, **page)
@@ -122,10 +124,10 @@ async def promote(request: Request) -> Response:
     actor = await require_actor(request)
     post_id = path_id(request, "post_id")
     try:
-        post, thread, defaults = await kb.promotion_source(actor, post_id)
-    except kb.AlreadyPromoted as exc:
+        post, thread, defaults = await articles.promotion_source(actor, post_id)
+    except articles.AlreadyPromoted as exc:
         flash(request, "This answer already is a knowledge-base article.")
-        return RedirectResponse(kb.article_url(exc.article_id), 303)
+        return RedirectResponse(articles.article_url(exc.article_id), 303)
     source = {"thread": thread, "post_id": post.id, "category": thread.category}
     page = {"action": f"/posts/{post.id}/promote", "heading": "Mark as best practice", "source": source}
     if request.method == "GET":
@@ -135,28 +137,28 @@ async def promote(request: Request) -> Response:
     if previewing:
         return await _preview_page(request, actor, data, page)
     try:
-        created = await kb.promote_answer(
+        created = await articles.promote_answer(
             actor, post.id, title=data["title"], summary=data["summary"], body=data["body"],
             tags=data["tags"], category=data["category"], products=data["products"], note=data["note"],
             state=data["state"], confirm_wider=confirm_wider,
         )  # fmt: skip
-    except kb.AlreadyPromoted as exc:
+    except articles.AlreadyPromoted as exc:
         flash(request, "This answer already is a knowledge-base article.")
-        return RedirectResponse(kb.article_url(exc.article_id), 303)
+        return RedirectResponse(articles.article_url(exc.article_id), 303)
     except Invalid as exc:
         return await _form_page(request, actor, data, errors=exc.fields, status=422, **page)
     flash(request, "Marked as best practice: the article is saved.")
-    return RedirectResponse(kb.article_url(created.id), 303)
+    return RedirectResponse(articles.article_url(created.id), 303)
 
 
 async def edit(request: Request) -> Response:
     actor = await require_actor(request)
     article_id = path_id(request, "article_id")
-    current, category = await kb.load_curatable_article(actor, article_id)
+    current, category = await articles.load_curatable_article(actor, article_id)
     source = None
     page = {"action": f"/kb/{article_id}/edit", "heading": "Edit article", "article_id": article_id}
     if request.method == "GET":
-        view = await kb_read.get_article(actor, article_id)
+        view = await reading.get_article(actor, article_id)
         values = {
             "title": current.title, "summary": current.summary, "body": current.body_source,
             "tags": ", ".join(current.tag_names or []), "category": category.slug,
@@ -168,20 +170,20 @@ async def edit(request: Request) -> Response:
     if previewing:
         return await _preview_page(request, actor, data, page)
     try:
-        await kb.edit_article(
+        await articles.edit_article(
             actor, article_id, title=data["title"], summary=data["summary"], body=data["body"],
             tags=data["tags"], category=data["category"], products=data["products"], note=data["note"],
             base_version=data["version"], confirm_wider=confirm_wider,
         )  # fmt: skip
     except Invalid as exc:
         return await _form_page(request, actor, data, errors=exc.fields, status=422, **page)
-    except kb.StaleVersion as exc:
+    except articles.StaleVersion as exc:
         # What the editor typed stays; saving again (now from the newest version) is deliberate.
         stale = {"base": exc.base, "current": exc.current}
         data["version"] = str(exc.current)
         return await _form_page(request, actor, data, stale=stale, status=409, **page)
     flash(request, "Saved as a new version.")
-    return RedirectResponse(kb.article_url(article_id), 303)
+    return RedirectResponse(articles.article_url(article_id), 303)
 
 
 # --- history ---------------------------------------------------------------------------------------
@@ -189,7 +191,7 @@ async def edit(request: Request) -> Response:
 
 async def versions(request: Request) -> Response:
     actor = await require_actor(request)
-    found, rows = await kb_read.list_versions(actor, path_id(request, "article_id"))
+    found, rows = await reading.list_versions(actor, path_id(request, "article_id"))
     return await render(
         request, "kb/versions.html", {"a": found, "versions": rows, "can_curate": policy.can_curate(actor)}
     )
@@ -198,7 +200,7 @@ async def versions(request: Request) -> Response:
 async def compare(request: Request) -> Response:
     actor = await require_actor(request)
     q = request.query_params
-    comparison = await kb_read.compare_versions(
+    comparison = await reading.compare_versions(
         actor, path_id(request, "article_id"), q.get("from"), q.get("to")
     )
     return await render(request, "kb/compare.html", {"c": comparison, "a": comparison.article})
@@ -209,9 +211,9 @@ async def restore(request: Request) -> Response:
     article_id = path_id(request, "article_id")
     _, values = await read_fields(request, "note")
     number = path_id(request, "number")
-    await kb.restore_version(actor, article_id, number, note=values["note"])
+    await articles.restore_version(actor, article_id, number, note=values["note"])
     flash(request, f"Version {number} restored as the newest version.")
-    return RedirectResponse(kb.article_url(article_id), 303)
+    return RedirectResponse(articles.article_url(article_id), 303)
 
 
 # --- lifecycle, review, rating ---------------------------------------------------------------------
@@ -221,9 +223,9 @@ async def set_state(request: Request) -> Response:
     actor = await require_actor(request)
     article_id = path_id(request, "article_id")
     _, values = await read_fields(request, "state")
-    changed = await kb.set_state(actor, article_id, values["state"])
+    changed = await articles.set_state(actor, article_id, values["state"])
     flash(request, f"The article is now {STATE_LABELS[changed.state].lower()}.")
-    return RedirectResponse(kb.article_url(article_id), 303)
+    return RedirectResponse(articles.article_url(article_id), 303)
 
 
 async def review(request: Request) -> Response:
@@ -232,13 +234,13 @@ async def review(request: Request) -> Response:
     article_id = path_id(request, "article_id")
     _, values = await read_fields(request, "reason", "clear")
     if _on(values["clear"]):
-        await kb.clear_needs_review(actor, article_id)
+        await feedback.clear_needs_review(actor, article_id)
         flash(request, "The review flag is cleared.")
     else:
         try:
-            await kb.flag_needs_review(actor, article_id, values["reason"])
+            await feedback.flag_needs_review(actor, article_id, values["reason"])
         except Invalid as exc:
-            view = await kb_read.get_article(actor, article_id)
+            view = await reading.get_article(actor, article_id)
             return await render(
                 request,
                 "kb/article.html",
@@ -252,7 +254,7 @@ async def review(request: Request) -> Response:
                 status_code=422,
             )
         flash(request, "Thank you: the article is marked as needing review and its curators are told.")
-    return RedirectResponse(kb.article_url(article_id), 303)
+    return RedirectResponse(articles.article_url(article_id), 303)
 
 
 async def rating(request: Request) -> Response:
@@ -260,8 +262,8 @@ async def rating(request: Request) -> Response:
     article_id = path_id(request, "article_id")
     _, values = await read_fields(request, "helpful")
     choices: dict[str, object] = {"1": True, "0": False, "clear": None}
-    await kb.rate(actor, article_id, choices.get(values["helpful"].strip().lower(), values["helpful"]))
-    return RedirectResponse(kb.article_url(article_id) + "#rating", 303)
+    await feedback.rate(actor, article_id, choices.get(values["helpful"].strip().lower(), values["helpful"]))
+    return RedirectResponse(articles.article_url(article_id) + "#rating", 303)
 
 
 # --- products (staff) ------------------------------------------------------------------------------
@@ -278,7 +280,7 @@ async def _products_page(
         request,
         "kb/products.html",
         {
-            "products": await kb_products.readable_products(actor),
+            "products": await readable_products(actor),
             "can_manage": policy.can_manage_products(actor),
             "form": values or {},
             "errors": errors or {},
@@ -293,7 +295,7 @@ async def products(request: Request) -> Response:
         return await _products_page(request, actor)
     _, values = await read_fields(request, "name")
     try:
-        created = await kb_products.create_product(actor, name=values["name"])
+        created = await create_product(actor, name=values["name"])
     except ServiceError as exc:
         if not exc.fields or exc.status_code not in (409, 422):
             raise
@@ -306,9 +308,7 @@ async def product_versions(request: Request) -> Response:
     actor = await require_actor(request)
     _, values = await read_fields(request, "version_name")
     try:
-        created = await kb_products.add_version(
-            actor, path_id(request, "product_id"), name=values["version_name"]
-        )
+        created = await add_version(actor, path_id(request, "product_id"), name=values["version_name"])
     except ServiceError as exc:
         if not exc.fields or exc.status_code not in (409, 422):
             raise
@@ -321,7 +321,7 @@ async def product_versions(request: Request) -> Response:
 async def supersede(request: Request) -> Response:
     actor = await require_actor(request)
     _, values = await read_fields(request, "superseded")
-    version, flagged = await kb_products.set_superseded(
+    version, flagged = await set_superseded(
         actor, path_id(request, "version_id"), _on(values["superseded"] or "1")
     )
     if version.superseded_at:

@@ -9,20 +9,23 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from community.auth import require_actor
+from community.edge.auth import require_actor
+from community.edge.reading import path_id
 from community.errors import Invalid
-from community.http import path_id
 from community.models import Decision, FlagReason, ReviewKind, WatchedAction
-from community.services import moderation, moderation_overview
 from community.web.forms import read_fields, thread_url
 from community.web.render import flash, render
+from moderation import audit, decisions, flags
+from moderation import overview as moderation_overview
+from moderation import queue as review_queue
+from moderation import watched_words as word_rules
 
 REASONS = [(value, FlagReason.LABELS[value]) for value in FlagReason.ALL]
 
 
 async def _flag_form(
-    request: Request, ctx: dict[str, Any], submit: Callable[[str, str], Awaitable[moderation.FlagOutcome]]
-) -> tuple[Response | None, moderation.FlagOutcome | None]:
+    request: Request, ctx: dict[str, Any], submit: Callable[[str, str], Awaitable[flags.FlagOutcome]]
+) -> tuple[Response | None, flags.FlagOutcome | None]:
     """The flag form (GET), or the flag sent (POST): a refused one comes back with its errors."""
     ctx = {**ctx, "reasons": REASONS, "errors": {}}
     if request.method == "GET":
@@ -38,12 +41,12 @@ async def _flag_form(
 async def flag(request: Request) -> Response:
     actor = await require_actor(request)
     post_id = path_id(request, "post_id")
-    post, thread = await moderation.post_for_flag(actor, post_id)
+    post, thread = await flags.post_for_flag(actor, post_id)
     gate = request.app.state.moderation
     page, outcome = await _flag_form(
         request,
         {"post": post, "thread": thread},
-        lambda reason, note: moderation.flag_post(gate, actor, post_id, reason=reason, note=note),
+        lambda reason, note: flags.flag_post(gate, actor, post_id, reason=reason, note=note),
     )
     if outcome is None:
         assert page is not None
@@ -56,12 +59,12 @@ async def flag(request: Request) -> Response:
 async def flag_thread(request: Request) -> Response:
     actor = await require_actor(request)
     thread_id = path_id(request, "thread_id")
-    post, thread = await moderation.thread_for_flag(actor, thread_id)
+    post, thread = await flags.thread_for_flag(actor, thread_id)
     gate = request.app.state.moderation
     page, outcome = await _flag_form(
         request,
         {"post": post, "thread": thread, "flag_thread": True},
-        lambda reason, note: moderation.flag_thread(gate, actor, thread_id, reason=reason, note=note),
+        lambda reason, note: flags.flag_thread(gate, actor, thread_id, reason=reason, note=note),
     )
     if outcome is None:
         assert page is not None
@@ -76,11 +79,11 @@ async def flag_thread(request: Request) -> Response:
 async def queue(request: Request) -> Response:
     actor = await require_actor(request)
     params = request.query_params
-    listing = await moderation.list_queue(
+    listing = await review_queue.list_queue(
         actor, kind=params.get("kind"), category=params.get("category"), reason=params.get("reason")
     )
     for row in listing.items:
-        row["waiting"] = moderation.waiting_label(row["waiting_seconds"])
+        row["waiting"] = review_queue.waiting_label(row["waiting_seconds"])
     return await render(
         request,
         "moderation/queue.html",
@@ -92,13 +95,13 @@ async def overview(request: Request) -> Response:
     actor = await require_actor(request)
     ov = await moderation_overview.overview(actor)
     return await render(
-        request, "moderation/overview.html", {"ov": ov, "waiting_label": moderation.waiting_label}
+        request, "moderation/overview.html", {"ov": ov, "waiting_label": review_queue.waiting_label}
     )
 
 
 async def item(request: Request) -> Response:
     actor = await require_actor(request)
-    view = await moderation.get_item(actor, path_id(request, "item_id"))
+    view = await review_queue.get_item(actor, path_id(request, "item_id"))
     return await render(
         request, "moderation/item.html", {"view": view, "decisions": Decision.ALL, "errors": {}, "form": {}}
     )
@@ -108,7 +111,7 @@ async def claim(request: Request) -> Response:
     actor = await require_actor(request)
     item_id = path_id(request, "item_id")
     _, values = await read_fields(request, "release")
-    await moderation.claim_item(actor, item_id, release=values["release"] == "1")
+    await review_queue.claim_item(actor, item_id, release=values["release"] == "1")
     return RedirectResponse(f"/moderation/items/{item_id}", 303)
 
 
@@ -117,7 +120,7 @@ async def decide(request: Request) -> Response:
     item_id = path_id(request, "item_id")
     _, values = await read_fields(request, "decision", "reason", "body", "title")
     try:
-        await moderation.decide_item(
+        await decisions.decide_item(
             actor,
             item_id,
             decision=values["decision"],
@@ -127,7 +130,7 @@ async def decide(request: Request) -> Response:
             title=values["title"] if values["decision"] == Decision.EDIT else None,
         )
     except Invalid as exc:
-        view = await moderation.get_item(actor, item_id)
+        view = await review_queue.get_item(actor, item_id)
         return await render(
             request,
             "moderation/item.html",
@@ -145,19 +148,19 @@ def _audit_filters(request: Request) -> dict[str, str | None]:
 
 async def audit_log(request: Request) -> Response:
     actor = await require_actor(request)
-    log = await moderation.list_audit(actor, **_audit_filters(request))  # type: ignore[arg-type]
+    log = await audit.list_audit(actor, **_audit_filters(request))  # type: ignore[arg-type]
     return await render(request, "moderation/audit.html", {"log": log})
 
 
 async def audit_csv(request: Request) -> Response:
     actor = await require_actor(request)
-    log = await moderation.list_audit(
+    log = await audit.list_audit(
         actor,
         **_audit_filters(request),  # type: ignore[arg-type]
-        limit=moderation.AUDIT_EXPORT_MAX,
+        limit=audit.AUDIT_EXPORT_MAX,
     )
     return Response(
-        moderation.audit_csv(log),
+        audit.audit_csv(log),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="audit-log.csv"'},
     )
@@ -167,7 +170,7 @@ async def restore(request: Request) -> Response:
     actor = await require_actor(request)
     entry_id = path_id(request, "entry_id")
     _, values = await read_fields(request, "reason")
-    post = await moderation.restore_from_audit(actor, entry_id, reason=values["reason"])
+    post = await audit.restore_from_audit(actor, entry_id, reason=values["reason"])
     flash(request, "The post is visible again.")
     return RedirectResponse(thread_url(post.thread_id, post_id=post.id), 303)
 
@@ -176,11 +179,11 @@ async def _words_page(
     request: Request, actor: Any, *, form: dict[str, str] | None = None, errors: dict[str, str] | None = None,
     tried: Any = None, status_code: int = 200,
 ) -> Response:  # fmt: skip
-    words = await moderation.list_watched_words(actor)
+    words = await word_rules.list_watched_words(actor)
     ctx = {
         "words": words, "actions": WatchedAction.ALL, "form": form or {}, "errors": errors or {},
-        "tried": tried, "switches": await moderation.category_rule_switches(actor),
-        "choices": moderation.CONFIDENTIALITY_CHOICES,
+        "tried": tried, "switches": await word_rules.category_rule_switches(actor),
+        "choices": word_rules.CONFIDENTIALITY_CHOICES,
     }  # fmt: skip
     return await render(request, "moderation/watched_words.html", ctx, status_code=status_code)
 
@@ -191,7 +194,7 @@ async def watched_words(request: Request) -> Response:
         return await _words_page(request, actor)
     _, values = await read_fields(request, "pattern", "action", "is_regex", "categories")
     try:
-        await moderation.add_watched_word(
+        await word_rules.add_watched_word(
             request.app.state.moderation,
             actor,
             pattern=values["pattern"],
@@ -209,7 +212,7 @@ async def remove_watched_word(request: Request) -> Response:
     actor = await require_actor(request)
     word_id = path_id(request, "word_id")
     await read_fields(request)
-    await moderation.remove_watched_word(request.app.state.moderation, actor, word_id)
+    await word_rules.remove_watched_word(request.app.state.moderation, actor, word_id)
     flash(request, "The word is no longer watched.")
     return RedirectResponse("/admin/watched-words", 303)
 
@@ -218,7 +221,7 @@ async def try_watched_words(request: Request) -> Response:
     actor = await require_actor(request)
     _, values = await read_fields(request, "text", "category")
     try:
-        tried = await moderation.try_watched_words(
+        tried = await word_rules.try_watched_words(
             request.app.state.moderation, actor, text=values["text"], category=values["category"]
         )
     except Invalid as exc:
@@ -230,7 +233,7 @@ async def category_switch(request: Request) -> Response:
     actor = await require_actor(request)
     _, values = await read_fields(request, "category", "confidentiality")
     try:
-        await moderation.set_category_confidentiality(
+        await word_rules.set_category_confidentiality(
             request.app.state.moderation, actor, category=values["category"], value=values["confidentiality"]
         )
     except Invalid as exc:

@@ -10,10 +10,19 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from community.actor import Actor
-from community.auth import require_actor
+from community.edge.auth import require_actor
+from community.edge.reading import path_id
 from community.errors import Invalid
-from community.http import path_id
-from community.services import announcements, notification_centre, watching
+from community.notifications import announcements, watching
+from community.notifications.centre import (
+    KIND_LABELS,
+    get_preferences,
+    kinds_for,
+    list_notifications,
+    mark_all_read,
+    open_notification,
+    set_preferences,
+)
 from community.web.forms import read_fields, safe_next
 from community.web.render import flash, render
 
@@ -22,13 +31,11 @@ async def centre(request: Request) -> Response:
     actor = await require_actor(request)
     q = request.query_params
     unread_only = q.get("show") == "unread"
-    listing = await notification_centre.list_notifications(
-        actor, cursor=q.get("after") or None, unread_only=unread_only
-    )
+    listing = await list_notifications(actor, cursor=q.get("after") or None, unread_only=unread_only)
     return await render(
         request,
         "notifications/centre.html",
-        {"listing": listing, "unread_only": unread_only, "labels": notification_centre.KIND_LABELS},
+        {"listing": listing, "unread_only": unread_only, "labels": KIND_LABELS},
     )
 
 
@@ -36,23 +43,21 @@ async def open_one(request: Request) -> Response:
     """Following an entry marks it read and lands on the post it is about."""
     actor = await require_actor(request)
     await read_fields(request)
-    target = await notification_centre.open_notification(
-        actor, path_id(request), request.app.state.settings.posts_per_page
-    )
+    target = await open_notification(actor, path_id(request), request.app.state.settings.posts_per_page)
     return RedirectResponse(safe_next(target), 303)
 
 
 async def read_all(request: Request) -> Response:
     actor = await require_actor(request)
     _, values = await read_fields(request, "next")
-    marked = await notification_centre.mark_all_read(actor)
+    marked = await mark_all_read(actor)
     flash(request, f"Marked {marked} notification{'s' if marked != 1 else ''} as read.")
     return RedirectResponse(safe_next(values["next"], "/notifications"), 303)
 
 
 def _preference_form(actor: Actor, prefs: Any) -> dict[str, Any]:
     return {
-        "on": [k for k in notification_centre.kinds_for(actor) if k not in prefs.muted_kinds],
+        "on": [k for k in kinds_for(actor) if k not in prefs.muted_kinds],
         "watch_started": prefs.watch_started,
         "watch_answered": prefs.watch_answered,
     }
@@ -60,17 +65,17 @@ def _preference_form(actor: Actor, prefs: Any) -> dict[str, Any]:
 
 async def preferences(request: Request) -> Response:
     actor = await require_actor(request)
-    kinds = notification_centre.kinds_for(actor)
+    kinds = kinds_for(actor)
     errors: dict[str, str] = {}
     status = 200
     if request.method == "POST":
         form, _ = await read_fields(request)
         on = {k for k in form.getlist("on") if isinstance(k, str)}
-        current = await notification_centre.get_preferences(actor)
+        current = await get_preferences(actor)
         # Kinds the form does not show (staff-only ones for partners) keep their setting.
         hidden_muted = [k for k in current.muted_kinds if k not in kinds]
         try:
-            await notification_centre.set_preferences(
+            await set_preferences(
                 actor,
                 muted_kinds=[k for k in kinds if k not in on] + hidden_muted,
                 watch_started=form.get("watch_started") == "1",
@@ -81,13 +86,13 @@ async def preferences(request: Request) -> Response:
         else:
             flash(request, "Your notification preferences are saved.")
             return RedirectResponse("/settings/notifications", 303)
-    prefs = await notification_centre.get_preferences(actor)
+    prefs = await get_preferences(actor)
     return await render(
         request,
         "notifications/preferences.html",
         {
             "kinds": kinds,
-            "labels": notification_centre.KIND_LABELS,
+            "labels": KIND_LABELS,
             "form": _preference_form(actor, prefs),
             "errors": errors,
             "watches": await watching.list_watches(actor),

@@ -7,25 +7,27 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from community import policy
+from community.accounts import directory, invitations, people
 from community.actor import Actor
-from community.auth import require_actor
+from community.edge.auth import require_actor
 from community.errors import Invalid
+from community.forum import lists
 from community.models import Role
-from community.services import accounts, directory, sanctions, threads
 from community.web.forms import read_fields
 from community.web.render import render
+from moderation import sanctions
 
 PROFILE_THREADS = 10
 
 
 async def profile(request: Request) -> Response:
     actor = await require_actor(request)
-    user = await accounts.get_profile(actor, request.path_params["handle"])
+    user = await people.get_profile(actor, request.path_params["handle"])
     # Only threads from categories the viewer may see: list_threads applies the viewer's visibility.
-    recent = await threads.list_threads(
+    recent = await lists.list_threads(
         actor,
         author_id=user.id,
-        page=threads.parse_page(request.query_params.get("page")),
+        page=lists.parse_page(request.query_params.get("page")),
         per_page=PROFILE_THREADS,
     )
     return await render(
@@ -82,7 +84,7 @@ async def invite_colleague(request: Request) -> Response:
     _, values = await read_fields(request, "email")
     settings = request.app.state.settings
     try:
-        invitation, token = await accounts.create_invitation(
+        invitation, token = await invitations.create_invitation(
             settings, actor, email=values["email"], organisation=org, role=Role.PARTNER
         )
     except Invalid as exc:
@@ -91,7 +93,7 @@ async def invite_colleague(request: Request) -> Response:
         request,
         actor,
         slug,
-        invitation_link=accounts.invitation_url(settings, token),
+        invitation_link=invitations.invitation_url(settings, token),
         invited_email=invitation.email,
     )
 

@@ -8,11 +8,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from community.auth import require_actor
+from community.edge.auth import require_actor
+from community.edge.reading import path_id
 from community.errors import Invalid
-from community.http import path_id
+from community.forum import posts
 from community.models import Post, Thread
-from community.services import posts
 from community.web.forms import read_fields, safe_next, thread_url
 from community.web.render import render
 

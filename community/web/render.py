@@ -14,10 +14,10 @@ from starlette.templating import Jinja2Templates
 
 from community import policy
 from community.actor import Actor
-from community.auth import current_actor
-from community.csrf import csrf_token
-from community.services.notification_centre import unread_count
-from community.services.search import marked, unmarked
+from community.edge.auth import current_actor
+from community.edge.csrf import csrf_token
+from community.notifications.centre import unread_count
+from community.search.queries import marked, unmarked
 from community.web.bell import bell_html
 
 ROOT = Path(__file__).resolve().parent.parent.parent

@@ -8,13 +8,13 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from community.actor import Actor
-from community.auth import require_actor
+from community.edge.auth import require_actor
+from community.edge.reading import path_id
 from community.errors import Invalid
-from community.http import path_id
 from community.models import SanctionKind
-from community.services import sanctions
 from community.web.forms import read_fields, safe_next
 from community.web.render import flash, render
+from moderation import sanctions
 
 
 async def _member_page(

@@ -11,9 +11,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from community.auth import require_actor
-from community.services import search, threads
+from community.edge.auth import require_actor
+from community.forum import lists
+from community.search import queries
 from community.web.render import render
+from search_index import documents, query
 
 if TYPE_CHECKING:
     from search_index.documents import FacetCount
@@ -63,20 +65,20 @@ async def search_page(request: Request) -> Response:
     params = request.query_params
     q = params.get("q", "")
     sort = params.get("sort", "relevance")
-    sort = sort if sort in search.SORTS else "relevance"
+    sort = sort if sort in documents.SORTS else "relevance"
     context: dict[str, object] = {
         "q": q,
         "sort": sort,
         "sorts": SORT_LABELS,
-        "help": search.QUERY_HELP,
+        "help": query.QUERY_HELP,
         "results": None,
     }
     if q.strip():
-        results = await search.search(
+        results = await queries.search(
             request.app.state.search,
             actor,
             q,
-            page=min(threads.parse_page(params.get("page")), MAX_PAGE),
+            page=min(lists.parse_page(params.get("page")), MAX_PAGE),
             sort=sort,
             per_page=request.app.state.settings.page_size,
         )
@@ -85,7 +87,7 @@ async def search_page(request: Request) -> Response:
             "results": results,
             "pages": min(results.pages, MAX_PAGE),
             "category_facets": _facets(
-                q, sort, "category", results.categories, await search.category_names(actor, category_slugs)
+                q, sort, "category", results.categories, await queries.category_names(actor, category_slugs)
             ),
             "tag_facets": _facets(q, sort, "tag", results.tags),
             "suggestion_url": _search_url(results.suggestion, sort) if results.suggestion else None,

@@ -13,10 +13,10 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from community.actor import Actor
-from community.auth import require_actor
+from community.edge.auth import require_actor
+from community.edge.reading import path_id
 from community.errors import Invalid
-from community.http import path_id
-from community.services import thread_actions
+from community.forum import merging, thread_actions
 from community.web.forms import read_fields, thread_url
 from community.web.forum_views import render_thread_page
 from community.web.render import flash
@@ -53,7 +53,7 @@ async def _move(actor: Actor, thread_id: int, values: dict[str, str]) -> tuple[i
 
 
 async def _merge(actor: Actor, thread_id: int, values: dict[str, str]) -> tuple[int, str]:
-    outcome = await thread_actions.merge_thread(
+    outcome = await merging.merge_thread(
         actor,
         thread_id,
         into=values["into"],
@@ -66,7 +66,7 @@ async def _merge(actor: Actor, thread_id: int, values: dict[str, str]) -> tuple[
 
 
 async def _duplicate(actor: Actor, thread_id: int, values: dict[str, str]) -> tuple[int, str]:
-    thread = await thread_actions.mark_duplicate(actor, thread_id, of=values["of"], reason=values["reason"])
+    thread = await merging.mark_duplicate(actor, thread_id, of=values["of"], reason=values["reason"])
     return (
         thread.id,
         "Marked as a duplicate and closed." if thread.duplicate_of_id else "No longer a duplicate.",

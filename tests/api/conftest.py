@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
+from community.accounts import tokens
 from community.api.openapi import document
 from community.models import User
-from community.services import accounts
 
 DOC = document()
 _TEMPLATES = [(re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", path) + "$"), path) for path in DOC["paths"]]
@@ -118,4 +118,4 @@ async def client(app) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-un
 
 async def bearer(user: User) -> dict[str, str]:
     """Headers for a personal API token of ``user``."""
-    return {"Authorization": f"Bearer {await accounts.create_api_token(user)}"}
+    return {"Authorization": f"Bearer {await tokens.create_api_token(user)}"}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from community.services import posts, threads
+from community.forum import posts, threads
 from tests.api.conftest import bearer
 
 

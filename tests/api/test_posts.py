@@ -64,7 +64,7 @@ async def test_answer_to_unknown_thread_is_404(client, world):
 async def test_closed_thread_takes_no_answers(client, world):
     auth = await bearer(world.partner)
     thread = await ask(client, auth)
-    from community.services import thread_actions
+    from community.forum import thread_actions
 
     await thread_actions.set_status(world.actor(world.partner), thread["id"], status="closed")
     response = await client.post(f"/api/v1/threads/{thread['id']}/posts", json={"body": "Late"}, headers=auth)

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from community.services import posts, thread_actions, threads
+from community.forum import posts, thread_actions, threads
 from tests.api.conftest import bearer
 
 QUESTION = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from community.services import posts, threads
+from community.forum import posts, threads
 from tests.api.conftest import bearer
 
 

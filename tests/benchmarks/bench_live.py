@@ -122,19 +122,20 @@ def rss_kib(pid: int) -> int:
 
 async def prepare(data_dir: Path) -> tuple[str, int, str]:
     """A database with a thread to watch and an API token; returns (database url, thread id, token)."""
+    from community.accounts import directory, people, tokens
     from community.db import apply_migrations, close_db
-    from community.services import accounts, directory, threads
+    from community.forum import threads
     from community.settings import Settings
 
     url = f"sqlite://{data_dir / 'bench.sqlite3'}"
     settings = Settings.from_env({"COMMUNITY_DATA_DIR": str(data_dir), "COMMUNITY_DATABASE_URL": url})
     await apply_migrations(url)
     org = await directory.create_organisation(settings, None, name="Bench Partners", tier="gold")
-    user = await accounts.create_user(
+    user = await people.create_user(
         settings, email="bench@example.com", display_name="Bench", role="expert", organisation=None,
         password=PASSWORD,
     )  # fmt: skip
-    partner = await accounts.create_user(
+    partner = await people.create_user(
         settings, email="watcher@example.com", display_name="Watcher", role="partner", organisation=org,
         password=PASSWORD,
     )  # fmt: skip
@@ -143,7 +144,7 @@ async def prepare(data_dir: Path) -> tuple[str, int, str]:
         actor_of(partner, org), category="general", kind="question", title="Who is watching this thread?",
         body="Everyone, in this benchmark.",
     )  # fmt: skip
-    token = await accounts.create_api_token(user)
+    token = await tokens.create_api_token(user)
     await close_db()
     return url, thread.id, token
 

@@ -23,12 +23,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from community.accounts import directory
+from community.accounts.people import create_user
 from community.actor import Actor
 from community.db import apply_migrations, close_db
 from community.models import AuditEntry, Flag, Post, ReviewItem, Thread, User
-from community.services import accounts, directory
-from community.services.moderation_overview import overview
 from community.settings import Settings
+from moderation.overview import overview
 
 TARGET_MS = 100.0
 BATCH = 5_000
@@ -43,7 +44,7 @@ async def build(settings: Settings, args: argparse.Namespace, rng: random.Random
     org = await directory.create_organisation(settings, None, name="Busy Reseller", tier="gold")
 
     async def person(i: int, role: str) -> User:
-        return await accounts.create_user(
+        return await create_user(
             settings, email=f"{role}{i}@busy.example", display_name=f"{role.title()} {i}", role=role,
             organisation=org if role == "partner" else None, password="bench password 1",
         )  # fmt: skip

@@ -24,10 +24,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from community.accounts import directory
 from community.db import close_db
+from community.forum import posts, threads
 from community.models import WatchedWord
-from community.services import directory, posts, threads
-from moderation.gate import ModerationRules
+from moderation.rules.gate import ModerationRules
 from tests.benchmarks.harness import load_coffee_corpus, service_database
 
 TARGET_MS = 2.0

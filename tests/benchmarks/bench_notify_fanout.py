@@ -21,10 +21,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from community.accounts import directory
 from community.db import close_db
+from community.forum import posts, threads
 from community.models import Notification, User, Watch
-from community.services import directory, posts, threads
-from community.services.notifications import utcnow
+from community.timeutil import utcnow
 from tests.benchmarks.harness import service_database
 
 

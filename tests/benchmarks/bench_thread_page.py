@@ -49,10 +49,11 @@ from harness import (
     wrk_version,
 )
 
+from community.accounts import directory, people
 from community.actor import Actor, load_actor
 from community.db import apply_migrations, close_db, init_db
+from community.forum import posts, threads
 from community.models import Category, User
-from community.services import accounts, directory, posts, threads
 from community.settings import Settings
 
 TARGET_RPS = 1_500
@@ -124,13 +125,13 @@ async def _build(settings: Settings, corpus: Corpus, n_answers: int, rng: random
         await directory.create_organisation(settings, None, name=name, tier=tier)
         for name, tier in ORGANISATIONS
     ]
-    viewer = await accounts.create_user(
+    viewer = await people.create_user(
         settings, email=VIEWER_EMAIL, display_name="Pat Partner", role="partner",
         organisation=orgs[0], password=PASSWORD, is_org_admin=True,
     )  # fmt: skip
     users = {VIEWER_EMAIL: viewer}
     for email, name, role, org in AUTHORS:
-        users[email] = await accounts.create_user(
+        users[email] = await people.create_user(
             settings, email=email, display_name=name, role=role,
             organisation=orgs[org] if org is not None else None,
         )  # fmt: skip

@@ -375,9 +375,9 @@ def run_wrk(
 async def service_database(folder: Path) -> tuple[Settings, Actor]:
     """A fresh, migrated SQLite database in ``folder`` (Tortoise initialised on it) and one gold
     partner to act through the service layer, for benchmarks that time use cases directly."""
+    from community.accounts import directory, people
     from community.actor import Actor
     from community.db import apply_migrations
-    from community.services import accounts, directory
     from community.settings import Settings
 
     url = f"sqlite://{folder / 'bench.sqlite3'}"
@@ -386,7 +386,7 @@ async def service_database(folder: Path) -> tuple[Settings, Actor]:
         {"COMMUNITY_DATA_DIR": str(folder), "COMMUNITY_DATABASE_URL": url, "COMMUNITY_SECRET_KEY": "bench"}
     )
     org = await directory.create_organisation(settings, None, name="Bench Reseller", tier="gold")
-    user = await accounts.create_user(
+    user = await people.create_user(
         settings, email="b@bench.example", display_name="Bench", role="partner", organisation=org,
         password="long enough password",
     )  # fmt: skip

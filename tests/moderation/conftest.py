@@ -9,9 +9,9 @@ import httpx
 import pytest
 
 from community.app import create_app
+from community.forum import posts, threads
 from community.models import Post, Thread
 from community.ports import ModerationGate
-from community.services import posts, threads
 from tests.api.conftest import check_against_document
 from tests.conftest import World
 

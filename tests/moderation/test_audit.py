@@ -10,16 +10,16 @@ import pytest
 from community.errors import Conflict, Forbidden, Invalid
 from community.models import AuditEntry, Post, PostState, ReviewItem, Thread
 from community.ports import ModerationGate
-from community.services import moderation
+from moderation import audit, decisions, flags
 from tests.api.conftest import bearer, check_against_document
 from tests.conftest import World, login
 from tests.moderation.conftest import Flaggable
 
 
 async def deleted_by_decision(gate: ModerationGate, world: World, flaggable: Flaggable) -> AuditEntry:
-    await moderation.flag_post(gate, world.actor(world.moderator), flaggable.answer.id, reason="spam")
+    await flags.flag_post(gate, world.actor(world.moderator), flaggable.answer.id, reason="spam")
     item = await ReviewItem.get(post_id=flaggable.answer.id)
-    await moderation.decide_item(
+    await decisions.decide_item(
         world.actor(world.admin), item.id, decision="delete", reason="=HYPERLINK spam"
     )
     return await AuditEntry.get(action="post.delete")
@@ -30,35 +30,35 @@ async def test_the_log_is_searchable_by_who_whom_action_and_date(
 ) -> None:
     await deleted_by_decision(gate, world, flaggable)
     mo = world.actor(world.moderator)
-    everything = await moderation.list_audit(mo)
+    everything = await audit.list_audit(mo)
     assert [e["action"] for e in everything.entries] == ["post.delete", "post.auto_hide"]
-    assert [e["action"] for e in (await moderation.list_audit(mo, moderator="rules")).entries] == [
+    assert [e["action"] for e in (await audit.list_audit(mo, moderator="rules")).entries] == [
         "post.auto_hide"
     ]
-    by_admin = await moderation.list_audit(mo, moderator=world.admin.handle)
+    by_admin = await audit.list_audit(mo, moderator=world.admin.handle)
     assert [e["actor_name"] for e in by_admin.entries] == ["Ada Admin"]
-    assert (await moderation.list_audit(mo, user=world.colleague.handle)).total == 2
-    assert (await moderation.list_audit(mo, user=world.partner.handle)).total == 0
-    assert (await moderation.list_audit(mo, action="post.del")).total == 1
-    assert (await moderation.list_audit(mo, since="2000-01-01", until="2000-01-02")).total == 0
+    assert (await audit.list_audit(mo, user=world.colleague.handle)).total == 2
+    assert (await audit.list_audit(mo, user=world.partner.handle)).total == 0
+    assert (await audit.list_audit(mo, action="post.del")).total == 1
+    assert (await audit.list_audit(mo, since="2000-01-01", until="2000-01-02")).total == 0
     with pytest.raises(Invalid) as exc:
-        await moderation.list_audit(mo, since="yesterday", moderator="nobody-here")
+        await audit.list_audit(mo, since="yesterday", moderator="nobody-here")
     assert set(exc.value.fields) == {"since", "moderator"}
     with pytest.raises(Forbidden):
-        await moderation.list_audit(world.actor(world.expert))
+        await audit.list_audit(world.actor(world.expert))
 
 
 async def test_restore_from_the_audit_entry(gate: ModerationGate, world: World, flaggable: Flaggable) -> None:
     entry = await deleted_by_decision(gate, world, flaggable)
     replies = (await Thread.get(id=flaggable.thread.id)).reply_count
-    post = await moderation.restore_from_audit(world.actor(world.moderator), entry.id)
+    post = await audit.restore_from_audit(world.actor(world.moderator), entry.id)
     assert post.state == PostState.VISIBLE
     assert (await Post.get(id=flaggable.answer.id)).state == PostState.VISIBLE
     assert (await Thread.get(id=flaggable.thread.id)).reply_count == replies + 1
     restored = await AuditEntry.get(action="post.restore")
     assert restored.before == {"state": "deleted"} and restored.actor_id == world.moderator.id
     with pytest.raises(Conflict, match="already visible"):
-        await moderation.restore_from_audit(world.actor(world.moderator), entry.id)
+        await audit.restore_from_audit(world.actor(world.moderator), entry.id)
 
 
 async def test_audit_page_csv_and_api(
@@ -97,7 +97,7 @@ async def test_searching_by_user_finds_actions_on_their_threads_posts_and_accoun
 ) -> None:
     """The partner asked the question: locking and moving their thread is about them; the hidden
     answer is about the colleague who wrote it. The CSV export keeps to the same filters."""
-    from community.services import thread_actions
+    from community.forum import thread_actions
 
     mo = world.actor(world.moderator)
     await thread_actions.set_locked(mo, flaggable.thread.id, locked=True, reason="Heated")
@@ -106,10 +106,10 @@ async def test_searching_by_user_finds_actions_on_their_threads_posts_and_accoun
     await AuditEntry.create(
         actor_id=world.moderator.id, action="user.warn", subject_type="user", subject_id=world.partner.id
     )
-    about_partner = await moderation.list_audit(mo, user=world.partner.handle)
+    about_partner = await audit.list_audit(mo, user=world.partner.handle)
     assert [e["action"] for e in about_partner.entries] == ["user.warn", "thread.move", "thread.lock"]
-    about_colleague = await moderation.list_audit(mo, user=world.colleague.handle, action="post.")
+    about_colleague = await audit.list_audit(mo, user=world.colleague.handle, action="post.")
     assert [e["action"] for e in about_colleague.entries] == ["post.delete", "post.auto_hide"]
-    locks = await moderation.list_audit(mo, user=world.partner.handle, action="thread.lock")
-    rows = list(csv.reader(io.StringIO(moderation.audit_csv(locks))))
+    locks = await audit.list_audit(mo, user=world.partner.handle, action="thread.lock")
+    rows = list(csv.reader(io.StringIO(audit.audit_csv(locks))))
     assert [r[3] for r in rows[1:]] == ["thread.lock"] and rows[1][4] == f"thread:{flaggable.thread.id}"

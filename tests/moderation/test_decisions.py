@@ -9,15 +9,16 @@ import pytest
 from community.errors import Conflict, Forbidden, Invalid
 from community.models import AuditEntry, Flag, Notification, Post, PostState, ReviewItem, Thread, User
 from community.ports import ModerationGate
-from community.services import moderation
+from moderation import decisions, flags
+from moderation.queue import claim_item, get_item, list_queue
 from tests.conftest import World
 from tests.moderation.conftest import Flaggable
 
 
 async def flagged_item(gate: ModerationGate, world: World, flaggable: Flaggable, *, hide: bool) -> ReviewItem:
-    await moderation.flag_post(gate, world.actor(world.partner), flaggable.answer.id, reason="spam")
+    await flags.flag_post(gate, world.actor(world.partner), flaggable.answer.id, reason="spam")
     if hide:
-        await moderation.flag_post(gate, world.actor(world.expert), flaggable.answer.id, reason="offensive")
+        await flags.flag_post(gate, world.actor(world.expert), flaggable.answer.id, reason="offensive")
     return await ReviewItem.get(post_id=flaggable.answer.id)
 
 
@@ -25,7 +26,7 @@ async def test_keep_restores_the_post_and_dismisses_the_flags(
     gate: ModerationGate, world: World, flaggable: Flaggable
 ) -> None:
     item = await flagged_item(gate, world, flaggable, hide=True)
-    decided = await moderation.decide_item(world.actor(world.moderator), item.id, decision="keep")
+    decided = await decisions.decide_item(world.actor(world.moderator), item.id, decision="keep")
     assert (
         decided.state == "decided"
         and decided.decision == "keep"
@@ -46,13 +47,13 @@ async def test_hide_and_delete_need_a_reason_and_delete_is_restorable(
     mo = world.actor(world.moderator)
     item = await flagged_item(gate, world, flaggable, hide=False)
     with pytest.raises(Invalid) as exc:
-        await moderation.decide_item(mo, item.id, decision="delete")
+        await decisions.decide_item(mo, item.id, decision="delete")
     assert "reason" in exc.value.fields
     with pytest.raises(Invalid):
-        await moderation.decide_item(mo, item.id, decision="shred", reason="x")
+        await decisions.decide_item(mo, item.id, decision="shred", reason="x")
     replies = (await Thread.get(id=flaggable.thread.id)).reply_count
     posts_by_author = (await User.get(id=world.colleague.id)).post_count
-    await moderation.decide_item(mo, item.id, decision="delete", reason="Advertising")
+    await decisions.decide_item(mo, item.id, decision="delete", reason="Advertising")
     assert (await Post.get(id=flaggable.answer.id)).state == PostState.DELETED
     assert (await Thread.get(id=flaggable.thread.id)).reply_count == replies - 1
     assert (await User.get(id=world.colleague.id)).post_count == posts_by_author - 1
@@ -65,7 +66,7 @@ async def test_hide_keeps_the_text_for_the_author_and_moderators(
     gate: ModerationGate, world: World, flaggable: Flaggable
 ) -> None:
     item = await flagged_item(gate, world, flaggable, hide=False)
-    await moderation.decide_item(world.actor(world.moderator), item.id, decision="hide", reason="Rude")
+    await decisions.decide_item(world.actor(world.moderator), item.id, decision="hide", reason="Rude")
     post = await Post.get(id=flaggable.answer.id)
     assert post.state == PostState.HIDDEN and post.body_source == "Buy from my cousin, cheap!!!"
 
@@ -74,9 +75,9 @@ async def test_a_second_decision_is_a_conflict_and_changes_nothing(
     gate: ModerationGate, world: World, flaggable: Flaggable
 ) -> None:
     item = await flagged_item(gate, world, flaggable, hide=True)
-    await moderation.decide_item(world.actor(world.moderator), item.id, decision="keep")
+    await decisions.decide_item(world.actor(world.moderator), item.id, decision="keep")
     with pytest.raises(Conflict, match="already decided"):
-        await moderation.decide_item(world.actor(world.admin), item.id, decision="delete", reason="No")
+        await decisions.decide_item(world.actor(world.admin), item.id, decision="delete", reason="No")
     assert (await Post.get(id=flaggable.answer.id)).state == PostState.VISIBLE
     assert await AuditEntry.filter(action__startswith="post.").exclude(action="post.auto_hide").count() == 1
 
@@ -87,8 +88,8 @@ async def test_two_moderators_deciding_at_once_apply_one_decision(
     item = await flagged_item(gate, world, flaggable, hide=True)
     replies = (await Thread.get(id=flaggable.thread.id)).reply_count
     results = await asyncio.gather(
-        moderation.decide_item(world.actor(world.moderator), item.id, decision="delete", reason="Spam"),
-        moderation.decide_item(world.actor(world.admin), item.id, decision="delete", reason="Spam"),
+        decisions.decide_item(world.actor(world.moderator), item.id, decision="delete", reason="Spam"),
+        decisions.decide_item(world.actor(world.admin), item.id, decision="delete", reason="Spam"),
         return_exceptions=True,
     )
     assert sorted(type(r).__name__ for r in results) == ["Conflict", "ReviewItem"]
@@ -100,43 +101,43 @@ async def test_claims_show_who_handles_an_item(
     gate: ModerationGate, world: World, flaggable: Flaggable
 ) -> None:
     item = await flagged_item(gate, world, flaggable, hide=False)
-    claimed = await moderation.claim_item(world.actor(world.moderator), item.id)
+    claimed = await claim_item(world.actor(world.moderator), item.id)
     assert claimed.claimed_by_id == world.moderator.id
     with pytest.raises(Conflict, match="Another moderator"):
-        await moderation.claim_item(world.actor(world.admin), item.id)
-    queue = await moderation.list_queue(world.actor(world.admin))
+        await claim_item(world.actor(world.admin), item.id)
+    queue = await list_queue(world.actor(world.admin))
     assert queue.items[0]["claimed_by_name"] == "Mo Moderator"
-    await moderation.claim_item(world.actor(world.moderator), item.id, release=True)
-    assert (await moderation.claim_item(world.actor(world.admin), item.id)).claimed_by_id == world.admin.id
+    await claim_item(world.actor(world.moderator), item.id, release=True)
+    assert (await claim_item(world.actor(world.admin), item.id)).claimed_by_id == world.admin.id
 
 
 async def test_the_queue_is_oldest_first_filterable_and_for_moderators_only(
     gate: ModerationGate, world: World, flaggable: Flaggable
 ) -> None:
-    from community.services import posts
+    from community.forum import posts
 
     other = await posts.reply(world.actor(world.expert), flaggable.thread.id, body="Off topic ramble here.")
-    await moderation.flag_post(gate, world.actor(world.partner), flaggable.answer.id, reason="spam")
-    await moderation.flag_post(gate, world.actor(world.partner), other.id, reason="off_topic")
+    await flags.flag_post(gate, world.actor(world.partner), flaggable.answer.id, reason="spam")
+    await flags.flag_post(gate, world.actor(world.partner), other.id, reason="off_topic")
     mo = world.actor(world.moderator)
-    queue = await moderation.list_queue(mo)
+    queue = await list_queue(mo)
     assert [i["post_id"] for i in queue.items] == [flaggable.answer.id, other.id]
-    assert [i["post_id"] for i in (await moderation.list_queue(mo, reason="off_topic")).items] == [other.id]
-    assert (await moderation.list_queue(mo, category="general")).total == 2
-    assert (await moderation.list_queue(mo, kind="new_account")).total == 0
+    assert [i["post_id"] for i in (await list_queue(mo, reason="off_topic")).items] == [other.id]
+    assert (await list_queue(mo, category="general")).total == 2
+    assert (await list_queue(mo, kind="new_account")).total == 0
     with pytest.raises(Invalid):
-        await moderation.list_queue(mo, kind="everything")
-    view = await moderation.get_item(mo, queue.items[0]["id"])
+        await list_queue(mo, kind="everything")
+    view = await get_item(mo, queue.items[0]["id"])
     assert view.flags[0]["flagger_name"] == "Pat Partner" and view.author.id == world.colleague.id
     for user in (world.partner, world.expert):
         with pytest.raises(Forbidden):
-            await moderation.list_queue(world.actor(user))
+            await list_queue(world.actor(user))
         with pytest.raises(Forbidden):
-            await moderation.decide_item(world.actor(user), queue.items[0]["id"], decision="keep")
+            await decisions.decide_item(world.actor(user), queue.items[0]["id"], decision="keep")
 
 
 def test_waiting_reads_just_now_until_a_minute_has_passed() -> None:
-    from community.services.moderation import waiting_label
+    from moderation.queue import waiting_label
 
     assert [waiting_label(s) for s in (0, 59, 60, 3599, 3600, 86_400 * 3)] == [
         "just now", "just now", "1 min", "59 min", "1 h", "3 d"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from moderation.flags import FlagRules, target_key
+from moderation.rules.flag_weights import FlagRules, target_key
 
 
 def test_weights_by_role_and_the_threshold() -> None:

@@ -7,9 +7,10 @@ import pytest
 from community import policy
 from community.errors import Forbidden, Invalid, NotFound
 from community.events import PostHidden, subscribe, unsubscribe
+from community.forum import posts
 from community.models import AuditEntry, Flag, IndexOutbox, Post, PostState, ReviewItem, Thread
 from community.ports import ModerationGate
-from community.services import moderation, posts
+from moderation import decisions, flags
 from tests.conftest import World
 from tests.moderation.conftest import Flaggable
 
@@ -18,7 +19,7 @@ from tests.moderation.conftest import Flaggable
 async def test_each_reason_is_accepted_and_queues_the_post(
     gate: ModerationGate, world: World, flaggable: Flaggable, reason: str
 ) -> None:
-    outcome = await moderation.flag_post(gate, world.actor(world.partner), flaggable.answer.id, reason=reason)
+    outcome = await flags.flag_post(gate, world.actor(world.partner), flaggable.answer.id, reason=reason)
     assert outcome.flag.reason == reason and outcome.open_weight == 1 and not outcome.hidden
     item = await ReviewItem.get(post_id=flaggable.answer.id)
     assert item.state == "pending" and item.kind == "flagged_post" and item.user_id == world.colleague.id
@@ -30,12 +31,12 @@ async def test_something_else_needs_a_note_and_unknown_reasons_are_refused(
 ) -> None:
     pat = world.actor(world.partner)
     with pytest.raises(Invalid) as exc:
-        await moderation.flag_post(gate, pat, flaggable.answer.id, reason="other", note="  ")
+        await flags.flag_post(gate, pat, flaggable.answer.id, reason="other", note="  ")
     assert "note" in exc.value.fields
     with pytest.raises(Invalid) as exc:
-        await moderation.flag_post(gate, pat, flaggable.answer.id, reason="boring")
+        await flags.flag_post(gate, pat, flaggable.answer.id, reason="boring")
     assert "reason" in exc.value.fields
-    outcome = await moderation.flag_post(gate, pat, flaggable.answer.id, reason="other", note="Wrong product")
+    outcome = await flags.flag_post(gate, pat, flaggable.answer.id, reason="other", note="Wrong product")
     assert outcome.flag.note == "Wrong product"
 
 
@@ -43,16 +44,16 @@ async def test_flagging_again_changes_the_reason_and_own_posts_are_refused(
     gate: ModerationGate, world: World, flaggable: Flaggable
 ) -> None:
     pat = world.actor(world.partner)
-    await moderation.flag_post(gate, pat, flaggable.answer.id, reason="spam")
-    again = await moderation.flag_post(gate, pat, flaggable.answer.id, reason="offensive")
+    await flags.flag_post(gate, pat, flaggable.answer.id, reason="spam")
+    again = await flags.flag_post(gate, pat, flaggable.answer.id, reason="offensive")
     assert again.open_weight == 1
     assert [f.reason for f in await Flag.filter(post_id=flaggable.answer.id)] == ["offensive"]
     with pytest.raises(Forbidden, match="your own"):
-        await moderation.flag_post(gate, world.actor(world.colleague), flaggable.answer.id, reason="spam")
+        await flags.flag_post(gate, world.actor(world.colleague), flaggable.answer.id, reason="spam")
 
 
 async def test_posts_one_cannot_see_cannot_be_flagged(gate: ModerationGate, world: World) -> None:
-    from community.services import threads
+    from community.forum import threads
 
     staff = await threads.create_thread(
         world.actor(world.expert), category="staff-room", kind="discussion", title="Internal notes only",
@@ -60,7 +61,7 @@ async def test_posts_one_cannot_see_cannot_be_flagged(gate: ModerationGate, worl
     )  # fmt: skip
     opening = await Post.get(thread_id=staff.id)
     with pytest.raises(NotFound):
-        await moderation.flag_post(gate, world.actor(world.partner), opening.id, reason="spam")
+        await flags.flag_post(gate, world.actor(world.partner), opening.id, reason="spam")
 
 
 async def test_weights_add_up_to_the_threshold_and_hide_the_post(
@@ -74,10 +75,10 @@ async def test_weights_add_up_to_the_threshold_and_hide_the_post(
 
     subscribe(listen)
     try:
-        first = await moderation.flag_post(gate, world.actor(world.partner), answer.id, reason="spam")
+        first = await flags.flag_post(gate, world.actor(world.partner), answer.id, reason="spam")
         version = (await Thread.get(id=flaggable.thread.id)).version
         await IndexOutbox.all().delete()
-        second = await moderation.flag_post(gate, world.actor(world.expert), answer.id, reason="spam")
+        second = await flags.flag_post(gate, world.actor(world.expert), answer.id, reason="spam")
     finally:
         unsubscribe(listen)
     assert (first.open_weight, first.hidden) == (1, False)
@@ -102,7 +103,7 @@ async def test_weights_add_up_to_the_threshold_and_hide_the_post(
 async def test_a_moderators_flag_hides_at_once(
     gate: ModerationGate, world: World, flaggable: Flaggable
 ) -> None:
-    outcome = await moderation.flag_post(
+    outcome = await flags.flag_post(
         gate, world.actor(world.moderator), flaggable.answer.id, reason="offensive"
     )
     assert outcome.hidden
@@ -114,7 +115,7 @@ async def test_partners_alone_need_three_flags(
 ) -> None:
     answer = flaggable.answer.id
     results = [
-        await moderation.flag_post(gate, world.actor(u), answer, reason="spam")
+        await flags.flag_post(gate, world.actor(u), answer, reason="spam")
         for u in (world.partner, world.silver_partner, world.registered_partner)
     ]
     assert [r.hidden for r in results] == [False, False, True]
@@ -124,9 +125,9 @@ async def test_the_author_editing_a_hidden_post_sends_it_back_for_review(
     gate: ModerationGate, world: World, flaggable: Flaggable
 ) -> None:
     answer = flaggable.answer.id
-    await moderation.flag_post(gate, world.actor(world.moderator), answer, reason="spam")
+    await flags.flag_post(gate, world.actor(world.moderator), answer, reason="spam")
     item = await ReviewItem.get(post_id=answer)
-    await moderation.decide_item(world.actor(world.moderator), item.id, decision="hide", reason="Advertising")
+    await decisions.decide_item(world.actor(world.moderator), item.id, decision="hide", reason="Advertising")
     assert await ReviewItem.filter(post_id=answer, state="pending").count() == 0
     await posts.edit_post(world.actor(world.colleague), answer, body="The model 24-port switch fits well.")
     again = await ReviewItem.get(post_id=answer, state="pending")

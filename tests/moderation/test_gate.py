@@ -6,9 +6,9 @@ import pytest
 
 from community import policy
 from community.errors import Invalid
+from community.forum import posts, threads
 from community.models import AuditEntry, CategoryRules, Post, PostState, ReviewItem, WatchedWord
 from community.ports import ModerationGate
-from community.services import posts, threads
 from tests.conftest import World, login
 
 
@@ -95,7 +95,7 @@ async def test_blocked_text_through_the_ask_form_and_the_api(client, world: Worl
 
 
 async def test_rules_changed_by_another_worker_apply_within_the_interval(world: World) -> None:
-    from moderation.gate import ModerationRules
+    from moderation.rules.gate import ModerationRules
 
     now = [100.0]
     gate = ModerationRules(ttl=5.0, clock=lambda: now[0])

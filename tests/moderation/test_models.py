@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from tortoise.exceptions import IntegrityError
 
+from community.forum import threads
 from community.models import AuditEntry, Flag, ReviewItem, ReviewKind
-from community.services import threads
 from tests.conftest import World
 
 

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from community.models import AuditEntry, Post, PostState, ReviewItem, ReviewKind, Thread, User
-from community.services import moderation
-from moderation.newcomers import count_links
+from moderation.queue import get_item
+from moderation.rules.newcomers import count_links
 from tests.conftest import World, login
 from tests.moderation.conftest import client_for
 
@@ -77,7 +77,7 @@ async def test_first_posts_wait_for_approval_then_the_account_posts_freely(app_w
 async def test_staff_are_never_held_and_replies_are_held_too(app_with, world: World, flaggable) -> None:
     app = app_with(new_account_held_posts=2, new_account_days=30)
     gate = app.state.moderation
-    from community.services import posts
+    from community.forum import posts
 
     expert = await posts.reply(
         world.actor(world.expert), flaggable.thread.id, body="Staff answer.", gate=gate
@@ -88,9 +88,7 @@ async def test_staff_are_never_held_and_replies_are_held_too(app_with, world: Wo
     )
     assert partner.state == PostState.PENDING
     thread = await Thread.get(id=flaggable.thread.id)
-    view = await moderation.get_item(
-        world.actor(world.moderator), (await ReviewItem.get(post_id=partner.id)).id
-    )
+    view = await get_item(world.actor(world.moderator), (await ReviewItem.get(post_id=partner.id)).id)
     assert view.item.kind == ReviewKind.NEW_ACCOUNT and view.thread.id == thread.id
 
 
@@ -115,9 +113,9 @@ async def test_too_many_links_from_a_new_account_is_refused_naming_the_limit(app
 
 
 async def _token(user: User) -> str:
-    from community.services import accounts
+    from community.accounts import tokens
 
-    return await accounts.create_api_token(user)
+    return await tokens.create_api_token(user)
 
 
 async def test_links_cannot_be_added_by_editing_afterwards(app_with, world: World, flaggable) -> None:

@@ -8,11 +8,12 @@ from datetime import timedelta
 import pytest
 
 from community.errors import Forbidden
+from community.forum import posts, thread_actions, threads
 from community.models import ReviewItem
 from community.ports import ModerationGate
-from community.services import moderation, posts, thread_actions, threads
-from community.services.moderation_overview import overview
-from community.services.threads import utcnow
+from community.timeutil import utcnow
+from moderation import decisions, flags
+from moderation.overview import overview
 from tests.api.conftest import bearer, check_against_document
 from tests.conftest import World, login
 from tests.moderation.conftest import Flaggable
@@ -24,11 +25,11 @@ async def busy_week(gate: ModerationGate, world: World, flaggable: Flaggable) ->
     for text in ("Second shop link", "Third shop link"):
         answers.append(await posts.reply(world.actor(world.colleague), flaggable.thread.id, body=text))
     for answer in answers:
-        await moderation.flag_post(gate, world.actor(world.partner), answer.id, reason="spam")
+        await flags.flag_post(gate, world.actor(world.partner), answer.id, reason="spam")
     items = [await ReviewItem.get(post_id=a.id) for a in answers]
     now = utcnow()
     for item, hours in zip(items[:2], (1, 3), strict=True):
-        await moderation.decide_item(world.actor(world.moderator), item.id, decision="keep")
+        await decisions.decide_item(world.actor(world.moderator), item.id, decision="keep")
         await ReviewItem.filter(id=item.id).update(created_at=now - timedelta(hours=hours), decided_at=now)
     await ReviewItem.filter(id=items[2].id).update(created_at=now - timedelta(days=2))
     await thread_actions.set_pinned(world.actor(world.admin), flaggable.thread.id, pinned=True)

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from community.accounts import tokens
 from community.models import Post, RateEvent
-from community.services import accounts
-from moderation.limits import user_key
+from moderation.rules.limits import user_key
 from tests.conftest import World, login
 from tests.moderation.conftest import Flaggable, client_for
 
@@ -50,7 +50,7 @@ async def test_html_reply_over_the_minute_limit_is_429_with_the_text_kept(
 
 async def test_json_answer_names_the_wait_in_retry_after(app_with, world: World, flaggable) -> None:
     app = app_with(posts_per_minute=3, posts_per_day=50)
-    auth = {"Authorization": f"Bearer {await accounts.create_api_token(world.partner)}"}
+    auth = {"Authorization": f"Bearer {await tokens.create_api_token(world.partner)}"}
     async with client_for(app) as client:
         for _ in range(3):
             ok = await client.post(
@@ -78,7 +78,7 @@ async def test_day_limit_and_ip_limit(app_with, world: World, flaggable) -> None
     app = app_with(posts_per_day=2, posts_per_ip_minute=2)
     async with client_for(app) as client:
         users = (world.partner, world.colleague, world.silver_partner)
-        auth = [{"Authorization": f"Bearer {await accounts.create_api_token(u)}"} for u in users]
+        auth = [{"Authorization": f"Bearer {await tokens.create_api_token(u)}"} for u in users]
         url = f"/api/v1/threads/{flaggable.thread.id}/posts"
         for _ in range(2):
             assert (await client.post(url, json={"body": "mine"}, headers=auth[0])).status_code == 201
@@ -99,7 +99,7 @@ async def test_refused_or_invalid_posts_count_nothing_and_old_rows_are_pruned(
     app = app_with(posts_per_minute=1)
     gate = app.state.moderation
     from community.errors import Invalid
-    from community.services import posts
+    from community.forum import posts
 
     actor = world.actor(world.partner)
     with pytest.raises(Invalid):
@@ -115,7 +115,7 @@ async def test_refused_or_invalid_posts_count_nothing_and_old_rows_are_pruned(
 async def test_a_burst_of_simultaneous_posts_keeps_to_the_limit(app_with, world: World, flaggable) -> None:
     """Posts sent at once are not all let through by checks that ran before any of them counted."""
     app = app_with(posts_per_minute=2)
-    auth = {"Authorization": f"Bearer {await accounts.create_api_token(world.partner)}"}
+    auth = {"Authorization": f"Bearer {await tokens.create_api_token(world.partner)}"}
     path = f"/api/v1/threads/{flaggable.thread.id}/posts"
     async with client_for(app) as client:
         answers = await asyncio.gather(

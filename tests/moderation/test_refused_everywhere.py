@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+from community.accounts import tokens
 from community.models import Post, User
-from community.services import accounts
 from tests.conftest import World, login
 from tests.moderation.conftest import Flaggable
 from tests.test_authorization_matrix import mounted_routes
@@ -26,7 +26,7 @@ PUBLIC = {
 
 async def test_a_suspended_member_is_refused_on_every_route(client, app, world: World, flaggable: Flaggable):
     csrf = await login(client, world.partner)
-    bearer = {"Authorization": f"Bearer {await accounts.create_api_token(world.partner)}"}
+    bearer = {"Authorization": f"Bearer {await tokens.create_api_token(world.partner)}"}
     await User.filter(id=world.partner.id).update(suspended_until=datetime.now(UTC) + timedelta(days=1))
     opening = await Post.get(thread_id=flaggable.thread.id, is_opening=True)
     problems, tried = [], 0
@@ -55,7 +55,7 @@ async def test_a_suspended_member_is_refused_on_every_route(client, app, world: 
 
 
 async def test_a_silenced_member_is_refused_on_every_posting_endpoint(client, world: World, flaggable):
-    bearer = {"Authorization": f"Bearer {await accounts.create_api_token(world.colleague)}"}
+    bearer = {"Authorization": f"Bearer {await tokens.create_api_token(world.colleague)}"}
     await User.filter(id=world.colleague.id).update(silenced_until=datetime.now(UTC) + timedelta(days=7))
     opening = await Post.get(thread_id=flaggable.thread.id, is_opening=True)
     sends = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from moderation.rules import CompiledWords, WatchedWordRule, evaluate, normalise
+from moderation.rules.content import CompiledWords, WatchedWordRule, evaluate, normalise
 
 
 def words(*rules: tuple[str, str], regex: bool = False, cats: tuple[int, ...] = ()) -> CompiledWords:

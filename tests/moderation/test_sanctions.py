@@ -11,9 +11,10 @@ import pytest
 
 from community.errors import Conflict, Forbidden
 from community.events import AccessChanged, subscribe, unsubscribe
+from community.forum import posts, threads
 from community.models import AuditEntry, Notification, NotificationKind, Post, Sanction, User
 from community.policy import INDEFINITE
-from community.services import posts, sanctions, threads
+from moderation import sanctions
 from tests.conftest import CSRF_RE, World, login
 from tests.moderation.conftest import Flaggable
 
@@ -96,9 +97,9 @@ async def test_suspended_member_is_refused_on_pages_api_and_sign_in_with_the_end
 
 
 async def sanctions_token(world: World) -> str:
-    from community.services import accounts
+    from community.accounts import tokens
 
-    return await accounts.create_api_token(world.partner)
+    return await tokens.create_api_token(world.partner)
 
 
 async def test_lifting_early_restores_posting_and_is_audited_with_before_and_after(world: World) -> None:
@@ -175,9 +176,9 @@ async def test_who_may_sanction_whom(world: World) -> None:
 
 async def test_sanction_from_a_review_item_page_links_the_item(client, world: World, gate, flaggable) -> None:
     from community.models import ReviewItem
-    from community.services import moderation
+    from moderation import flags
 
-    await moderation.flag_post(gate, world.actor(world.partner), flaggable.answer.id, reason="spam")
+    await flags.flag_post(gate, world.actor(world.partner), flaggable.answer.id, reason="spam")
     item = await ReviewItem.get(post_id=flaggable.answer.id)
     await login(client, world.moderator)
     page = await client.get(f"/moderation/items/{item.id}")

@@ -9,6 +9,7 @@ import pytest
 
 from community.errors import Conflict, Forbidden, Invalid, NotFound
 from community.events import ThreadModerated, subscribe, unsubscribe
+from community.forum import lists, merging, posts, thread_actions, thread_page, threads
 from community.models import (
     AuditEntry,
     Flag,
@@ -22,7 +23,7 @@ from community.models import (
     Watch,
 )
 from community.ports import ModerationGate
-from community.services import moderation, posts, thread_actions, threads
+from moderation import flags
 from tests.conftest import World
 
 
@@ -50,7 +51,7 @@ async def test_lock_stops_everyone_but_moderators(world: World) -> None:
         with pytest.raises(Forbidden, match="locked"):
             await attempt()
     await posts.reply(mo, thread.id, body="Moderators may still post.")
-    view = await threads.get_thread_view(pat, thread.id)
+    view = await thread_page.get_thread_view(pat, thread.id)
     assert not view.can_reply and not view.posts[0].can_vote and not view.question.can_edit
     entry = await AuditEntry.get(action="thread.lock")
     assert (entry.before, entry.after, entry.reason) == ({"locked": False}, {"locked": True}, "Heated")
@@ -100,7 +101,7 @@ async def test_pin_and_unpin(world: World) -> None:
     thread = await ask(world)
     mo = world.actor(world.moderator)
     await thread_actions.set_pinned(mo, thread.id, pinned=True)
-    listing = await threads.list_threads(world.actor(world.partner), category="general")
+    listing = await lists.list_threads(world.actor(world.partner), category="general")
     assert listing.items[0]["pinned"]
     await thread_actions.set_pinned(mo, thread.id, pinned=False)
     assert not (await Thread.get(id=thread.id)).pinned
@@ -113,7 +114,7 @@ async def test_move_changes_who_sees_it(world: World, gate: ModerationGate) -> N
     thread = await ask(world)
     answer = await posts.reply(world.actor(world.colleague), thread.id, body="Buy from my cousin!")
     # An open review item follows the thread.
-    await moderation.flag_post(gate, world.actor(world.expert), answer.id, reason="spam")
+    await flags.flag_post(gate, world.actor(world.expert), answer.id, reason="spam")
     mo = world.actor(world.moderator)
     seen: list[object] = []
 
@@ -127,8 +128,8 @@ async def test_move_changes_who_sees_it(world: World, gate: ModerationGate) -> N
         unsubscribe(listen)
     assert (await Thread.get(id=thread.id)).category_id == world.gold_only.id
     with pytest.raises(NotFound):
-        await threads.get_thread_view(world.actor(world.silver_partner), thread.id)
-    await threads.get_thread_view(world.actor(world.colleague), thread.id)
+        await thread_page.get_thread_view(world.actor(world.silver_partner), thread.id)
+    await thread_page.get_thread_view(world.actor(world.colleague), thread.id)
     assert (await ReviewItem.get(post_id=answer.id)).category_id == world.gold_only.id
     entry = await AuditEntry.get(action="thread.move")
     assert (entry.before, entry.after) == ({"category": "general"}, {"category": "gold-programme"})
@@ -164,7 +165,7 @@ async def test_merge_moves_posts_tags_and_answers(world: World) -> None:
     await posts.accept_answer(world.actor(world.colleague), src_answer.id)
     await Watch.create(user_id=world.registered_partner.id, target_type="thread", target_key=str(source.id))
     mo = world.actor(world.moderator)
-    outcome = await thread_actions.merge_thread(mo, source.id, into=str(target.id), reason="Same question")
+    outcome = await merging.merge_thread(mo, source.id, into=str(target.id), reason="Same question")
     assert outcome.source_id == source.id and outcome.target.id == target.id
     src, dst = await Thread.get(id=source.id), await Thread.get(id=target.id)
     assert src.is_deleted and src.merged_into_id == target.id
@@ -180,12 +181,12 @@ async def test_merge_moves_posts_tags_and_answers(world: World) -> None:
     moved = await Post.filter(thread_id=target.id).order_by("created_at", "id")
     assert [p.id for p in moved][1:] == [early.id, *outcome.moved_post_ids]
     assert [p.is_opening for p in moved] == [True, False, False, False]
-    view = await threads.get_thread_view(world.actor(world.partner), target.id)
+    view = await thread_page.get_thread_view(world.actor(world.partner), target.id)
     assert view.total_replies == 3
     # The old address leads to the target; the old thread itself is gone.
-    assert await thread_actions.merged_target(world.actor(world.partner), source.id) == target.id
+    assert await merging.merged_target(world.actor(world.partner), source.id) == target.id
     with pytest.raises(NotFound):
-        await threads.get_thread_view(world.actor(world.partner), source.id)
+        await thread_page.get_thread_view(world.actor(world.partner), source.id)
     assert await Watch.filter(target_key=str(target.id), user_id=world.registered_partner.id).exists()
     entry = await AuditEntry.get(action="thread.merge")
     assert entry.subject_id == source.id and entry.after["merged_into"] == target.id
@@ -204,7 +205,7 @@ async def test_merge_keeps_the_targets_accepted_answer(world: World) -> None:
     source = await ask(world, world.colleague, title="Small office switch advice")
     dropped = await posts.reply(world.actor(world.admin), source.id, body="Eight ports suffice.")
     await posts.accept_answer(world.actor(world.colleague), dropped.id)
-    await thread_actions.merge_thread(world.actor(world.moderator), source.id, into=target.id, reason="Dupe")
+    await merging.merge_thread(world.actor(world.moderator), source.id, into=target.id, reason="Dupe")
     assert (await Thread.get(id=target.id)).accepted_post_id == kept.id
     assert (await User.get(id=world.admin.id)).accepted_count == 0
     assert (await User.get(id=world.expert.id)).accepted_count == 1
@@ -214,8 +215,8 @@ async def test_merge_moves_flags_and_review_items(world: World, gate: Moderation
     target = await ask(world, title="Which switch for a small office?")
     source = await ask(world, world.colleague, title="Small office switch advice")
     answer = await posts.reply(world.actor(world.registered_partner), source.id, body="Cheap, from me!")
-    await moderation.flag_post(gate, world.actor(world.partner), answer.id, reason="spam")
-    await thread_actions.merge_thread(world.actor(world.moderator), source.id, into=target.id, reason="Dupe")
+    await flags.flag_post(gate, world.actor(world.partner), answer.id, reason="spam")
+    await merging.merge_thread(world.actor(world.moderator), source.id, into=target.id, reason="Dupe")
     assert (await Flag.get(post_id=answer.id)).thread_id == target.id
     assert (await ReviewItem.get(post_id=answer.id)).thread_id == target.id
 
@@ -230,24 +231,24 @@ async def test_merge_refuses_bad_targets(world: World) -> None:
     mo = world.actor(world.moderator)
     for bad in (source.id, str(source.id), 987_654, gone.id, "abc", "", None, 2**40, -3, 1.5, True, [1]):
         with pytest.raises(Invalid) as exc:
-            await thread_actions.merge_thread(mo, source.id, into=bad, reason="Dupe")
+            await merging.merge_thread(mo, source.id, into=bad, reason="Dupe")
         assert "into" in exc.value.fields, bad
     with pytest.raises(Invalid) as exc:
-        await thread_actions.merge_thread(mo, source.id, into=other.id)
+        await merging.merge_thread(mo, source.id, into=other.id)
     assert "reason" in exc.value.fields
     with pytest.raises(Forbidden):
-        await thread_actions.merge_thread(world.actor(world.partner), source.id, into=other.id, reason="x")
+        await merging.merge_thread(world.actor(world.partner), source.id, into=other.id, reason="x")
     # An address works as well as a number.
-    await thread_actions.merge_thread(mo, source.id, into=f"https://x.example/t/{other.id}#p1", reason="x")
+    await merging.merge_thread(mo, source.id, into=f"https://x.example/t/{other.id}#p1", reason="x")
     assert (await Thread.get(id=source.id)).merged_into_id == other.id
     with pytest.raises(NotFound):  # merging the merged thread again: it is gone
-        await thread_actions.merge_thread(mo, source.id, into=other.id, reason="x")
+        await merging.merge_thread(mo, source.id, into=other.id, reason="x")
 
 
 def assert_one_merge(results: list[object]) -> None:
     """One merge applies; the other is refused: a conflict when they overlap, or (when it starts
     after the first committed) 404 / 422 because its thread is gone."""
-    applied = [r for r in results if isinstance(r, thread_actions.MergeOutcome)]
+    applied = [r for r in results if isinstance(r, merging.MergeOutcome)]
     refused = [r for r in results if isinstance(r, Conflict | NotFound | Invalid)]
     assert len(applied) == 1 and len(refused) == 1, results
 
@@ -258,12 +259,12 @@ async def test_two_merges_of_the_same_thread_apply_once(world: World) -> None:
     one = await ask(world, title="The first target thread")
     two = await ask(world, title="The second target thread")
     results = await asyncio.gather(
-        thread_actions.merge_thread(world.actor(world.moderator), source.id, into=one.id, reason="a"),
-        thread_actions.merge_thread(world.actor(world.admin), source.id, into=two.id, reason="b"),
+        merging.merge_thread(world.actor(world.moderator), source.id, into=one.id, reason="a"),
+        merging.merge_thread(world.actor(world.admin), source.id, into=two.id, reason="b"),
         return_exceptions=True,
     )
     assert_one_merge(results)
-    winner = next(r for r in results if isinstance(r, thread_actions.MergeOutcome)).target.id
+    winner = next(r for r in results if isinstance(r, merging.MergeOutcome)).target.id
     loser = two.id if winner == one.id else one.id
     assert (await Thread.get(id=winner)).reply_count == 2
     assert (await Thread.get(id=loser)).reply_count == 0
@@ -275,8 +276,8 @@ async def test_merging_both_ways_at_once_leaves_one_thread(world: World) -> None
     a = await ask(world, title="The first of two twins")
     b = await ask(world, title="The second of two twins")
     results = await asyncio.gather(
-        thread_actions.merge_thread(world.actor(world.moderator), a.id, into=b.id, reason="a"),
-        thread_actions.merge_thread(world.actor(world.admin), b.id, into=a.id, reason="b"),
+        merging.merge_thread(world.actor(world.moderator), a.id, into=b.id, reason="a"),
+        merging.merge_thread(world.actor(world.admin), b.id, into=a.id, reason="b"),
         return_exceptions=True,
     )
     assert_one_merge(results)
@@ -291,15 +292,15 @@ async def test_duplicate_closes_with_a_link_and_can_be_taken_back(world: World) 
     dupe = await ask(world, world.colleague, title="Small office switch advice")
     mo = world.actor(world.moderator)
     with pytest.raises(Invalid):
-        await thread_actions.mark_duplicate(mo, dupe.id, of=dupe.id)
-    await thread_actions.mark_duplicate(mo, dupe.id, of=original.id, reason="Asked before")
+        await merging.mark_duplicate(mo, dupe.id, of=dupe.id)
+    await merging.mark_duplicate(mo, dupe.id, of=original.id, reason="Asked before")
     saved = await Thread.get(id=dupe.id)
     assert saved.duplicate_of_id == original.id and saved.status == "closed"
     state = await thread_actions.thread_state(world.actor(world.colleague), saved)
     assert state.duplicate_of == {"id": original.id, "title": original.title}
     with pytest.raises(Invalid):  # the original cannot become a duplicate of its duplicate
-        await thread_actions.mark_duplicate(mo, original.id, of=dupe.id)
-    await thread_actions.mark_duplicate(mo, dupe.id, of=None)
+        await merging.mark_duplicate(mo, original.id, of=dupe.id)
+    await merging.mark_duplicate(mo, dupe.id, of=None)
     saved = await Thread.get(id=dupe.id)
     assert saved.duplicate_of_id is None and saved.status == "open"
     assert [e.action for e in await AuditEntry.all().order_by("id")] == [
@@ -311,7 +312,7 @@ async def test_duplicate_closes_with_a_link_and_can_be_taken_back(world: World) 
 async def test_a_duplicate_of_an_invisible_thread_shows_no_link(world: World) -> None:
     original = await ask(world, world.expert, title="A staff-only original", category="staff-room")
     dupe = await ask(world, world.colleague, title="Small office switch advice")
-    await thread_actions.mark_duplicate(world.actor(world.moderator), dupe.id, of=original.id)
+    await merging.mark_duplicate(world.actor(world.moderator), dupe.id, of=original.id)
     state = await thread_actions.thread_state(world.actor(world.colleague), await Thread.get(id=dupe.id))
     assert state.duplicate_of is None
 
@@ -322,21 +323,21 @@ async def test_merge_into_a_wider_audience_needs_an_explicit_confirmation(world:
     secret = await posts.reply(world.actor(world.expert), source.id, body="Gold discount is 38 percent.")
     mo, sam = world.actor(world.moderator), world.actor(world.silver_partner)
     with pytest.raises(Invalid) as exc:
-        await thread_actions.merge_thread(mo, source.id, into=target.id, reason="Same topic")
+        await merging.merge_thread(mo, source.id, into=target.id, reason="Same topic")
     assert "confirm_wider" in exc.value.fields and "Gold programme" in exc.value.fields["confirm_wider"]
-    view = await threads.get_thread_view(sam, target.id)
+    view = await thread_page.get_thread_view(sam, target.id)
     assert secret.id not in [p.id for p in view.posts]
     assert (await Thread.get(id=source.id)).merged_into_id is None and not await AuditEntry.exists()
     # The same or a narrower audience needs nothing more; a wider one merges once confirmed.
-    await thread_actions.merge_thread(mo, source.id, into=target.id, reason="Same", confirm_wider=True)
-    view = await threads.get_thread_view(sam, target.id)
+    await merging.merge_thread(mo, source.id, into=target.id, reason="Same", confirm_wider=True)
+    view = await thread_page.get_thread_view(sam, target.id)
     assert secret.id in [p.id for p in view.posts]
 
 
 async def test_merge_into_the_same_or_a_narrower_audience_needs_no_confirmation(world: World) -> None:
     target = await ask(world, title="Gold deal registration", category="gold-programme")
     source = await ask(world, title="Deal registration, in general")
-    await thread_actions.merge_thread(world.actor(world.moderator), source.id, into=target.id, reason="x")
+    await merging.merge_thread(world.actor(world.moderator), source.id, into=target.id, reason="x")
     assert (await Thread.get(id=source.id)).merged_into_id == target.id
 
 
@@ -344,21 +345,21 @@ async def test_merge_and_duplicate_notices_name_only_threads_the_recipient_may_s
     mo = world.actor(world.moderator)
     gold = await ask(world, title="Gold rebate schedule for 2027", category="gold-programme")
     mine = await ask(world, world.silver_partner, title="How do rebates work?")
-    await thread_actions.merge_thread(mo, mine.id, into=gold.id, reason="Same topic")
+    await merging.merge_thread(mo, mine.id, into=gold.id, reason="Same topic")
     note = await Notification.get(user_id=world.silver_partner.id, kind="thread_moderated")
     assert "How do rebates work?" in note.text and "a thread you cannot see" in note.text
     assert "Gold rebate" not in note.text and note.url == "/"
     # The other way: a staff thread merged into a partner's thread keeps its title to itself.
     staff = await ask(world, world.expert, title="Internal: rebate margins", category="staff-room")
     target = await ask(world, world.colleague, title="Rebates for resellers")
-    await thread_actions.merge_thread(mo, staff.id, into=target.id, reason="x", confirm_wider=True)
+    await merging.merge_thread(mo, staff.id, into=target.id, reason="x", confirm_wider=True)
     note = await Notification.get(user_id=world.colleague.id, kind="thread_moderated")
     assert "Internal" not in note.text and "a thread you cannot see" in note.text
     assert "Rebates for resellers" in note.text
     # A duplicate of a thread the author cannot see.
     dupe = await ask(world, world.silver_partner, title="Rebate schedule?")
     other = await ask(world, title="Gold rebate schedule, again", category="gold-programme")
-    await thread_actions.mark_duplicate(mo, dupe.id, of=other.id, reason="Asked before")
+    await merging.mark_duplicate(mo, dupe.id, of=other.id, reason="Asked before")
     notes = await Notification.filter(user_id=world.silver_partner.id).order_by("-id")
     assert "duplicate of a thread you cannot see" in notes[0].text and "Gold" not in notes[0].text
 
@@ -367,8 +368,8 @@ async def test_merging_the_original_into_its_duplicate_leaves_no_self_reference(
     original = await ask(world, title="Which switch for a small office?")
     dupe = await ask(world, world.colleague, title="Small office switch advice")
     mo = world.actor(world.moderator)
-    await thread_actions.mark_duplicate(mo, dupe.id, of=original.id)
-    await thread_actions.merge_thread(mo, original.id, into=dupe.id, reason="Keep the newer one")
+    await merging.mark_duplicate(mo, dupe.id, of=original.id)
+    await merging.merge_thread(mo, original.id, into=dupe.id, reason="Keep the newer one")
     saved = await Thread.get(id=dupe.id)
     assert saved.duplicate_of_id is None and saved.status == "open"
     state = await thread_actions.thread_state(world.actor(world.colleague), saved)

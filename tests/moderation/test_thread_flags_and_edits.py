@@ -6,6 +6,7 @@ import pytest
 
 from community.errors import Conflict, Forbidden, Invalid, NotFound
 from community.events import PostEdited, subscribe, unsubscribe
+from community.forum import thread_page
 from community.models import (
     AuditEntry,
     Flag,
@@ -16,7 +17,8 @@ from community.models import (
     ReviewItem,
 )
 from community.ports import ModerationGate
-from community.services import moderation, threads
+from moderation import decisions, flags
+from moderation.queue import list_queue
 from tests.conftest import World
 from tests.moderation.conftest import Flaggable
 
@@ -26,28 +28,28 @@ async def test_a_flagged_thread_waits_in_the_queue_and_hides_at_the_threshold(
 ) -> None:
     thread_id = flaggable.thread.id
     with pytest.raises(Forbidden):  # not one's own thread
-        await moderation.flag_thread(gate, world.actor(world.partner), thread_id, reason="spam")
-    first = await moderation.flag_thread(gate, world.actor(world.colleague), thread_id, reason="off_topic")
+        await flags.flag_thread(gate, world.actor(world.partner), thread_id, reason="spam")
+    first = await flags.flag_thread(gate, world.actor(world.colleague), thread_id, reason="off_topic")
     assert not first.hidden and first.open_weight == 1
     item = await ReviewItem.get(thread_id=thread_id)
     assert item.kind == "flagged_thread" and item.reason == "Flagged thread: Off-topic"
-    queue = await moderation.list_queue(world.actor(world.moderator), kind="flagged_thread")
+    queue = await list_queue(world.actor(world.moderator), kind="flagged_thread")
     assert [row["id"] for row in queue.items] == [item.id]
     # Flagging the question itself as well counts once for the same person.
     opening = await Post.get(thread_id=thread_id, is_opening=True)
-    again = await moderation.flag_post(gate, world.actor(world.colleague), opening.id, reason="spam")
+    again = await flags.flag_post(gate, world.actor(world.colleague), opening.id, reason="spam")
     assert again.open_weight == 1 and await ReviewItem.filter(thread_id=thread_id).count() == 1
     # An expert's flag (weight 2) reaches the threshold (3): the whole thread is out of sight.
-    hidden = await moderation.flag_thread(gate, world.actor(world.expert), thread_id, reason="off_topic")
+    hidden = await flags.flag_thread(gate, world.actor(world.expert), thread_id, reason="off_topic")
     assert hidden.hidden and hidden.open_weight == 3
     assert (await Post.get(id=opening.id)).state == PostState.HIDDEN
     with pytest.raises(NotFound):
-        await threads.get_thread_view(world.actor(world.silver_partner), thread_id)
-    await threads.get_thread_view(world.actor(world.partner), thread_id)  # its author still sees it
+        await thread_page.get_thread_view(world.actor(world.silver_partner), thread_id)
+    await thread_page.get_thread_view(world.actor(world.partner), thread_id)  # its author still sees it
     assert await Flag.filter(target=f"thread:{thread_id}").count() == 2
     # Keeping it brings the thread back and dismisses every flag on it.
-    await moderation.decide_item(world.actor(world.moderator), item.id, decision="keep")
-    await threads.get_thread_view(world.actor(world.silver_partner), thread_id)
+    await decisions.decide_item(world.actor(world.moderator), item.id, decision="keep")
+    await thread_page.get_thread_view(world.actor(world.silver_partner), thread_id)
     assert {f.resolution for f in await Flag.filter(post_id=opening.id)} == {"disagreed"}
 
 
@@ -55,10 +57,10 @@ async def test_flag_thread_validates_like_a_post_flag(
     gate: ModerationGate, world: World, flaggable: Flaggable
 ) -> None:
     with pytest.raises(Invalid) as exc:
-        await moderation.flag_thread(gate, world.actor(world.colleague), flaggable.thread.id, reason="other")
+        await flags.flag_thread(gate, world.actor(world.colleague), flaggable.thread.id, reason="other")
     assert "note" in exc.value.fields
     with pytest.raises(NotFound):
-        await moderation.flag_thread(gate, world.actor(world.colleague), 987_654, reason="spam")
+        await flags.flag_thread(gate, world.actor(world.colleague), 987_654, reason="spam")
     assert not await Flag.exists()
 
 
@@ -66,12 +68,12 @@ async def test_edit_decision_rewrites_the_post_with_the_reason(
     gate: ModerationGate, world: World, flaggable: Flaggable
 ) -> None:
     answer = flaggable.answer.id
-    await moderation.flag_post(gate, world.actor(world.partner), answer, reason="spam")
-    await moderation.flag_post(gate, world.actor(world.expert), answer, reason="spam")  # hidden now
+    await flags.flag_post(gate, world.actor(world.partner), answer, reason="spam")
+    await flags.flag_post(gate, world.actor(world.expert), answer, reason="spam")  # hidden now
     item = await ReviewItem.get(post_id=answer)
     mo = world.actor(world.moderator)
     with pytest.raises(Invalid) as exc:
-        await moderation.decide_item(mo, item.id, decision="edit", body="")
+        await decisions.decide_item(mo, item.id, decision="edit", body="")
     assert {"reason", "body"} <= set(exc.value.fields)
     seen: list[object] = []
 
@@ -80,7 +82,7 @@ async def test_edit_decision_rewrites_the_post_with_the_reason(
 
     subscribe(listen)
     try:
-        await moderation.decide_item(
+        await decisions.decide_item(
             mo, item.id, decision="edit", reason="Shop link removed", body="Any **managed** switch will do."
         )
     finally:
@@ -98,7 +100,7 @@ async def test_edit_decision_rewrites_the_post_with_the_reason(
     assert {f.resolution for f in await Flag.filter(post_id=answer)} == {"agreed"}
     assert any(isinstance(e, PostEdited) for e in seen)
     with pytest.raises(Conflict):
-        await moderation.decide_item(mo, item.id, decision="edit", reason="Again", body="Twice")
+        await decisions.decide_item(mo, item.id, decision="edit", reason="Again", body="Twice")
 
 
 async def test_edit_decision_on_a_flagged_thread_can_fix_its_title(
@@ -108,14 +110,14 @@ async def test_edit_decision_on_a_flagged_thread_can_fix_its_title(
 
     thread_id = flaggable.thread.id
     old_title = (await Thread.get(id=thread_id)).title
-    await moderation.flag_thread(gate, world.actor(world.colleague), thread_id, reason="off_topic")
+    await flags.flag_thread(gate, world.actor(world.colleague), thread_id, reason="off_topic")
     item = await ReviewItem.get(thread_id=thread_id)
     opening = await Post.get(thread_id=thread_id, is_opening=True)
     mo = world.actor(world.moderator)
     with pytest.raises(Invalid) as exc:
-        await moderation.decide_item(mo, item.id, decision="edit", reason="x", body="Text.", title="Hi")
+        await decisions.decide_item(mo, item.id, decision="edit", reason="x", body="Text.", title="Hi")
     assert "title" in exc.value.fields
-    await moderation.decide_item(
+    await decisions.decide_item(
         mo, item.id, decision="edit", reason="Clearer title", body=opening.body_source,
         title="Which managed switch for twenty desks?",
     )  # fmt: skip
@@ -125,17 +127,17 @@ async def test_edit_decision_on_a_flagged_thread_can_fix_its_title(
     assert revision.title == "Which managed switch for twenty desks?"
     entry = await AuditEntry.get(action="post.edit")
     assert entry.before["title"] == old_title and entry.after["title"] == saved.title
-    view = await threads.get_thread_view(world.actor(world.silver_partner), thread_id)
+    view = await thread_page.get_thread_view(world.actor(world.silver_partner), thread_id)
     assert view.thread.title == "Which managed switch for twenty desks?"
 
 
 async def test_a_title_only_goes_with_an_edit_of_a_flagged_thread(
     gate: ModerationGate, world: World, flaggable: Flaggable
 ) -> None:
-    await moderation.flag_post(gate, world.actor(world.partner), flaggable.answer.id, reason="spam")
+    await flags.flag_post(gate, world.actor(world.partner), flaggable.answer.id, reason="spam")
     item = await ReviewItem.get(post_id=flaggable.answer.id)
     with pytest.raises(Invalid) as exc:
-        await moderation.decide_item(
+        await decisions.decide_item(
             world.actor(world.moderator), item.id, decision="edit", reason="x", body="Fine.",
             title="A new title for the thread",
         )  # fmt: skip

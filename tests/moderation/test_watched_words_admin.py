@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from community.errors import Forbidden, Invalid
+from community.forum import threads
 from community.models import AuditEntry, Post, PostState, WatchedWord
 from community.ports import ModerationGate
-from community.services import moderation, threads
+from moderation import watched_words
 from tests.api.conftest import bearer, check_against_document
 from tests.conftest import World, login
 
@@ -16,23 +17,23 @@ async def test_added_words_apply_at_once_and_removal_is_audited(gate: Moderation
     admin = world.actor(world.admin)
     pat = world.actor(world.partner)
     await gate.check_post("warm the cache", category_id=world.general.id)
-    word = await moderation.add_watched_word(gate, admin, pattern="competitor x", action="hold")
+    word = await watched_words.add_watched_word(gate, admin, pattern="competitor x", action="hold")
     thread = await threads.create_thread(
         pat, category="general", kind="question", title="Competitor X pricing?", body="Anyone?", gate=gate
     )
     assert (await Post.get(thread_id=thread.id)).state == PostState.PENDING
-    await moderation.remove_watched_word(gate, admin, word.id)
+    await watched_words.remove_watched_word(gate, admin, word.id)
     assert await WatchedWord.all().count() == 0
     entry = await AuditEntry.get(action="watched_word.delete")
     assert entry.before["pattern"] == "competitor x"
     with pytest.raises(Invalid) as exc:
-        await moderation.add_watched_word(gate, admin, pattern="([", action="block", is_regex=True)
+        await watched_words.add_watched_word(gate, admin, pattern="([", action="block", is_regex=True)
     assert "regular expression" in exc.value.fields["pattern"]
     with pytest.raises(Invalid) as exc:
-        await moderation.add_watched_word(gate, admin, pattern="x", action="nuke", categories="no-such")
+        await watched_words.add_watched_word(gate, admin, pattern="x", action="nuke", categories="no-such")
     assert set(exc.value.fields) == {"action", "categories"}
     with pytest.raises(Forbidden):
-        await moderation.add_watched_word(gate, world.actor(world.moderator), pattern="x", action="flag")
+        await watched_words.add_watched_word(gate, world.actor(world.moderator), pattern="x", action="flag")
 
 
 async def test_admin_page_and_tester(client, world: World) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import httpx
 
+from community.forum import posts, threads
 from community.models import Notification, NotificationKind, Watch
-from community.services import posts, threads
 from tests.api.conftest import bearer
 from tests.conftest import World
 

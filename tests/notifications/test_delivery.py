@@ -7,8 +7,11 @@ import logging
 
 import pytest
 
+from community.forum import posts, threads
 from community.models import Notification, NotificationKind, Watch
-from community.services import moderation, notification_centre, posts, threads, watching
+from community.notifications import centre, watching
+from moderation import audit, decisions, flags
+from moderation.queue import list_queue
 from tests.conftest import World
 
 
@@ -70,7 +73,7 @@ async def test_replies_in_one_thread_group_into_one_entry_until_read(world: Worl
         last = await posts.reply(world.actor(who), question.id, body="Another answer here.")
     [note] = await inbox(world.partner.id)
     assert note.count == 3 and note.post_id == last.id and "Mo Moderator" in note.text
-    await notification_centre.mark_read(world.actor(world.partner), note.id)
+    await centre.mark_read(world.actor(world.partner), note.id)
     await posts.reply(world.actor(world.admin), question.id, body="And one more.")
     notes = await inbox(world.partner.id)
     assert [(n.count, n.read_at is None) for n in notes] == [(1, True), (3, False)]
@@ -88,7 +91,7 @@ async def test_grouped_entry_moves_to_the_top(world: World):
 
 async def test_switched_off_kinds_are_not_delivered(world: World):
     pat = world.actor(world.partner)
-    await notification_centre.set_preferences(
+    await centre.set_preferences(
         pat, muted_kinds=[NotificationKind.ANSWER], watch_started=True, watch_answered=True
     )
     question = await ask(world)
@@ -115,7 +118,7 @@ async def test_threads_one_starts_or_answers_are_watched_as_preferences_say(worl
     await posts.reply(world.actor(world.expert), question.id, body="First answer.")
     assert await Watch.filter(user_id=world.expert.id, target_key=str(question.id)).exists()
     cole = world.actor(world.colleague)
-    await notification_centre.set_preferences(cole, muted_kinds=[], watch_started=False, watch_answered=False)
+    await centre.set_preferences(cole, muted_kinds=[], watch_started=False, watch_answered=False)
     await posts.reply(cole, question.id, body="Second answer.")
     own = await ask(world, world.colleague, title="Colleague's own question")
     assert not await Watch.filter(user_id=world.colleague.id).exists()
@@ -157,8 +160,8 @@ async def test_a_held_post_tells_nobody_but_the_moderators(world: World, app):
     assert await kinds_of(world.partner.id) == []
     assert await kinds_of(world.moderator.id) == [NotificationKind.REVIEW_ITEM]
     # Approved: the author is told, and the asker hears of the answer as if it had just been written.
-    queue = await moderation.list_queue(world.actor(world.moderator))
-    await moderation.decide_item(world.actor(world.moderator), queue.items[0]["id"], decision="keep")
+    queue = await list_queue(world.actor(world.moderator))
+    await decisions.decide_item(world.actor(world.moderator), queue.items[0]["id"], decision="keep")
     assert "approved your post" in (await inbox(world.expert.id))[0].text
     assert await kinds_of(world.partner.id) == [NotificationKind.ANSWER]
 
@@ -175,15 +178,15 @@ async def test_flaggers_authors_and_moderators_hear_about_moderation(world: Worl
     gate = app.state.moderation
     question = await ask(world)
     spam = await posts.reply(world.actor(world.colleague), question.id, body="Buy from my cousin!")
-    await moderation.flag_post(gate, world.actor(world.partner), spam.id, reason="spam")
-    await moderation.flag_post(gate, world.actor(world.expert), spam.id, reason="spam")
+    await flags.flag_post(gate, world.actor(world.partner), spam.id, reason="spam")
+    await flags.flag_post(gate, world.actor(world.expert), spam.id, reason="spam")
     # The expert's flag tipped it over the threshold: hidden pending review, the author is told.
     hidden = (await inbox(world.colleague.id))[0]
     assert hidden.kind == NotificationKind.POST_HIDDEN and "pending review" in hidden.text
     queue = [n for n in await inbox(world.moderator.id) if n.kind == NotificationKind.REVIEW_ITEM]
     assert len(queue) == 1 and queue[0].count == 1
-    item = await moderation.list_queue(world.actor(world.moderator))
-    await moderation.decide_item(
+    item = await list_queue(world.actor(world.moderator))
+    await decisions.decide_item(
         world.actor(world.moderator), item.items[0]["id"], decision="hide", reason="Advert"
     )
     for flagger in (world.partner, world.expert):
@@ -191,8 +194,8 @@ async def test_flaggers_authors_and_moderators_hear_about_moderation(world: Worl
         assert len(outcome) == 1 and "agreed with your flag and hid the post" in outcome[0].text
     latest = (await inbox(world.colleague.id))[0]
     assert latest.kind == NotificationKind.POST_HIDDEN and latest.text.endswith(": Advert")
-    entry = (await moderation.list_audit(world.actor(world.moderator), action="post.hide")).entries[0]
-    await moderation.restore_from_audit(world.actor(world.moderator), entry["id"])
+    entry = (await audit.list_audit(world.actor(world.moderator), action="post.hide")).entries[0]
+    await audit.restore_from_audit(world.actor(world.moderator), entry["id"])
     assert (await inbox(world.colleague.id))[0].kind == NotificationKind.POST_RESTORED
 
 
@@ -201,14 +204,14 @@ async def test_new_review_items_group_for_moderators(world: World, app):
     question = await ask(world)
     for body in ("First odd post.", "Second odd post."):
         post = await posts.reply(world.actor(world.colleague), question.id, body=body)
-        await moderation.flag_post(gate, world.actor(world.partner), post.id, reason="off_topic")
+        await flags.flag_post(gate, world.actor(world.partner), post.id, reason="off_topic")
     queue = [n for n in await inbox(world.admin.id) if n.kind == NotificationKind.REVIEW_ITEM]
     assert len(queue) == 1 and queue[0].count == 2 and queue[0].url == "/moderation/queue"
 
 
 async def test_fan_out_costs_the_same_queries_for_many_watchers(world: World, caplog):
     """Posting into a watched thread: the number of queries does not grow with the watchers."""
-    from community.services import accounts
+    from community.accounts import people
 
     question = await ask(world)
 
@@ -220,7 +223,7 @@ async def test_fan_out_costs_the_same_queries_for_many_watchers(world: World, ca
 
     async def add_watchers(start: int, stop: int) -> None:
         for i in range(start, stop):
-            user = await accounts.create_user(
+            user = await people.create_user(
                 world.settings, email=f"w{i}@gold.example", display_name=f"Watcher {i}", role="partner",
                 organisation=world.gold, password="correct horse battery",
             )  # fmt: skip
@@ -238,4 +241,4 @@ async def test_fan_out_costs_the_same_queries_for_many_watchers(world: World, ca
 
 @pytest.mark.parametrize("kind", NotificationKind.ALL)
 async def test_every_kind_has_a_label(kind: str):
-    assert notification_centre.KIND_LABELS[kind]
+    assert centre.KIND_LABELS[kind]

@@ -7,8 +7,8 @@ import re
 
 import httpx
 
+from community.forum import posts, threads
 from community.models import Notification, NotificationKind, Watch
-from community.services import posts, threads
 from tests.conftest import World, login
 from tests.web.helpers import login_as, post_form
 
@@ -117,7 +117,7 @@ async def test_the_centre_pages_with_a_cursor_and_marks_all_read(client: httpx.A
 
 
 async def test_entries_about_threads_no_longer_visible_are_left_out(client: httpx.AsyncClient, world: World):
-    from community.services import directory
+    from community.accounts import directory
 
     thread = await question(world, category="gold-programme", title="Gold rebate schedule")
     await posts.reply(world.actor(world.expert), thread.id, body="Six percent.")

@@ -23,8 +23,8 @@ import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
+from community.accounts import tokens
 from community.models import User
-from community.services import accounts
 from tests.conftest import World
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -127,7 +127,7 @@ def server(world: World, tmp_path: Path) -> Iterator[Server]:
 
 
 async def token_for(user: User) -> dict[str, str]:
-    return {"Authorization": f"Bearer {await accounts.create_api_token(user)}"}
+    return {"Authorization": f"Bearer {await tokens.create_api_token(user)}"}
 
 
 @dataclass

@@ -8,8 +8,10 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from community.accounts import directory, people
+from community.forum import posts, threads
 from community.models import Role, SanctionKind, User
-from community.services import accounts, directory, posts, sanctions, threads
+from moderation import sanctions
 from tests.conftest import CSRF_RE, PASSWORD
 from tests.realtime.conftest import ask, in_process_server, live, token_for
 
@@ -137,7 +139,7 @@ async def test_access_withdrawn_while_connected(world):
             assert not [m for m in colleague.events() if m["stream"] == gold_stream]
 
             # A moderator made a partner-level expert loses the queue at once.
-            await accounts.set_role(None, world.moderator, role=Role.EXPERT)
+            await people.set_role(None, world.moderator, role=Role.EXPERT)
             assert (await moderator.next(type="unsubscribed"))["stream"] == "queue"
 
             # A suspended user is disconnected (the moderator above is an expert now: the admin).

@@ -19,7 +19,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-from community.services import threads
+from community.forum import threads
 from tests.realtime.conftest import answer, free_port, launch, token_for, wait_ready
 from tests.realtime.test_authorisation import _session_cookie
 

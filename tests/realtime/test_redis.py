@@ -13,8 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from community.accounts import directory, people
+from community.forum import threads
 from community.models import Role
-from community.services import accounts, directory, threads
 from tests.conftest import REDIS_URL
 from tests.realtime.conftest import (
     Server,
@@ -152,7 +153,7 @@ async def test_redis_outage_keeps_posting_and_delivery_catches_up(world, tmp_pat
                 event = await client.next(type="event", kind="post", within=5)
                 assert event["data"]["post_id"] == post["id"]
             # An access change made meanwhile (its bus message is lost) is still applied.
-            await accounts.set_role(None, world.moderator, role=Role.EXPERT)
+            await people.set_role(None, world.moderator, role=Role.EXPERT)
             assert (await moderator.next(type="unsubscribed", within=10))["stream"] == "queue"
 
             restart_redis()

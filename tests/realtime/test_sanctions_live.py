@@ -7,8 +7,9 @@ import json
 
 from websockets.asyncio.client import connect
 
+from community.forum import posts, threads
 from community.models import SanctionKind
-from community.services import posts, sanctions, threads
+from moderation import sanctions
 from tests.conftest import World
 from tests.realtime.conftest import in_process_server, live, token_for
 from tests.realtime.test_authorisation import _session_cookie

@@ -11,9 +11,9 @@ import socket
 import time
 
 from community.events import PostEdited
+from community.forum import posts, threads
 from community.realtime import log
 from community.realtime.recorder import entries_for
-from community.services import posts, threads
 from tests.realtime.conftest import in_process_server, live, token_for
 
 

@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from community.indexing import Indexer, IndexerLock
+from community.forum import posts, threads
 from community.models import Post, PostState, Thread
-from community.services import posts, threads
-from community.services.outbox import POST, index_later
+from community.search.indexer import Indexer, IndexerLock
+from community.search.outbox import POST, index_later
 from tests.api.conftest import check_against_document
 from tests.conftest import World
 from tests.test_cli import community  # noqa: F401 (the in-process `community` command fixture)

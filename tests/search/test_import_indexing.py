@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from community.forum import importer
 from community.models import IndexOutbox
-from community.services import importer, search
+from community.search import queries
 
 QUESTION = (
     '  <row Id="{id}" PostTypeId="1" {accepted}CreationDate="2015-01-27T20:09:32.720" Score="3" '
@@ -37,9 +38,9 @@ async def test_imported_threads_become_searchable(world, indexer, tmp_path) -> N
     assert await IndexOutbox.all().count() == 2  # one row per thread, answers included
     await indexer.drain()
     actor = world.actor(world.silver_partner)
-    found = await search.search(indexer.index, actor, "moka")
+    found = await queries.search(indexer.index, actor, "moka")
     assert [(hit.kind, hit.accepted) for hit in found.results] == [("post", True)]
-    assert (await search.search(indexer.index, actor, "tag:grinding")).total == 2
+    assert (await queries.search(indexer.index, actor, "tag:grinding")).total == 2
 
     # A later dump adds an answer to a thread imported before: that thread is indexed again.
     later = dump(
@@ -55,8 +56,8 @@ async def test_imported_threads_become_searchable(world, indexer, tmp_path) -> N
     assert (again.threads, again.answers) == (0, 1)
     assert await IndexOutbox.all().count() == 1
     await indexer.drain()
-    assert (await search.search(indexer.index, actor, "conical")).total == 1
-    assert (await search.search(indexer.index, actor, "is:unanswered")).total == 0
+    assert (await queries.search(indexer.index, actor, "conical")).total == 1
+    assert (await queries.search(indexer.index, actor, "is:unanswered")).total == 0
 
     # Nothing new: nothing to index.
     await importer.import_stackexchange(world.settings, later, category_slug="coffee")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from community.indexing import plain_text
+from community.search.sources import plain_text
 
 
 def test_inline_markup_leaves_no_stray_spaces() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from community.services import threads
+from community.forum import threads
 from tests.api.conftest import bearer
 from tests.search.conftest import Corpus
 from tests.search.test_search_pages import MALFORMED, OPERATORS

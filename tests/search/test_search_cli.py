@@ -12,10 +12,13 @@ from pathlib import Path
 import pytest
 
 from community import cli
+from community.accounts import directory, people
 from community.actor import Actor
-from community.indexing import IndexerLock
+from community.cli import content as search_commands
+from community.forum import posts, threads
 from community.models import IndexOutbox, Post, Thread, User
-from community.services import accounts, directory, posts, threads
+from community.search import maintenance
+from community.search.indexer import IndexerLock
 from community.settings import Settings
 from search_index.engine import WhooshSearch
 from tests.test_cli import Community
@@ -23,8 +26,8 @@ from tests.test_cli import Community
 
 async def _seed(settings: Settings) -> dict[str, int]:
     """Three threads, two answers, written through the services (so the outbox has rows)."""
-    await accounts.company_org(settings)
-    made = await accounts.create_user(
+    await people.company_org(settings)
+    made = await people.create_user(
         settings, email="erin@northwind.example", display_name="Erin Expert", role="expert", organisation=None
     )
     user = await User.get(id=made.id).select_related("organisation")
@@ -142,7 +145,7 @@ def test_commands_refuse_while_a_server_indexes(community: Community) -> None:
 def test_reindex_waits_for_the_server_to_stop(community: Community, monkeypatch: pytest.MonkeyPatch) -> None:
     assert community("migrate").code == 0
     community.query(_seed)
-    monkeypatch.setattr(cli, "LOCK_POLL_SECONDS", 0.02)
+    monkeypatch.setattr(search_commands, "LOCK_POLL_SECONDS", 0.02)
     lock = _lock(community.data_dir)
     assert lock.try_acquire()
     # "The server" stops once the command has found the lock taken (however long the command
@@ -176,11 +179,10 @@ def test_reindex_waits_for_the_server_to_stop(community: Community, monkeypatch:
 def test_search_check_rebuilds_when_much_differs(
     community: Community, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from community import indexing
 
     assert community("migrate").code == 0
     community.query(_seed)
-    monkeypatch.setattr(indexing, "REPAIR_REBUILD_MIN", 2)
+    monkeypatch.setattr(maintenance, "REPAIR_REBUILD_MIN", 2)
     fixed = community("search-check", "--fix")
     assert fixed.code == 0 and "Repaired: rebuilt the index (5 documents)" in fixed.out
     assert len(_search(community.data_dir, "tunnel")) == 1

@@ -8,8 +8,9 @@ from html import unescape
 
 import pytest
 
-from community.services import threads
-from community.services.search import QUERY_HELP, marked
+from community.forum import threads
+from community.search.queries import marked
+from search_index.query import QUERY_HELP
 from tests.search.conftest import Corpus
 from tests.web.helpers import login_as as login
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from community.services import threads
+from community.forum import threads
 from tests.search.conftest import Corpus
 from tests.web.helpers import login_as as login
 

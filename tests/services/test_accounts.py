@@ -6,31 +6,31 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from community.accounts import invitations, passwords, people, tokens
 from community.errors import Forbidden, Invalid, NotFound, RateLimited
 from community.models import Invitation, Role, User
-from community.services import accounts
 from tests.conftest import PASSWORD
 
 
 async def test_sign_in_with_the_right_password(world) -> None:
-    user = await accounts.authenticate(world.settings, "PAT@gold.example ", PASSWORD, "10.0.0.1")
+    user = await passwords.authenticate(world.settings, "PAT@gold.example ", PASSWORD, "10.0.0.1")
     assert user.id == world.partner.id
 
 
 async def test_wrong_password_and_unknown_email_give_the_same_message(world) -> None:
     with pytest.raises(Invalid) as wrong:
-        await accounts.authenticate(world.settings, world.partner.email, "nope", "10.0.0.1")
+        await passwords.authenticate(world.settings, world.partner.email, "nope", "10.0.0.1")
     with pytest.raises(Invalid) as unknown:
-        await accounts.authenticate(world.settings, "nobody@example.com", "nope", "10.0.0.1")
+        await passwords.authenticate(world.settings, "nobody@example.com", "nope", "10.0.0.1")
     assert wrong.value.fields == unknown.value.fields
 
 
 async def test_account_is_throttled_after_repeated_failures_even_with_the_right_password(world) -> None:
     for _ in range(world.settings.login_max_failures):
         with pytest.raises(Invalid):
-            await accounts.authenticate(world.settings, world.partner.email, "wrong", "10.0.0.2")
+            await passwords.authenticate(world.settings, world.partner.email, "wrong", "10.0.0.2")
     with pytest.raises(RateLimited) as exc:
-        await accounts.authenticate(world.settings, world.partner.email, PASSWORD, "10.0.0.3")
+        await passwords.authenticate(world.settings, world.partner.email, PASSWORD, "10.0.0.3")
     assert exc.value.retry_after > 0 and "Too many failed sign-ins" in exc.value.message
 
 
@@ -38,48 +38,48 @@ async def test_ip_is_throttled_across_accounts(world) -> None:
     limit = world.settings.login_max_failures * 4
     for i in range(limit):
         with pytest.raises(Invalid):
-            await accounts.authenticate(world.settings, f"guess{i}@example.com", "x", "10.9.9.9")
+            await passwords.authenticate(world.settings, f"guess{i}@example.com", "x", "10.9.9.9")
     with pytest.raises(RateLimited):
-        await accounts.authenticate(world.settings, world.colleague.email, PASSWORD, "10.9.9.9")
+        await passwords.authenticate(world.settings, world.colleague.email, PASSWORD, "10.9.9.9")
     # Another address is not affected.
-    assert await accounts.authenticate(world.settings, world.colleague.email, PASSWORD, "10.1.1.1")
+    assert await passwords.authenticate(world.settings, world.colleague.email, PASSWORD, "10.1.1.1")
 
 
 async def test_suspended_user_cannot_sign_in(world) -> None:
     await User.filter(id=world.colleague.id).update(suspended_until=datetime.now(UTC) + timedelta(days=2))
     with pytest.raises(Forbidden, match="suspended until"):
-        await accounts.authenticate(world.settings, world.colleague.email, PASSWORD, "10.0.0.1")
+        await passwords.authenticate(world.settings, world.colleague.email, PASSWORD, "10.0.0.1")
 
 
 async def test_invitation_is_single_use(world) -> None:
-    _, token = await accounts.create_invitation(
+    _, token = await invitations.create_invitation(
         world.settings, world.actor(world.partner), email="new@gold.example", organisation=world.gold,
         role=Role.PARTNER,
     )  # fmt: skip
-    user = await accounts.accept_invitation(
+    user = await invitations.accept_invitation(
         world.settings, token, display_name="New Person", password="long enough password"
     )
     assert user.organisation_id == world.gold.id and user.role == Role.PARTNER
     with pytest.raises(Invalid) as exc:
-        await accounts.accept_invitation(
+        await invitations.accept_invitation(
             world.settings, token, display_name="Again", password="long enough password"
         )
     assert "already been used" in exc.value.fields["token"]
 
 
 async def test_expired_invitation_is_refused(world) -> None:
-    invitation, token = await accounts.create_invitation(
+    invitation, token = await invitations.create_invitation(
         world.settings, None, email="late@gold.example", organisation=world.gold, role=Role.PARTNER
     )
     await Invitation.filter(id=invitation.id).update(expires_at=invitation.expires_at - timedelta(days=30))
     with pytest.raises(Invalid) as exc:
-        await accounts.open_invitation(token)
+        await invitations.open_invitation(token)
     assert "expired" in exc.value.fields["token"]
 
 
 async def test_unknown_invitation_is_not_found(world) -> None:
     with pytest.raises(NotFound):
-        await accounts.open_invitation("made-up")
+        await invitations.open_invitation("made-up")
 
 
 @pytest.mark.parametrize(
@@ -93,7 +93,7 @@ async def test_unknown_invitation_is_not_found(world) -> None:
 )
 async def test_who_may_not_invite(world, inviter: str, org: str, role: str) -> None:
     with pytest.raises(Forbidden):
-        await accounts.create_invitation(
+        await invitations.create_invitation(
             world.settings, world.actor(getattr(world, inviter)), email="x@y.example",
             organisation=getattr(world, org), role=role,
         )  # fmt: skip
@@ -102,27 +102,29 @@ async def test_who_may_not_invite(world, inviter: str, org: str, role: str) -> N
 async def test_password_change_ends_other_sessions_and_needs_the_current_password(world) -> None:
     actor = world.actor(world.partner)
     with pytest.raises(Invalid) as exc:
-        await accounts.change_password(actor, "wrong", "a brand new password")
+        await passwords.change_password(actor, "wrong", "a brand new password")
     assert "current_password" in exc.value.fields
-    await accounts.change_password(actor, PASSWORD, "a brand new password")
+    await passwords.change_password(actor, PASSWORD, "a brand new password")
     user = await User.get(id=world.partner.id)
     assert user.auth_version == world.partner.auth_version + 1
-    assert await accounts.authenticate(world.settings, user.email, "a brand new password", "10.0.0.1")
+    assert await passwords.authenticate(world.settings, user.email, "a brand new password", "10.0.0.1")
 
 
 async def test_password_reset_token_works_once(world) -> None:
-    token = await accounts.create_password_reset(world.settings, world.partner.email)
-    await accounts.reset_password(token, "reset password here")
+    token = await passwords.create_password_reset(world.settings, world.partner.email)
+    await passwords.reset_password(token, "reset password here")
     with pytest.raises(Invalid):
-        await accounts.reset_password(token, "another password!")
-    assert await accounts.authenticate(world.settings, world.partner.email, "reset password here", "10.0.0.1")
+        await passwords.reset_password(token, "another password!")
+    assert await passwords.authenticate(
+        world.settings, world.partner.email, "reset password here", "10.0.0.1"
+    )
 
 
 async def test_api_token_identifies_its_user_and_stores_only_a_hash(world) -> None:
-    token = await accounts.create_api_token(world.expert, "ci")
-    actor = await accounts.actor_for_token(token)
+    token = await tokens.create_api_token(world.expert, "ci")
+    actor = await tokens.actor_for_token(token)
     assert actor is not None and actor.id == world.expert.id and actor.is_staff
-    assert await accounts.actor_for_token(token + "x") is None
+    assert await tokens.actor_for_token(token + "x") is None
     from community.models import ApiToken
 
     assert not await ApiToken.filter(token_hash=token).exists()
@@ -130,11 +132,11 @@ async def test_api_token_identifies_its_user_and_stores_only_a_hash(world) -> No
 
 async def test_staff_belong_to_the_company_and_partners_to_a_partner_org(world) -> None:
     with pytest.raises(Invalid) as exc:
-        await accounts.create_user(
+        await people.create_user(
             world.settings, email="p@x.example", display_name="P", role=Role.PARTNER, organisation=None
         )
     assert "organisation" in exc.value.fields
-    expert = await accounts.create_user(
+    expert = await people.create_user(
         world.settings, email="e2@x.example", display_name="E", role=Role.EXPERT, organisation=None
     )
     assert expert.organisation_id == world.company.id

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from community.errors import Forbidden, Invalid, NotFound
+from community.forum import lists, posts, thread_actions, thread_page, threads
 from community.models import Post, PostRevision, Tag, Thread, User
-from community.services import posts, thread_actions, threads
 
 
 async def ask(world, user=None, category="general", **kw):  # type: ignore[no-untyped-def]
@@ -60,21 +60,21 @@ async def test_restricted_thread_is_invisible_to_other_tiers(world) -> None:
     thread = await ask(world, category="gold-programme")
     for outsider in (world.silver_partner, world.registered_partner):
         with pytest.raises(NotFound):
-            await threads.get_thread_view(world.actor(outsider), thread.id)
-        listing = await threads.list_threads(world.actor(outsider))
+            await thread_page.get_thread_view(world.actor(outsider), thread.id)
+        listing = await lists.list_threads(world.actor(outsider))
         assert thread.id not in [t["id"] for t in listing.items] and listing.total == 0
         with pytest.raises(NotFound):
             await posts.reply(world.actor(outsider), thread.id, body="Let me in")
-    assert (await threads.get_thread_view(world.actor(world.colleague), thread.id)).thread.id == thread.id
-    assert (await threads.get_thread_view(world.actor(world.expert), thread.id)).thread.id == thread.id
+    assert (await thread_page.get_thread_view(world.actor(world.colleague), thread.id)).thread.id == thread.id
+    assert (await thread_page.get_thread_view(world.actor(world.expert), thread.id)).thread.id == thread.id
 
 
 async def test_staff_category_is_invisible_to_partners(world) -> None:
     thread = await ask(world, user=world.expert, category="staff-room")
     with pytest.raises(NotFound):
-        await threads.get_thread_view(world.actor(world.partner), thread.id)
+        await thread_page.get_thread_view(world.actor(world.partner), thread.id)
     with pytest.raises(NotFound):
-        await threads.list_threads(world.actor(world.partner), category="staff-room")
+        await lists.list_threads(world.actor(world.partner), category="staff-room")
 
 
 async def test_answers_sorted_accepted_first_then_votes(world) -> None:
@@ -86,7 +86,7 @@ async def test_answers_sorted_accepted_first_then_votes(world) -> None:
     await posts.vote(world.actor(world.expert), a3.id)
     await posts.vote(world.actor(world.partner), a1.id)
     await posts.accept_answer(world.actor(world.partner), a2.id)
-    view = await threads.get_thread_view(world.actor(world.partner), thread.id)
+    view = await thread_page.get_thread_view(world.actor(world.partner), thread.id)
     assert [p.id for p in view.posts] == [a2.id, a3.id, a1.id]
     assert view.posts[0].is_accepted and view.posts[1].score == 2
 
@@ -153,7 +153,7 @@ async def test_soft_delete_keeps_text_and_unaccepts(world) -> None:
     stored = await Post.get(id=answer.id)
     assert stored.state == "deleted" and stored.body_source == "Delete me later"
     assert (await Thread.get(id=thread.id)).accepted_post_id is None
-    view = await threads.get_thread_view(world.actor(world.partner), thread.id)
+    view = await thread_page.get_thread_view(world.actor(world.partner), thread.id)
     assert view.posts[0].body_html == ""
 
 
@@ -178,23 +178,23 @@ async def test_lists_filter_unanswered_and_solved(world) -> None:
     answer = await posts.reply(world.actor(world.expert), solved.id, body="Here you go.")
     await posts.accept_answer(world.actor(world.partner), answer.id)
     actor = world.actor(world.colleague)
-    assert [t["id"] for t in (await threads.list_threads(actor, show="unanswered")).items] == [unanswered.id]
-    assert [t["id"] for t in (await threads.list_threads(actor, show="solved")).items] == [solved.id]
-    by_tag = await threads.list_threads(actor, tag="firmware")
+    assert [t["id"] for t in (await lists.list_threads(actor, show="unanswered")).items] == [unanswered.id]
+    assert [t["id"] for t in (await lists.list_threads(actor, show="solved")).items] == [solved.id]
+    by_tag = await lists.list_threads(actor, tag="firmware")
     assert by_tag.total == 2
 
 
 async def test_profile_counts_leave_out_what_the_viewer_may_not_see(world) -> None:
-    from community.services import accounts
+    from community.accounts import people
 
     await ask(world, category="gold-programme", title="Gold-only rebate question for experts")
     public = await ask(world, title="A question everyone can see here")
     answer = await posts.reply(world.actor(world.colleague), public.id, body="Public answer")
     await posts.accept_answer(world.actor(world.partner), answer.id)
-    silver_view = await accounts.get_profile(world.actor(world.silver_partner), world.partner.handle)
-    gold_view = await accounts.get_profile(world.actor(world.colleague), world.partner.handle)
+    silver_view = await people.get_profile(world.actor(world.silver_partner), world.partner.handle)
+    gold_view = await people.get_profile(world.actor(world.colleague), world.partner.handle)
     assert (silver_view.post_count, gold_view.post_count) == (1, 2)
-    colleague = await accounts.get_profile(world.actor(world.silver_partner), world.colleague.handle)
+    colleague = await people.get_profile(world.actor(world.silver_partner), world.colleague.handle)
     assert colleague.accepted_count == 1
 
 
@@ -256,14 +256,14 @@ async def test_experts_cannot_read_hidden_posts_through_edit(world) -> None:
     await Post.filter(id=answer.id).update(state="hidden")
     with pytest.raises(Forbidden):
         await posts.post_for_edit(world.actor(world.expert), answer.id)
-    view = await threads.get_thread_view(world.actor(world.expert), thread.id, with_sources=True)
+    view = await thread_page.get_thread_view(world.actor(world.expert), thread.id, with_sources=True)
     assert all(p.body_source is None for p in view.posts if p.id == answer.id)
 
 
 async def test_the_same_category_submitted_twice_at_once_is_a_field_error(world) -> None:
     import asyncio
 
-    from community.services import directory
+    from community.accounts import directory
 
     results = await asyncio.gather(
         *(directory.create_category(world.settings, None, name="Twin", slug="twin") for _ in range(3)),
@@ -279,18 +279,18 @@ async def test_a_held_question_takes_its_thread_out_of_sight_for_others(world) -
     opening = await Post.get(thread_id=thread.id, is_opening=True)
     await Post.filter(id=opening.id).update(state="pending")
     for outsider in (world.colleague, world.expert):
-        listing = await threads.list_threads(world.actor(outsider))
+        listing = await lists.list_threads(world.actor(outsider))
         assert thread.id not in [t["id"] for t in listing.items] and listing.total == 0
         with pytest.raises(NotFound):
-            await threads.get_thread_view(world.actor(outsider), thread.id)
+            await thread_page.get_thread_view(world.actor(outsider), thread.id)
         with pytest.raises(NotFound):
             await posts.reply(world.actor(outsider), thread.id, body="Let me see")
-    from community.services import directory
+    from community.accounts import directory
 
     counts = {
         s.category.slug: s.thread_count for s in await directory.list_categories(world.actor(world.colleague))
     }
     assert counts["general"] == 0
-    assert (await threads.list_threads(world.actor(world.partner))).total == 1  # the author
-    assert (await threads.list_threads(world.actor(world.moderator))).total == 1
-    assert (await threads.get_thread_view(world.actor(world.moderator), thread.id)).thread.id == thread.id
+    assert (await lists.list_threads(world.actor(world.partner))).total == 1  # the author
+    assert (await lists.list_threads(world.actor(world.moderator))).total == 1
+    assert (await thread_page.get_thread_view(world.actor(world.moderator), thread.id)).thread.id == thread.id

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from tortoise import connections
 
-from community.services import posts, threads
+from community.forum import posts, thread_page, threads
 
 
 class QueryCounter:
@@ -61,7 +61,7 @@ async def test_thread_page_query_count_is_bounded(world, answers: int) -> None:
     thread_id = await _thread_with_answers(world, answers)
     viewer = world.actor(world.silver_partner)
     with QueryCounter() as counter:
-        view = await threads.get_thread_view(viewer, thread_id, page=1, per_page=50)
+        view = await thread_page.get_thread_view(viewer, thread_id, page=1, per_page=50)
     assert len(view.posts) == min(answers, 50)
     assert view.posts[0].is_accepted
     assert counter.count <= 5, f"{counter.count} queries for {answers} answers"
@@ -74,6 +74,6 @@ async def test_query_count_same_for_short_and_long_threads(world) -> None:
     counts = []
     for thread_id in (short_id, long_id):
         with QueryCounter() as counter:
-            await threads.get_thread_view(viewer, thread_id, page=2 if thread_id == long_id else 1)
+            await thread_page.get_thread_view(viewer, thread_id, page=2 if thread_id == long_id else 1)
         counts.append(counter.count)
     assert counts[0] == counts[1]

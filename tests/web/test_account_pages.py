@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import httpx
 
+from community import timeutil
+from community.accounts import invitations, passwords
 from community.models import Invitation
-from community.services import accounts
 from tests.conftest import PASSWORD, csrf_of
 from tests.web.helpers import login_as as login
 from tests.web.helpers import post_form
 
 
 async def _invite(world, email: str = "new@gold.example") -> str:  # type: ignore[no-untyped-def]
-    _, token = await accounts.create_invitation(
+    _, token = await invitations.create_invitation(
         world.settings, world.actor(world.partner), email=email, organisation=world.gold, role="partner"
     )
     return f"/invitations/{token}"
@@ -45,7 +46,7 @@ async def test_accept_invitation_then_link_is_spent(client, world):
 
 async def test_expired_invitation(client, world):
     path = await _invite(world)
-    await Invitation.all().update(expires_at=accounts.now().replace(year=2000))
+    await Invitation.all().update(expires_at=timeutil.utcnow().replace(year=2000))
     page = await client.get(path)
     assert page.status_code == 410 and "expired" in page.text
 
@@ -88,7 +89,7 @@ async def test_password_change_signs_out_other_sessions(app, client, world):
 
 
 async def test_password_reset_page(client, world):
-    token = await accounts.create_password_reset(world.settings, world.colleague.email)
+    token = await passwords.create_password_reset(world.settings, world.colleague.email)
     path = f"/password-reset/{token}"
     assert (await client.get(path)).status_code == 200
     bad = await post_form(client, path, {"password": "short"}, page=path)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from community.services import posts
+from community.forum import posts
 from tests.web.helpers import ask, post_form
 from tests.web.helpers import login_as as login
 

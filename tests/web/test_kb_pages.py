@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import re
 
+from community.forum import posts, threads
+from community.kb import articles, products
 from community.models import Article, Thread
-from community.services import kb, kb_products, posts, threads
 from tests.conftest import login
 from tests.web.helpers import login_as, post_form
 
@@ -60,10 +61,10 @@ async def test_promotion_misses_the_thread_page_cache(client, world):
     await login(client, world.silver_partner)
     assert "Best practice" not in (await client.get(f"/t/{thread.id}")).text
     version = (await Thread.get(id=thread.id)).version
-    article = await kb.promote_answer(world.actor(world.expert), answer.id)
+    article = await articles.promote_answer(world.actor(world.expert), answer.id)
     assert (await Thread.get(id=thread.id)).version > version
     assert f'href="/kb/{article.id}">Best practice</a>' in (await client.get(f"/t/{thread.id}")).text
-    await kb.set_state(world.actor(world.expert), article.id, "archived")
+    await articles.set_state(world.actor(world.expert), article.id, "archived")
     assert f'href="/kb/{article.id}"' not in (await client.get(f"/t/{thread.id}")).text
 
 
@@ -82,7 +83,7 @@ async def test_partners_cannot_promote_and_bad_input_is_shown_back(client, world
 
 async def test_edit_history_compare_restore_and_archive(client, world):
     _, answer = await _answer(world)
-    article = await kb.promote_answer(world.actor(world.expert), answer.id)
+    article = await articles.promote_answer(world.actor(world.expert), answer.id)
     await login(client, world.moderator)
     edit_page = await client.get(f"/kb/{article.id}/edit")
     assert edit_page.status_code == 200 and 'name="version" value="1"' in edit_page.text
@@ -117,7 +118,7 @@ async def test_edit_history_compare_restore_and_archive(client, world):
 
 async def test_rating_and_review_flag_from_the_article_page(client, world):
     _, answer = await _answer(world)
-    article = await kb.promote_answer(world.actor(world.expert), answer.id)
+    article = await articles.promote_answer(world.actor(world.expert), answer.id)
     await login(client, world.silver_partner)
     page = f"/kb/{article.id}"
     assert (await post_form(client, f"{page}/rating", {"helpful": "1"}, page=page)).status_code == 303
@@ -140,8 +141,8 @@ async def test_home_lists_and_filters(client, world):
     _, answer = await _answer(world)
     _, gold_answer = await _answer(world, category="gold-programme")
     expert = world.actor(world.expert)
-    public = await kb.promote_answer(expert, answer.id, title="Public deal registration guide")
-    await kb.promote_answer(expert, gold_answer.id, title="Gold deal registration guide")
+    public = await articles.promote_answer(expert, answer.id, title="Public deal registration guide")
+    await articles.promote_answer(expert, gold_answer.id, title="Gold deal registration guide")
     await login(client, world.silver_partner)
     home = (await client.get("/kb")).text
     assert "Public deal registration guide" in home and "Gold deal registration guide" not in home
@@ -180,14 +181,14 @@ async def test_products_page_for_staff(client, world):
 async def test_history_pages_hide_versions_from_a_category_the_reader_cannot_see(client, world):
     _, answer = await _answer(world, category="gold-programme")
     expert = world.actor(world.expert)
-    article = await kb.promote_answer(
+    article = await articles.promote_answer(
         expert, answer.id, title="Gold rebate registration", body="SECRET gold rebate: 12%.", note="gold note"
     )
-    await kb.edit_article(
+    await articles.edit_article(
         expert, article.id, title="Registering multi-site deals", summary="", body="One deal per site.",
         tags="deals", category="general", products=None, note="for everyone", confirm_wider=True,
     )  # fmt: skip
-    await kb.edit_article(
+    await articles.edit_article(
         expert, article.id, title="Registering multi-site deals", summary="",
         body="One deal per site.\nLinked.", tags="deals", category="general", products=None, note="linked",
         base_version=2,
@@ -205,7 +206,7 @@ async def test_history_pages_hide_versions_from_a_category_the_reader_cannot_see
 
 async def test_the_article_page_names_the_answers_author_only_to_readers_of_its_thread(client, world):
     _, answer = await _answer(world, category="gold-programme")
-    article = await kb.promote_answer(
+    article = await articles.promote_answer(
         world.actor(world.expert), answer.id, category="general", confirm_wider=True
     )
     await login(client, world.silver_partner)
@@ -217,8 +218,8 @@ async def test_the_article_page_names_the_answers_author_only_to_readers_of_its_
 
 async def test_a_stale_edit_keeps_the_editors_text_and_links_to_the_changes(client, world):
     _, answer = await _answer(world)
-    article = await kb.promote_answer(world.actor(world.expert), answer.id)
-    await kb.edit_article(
+    article = await articles.promote_answer(world.actor(world.expert), answer.id)
+    await articles.edit_article(
         world.actor(world.admin), article.id, title="Registering multi-site deals", summary="",
         body="Someone else's wording.", tags="deals", category="general", products=None, base_version=1,
     )  # fmt: skip
@@ -244,8 +245,8 @@ async def test_members_read_the_products_list_as_the_api_gives_it(client, world)
     """Products are what partners sell and filter articles by: members read the list (page and
     API alike); only staff see the forms that change it."""
     expert = world.actor(world.expert)
-    product = await kb_products.create_product(expert, name="Router X200")
-    await kb_products.add_version(expert, product.id, name="firmware 4.x")
+    product = await products.create_product(expert, name="Router X200")
+    await products.add_version(expert, product.id, name="firmware 4.x")
     await login(client, world.registered_partner)
     page = await client.get("/kb/products")
     assert page.status_code == 200 and "Router X200" in page.text and "firmware 4.x" in page.text

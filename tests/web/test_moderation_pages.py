@@ -59,9 +59,9 @@ async def test_own_posts_have_no_flag_link(client, world, flaggable: Flaggable):
 
 
 async def test_the_author_of_a_hidden_post_is_told_they_may_edit_it(client, world, app, flaggable: Flaggable):  # noqa: F811
-    from community.services import moderation
+    from moderation import flags
 
-    await moderation.flag_post(
+    await flags.flag_post(
         app.state.moderation, world.actor(world.moderator), flaggable.answer.id, reason="spam"
     )
     await login(client, world.colleague)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from community.forum import merging, posts, thread_actions, threads
 from community.models import Post, Thread
-from community.services import posts, thread_actions, threads
 from tests.conftest import World, login
 
 
@@ -118,7 +118,7 @@ async def test_a_merge_into_a_thread_the_viewer_cannot_see_is_a_plain_404(client
         body="Internal.",
     )  # fmt: skip
     source = await ask(world, world.colleague)
-    await thread_actions.merge_thread(world.actor(world.moderator), source.id, into=target.id, reason="x")
+    await merging.merge_thread(world.actor(world.moderator), source.id, into=target.id, reason="x")
     await login(client, world.partner)
     response = await client.get(f"/t/{source.id}")
     assert response.status_code == 404 and "Staff notes" not in response.text
@@ -127,9 +127,9 @@ async def test_a_merge_into_a_thread_the_viewer_cannot_see_is_a_plain_404(client
 
 
 async def _token(world: World) -> str:
-    from community.services import accounts
+    from community.accounts import tokens
 
-    return await accounts.create_api_token(world.partner)
+    return await tokens.create_api_token(world.partner)
 
 
 async def test_flag_a_thread_and_edit_a_post_from_the_review_item(client, world: World):
@@ -234,16 +234,16 @@ async def test_a_merged_address_does_not_reveal_a_source_the_viewer_could_not_se
     opening = await Post.get(thread_id=held.id, is_opening=True)
     await Post.filter(id=opening.id).update(state="hidden")
     mo = world.actor(world.moderator)
-    await thread_actions.merge_thread(mo, gold.id, into=target.id, reason="x", confirm_wider=True)
-    await thread_actions.merge_thread(mo, held.id, into=target.id, reason="x")
+    await merging.merge_thread(mo, gold.id, into=target.id, reason="x", confirm_wider=True)
+    await merging.merge_thread(mo, held.id, into=target.id, reason="x")
     await login(client, world.silver_partner)
     missing = await client.get("/t/987654")
     for source in (gold, held):
         response = await client.get(f"/t/{source.id}")
         assert (response.status_code, response.text) == (404, missing.text), source.title
-    from community.services import accounts
+    from community.accounts import tokens
 
-    auth = {"Authorization": f"Bearer {await accounts.create_api_token(world.silver_partner)}"}
+    auth = {"Authorization": f"Bearer {await tokens.create_api_token(world.silver_partner)}"}
     api_missing = await client.get("/api/v1/threads/987654", headers=auth)
     for source in (gold, held):
         response = await client.get(f"/api/v1/threads/{source.id}", headers=auth)
@@ -260,7 +260,7 @@ async def test_a_duplicate_banner_forgets_an_original_moved_out_of_sight(client,
     original = await ask(world, title="Gold rebates, the original question")
     dupe = await ask(world, world.silver_partner, title="Rebates again")
     mo = world.actor(world.moderator)
-    await thread_actions.mark_duplicate(mo, dupe.id, of=original.id)
+    await merging.mark_duplicate(mo, dupe.id, of=original.id)
     await login(client, world.silver_partner)
     assert "Gold rebates, the original question" in (await client.get(f"/t/{dupe.id}")).text  # cached
     await thread_actions.move_thread(mo, original.id, category="gold-programme", reason="Gold topic")

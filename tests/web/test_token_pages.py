@@ -6,8 +6,8 @@ import re
 
 import httpx
 
+from community.accounts import tokens
 from community.models import ApiToken
-from community.services import accounts
 from tests.web.helpers import login_as, post_form
 
 TOKEN_RE = re.compile(r'<code class="token">(pc_[\w-]+)</code>')
@@ -43,17 +43,17 @@ async def test_a_token_needs_a_name_and_nobody_revokes_someone_elses(client, wor
     assert unnamed.status_code == 422 and 'id="name-error"' in unnamed.text
     assert not await ApiToken.filter(user_id=world.partner.id).exists()
 
-    colleague = await accounts.create_own_api_token(world.actor(world.colleague), "Colleague's script")
+    colleague = await tokens.create_own_api_token(world.actor(world.colleague), "Colleague's script")
     theirs = await ApiToken.get(user_id=world.colleague.id)
     attempt = await post_form(client, f"/account/tokens/{theirs.id}/revoke", {}, page="/account/tokens")
     assert attempt.status_code == 404
-    assert await accounts.actor_for_token(colleague) is not None
+    assert await tokens.actor_for_token(colleague) is not None
     assert "Colleague's script" not in (await client.get("/account/tokens")).text
 
 
 async def test_at_most_twenty_tokens_in_use(client, world):
-    for i in range(accounts.MAX_ACTIVE_TOKENS):
-        await accounts.create_own_api_token(world.actor(world.partner), f"script {i}")
+    for i in range(tokens.MAX_ACTIVE_TOKENS):
+        await tokens.create_own_api_token(world.actor(world.partner), f"script {i}")
     await login_as(client, world.partner)
     one_more = await post_form(client, "/account/tokens", {"name": "one more"}, page="/account/tokens")
     assert one_more.status_code == 422 and "revoke one you no longer need" in one_more.text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from community.services import posts, threads
+from community.forum import posts, thread_page, threads
 from tests.web.helpers import login_as as login
 
 SECRET = "Gold rebate schedule for Q3"
@@ -24,7 +24,7 @@ async def _gold_thread(world) -> int:  # type: ignore[no-untyped-def]
 
 async def test_gold_category_invisible_to_silver_partner(client, world):
     tid = await _gold_thread(world)
-    opening = (await threads.get_thread_view(world.actor(world.partner), tid)).question.id
+    opening = (await thread_page.get_thread_view(world.actor(world.partner), tid)).question.id
     await login(client, world.silver_partner)
     assert (await client.get(f"/t/{tid}")).status_code == 404
     assert (await client.get("/c/gold-programme")).status_code == 404

@@ -1,0 +1,109 @@
+"""Invitations: a single-use link that lets someone join an organisation and choose a password."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, timedelta
+
+from tortoise.transactions import in_transaction
+
+from community import policy, validation
+from community.accounts.people import create_user
+from community.accounts.tokens import hash_token
+from community.actor import Actor
+from community.errors import Forbidden, Invalid, NotFound
+from community.models import (
+    Invitation,
+    Organisation,
+    OrgKind,
+    Role,
+    User,
+)
+from community.settings import Settings
+from community.timeutil import utcnow as now
+
+
+async def create_invitation(
+    settings: Settings, actor: Actor | None, *, email: str, organisation: Organisation, role: str
+) -> tuple[Invitation, str]:
+    """Returns the invitation and its one-time token (only its hash is stored).
+
+    ``actor`` None means the operator at the command line."""
+    fields: dict[str, str] = {}
+    email = validation.email(email, fields)
+    role = validation.choice(role, Role.ALL, fields, "role")
+    validation.raise_if(fields)
+    if actor is not None and not policy.can_invite(actor, organisation.id, role):
+        raise Forbidden("You can invite colleagues into your own organisation only, as partners.")
+    if role in Role.STAFF and organisation.kind != OrgKind.COMPANY:
+        raise Invalid({"role": "Staff roles belong to the company itself."})
+    if role == Role.PARTNER and organisation.kind == OrgKind.COMPANY:
+        raise Invalid({"organisation": "Partners are invited into a partner organisation."})
+    if await User.filter(email=email).exists():
+        raise Invalid({"email": "An account with this e-mail address already exists."})
+    token = secrets.token_urlsafe(32)
+    invitation = await Invitation.create(
+        email=email,
+        organisation=organisation,
+        role=role,
+        token_hash=hash_token(token),
+        invited_by_id=actor.id if actor else None,
+        expires_at=now() + timedelta(hours=settings.invitation_hours),
+    )
+    return invitation, token
+
+
+def invitation_url(settings: Settings, token: str) -> str:
+    return f"{settings.base_url}/invitations/{token}"
+
+
+async def open_invitation(token: str) -> Invitation:
+    invitation = (
+        await Invitation.filter(token_hash=hash_token(token or "")).select_related("organisation").first()
+    )
+    if invitation is None or invitation.revoked_at is not None:
+        raise NotFound("This invitation link is not valid. Ask for a new one.")
+    if invitation.used_at is not None:
+        raise Invalid({"token": "This invitation has already been used. Please sign in."})
+    if invitation.expires_at < now():
+        raise Invalid({"token": "This invitation has expired. Ask for a new one."})
+    return invitation
+
+
+async def accept_invitation(settings: Settings, token: str, *, display_name: str, password: str) -> User:
+    async with in_transaction():
+        invitation = await open_invitation(token)
+        # Single use even under a double submit: only one request flips used_at.
+        claimed = await Invitation.filter(id=invitation.id, used_at__isnull=True).update(used_at=now())
+        if not claimed:
+            raise Invalid({"token": "This invitation has already been used. Please sign in."})
+        return await create_user(
+            settings,
+            email=invitation.email,
+            display_name=display_name,
+            role=invitation.role,
+            organisation=invitation.organisation,
+            password=password,
+        )
+
+
+async def list_invitations(actor: Actor, limit: int = 50) -> list[dict[str, object]]:
+    """Recent invitations for the admin page, with a status word (the token itself is never
+    stored, so links cannot be shown again)."""
+    if not policy.can_manage_site(actor):
+        raise Forbidden("Only administrators can do this.")
+    rows = await Invitation.all().order_by("-created_at", "-id").limit(limit).values(
+        "id", "email", "role", "created_at", "expires_at", "used_at", "revoked_at",
+        organisation_name="organisation__name", organisation_slug="organisation__slug",
+        invited_by_name="invited_by__display_name",
+    )  # fmt: skip
+    current = now()
+    for row in rows:
+        expires = row["expires_at"]
+        if expires is not None and expires.tzinfo is None:
+            expires = expires.replace(tzinfo=UTC)
+        row["status"] = (
+            "used" if row["used_at"] else "revoked" if row["revoked_at"] else
+            "expired" if expires < current else "pending"
+        )  # fmt: skip
+    return rows

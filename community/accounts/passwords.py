@@ -1,0 +1,166 @@
+"""Passwords: hashing (argon2, off the event loop), sign-in with throttling, changing one, and
+resetting a forgotten one with a single-use link.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from tortoise.transactions import in_transaction
+
+from community import policy, validation
+from community.accounts.tokens import hash_token
+from community.actor import Actor
+from community.errors import Forbidden, Invalid, NotFound, RateLimited
+from community.models import (
+    LoginFailure,
+    PasswordReset,
+    Sanction,
+    SanctionKind,
+    User,
+)
+from community.settings import Settings
+from community.timeutil import utcnow as now
+
+PASSWORD_MIN = 10
+
+
+_hasher = PasswordHasher()
+
+
+_dummy_hashes: dict[int, str] = {}
+
+
+def use_password_hasher(hasher: PasswordHasher) -> None:
+    """Swap the hashing parameters (tests use cheap ones; production keeps argon2's defaults)."""
+    global _hasher
+    _hasher = hasher
+
+
+def _dummy_hash() -> str:
+    """A real hash of a random password: verifying against it when the e-mail is unknown keeps
+    a failed sign-in as slow whether or not the account exists."""
+    key = id(_hasher)
+    if key not in _dummy_hashes:
+        _dummy_hashes[key] = _hasher.hash(secrets.token_urlsafe(16))
+    return _dummy_hashes[key]
+
+
+async def hash_password(password: str) -> str:
+    return await asyncio.to_thread(_hasher.hash, password)
+
+
+async def _verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return await asyncio.to_thread(lambda: _hasher.verify(password_hash or _dummy_hash(), password))
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _password(value: object, fields: dict[str, str], name: str = "password") -> str:
+    if not isinstance(value, str) or len(value) < PASSWORD_MIN:
+        fields[name] = f"The password needs at least {PASSWORD_MIN} characters."
+        return ""
+    if len(value) > 1024:
+        fields[name] = "The password can have at most 1024 characters."
+    return value
+
+
+async def authenticate(settings: Settings, email: str, password: str, ip: str) -> User:
+    """Check a password. Throttled per account and per IP; the message never says which part
+    was wrong, and an unknown e-mail takes as long as a wrong password."""
+    # Cleaned like a stored address (no control characters: PostgreSQL refuses NUL in a query).
+    email = validation.clean_text(email if isinstance(email, str) else "").strip().lower()[:254]
+    since = now() - timedelta(seconds=settings.login_window_seconds)
+    per_account = await LoginFailure.filter(email=email, created_at__gte=since).count()
+    per_ip = await LoginFailure.filter(ip=ip, created_at__gte=since).count()
+    if per_account >= settings.login_max_failures or per_ip >= settings.login_max_failures * 4:
+        minutes = max(1, settings.login_window_seconds // 60)
+        raise RateLimited(
+            f"Too many failed sign-ins. Please wait {minutes} minutes and try again, "
+            "or ask an administrator for a password reset link.",
+            retry_after=settings.login_window_seconds,
+        )
+    user = await User.filter(email=email).select_related("organisation").first()
+    ok = await _verify_password(user.password_hash if user else None, password or "")
+    if not ok or user is None:
+        await LoginFailure.create(email=email, ip=ip)
+        raise Invalid({"password": "Wrong e-mail address or password."}, "Sign-in failed.")
+    if user.is_suspended:
+        latest = (
+            await Sanction.filter(user_id=user.id, kind=SanctionKind.SUSPEND, lifted_at__isnull=True)
+            .order_by("-created_at")
+            .first()
+        )
+        why = f" The moderators' reason: {latest.reason}" if latest else ""
+        raise Forbidden(policy.suspension_refusal(user.suspended_until) + why)
+    await LoginFailure.filter(email=email).delete()
+    if _hasher.check_needs_rehash(user.password_hash or ""):
+        user.password_hash = await hash_password(password)
+        await user.save(update_fields=["password_hash"])
+    return user
+
+
+async def change_password(actor: Actor, current: str, new: str) -> User:
+    """Every other session of this user stops working (auth version bump); the caller gets the
+    updated user so it can keep the current session signed in."""
+    user = await User.get(id=actor.id)
+    fields: dict[str, str] = {}
+    _password(new, fields, "new_password")
+    if not await _verify_password(user.password_hash, current or ""):
+        fields["current_password"] = "This is not your current password."
+    validation.raise_if(fields)
+    user.password_hash = await hash_password(new)
+    user.auth_version += 1
+    await user.save(update_fields=["password_hash", "auth_version"])
+    return user
+
+
+async def set_password(user: User, password: str) -> None:
+    fields: dict[str, str] = {}
+    _password(password, fields)
+    validation.raise_if(fields)
+    user.password_hash = await hash_password(password)
+    user.auth_version += 1
+    await user.save(update_fields=["password_hash", "auth_version"])
+
+
+async def create_password_reset(settings: Settings, email: str) -> str:
+    user = await User.filter(email=(email or "").strip().lower()).first()
+    if user is None:
+        raise NotFound("No account has this e-mail address.")
+    token = secrets.token_urlsafe(32)
+    await PasswordReset.create(
+        user=user, token_hash=hash_token(token), expires_at=now() + timedelta(hours=settings.reset_hours)
+    )
+    return token
+
+
+def password_reset_url(settings: Settings, token: str) -> str:
+    """The link the CLI prints today (and an e-mail will carry later)."""
+    return f"{settings.base_url}/password-reset/{token}"
+
+
+async def open_password_reset(token: str) -> PasswordReset:
+    """Check a reset link before showing its form, so a dead link says so at once."""
+    reset = await PasswordReset.filter(token_hash=hash_token(token or "")).first()
+    if reset is None or reset.used_at is not None or reset.expires_at < now():
+        raise Invalid({"token": "This reset link is not valid or has expired. Ask for a new one."})
+    return reset
+
+
+async def reset_password(token: str, password: str) -> User:
+    async with in_transaction():
+        reset = await PasswordReset.filter(token_hash=hash_token(token or "")).select_related("user").first()
+        if reset is None or reset.used_at is not None or reset.expires_at < now():
+            raise Invalid({"token": "This reset link is not valid or has expired. Ask for a new one."})
+        # Single use even under a double submit: only one request flips used_at.
+        if not await PasswordReset.filter(id=reset.id, used_at__isnull=True).update(used_at=now()):
+            raise Invalid({"token": "This reset link has already been used. Please sign in."})
+        await set_password(reset.user, password)
+        await LoginFailure.filter(email=reset.user.email).delete()
+        return reset.user

@@ -1,0 +1,133 @@
+"""Content and search: importing a Stack Exchange dump, rebuilding and checking the index."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import Any
+
+from community.cli.common import CommandError
+from community.settings import Settings
+
+
+async def import_stackexchange(settings: Settings, args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from community.forum import importer
+
+    bar: tqdm[Any] | None = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, unit="question", file=sys.stderr, disable=None, desc="Importing")
+        bar.update(done - bar.n)
+
+    try:
+        report = await importer.import_stackexchange(
+            settings,
+            args.posts_xml,
+            category_slug=args.category,
+            category_name=args.category_name,
+            site=args.site,
+            progress=progress,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    print("\n".join(report.lines()))
+    return 0
+
+
+LOCK_POLL_SECONDS = 1.0
+
+
+def _search_index(settings: Settings) -> Any:
+    from community.app import search_dir
+    from search_index.engine import WhooshSearch
+
+    return WhooshSearch(search_dir(settings))
+
+
+async def _indexer_lock(settings: Settings, *, wait: bool) -> Any:
+    """The lock a server's search indexer holds: one writer per index, so repairs and rebuilds
+    happen only while no server process is indexing."""
+    from community.app import search_dir
+    from community.search.indexer import IndexerLock
+
+    lock = IndexerLock(search_dir(settings) / "indexer.lock")
+    if lock.try_acquire():
+        return lock
+    if not wait:
+        raise CommandError(
+            f"the search indexer is running in a server process (it holds {lock.path}); stop it or use --wait"
+        )
+    print("The search indexer is running in a server process; waiting until it stops…", file=sys.stderr)
+    while not lock.try_acquire():  # noqa: ASYNC110 (another process holds it)
+        await asyncio.sleep(LOCK_POLL_SECONDS)
+    return lock
+
+
+async def reindex(settings: Settings, args: argparse.Namespace) -> int:
+    import time
+
+    from tqdm import tqdm
+
+    from community.search import indexer, maintenance
+
+    lock = await _indexer_lock(settings, wait=args.wait)
+    try:
+        index = _search_index(settings)
+        bar = tqdm(
+            total=await maintenance.expected_document_count(),
+            unit="doc",
+            file=sys.stderr,
+            disable=None,
+            desc="Indexing",
+        )
+        try:
+            started = time.monotonic()
+            count = await maintenance.rebuild_from_database(index, lambda done: bar.update(done - bar.n))
+            # Changes committed while it ran (their outbox rows are still there).
+            await indexer.Indexer(index, lock).drain()
+            seconds = time.monotonic() - started
+        finally:
+            bar.close()
+            await asyncio.to_thread(index.close)
+    finally:
+        lock.release()
+    rate = count / seconds if seconds > 0 else 0.0
+    print(f"Reindexed {count:,} documents in {seconds:.1f}s ({rate:,.0f} documents/s).")
+    return 0
+
+
+async def search_check(settings: Settings, args: argparse.Namespace) -> int:
+    from community.search import maintenance
+
+    if args.wait and not args.fix:
+        raise CommandError("--wait only applies with --fix")
+    index = _search_index(settings)
+    try:
+        report = await maintenance.compare_index(index)
+        print("\n".join(report.lines()))
+        if report.in_step:
+            print("The search index is in step with the database.")
+            return 0
+        if not args.fix:
+            print("Run `community search-check --fix` to repair it (or `community reindex`).")
+            return 1
+        lock = await _indexer_lock(settings, wait=args.wait)
+        try:
+            done = await maintenance.repair(index, report, lock)
+        finally:
+            lock.release()
+        after = await maintenance.compare_index(index)
+    finally:
+        await asyncio.to_thread(index.close)
+    if after.in_step:
+        print(f"Repaired: {done}. The search index is in step with the database.")
+        return 0
+    print(f"After the repair ({done}) {after.differences:,} differences remain:")
+    print("\n".join(after.lines()))
+    return 1

@@ -1,0 +1,89 @@
+"""Running the product: serve, migrate, demo content."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from community.cli.common import CommandError, open_db
+from community.settings import Settings
+
+
+def serve(settings: Settings, args: argparse.Namespace) -> int:
+    if not 0 < args.port < 65536:
+        raise CommandError(f"--port must be between 1 and 65535, not {args.port}")
+    if args.workers < 1:
+        raise CommandError(f"--workers must be at least 1, not {args.workers}")
+    asyncio.run(_check_ready(settings))
+
+    import uvicorn
+    from uvicorn.config import WS_PROTOCOLS
+
+    url = f"http://{args.host}:{args.port}"
+    print(f"Partner Community on {url} (public address {settings.base_url}); press Ctrl+C to stop.")
+    sys.stdout.flush()
+    uvicorn.run(
+        # An import string and a factory: every worker process builds its own app.
+        "community.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        ws="websockets-sansio" if "websockets-sansio" in WS_PROTOCOLS else "auto",
+        # Per-message deflate costs fan-out latency and memory at scale (DESIGN.md).
+        ws_per_message_deflate=False,
+        proxy_headers=True,
+        log_level=settings.log_level,
+    )
+    return 0
+
+
+async def _check_ready(settings: Settings) -> None:
+    from community.db import close_db
+
+    try:
+        await open_db(settings, allow_pending=False)
+    finally:
+        with contextlib.suppress(Exception):
+            await close_db()
+
+
+async def migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from community.db import apply_migrations
+
+    applied = await apply_migrations(settings.database_url)
+    for name in applied:
+        print(f"Applied {name}")
+    if not applied:
+        print("Nothing to migrate.")
+    return 0
+
+
+async def demo(settings: Settings, args: argparse.Namespace) -> int:
+    from community import demo as demo_content
+
+    if args.if_empty and not await demo_content.database_is_empty():
+        print("The database already has users: demo content not loaded.")
+        _print_logins(await demo_content.existing_logins(settings), demo_content.DEMO_PASSWORD)
+        return 0
+    summary = await demo_content.load_demo(settings)
+    print(
+        f"Loaded the demo: {summary.organisations} organisations, {summary.users} users, "
+        f"{summary.categories} categories, {summary.threads} threads, {summary.answers} answers "
+        f"({summary.accepted} accepted), {summary.votes} votes, {summary.articles} knowledge-base articles."
+    )
+    _print_logins(summary.logins, summary.password)
+    return 0
+
+
+def _print_logins(logins: Sequence[Any], password: str) -> None:
+    if not logins:
+        return
+    print(f"Demo logins (password for all: {password}):")
+    width = max(len(login.email) for login in logins)
+    for login in logins:
+        print(f"  {login.email:<{width}}  {login.name} ({login.label})")

@@ -1,0 +1,170 @@
+"""CSRF protection for every state-changing request, as pure ASGI middleware.
+
+The token lives in the signed session; a request proves it read a page of ours by sending it back
+in the ``X-CSRF-Token`` header or a ``csrf_token`` form field. Requests authenticated with an
+``Authorization: Bearer`` token carry no ambient credentials and are exempt (the API then ignores
+any session cookie); so are API requests whose session has no one signed in, which can only be
+answered 401.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import secrets
+from collections.abc import MutableMapping
+from typing import Any
+from urllib.parse import parse_qs
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from community.edge.auth import SESSION_USER
+from community.edge.reading import MAX_BODY
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+FIELD = "csrf_token"
+HEADER = b"x-csrf-token"
+MAX_SCAN = 2 * 1024 * 1024  # larger form bodies must send the header instead
+
+
+def csrf_token(session: MutableMapping[str, Any]) -> str:
+    """The session's token, created on first use."""
+    token = session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(32)
+        session["csrf"] = token
+    return token
+
+
+def _form_token(body: bytes, content_type: str) -> str | None:
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        values = parse_qs(body.decode("latin-1"), keep_blank_values=True).get(FIELD)
+        return values[0] if values else None
+    if content_type.startswith("multipart/form-data"):
+        marker = b'name="' + FIELD.encode() + b'"'
+        start = body.find(marker)
+        if start < 0:
+            return None
+        value_start = body.find(b"\r\n\r\n", start)
+        value_end = body.find(b"\r\n", value_start + 4)
+        if value_start < 0 or value_end < 0:
+            return None
+        return body[value_start + 4 : value_end].decode("latin-1")
+    return None
+
+
+class CSRFMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        if headers.get(b"authorization", b"").lower().startswith(b"bearer "):
+            await self.app(scope, receive, send)
+            return
+        session = scope.get("session", {})
+        if scope["path"].startswith("/api/") and SESSION_USER not in session:
+            # No one is signed in through this cookie: nothing ambient to abuse, and the caller
+            # should hear what is really missing (401 with WWW-Authenticate), not a CSRF error.
+            await self.app(scope, receive, send)
+            return
+        expected = session.get("csrf")
+        sent = headers.get(HEADER, b"").decode("latin-1") or None
+        replay: list[Message] = []
+        if sent is None:
+            content_type = headers.get(b"content-type", b"").decode("latin-1").lower()
+            body, replay = await _read_body(receive)
+            if body is None and sum(len(m.get("body", b"")) for m in replay) > MAX_SCAN:
+                await _too_large(scope, send)
+                return
+            if body is not None:
+                sent = _form_token(body, content_type)
+        if not expected or not sent or not hmac.compare_digest(str(expected), sent):
+            await _reject(scope, send)
+            return
+        if replay:
+            receive = _replaying(replay, receive)
+        await self.app(scope, receive, send)
+
+
+async def _read_body(receive: Receive) -> tuple[bytes | None, list[Message]]:
+    messages: list[Message] = []
+    size = 0
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            return None, messages
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size <= MAX_SCAN:
+            chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return (b"".join(chunks) if size <= MAX_SCAN else None), messages
+
+
+def _replaying(messages: list[Message], receive: Receive) -> Receive:
+    pending = list(messages)
+
+    async def replay() -> Message:
+        if pending:
+            return pending.pop(0)
+        return await receive()
+
+    return replay
+
+
+async def _reject(scope: Scope, send: Send) -> None:
+    message = "The form expired or did not come from this site. Reload the page and try again."
+    if scope["path"].startswith("/api/"):
+        body = json.dumps(
+            {
+                "error": {
+                    "code": "csrf_failed",
+                    "message": "Missing or wrong X-CSRF-Token header. Requests signed in with a "
+                    "session cookie must send the token from GET /api/v1/me; "
+                    "or use an Authorization: Bearer token.",
+                    "fields": {},
+                }
+            }
+        ).encode()
+        content_type = b"application/json"
+    else:
+        body = (
+            "<!doctype html><meta charset=utf-8><title>Please try again</title>"
+            f"<h1>Please try again</h1><p>{message}</p><p><a href='/'>Home</a></p>"
+        ).encode()
+        content_type = b"text/html; charset=utf-8"
+    await _send(send, 403, content_type, body)
+
+
+async def _too_large(scope: Scope, send: Send) -> None:
+    """Too large to look for the token in, and far beyond what any form or API call accepts:
+    say so (the app's own limit and wording), rather than blame an expired form."""
+    message = f"The request is too large (at most {MAX_BODY // 1000} KB)."
+    if scope["path"].startswith("/api/"):
+        body = json.dumps({"error": {"code": "payload_too_large", "message": message, "fields": {}}}).encode()
+        content_type = b"application/json"
+    else:
+        body = (
+            "<!doctype html><meta charset=utf-8><title>Too large</title>"
+            f"<h1>Too large</h1><p>{message}</p><p><a href='/'>Home</a></p>"
+        ).encode()
+        content_type = b"text/html; charset=utf-8"
+    await _send(send, 413, content_type, body)
+
+
+async def _send(send: Send, status: int, content_type: bytes, body: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

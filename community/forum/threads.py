@@ -1,0 +1,107 @@
+"""Asking: a new question or discussion, with its opening post, tags and the moderation rules it
+passes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from community import policy, validation
+from community.actor import Actor
+from community.events import ThreadCreated, publish
+from community.models import (
+    Category,
+    Post,
+    PostRevision,
+    Tag,
+    Thread,
+    ThreadKind,
+    ThreadTag,
+    User,
+)
+from community.notifications import forum_notices
+from community.notifications.delivery import Created, announce
+from community.policy import require_can_post
+from community.ports import ModerationGate
+from community.post_text import render_post_body
+from community.search.outbox import THREAD, index_later
+from community.timeutil import utcnow
+from moderation import screening
+
+
+async def set_thread_tags(thread: Thread, names: list[str]) -> None:
+    await ThreadTag.filter(thread_id=thread.id).delete()
+    for name in names:
+        tag, _ = await Tag.get_or_create(name=name)
+        await ThreadTag.create(thread_id=thread.id, tag_id=tag.id)
+
+
+async def create_thread(
+    actor: Actor,
+    *,
+    category: object,
+    kind: object,
+    title: object,
+    body: object,
+    tags: object = None,
+    created_at: datetime | None = None,
+    gate: ModerationGate | None = None,
+    ip: str | None = None,
+) -> Thread:
+    """``gate``: the moderation rules new posts pass (views hand in the app's; imports and the
+    demo pass none); ``ip``: the address the request came from (rate limits)."""
+    require_can_post(actor)
+    fields: dict[str, str] = {}
+    cat = None
+    if not isinstance(category, str) or not category:
+        fields["category"] = "Choose a category."
+    else:
+        # Only a well-formed slug reaches the database (PostgreSQL rejects NUL characters).
+        cat = await Category.filter(slug=category).first() if validation.SLUG_RE.match(category) else None
+        if cat is None or not policy.can_see_category(actor, cat):
+            fields["category"] = "Choose one of the categories listed."
+    # Missing (None, or "" from a form) means a question; any other non-text value is an error.
+    kind_value = validation.choice(
+        ThreadKind.QUESTION if kind in (None, "") else kind, ThreadKind.ALL, fields, "kind"
+    )
+    title_text = validation.title(title, fields)
+    body_text = validation.body(body, fields)
+    tag_names = validation.tags(tags, fields)
+    validation.raise_if(fields)
+    assert cat is not None
+    screened = await screening.screen(
+        gate, cat.id, {"title": title_text, "body": body_text}, author=actor, ip=ip
+    )
+    title_text, body_text = screened.texts["title"], screened.texts["body"]
+    html, mentioned = await render_post_body(body_text)
+    when = created_at or utcnow()
+    async with in_transaction():
+        thread = await Thread.create(
+            category=cat,
+            kind=kind_value,
+            title=title_text,
+            author_id=actor.id,
+            tag_names=tag_names,
+            created_at=when,
+            last_activity_at=when,
+        )
+        post = await Post.create(
+            thread=thread, author_id=actor.id, is_opening=True, body_source=body_text,
+            body_html=html, created_at=when, state=screened.state,
+        )  # fmt: skip
+        notes: Created = []
+        await screening.record_screening(screened, post, thread.id, cat.id, notes)
+        await PostRevision.create(
+            post=post, number=1, editor_id=actor.id, title=title_text, tag_names=tag_names,
+            body_source=body_text, body_html=html,
+        )  # fmt: skip
+        await set_thread_tags(thread, tag_names)
+        await User.filter(id=actor.id).update(post_count=F("post_count") + 1)
+        await index_later((THREAD, thread.id))
+        notes += await forum_notices.on_new_thread(actor, thread, post, mentioned)
+    await publish(ThreadCreated(thread.id, post.id, cat.id, actor.id, tuple(mentioned)))
+    await announce(notes)
+    return thread

@@ -1,0 +1,2 @@
+"""The knowledge base: answers promoted into curated articles, their versions, products, ratings
+and review flags."""

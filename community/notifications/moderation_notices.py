@@ -1,0 +1,89 @@
+"""Who hears about moderation: flaggers about the outcome, authors about their post being hidden or
+restored. Called inside the moderation use cases' transactions (``moderation``); moderators hear
+about new review items from ``review.open_item``."""
+
+from __future__ import annotations
+
+from community.actor import load_actor
+from community.models import Decision, Post, PostState, Thread
+from community.models import NotificationKind as Kind
+from community.notifications import forum_notices
+from community.notifications.delivery import Created, clip, notify
+from community.notifications.forum_notices import post_url
+from community.post_text import mention_resolver
+
+_OUTCOME = {
+    Decision.HIDE: "agreed with your flag and hid the post",
+    Decision.DELETE: "agreed with your flag and deleted the post",
+    Decision.EDIT: "agreed with your flag and edited the post",
+}
+
+
+async def flag_outcome(
+    moderator_id: int, post: Post, thread: Thread, flagger_ids: list[int], decision: str
+) -> Created:
+    outcome = _OUTCOME.get(decision, "reviewed the post you flagged and kept it")
+    return await notify(
+        kind=Kind.FLAG_OUTCOME,
+        recipient_ids=flagger_ids,
+        text=f"A moderator {outcome} in “{clip(thread.title)}”",
+        url=f"/t/{thread.id}",
+        actor_id=moderator_id,
+        thread_id=thread.id,
+        post_id=post.id,
+    )
+
+
+async def post_hidden(
+    actor_id: int | None, post: Post, thread: Thread, reason: str, *, deleted: bool = False
+) -> Created:
+    """The author hears why: by a moderator (``actor_id``) or, pending review, by flags or a rule."""
+    if deleted:
+        what = "A moderator deleted your post"
+    elif actor_id is None:
+        what = "Your post was hidden pending review"
+    else:
+        what = "A moderator hid your post"
+    because = f": {reason}" if reason else ""
+    return await notify(
+        kind=Kind.POST_HIDDEN,
+        recipient_ids=[post.author_id],
+        text=f"{what} in “{clip(thread.title, 60)}”{because}",
+        url=f"/t/{thread.id}" if deleted else post_url(post.id),
+        actor_id=actor_id,
+        thread_id=thread.id,
+        post_id=post.id,
+    )
+
+
+async def after_decision(moderator_id: int, post: Post, thread: Thread, before: str, reason: str) -> Created:
+    """The author hears the decision on their post: hidden (also a hide confirming one pending
+    review, now with the moderator's reason), deleted, restored or approved. A held post that is
+    approved reaches everyone a new post would have reached when it was written."""
+    if post.state == PostState.HIDDEN:
+        return await post_hidden(moderator_id, post, thread, reason)
+    if post.state == PostState.DELETED and before != PostState.DELETED:
+        return await post_hidden(moderator_id, post, thread, reason, deleted=True)
+    if post.state != PostState.VISIBLE or before == PostState.VISIBLE:
+        return []
+    created = await post_restored(moderator_id, post, thread, approved=before == PostState.PENDING)
+    if before == PostState.PENDING:
+        author = await load_actor(post.author_id)
+        if author is not None:
+            _, mentioned = await mention_resolver(post.body_source)
+            announce_post = forum_notices.on_new_thread if post.is_opening else forum_notices.on_new_post
+            created += await announce_post(author, thread, post, mentioned)
+    return created
+
+
+async def post_restored(actor_id: int, post: Post, thread: Thread, *, approved: bool = False) -> Created:
+    what = "approved" if approved else "restored"
+    return await notify(
+        kind=Kind.POST_RESTORED,
+        recipient_ids=[post.author_id],
+        text=f"A moderator {what} your post in “{clip(thread.title)}”",
+        url=post_url(post.id),
+        actor_id=actor_id,
+        thread_id=thread.id,
+        post_id=post.id,
+    )

@@ -1,0 +1,251 @@
+"""What the search index holds, built from the database: one document per thread, post and
+published article, and the changes the outbox asks for.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from community.models import Article, ArticleProduct, ArticleState, Post, PostState, Thread
+from community.search.outbox import ARTICLE, POST, THREAD
+from search_index.documents import SearchDocument
+
+_TAG = re.compile(r"<[^>]+>")
+
+
+# Inline elements vanish without a space, or "<em>duplicate</em>." would read "duplicate ." in snippets.
+_INLINE_TAG = re.compile(
+    r"</?(?:a|abbr|b|cite|code|del|em|i|ins|kbd|mark|q|s|small|span|strong|sub|sup|u)\b[^>]*>"
+)
+
+
+_SPACE = re.compile(r"\s+")
+
+
+ANSWERS_TEXT_MAX = 20_000  # characters of answers rolled up into their thread's document
+
+
+def plain_text(fragment: str) -> str:
+    """Sanitised HTML to text for indexing (the sanitiser already removed anything executable)."""
+    return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", _INLINE_TAG.sub("", fragment)))).strip()
+
+
+_THREAD_FIELDS = (
+    "id", "title", "tag_names", "category_id", "status", "accepted_post_id", "score", "created_at",
+    "last_activity_at", "is_deleted",
+)  # fmt: skip
+
+
+_THREAD_RELATED = {
+    "category_slug": "category__slug",
+    "author_handle": "author__handle",
+    "author_name": "author__display_name",
+    "org_slug": "author__organisation__slug",
+}
+
+
+_POST_FIELDS = ("id", "thread_id", "is_opening", "body_html", "score", "created_at", "edited_at")
+
+
+_POST_RELATED = {
+    "author_handle": "author__handle",
+    "author_name": "author__display_name",
+    "org_slug": "author__organisation__slug",
+}
+
+
+async def _documents_for_threads(thread_ids: list[int]) -> tuple[list[SearchDocument], set[int]]:
+    """Thread and post documents for these threads; also the ids of threads that are gone."""
+    threads = await Thread.filter(id__in=thread_ids).values(*_THREAD_FIELDS, **_THREAD_RELATED)
+    live = {t["id"]: t for t in threads if not t["is_deleted"]}
+    posts = (
+        await Post.filter(thread_id__in=list(live), state=PostState.VISIBLE)
+        .order_by("thread_id", "created_at", "id")
+        .values(*_POST_FIELDS, **_POST_RELATED)
+    )
+    by_thread: dict[int, list[dict[str, Any]]] = {}
+    for post in posts:
+        by_thread.setdefault(post["thread_id"], []).append(post)
+    docs: list[SearchDocument] = []
+    for thread_id, thread in live.items():
+        thread_posts = by_thread.get(thread_id, [])
+        opening = next((p for p in thread_posts if p["is_opening"]), None)
+        if opening is None:
+            continue
+        answers = [p for p in thread_posts if not p["is_opening"]]
+        texts = [plain_text(p["body_html"]) for p in answers]
+        updated = max([thread["last_activity_at"], *[p["edited_at"] for p in thread_posts if p["edited_at"]]])
+        common = {
+            "title": thread["title"],
+            "tags": tuple(thread["tag_names"] or ()),
+            "category": thread["category_slug"],
+            "category_id": thread["category_id"],
+            "status": thread["status"],
+            "solved": thread["accepted_post_id"] is not None,
+        }
+        docs.append(
+            SearchDocument(
+                doc_id=f"thread:{thread_id}",
+                kind="thread",
+                thread_id=thread_id,
+                body=plain_text(opening["body_html"]),
+                author=thread["author_handle"],
+                author_name=thread["author_name"],
+                org=thread["org_slug"],
+                votes=thread["score"],
+                created_at=thread["created_at"],
+                updated_at=updated,
+                url=f"/t/{thread_id}",
+                answers=" ".join(texts)[:ANSWERS_TEXT_MAX],
+                answer_count=len(answers),
+                **common,
+            )
+        )
+        for post, text in zip(answers, texts, strict=True):
+            docs.append(
+                SearchDocument(
+                    doc_id=f"post:{post['id']}",
+                    kind="post",
+                    thread_id=thread_id,
+                    post_id=post["id"],
+                    body=text,
+                    author=post["author_handle"],
+                    author_name=post["author_name"],
+                    org=post["org_slug"],
+                    accepted=thread["accepted_post_id"] == post["id"],
+                    votes=post["score"],
+                    created_at=post["created_at"],
+                    updated_at=post["edited_at"] or post["created_at"],
+                    url=f"/t/{thread_id}#p{post['id']}",
+                    **common,
+                )
+            )
+    # A thread whose question is hidden, pending or deleted is not searchable at all.
+    gone = set(thread_ids) - {d.thread_id for d in docs if d.kind == "thread"}
+    return docs, gone
+
+
+_ARTICLE_FIELDS = (
+    "id", "title", "summary", "body_html", "tag_names", "category_id", "state", "helpful_count",
+    "source_thread_id", "created_at", "published_at", "updated_at",
+)  # fmt: skip
+
+
+_ARTICLE_RELATED = {
+    "category_slug": "category__slug",
+    "curator_handle": "curator__handle",
+    "curator_name": "curator__display_name",
+    "org_slug": "curator__organisation__slug",
+}
+
+
+async def _documents_for_articles(article_ids: list[int]) -> list[SearchDocument]:
+    """Published articles only: drafts and archived ones are out of search. Readers of the
+    article's category may see it, so its ``category_id`` is the permission filter as for posts."""
+    rows = await Article.filter(id__in=article_ids, state=ArticleState.PUBLISHED).values(
+        *_ARTICLE_FIELDS, **_ARTICLE_RELATED
+    )
+    # The products it applies to are searchable words ("X200 firmware 4.x"); the facet and filter
+    # by product live on the knowledge base's own pages.
+    applies: dict[int, list[str]] = {}
+    for link in await ArticleProduct.filter(article_id__in=[r["id"] for r in rows]).values(
+        "article_id", product="product_version__product__name", version="product_version__name"
+    ):
+        applies.setdefault(link["article_id"], []).append(f"{link['product']} {link['version']}")
+    return [
+        SearchDocument(
+            doc_id=f"article:{row['id']}",
+            kind="article",
+            article_id=row["id"],
+            title=row["title"],
+            body=" ".join(
+                filter(None, [row["summary"], plain_text(row["body_html"]), *applies.get(row["id"], [])])
+            ),
+            tags=tuple(row["tag_names"] or ()),
+            category=row["category_slug"],
+            category_id=row["category_id"],
+            author=row["curator_handle"],
+            author_name=row["curator_name"],
+            org=row["org_slug"],
+            votes=row["helpful_count"],
+            created_at=row["published_at"] or row["created_at"],
+            updated_at=row["updated_at"],
+            url=f"/kb/{row['id']}",
+        )
+        for row in rows
+    ]
+
+
+@dataclass
+class Changes:
+    upserts: list[SearchDocument]
+    deletes: list[str]
+
+
+async def changes_for(rows: list[dict[str, Any]]) -> Changes:
+    """What the index must do for these outbox rows, from the database's current state.
+
+    A post change rebuilds its whole thread (the thread's document rolls up its answers), so a
+    batch costs two queries whatever it holds."""
+    thread_ids = {r["object_id"] for r in rows if r["kind"] == THREAD}
+    post_ids = [r["object_id"] for r in rows if r["kind"] == POST]
+    article_ids = sorted({r["object_id"] for r in rows if r["kind"] == ARTICLE})
+    if post_ids:
+        post_threads = await Post.filter(id__in=post_ids).values("id", "thread_id", "state")
+        thread_ids.update(p["thread_id"] for p in post_threads)
+    docs, gone = await _documents_for_threads(sorted(thread_ids))
+    articles = await _documents_for_articles(article_ids) if article_ids else []
+    docs += articles
+    present = {d.doc_id for d in docs}
+    deletes = [f"post:{pid}" for pid in post_ids if f"post:{pid}" not in present]
+    deletes += [f"thread:{tid}" for tid in gone]
+    if gone:
+        # Every post of a deleted thread leaves the index with it.
+        stale = await Post.filter(thread_id__in=list(gone)).values_list("id", flat=True)
+        deletes += [f"post:{pid}" for pid in stale]
+    # Answers deleted or hidden since: their documents go too.
+    live_threads = thread_ids - gone
+    if live_threads:
+        hidden = (
+            await Post.filter(thread_id__in=list(live_threads), is_opening=False)
+            .exclude(state=PostState.VISIBLE)
+            .values_list("id", flat=True)
+        )
+        deletes += [f"post:{pid}" for pid in hidden if f"post:{pid}" not in deletes]
+    # Articles archived, back to draft or deleted leave the index.
+    deletes += [f"article:{aid}" for aid in article_ids if f"article:{aid}" not in present]
+    return Changes(docs, sorted(set(deletes)))
+
+
+async def all_documents(batch: int = 500) -> AsyncIterator[list[SearchDocument]]:
+    """Every document the index should hold, in batches: threads with their answers, then
+    published articles (for a full rebuild and for ``search-check``)."""
+    last = 0
+    while True:
+        ids = list(
+            await Thread.filter(id__gt=last, is_deleted=False)
+            .order_by("id")
+            .limit(batch)
+            .values_list("id", flat=True)
+        )
+        if not ids:
+            break
+        docs, _ = await _documents_for_threads(ids)
+        yield docs
+        last = ids[-1]
+    last = 0
+    while True:
+        ids = list(
+            await Article.filter(id__gt=last, state=ArticleState.PUBLISHED)
+            .order_by("id")
+            .limit(batch)
+            .values_list("id", flat=True)
+        )
+        if not ids:
+            return
+        yield await _documents_for_articles(ids)
+        last = ids[-1]

@@ -1,0 +1,39 @@
+"""Changing a post's state (visible, hidden, deleted, pending) with everything that follows from it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise.expressions import F
+
+from community import visibility
+from community.models import (
+    Post,
+    PostState,
+    Thread,
+    User,
+)
+from community.search.outbox import POST, THREAD, index_later
+
+
+async def _set_post_state(post: Post, thread: Thread, state: str) -> None:
+    """Change a post's state with everything that follows from it: counters when it enters or
+    leaves 'deleted', the thread's version (page cache) and the search outbox."""
+    was = post.state
+    updates: dict[str, Any] = {"version": F("version") + 1}
+    if (was == PostState.DELETED) != (state == PostState.DELETED):
+        step = -1 if state == PostState.DELETED else 1
+        if post.is_opening:
+            updates["is_deleted"] = state == PostState.DELETED
+        else:
+            updates["reply_count"] = F("reply_count") + step
+        await User.filter(id=post.author_id).update(post_count=F("post_count") + step)
+    if state == PostState.DELETED and thread.accepted_post_id == post.id:
+        updates["accepted_post_id"] = None
+        await User.filter(id=post.author_id).update(accepted_count=F("accepted_count") - 1)
+    await Post.filter(id=post.id).update(state=state)
+    await Thread.filter(id=thread.id).update(**updates)
+    if post.is_opening:  # the question hidden or shown: duplicates' banners name it or not
+        await visibility.refresh_duplicates_of(thread.id)
+    await index_later((THREAD, thread.id), (POST, post.id))
+    post.state = state
