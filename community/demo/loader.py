@@ -1,0 +1,230 @@
+"""Writes the demo content through the product's use cases (the same the web and API call), so the
+demo obeys every rule: visibility, accept and vote permissions, counters, revisions, tags."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from tortoise.transactions import in_transaction
+
+from community import validation
+from community.accounts import directory, passwords, people
+from community.actor import Actor
+from community.demo.content import (
+    CONTENT_FILE,
+    MENTION,
+    DemoArticle,
+    DemoContent,
+    DemoContentError,
+    DemoPerson,
+    DemoThread,
+    read_content,
+)
+from community.errors import Conflict, ServiceError
+from community.forum import posts, thread_actions, threads
+from community.kb import feedback, products
+from community.kb.articles import promote_answer
+from community.models import Category, Organisation, Post, User
+from community.settings import Settings
+
+DEMO_PASSWORD = "demo-password-1"
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    label: str
+    name: str
+    email: str
+
+
+@dataclass
+class DemoSummary:
+    organisations: int = 0
+    users: int = 0
+    categories: int = 0
+    threads: int = 0
+    answers: int = 0
+    accepted: int = 0
+    votes: int = 0
+    articles: int = 0
+    password: str = DEMO_PASSWORD
+    logins: list[DemoLogin] = field(default_factory=list)
+
+
+def _email_domain(settings: Settings) -> str:
+    return (validation.slugify(settings.company_name).split("-")[0] or "company") + ".example"
+
+
+def _email(settings: Settings, person: DemoPerson) -> str:
+    domain = person.organisation + ".example" if person.organisation else _email_domain(settings)
+    return f"{person.mailbox}@{domain}"
+
+
+def logins(settings: Settings, source: Path = CONTENT_FILE) -> list[DemoLogin]:
+    content = read_content(source)
+    return [_login(settings, person) for person in content.people.values() if person.login]
+
+
+def _login(settings: Settings, person: DemoPerson) -> DemoLogin:
+    return DemoLogin(person.login, person.name, _email(settings, person))
+
+
+async def database_is_empty() -> bool:
+    """``demo --if-empty`` loads the demo only into a database without any account."""
+    return not await User.exists()
+
+
+async def existing_logins(settings: Settings, source: Path = CONTENT_FILE) -> list[DemoLogin]:
+    """The demo logins whose accounts exist (so `make run` can show them on every start)."""
+    wanted = logins(settings, source)
+    present = set(await User.filter(email__in=[w.email for w in wanted]).values_list("email", flat=True))
+    return [w for w in wanted if w.email in present]
+
+
+async def load_demo(settings: Settings, source: Path = CONTENT_FILE) -> DemoSummary:
+    """Create the demo organisations, people, categories and conversations: all of it or, when
+    something fails, nothing (one transaction; the use cases' own transactions nest inside).
+    The data file is checked whole first, so a mistake in it is reported before anything is written."""
+    content = read_content(source)
+    first = next(iter(content.people.values()))
+    if await User.filter(email=_email(settings, first)).exists():
+        raise Conflict("The demo content is already loaded.")
+    async with in_transaction():
+        return await _DemoWriter(settings, content).write()
+
+
+@contextmanager
+def _entry(where: str) -> Iterator[None]:
+    """A use case refusing part of the demo (a vote on one's own post, a tier the settings do not
+    know) names the entry of the data file, not only the rule."""
+    try:
+        yield
+    except DemoContentError:
+        raise
+    except ServiceError as exc:
+        detail = "; ".join(f"{name}: {message}" for name, message in exc.fields.items())
+        raise DemoContentError(where, detail or exc.message) from exc
+
+
+class _DemoWriter:
+    """One load of the demo: the people's actors and handles, and the summary, as it goes."""
+
+    def __init__(self, settings: Settings, content: DemoContent) -> None:
+        self.settings = settings
+        self.content = content
+        self.summary = DemoSummary(logins=[_login(settings, p) for p in content.people.values() if p.login])
+        self.actors: dict[str, Actor] = {}
+        self.now = datetime.now(UTC).replace(microsecond=0)
+        self.promotions: list[tuple[DemoArticle, int]] = []  # articles waiting for the products
+
+    async def write(self) -> DemoSummary:
+        company = await people.company_org(self.settings)
+        await self._people(company, await self._organisations())
+        await self._categories()
+        for spec in self.content.threads:
+            with _entry(spec.where):
+                await self._thread(spec)
+        await self._articles()
+        return self.summary
+
+    async def _organisations(self) -> dict[str, Organisation]:
+        orgs: dict[str, Organisation] = {}
+        for spec in self.content.organisations:
+            org = await directory.find_organisation(spec.name)
+            if org is None:
+                with _entry(f"[organisations.{spec.key}]"):
+                    org = await directory.create_organisation(
+                        self.settings, None, name=spec.name, tier=spec.tier, description=spec.description
+                    )
+                self.summary.organisations += 1
+            orgs[spec.key] = org
+        return orgs
+
+    async def _people(self, company: Organisation, orgs: dict[str, Organisation]) -> None:
+        for spec in self.content.people.values():
+            org = orgs[spec.organisation] if spec.organisation else company
+            with _entry(f"[people.{spec.key}]"):
+                user = await people.create_user(
+                    self.settings, email=_email(self.settings, spec), display_name=spec.name, role=spec.role,
+                    organisation=org, is_org_admin=spec.org_admin, expertise_tags=list(spec.expertise),
+                    bio=f"{'Works at' if spec.organisation else 'Team member at'} {org.name}.",
+                )  # fmt: skip
+            user.organisation = org
+            self.actors[spec.key] = Actor.from_user(user)
+        # One hash for everybody: argon2 is slow on purpose, and they all share the demo password.
+        await User.filter(id__in=[a.id for a in self.actors.values()]).update(
+            password_hash=await passwords.hash_password(DEMO_PASSWORD)
+        )
+        self.summary.users = len(self.actors)
+
+    async def _categories(self) -> None:
+        for position, spec in enumerate(self.content.categories):
+            if not await Category.filter(slug=spec.slug).exists():
+                with _entry(spec.where):
+                    await directory.create_category(
+                        self.settings, None, name=spec.name, slug=spec.slug, visibility=spec.visibility,
+                        description=spec.description, position=position,
+                    )  # fmt: skip
+                self.summary.categories += 1
+
+    def _mentions(self, text: str) -> str:
+        return MENTION.sub(lambda match: "@" + self.actors[match[1]].handle, text)
+
+    async def _vote(self, voters: tuple[str, ...], post_id: int) -> None:
+        for voter in voters:
+            await posts.vote(self.actors[voter], post_id)
+            self.summary.votes += 1
+
+    async def _thread(self, spec: DemoThread) -> None:
+        started = self.now - timedelta(days=spec.days_ago)
+        thread = await threads.create_thread(
+            self.actors[spec.author], category=spec.category, kind=spec.kind, title=spec.title,
+            body=self._mentions(spec.body), tags=list(spec.tags), created_at=started,
+        )  # fmt: skip
+        self.summary.threads += 1
+        opening = await Post.filter(thread_id=thread.id, is_opening=True).first()
+        assert opening is not None
+        await self._vote(spec.votes, opening.id)
+        for reply in spec.replies:
+            with _entry(reply.where):
+                when = min(started + timedelta(hours=reply.after_hours), self.now - timedelta(minutes=5))
+                post = await posts.reply(
+                    self.actors[reply.author], thread.id, body=self._mentions(reply.body), created_at=when
+                )
+                self.summary.answers += 1
+                await self._vote(reply.votes, post.id)
+                if reply.accepted:
+                    await posts.accept_answer(self.actors[spec.author], post.id)
+                    self.summary.accepted += 1
+                    if spec.article is not None:
+                        self.promotions.append((spec.article, post.id))
+        if spec.pinned_by is not None:
+            await thread_actions.set_pinned(self.actors[spec.pinned_by], thread.id, pinned=True)
+
+    async def _articles(self) -> None:
+        """Products, then the best-practice articles promoted from accepted answers, with ratings."""
+        versions: dict[tuple[str, str], int] = {}
+        for product_spec in self.content.products:
+            with _entry(product_spec.where):
+                staff = self.actors[product_spec.created_by]
+                product = await products.create_product(staff, name=product_spec.name)
+                for version_spec in product_spec.versions:
+                    version = await products.add_version(staff, product.id, name=version_spec.name)
+                    versions[(product_spec.name, version_spec.name)] = version.id
+                    if version_spec.superseded:
+                        await products.set_superseded(staff, version.id, True)
+        for spec, post_id in self.promotions:
+            with _entry(spec.where):
+                article = await promote_answer(
+                    self.actors[spec.curator], post_id, summary=spec.summary,
+                    products=[versions[key] for key in spec.applies_to],
+                )  # fmt: skip
+                self.summary.articles += 1
+                for reader in spec.helped:
+                    await feedback.rate(self.actors[reader], article.id, True)
+                for reader in spec.did_not_help:
+                    await feedback.rate(self.actors[reader], article.id, False)
