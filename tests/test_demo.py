@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
+
 import pytest
 
 from community.accounts import directory, passwords
 from community.actor import Actor
-from community.demo import DEMO_PASSWORD, load_demo
+from community.demo import (
+    CONTENT_FILE,
+    DEMO_PASSWORD,
+    DemoContentError,
+    existing_logins,
+    load_demo,
+    logins,
+    read_content,
+)
 from community.errors import Conflict, NotFound
 from community.forum import lists, thread_page
 from community.kb import reading
@@ -71,3 +82,132 @@ async def test_demo_content_and_who_sees_what(db: Settings) -> None:
 
     with pytest.raises(Conflict):
         await load_demo(db)
+
+
+WELCOME_THREAD = 'thread 1 ("Welcome to the Northwind partner community: start here")'
+BGP_THREAD = 'thread 2 ("Router X200: BGP session to the ISP drops every 90 seconds")'
+BGP_AUTHOR = 'author = "lukas"\ntitle = "Router X200'
+BGP_ARTICLE = '[{ product = "Router X200", version = "firmware 4.x" }]\nhelped = ["hannah", "chloe", "sofia"]'
+SOFIA_ORG = 'role = "partner"\norganisation = "pinecrest"'
+BGP_ANSWER = 'after_hours = 6\nvotes = ["lukas", "chloe", "hannah"]'
+CHLOE_ON_BGP = '[[threads.replies]]\nauthor = "chloe"\nafter_hours = 20\n'
+
+
+def _edited(tmp_path: Path, *edits: tuple[str, str]) -> Path:
+    """A copy of the shipped data file with each text replaced once (each must occur exactly once)."""
+    text = CONTENT_FILE.read_text(encoding="utf-8")
+    for old, new in edits:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    copy = tmp_path / "content.toml"
+    copy.write_text(text, encoding="utf-8")
+    return copy
+
+
+async def test_the_loader_reads_the_data_file(db: Settings, tmp_path: Path) -> None:
+    source = _edited(
+        tmp_path,
+        ('title = "Are the online training modules available in German?"',
+         'title = "Are the online training modules available in Dutch?"'),
+        ('login = "registered partner"', 'login = "smallest partner"'),
+        ('name = "Owen Price"', 'name = "Owen Pryce"'),
+    )  # fmt: skip
+    source.write_text(
+        source.read_text(encoding="utf-8")
+        + """
+[[threads]]
+category = "training"
+author = "owen"
+title = "A thread that only the edited copy has"
+tags = ["edited"]
+days_ago = 3
+body = "Asked by @@sofia, three days ago."
+
+[[threads.replies]]
+author = "sofia"
+after_hours = 2
+votes = ["owen"]
+body = "Answered two hours later."
+""",
+        encoding="utf-8",
+    )
+
+    labels = {login.label for login in logins(db, source)}
+    assert "smallest partner" in labels and "registered partner" not in labels
+    summary = await load_demo(db, source)
+
+    assert summary.threads == await Thread.all().count() == 21
+    assert await Thread.filter(title__contains="in Dutch?").exists()
+    assert not await Thread.filter(title__contains="in German?").exists()
+    assert await User.filter(display_name="Owen Pryce").exists()
+    added = await Thread.get(title="A thread that only the edited copy has").select_related("category")
+    assert added.category.slug == "training" and added.reply_count == 1
+    opening = await Post.get(thread_id=added.id, is_opening=True)
+    sofia = await User.get(email="sofia.rossi@pinecrest.example")
+    assert f"@{sofia.handle}" in opening.body_source and 'class="mention"' in opening.body_html
+    assert 2.99 < (datetime.now(UTC) - opening.created_at).total_seconds() / 86400 < 3.01  # dated from now
+    assert "smallest partner" in {login.label for login in await existing_logins(db, source)}
+
+
+MISTAKES = [
+    # (the edit, the entry the error names, what it says is wrong)
+    ((BGP_AUTHOR, BGP_AUTHOR.replace("lukas", "lukass")),
+     BGP_THREAD, "'author' names 'lukass', who is not in [people] (did you mean 'lukas'?)"),
+    (('category = "product-setup"\nauthor = "lukas"', 'category = "prodcut-setup"\nauthor = "lukas"'),
+     BGP_THREAD, "'category' names 'prodcut-setup', which is not in [[categories]]"),
+    (("days_ago = 34\n", ""), BGP_THREAD, "missing field 'days_ago'"),
+    (("days_ago = 34\n", 'days_ago = "34"\n'), BGP_THREAD, "'days_ago' should be a number, not '34'"),
+    (("days_ago = 34\n", "days_ago = inf\n"), BGP_THREAD, "'days_ago' should be from 0 to 36525, not inf"),
+    (("days_ago = 34\n", "days_ago = 34\nvotez = []\n"), BGP_THREAD,
+     "unknown field 'votez' (did you mean 'votes'?)"),
+    ((BGP_ANSWER, BGP_ANSWER.replace("after_hours", "after_hour")),
+     f"{BGP_THREAD}, reply 1", "missing field 'after_hours' ('after_hour' misspelt?)"),
+    (("@@sofia Yes", "@@sophia Yes"),
+     f"{WELCOME_THREAD}, reply 3", "the body mentions '@@sophia', who is not in [people] (did you mean"),
+    ((BGP_ARTICLE, BGP_ARTICLE.replace("4.x", "5.x")),
+     f"{BGP_THREAD}, article, applies_to 1", "no product 'Router X200' with the version 'firmware 5.x'"),
+    ((SOFIA_ORG, SOFIA_ORG.replace('"pinecrest"', '"pinecrest.example"')),
+     "[people.sofia]", "'organisation' names 'pinecrest.example', which is not in [organisations]"),
+    (('kind = "discussion"\ntitle = "Welcome', 'kind = "talk"\ntitle = "Welcome'),
+     WELCOME_THREAD, "unknown kind 'talk'"),
+    ((CHLOE_ON_BGP, CHLOE_ON_BGP + "accepted = true\n"), BGP_THREAD, "2 replies are accepted"),
+    (('name = "Alex Morgan"', 'name = "Alex Morgan'), "content.toml", "not valid TOML"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("edit", "where", "problem"), MISTAKES)
+def test_a_mistake_in_the_data_file_names_its_entry(
+    tmp_path: Path, edit: tuple[str, str], where: str, problem: str
+) -> None:
+    source = _edited(tmp_path, edit)
+    with pytest.raises(DemoContentError) as caught:
+        read_content(source)
+    assert str(source) in caught.value.message
+    assert where in caught.value.message and problem in caught.value.message, caught.value.message
+
+
+async def test_a_mistake_is_reported_before_anything_is_written(db: Settings, tmp_path: Path) -> None:
+    source = _edited(tmp_path, (BGP_AUTHOR, BGP_AUTHOR.replace("lukas", "lukass")))
+    with pytest.raises(DemoContentError, match="lukass"):
+        await load_demo(db, source)
+    assert not await User.exists() and not await Organisation.exists()
+
+
+async def test_a_rule_the_use_cases_refuse_names_the_entry_and_writes_nothing(
+    db: Settings, tmp_path: Path
+) -> None:
+    # Lukas votes on his own reply: the forum refuses it, and the whole demo is rolled back.
+    source = _edited(
+        tmp_path,
+        ('after_hours = 50\nbody = "It was the control-plane policy',
+         'after_hours = 50\nvotes = ["lukas"]\nbody = "It was the control-plane policy'),
+    )  # fmt: skip
+    with pytest.raises(DemoContentError) as caught:
+        await load_demo(db, source)
+    assert f"{BGP_THREAD}, reply 3: You cannot vote on your own post." in caught.value.message
+    assert not await User.exists() and not await Thread.exists()
+
+
+def test_the_shipped_data_file_is_valid() -> None:
+    content = read_content()
+    assert len(content.threads) == 20 and sum(t.article is not None for t in content.threads) == 5
