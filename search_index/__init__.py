@@ -4,7 +4,13 @@ Imports nothing from ``community``; the core reaches it through ``community.port
 
 - ``documents``: the values crossing the boundary (``SearchDocument`` in, ``SearchResults`` out).
 - ``query``: the search box language (``parse_query`` never raises; ``QUERY_HELP`` for the popover).
-- ``engine``: ``WhooshSearch`` (apply / search / similar / rebuild / stamps / warm / close).
+- ``engine``: ``WhooshSearch`` (apply / search / similar / rebuild / stamps / warm / close), the one
+  public class; it puts together the steps below, in the order a search takes them.
+- ``segments`` (one segment's postings and columns, read once and cached) and ``snapshot`` (one
+  generation of the index across its segments); ``matching`` (a parsed query to the documents it
+  matches, permissions as set algebra) and ``facets`` (counts per category and tag); ``ranking``
+  (relevance, newest and votes; the hits of a page); ``spelling`` ("did you mean");
+  ``writing`` (the index directories, changes, merges, rebuilds).
 - ``analysis``, ``schema``, ``codec``, ``scoring``, ``highlight``: how text is analysed, stored,
   ranked and marked; ``_whoosh_fixes``: speed fixes to Whoosh internals (same files, same results).
 

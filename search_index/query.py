@@ -35,7 +35,7 @@ QUERY_HELP: tuple[tuple[str, str], ...] = (
 _OPERATORS = ("tag", "category", "author", "org", "is", "before", "after")
 _IS_VALUES = ("solved", "unanswered", "article")
 _EXAMPLES = {
-    "tag": "tag:grinder",
+    "tag": "tag:firmware",
     "category": "category:support",
     "author": "author:alice",
     "org": "org:acme",

@@ -1,7 +1,7 @@
 """BM25F-style ranking over posting lists held in memory, with MaxScore pruning.
 
 Whoosh scores by stepping a tree of matcher objects document by document; for queries with common
-words (in a coffee forum: "coffee", "use", "make") that meant hundreds of thousands of Python calls
+words (the community's own subject, "use", "make") that meant hundreds of thousands of Python calls
 per query and p95 latencies of several hundred milliseconds at 100,000 documents. Here each term's
 postings are read once per segment into a dictionary ``docnum -> impact`` (the term's BM25 weight
 in that document, all text fields summed with their boosts), and a query is scored term at a time,

@@ -352,7 +352,7 @@ def test_many_small_commits_are_merged_and_stay_correct(engine: WhooshSearch) ->
     engine.wait_for_merges()
     res = search(engine, "gooseneck")
     assert res.total == 12
-    assert len(engine._ix._read_toc().segments) <= 8
+    assert len(engine._writing.ix._read_toc().segments) <= 8
 
 
 def test_another_process_sees_commits(tmp_path: Path) -> None:
@@ -459,3 +459,30 @@ def test_operator_only_searches_list_every_match_when_the_index_has_many_segment
             assert len(got.results) == min(got.total, got.per_page), (query, sort)
     newest = search(engine, "tag:vlan", sort="newest")
     assert ids(newest) == [f"thread:{300 + i}" for i in reversed(range(6))]
+
+
+# -- warming ----------------------------------------------------------------------------------
+
+
+def test_warming_reads_the_index_own_words_whatever_the_community(tmp_path: Path) -> None:
+    """Warming knows no community's words: on an empty index it reads nothing and does not fail;
+    on a network-equipment index it reads that index's most frequent words."""
+    from search_index import analysis
+
+    e = WhooshSearch(tmp_path / "ix")
+    e.warm(terms=20)
+    assert search(e, "firmware").total == 0
+    e.apply(
+        [
+            doc("thread:1", "Router firmware update fails", "The router firmware stops at 80%."),
+            doc("thread:2", "VLAN tagging on the router", "Router ports drop tagged frames."),
+            doc("thread:3", "Deal registration", "How long does a deal registration last?"),
+        ],
+        [],
+    )
+    e.warm(terms=3)
+    warmed = {term for data in e._segments.data.values() for term in data.impact_cache}
+    assert analysis.term_of("router") in warmed
+    assert search(e, "routr").suggestion is not None or search(e, "routr").corrected
+    assert ids(search(e, "router firmware"))[0] == "thread:1"
+    e.close()

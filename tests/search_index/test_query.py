@@ -70,7 +70,7 @@ def test_dates() -> None:
         ("before:yesterday", "before: needs a date like 2024-05-31"),
         ("after:2024-02-30", "after: needs a date like 2024-05-31"),
         ("is:closed", "is: can be is:solved, is:unanswered or is:article"),
-        ("tag:", "tag: needs a value, like tag:grinder"),
+        ("tag:", "tag: needs a value, like tag:firmware"),
         ("author:", "author: needs a value, like author:alice"),
     ],
 )

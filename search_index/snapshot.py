@@ -1,0 +1,282 @@
+"""One generation of the index as searches see it: the segments' readers, their cached data,
+and sets, arrays and group bitsets made index-wide.
+
+Document numbers here are global: a segment's local numbers shifted by the documents of the segments
+before it. Deleted documents are left in the cached posting sets and taken out per snapshot (from
+``deleted``, or by the group bitsets' ``dirty_mask``), so a commit that deletes a few documents
+does not invalidate what was read from the segments.
+
+Internal to :mod:`search_index`; :class:`search_index.engine.WhooshSearch` is the public class.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+import time
+from bisect import bisect_left
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from itertools import chain
+from typing import Any
+
+from whoosh.reading import MultiReader, SegmentReader
+from whoosh.searching import Searcher
+
+from search_index.schema import D_CATEGORY, OWN_TEXT_FIELDS
+from search_index.segments import SET_CACHE_IDS, SegmentData, bitset, open_segment, shifted
+
+EMPTY: frozenset[int] = frozenset()
+
+
+class Snapshot:
+    """One generation of the index as searches see it: a searcher plus per-segment caches."""
+
+    def __init__(self, ix: Any, readers: list[SegmentReader], datas: list[SegmentData]) -> None:
+        self.ix = ix
+        if len(readers) == 1:
+            reader: Any = readers[0]
+        elif readers:
+            reader = MultiReader(readers)
+        else:
+            reader = ix.reader()
+        self.searcher = Searcher(reader, fromindex=ix, closereader=False)
+        self.leaves: list[tuple[SegmentReader, int, SegmentData]] = []
+        offset = 0
+        deleted: set[int] = set()
+        for r, data in zip(readers, datas, strict=True):
+            self.leaves.append((r, offset, data))
+            deleted.update(d + offset for d in r.deleted_docs_set)
+            offset += r.doc_count_all()
+        self.size = offset
+        self.deleted = frozenset(deleted)
+        self.generation = ix.latest_generation()
+        self._allowed: dict[frozenset[int], frozenset[int]] = {}
+        self._sets: OrderedDict[tuple[Any, ...], frozenset[int]] = OrderedDict()
+        self._set_ids = 0
+        self._impacts: dict[tuple[str, str], tuple[list[tuple[int, dict[int, float]]], float]] = {}
+        # matching.Matched per (query, permissions): valid for this generation only.
+        self.matched: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._arrays: dict[str, list[Any]] = {}
+        self._slugs: dict[int, str] = {}
+        self.group_numbers: dict[int, int] = {}
+        self.gidx: list[int] | None = None
+        self.dirty_mask = 0
+        self.dirty_docs: frozenset[int] = EMPTY
+
+    # -- sets ------------------------------------------------------------------------------------
+
+    def _union(
+        self, key: tuple[Any, ...], part: Callable[[SegmentReader, SegmentData], frozenset[int]]
+    ) -> frozenset[int]:
+        found = self._sets.get(key)
+        if found is not None:
+            self._sets.move_to_end(key)
+            return found
+        parts = []
+        for reader, offset, data in self.leaves:
+            got = data.derived(key, offset, lambda r=reader, d=data: part(r, d))
+            if got:
+                parts.append(got)
+        if not parts:
+            result = EMPTY
+        elif len(parts) == 1:
+            result = parts[0]
+        else:
+            result = frozenset().union(*parts)
+        self._set_ids += len(result)
+        self._sets[key] = result
+        while self._set_ids > SET_CACHE_IDS and len(self._sets) > 1:
+            _, old = self._sets.popitem(last=False)
+            self._set_ids -= len(old)
+        return result
+
+    def ids(self, fieldname: str, term: str) -> frozenset[int]:
+        """Global document numbers having ``term`` in ``fieldname`` (deleted ones included)."""
+        return self._union(("ids", fieldname, term), lambda r, d: d.ids(r, fieldname, term))
+
+    def impacts(self, term: str) -> tuple[list[tuple[int, dict[int, float]]], float]:
+        """Per segment ``(offset, docnum -> impact)`` of a text term, and its largest impact."""
+        key = ("*imp", term)
+        found = self._impacts.get(key)
+        if found is None:
+            parts = []
+            top = 0.0
+            for reader, offset, data in self.leaves:
+                imp, mx = data.impacts(reader, term)
+                if imp:
+                    parts.append((offset, imp))
+                    top = max(top, mx)
+            found = self._impacts[key] = (parts, top)
+        return found
+
+    def any_field(self, term: str) -> frozenset[int]:
+        """Global document numbers having ``term`` in any text field (deleted ones included)."""
+        return self._union(("any", term), lambda r, d: frozenset(d.impacts(r, term)[0]))
+
+    def own_text(self, term: str) -> frozenset[int]:
+        """Documents having ``term`` in their own text (title, body, tags; not rolled-up answers)."""
+        return self._union(
+            ("own", term), lambda r, d: frozenset().union(*(d.ids(r, f, term) for f in OWN_TEXT_FIELDS))
+        )
+
+    def _prepare_groups(self) -> None:
+        """Dense group numbers for every document, and the groups touched by deletions."""
+        parts = [data.group_index(reader, self.group_numbers) for reader, _, data in self.leaves]
+        self.gidx = list(chain.from_iterable(parts))
+        gidx = self.gidx
+        dirty = {gidx[d] for d in self.deleted}
+        self.dirty_mask = bitset(dirty)
+        # Live documents of those groups: their bits are recomputed exactly per query key.
+        self.dirty_docs = (
+            frozenset(d for d, g in enumerate(gidx) if g in dirty) - self.deleted if dirty else EMPTY
+        )
+        self._gbits: dict[tuple[Any, ...], int] = {}
+
+    def groups_of(self, docs: Iterable[int]) -> int:
+        """Bitset of the groups of ``docs`` (live documents)."""
+        if self.gidx is None:
+            self._prepare_groups()
+        assert self.gidx is not None
+        return bitset(set(map(self.gidx.__getitem__, docs)))
+
+    def group_bits(self, key: tuple[Any, ...], docs: Callable[[], frozenset[int]]) -> int:
+        """Bitset of the groups having a live document in ``docs()``; per-segment parts are
+        cached under ``key`` ("any", term) or ("ids", field, value)."""
+        if self.gidx is None:
+            self._prepare_groups()
+        found = self._gbits.get(key)
+        if found is not None:
+            return found
+        bits = 0
+        for reader, _, data in self.leaves:
+            if key[0] == "any":
+                part = data.group_bits(key, lambda r=reader, d=data, t=key[1]: d.impacts(r, t)[0])
+            else:
+                _, fieldname, value = key
+                part = data.group_bits(key, lambda r=reader, d=data, f=fieldname, v=value: d.ids(r, f, v))
+            bits |= part
+        if self.dirty_mask:
+            bits &= ~self.dirty_mask
+            if self.dirty_docs:
+                bits |= bitset({self.gidx[d] for d in self.dirty_docs & docs()})
+        if len(self._gbits) > 4000:
+            self._gbits.clear()
+        self._gbits[key] = bits
+        return bits
+
+    def allowed_groups(self, category_ids: frozenset[int]) -> int:
+        bits = 0
+        for c in category_ids:
+            bits |= self.group_bits(("ids", "cat", str(c)), lambda c=c: self.ids("cat", str(c)))
+        return bits
+
+    def tag_names(self) -> list[str]:
+        names: set[str] = set()
+        for reader, _, data in self.leaves:
+            names.update(data.field_values(reader, "tags"))
+        return sorted(names)
+
+    def live_count(self) -> int:
+        return self.size - len(self.deleted)
+
+    def allowed(self, category_ids: frozenset[int]) -> frozenset[int]:
+        found = self._allowed.get(category_ids)
+        if found is None:
+            found = frozenset().union(*(self.ids("cat", str(c)) for c in category_ids)) - self.deleted
+            if len(self._allowed) > 64:
+                self._allowed.clear()
+            self._allowed[category_ids] = found
+        return found
+
+    def created_between(self, start: int | None, end: int | None) -> set[int]:
+        out: set[int] = set()
+        for reader, offset, data in self.leaves:
+            keys, docs = data.created_index(reader)
+            lo = 0 if start is None else bisect_left(keys, start)
+            hi = len(keys) if end is None else bisect_left(keys, end)
+            out.update(docs[lo:hi] if offset == 0 else (d + offset for d in docs[lo:hi]))
+        return out
+
+    # -- per-document arrays -------------------------------------------------------------------
+
+    def array(self, name: str) -> list[Any]:
+        found = self._arrays.get(name)
+        if found is None:
+            parts: list[list[Any]] = []
+            for reader, _, data in self.leaves:
+                if name == "cat":
+                    parts.append(data.categories(reader))
+                elif name == "tags":
+                    parts.append(data.tag_lists(reader))
+                else:
+                    parts.append(data.column(reader, name))
+            found = self._arrays[name] = list(chain.from_iterable(parts))
+        return found
+
+    def ordered(self, sort: str) -> Iterable[int]:
+        """All documents, newest (or most voted) first."""
+        iters = [shifted(data.order(reader, sort), offset) for reader, offset, data in self.leaves]
+        return (d for _, _, d in heapq.merge(*iters))
+
+    def slug(self, category_id: int, docnum: int) -> str:
+        found = self._slugs.get(category_id)
+        if found is None:
+            found = self._slugs[category_id] = self.searcher.stored_fields(docnum)["data"][D_CATEGORY]
+        return found
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.searcher.close()
+
+
+class Segments:
+    """The open segment readers and each segment's cached data, kept from one snapshot to the next
+    (a commit adds a segment or changes one's deletions; the others are reused as they are)."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, SegmentData] = {}
+        self.group_numbers: dict[int, int] = {}  # group key -> dense number, for group bitsets
+        self.readers: dict[tuple[str, int], SegmentReader] = {}
+
+    def open(self, ix: Any) -> Snapshot:
+        """A snapshot of the index's latest commit."""
+        for _ in range(5):
+            try:
+                segments = ix._read_toc().segments
+                readers, datas, keep = [], [], {}
+                for seg in segments:
+                    key = (seg.segment_id(), seg.deleted_count())
+                    reader = self.readers.get(key)
+                    if reader is None:
+                        reader = open_segment(ix, seg)
+                    keep[key] = reader
+                    readers.append(reader)
+                    data = self.data.get(seg.segment_id())
+                    if data is None:
+                        data = SegmentData(seg.doc_count_all())
+                    datas.append(data)
+                break
+            except OSError:  # a merge removed files between reading the TOC and opening them
+                for r in readers:
+                    if r not in self.readers.values():
+                        with contextlib.suppress(Exception):
+                            r.close()
+                time.sleep(0.01)
+        else:  # pragma: no cover
+            raise RuntimeError("could not open the search index")
+        snap = Snapshot(ix, readers, datas)
+        snap.group_numbers = self.group_numbers
+        for key, reader in self.readers.items():
+            if key not in keep:
+                with contextlib.suppress(Exception):
+                    reader.close()
+        self.readers = keep
+        self.data = {k[0]: d for k, d in zip(keep, datas, strict=True)}
+        return snap
+
+    def close(self) -> None:
+        for reader in self.readers.values():
+            with contextlib.suppress(Exception):
+                reader.close()
+        self.readers = {}

@@ -1,0 +1,228 @@
+"""Writing: the index directories, single changes, background merges, bulk writes and rebuilds.
+
+``root`` holds one or more index directories and a ``CURRENT`` file naming the live one; a rebuild
+writes a new directory and swaps ``CURRENT`` atomically (searching processes follow it on their next
+search), and the directory before the previous one is removed.
+
+Whoosh allows one writer per index: this process serialises its own writes with :attr:`IndexWriter.lock`;
+other processes must not write at the same time (the app's indexer holds a cross-process lock).
+Changes are committed without merging (a merge costs as much as indexing); when more than
+``MAX_SEGMENTS`` segments pile up, the small ones are folded together in a background thread. Bulk
+writes fill segments from several processes and keep them as they are.
+
+Internal to :mod:`search_index`; :class:`search_index.engine.WhooshSearch` is the public class.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as whoosh_index
+from whoosh.writing import CLEAR, MERGE_SMALL
+
+from search_index.documents import SearchDocument
+from search_index.schema import build_schema, codec, document_fields
+
+log = logging.getLogger(__name__)
+
+CURRENT = "CURRENT"
+MAX_SEGMENTS = 8
+
+
+class IndexWriter:
+    """The writing side of the index kept in ``root``: which directory is live, and every write.
+
+    ``stale`` is set after each commit and swap; the searching side clears it when it reopens."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.lock = threading.RLock()
+        self.stale = False
+        self._merge_thread: threading.Thread | None = None
+        self._journal: list[tuple[Sequence[SearchDocument], Sequence[str]]] | None = None
+        with self.lock:
+            self.ix_name, self.ix = self._open_current()
+
+    # -- index directories --------------------------------------------------------------------
+
+    def read_current(self) -> str | None:
+        """The name of the live index directory (None before there is one)."""
+        try:
+            name = (self.root / CURRENT).read_text().strip()
+        except FileNotFoundError:
+            return None
+        return name if name and (self.root / name).is_dir() else None
+
+    def follow(self, name: str) -> None:
+        """Switch to the directory another process swapped in."""
+        with self.lock:
+            self.ix_name = name
+            self.ix = whoosh_index.open_dir(str(self.root / name))
+
+    def _open_current(self) -> tuple[str, Any]:
+        name = self.read_current()
+        if name is None:
+            name = self._new_dir_name()
+            (self.root / name).mkdir()
+            whoosh_index.create_in(str(self.root / name), build_schema())
+            self._point_to(name)
+        return name, whoosh_index.open_dir(str(self.root / name))
+
+    def _new_dir_name(self) -> str:
+        return f"ix-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
+
+    def _point_to(self, name: str) -> None:
+        tmp = self.root / f"{CURRENT}.{uuid.uuid4().hex}.tmp"
+        tmp.write_text(name + "\n")
+        os.replace(tmp, self.root / CURRENT)
+
+    def _remove_old_dirs(self, keep: set[str]) -> None:
+        """Remove index directories older than the previous one (other processes may still be
+        reading the previous one until their next search)."""
+        for child in self.root.iterdir():
+            if child.is_dir() and child.name.startswith("ix-") and child.name not in keep:
+                shutil.rmtree(child, ignore_errors=True)
+
+    # -- writes -------------------------------------------------------------------------------
+
+    def apply(self, upserts: Sequence[SearchDocument], deletes: Sequence[str]) -> None:
+        """See :meth:`search_index.engine.WhooshSearch.apply`."""
+        if not upserts and not deletes:
+            return
+        with self.lock:
+            if self._journal is not None:
+                self._journal.append((list(upserts), list(deletes)))
+            writer = new_writer(self.ix)
+            try:
+                for doc_id in deletes:
+                    writer.delete_by_term("doc_id", doc_id)
+                for doc in upserts:
+                    writer.update_document(**document_fields(doc))
+            except BaseException:
+                writer.cancel()
+                raise
+            big = len(upserts) + len(deletes) > 2000
+            writer.commit(merge=big)
+            self.stale = True
+            if not big and len(self.ix._read_toc().segments) > MAX_SEGMENTS:
+                self._merge_in_background()
+
+    def _merge_in_background(self) -> None:
+        """Fold the small segments of recent commits together, off the caller's path."""
+        if self._merge_thread is not None and self._merge_thread.is_alive():
+            return
+
+        def merge() -> None:
+            try:
+                with self.lock:
+                    writer = new_writer(self.ix)
+                    writer.commit(mergetype=MERGE_SMALL)
+                    self.stale = True
+            except Exception:  # pragma: no cover - merging is an optimisation only
+                log.exception("search index merge failed")
+
+        self._merge_thread = threading.Thread(target=merge, name="search-merge", daemon=True)
+        self._merge_thread.start()
+
+    def wait_for_merges(self) -> None:
+        thread = self._merge_thread
+        if thread is not None:
+            thread.join()
+
+    def rebuild(
+        self,
+        documents: Iterable[SearchDocument],
+        progress: Callable[[int], None] | None,
+        *,
+        procs: int | None,
+        limitmb: int,
+        warm: Callable[[], None],
+    ) -> None:
+        """See :meth:`search_index.engine.WhooshSearch.rebuild`; ``warm`` is called once the new
+        index is live, before the old directories are removed."""
+        procs = procs if procs is not None else min(4, os.cpu_count() or 1)
+        name = self._new_dir_name()
+        path = self.root / name
+        path.mkdir()
+        ix = whoosh_index.create_in(str(path), build_schema())
+        with self.lock:
+            self._journal = []
+        try:
+            count = bulk_write(ix, documents, progress, procs=procs, limitmb=limitmb)
+            with self.lock:
+                journal, self._journal = self._journal or [], None
+                if journal:
+                    writer = new_writer(ix)
+                    for upserts, deletes in journal:
+                        for doc_id in deletes:
+                            writer.delete_by_term("doc_id", doc_id)
+                        for doc in upserts:
+                            writer.update_document(**document_fields(doc))
+                    writer.commit(merge=False)
+                self._point_to(name)
+                old_name = self.ix_name
+                self.ix_name, self.ix = name, ix
+                self.stale = True
+            log.info("search index rebuilt: %d documents in %s", count, name)
+            warm()
+            self._remove_old_dirs(keep={name, old_name})
+        except BaseException:
+            with self.lock:
+                self._journal = None
+            shutil.rmtree(path, ignore_errors=True)
+            raise
+
+    def clear(self) -> None:
+        """Remove every document."""
+        with self.lock:
+            writer = new_writer(self.ix)
+            writer.commit(mergetype=CLEAR)
+            self.stale = True
+
+
+def new_writer(ix: Any, **kwargs: Any) -> Any:
+    """A writer with our codec; segments as separate files (assembling a compound file copies
+    every byte once more and gains nothing on a local disk)."""
+    kwargs.setdefault("limitmb", 128)
+    return ix.writer(codec=codec(), compound=False, **kwargs)
+
+
+def bulk_write(
+    ix: Any,
+    documents: Iterable[SearchDocument],
+    progress: Callable[[int], None] | None,
+    *,
+    procs: int,
+    limitmb: int,
+) -> int:
+    """Write many documents fast: several processes each fill their own segments (kept as they
+    are, not merged: merging costs as much as indexing and barely speeds up queries)."""
+    if procs > 1:
+        writer = new_writer(ix, procs=procs, limitmb=limitmb, multisegment=True, batchsize=256)
+    else:
+        writer = new_writer(ix, limitmb=limitmb)
+    count = 0
+    try:
+        for doc in documents:
+            writer.add_document(**document_fields(doc))
+            count += 1
+            if progress is not None and count % 1000 == 0:
+                progress(count)
+    except BaseException:
+        writer.cancel()
+        raise
+    if procs > 1:
+        writer.commit()
+    else:
+        writer.commit(merge=False)
+    if progress is not None:
+        progress(count)
+    return count
