@@ -93,7 +93,7 @@ async def test_a_second_decision_is_a_conflict_and_changes_nothing(
 
 
 async def test_two_moderators_deciding_at_once_apply_one_decision(
-    gate: ModerationGate, world: World, flaggable: Flaggable
+    gate: ModerationGate, world: World, flaggable: Flaggable, decisions_meet: None
 ) -> None:
     item = await flagged_item(gate, world, flaggable, hide=True)
     replies = (await Thread.get(id=flaggable.thread.id)).reply_count
