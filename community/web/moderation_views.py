@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from community.actor import Actor
 from community.edge.auth import require_actor
 from community.edge.reading import path_id
 from community.errors import Invalid
@@ -24,15 +24,18 @@ REASONS = [(value, FlagReason.LABELS[value]) for value in FlagReason.ALL]
 
 
 async def _flag_form(
-    request: Request, ctx: dict[str, Any], submit: Callable[[str, str], Awaitable[flags.FlagOutcome]]
+    request: Request, actor: Actor, target: flags.FlagTarget
 ) -> tuple[Response | None, flags.FlagOutcome | None]:
-    """The flag form (GET), or the flag sent (POST): a refused one comes back with its errors."""
-    ctx = {**ctx, "reasons": REASONS, "errors": {}}
+    """The flag form (GET), or the flag sent (POST): a refused one comes back with its errors. The
+    target was checked once, by the caller: the flag is taken on it without loading it again."""
+    ctx = {"post": target.post, "thread": target.thread, "flag_thread": target.is_thread}
+    ctx |= {"reasons": REASONS, "errors": {}}
     if request.method == "GET":
         return await render(request, "moderation/flag.html", ctx | {"form": {"reason": "", "note": ""}}), None
     _, values = await read_fields(request, "reason", "note")
+    gate = request.app.state.moderation
     try:
-        return None, await submit(values["reason"], values["note"])
+        return None, await flags.flag(gate, actor, target, reason=values["reason"], note=values["note"])
     except Invalid as exc:
         ctx |= {"form": values, "errors": exc.fields}
         return await render(request, "moderation/flag.html", ctx, status_code=422), None
@@ -40,32 +43,20 @@ async def _flag_form(
 
 async def flag(request: Request) -> Response:
     actor = await require_actor(request)
-    post_id = path_id(request, "post_id")
-    post, thread = await flags.post_for_flag(actor, post_id)
-    gate = request.app.state.moderation
-    page, outcome = await _flag_form(
-        request,
-        {"post": post, "thread": thread},
-        lambda reason, note: flags.flag_post(gate, actor, post_id, reason=reason, note=note),
-    )
+    target = await flags.post_for_flag(actor, path_id(request, "post_id"))
+    page, outcome = await _flag_form(request, actor, target)
     if outcome is None:
         assert page is not None
         return page
     hidden = " The post is hidden until they do." if outcome.hidden else ""
     flash(request, "Thank you: moderators will look at it." + hidden)
-    return RedirectResponse(thread_url(thread.id, post_id=post.id), 303)
+    return RedirectResponse(thread_url(target.thread.id, post_id=target.post.id), 303)
 
 
 async def flag_thread(request: Request) -> Response:
     actor = await require_actor(request)
-    thread_id = path_id(request, "thread_id")
-    post, thread = await flags.thread_for_flag(actor, thread_id)
-    gate = request.app.state.moderation
-    page, outcome = await _flag_form(
-        request,
-        {"post": post, "thread": thread, "flag_thread": True},
-        lambda reason, note: flags.flag_thread(gate, actor, thread_id, reason=reason, note=note),
-    )
+    target = await flags.thread_for_flag(actor, path_id(request, "thread_id"))
+    page, outcome = await _flag_form(request, actor, target)
     if outcome is None:
         assert page is not None
         return page
@@ -73,7 +64,7 @@ async def flag_thread(request: Request) -> Response:
         flash(request, "Thank you: the thread is hidden until moderators look at it.")
         return RedirectResponse("/", 303)
     flash(request, "Thank you: moderators will look at it.")
-    return RedirectResponse(thread_url(thread.id), 303)
+    return RedirectResponse(thread_url(target.thread.id), 303)
 
 
 async def queue(request: Request) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from dataclasses import dataclass
 
@@ -12,6 +13,7 @@ from community.app import create_app
 from community.forum import posts, threads
 from community.models import Post, Thread
 from community.ports import ModerationGate
+from moderation import decisions
 from tests.api.conftest import check_against_document
 from tests.conftest import World
 
@@ -35,6 +37,23 @@ async def flaggable(world: World) -> Flaggable:
     )  # fmt: skip
     answer = await posts.reply(world.actor(world.colleague), thread.id, body="Buy from my cousin, cheap!!!")
     return Flaggable(thread=thread, answer=answer)
+
+
+@pytest.fixture
+def decisions_meet(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two decisions on one item both read it as pending before either goes on: each waits, once
+    it has loaded the item, until the other has too. Left to chance, the first request through
+    the API is usually decided before the second has read the item, and a race test then passes
+    even with the guard (the conditional update) gone."""
+    both_loaded = asyncio.Barrier(2)
+    load = decisions._load_item
+
+    async def load_then_meet(item_id: int):  # type: ignore[no-untyped-def]
+        item = await load(item_id)
+        await asyncio.wait_for(both_loaded.wait(), timeout=10)
+        return item
+
+    monkeypatch.setattr(decisions, "_load_item", load_then_meet)
 
 
 @pytest.fixture

@@ -7,7 +7,17 @@ import asyncio
 import pytest
 
 from community.errors import Conflict, Forbidden, Invalid
-from community.models import AuditEntry, Flag, Notification, Post, PostState, ReviewItem, Thread, User
+from community.models import (
+    AuditEntry,
+    Decision,
+    Flag,
+    Notification,
+    Post,
+    PostState,
+    ReviewItem,
+    Thread,
+    User,
+)
 from community.ports import ModerationGate
 from moderation import decisions, flags
 from moderation.queue import claim_item, get_item, list_queue
@@ -83,7 +93,7 @@ async def test_a_second_decision_is_a_conflict_and_changes_nothing(
 
 
 async def test_two_moderators_deciding_at_once_apply_one_decision(
-    gate: ModerationGate, world: World, flaggable: Flaggable
+    gate: ModerationGate, world: World, flaggable: Flaggable, decisions_meet: None
 ) -> None:
     item = await flagged_item(gate, world, flaggable, hide=True)
     replies = (await Thread.get(id=flaggable.thread.id)).reply_count
@@ -134,6 +144,10 @@ async def test_the_queue_is_oldest_first_filterable_and_for_moderators_only(
             await list_queue(world.actor(user))
         with pytest.raises(Forbidden):
             await decisions.decide_item(world.actor(user), queue.items[0]["id"], decision="keep")
+
+
+def test_every_decision_has_its_step() -> None:
+    assert set(decisions._DECISIONS) == set(Decision.ALL)
 
 
 def test_waiting_reads_just_now_until_a_minute_has_passed() -> None:
