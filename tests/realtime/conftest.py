@@ -96,11 +96,6 @@ def start_server(world: World, tmp: Path, env: dict[str, str] | None = None, wor
     return wait_ready(launch(world, tmp, env, workers))
 
 
-def start_servers(world: World, tmp: Path, env: dict[str, str], n: int = 2) -> list[Server]:
-    """Several servers sharing the database (and whatever ``env`` says), started side by side."""
-    return [wait_ready(s) for s in [launch(world, tmp / f"s{i}", env) for i in range(n)]]
-
-
 def wait_ready(server: Server) -> Server:
     proc = server.proc
     deadline = time.monotonic() + 30
