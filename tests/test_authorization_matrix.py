@@ -11,7 +11,10 @@ Beyond the status, every run checks that:
 - a 404 for something hidden is byte for byte the 404 for something that never existed;
 - no response a viewer receives mentions a thread, post or category they may not see;
 - counts (profiles, lists, categories) leave out what the viewer may not see;
-- nothing a refused request named has changed in the database afterwards;
+- nothing a refused request named has changed in the database afterwards (threads, posts, and the
+  watched words, hidden posts and sanctions that the moderation rows name);
+- the watched words, hidden posts and sanctions that an allowed request named have changed (the word
+  deleted, the post visible again, the sanction lifted);
 - every route the app mounts has at least one row (a new route without one fails the test).
 """
 
@@ -31,10 +34,20 @@ from starlette.routing import Mount, Route, WebSocketRoute, compile_path
 from community.accounts import directory, invitations, passwords, people, tokens
 from community.forum import posts, thread_actions, threads
 from community.kb import articles, products
-from community.models import ApiToken, Notification, Post, ReviewItem, Thread, Watch
+from community.models import (
+    ApiToken,
+    AuditEntry,
+    Notification,
+    Post,
+    ReviewItem,
+    Sanction,
+    Thread,
+    Watch,
+    WatchedWord,
+)
 from community.notifications import announcements
 from community.search.indexer import Indexer, IndexerLock
-from moderation import flags
+from moderation import flags, sanctions, watched_words
 from tests.api.conftest import check_against_document
 from tests.conftest import CSRF_RE, PASSWORD, World, login
 
@@ -479,6 +492,7 @@ MATRIX: list[Row] = [
       {"pattern": "matrixword", "action": "flag", "categories": ""}),
     r("POST",   "/admin/watched-words/test",                      "L   403 403 403 403 403 403 403 200",
       {"text": "Hello there", "category": "general"}),
+    r("POST",   "/admin/watched-words/{word}/delete",             "L   403 403 403 403 403 403 403 303"),
     r("POST",   "/admin/watched-words/{missing}/delete",          "L   403 403 403 403 403 403 403 404"),
     r("POST",   "/admin/watched-words/categories",                "L   403 403 403 403 403 403 403 303",
       {"category": "staff-room", "confidentiality": "on"}),
@@ -490,25 +504,33 @@ MATRIX: list[Row] = [
     r("GET",    "/api/v1/moderation/rules/categories",            "401 403 403 403 403 403 403 403 200"),
     r("POST",   "/api/v1/moderation/rules/categories",            "401 403 403 403 403 403 403 403 200",
       {"category": "staff-room", "confidentiality": "on"}),
+    r("DELETE", "/api/v1/moderation/watched-words/{api_word}",    "401 403 403 403 403 403 403 403 204"),
     r("DELETE", "/api/v1/moderation/watched-words/{missing}",     "401 403 403 403 403 403 403 403 404"),
     r("GET",    "/moderation/audit",                              "L   403 403 403 403 403 403 200 200"),
     r("GET",    "/moderation/audit?moderator=rules&since=2020-01-01", "L   403 403 403 403 403 403 200 200"),
     r("GET",    "/moderation/audit.csv",                          "L   403 403 403 403 403 403 200 200"),
     r("GET",    "/api/v1/moderation/audit",                       "401 403 403 403 403 403 403 200 200"),
+    r("POST",   "/moderation/audit/{hidden_entry}/restore",       "L   403 403 403 403 403 403 303 303"),
     r("POST",   "/moderation/audit/{missing}/restore",            "L   403 403 403 403 403 403 404 404"),
+    r("POST",   "/api/v1/moderation/audit/{api_hidden_entry}/restore", "401 403 403 403 403 403 403 200 200",
+      {}),
     r("POST",   "/api/v1/moderation/audit/{missing}/restore",     "401 403 403 403 403 403 403 404 404",
       {}),
-    # sanctions: a warning only (a silence or suspension would change what later rows may do)
+    # sanctions: a warning only (a silence or suspension of a viewer would change what later rows may
+    # do); the sanctions lifted are those of a member who is not a viewer
     r("GET",    "/moderation/users/{pat}",                        "L   403 403 403 403 403 403 200 200"),
     r("GET",    "/moderation/users/no-such-member",               "L   403 403 403 403 403 403 404 404"),
     r("POST",   "/moderation/users/{pat}/sanctions",              "L   403 403 403 403 403 403 303 303",
       {"kind": "warn", "reason": "Matrix warning"}),
     r("GET",    "/moderation/sanctions",                          "L   403 403 403 403 403 403 200 200"),
+    r("POST",   "/moderation/sanctions/{silence}/lift",           "L   403 403 403 403 403 403 303 303"),
     r("POST",   "/moderation/sanctions/{missing}/lift",           "L   403 403 403 403 403 403 404 404"),
     r("GET",    "/api/v1/moderation/sanctions",                   "401 403 403 403 403 403 403 200 200"),
     r("GET",    "/api/v1/moderation/sanctions?user={pat}",        "401 403 403 403 403 403 403 200 200"),
     r("POST",   "/api/v1/moderation/sanctions",                   "401 403 403 403 403 403 403 201 201",
       {"user": "pat-partner", "kind": "warn", "reason": "Matrix warning"}),
+    r("POST",   "/api/v1/moderation/sanctions/{suspension}/lift", "401 403 403 403 403 403 403 200 200",
+      {}),
     r("POST",   "/api/v1/moderation/sanctions/{missing}/lift",    "401 403 403 403 403 403 403 404 404",
       {}),
     r("GET",    "/posts/{pub_ans}/flag",                          "L   200 200 200 200 200 403 200 200"),
@@ -593,6 +615,9 @@ class Content:
     thread_ids: dict[str, int]
     post_ids: dict[str, int]
     users: dict[str, Any]
+    # Moderation placeholders and what they act upon: (table in ``snapshot``, id), an audit entry
+    # naming the hidden post it restores.
+    moderated: dict[str, tuple[str, int]] = field(default_factory=dict)
     secrets_gold: list[str] = field(default_factory=list)
     secrets_staff: list[str] = field(default_factory=list)
 
@@ -683,6 +708,7 @@ async def content(world: World, app, tmp_path) -> Content:  # type: ignore[no-un
     await tokens.create_own_api_token(world.actor(world.partner), "Partner's script")
     partner_token = (await ApiToken.get(user_id=world.partner.id)).id
     watch = (await Watch.get(user_id=world.partner.id, target_type="thread", target_key=str(pub_q.id))).id
+    moderation_values, moderated = await moderation_subjects(world, app, pub_q.id)
 
     _, invite_token = await invitations.create_invitation(
         s, None, email="newcomer@gold.example", organisation=world.gold, role="partner"
@@ -725,6 +751,7 @@ async def content(world: World, app, tmp_path) -> Content:  # type: ignore[no-un
         "watch": watch,
         "partner_token": partner_token,
         "gold_news": gold_news.id,
+        **moderation_values,
     }
     users = {
         "partner": world.partner, "colleague": world.colleague, "other_org": olga,
@@ -742,9 +769,50 @@ async def content(world: World, app, tmp_path) -> Content:  # type: ignore[no-un
         thread_ids=thread_ids,
         post_ids=post_ids,
         users=users,
+        moderated=moderated,
         secrets_gold=[GOLD_TITLE, GOLD_ANSWER, "Gold programme", "gold-programme", *gold_links],
         secrets_staff=[STAFF_TITLE, STAFF_REPLY, "Staff room", "staff-room", *staff_links],
     )
+
+
+async def moderation_subjects(
+    world: World,
+    app,
+    thread_id: int,  # type: ignore[no-untyped-def]
+) -> tuple[dict[str, int], dict[str, tuple[str, int]]]:
+    """Watched words, hidden posts (by their audit entries) and sanctions in force, one of each for
+    the page and one for the API: the placeholders' ids, and what each acts upon."""
+    admin, moderator = world.actor(world.admin), world.actor(world.moderator)
+    gate = app.state.moderation
+    word = await watched_words.add_watched_word(gate, admin, pattern="greymarketkeys", action="flag")
+    api_word = await watched_words.add_watched_word(gate, admin, pattern="cheapkeysdeal", action="flag")
+    # A moderator's flag hides the post at once (audited as post.auto_hide). The colleague writes
+    # them: their posts are in none of the counts the matrix checks.
+    hidden, api_hidden = [
+        await posts.reply(world.actor(world.colleague), thread_id, body=f"Licence keys, cheap ({n}).")
+        for n in ("page", "API")
+    ]
+    entries = []
+    for post in (hidden, api_hidden):
+        await flags.flag_post(gate, moderator, post.id, reason="spam")
+        entries.append((await AuditEntry.get(subject_type="post", subject_id=post.id)).id)
+    # A member who is not a viewer: silencing a viewer would change what later rows may do.
+    sam = await people.create_user(
+        world.settings, email="sid@silver.example", display_name="Sid Sanctioned", role="partner",
+        organisation=world.silver, password=PASSWORD,
+    )  # fmt: skip
+    silence = await sanctions.impose_sanction(moderator, user=sam.handle, kind="silence", reason="Spam")
+    suspension = await sanctions.impose_sanction(moderator, user=sam.handle, kind="suspend", reason="Spam")
+    values = {
+        "word": word.id, "api_word": api_word.id, "hidden_entry": entries[0], "api_hidden_entry": entries[1],
+        "silence": silence.id, "suspension": suspension.id,
+    }  # fmt: skip
+    moderated = {
+        "word": ("words", word.id), "api_word": ("words", api_word.id),
+        "hidden_entry": ("posts", hidden.id), "api_hidden_entry": ("posts", api_hidden.id),
+        "silence": ("sanctions", silence.id), "suspension": ("sanctions", suspension.id),
+    }  # fmt: skip
+    return values, moderated
 
 
 def missing_twin(values: dict[str, Any]) -> dict[str, Any]:
@@ -779,7 +847,25 @@ async def snapshot() -> dict[str, Any]:
         row["id"]: row
         for row in await Post.all().values("id", "state", "score", "body_source", "revision_count")
     }
-    return {"threads": threads_now, "posts": posts_now}
+    words_now = {
+        row["id"]: row for row in await WatchedWord.all().values("id", "pattern", "action", "enabled")
+    }
+    sanctions_now = {
+        row["id"]: row
+        for row in await Sanction.all().values(
+            "id", "kind", "ends_at", "lifted_at", "user__silenced_until", "user__suspended_until"
+        )
+    }
+    return {"threads": threads_now, "posts": posts_now, "words": words_now, "sanctions": sanctions_now}
+
+
+def subject(content: Content, key: str) -> tuple[str, int] | None:
+    """What a placeholder names in ``snapshot``: (table, id), or None for things it does not keep."""
+    if key in content.thread_ids:
+        return "threads", content.values[key]
+    if key in content.post_ids:
+        return "posts", content.values[key]
+    return content.moderated.get(key)
 
 
 _NOTICE = re.compile(r'<p class="notice" role="status">.*?</p>')
@@ -894,19 +980,23 @@ async def test_authorization_matrix(
             if (twin.status_code, comparable(twin)) != (404, comparable(response)):
                 problems.append(f"{where}: 404 differs from the one for {twin_path}: {twin.text[:200]!r}")
         if row.method != "GET":
-            (changed_ok if response.status_code < 400 else refused).update(row.keys)
+            to_sign_in = response.headers.get("location", "").startswith("/login?next=")
+            (refused if response.status_code >= 400 or to_sign_in else changed_ok).update(row.keys)
         if row.path == "/account/password" and response.headers.get("location") == "/account/password":
             csrf = CSRF_RE.search((await client.get("/account/password")).text).group(1)  # type: ignore[union-attr]
 
     after = await snapshot()
     for key in refused - changed_ok:
-        kind = "threads" if key in content.thread_ids else "posts" if key in content.post_ids else None
-        if kind is None:
+        if (named := subject(content, key)) is None:
             continue
-        ident = content.values[key]
-        if before[kind][ident] != after[kind][ident]:
-            was, now = before[kind][ident], after[kind][ident]
+        kind, ident = named
+        was, now = before[kind].get(ident), after[kind].get(ident)
+        if was != now:
             problems.append(f"{viewer}: {key} changed behind a refused request: {was} -> {now}")
+    for key in changed_ok & content.moderated.keys():
+        kind, ident = content.moderated[key]
+        if before[kind].get(ident) == after[kind].get(ident):
+            problems.append(f"{viewer}: {key} was allowed but nothing changed: {after[kind].get(ident)}")
     assert not problems, "\n".join(problems)
 
 

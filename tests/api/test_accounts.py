@@ -76,6 +76,8 @@ async def test_invitation_rules(client, world):
     for user, path, body, status in cases:
         response = await client.post(path, json=body, headers=await bearer(user))
         assert response.status_code == status, (user.handle, path, body, response.text)
+    # Only the one allowed invitation exists (a refused one left nothing behind).
+    assert await Invitation.all().order_by("id").values_list("email", flat=True) == ["x@silver.example"]
 
 
 async def test_admin_creates_categories(client, world):
@@ -115,3 +117,5 @@ async def test_only_admins_create_categories(client, world):
     for user in (world.partner, world.expert, world.moderator):
         response = await client.post("/api/v1/categories", json={"name": "Mine"}, headers=await bearer(user))
         assert response.status_code == 403, user.handle
+    listed = (await client.get("/api/v1/categories", headers=await bearer(world.admin))).json()["items"]
+    assert "Mine" not in [c["name"] for c in listed]

@@ -6,6 +6,8 @@ from typing import Any
 
 import httpx
 
+from community.forum import thread_actions
+from community.models import Post, Thread
 from tests.api.conftest import bearer
 from tests.api.test_threads import ask
 
@@ -16,6 +18,21 @@ async def answer(
     response = await client.post(f"/api/v1/threads/{thread_id}/posts", json={"body": body}, headers=headers)
     assert response.status_code == 201, response.text
     return response.json()
+
+
+async def read_thread(client: httpx.AsyncClient, headers: dict[str, str], thread_id: int) -> dict[str, Any]:
+    response = await client.get(f"/api/v1/threads/{thread_id}", headers=headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def stored(thread_id: int) -> dict[str, Any]:
+    """What the database keeps of a thread: its counters, and the text of every post in it."""
+    (row,) = await Thread.filter(id=thread_id).values(
+        "reply_count", "last_activity_at", "accepted_post_id", "version"
+    )
+    row["posts"] = await Post.filter(thread_id=thread_id).order_by("id").values_list("body_source", "state")
+    return row
 
 
 async def test_answer_appears_on_the_thread(client, world):
@@ -48,10 +65,12 @@ async def test_answer_appears_on_the_thread(client, world):
 
 async def test_empty_answer_is_422(client, world):
     thread = await ask(client, await bearer(world.partner))
+    before = await stored(thread["id"])
     response = await client.post(
         f"/api/v1/threads/{thread['id']}/posts", json={"body": "  "}, headers=await bearer(world.expert)
     )
     assert response.status_code == 422 and "body" in response.json()["error"]["fields"]
+    assert await stored(thread["id"]) == before
 
 
 async def test_answer_to_unknown_thread_is_404(client, world):
@@ -59,16 +78,26 @@ async def test_answer_to_unknown_thread_is_404(client, world):
         "/api/v1/threads/999999/posts", json={"body": "Hi there"}, headers=await bearer(world.expert)
     )
     assert response.status_code == 404
+    assert await Post.all().count() == 0
 
 
 async def test_closed_thread_takes_no_answers(client, world):
     auth = await bearer(world.partner)
     thread = await ask(client, auth)
-    from community.forum import thread_actions
-
+    first = await answer(client, await bearer(world.expert), thread["id"], "Use form DR-7.")
     await thread_actions.set_status(world.actor(world.partner), thread["id"], status="closed")
-    response = await client.post(f"/api/v1/threads/{thread['id']}/posts", json={"body": "Late"}, headers=auth)
-    assert response.status_code == 403
+    before = await stored(thread["id"])
+    for user in (world.partner, world.colleague, world.expert):
+        response = await client.post(
+            f"/api/v1/threads/{thread['id']}/posts", json={"body": "Late"}, headers=await bearer(user)
+        )
+        assert response.status_code == 403, user
+        assert response.json()["error"]["code"] == "forbidden"
+    # The refused answers do not exist: not in the thread, not counted, not stored, no bump.
+    read = await read_thread(client, auth, thread["id"])
+    assert [p["id"] for p in read["posts"]] == [first["id"]] and read["reply_count"] == 1
+    assert read["can_reply"] is False
+    assert await stored(thread["id"]) == before
 
 
 async def test_edit_keeps_revisions(client, world):
@@ -99,18 +128,25 @@ async def test_edit_keeps_revisions(client, world):
 async def test_edit_rules(client, world):
     thread = await ask(client, await bearer(world.partner))
     post_id = thread["opening_post"]["id"]
+    original = await stored(thread["id"])
     other = await client.patch(
         f"/api/v1/posts/{post_id}", json={"body": "Mine now"}, headers=await bearer(world.colleague)
     )
     assert other.status_code == 403
+    assert await stored(thread["id"]) == original
     staff = await client.patch(
         f"/api/v1/posts/{post_id}", json={"body": "Tidied up"}, headers=await bearer(world.expert)
     )
     assert staff.status_code == 200
+    tidied = await stored(thread["id"])
+    assert tidied["posts"] == [("Tidied up", "visible")]
+    assert (await Post.get(id=post_id)).revision_count == 2
     bad = await client.patch(
         f"/api/v1/posts/{post_id}", json={"body": ""}, headers=await bearer(world.partner)
     )
     assert bad.status_code == 422 and "body" in bad.json()["error"]["fields"]
+    assert await stored(thread["id"]) == tidied
+    assert (await Post.get(id=post_id)).revision_count == 2
     missing = await client.patch(
         "/api/v1/posts/999999", json={"body": "Anything"}, headers=await bearer(world.partner)
     )
@@ -124,6 +160,8 @@ async def test_delete_is_soft(client, world):
     assert (
         await client.delete(f"/api/v1/posts/{post['id']}", headers=await bearer(world.colleague))
     ).status_code == 403
+    kept = await read_thread(client, expert, thread["id"])
+    assert kept["reply_count"] == 1 and kept["posts"][0]["state"] == "visible"
     response = await client.delete(f"/api/v1/posts/{post['id']}", headers=expert)
     assert response.status_code == 204 and response.content == b""
     read = (await client.get(f"/api/v1/threads/{thread['id']}", headers=expert)).json()
@@ -164,6 +202,9 @@ async def test_cannot_vote_on_own_post(client, world):
     thread = await ask(client, auth)
     response = await client.post(f"/api/v1/posts/{thread['opening_post']['id']}/votes", headers=auth)
     assert response.status_code == 403 and response.json()["error"]["code"] == "forbidden"
+    read = await read_thread(client, auth, thread["id"])
+    assert read["opening_post"]["score"] == 0 and read["score"] == 0
+    assert (await Post.get(id=thread["opening_post"]["id"])).score == 0
 
 
 async def test_accept_by_asker_then_expert_changes_it(client, world):
@@ -215,3 +256,7 @@ async def test_question_itself_and_discussions_cannot_be_accepted(client, world)
     talk = await ask(client, auth, kind="discussion")
     reply = await answer(client, await bearer(world.expert), talk["id"], "Nice topic")
     assert (await client.post(f"/api/v1/posts/{reply['id']}/accept", headers=auth)).status_code == 422
+    for thread_id in (thread["id"], talk["id"]):
+        read = await read_thread(client, auth, thread_id)
+        assert read["accepted_post_id"] is None and not read["is_solved"]
+    assert not (await read_thread(client, auth, talk["id"]))["posts"][0]["is_accepted"]

@@ -19,6 +19,7 @@ async def test_actions_answer_the_thread_summary(client, world: World):
     base = f"/api/v1/threads/{thread['id']}"
     refused = await client.post(f"{base}/lock", json={"locked": True, "reason": "Mine"}, headers=pat)
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
+    assert (await client.get(base, headers=pat)).json()["locked"] is False
     for path, body, check in (
         ("lock", {"locked": True, "reason": "Heated"}, ("locked", True)),
         ("pin", {"pinned": True}, ("pinned", True)),
@@ -78,6 +79,10 @@ async def test_merge_into_a_wider_audience_needs_confirm_wider(client, world: Wo
     refused = await client.post(url, json={"into": target["id"], "reason": "Same"}, headers=mo)
     await check_against_document(refused)
     assert refused.status_code == 422 and "confirm_wider" in refused.json()["error"]["fields"]
+    # Not merged: the gold thread still answers at its own address, in its own category.
+    still = await client.get(f"/api/v1/threads/{source['id']}", headers=pat)
+    assert still.status_code == 200 and still.json()["category"]["slug"] == "gold-programme"
+    assert (await client.get(f"/api/v1/threads/{target['id']}", headers=pat)).json()["reply_count"] == 0
     merged = await client.post(
         url, json={"into": target["id"], "reason": "Same", "confirm_wider": True}, headers=mo
     )

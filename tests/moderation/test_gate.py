@@ -7,7 +7,7 @@ import pytest
 from community import policy
 from community.errors import Invalid
 from community.forum import posts, threads
-from community.models import AuditEntry, CategoryRules, Post, PostState, ReviewItem, WatchedWord
+from community.models import AuditEntry, CategoryRules, Post, PostState, ReviewItem, Thread, WatchedWord
 from community.ports import ModerationGate
 from tests.conftest import World, login
 
@@ -92,6 +92,7 @@ async def test_blocked_text_through_the_ask_form_and_the_api(client, world: Worl
         headers={"X-CSRF-Token": csrf},
     )
     assert response.status_code == 422 and "crackz" in response.json()["error"]["fields"]["body"]
+    assert await Thread.all().count() == 0 and await Post.all().count() == 0  # nothing was posted
 
 
 async def test_rules_changed_by_another_worker_apply_within_the_interval(world: World) -> None:

@@ -10,6 +10,7 @@ import pytest
 from community.models import AuditEntry, Post, PostState, ReviewItem, ReviewKind, Thread, User
 from moderation.queue import get_item
 from moderation.rules.newcomers import count_links
+from tests.api.conftest import bearer
 from tests.conftest import World, login
 from tests.moderation.conftest import client_for
 
@@ -58,6 +59,7 @@ async def test_first_posts_wait_for_approval_then_the_account_posts_freely(app_w
                 assert opening.state == PostState.PENDING
                 assert "Waiting for review" in (await client.get(f"/t/{thread_id}")).text
                 assert (await other.get(f"/t/{thread_id}")).status_code == 404
+                assert f"/t/{thread_id}" not in (await other.get("/")).text  # nor in the list
                 item = await ReviewItem.get(post_id=opening.id)
                 assert item.kind == ReviewKind.NEW_ACCOUNT and "New member" in item.reason
                 queue = await mod.get("/moderation/queue?kind=new_account")
@@ -70,6 +72,9 @@ async def test_first_posts_wait_for_approval_then_the_account_posts_freely(app_w
                 assert (await other.get(f"/t/{thread_id}")).status_code == 200
             else:  # two published: no longer new
                 assert opening.state == PostState.VISIBLE
+                assert not await ReviewItem.filter(post_id=opening.id).exists()
+                assert f"/t/{thread_id}" in (await other.get("/")).text
+                assert (await other.get(f"/t/{thread_id}")).status_code == 200
     actions = await AuditEntry.filter(subject_type="post").order_by("id").values_list("action", "actor_id")
     assert actions == [("post.rule_new_account", None), ("post.keep", world.moderator.id)] * 2
 
@@ -90,6 +95,18 @@ async def test_staff_are_never_held_and_replies_are_held_too(app_with, world: Wo
     thread = await Thread.get(id=flaggable.thread.id)
     view = await get_item(world.actor(world.moderator), (await ReviewItem.get(post_id=partner.id)).id)
     assert view.item.kind == ReviewKind.NEW_ACCOUNT and view.thread.id == thread.id
+    # Really held: others do not see it, its author sees it waiting, moderators find it queued.
+    path = f"/api/v1/threads/{thread.id}"
+    async with client_for(app) as client:
+        for user in (world.partner, world.colleague):
+            shown = (await client.get(path, headers=await bearer(user))).json()["posts"]
+            assert [p["id"] for p in shown] == [flaggable.answer.id, expert.id], user
+        own = (await client.get(path, headers=await bearer(world.silver_partner))).json()["posts"]
+        assert [(p["id"], p["state"]) for p in own][-1] == (partner.id, "pending")
+        queue = await client.get(
+            "/api/v1/moderation/queue?kind=new_account", headers=await bearer(world.moderator)
+        )
+        assert [i["post_id"] for i in queue.json()["items"]] == [partner.id]
 
 
 async def test_too_many_links_from_a_new_account_is_refused_naming_the_limit(app_with, world: World) -> None:
@@ -110,6 +127,8 @@ async def test_too_many_links_from_a_new_account_is_refused_naming_the_limit(app
         await User.filter(id=world.colleague.id).update(created_at=datetime.now(UTC) - timedelta(days=4))
         ok = await client.post("/api/v1/threads", json={**ASK, "body": body}, headers=auth)
         assert ok.status_code == 201
+        assert await Thread.all().count() == 1
+        assert (await Post.get(thread_id=ok.json()["id"], is_opening=True)).state == PostState.VISIBLE
 
 
 async def _token(user: User) -> str:
@@ -130,11 +149,14 @@ async def test_links_cannot_be_added_by_editing_afterwards(app_with, world: Worl
         auth = {"Authorization": f"Bearer {await _token(world.colleague)}"}
         api = await client.patch(f"/api/v1/posts/{flaggable.answer.id}", json={"body": body}, headers=auth)
         assert api.status_code == 422 and "at most 1 link" in api.json()["error"]["fields"]["body"]
-        assert (await Post.get(id=flaggable.answer.id)).revision_count == 1
+        kept = await Post.get(id=flaggable.answer.id)
+        assert kept.revision_count == 1 and kept.body_source == flaggable.answer.body_source
         # Staff editing the same text is not new.
         staff = {"Authorization": f"Bearer {await _token(world.moderator)}"}
         ok = await client.patch(f"/api/v1/posts/{flaggable.answer.id}", json={"body": body}, headers=staff)
         assert ok.status_code == 200
+        edited = await Post.get(id=flaggable.answer.id)
+        assert edited.revision_count == 2 and edited.body_source == body
 
 
 @pytest.mark.parametrize(
@@ -165,3 +187,7 @@ async def test_mentions_and_links_within_the_site_do_not_count(app_with, world: 
         body = f"@{world.expert.handle} see [the guide](/kb) and [this](/t/1#p2), or https://one.example.com."
         page = await client.post("/ask", data={**ASK, "body": body, "csrf_token": csrf})
         assert page.status_code == 303, page.text[:300]
+        opening = await Post.get(thread__title=ASK["title"], is_opening=True)
+        assert opening.state == PostState.VISIBLE and opening.body_source == body
+        shown = (await client.get(page.headers["location"])).text
+        assert 'href="https://one.example.com"' in shown and f'href="/u/{world.expert.handle}"' in shown

@@ -26,6 +26,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from community.accounts import tokens
 from community.models import User
 from tests.conftest import World
+from tests.waiting import eventually
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -94,11 +95,6 @@ def launch(
 
 def start_server(world: World, tmp: Path, env: dict[str, str] | None = None, workers: int = 1) -> Server:
     return wait_ready(launch(world, tmp, env, workers))
-
-
-def start_servers(world: World, tmp: Path, env: dict[str, str], n: int = 2) -> list[Server]:
-    """Several servers sharing the database (and whatever ``env`` says), started side by side."""
-    return [wait_ready(s) for s in [launch(world, tmp / f"s{i}", env) for i in range(n)]]
 
 
 def wait_ready(server: Server) -> Server:
@@ -247,10 +243,13 @@ async def in_process_server(world: World, **settings: Any) -> AsyncIterator[InPr
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     task = asyncio.create_task(server.serve())
-    while not server.started:
+
+    def started() -> bool:
         if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
+            task.result()  # it failed to start: its error
+        return bool(server.started)
+
+    await eventually(started, what="the in-process server did not start")
     try:
         yield InProcess(f"http://127.0.0.1:{port}", app)
     finally:

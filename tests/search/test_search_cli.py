@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from community.search.indexer import IndexerLock
 from community.settings import Settings
 from search_index.engine import WhooshSearch
 from tests.test_cli import Community
+from tests.waiting import eventually_sync
 
 
 async def _seed(settings: Settings) -> dict[str, int]:
@@ -81,8 +81,14 @@ def test_reindex_then_check_then_repair(community: Community) -> None:
         done = community("reindex")
         assert done.code == 0, done.err
         assert "Reindexed 5 documents" in done.out
-        time.sleep(server_index.refresh_interval + 0.05)
-        assert server_index.search("tunnel", allowed_category_ids=[1]).total == 1  # the swap is seen
+        # The swap is seen by the server's open index (it checks every refresh_interval seconds).
+        eventually_sync(
+            lambda: server_index.search("tunnel", allowed_category_ids=[1]).total == 1,
+            what="the running server never saw the rebuilt index",
+        )
+        assert [h.doc_id for h in server_index.search("tunnel", allowed_category_ids=[1]).results] == [
+            f"thread:{ids['vpn']}"
+        ]
     finally:
         server_index.close()
     assert community.query(lambda _: IndexOutbox.all().count()) == 0

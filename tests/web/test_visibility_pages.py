@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from community.forum import posts, thread_page, threads
+from community.models import Post, Thread
 from tests.web.helpers import login_as as login
 
 SECRET = "Gold rebate schedule for Q3"
@@ -72,6 +73,12 @@ async def test_actions_on_hidden_posts_look_missing(client, world):
         (f"/posts/{answer.id}/delete", {}),
         (f"/t/{tid}/reply", {"body": "sneaky"}),
     ]
+    before = await Thread.filter(id=tid).values("reply_count", "accepted_post_id", "version")
     for path, data in attempts:
         response = await client.post(path, data={**data, "csrf_token": token})
         assert response.status_code == 404, path
+    # Nothing happened: no vote, no acceptance, no deletion, no reply.
+    after = await Post.get(id=answer.id)
+    assert (after.score, after.state) == (0, "visible")
+    assert await Thread.filter(id=tid).values("reply_count", "accepted_post_id", "version") == before
+    assert not await Post.filter(thread_id=tid, body_source="sneaky").exists()
