@@ -41,6 +41,7 @@ from community.edge.auth import require_actor
 from community.edge.reading import path_id
 from community.forum import lists
 from community.kb import articles, feedback, products, reading
+from community.validation import KEEP
 
 
 async def _article_response(request: Request, article_id: int, status: int = 200) -> Response:
@@ -93,10 +94,11 @@ async def promote(request: Request) -> Response:
 
 
 async def edit_article(request: Request) -> Response:
+    """Fields left out keep the article's current value (a null summary empties it, as before)."""
     actor = await require_actor(request)
     article_id = path_id(request)
     data = await read_body(request, ArticleEdit)
-    args = data.args(summary="", note="")
+    args = data.args(title=KEEP, summary=KEEP, body=KEEP, tags=KEEP, category=KEEP, products=KEEP, note="")
     await articles.edit_article(actor, article_id, **args | {"confirm_wider": args["confirm_wider"] is True})
     return await _article_response(request, article_id)
 
@@ -199,7 +201,7 @@ routes = [
     _route("PATCH", "/kb/articles/{id:int}", edit_article, "editArticle",
            "Edit an article (saves a new version)",
            ok=_ARTICLE_OK, errors=(404, 409),
-           description=CURATORS + " 409 when `base_version` is not the "
+           description=CURATORS + " Fields left out stay as they are. 409 when `base_version` is not the "
            "current version.", params=("Id",), body=ArticleEdit),
     _route("GET", "/kb/articles/{id:int}/versions", list_versions, "listArticleVersions",
            "Every version of an article, newest first", ok=(200, ArticleVersionList,

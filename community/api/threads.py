@@ -30,6 +30,7 @@ from community.edge.auth import require_actor
 from community.edge.reading import client_ip, path_id
 from community.errors import NotFound
 from community.forum import lists, merging, posts, thread_page, threads
+from community.validation import KEEP
 
 
 async def list_threads(request: Request) -> Response:
@@ -109,10 +110,11 @@ async def get_post(request: Request) -> Response:
 
 
 async def edit_post(request: Request) -> Response:
+    """Fields left out stay as they are (title and tags: None keeps them; the body: KEEP)."""
     actor = await require_actor(request)
     post_id = path_id(request)
     data = await read_body(request, PostEdit)
-    await posts.edit_post(actor, post_id, **data.args(), gate=request.app.state.moderation)
+    await posts.edit_post(actor, post_id, **data.args(body=KEEP), gate=request.app.state.moderation)
     thread, view = await posts.get_post_view(actor, post_id)
     return ShapeResponse(post(view, thread.id))
 
@@ -173,7 +175,8 @@ routes = [
            errors=(404,), params=("Id",)),
     _posts("PATCH", "/posts/{id:int}", edit_post, "editPost", "Edit a post (its author or staff)",
            ok=(200, Post, "The post after the edit."), errors=(404,),
-           description="Every edit keeps a revision. `title` and `tags` apply to opening posts only.",
+           description="Every edit keeps a revision. Fields left out (and a null `title` or `tags`) stay "
+           "as they are. `title` and `tags` apply to opening posts only.",
            params=("Id",), body=PostEdit),
     _posts("DELETE", "/posts/{id:int}", delete_post, "deletePost",
            "Delete a post (its author or a moderator)",

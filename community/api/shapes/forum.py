@@ -220,9 +220,7 @@ class NewPost(Body):
 
 
 class PostEdit(Body):
-    """Changes to a post."""
-
-    required = ("body",)
+    """Changes to a post: fields left out (and a null title or tags) stay as they are."""
 
     body: text("The text must be text.", "The new Markdown text.", maxLength=BODY_MAX) | UnsetType = UNSET
     title: text("The title must be text.", "Opening posts only: the thread's new title.",

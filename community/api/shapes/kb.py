@@ -219,9 +219,7 @@ class NewArticle(ArticleFields):
 
 
 class ArticleEdit(ArticleFields):
-    """Changes to an article (a new version)."""
-
-    required = ("title", "body", "category")
+    """Changes to an article (a new version): fields left out stay as they are."""
 
     base_version: Annotated[
         int | str,
