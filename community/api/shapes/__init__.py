@@ -57,8 +57,8 @@ class Body(msgspec.Struct, kw_only=True):
 
 def utc(value: datetime | None) -> datetime | None:
     """Naive datetimes from the database are UTC already; msgspec writes UTC as ``...Z``."""
-    if value is None:
-        return None
+    if value is None or value.tzinfo is UTC:
+        return value
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
