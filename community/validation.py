@@ -22,6 +22,16 @@ SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
 MAX_ID = 2**31 - 1
 
 
+class _Keep:
+    def __repr__(self) -> str:
+        return "KEEP"
+
+
+# A field an edit leaves out (the API's PATCH): its current value stays. None cannot say it: for
+# some fields a JSON null means "empty it" (an article's summary) or is refused (a title).
+KEEP = _Keep()
+
+
 def clean_text(value: object) -> str:
     """Normalise Unicode, drop control and invisible characters (keeps newlines and tabs)."""
     if value is None:

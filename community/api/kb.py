@@ -3,143 +3,53 @@ state, review, rating) and the products they apply to. Same services and rules a
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.responses import Response
 
-from community.api import serialise as out
+from community.api.operations import area
 from community.api.params import page_url, query_text, settings_of
+from community.api.requests import read_body
+from community.api.responses import ShapeResponse
+from community.api.shapes import api_url
+from community.api.shapes.kb import (
+    CURATORS,
+    Article,
+    ArticleComparison,
+    ArticleEdit,
+    ArticleList,
+    ArticleStateChange,
+    ArticleVersionList,
+    NewArticle,
+    NewProduct,
+    NewProductVersion,
+    Product,
+    ProductList,
+    ProductVersion,
+    ProductVersionChange,
+    Rating,
+    RestoreVersion,
+    ReviewRequest,
+    SupersedeResult,
+    article,
+    article_summary,
+    comparison,
+    product,
+    product_version,
+    version,
+)
 from community.edge.auth import require_actor
-from community.edge.reading import path_id, read_json
+from community.edge.reading import path_id
 from community.forum import lists
 from community.kb import articles, feedback, products, reading
-from community.kb.reading import ArticleView, Comparison, DiffRow
-from community.settings import Settings
-
-Json = dict[str, Any]
-
-
-def _category(slug: str, name: str) -> Json:
-    return {"slug": slug, "name": name}
-
-
-def _person(row: dict[str, Any] | None) -> Json | None:
-    return {"handle": row["handle"], "display_name": row["display_name"]} if row else None
-
-
-def article_summary(settings: Settings, row: dict[str, Any]) -> Json:
-    return {
-        "id": row["id"],
-        "title": row["title"],
-        "summary": row["summary"],
-        "category": _category(row["category_slug"], row["category_name"]),
-        "tags": list(row["tag_names"] or []),
-        "state": row["state"],
-        "needs_review": row["needs_review"],
-        "helpful_percent": row["helpful_percent"],
-        "published_at": out.iso(row["published_at"]),
-        "updated_at": out.iso(row["updated_at"]),
-        "url": f"{settings.base_url}{articles.article_url(row['id'])}",
-    }
-
-
-def article(settings: Settings, view: ArticleView) -> Json:
-    a = view.article
-    source = view.source_thread
-    return {
-        "id": a.id,
-        "title": a.title,
-        "summary": a.summary,
-        "body_html": a.body_html,
-        "body_source": a.body_source,
-        "category": _category(view.category.slug, view.category.name),
-        "tags": list(a.tag_names or []),
-        "state": a.state,
-        "needs_review": a.needs_review,
-        "needs_review_reason": a.needs_review_reason,
-        "products": [
-            {
-                "id": p["version_id"],
-                "product": p["product"],
-                "version": p["version"],
-                "superseded": p["superseded_at"] is not None,
-            }
-            for p in view.products
-        ],
-        "answer_author": _person(view.answer_author),
-        "curator": _person(view.curator),
-        "source_thread": {
-            "id": source["id"],
-            "title": source["title"],
-            "post_id": source["post_id"],
-            "url": out.thread_url(settings, source["id"]),
-        }
-        if source
-        else None,
-        "version_count": a.version_count,
-        "my_rating": view.my_rating,
-        "helpful_percent": view.helpful_percent if view.can_curate else None,
-        "view_count": a.view_count if view.can_curate else None,
-        "related": [{"id": r["id"], "title": r["title"]} for r in view.related],
-        "can_curate": view.can_curate,
-        "created_at": out.iso(a.created_at),
-        "updated_at": out.iso(a.updated_at),
-        "published_at": out.iso(a.published_at),
-        "url": f"{settings.base_url}{articles.article_url(a.id)}",
-    }
-
-
-def version(row: dict[str, Any]) -> Json:
-    return {
-        "number": row["number"],
-        "title": row["title"],
-        "summary": row["summary"],
-        "body_source": row["body_source"],
-        "body_html": row["body_html"],
-        "category": _category(row["category"]["slug"], row["category"]["name"]),
-        "tags": list(row["tag_names"] or []),
-        "product_version_ids": list(row["product_version_ids"] or []),
-        "note": row["note"],
-        "editor": {"handle": row["editor_handle"], "display_name": row["editor_name"]},
-        "created_at": out.iso(row["created_at"]),
-    }
-
-
-def _diff(rows: list[DiffRow]) -> list[Json]:
-    return [
-        {"kind": r.kind, "left_no": r.left_no, "left": r.left, "right_no": r.right_no, "right": r.right}
-        for r in rows
-    ]
-
-
-def comparison(c: Comparison) -> Json:
-    return {
-        "from": c.old["number"],
-        "to": c.new["number"],
-        "changed": c.changed,
-        "meta": _diff(c.meta),
-        "body": _diff(c.body),
-    }
-
-
-def product_version(row: dict[str, Any]) -> Json:
-    return {
-        "id": row["id"],
-        "product_id": row["product_id"],
-        "name": row["name"],
-        "superseded": row["superseded_at"] is not None,
-        "superseded_at": out.iso(row["superseded_at"]),
-    }
+from community.validation import KEEP
 
 
 async def _article_response(request: Request, article_id: int, status: int = 200) -> Response:
     actor = await require_actor(request)
     view = await reading.get_article(actor, article_id)
     settings = settings_of(request)
-    headers = {"Location": out.api_url(settings, f"/kb/articles/{article_id}")} if status == 201 else None
-    return JSONResponse(article(settings, view), status, headers=headers)
+    headers = {"Location": api_url(settings, f"/kb/articles/{article_id}")} if status == 201 else None
+    return ShapeResponse(article(settings, view), status, headers=headers)
 
 
 # --- articles --------------------------------------------------------------------------------------
@@ -160,11 +70,11 @@ async def list_articles(request: Request) -> Response:
         per_page=settings.page_size,
     )
     next_page = listing.next_page
-    return JSONResponse(
-        out.listing(
-            [article_summary(settings, row) for row in listing.items],
-            listing.total,
-            page_url(request, next_page) if next_page else None,
+    return ShapeResponse(
+        ArticleList(
+            items=[article_summary(settings, row) for row in listing.items],
+            total=listing.total,
+            next=page_url(request, next_page) if next_page else None,
         )
     )
 
@@ -173,49 +83,36 @@ async def get_article(request: Request) -> Response:
     return await _article_response(request, path_id(request))
 
 
-def _article_fields(data: dict[str, Any]) -> dict[str, Any]:
-    """The fields promote and edit share, as the services take them (missing: None or "")."""
-    return {
-        "title": data.get("title"),
-        "summary": data.get("summary", ""),
-        "body": data.get("body"),
-        "tags": data.get("tags"),
-        "category": data.get("category"),
-        "products": data.get("products"),
-        "note": data.get("note", ""),
-        "confirm_wider": data.get("confirm_wider") is True,
-    }
-
-
 async def promote(request: Request) -> Response:
     actor = await require_actor(request)
-    data = await read_json(request)
+    data = await read_body(request, NewArticle)
+    args = data.args(summary="", note="")
     created = await articles.promote_answer(
-        actor, path_id(request), state=data.get("state"), **_article_fields(data)
+        actor, path_id(request), **args | {"confirm_wider": args["confirm_wider"] is True}
     )
     return await _article_response(request, created.id, 201)
 
 
 async def edit_article(request: Request) -> Response:
+    """Fields left out keep the article's current value (a null summary empties it, as before)."""
     actor = await require_actor(request)
     article_id = path_id(request)
-    data = await read_json(request)
-    await articles.edit_article(
-        actor, article_id, base_version=data.get("base_version"), **_article_fields(data)
-    )
+    data = await read_body(request, ArticleEdit)
+    args = data.args(title=KEEP, summary=KEEP, body=KEEP, tags=KEEP, category=KEEP, products=KEEP, note="")
+    await articles.edit_article(actor, article_id, **args | {"confirm_wider": args["confirm_wider"] is True})
     return await _article_response(request, article_id)
 
 
 async def list_versions(request: Request) -> Response:
     actor = await require_actor(request)
     _, rows = await reading.list_versions(actor, path_id(request))
-    return JSONResponse(out.listing([version(r) for r in rows], len(rows)))
+    return ShapeResponse(ArticleVersionList(items=[version(r) for r in rows], total=len(rows), next=None))
 
 
 async def compare(request: Request) -> Response:
     actor = await require_actor(request)
     q = request.query_params
-    return JSONResponse(
+    return ShapeResponse(
         comparison(await reading.compare_versions(actor, path_id(request), q.get("from"), q.get("to")))
     )
 
@@ -223,16 +120,16 @@ async def compare(request: Request) -> Response:
 async def restore(request: Request) -> Response:
     actor = await require_actor(request)
     article_id = path_id(request)
-    data = await read_json(request)
-    await articles.restore_version(actor, article_id, path_id(request, "number"), note=data.get("note", ""))
+    data = await read_body(request, RestoreVersion)
+    await articles.restore_version(actor, article_id, path_id(request, "number"), **data.args(note=""))
     return await _article_response(request, article_id)
 
 
 async def set_state(request: Request) -> Response:
     actor = await require_actor(request)
     article_id = path_id(request)
-    data = await read_json(request)
-    await articles.set_state(actor, article_id, data.get("state"))
+    data = await read_body(request, ArticleStateChange)
+    await articles.set_state(actor, article_id, **data.args())
     return await _article_response(request, article_id)
 
 
@@ -242,15 +139,18 @@ async def review(request: Request) -> Response:
     if request.method == "DELETE":
         await feedback.clear_needs_review(actor, article_id)
     else:
-        data = await read_json(request)
-        await feedback.flag_needs_review(actor, article_id, data.get("reason"))
+        data = await read_body(request, ReviewRequest)
+        await feedback.flag_needs_review(actor, article_id, data.args()["reason"])
     return await _article_response(request, article_id)
 
 
 async def rating(request: Request) -> Response:
     actor = await require_actor(request)
     article_id = path_id(request)
-    helpful = None if request.method == "DELETE" else (await read_json(request)).get("helpful", "")
+    if request.method == "DELETE":
+        helpful = None
+    else:
+        helpful = (await read_body(request, Rating)).args(helpful="")["helpful"]
     await feedback.rate(actor, article_id, helpful)
     return await _article_response(request, article_id)
 
@@ -260,61 +160,97 @@ async def rating(request: Request) -> Response:
 
 async def list_products(request: Request) -> Response:
     rows = await products.readable_products(await require_actor(request))
-    items = [
-        {"id": p["id"], "name": p["name"], "versions": [product_version(v) for v in p["versions"]]}
-        for p in rows
-    ]
-    return JSONResponse(out.listing(items, len(items)))
+    return ShapeResponse(ProductList(items=[product(p) for p in rows], total=len(rows), next=None))
 
 
 async def create_product(request: Request) -> Response:
     actor = await require_actor(request)
-    data = await read_json(request)
-    created = await products.create_product(actor, name=data.get("name"))
-    return JSONResponse({"id": created.id, "name": created.name, "versions": []}, 201)
+    data = await read_body(request, NewProduct)
+    created = await products.create_product(actor, **data.args())
+    return ShapeResponse(Product(id=created.id, name=created.name, versions=[]), 201)
 
 
 async def add_version(request: Request) -> Response:
     actor = await require_actor(request)
-    data = await read_json(request)
-    created = await products.add_version(actor, path_id(request), name=data.get("name"))
-    row = {"id": created.id, "product_id": created.product_id, "name": created.name, "superseded_at": None}
-    return JSONResponse(product_version(row), 201)
+    data = await read_body(request, NewProductVersion)
+    created = await products.add_version(actor, path_id(request), **data.args())
+    return ShapeResponse(product_version(created), 201)
 
 
 async def set_superseded(request: Request) -> Response:
     actor = await require_actor(request)
     version_id = path_id(request)
-    data = await read_json(request)
-    version_row, flagged = await products.set_superseded(actor, version_id, data.get("superseded"))
-    return JSONResponse(
-        {
-            "version": product_version(
-                {
-                    "id": version_row.id,
-                    "product_id": version_row.product_id,
-                    "name": version_row.name,
-                    "superseded_at": version_row.superseded_at,
-                }
-            ),
-            "articles_sent_to_review": flagged,
-        }
+    data = await read_body(request, ProductVersionChange)
+    version_row, flagged = await products.set_superseded(actor, version_id, data.args()["superseded"])
+    return ShapeResponse(
+        SupersedeResult(version=product_version(version_row), articles_sent_to_review=flagged)
     )
 
 
+_route = area("knowledge base")
+_ARTICLE_OK = (200, Article, "The article as the caller sees it.")
+
 routes = [
-    Route("/kb/articles", list_articles, methods=["GET"]),
-    Route("/kb/articles/{id:int}", get_article, methods=["GET"]),
-    Route("/kb/articles/{id:int}", edit_article, methods=["PATCH"]),
-    Route("/kb/articles/{id:int}/versions", list_versions, methods=["GET"]),
-    Route("/kb/articles/{id:int}/compare", compare, methods=["GET"]),
-    Route("/kb/articles/{id:int}/versions/{number:int}/restore", restore, methods=["POST"]),
-    Route("/kb/articles/{id:int}/state", set_state, methods=["POST"]),
-    Route("/kb/articles/{id:int}/review", review, methods=["POST", "DELETE"]),
-    Route("/kb/articles/{id:int}/rating", rating, methods=["POST", "DELETE"]),
-    Route("/posts/{id:int}/promote", promote, methods=["POST"]),
-    Route("/kb/products", list_products, methods=["GET"]),
-    Route("/kb/products", create_product, methods=["POST"]),
-    Route("/kb/products/{id:int}/versions", add_version, methods=["POST"]),
-    Route("/kb/product-versions/{id:int}", set_superseded, methods=["PATCH"]),
-]
+    _route("GET", "/kb/articles", list_articles, "listArticles", "List articles",
+           ok=(200, ArticleList, "One page of articles the caller may see."), errors=(404, 422),
+           description="Published articles (staff may ask for drafts or archived ones) in categories the "
+           "caller may see. An unknown or invisible category answers 404.",
+           params=("Category", "KbTag", "KbProduct", "KbState", "KbNeedsReview", "KbSort", "Page")),
+    _route("GET", "/kb/articles/{id:int}", get_article, "getArticle", "One article", ok=_ARTICLE_OK,
+           errors=(404,), params=("Id",)),
+    _route("PATCH", "/kb/articles/{id:int}", edit_article, "editArticle",
+           "Edit an article (saves a new version)",
+           ok=_ARTICLE_OK, errors=(404, 409),
+           description=CURATORS + " Fields left out stay as they are. 409 when `base_version` is not the "
+           "current version.", params=("Id",), body=ArticleEdit),
+    _route("GET", "/kb/articles/{id:int}/versions", list_versions, "listArticleVersions",
+           "Every version of an article, newest first", ok=(200, ArticleVersionList,
+           "All versions (one page)."),
+           errors=(404,), params=("Id",)),
+    _route("GET", "/kb/articles/{id:int}/compare", compare, "compareArticleVersions",
+           "Two versions side by side",
+           ok=(200, ArticleComparison, "Line pairs of the two versions."), errors=(404, 422),
+           params=("Id", "VersionFrom", "VersionTo")),
+    _route("POST", "/kb/articles/{id:int}/versions/{number:int}/restore", restore, "restoreArticleVersion",
+           "Restore an older version (as a new version)", ok=_ARTICLE_OK, errors=(404, 409),
+           description=CURATORS, params=("Id", "VersionNumber"), body=RestoreVersion),
+    _route("POST", "/kb/articles/{id:int}/state", set_state, "setArticleState",
+           "Publish, archive or return an article to draft", ok=_ARTICLE_OK, errors=(404, 409),
+           description=CURATORS + " Archived articles leave lists and search; staff still reach them.",
+           params=("Id",), body=ArticleStateChange),
+    _route("POST", "/kb/articles/{id:int}/review", review, "flagArticleForReview",
+           "Say the article needs review",
+           ok=_ARTICLE_OK, errors=(404,), description="Anyone who may read it; its curators are notified.",
+           params=("Id",), body=ReviewRequest),
+    _route("DELETE", "/kb/articles/{id:int}/review", review, "clearArticleReview",
+           "Clear the needs-review flag",
+           ok=_ARTICLE_OK, errors=(404,), description=CURATORS, params=("Id",)),
+    _route("POST", "/kb/articles/{id:int}/rating", rating, "rateArticle",
+           "Rate an article helped or did not help", ok=_ARTICLE_OK, errors=(404, 409),
+           description="One rating per reader, changeable; 409 for drafts and archived articles.",
+           params=("Id",), body=Rating),
+    _route("DELETE", "/kb/articles/{id:int}/rating", rating, "unrateArticle", "Take your rating back",
+           ok=_ARTICLE_OK, errors=(404, 409), params=("Id",)),
+    _route("POST", "/posts/{id:int}/promote", promote, "promoteAnswer",
+           "Mark an answer best practice: a new knowledge-base article", ok=(201, Article,
+           "The new article."),
+           errors=(404, 409),
+           description=CURATORS + " 409 when the answer already is an article (the message names it). A "
+           "restricted thread's answer goes only to a category with the same or a narrower audience unless "
+           "`confirm_wider` is true.", params=("Id",), body=NewArticle,
+           location="The article's API address."),
+    _route("GET", "/kb/products", list_products, "listProducts", "Products and versions articles apply to",
+           ok=(200, ProductList, "All of them (one page)."), errors=()),
+    _route("POST", "/kb/products", create_product, "createProduct", "Add a product",
+           ok=(201, Product, "The new product."), errors=(409,), description=CURATORS, body=NewProduct),
+    _route("POST", "/kb/products/{id:int}/versions", add_version, "addProductVersion",
+           "Add a version to a product",
+           ok=(201, ProductVersion, "The new version."), errors=(404, 409), description=CURATORS,
+           params=("Id",), body=NewProductVersion),
+    _route("PATCH", "/kb/product-versions/{id:int}", set_superseded, "setProductVersionSuperseded",
+           "Mark a product version superseded (or current again)",
+           ok=(200, SupersedeResult, "The version, and how many articles went to review."), errors=(404,),
+           description=CURATORS
+           + " Superseding sends its articles to needs-review and notifies their curators.",
+           params=("Id",), body=ProductVersionChange),
+]  # fmt: skip

@@ -1,95 +1,49 @@
-"""Flags and the review queue as JSON: flag a post; list, read, claim and decide review items."""
+"""Flags and the review queue as JSON: flag a post; list, read, claim and decide review items; the
+audit log; watched words and the per-category confidentiality switches."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.responses import Response
 
+from community.actor import Actor
+from community.api.operations import area
 from community.api.params import query_text, settings_of
-from community.api.serialise import iso
+from community.api.requests import read_body
+from community.api.responses import ShapeResponse
+from community.api.shapes.moderation import (
+    AuditLog,
+    FlagResult,
+    ModerationOverview,
+    NewDecision,
+    NewFlag,
+    RestoredPost,
+    RestoreReason,
+    ReviewItem,
+    ReviewQueue,
+    audit_entry,
+    item_detail,
+    overview,
+    queue_item,
+)
+from community.api.shapes.rules import (
+    NewWatchedWord,
+    RuleSwitchChange,
+    RuleSwitchList,
+    RuleTest,
+    RuleTestResult,
+    WatchedWord,
+    WatchedWordList,
+    rule_switch,
+    watched_word,
+)
 from community.edge.auth import require_actor
-from community.edge.reading import path_id, read_json
-from community.settings import Settings
+from community.edge.reading import path_id
 from moderation import audit, decisions, flags, watched_words
 from moderation import overview as moderation_overview
 from moderation import queue as review_queue
-
-Json = dict[str, Any]
-
-
-def _author(handle: str | None, name: str | None) -> Json | None:
-    return {"handle": handle, "display_name": name} if handle else None
-
-
-def queue_item(settings: Settings, row: dict[str, Any]) -> Json:
-    return {
-        "id": row["id"],
-        "kind": row["kind"],
-        "reason": row["reason"],
-        "post_id": row["post_id"],
-        "thread_id": row["thread_id"],
-        "thread_title": row["thread_title"],
-        "author": _author(row["author_handle"], row["author_name"]),
-        "claimed_by": row["claimed_by_name"],
-        "claimed_at": iso(row["claimed_at"]),
-        "created_at": iso(row["created_at"]),
-        "waiting_seconds": row["waiting_seconds"],
-        "url": f"{settings.base_url}/moderation/items/{row['id']}",
-    }
-
-
-def item_detail(settings: Settings, view: review_queue.ItemView) -> Json:
-    item, post, thread, author = view.item, view.post, view.thread, view.author
-    return {
-        "id": item.id,
-        "kind": item.kind,
-        "state": item.state,
-        "reason": item.reason,
-        "thread": {"id": thread.id, "title": thread.title} if thread else None,
-        "post": (
-            {"id": post.id, "state": post.state, "body_source": post.body_source, "body_html": post.body_html}
-            if post
-            else None
-        ),
-        "author": _author(author.handle, author.display_name) if author else None,
-        "author_history": {
-            "post_count": view.author_history["post_count"],
-            "flags_against": view.author_history["flags_against"],
-            "decisions": [
-                {
-                    "id": d["id"],
-                    "kind": d["kind"],
-                    "decision": d["decision"],
-                    "reason": d["decision_reason"],
-                    "decided_at": iso(d["decided_at"]),
-                }
-                for d in view.author_history["decisions"]
-            ],
-        },
-        "flags": [
-            {
-                "reason": f["reason"],
-                "note": f["note"],
-                "weight": f["weight"],
-                "resolution": f["resolution"],
-                "created_at": iso(f["created_at"]),
-                "flagger": _author(f["flagger_handle"], f["flagger_name"]),
-            }
-            for f in view.flags
-        ],
-        "claimed_by": view.claimed_by_name,
-        "claimed_at": iso(item.claimed_at),
-        "decision": item.decision,
-        "decision_reason": item.decision_reason,
-        "decided_by": view.decided_by_name,
-        "decided_at": iso(item.decided_at),
-        "created_at": iso(item.created_at),
-        "url": f"{settings.base_url}/moderation/items/{item.id}",
-    }
 
 
 async def flag_post(request: Request) -> Response:
@@ -104,15 +58,11 @@ async def _flag(request: Request, flag_it: Callable[..., Awaitable[flags.FlagOut
     """A post or a whole thread (by the id in the path): the same input, the same answer."""
     actor = await require_actor(request)
     target_id = path_id(request)
-    data = await read_json(request)
-    outcome = await flag_it(
-        request.app.state.moderation, actor, target_id, reason=data.get("reason"), note=data.get("note", "")
-    )
+    data = await read_body(request, NewFlag)
+    outcome = await flag_it(request.app.state.moderation, actor, target_id, **data.args(note=""))
     flag = outcome.flag
-    return JSONResponse(
-        {"reason": flag.reason, "note": flag.note, "weight": flag.weight, "post_hidden": outcome.hidden},
-        201,
-    )
+    result = FlagResult(reason=flag.reason, note=flag.note, weight=flag.weight, post_hidden=outcome.hidden)
+    return ShapeResponse(result, 201)
 
 
 async def list_queue(request: Request) -> Response:
@@ -124,13 +74,15 @@ async def list_queue(request: Request) -> Response:
         reason=query_text(request, "reason"),
     )
     settings = settings_of(request)
-    return JSONResponse({"items": [queue_item(settings, row) for row in queue.items], "total": queue.total})
+    return ShapeResponse(
+        ReviewQueue(items=[queue_item(settings, row) for row in queue.items], total=queue.total)
+    )
 
 
 async def get_item(request: Request) -> Response:
     actor = await require_actor(request)
     view = await review_queue.get_item(actor, path_id(request))
-    return JSONResponse(item_detail(settings_of(request), view))
+    return ShapeResponse(item_detail(settings_of(request), view))
 
 
 async def claim(request: Request) -> Response:
@@ -138,69 +90,21 @@ async def claim(request: Request) -> Response:
     item_id = path_id(request)
     await review_queue.claim_item(actor, item_id, release=request.method == "DELETE")
     view = await review_queue.get_item(actor, item_id)
-    return JSONResponse(item_detail(settings_of(request), view))
+    return ShapeResponse(item_detail(settings_of(request), view))
 
 
 async def decide(request: Request) -> Response:
     actor = await require_actor(request)
     item_id = path_id(request)
-    data = await read_json(request)
-    await decisions.decide_item(
-        actor,
-        item_id,
-        decision=data.get("decision"),
-        reason=data.get("reason", ""),
-        body=data.get("body"),
-        title=data.get("title"),
-    )
+    data = await read_body(request, NewDecision)
+    await decisions.decide_item(actor, item_id, **data.args(reason=""))
     view = await review_queue.get_item(actor, item_id)
-    return JSONResponse(item_detail(settings_of(request), view))
+    return ShapeResponse(item_detail(settings_of(request), view))
 
 
-async def overview(request: Request) -> Response:
+async def get_overview(request: Request) -> Response:
     actor = await require_actor(request)
-    ov = await moderation_overview.overview(actor)
-    oldest = ov.oldest
-    return JSONResponse(
-        {
-            "since": iso(ov.since),
-            "waiting": ov.waiting,
-            "waiting_total": ov.waiting_total,
-            "oldest": (
-                {
-                    "id": oldest["id"], "kind": oldest["kind"], "reason": oldest["reason"],
-                    "thread_title": oldest["thread_title"], "created_at": iso(oldest["created_at"]),
-                    "waiting_seconds": oldest["waiting_seconds"],
-                }
-                if oldest
-                else None
-            ),
-            "moderators": [
-                {"handle": m["handle"], "display_name": m["display_name"], "decisions": m["decisions"],
-                 "actions": m["actions"]}
-                for m in ov.moderators
-            ],
-            "decided_this_week": ov.decided_this_week,
-            "median_seconds_to_decision": ov.median_seconds_to_decision,
-            "flags_since": iso(ov.flags_since),
-            "flagged_users": ov.flagged_users,
-            "flagged_threads": ov.flagged_threads,
-        }
-    )  # fmt: skip
-
-
-def audit_entry(row: dict[str, Any]) -> Json:
-    return {
-        "id": row["id"],
-        "created_at": iso(row["created_at"]),
-        "actor": _author(row["actor_handle"], row["actor_name"]),
-        "action": row["action"],
-        "subject_type": row["subject_type"],
-        "subject_id": row["subject_id"],
-        "reason": row["reason"],
-        "before": row["before"],
-        "after": row["after"],
-    }
+    return ShapeResponse(overview(await moderation_overview.overview(actor)))
 
 
 async def audit_log(request: Request) -> Response:
@@ -213,47 +117,31 @@ async def audit_log(request: Request) -> Response:
         since=query_text(request, "since"),
         until=query_text(request, "until"),
     )
-    return JSONResponse({"items": [audit_entry(row) for row in log.entries], "total": log.total})
+    return ShapeResponse(AuditLog(items=[audit_entry(row) for row in log.entries], total=log.total))
 
 
 async def restore(request: Request) -> Response:
     actor = await require_actor(request)
     entry_id = path_id(request)
-    data = await read_json(request)
-    post = await audit.restore_from_audit(actor, entry_id, reason=data.get("reason", ""))
-    return JSONResponse({"post_id": post.id, "state": post.state})
-
-
-def watched_word(row: dict[str, Any]) -> Json:
-    return {
-        "id": row["id"],
-        "pattern": row["pattern"],
-        "is_regex": row["is_regex"],
-        "action": row["action"],
-        "categories": row["categories"],
-        "created_at": iso(row["created_at"]),
-    }
+    data = await read_body(request, RestoreReason)
+    post = await audit.restore_from_audit(actor, entry_id, **data.args(reason=""))
+    return ShapeResponse(RestoredPost(post_id=post.id, state=post.state))
 
 
 async def list_watched_words(request: Request) -> Response:
     actor = await require_actor(request)
     rows = await watched_words.list_watched_words(actor)
-    return JSONResponse({"items": [watched_word(row) for row in rows], "total": len(rows)})
+    return ShapeResponse(WatchedWordList(items=[watched_word(row) for row in rows], total=len(rows)))
 
 
 async def add_watched_word(request: Request) -> Response:
     actor = await require_actor(request)
-    data = await read_json(request)
+    data = await read_body(request, NewWatchedWord)
     word = await watched_words.add_watched_word(
-        request.app.state.moderation,
-        actor,
-        pattern=data.get("pattern"),
-        action=data.get("action"),
-        is_regex=data.get("is_regex", False),
-        categories=data.get("categories"),
+        request.app.state.moderation, actor, **data.args(is_regex=False)
     )
     rows = [r for r in await watched_words.list_watched_words(actor) if r["id"] == word.id]
-    return JSONResponse(watched_word(rows[0]), 201)
+    return ShapeResponse(watched_word(rows[0]), 201)
 
 
 async def remove_watched_word(request: Request) -> Response:
@@ -264,52 +152,95 @@ async def remove_watched_word(request: Request) -> Response:
 
 async def try_watched_words(request: Request) -> Response:
     actor = await require_actor(request)
-    data = await read_json(request)
-    result = await watched_words.try_watched_words(
-        request.app.state.moderation, actor, text=data.get("text"), category=data.get("category")
-    )
-    return JSONResponse(
-        {"action": result.action, "reason": result.reason, "censored_text": result.censored_text}
+    data = await read_body(request, RuleTest)
+    result = await watched_words.try_watched_words(request.app.state.moderation, actor, **data.args())
+    return ShapeResponse(
+        RuleTestResult(action=result.action, reason=result.reason, censored_text=result.censored_text)
     )
 
 
-async def _switches(request: Request, actor: Any) -> Response:
+async def _switches(actor: Actor) -> Response:
     rows = await watched_words.category_rule_switches(actor)
-    items = [
-        {"category": r["slug"], "name": r["name"], "confidentiality": r["confidentiality"],
-         "default_on": r["default_on"]}
-        for r in rows
-    ]  # fmt: skip
-    return JSONResponse({"items": items, "total": len(items)})
+    return ShapeResponse(RuleSwitchList(items=[rule_switch(r) for r in rows], total=len(rows)))
 
 
 async def list_rule_switches(request: Request) -> Response:
-    return await _switches(request, await require_actor(request))
+    return await _switches(await require_actor(request))
 
 
 async def set_rule_switch(request: Request) -> Response:
     actor = await require_actor(request)
-    data = await read_json(request)
+    data = (await read_body(request, RuleSwitchChange)).args()
     await watched_words.set_category_confidentiality(
-        request.app.state.moderation, actor, category=data.get("category"), value=data.get("confidentiality")
+        request.app.state.moderation, actor, category=data["category"], value=data["confidentiality"]
     )
-    return await _switches(request, actor)
+    return await _switches(actor)
 
 
+_route = area("moderation")
+_ITEM = (200, ReviewItem, "The item.")
 routes = [
-    Route("/posts/{id:int}/flags", flag_post, methods=["POST"]),
-    Route("/threads/{id:int}/flags", flag_thread, methods=["POST"]),
-    Route("/moderation/queue", list_queue, methods=["GET"]),
-    Route("/moderation/overview", overview, methods=["GET"]),
-    Route("/moderation/items/{id:int}", get_item, methods=["GET"]),
-    Route("/moderation/items/{id:int}/claim", claim, methods=["POST", "DELETE"]),
-    Route("/moderation/items/{id:int}/decision", decide, methods=["POST"]),
-    Route("/moderation/audit", audit_log, methods=["GET"]),
-    Route("/moderation/audit/{id:int}/restore", restore, methods=["POST"]),
-    Route("/moderation/watched-words", list_watched_words, methods=["GET"]),
-    Route("/moderation/watched-words", add_watched_word, methods=["POST"]),
-    Route("/moderation/watched-words/{id:int}", remove_watched_word, methods=["DELETE"]),
-    Route("/moderation/rules/test", try_watched_words, methods=["POST"]),
-    Route("/moderation/rules/categories", list_rule_switches, methods=["GET"]),
-    Route("/moderation/rules/categories", set_rule_switch, methods=["POST"]),
-]
+    _route("POST", "/posts/{id:int}/flags", flag_post, "flagPost", "Flag a post for moderators",
+           ok=(201, FlagResult, "The flag (flagging again changes its reason)."), errors=(404,),
+           description="403 on one's own post. Flags add weight by the flagger's role; at the threshold "
+           "the post is hidden at once pending review.", params=("Id",), body=NewFlag),
+    _route("POST", "/threads/{id:int}/flags", flag_thread, "flagThread",
+           "Flag a thread as a whole (its title or topic) for moderators",
+           ok=(201, FlagResult, "The flag; post_hidden: the whole thread is hidden pending review."),
+           errors=(404,),
+           description="403 on one's own thread. The flags sit on the opening post: at the threshold the "
+           "whole thread is hidden pending review; one review item (kind flagged_thread) covers it.",
+           params=("Id",), body=NewFlag),
+    _route("GET", "/moderation/queue", list_queue, "listReviewQueue",
+           "Items waiting for a decision (moderators)",
+           ok=(200, ReviewQueue, "Oldest first."), errors=(422,), params=("ReviewKind", "Category",
+               "FlagReason")),
+    _route("GET", "/moderation/overview", get_overview, "getModerationOverview",
+           "What waits, how fast it is decided, by whom, and where flags gather (moderators)",
+           ok=(200, ModerationOverview, "The overview.")),
+    _route("GET", "/moderation/items/{id:int}", get_item, "getReviewItem",
+           "One review item with its content, flags and the author's history (moderators)", ok=_ITEM,
+           errors=(404,), params=("Id",)),
+    _route("POST", "/moderation/items/{id:int}/claim", claim, "claimReviewItem",
+           "Claim an item: other moderators see who handles it", ok=_ITEM, errors=(404, 409),
+           description="409 when another moderator holds it or it was already decided.", params=("Id",)),
+    _route("DELETE", "/moderation/items/{id:int}/claim", claim, "releaseReviewItem", "Let go of one's claim",
+           ok=_ITEM, errors=(404, 409), params=("Id",)),
+    _route("POST", "/moderation/items/{id:int}/decision", decide, "decideReviewItem",
+           "Decide an item (moderators)",
+           ok=(200, ReviewItem, "The decided item."), errors=(404, 409),
+           description="Applied once: when two moderators decide at the same moment, the second gets 409 "
+           "'already decided' and nothing is applied twice.", params=("Id",), body=NewDecision),
+    _route("GET", "/moderation/audit", audit_log, "listAuditLog", "The audit log, newest first (moderators)",
+           ok=(200, AuditLog, "At most 100 entries; total counts them all."), errors=(422,),
+           description="`moderator`: a handle, or `rules` for automatic actions; `user`: entries about that "
+           "member (their posts, threads, review items, account); `action`: a prefix such as `post.` or "
+           "`thread.`; `since`/`until`: YYYY-MM-DD (inclusive). The HTML page offers the same as CSV.",
+           params=("AuditModerator", "AuditUser", "AuditAction", "AuditSince", "AuditUntil")),
+    _route("POST", "/moderation/audit/{id:int}/restore", restore, "restoreFromAudit",
+           "Make the post an audit entry is about visible again (moderators)",
+           ok=(200, RestoredPost, "The restored post."), errors=(404, 409),
+           description="409 when the entry is not about a post or the post is already visible.",
+           params=("Id",), body=RestoreReason),
+    _route("GET", "/moderation/watched-words", list_watched_words, "listWatchedWords",
+           "Watched words (administrators)", ok=(200, WatchedWordList, "Every watched word, newest first.")),
+    _route("POST", "/moderation/watched-words", add_watched_word, "addWatchedWord",
+           "Watch a word, phrase or regular expression (administrators)",
+           ok=(201, WatchedWord, "The new watched word; it applies to new posts at once."),
+           description="Matching is case-insensitive on Unicode-normalised text (full-width letters, "
+           "accents, zero-width characters, repeated or separated letters are folded).", body=NewWatchedWord),
+    _route("DELETE", "/moderation/watched-words/{id:int}", remove_watched_word, "removeWatchedWord",
+           "Stop watching a word (administrators)", ok=(204, None,
+           "Removed (the audit log keeps what it was)."),
+           errors=(404,), params=("Id",)),
+    _route("POST", "/moderation/rules/test", try_watched_words, "tryWatchedWords",
+           "What a sample text would trigger in a category (administrators)",
+           ok=(200, RuleTestResult, "Nothing is posted."), body=RuleTest),
+    _route("GET", "/moderation/rules/categories", list_rule_switches, "listRuleSwitches",
+           "Where the confidentiality starter rules apply (administrators)",
+           ok=(200, RuleSwitchList, "Every category with its switch.")),
+    _route("POST", "/moderation/rules/categories", set_rule_switch, "setRuleSwitch",
+           "Switch the confidentiality rules on or off in a category, or back to the default",
+           ok=(200, RuleSwitchList, "Every category with its switch; applies at once, audited."),
+           body=RuleSwitchChange),
+]  # fmt: skip

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.responses import Response
 
-from community.api import serialise as out
+from community.api.operations import area
 from community.api.params import settings_of
+from community.api.responses import ShapeResponse
+from community.api.shapes.search import SearchResults, SimilarThreadList, search_results, similar_thread
 from community.edge.auth import require_actor
 from community.errors import Invalid
 from community.forum import lists
@@ -36,7 +37,7 @@ async def search_content(request: Request) -> Response:
     )
     if results.error:
         raise Invalid({"q": results.error}, results.error)
-    return JSONResponse(out.search_results(settings, results, min(results.pages, MAX_PAGE)))
+    return ShapeResponse(search_results(settings, results, min(results.pages, MAX_PAGE)))
 
 
 async def similar_threads(request: Request) -> Response:
@@ -45,11 +46,22 @@ async def similar_threads(request: Request) -> Response:
         request.app.state.search, actor, request.query_params.get("title", ""), limit=SIMILAR_LIMIT
     )
     settings = settings_of(request)
-    items = [out.similar_thread(settings, hit) for hit in hits]
-    return JSONResponse(out.listing(items, len(items)))
+    items = [similar_thread(settings, hit) for hit in hits]
+    return ShapeResponse(SimilarThreadList(items=items, total=len(items), next=None))
 
 
+_route = area("search")
 routes = [
-    Route("/search", search_content, methods=["GET"]),
-    Route("/search/similar", similar_threads, methods=["GET"]),
-]
+    _route("GET", "/search", search_content, "search", "Search threads, answers and articles",
+           ok=(200, SearchResults, "One page of results the caller may see."), errors=(422,),
+           description="`q` uses the search box's language: words (any of them; results with all of them "
+           'first), "exact phrases", -excluded words, tag:x, category:x, author:handle, org:slug, is:solved, '
+           "is:unanswered, is:article, before:YYYY-MM-DD, after:YYYY-MM-DD. A thread and its answers are "
+           "one result. A query that cannot be understood (empty, a bad date, an unknown is: value, only "
+           "very common words) answers 422 with a message saying how to fix it in `error.message` (and "
+           "`error.fields.q`).", params=("Query", "Page", "Sort")),
+    _route("GET", "/search/similar", similar_threads, "similarThreads", "Threads most like a question title",
+           ok=(200, SimilarThreadList, "Up to 5, solved threads and articles first."),
+           description="For the ask form: what has been asked before. A title shorter than three characters "
+           "answers an empty list.", params=("Title",)),
+]  # fmt: skip

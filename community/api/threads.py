@@ -3,19 +3,39 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.responses import Response
 
-from community.api import serialise as out
+from community.api.operations import area
 from community.api.params import page_url, query_text, settings_of
+from community.api.requests import read_body
+from community.api.responses import ShapeResponse
+from community.api.shapes import api_url
+from community.api.shapes.forum import (
+    MergedThread,
+    NewPost,
+    NewThread,
+    Post,
+    PostEdit,
+    RevisionList,
+    Thread,
+    ThreadList,
+    ThreadSummary,
+    VoteResult,
+    post,
+    revision,
+    thread_detail,
+    thread_summary,
+)
 from community.edge.auth import require_actor
-from community.edge.reading import client_ip, path_id, read_json
+from community.edge.reading import client_ip, path_id
 from community.errors import NotFound
 from community.forum import lists, merging, posts, thread_page, threads
+from community.validation import KEEP
 
 
 async def list_threads(request: Request) -> Response:
     actor = await require_actor(request)
+    settings = settings_of(request)
     listing = await lists.list_threads(
         actor,
         category=query_text(request, "category"),
@@ -23,40 +43,30 @@ async def list_threads(request: Request) -> Response:
         status=query_text(request, "status"),
         show=query_text(request, "show") or "latest",
         page=lists.parse_page(request.query_params.get("page")),
-        per_page=settings_of(request).page_size,
+        per_page=settings.page_size,
     )
     next_page = listing.next_page
-    return JSONResponse(
-        out.listing(
-            [out.thread_summary(settings_of(request), row) for row in listing.items],
-            listing.total,
-            page_url(request, next_page) if next_page else None,
+    return ShapeResponse(
+        ThreadList(
+            items=[thread_summary(settings, row) for row in listing.items],
+            total=listing.total,
+            next=page_url(request, next_page) if next_page else None,
         )
     )
 
 
 async def create_thread(request: Request) -> Response:
     actor = await require_actor(request)
-    data = await read_json(request)
+    data = await read_body(request, NewThread)
     thread = await threads.create_thread(
-        actor,
-        category=data.get("category"),
-        kind=data.get("kind"),
-        title=data.get("title"),
-        body=data.get("body"),
-        tags=data.get("tags"),
-        gate=request.app.state.moderation,
-        ip=client_ip(request),
+        actor, **data.args(), gate=request.app.state.moderation, ip=client_ip(request)
     )
     settings = settings_of(request)
     view = await thread_page.get_thread_view(
         actor, thread.id, per_page=settings.posts_per_page, with_sources=True
     )
-    return JSONResponse(
-        out.thread_detail(settings, view, None),
-        201,
-        headers={"Location": out.api_url(settings, f"/threads/{thread.id}")},
-    )
+    location = {"Location": api_url(settings, f"/threads/{thread.id}")}
+    return ShapeResponse(thread_detail(settings, view, None), 201, headers=location)
 
 
 async def get_thread(request: Request) -> Response:
@@ -75,48 +85,38 @@ async def get_thread(request: Request) -> Response:
         # Merged into another thread: say which one (and send clients that follow redirects there).
         if (target := await merging.merged_target(actor, thread_id)) is None:
             raise
-        url = out.api_url(settings, f"/threads/{target}")
-        return JSONResponse({"merged_into": target, "url": url}, 308, headers={"Location": url})
+        url = api_url(settings, f"/threads/{target}")
+        return ShapeResponse(MergedThread(merged_into=target, url=url), 308, headers={"Location": url})
     next_url = page_url(request, view.page + 1) if view.page < view.pages else None
-    return JSONResponse(out.thread_detail(settings, view, next_url))
+    return ShapeResponse(thread_detail(settings, view, next_url))
 
 
 async def create_post(request: Request) -> Response:
     actor = await require_actor(request)
     thread_id = path_id(request)
-    data = await read_json(request)
-    post = await posts.reply(
-        actor, thread_id, body=data.get("body"), gate=request.app.state.moderation, ip=client_ip(request)
+    data = await read_body(request, NewPost)
+    created = await posts.reply(
+        actor, thread_id, **data.args(), gate=request.app.state.moderation, ip=client_ip(request)
     )
-    thread, view = await posts.get_post_view(actor, post.id)
-    return JSONResponse(
-        out.post(view, thread.id),
-        201,
-        headers={"Location": out.api_url(settings_of(request), f"/posts/{post.id}")},
-    )
+    thread, view = await posts.get_post_view(actor, created.id)
+    location = {"Location": api_url(settings_of(request), f"/posts/{created.id}")}
+    return ShapeResponse(post(view, thread.id), 201, headers=location)
 
 
 async def get_post(request: Request) -> Response:
     actor = await require_actor(request)
     thread, view = await posts.get_post_view(actor, path_id(request))
-    return JSONResponse(out.post(view, thread.id))
+    return ShapeResponse(post(view, thread.id))
 
 
 async def edit_post(request: Request) -> Response:
+    """Fields left out stay as they are (title and tags: None keeps them; the body: KEEP)."""
     actor = await require_actor(request)
     post_id = path_id(request)
-    data = await read_json(request)
-    await posts.edit_post(
-        actor,
-        post_id,
-        body=data.get("body"),
-        title=data.get("title"),
-        tags=data.get("tags"),
-        note=data.get("note"),
-        gate=request.app.state.moderation,
-    )
+    data = await read_body(request, PostEdit)
+    await posts.edit_post(actor, post_id, **data.args(body=KEEP), gate=request.app.state.moderation)
     thread, view = await posts.get_post_view(actor, post_id)
-    return JSONResponse(out.post(view, thread.id))
+    return ShapeResponse(post(view, thread.id))
 
 
 async def delete_post(request: Request) -> Response:
@@ -128,7 +128,7 @@ async def delete_post(request: Request) -> Response:
 async def list_revisions(request: Request) -> Response:
     actor = await require_actor(request)
     _, _, rows = await posts.list_revisions(actor, path_id(request))
-    return JSONResponse(out.listing([out.revision(r) for r in rows], len(rows)))
+    return ShapeResponse(RevisionList(items=[revision(r) for r in rows], total=len(rows), next=None))
 
 
 async def accept(request: Request) -> Response:
@@ -136,7 +136,7 @@ async def accept(request: Request) -> Response:
     actor = await require_actor(request)
     thread = await posts.accept_answer(actor, path_id(request), accept=request.method == "POST")
     summary = await lists.get_thread_summary(actor, thread.id)
-    return JSONResponse(out.thread_summary(settings_of(request), summary))
+    return ShapeResponse(thread_summary(settings_of(request), summary))
 
 
 async def vote(request: Request) -> Response:
@@ -144,18 +144,59 @@ async def vote(request: Request) -> Response:
     actor = await require_actor(request)
     helpful = request.method == "POST"
     score = await posts.vote(actor, path_id(request), helpful=helpful)
-    return JSONResponse({"score": score, "voted": helpful})
+    return ShapeResponse(VoteResult(score=score, voted=helpful))
 
+
+POSTING_RULES = (
+    "403 when the caller is silenced (the message says until when). A new account's first posts "
+    "are held for a moderator's approval (`state` pending) and may hold only a few links (422 "
+    "naming the limit); posting too fast answers 429 with Retry-After."
+)
+_threads, _posts = area("threads"), area("posts")
 
 routes = [
-    Route("/threads", list_threads, methods=["GET"]),
-    Route("/threads", create_thread, methods=["POST"]),
-    Route("/threads/{id:int}", get_thread, methods=["GET"]),
-    Route("/threads/{id:int}/posts", create_post, methods=["POST"]),
-    Route("/posts/{id:int}", get_post, methods=["GET"]),
-    Route("/posts/{id:int}", edit_post, methods=["PATCH"]),
-    Route("/posts/{id:int}", delete_post, methods=["DELETE"]),
-    Route("/posts/{id:int}/revisions", list_revisions, methods=["GET"]),
-    Route("/posts/{id:int}/accept", accept, methods=["POST", "DELETE"]),
-    Route("/posts/{id:int}/votes", vote, methods=["POST", "DELETE"]),
-]
+    _threads("GET", "/threads", list_threads, "listThreads", "List threads",
+             ok=(200, ThreadList, "One page of threads the caller may see."), errors=(404, 422),
+             description="Newest activity first (pinned first within a category). An unknown category, or "
+             "one the caller may not see, answers 404.",
+             params=("Category", "Tag", "Status", "Show", "Page")),
+    _threads("POST", "/threads", create_thread, "createThread", "Ask a question or start a discussion",
+             ok=(201, Thread, "The new thread, as GET /threads/{id} shows it."), errors=(429,),
+             description=POSTING_RULES, body=NewThread, location="The thread's API address."),
+    _threads("GET", "/threads/{id:int}", get_thread, "getThread",
+             "A thread with its opening post and one page of posts", ok=(200, Thread, "The thread."),
+             errors=(404,), params=("Id", "Page"),
+             redirect=(308, MergedThread, "This thread was merged into another: Location names it.")),
+    _posts("POST", "/threads/{id:int}/posts", create_post, "createPost",
+           "Answer a question or reply to a discussion", ok=(201, Post, "The new post."), errors=(404, 429),
+           description="403 when the thread is closed. " + POSTING_RULES, params=("Id",), body=NewPost,
+           location="The post's API address."),
+    _posts("GET", "/posts/{id:int}", get_post, "getPost", "One post", ok=(200, Post, "The post."),
+           errors=(404,), params=("Id",)),
+    _posts("PATCH", "/posts/{id:int}", edit_post, "editPost", "Edit a post (its author or staff)",
+           ok=(200, Post, "The post after the edit."), errors=(404,),
+           description="Every edit keeps a revision. Fields left out (and a null `title` or `tags`) stay "
+           "as they are. `title` and `tags` apply to opening posts only.",
+           params=("Id",), body=PostEdit),
+    _posts("DELETE", "/posts/{id:int}", delete_post, "deletePost",
+           "Delete a post (its author or a moderator)",
+           ok=(204, None,
+               "Deleted (softly: revisions are kept). Deleting the opening post deletes the thread."),
+           errors=(404,), params=("Id",)),
+    _posts("GET", "/posts/{id:int}/revisions", list_revisions, "listRevisions",
+           "Every saved version of a post",
+           ok=(200, RevisionList, "Oldest first."), errors=(404,), params=("Id",)),
+    _posts("POST", "/posts/{id:int}/accept", accept, "acceptAnswer",
+           "Accept this answer (the asker, or an expert)",
+           ok=(200, ThreadSummary, "The thread, with accepted_post_id set."), errors=(404, 409, 422),
+           description="One accepted answer per question; accepting another replaces it. 422 for the "
+           "question itself or a post in a discussion.", params=("Id",)),
+    _posts("DELETE", "/posts/{id:int}/accept", accept, "unacceptAnswer", "Take the acceptance back",
+           ok=(200, ThreadSummary, "The thread, with accepted_post_id null."), errors=(404, 409, 422),
+           params=("Id",)),
+    _posts("POST", "/posts/{id:int}/votes", vote, "votePost", "Mark a post helpful",
+           ok=(200, VoteResult, "The new score; voting twice counts once."), errors=(404,),
+           description="403 on one's own post.", params=("Id",)),
+    _posts("DELETE", "/posts/{id:int}/votes", vote, "unvotePost", "Take the helpful vote back",
+           ok=(200, VoteResult, "The new score."), errors=(404,), params=("Id",)),
+]  # fmt: skip

@@ -107,21 +107,21 @@ async def edit_post(
     actor: Actor,
     post_id: int,
     *,
-    body: object,
+    body: object = validation.KEEP,
     title: object = None,
     tags: object = None,
     note: object = "",
     gate: ModerationGate | None = None,
 ) -> Post:
     """Edit by the author or staff; every save keeps a full revision. The opening post also
-    carries the thread's title and tags. ``gate``: the new-account link limit applies to edits
-    too (views hand in the app's)."""
+    carries the thread's title and tags (None keeps them, as ``KEEP`` keeps the body). ``gate``:
+    the new-account link limit applies to edits too (views hand in the app's)."""
     require_can_post(actor)
     post, thread = await load_visible_post(actor, post_id)
     if not policy.can_edit_post(actor, post, locked=thread.locked):
         raise Forbidden(_LOCKED if thread.locked else "You can edit your own posts only.")
     fields: dict[str, str] = {}
-    text = validation.body(body, fields)
+    text = validation.body(post.body_source if body is validation.KEEP else body, fields)
     new_title = validation.title(title, fields) if post.is_opening and title is not None else None
     new_tags = validation.tags(tags, fields) if post.is_opening and tags is not None else None
     note_text = validation.short_text(note, fields, "note", "The edit note", required=False, max_len=200)

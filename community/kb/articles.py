@@ -338,23 +338,31 @@ async def edit_article(
     actor: Actor,
     article_id: int,
     *,
-    title: object,
-    summary: object,
-    body: object,
-    tags: object,
-    category: object,
-    products: object,
+    title: object = validation.KEEP,
+    summary: object = validation.KEEP,
+    body: object = validation.KEEP,
+    tags: object = validation.KEEP,
+    category: object = validation.KEEP,
+    products: object = validation.KEEP,
     note: object = "",
     base_version: object = None,
     confirm_wider: bool = False,
 ) -> Article:
     """Save a new version. ``base_version``: the version the editor started from; when someone
-    saved another meanwhile the edit is refused (409) rather than silently lost."""
-    article, _ = await load_curatable_article(actor, article_id)
-    data = await read_input(
-        actor, title=title, summary=summary, body=body, tags=tags, category=category,
-        products=products, note=note,
-    )  # fmt: skip
+    saved another meanwhile the edit is refused (409) rather than silently lost. A field given as
+    ``KEEP`` (left out of an API edit) keeps the article's current value."""
+    article, current_category = await load_curatable_article(actor, article_id)
+    given = {"title": title, "summary": summary, "body": body, "tags": tags, "category": category,
+             "products": products}  # fmt: skip
+    if validation.KEEP in given.values():
+        links = await ArticleProduct.filter(article_id=article.id).order_by("id")
+        current = {
+            "title": article.title, "summary": article.summary, "body": article.body_source,
+            "tags": list(article.tag_names or []), "category": current_category.slug,
+            "products": [link.product_version_id for link in links],
+        }  # fmt: skip
+        given = {name: current[name] if value is validation.KEEP else value for name, value in given.items()}
+    data = await read_input(actor, **given, note=note)
     base = article.version_count if base_version in (None, "") else _version_number(base_version)
     if data.category.id != article.category_id:
         _check_audience(actor, data.category, await _source_category(article), confirm_wider)

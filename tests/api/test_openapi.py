@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from openapi_spec_validator import validate as validate_spec
 from starlette.routing import Mount, Route
 
 from community.api.openapi import PREFIX, document
@@ -81,3 +82,21 @@ def test_the_checker_catches_drift():
             validate(post_schema, wrong)
     with pytest.raises(AssertionError):
         validate({"$ref": "#/components/schemas/Post"}, {"created_at": "2024-01-01T00:00:00+02:00"})
+
+
+def test_the_document_is_a_valid_openapi_3_1_document():
+    validate_spec(document("https://community.example"))  # raises OpenAPIValidationError naming the spot
+
+
+def test_every_json_shape_is_declared_once():
+    """Request and response shapes are components generated from the declarations, and each
+    operation refers to them (no schema of a shape written inline a second time)."""
+    for path, ops in DOC["paths"].items():
+        for method, op in ops.items():
+            if "requestBody" in op:
+                body = op["requestBody"]["content"]["application/json"]["schema"]
+                assert set(body) == {"$ref"}, (method, path)
+            for status, response in op["responses"].items():
+                schema = response.get("content", {}).get("application/json", {}).get("schema")
+                if schema is not None and op["operationId"] != "getOpenApi":
+                    assert set(schema) == {"$ref"}, (method, path, status)
