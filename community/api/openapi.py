@@ -21,6 +21,7 @@ from typing import Any
 import msgspec
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute
 
 from community.api.operations import ApiRoute, Operation, area
 from community.api.params import settings_of
@@ -221,10 +222,8 @@ def _operation(method: str, op: Operation) -> Schema:
     return operation
 
 
-def api_routes() -> list[ApiRoute]:
-    """Every route mounted under /api/v1, each with its operation."""
-    from community.api.routes import routes as mounted
-
+def _checked(mounted: list[BaseRoute]) -> list[ApiRoute]:
+    """Every route mounted under /api/v1 must carry its operation."""
     found = []
     for route in mounted:
         assert isinstance(route, ApiRoute), f"{route!r} is mounted under {PREFIX} without an Operation"
@@ -249,9 +248,7 @@ def _components(routes: list[ApiRoute]) -> dict[str, Schema]:
     return dict(sorted(schemas.items()))
 
 
-@functools.cache
-def _document() -> Schema:
-    routes = api_routes()
+def _build(routes: list[ApiRoute]) -> Schema:
     paths: dict[str, Schema] = {}
     for route in routes:
         paths.setdefault(PREFIX + route.path_format, {})[route.method.lower()] = _operation(
@@ -273,18 +270,26 @@ def _document() -> Schema:
     }
 
 
-def document(base_url: str = "") -> Schema:
-    """The whole document; ``base_url`` fills in the server address."""
-    doc = copy.deepcopy(_document())
-    doc["servers"] = [{"url": base_url or "/"}]
-    return doc
+class OpenApi:
+    """The document of a list of mounted API routes, and the route that serves it (which the list
+    then includes, so the document describes itself too)."""
 
+    def __init__(self, mounted: list[BaseRoute]) -> None:
+        self.route = area("meta")(
+            "GET", "/openapi.json", self.serve, "getOpenApi", "This document",
+            ok=(200, {"type": "object"}, "The OpenAPI 3.1 document."), public=True,
+        )  # fmt: skip
+        self._mounted = mounted
 
-async def openapi_json(request: Request) -> Response:
-    return JSONResponse(document(settings_of(request).base_url))
+    @functools.cached_property
+    def _document(self) -> Schema:
+        return _build(_checked(self._mounted))
 
+    def document(self, base_url: str = "") -> Schema:
+        """The whole document; ``base_url`` fills in the server address."""
+        doc = copy.deepcopy(self._document)
+        doc["servers"] = [{"url": base_url or "/"}]
+        return doc
 
-routes = [
-    area("meta")("GET", "/openapi.json", openapi_json, "getOpenApi", "This document",
-                 ok=(200, {"type": "object"}, "The OpenAPI 3.1 document."), public=True),
-]  # fmt: skip
+    async def serve(self, request: Request) -> Response:
+        return JSONResponse(self.document(settings_of(request).base_url))

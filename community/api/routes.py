@@ -10,12 +10,12 @@ from community.api import (
     kb,
     moderation,
     notifications,
-    openapi,
     sanctions,
     search,
     thread_actions,
     threads,
 )
+from community.api.openapi import OpenApi
 
 routes: list[BaseRoute] = [
     *accounts.routes,
@@ -27,5 +27,7 @@ routes: list[BaseRoute] = [
     *search.routes,
     *kb.routes,
     *notifications.routes,
-    *openapi.routes,
 ]
+_openapi = OpenApi(routes)
+routes.append(_openapi.route)
+document = _openapi.document

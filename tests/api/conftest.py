@@ -17,7 +17,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from community.accounts import tokens
-from community.api.openapi import document
+from community.api.routes import document
 from community.models import User
 
 DOC = document()

@@ -6,7 +6,8 @@ import pytest
 from openapi_spec_validator import validate as validate_spec
 from starlette.routing import Mount, Route
 
-from community.api.openapi import PREFIX, document
+from community.api.openapi import PREFIX
+from community.api.routes import document
 from community.app import SESSION_COOKIE
 from tests.api.conftest import DOC, resolve, validate
 
