@@ -17,7 +17,7 @@ from starlette.staticfiles import StaticFiles
 
 from community.db import close_db, init_db
 from community.edge.csrf import CSRFMiddleware
-from community.edge.errors import EXCEPTION_HANDLERS
+from community.edge.errors import ErrorRenderer
 from community.edge.security_headers import SecurityHeadersMiddleware
 from community.events import AccessChanged, Event, subscribe, unsubscribe
 from community.forum.view_counts import ViewCounter
@@ -25,8 +25,9 @@ from community.realtime import Live, LiveCursorMiddleware
 from community.realtime.hub import live_endpoint
 from community.search.indexer import Indexer, IndexerLock
 from community.settings import Settings
+from community.templating import STATIC
 from community.web.page_cache import PageCache
-from community.web.render import ROOT
+from community.web.render import error_page
 from moderation.rules.flag_weights import FlagRules
 from moderation.rules.gate import ModerationRules
 from moderation.rules.limits import PostingLimits
@@ -88,11 +89,13 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
                 await close_db()
 
     # Live updates; AccessChanged from any worker also empties this worker's page cache.
+    # One error format for the whole app: route handlers and the CSRF middleware both use it.
+    errors = ErrorRenderer(html_page=error_page)
     live = Live(settings, on_access_changed=lambda: app.state.page_cache.clear())
     app = Starlette(
         routes=[
             Route("/healthz", healthz),
-            Mount("/static", StaticFiles(directory=str(ROOT / "static")), name="static"),
+            Mount("/static", StaticFiles(directory=str(STATIC)), name="static"),
             Mount("/api/v1", routes=api_routes),
             WebSocketRoute("/ws", live_endpoint),
             *web_routes,
@@ -108,9 +111,9 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
                 same_site="lax",
                 https_only=settings.https,
             ),
-            Middleware(CSRFMiddleware),
+            Middleware(CSRFMiddleware, errors=errors),
         ],
-        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        exception_handlers=errors.handlers,
         lifespan=lifespan,
     )
     app.state.settings = settings

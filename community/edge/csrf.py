@@ -10,16 +10,18 @@ answered 401.
 from __future__ import annotations
 
 import hmac
-import json
 import secrets
 from collections.abc import MutableMapping
 from typing import Any
 from urllib.parse import parse_qs
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from community.edge.auth import SESSION_USER
-from community.edge.reading import MAX_BODY
+from community.edge.errors import ErrorRenderer
+from community.edge.reading import MAX_BODY, PayloadTooLarge
+from community.errors import ServiceError
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 FIELD = "csrf_token"
@@ -53,9 +55,29 @@ def _form_token(body: bytes, content_type: str) -> str | None:
     return None
 
 
+HTML_REFUSAL = "The form expired or did not come from this site. Reload the page and try again."
+API_REFUSAL = (
+    "Missing or wrong X-CSRF-Token header. Requests signed in with a session cookie must send the "
+    "token from GET /api/v1/me; or use an Authorization: Bearer token."
+)
+
+
+class CSRFFailed(ServiceError):
+    status_code = 403
+    code = "csrf_failed"
+
+
 class CSRFMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    """Refusals are answered by the app's one error renderer (JSON or an HTML page)."""
+
+    def __init__(self, app: ASGIApp, errors: ErrorRenderer) -> None:
         self.app = app
+        self.errors = errors
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, exc: ServiceError) -> None:
+        request = Request(scope, receive)
+        response = await self.errors.respond(request, exc)
+        await response(scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
@@ -78,12 +100,16 @@ class CSRFMiddleware:
             content_type = headers.get(b"content-type", b"").decode("latin-1").lower()
             body, replay = await _read_body(receive)
             if body is None and sum(len(m.get("body", b"")) for m in replay) > MAX_SCAN:
-                await _too_large(scope, send)
+                # Too large to look for the token in, and far beyond what any form or API call
+                # accepts: say so, rather than blame an expired form.
+                too_large = PayloadTooLarge(f"The request is too large (at most {MAX_BODY // 1000} KB).")
+                await self._refuse(scope, receive, send, too_large)
                 return
             if body is not None:
                 sent = _form_token(body, content_type)
         if not expected or not sent or not hmac.compare_digest(str(expected), sent):
-            await _reject(scope, send)
+            api = scope["path"].startswith("/api/")
+            await self._refuse(scope, receive, send, CSRFFailed(API_REFUSAL if api else HTML_REFUSAL))
             return
         if replay:
             receive = _replaying(replay, receive)
@@ -117,54 +143,3 @@ def _replaying(messages: list[Message], receive: Receive) -> Receive:
         return await receive()
 
     return replay
-
-
-async def _reject(scope: Scope, send: Send) -> None:
-    message = "The form expired or did not come from this site. Reload the page and try again."
-    if scope["path"].startswith("/api/"):
-        body = json.dumps(
-            {
-                "error": {
-                    "code": "csrf_failed",
-                    "message": "Missing or wrong X-CSRF-Token header. Requests signed in with a "
-                    "session cookie must send the token from GET /api/v1/me; "
-                    "or use an Authorization: Bearer token.",
-                    "fields": {},
-                }
-            }
-        ).encode()
-        content_type = b"application/json"
-    else:
-        body = (
-            "<!doctype html><meta charset=utf-8><title>Please try again</title>"
-            f"<h1>Please try again</h1><p>{message}</p><p><a href='/'>Home</a></p>"
-        ).encode()
-        content_type = b"text/html; charset=utf-8"
-    await _send(send, 403, content_type, body)
-
-
-async def _too_large(scope: Scope, send: Send) -> None:
-    """Too large to look for the token in, and far beyond what any form or API call accepts:
-    say so (the app's own limit and wording), rather than blame an expired form."""
-    message = f"The request is too large (at most {MAX_BODY // 1000} KB)."
-    if scope["path"].startswith("/api/"):
-        body = json.dumps({"error": {"code": "payload_too_large", "message": message, "fields": {}}}).encode()
-        content_type = b"application/json"
-    else:
-        body = (
-            "<!doctype html><meta charset=utf-8><title>Too large</title>"
-            f"<h1>Too large</h1><p>{message}</p><p><a href='/'>Home</a></p>"
-        ).encode()
-        content_type = b"text/html; charset=utf-8"
-    await _send(send, 413, content_type, body)
-
-
-async def _send(send: Send, status: int, content_type: bytes, body: bytes) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

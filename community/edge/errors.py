@@ -1,85 +1,110 @@
 """The one error renderer: a service error, an HTTP error or a crash becomes JSON under ``/api/``
 and an HTML page everywhere else.
+
+Route handlers raise (``community.errors``); Starlette's exception middleware hands what they raise
+to ``ErrorRenderer.handlers``; the CSRF middleware, which runs before routing, calls
+``ErrorRenderer.respond`` itself. Either way the response is built here, in one format. The HTML
+page with the site's layout comes from the web layer above (``web.render.error_page``), handed in
+by ``app.py``: the edge never imports the views.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 from urllib.parse import urlencode
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from community.edge.reading import is_api
 from community.errors import RateLimited, ServiceError, Unauthenticated
 
 log = logging.getLogger(__name__)
 
+# (request, status, message, field errors, extra headers) -> the page.
+HtmlErrorPage = Callable[[Request, int, str, dict[str, str], dict[str, str] | None], Awaitable[Response]]
 
-def error_json(status: int, code: str, message: str, fields: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message, "fields": fields or {}}}, status)
+_HTTP_MESSAGES = {
+    404: "This page does not exist, or you do not have access to it.",
+    405: "This address does not accept that kind of request.",
+}
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
+SERVER_ERROR = "Something went wrong on our side. Nothing you saved was lost; please try again."
+
+
+def error_json(
+    status: int,
+    code: str,
+    message: str,
+    fields: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    return JSONResponse(
+        {"error": {"code": code, "message": message, "fields": fields or {}}}, status, headers
+    )
 
 
 def retry_after(exc: RateLimited) -> dict[str, str]:
     return {"Retry-After": str(exc.retry_after)}
 
 
-async def handle_service_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, ServiceError)
-    headers = retry_after(exc) if isinstance(exc, RateLimited) else None
-    if is_api(request):
-        response = JSONResponse({"error": exc.to_dict()}, exc.status_code, headers=headers)
+async def plain_page(
+    request: Request, status: int, message: str, fields: dict[str, str], headers: dict[str, str] | None
+) -> Response:
+    """A page that needs nothing (no template, no database): for crashes, and when no layout is wired."""
+    title = "Sorry" if status >= 500 else "Please try again"
+    body = f"<!doctype html><meta charset=utf-8><title>{title}</title><h1>{title}</h1><p>{message}</p>"
+    if status < 500:
+        body += "<p><a href='/'>Home</a></p>"
+    return HTMLResponse(body, status, headers)
+
+
+class ErrorRenderer:
+    def __init__(self, html_page: HtmlErrorPage = plain_page) -> None:
+        self.html_page = html_page
+
+    @property
+    def handlers(self) -> dict[Any, Callable[[Request, Exception], Awaitable[Response]]]:
+        """Starlette's ``exception_handlers``."""
+        return {
+            ServiceError: self.service_error,
+            HTTPException: self.http_error,
+            Exception: self.server_error,
+        }
+
+    async def respond(self, request: Request, exc: Exception) -> Response:
+        """The response for any exception (middleware outside the routes calls this)."""
+        if isinstance(exc, ServiceError):
+            return await self.service_error(request, exc)
+        if isinstance(exc, HTTPException):
+            return await self.http_error(request, exc)
+        return await self.server_error(request, exc)
+
+    async def service_error(self, request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ServiceError)
+        headers = retry_after(exc) if isinstance(exc, RateLimited) else None
+        if is_api(request):
+            if isinstance(exc, Unauthenticated):
+                headers = {"WWW-Authenticate": "Bearer"}
+            return error_json(exc.status_code, exc.code, exc.message, exc.fields, headers)
         if isinstance(exc, Unauthenticated):
-            response.headers["WWW-Authenticate"] = "Bearer"
-        return response
-    if isinstance(exc, Unauthenticated):
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return RedirectResponse(f"/login?{urlencode({'next': target})}", status_code=303)
-    from community.web.render import render
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?{urlencode({'next': target})}", status_code=303)
+        return await self.html_page(request, exc.status_code, exc.message, exc.fields, headers)
 
-    return await render(
-        request,
-        "error.html",
-        {"status": exc.status_code, "message": exc.message, "fields": exc.fields},
-        status_code=exc.status_code,
-        headers=headers,
-    )
+    async def http_error(self, request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        message = _HTTP_MESSAGES.get(exc.status_code, str(exc.detail))
+        if is_api(request):
+            return error_json(exc.status_code, _HTTP_CODES.get(exc.status_code, "error"), message)
+        return await self.html_page(request, exc.status_code, message, {}, None)
 
-
-_HTTP_MESSAGES = {
-    404: "This page does not exist, or you do not have access to it.",
-    405: "This address does not accept that kind of request.",
-}
-
-
-async def handle_http_exception(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
-    message = _HTTP_MESSAGES.get(exc.status_code, str(exc.detail))
-    if is_api(request):
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "error")
-        return error_json(exc.status_code, code, message)
-    from community.web.render import render
-
-    return await render(
-        request, "error.html", {"status": exc.status_code, "message": message}, status_code=exc.status_code
-    )
-
-
-async def handle_server_error(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    message = "Something went wrong on our side. Nothing you saved was lost; please try again."
-    if is_api(request):
-        return error_json(500, "server_error", message)
-    return Response(
-        f"<!doctype html><meta charset=utf-8><title>Error</title><h1>Sorry</h1><p>{message}</p>",
-        500,
-        media_type="text/html",
-    )
-
-
-EXCEPTION_HANDLERS = {
-    ServiceError: handle_service_error,
-    HTTPException: handle_http_exception,
-    Exception: handle_server_error,
-}
+    async def server_error(self, request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        if is_api(request):
+            return error_json(500, "server_error", SERVER_ERROR)
+        # Not the layout: whatever failed (the database, a template) may fail again rendering it.
+        return await plain_page(request, 500, SERVER_ERROR, {}, None)

@@ -18,7 +18,10 @@ from community.actor import Actor
 from community.forum import thread_page
 from community.models import PostState, ThreadKind
 from community.realtime.log import QUEUE_STREAM, LiveMessage
-from community.web.render import templates
+from community.templating import environment
+
+# Live delivery renders with an environment of its own (the same templates and filters as pages).
+_templates = environment()
 
 # The answer for a viewer who may not see the stream any more: unsubscribe them.
 DENY = "deny"
@@ -122,7 +125,7 @@ class Renderer:
         variant = (is_author, *(v for v in vars(view).values() if isinstance(v, bool)), bool(view.body_html))
         out = self._by_variant.get(variant)
         if out is None:
-            html = templates.get_template("live/post.html").render(
+            html = _templates.get_template("live/post.html").render(
                 p=view,
                 thread=self._thread,
                 actor=actor,

@@ -2,62 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import jinja2
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
-from community import policy
 from community.actor import Actor
 from community.edge.auth import current_actor
 from community.edge.csrf import csrf_token
 from community.notifications.centre import unread_count
 from community.search.queries import marked, unmarked
+from community.templating import environment
 from community.web.bell import bell_html
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-env = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(str(ROOT / "templates")),
-    autoescape=True,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    auto_reload=False,
-)
-templates = Jinja2Templates(env=env)
-
-
-def timeago(value: datetime | None) -> str:
-    if value is None:
-        return ""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    seconds = int((datetime.now(UTC) - value).total_seconds())
-    if seconds < 60:
-        return "just now"
-    for unit, size in (("year", 31_536_000), ("month", 2_592_000), ("day", 86_400), ("hour", 3600)):
-        if seconds >= size:
-            n = seconds // size
-            return f"{n} {unit}{'s' if n > 1 else ''} ago"
-    n = seconds // 60
-    return f"{n} minute{'s' if n > 1 else ''} ago"
-
-
-def isodate(value: datetime | None) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value else ""
-
-
-def isotime(value: datetime | None) -> str:
-    """Machine-readable time for ``<time datetime=...>``."""
-    if value is None:
-        return ""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat(timespec="seconds")
+templates = Jinja2Templates(env=environment())
 
 
 def query_url(request: Request, **changes: object) -> str:
@@ -110,11 +70,7 @@ def audit_changes(before: dict | None, after: dict | None) -> list[tuple[str, st
     return rows
 
 
-templates.env.filters["timeago"] = timeago
 templates.env.globals["audit_changes"] = audit_changes
-templates.env.filters["isodate"] = isodate
-templates.env.filters["isotime"] = isotime
-templates.env.filters["sanction_end"] = policy.sanction_end
 templates.env.globals["query_url"] = query_url
 # Search titles and snippets: HTML with only <mark> kept, or their plain text.
 templates.env.filters["marked"] = marked
@@ -153,3 +109,11 @@ async def render(
     }
     ctx.update(context or {})
     return templates.TemplateResponse(request, name, ctx, status_code=status_code, headers=headers)
+
+
+async def error_page(
+    request: Request, status: int, message: str, fields: dict[str, str], headers: dict[str, str] | None
+) -> HTMLResponse:
+    """The HTML half of the edge's error renderer (``edge.errors.ErrorRenderer``)."""
+    context = {"status": status, "message": message, "fields": fields}
+    return await render(request, "error.html", context, status_code=status, headers=headers)

@@ -1,0 +1,64 @@
+"""Jinja2 environments over ``templates/``, with the filters every rendering shares.
+
+The HTML views (``web.render``) and live delivery (``realtime.messages``, which renders posts with
+the thread page's own partial) each build their own environment from here, so neither reaches
+into the other.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import jinja2
+
+from community import policy
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = ROOT / "templates"
+STATIC = ROOT / "static"
+
+
+def timeago(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    seconds = int((datetime.now(UTC) - value).total_seconds())
+    if seconds < 60:
+        return "just now"
+    for unit, size in (("year", 31_536_000), ("month", 2_592_000), ("day", 86_400), ("hour", 3600)):
+        if seconds >= size:
+            n = seconds // size
+            return f"{n} {unit}{'s' if n > 1 else ''} ago"
+    n = seconds // 60
+    return f"{n} minute{'s' if n > 1 else ''} ago"
+
+
+def isodate(value: datetime | None) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value else ""
+
+
+def isotime(value: datetime | None) -> str:
+    """Machine-readable time for ``<time datetime=...>``."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def environment() -> jinja2.Environment:
+    """A fresh environment: autoescaping on, templates compiled once (``auto_reload`` off)."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+    env.filters["timeago"] = timeago
+    env.filters["isodate"] = isodate
+    env.filters["isotime"] = isotime
+    env.filters["sanction_end"] = policy.sanction_end
+    return env
