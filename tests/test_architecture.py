@@ -1,0 +1,189 @@
+"""The layout shows the architecture, and this keeps it so (docs/architecture.md explains it).
+
+Every ``import`` and ``from ... import`` in the product's packages is read, at any depth (an import
+inside a function is an import too). A forbidden import, or any import cycle between modules,
+fails here with the offending modules named.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("community", "moderation", "search_index")
+
+# The core: settings, errors, events, models, who may see what. Used by everything above it.
+CORE = {
+    "community",
+    "community.settings",
+    "community.db",
+    "community.errors",
+    "community.events",
+    "community.timeutil",
+    "community.validation",
+    "community.markdown",
+    "community.ports",
+    "community.actor",
+    "community.policy",
+    "community.visibility",
+    "community.post_text",
+    "community.templating",
+}
+# The half of notifications that the use cases of other areas call inside their transactions.
+NOTIFICATION_DELIVERY = {
+    "community.notifications",
+    "community.notifications.delivery",
+    "community.notifications.watchers",
+    "community.notifications.forum_notices",
+    "community.notifications.moderation_notices",
+}
+
+# Layer -> the layers it may import (besides itself). Anything not listed is forbidden.
+ALLOWED: dict[str, set[str]] = {
+    "search_index": set(),
+    "models": set(),
+    "core": {"models", "search_index"},
+    "moderation.rules": {"models"},
+    "search": {"core", "models", "search_index"},
+    "accounts": {"core", "models"},
+    "notifications.delivery": {"core", "models"},
+    "moderation": {"core", "models", "moderation.rules", "notifications.delivery", "search"},
+    "forum": {"core", "models", "accounts", "notifications.delivery", "search", "moderation"},
+    "kb": {"core", "models", "notifications.delivery", "search", "forum"},
+    "notifications": {"core", "models", "notifications.delivery", "forum"},
+    "demo": {"core", "models", "accounts", "forum", "kb", "moderation", "notifications.delivery", "search"},
+}
+AREAS = {"search", "accounts", "notifications.delivery", "notifications", "moderation", "forum", "kb"}
+ALLOWED["edge"] = {"core", "models", *AREAS}
+ALLOWED["realtime"] = {"core", "models", "edge", *AREAS}
+ALLOWED["web"] = {"core", "models", "edge", "search_index", *AREAS}
+ALLOWED["api"] = {"core", "models", "edge", "search_index", *AREAS}
+# The wiring and the command sit on top and may use anything.
+ALLOWED["app"] = set(ALLOWED) | {"web", "api", "realtime", "edge"}
+ALLOWED["cli"] = ALLOWED["app"] | {"app"}
+
+
+def layer(module: str) -> str:
+    parts = module.split(".")
+    if parts[0] == "search_index":
+        return "search_index"
+    if parts[0] == "moderation":
+        return "moderation.rules" if parts[1:2] == ["rules"] else "moderation"
+    if module in CORE:
+        return "core"
+    if module in NOTIFICATION_DELIVERY:
+        return "notifications.delivery"
+    second = parts[1]
+    if second in ("app",):
+        return "app"
+    return second  # models, forum, kb, accounts, notifications, search, edge, web, api, realtime, cli, demo
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def product_modules() -> dict[str, Path]:
+    return {
+        module_name(path): path
+        for package in PACKAGES
+        for path in (ROOT / package).rglob("*.py")
+        if "migrations" not in path.parts
+    }
+
+
+def imports_of(path: Path, known: set[str]) -> set[str]:
+    """The product modules this file imports (``from a import b`` counts ``a.b`` when it is one)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:
+                target = f"{node.module}.{alias.name}"
+                found.add(target if target in known else node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return {name for name in found if name in known}
+
+
+@pytest.fixture(scope="module")
+def graph() -> dict[str, set[str]]:
+    modules = product_modules()
+    known = set(modules)
+    return {name: imports_of(path, known) - {name} for name, path in modules.items()}
+
+
+def test_every_module_has_a_layer(graph: dict[str, set[str]]) -> None:
+    unknown = sorted(m for m in graph if layer(m) not in ALLOWED)
+    assert not unknown, (
+        f"modules outside every layer (add them to ALLOWED and docs/architecture.md): {unknown}"
+    )
+
+
+def test_no_forbidden_imports(graph: dict[str, set[str]]) -> None:
+    wrong = sorted(
+        f"{module} ({layer(module)}) imports {target} ({layer(target)})"
+        for module, targets in graph.items()
+        for target in targets
+        if layer(target) != layer(module) and layer(target) not in ALLOWED[layer(module)]
+    )
+    assert not wrong, "forbidden imports:\n" + "\n".join(wrong)
+
+
+def test_use_cases_never_import_the_layers_above() -> None:
+    """Spelled out (the matrix above says it too): services -> web, api, realtime or the edge;
+    search_index -> community; models -> anything but models."""
+    above = {"web", "api", "realtime", "edge", "app", "cli"}
+    for name in ("search", "accounts", "notifications", "moderation", "forum", "kb", "core"):
+        assert not ALLOWED[name] & above, name
+    assert ALLOWED["search_index"] == set() and ALLOWED["models"] == set()
+
+
+def test_no_import_cycles(graph: dict[str, set[str]]) -> None:
+    cycles = strongly_connected(graph)
+    assert not cycles, "import cycles:\n" + "\n".join(" <-> ".join(sorted(c)) for c in cycles)
+
+
+def test_the_checks_catch_what_they_claim() -> None:
+    """The checker itself can fail: a use case importing a view, and a two-module cycle."""
+    assert layer("community.forum.posts") == "forum" and "web" not in ALLOWED["forum"]
+    assert layer("moderation.rules.gate") == "moderation.rules" and "core" not in ALLOWED["moderation.rules"]
+    assert strongly_connected({"a": {"b"}, "b": {"a"}, "c": {"a"}}) == [{"a", "b"}]
+
+
+def strongly_connected(graph: dict[str, set[str]]) -> list[set[str]]:
+    """Tarjan's algorithm: every group of two or more modules that import each other."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[set[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for other in sorted(graph.get(node, ())):
+            if other not in index:
+                visit(other)
+                low[node] = min(low[node], low[other])
+            elif other in on_stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            group = set()
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.add(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                found.append(group)
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
