@@ -98,7 +98,7 @@ class SourceQuestion:
 
 
 def site_from_path(path: Path) -> str:
-    """``coffee-Posts.xml`` -> ``coffee``; ``coffee.stackexchange.com/Posts.xml`` -> ``coffee``."""
+    """``networking-Posts.xml`` -> ``networking``; ``networking.stackexchange.com/Posts.xml`` too."""
     stem = path.stem
     for suffix in ("-posts", "_posts", ".posts", "posts"):
         if stem.lower().endswith(suffix):
@@ -129,7 +129,7 @@ def _date(raw: str) -> datetime:
 
 
 def normalise_tags(raw: str) -> list[str]:
-    """Stack Exchange tags (``<espresso><grinder>``) under our tag rules: a tag that does not fit
+    """Stack Exchange tags (``<bgp><firmware-upgrade>``) under our tag rules: a tag that does not fit
     is dropped rather than failing the question; at most ``TAGS_MAX`` are kept."""
     result: list[str] = []
     for name in _TAG_RE.findall(raw or ""):
