@@ -27,7 +27,7 @@ class Actor:
     handle: str
     status: str
     auth_version: int
-    # Copied from the active sanctions (``community.services.sanctions``); None: not sanctioned.
+    # Copied from the active sanctions (``moderation.sanctions``); None: not sanctioned.
     # Compared with the clock on every use, so a sanction ends on time without anyone acting.
     silenced_until: datetime | None = None
     suspended_until: datetime | None = None

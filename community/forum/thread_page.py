@@ -233,7 +233,7 @@ async def attach_sources(views: list[PostView]) -> None:
 
 async def get_post_view(actor: Actor, thread: Thread, post_id: int) -> PostView:
     """One post of a thread the caller has already checked the actor may see, as that actor sees it
-    (with its source if they may edit it). Use ``posts.get_post_view`` from outside."""
+    (with its source if they may edit it). Use ``forum.posts.get_post_view`` from outside."""
     rows = await Post.filter(id=post_id, thread_id=thread.id).values(*POST_FIELDS, **_AUTHOR_VALUES)
     if not rows:
         raise NotFound("No such post.")

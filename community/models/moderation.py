@@ -1,7 +1,7 @@
 """Moderation: flags, review items, the audit log, watched words and sanctions on users.
 
-Only invariants live here; the rules (weights, thresholds, matching) are in ``moderation/`` and
-``community/services/moderation.py``.
+Only invariants live here; the rules (weights, thresholds, matching) are in ``moderation/rules/``
+and the use cases in ``moderation/``.
 """
 
 from __future__ import annotations

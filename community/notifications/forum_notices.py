@@ -1,5 +1,5 @@
 """Who hears about new threads, new posts and accepted answers; called inside those use cases'
-transactions (``threads.create_thread``, ``posts.reply``, ``posts.accept_answer``).
+transactions (``forum.threads.create_thread``, ``forum.posts.reply``, ``forum.posts.accept_answer``).
 
 Each person hears about one post once, by its most specific reason: a mention, then an answer or
 reply to their own thread, then a new post in a thread they watch.

@@ -1,6 +1,7 @@
 """Who hears about moderation: flaggers about the outcome, authors about their post being hidden or
-restored. Called inside the moderation use cases' transactions (``moderation``); moderators hear
-about new review items from ``review.open_item``."""
+restored. Called inside the moderation use cases' transactions (``moderation.decisions``,
+``moderation.flags``, ``moderation.audit``); moderators hear about new review items from
+``moderation.queue.open_item``."""
 
 from __future__ import annotations
 

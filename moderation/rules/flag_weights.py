@@ -1,7 +1,7 @@
 """Flag arithmetic: how much a flag weighs and when flagged content is hidden pending review.
 
 Plain values in, plain values out, so the rule can be read (and tested) on its own; the use case
-in ``community.services.moderation`` stores the flags and applies the outcome.
+in ``moderation.flags`` stores the flags and applies the outcome.
 """
 
 from __future__ import annotations
