@@ -32,7 +32,6 @@ from community.models import (
     Decision,
     Flag,
     FlagResolution,
-    NotificationKind,
     Post,
     PostRevision,
     PostState,
@@ -42,7 +41,7 @@ from community.models import (
     Thread,
 )
 from community.notifications import moderation_notices
-from community.notifications.delivery import Created, announce, notify
+from community.notifications.delivery import Created, announce
 from community.search.outbox import POST, THREAD, index_later
 from community.timeutil import utcnow
 from moderation.audit import audit
@@ -248,7 +247,7 @@ async def _edit(d: Deciding, p: DecidedPost) -> None:
     await _record_revision(d, p)
     await Thread.filter(id=p.thread.id).update(version=F("version") + 1)
     await index_later((THREAD, p.thread.id), (POST, p.post.id))
-    d.edit_notes = await _tell_author_of_edit(d, p)
+    d.edit_notes = await moderation_notices.post_edited(d.actor.id, p.post, p.thread, d.asked.reason)
     await _bring_back_if_held(p)
 
 
@@ -302,15 +301,6 @@ async def _record_revision(d: Deciding, p: DecidedPost) -> None:
         body_html=post.body_html, note=d.asked.reason[:200],
         title=thread.title if post.is_opening else None,
         tag_names=thread.tag_names if post.is_opening else None,
-    )  # fmt: skip
-
-
-async def _tell_author_of_edit(d: Deciding, p: DecidedPost) -> Created:
-    post, thread = p.post, p.thread
-    return await notify(
-        kind=NotificationKind.POST_EDITED, recipient_ids=[post.author_id],
-        text=f"A moderator edited your post in “{thread.title}”: {d.asked.reason}",
-        url=f"/t/{thread.id}#p{post.id}", actor_id=d.actor.id, thread_id=thread.id, post_id=post.id,
     )  # fmt: skip
 
 

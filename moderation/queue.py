@@ -17,7 +17,6 @@ from community.models import (
     Category,
     Flag,
     FlagReason,
-    NotificationKind,
     Post,
     ReviewItem,
     ReviewKind,
@@ -26,7 +25,8 @@ from community.models import (
     Thread,
     User,
 )
-from community.notifications.delivery import Created, clip, notify
+from community.notifications import moderation_notices
+from community.notifications.delivery import Created
 from community.timeutil import utcnow
 
 QUEUE_PAGE = 50
@@ -216,13 +216,6 @@ async def open_item(
 
 
 async def _tell_moderators(actor_id: int | None, reason: str) -> Created:
-    """Every moderator (but whoever caused it); new items pile up into one unread entry."""
+    """Every moderator hears of a new item (but whoever caused it: ``notify`` leaves the actor out)."""
     moderators = await User.filter(role__in=[Role.MODERATOR, Role.ADMIN]).values_list("id", flat=True)
-    return await notify(
-        kind=NotificationKind.REVIEW_ITEM,
-        recipient_ids=moderators,
-        text=f"New in the review queue: {clip(reason, 120)}",
-        url="/moderation/queue",
-        actor_id=actor_id,
-        group_key="review_queue",
-    )
+    return await moderation_notices.new_review_item(list(moderators), actor_id, reason)

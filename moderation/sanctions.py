@@ -20,8 +20,9 @@ from community import policy, validation
 from community.actor import Actor, as_aware
 from community.errors import Conflict, Forbidden, NotFound
 from community.events import AccessChanged, publish
-from community.models import NotificationKind, ReviewItem, Sanction, SanctionKind, User
-from community.notifications.delivery import announce, notify
+from community.models import ReviewItem, Sanction, SanctionKind, User
+from community.notifications import moderation_notices
+from community.notifications.delivery import announce
 from community.timeutil import utcnow
 from moderation.audit import audit
 
@@ -87,14 +88,6 @@ async def _standing(user_id: int) -> dict[str, str | None]:
     return {col: (value.isoformat() if (value := as_aware(row[col])) else None) for col in _COLUMN.values()}
 
 
-def _message(kind: str, until: datetime | None, reason: str) -> str:
-    if kind == SanctionKind.WARN:
-        return f"A moderator has sent you a warning: {reason}"
-    if kind == SanctionKind.SILENCE:
-        return f"Your account is silenced {policy.sanction_end(until)} (you can still read): {reason}"
-    return f"Your account is suspended {policy.sanction_end(until)}: {reason}"
-
-
 async def impose_sanction(
     actor: Actor,
     *,
@@ -139,10 +132,9 @@ async def impose_sanction(
             actor.id, f"user.{kind_value}", "user", target.id, reason=reason_text, before=before,
             after={**after, "sanction_id": sanction.id, "review_item_id": item_id},
         )  # fmt: skip
-        created = await notify(
-            kind=NotificationKind.SANCTION, recipient_ids=[target.id], actor_id=actor.id,
-            text=_message(kind_value, ends or policy.INDEFINITE, reason_text), url=f"/u/{target.handle}",
-        )  # fmt: skip
+        created = await moderation_notices.sanction_imposed(
+            actor.id, target, kind_value, ends or policy.INDEFINITE, reason_text
+        )
     await announce(created)
     if column is not None:
         await publish(AccessChanged(user_id=target.id))
@@ -184,16 +176,11 @@ async def lift_sanction(actor: Actor, sanction_id: int, *, reason: object = "") 
         until = (remaining.ends_at or policy.INDEFINITE) if remaining else None
         await User.filter(id=target.id).update(**{column: until})
         after = await _standing(target.id)
-        noun = "silence" if sanction.kind == SanctionKind.SILENCE else "suspension"
         await audit(
             actor.id, f"user.{sanction.kind}_lifted", "user", target.id, reason=reason_text,
             before=before, after={**after, "sanction_id": sanction.id},
         )  # fmt: skip
-        created = await notify(
-            kind=NotificationKind.SANCTION, recipient_ids=[target.id], actor_id=actor.id,
-            text=f"A moderator has lifted your {noun}." + (f" {reason_text}" if reason_text else ""),
-            url=f"/u/{target.handle}",
-        )  # fmt: skip
+        created = await moderation_notices.sanction_lifted(actor.id, target, sanction.kind, reason_text)
     await announce(created)
     await publish(AccessChanged(user_id=target.id))
     await sanction.refresh_from_db()

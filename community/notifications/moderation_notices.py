@@ -1,12 +1,16 @@
-"""Who hears about moderation: flaggers about the outcome, authors about their post being hidden or
-restored. Called inside the moderation use cases' transactions (``moderation.decisions``,
-``moderation.flags``, ``moderation.audit``); moderators hear about new review items from
-``moderation.queue.open_item``."""
+"""What moderation tells people: moderators about new review items, flaggers about the outcome,
+authors about their post being hidden, restored or edited, members about their sanctions. Called
+inside the moderation use cases' transactions (``moderation.queue``, ``moderation.decisions``,
+``moderation.flags``, ``moderation.audit``, ``moderation.sanctions``), which decide who is told and
+when; the texts are here."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from community import policy
 from community.actor import load_actor
-from community.models import Decision, Post, PostState, Thread
+from community.models import Decision, Post, PostState, SanctionKind, Thread, User
 from community.models import NotificationKind as Kind
 from community.notifications import forum_notices
 from community.notifications.delivery import Created, clip, notify
@@ -88,3 +92,51 @@ async def post_restored(actor_id: int, post: Post, thread: Thread, *, approved: 
         thread_id=thread.id,
         post_id=post.id,
     )
+
+
+async def new_review_item(moderator_ids: list[int], actor_id: int | None, reason: str) -> Created:
+    """New items pile up into one unread entry per moderator."""
+    return await notify(
+        kind=Kind.REVIEW_ITEM,
+        recipient_ids=moderator_ids,
+        text=f"New in the review queue: {clip(reason, 120)}",
+        url="/moderation/queue",
+        actor_id=actor_id,
+        group_key="review_queue",
+    )
+
+
+async def post_edited(moderator_id: int, post: Post, thread: Thread, reason: str) -> Created:
+    """The author hears the moderator's reason."""
+    return await notify(
+        kind=Kind.POST_EDITED, recipient_ids=[post.author_id],
+        text=f"A moderator edited your post in “{thread.title}”: {reason}",
+        url=f"/t/{thread.id}#p{post.id}", actor_id=moderator_id, thread_id=thread.id, post_id=post.id,
+    )  # fmt: skip
+
+
+async def sanction_imposed(
+    moderator_id: int, member: User, kind: str, until: datetime | None, reason: str
+) -> Created:
+    """A warning, or a silence or suspension in force ``until`` (``policy.INDEFINITE``: until lifted)."""
+    return await notify(
+        kind=Kind.SANCTION, recipient_ids=[member.id], actor_id=moderator_id,
+        text=_sanction_text(kind, until, reason), url=f"/u/{member.handle}",
+    )  # fmt: skip
+
+
+async def sanction_lifted(moderator_id: int, member: User, kind: str, reason: str) -> Created:
+    noun = "silence" if kind == SanctionKind.SILENCE else "suspension"
+    return await notify(
+        kind=Kind.SANCTION, recipient_ids=[member.id], actor_id=moderator_id,
+        text=f"A moderator has lifted your {noun}." + (f" {reason}" if reason else ""),
+        url=f"/u/{member.handle}",
+    )  # fmt: skip
+
+
+def _sanction_text(kind: str, until: datetime | None, reason: str) -> str:
+    if kind == SanctionKind.WARN:
+        return f"A moderator has sent you a warning: {reason}"
+    if kind == SanctionKind.SILENCE:
+        return f"Your account is silenced {policy.sanction_end(until)} (you can still read): {reason}"
+    return f"Your account is suspended {policy.sanction_end(until)}: {reason}"
