@@ -5,6 +5,7 @@ thread's old address leads.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from tortoise.expressions import F
@@ -21,7 +22,6 @@ from community.models import (
     AuditEntry,
     Category,
     Flag,
-    NotificationKind,
     Post,
     PostState,
     ReviewItem,
@@ -31,7 +31,8 @@ from community.models import (
     Watch,
     WatchTarget,
 )
-from community.notifications.delivery import Created, announce, notify
+from community.notifications import forum_notices
+from community.notifications.delivery import Created, announce
 from community.search.outbox import POST, THREAD, index_later
 from community.validation import MAX_ID
 from community.visibility import load_visible_thread
@@ -207,26 +208,13 @@ async def _tell_merge(
 ) -> Created:
     """Both authors hear of the merge; each notice names the other thread only to someone who may
     see it (a title can be the confidential part)."""
-    unseen = "a thread you cannot see"
     dst_states = await Post.filter(thread_id=dst.id, is_opening=True).values_list("state", flat=True)
-    why = f" ({reason})" if reason else ""
-    if await _may_see(src.author_id, dst, dst_category, dst_states[0] if dst_states else None):
-        text, url, about = f"“{dst.title}”", f"/t/{dst.id}", dst.id
-    else:  # about their own (now merged) thread, linking nowhere
-        text, url, about = unseen, "/", src.id
-    created = await notify(
-        kind=NotificationKind.THREAD_MODERATED, recipient_ids=[src.author_id],
-        text=f"A moderator merged your thread “{src.title}” into {text}{why}",
-        url=url, actor_id=actor.id, thread_id=about,
-    )  # fmt: skip
+    target_seen = await _may_see(src.author_id, dst, dst_category, dst_states[0] if dst_states else None)
+    created = await forum_notices.thread_merged(actor.id, src, dst, reason, target_seen=target_seen)
     if dst.author_id != src.author_id:
         src_state = next((p["state"] for p in moved if p["is_opening"]), None)
-        named = f"“{src.title}”" if await _may_see(dst.author_id, src, src_category, src_state) else unseen
-        created += await notify(
-            kind=NotificationKind.THREAD_MODERATED, recipient_ids=[dst.author_id],
-            text=f"A moderator merged {named} into your thread “{dst.title}”",
-            url=f"/t/{dst.id}", actor_id=actor.id, thread_id=dst.id,
-        )  # fmt: skip
+        source_seen = await _may_see(dst.author_id, src, src_category, src_state)
+        created += await forum_notices.merged_into_thread(actor.id, src, dst, source_seen=source_seen)
     return created
 
 
@@ -265,9 +253,8 @@ async def mark_duplicate(actor: Actor, thread_id: int, *, of: object, reason: ob
         changes: dict[str, Any] = {"duplicate_of_id": None, "status": ThreadStatus.OPEN}
         if thread.duplicate_of_id is None:
             return thread
-        await _apply(
-            actor, thread, "not_duplicate", changes, reason=reason_text, notice="reopened your thread"
-        )
+        notice = partial(forum_notices.thread_changed, actor.id, thread, "not_duplicate", reason_text)
+        await _apply(actor, thread, "not_duplicate", changes, reason=reason_text, tell_author=notice)
         return thread
     original = await _other_thread(actor, thread, of, fields, "of")
     if original is not None and original.duplicate_of_id == thread.id:
@@ -277,10 +264,9 @@ async def mark_duplicate(actor: Actor, thread_id: int, *, of: object, reason: ob
     changes = {"duplicate_of_id": original.id, "status": ThreadStatus.CLOSED}
     states = await Post.filter(thread_id=original.id, is_opening=True).values_list("state", flat=True)
     seen = await _may_see(thread.author_id, original, original.category, states[0] if states else None)
-    notice = "marked your thread as a duplicate of " + (
-        f"“{original.title}”" if seen else "a thread you cannot see"
-    )
-    await _apply(actor, thread, "duplicate", changes, reason=reason_text, notice=notice)
+    named = original.title if seen else None
+    notice = partial(forum_notices.thread_marked_duplicate, actor.id, thread, named, reason_text)
+    await _apply(actor, thread, "duplicate", changes, reason=reason_text, tell_author=notice)
     return thread
 
 

@@ -4,7 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from tortoise.expressions import F
@@ -16,17 +18,19 @@ from community.errors import Conflict, Forbidden, NotFound
 from community.events import ThreadModerated, publish
 from community.models import (
     Category,
-    NotificationKind,
     ReviewItem,
     Thread,
     ThreadStatus,
 )
-from community.notifications.delivery import Created, announce, notify
+from community.notifications import forum_notices
+from community.notifications.delivery import Created, announce
 from community.search.outbox import THREAD, index_later
 from community.visibility import load_visible_thread, refresh_duplicates_of
 from moderation.audit import audit
 
 REASON_MAX = 500
+# The author's notice: a ``forum_notices`` function with its facts bound, called in the change's transaction.
+TellAuthor = Callable[[], Awaitable[Created]]
 
 
 def _reason(value: object, fields: dict[str, str], *, required: bool = False) -> str:
@@ -60,7 +64,7 @@ async def _apply(
     changes: dict[str, Any],
     *,
     reason: str = "",
-    notice: str | None = None,
+    tell_author: TellAuthor | None = None,
     category_ids: tuple[int, ...] = (),
     audited: bool = True,
 ) -> bool:
@@ -80,8 +84,8 @@ async def _apply(
                 actor.id, f"thread.{action}", "thread", thread.id, reason=reason, before=before, after=changes
             )
         await index_later((THREAD, thread.id))
-        if notice:
-            created = await _tell_author(actor, thread, notice, reason)
+        if tell_author is not None:
+            created = await tell_author()
     for name, value in changes.items():
         setattr(thread, name, value)
     await announce(created)
@@ -89,20 +93,6 @@ async def _apply(
         ThreadModerated(thread.id, action, actor.id, category_ids=category_ids or (thread.category_id,))
     )
     return True
-
-
-async def _tell_author(
-    actor: Actor, thread: Thread, what: str, reason: str, url: str | None = None
-) -> Created:
-    text = f"A moderator {what}: “{thread.title}”" + (f" ({reason})" if reason else "")
-    return await notify(
-        kind=NotificationKind.THREAD_MODERATED,
-        recipient_ids=[thread.author_id],
-        text=text,
-        url=url or f"/t/{thread.id}",
-        actor_id=actor.id,
-        thread_id=thread.id,
-    )
 
 
 async def set_status(actor: Actor, thread_id: int, *, status: object, reason: object = "") -> Thread:
@@ -118,11 +108,11 @@ async def set_status(actor: Actor, thread_id: int, *, status: object, reason: ob
     if value == ThreadStatus.OPEN and thread.duplicate_of_id is not None:
         changes["duplicate_of_id"] = None  # reopening a duplicate says it was not one after all
     action = "close" if value == ThreadStatus.CLOSED else "reopen"
-    notice = "closed your thread" if value == ThreadStatus.CLOSED else "reopened your thread"
     # The author closing their own thread is no moderation: no audit entry, no notice.
     moderating = policy.can_moderate_threads(actor)
+    notice = partial(forum_notices.thread_changed, actor.id, thread, action, reason_text)
     await _apply(
-        actor, thread, action, changes, reason=reason_text, notice=notice if moderating else None,
+        actor, thread, action, changes, reason=reason_text, tell_author=notice if moderating else None,
         audited=moderating,
     )  # fmt: skip
     return thread
@@ -135,10 +125,9 @@ async def set_locked(actor: Actor, thread_id: int, *, locked: object, reason: ob
     value = _flag_value(locked, fields, "locked")
     reason_text = _reason(reason, fields, required=value)
     validation.raise_if(fields)
-    notice = "locked your thread" if value else "unlocked your thread"
-    await _apply(
-        actor, thread, "lock" if value else "unlock", {"locked": value}, reason=reason_text, notice=notice
-    )
+    action = "lock" if value else "unlock"
+    notice = partial(forum_notices.thread_changed, actor.id, thread, action, reason_text)
+    await _apply(actor, thread, action, {"locked": value}, reason=reason_text, tell_author=notice)
     return thread
 
 
@@ -186,11 +175,8 @@ async def move_thread(actor: Actor, thread_id: int, *, category: object, reason:
         )  # fmt: skip
         await index_later((THREAD, thread.id))
         author = await load_actor(thread.author_id)
-        if author is not None and policy.can_see_category(author, target):
-            created = await _tell_author(actor, thread, f"moved your thread to {target.name}", reason_text)
-        else:
-            what = "moved your thread to a category you cannot see"
-            created = await _tell_author(actor, thread, what, reason_text, url="/")
+        named = target.name if author is not None and policy.can_see_category(author, target) else None
+        created = await forum_notices.thread_moved(actor.id, thread, named, reason_text)
     thread.category_id, thread.category = target.id, target
     await announce(created)
     await publish(ThreadModerated(thread.id, "move", actor.id, category_ids=(source_id, target.id)))

@@ -1,5 +1,8 @@
-"""Who hears about new threads, new posts and accepted answers; called inside those use cases'
-transactions (``forum.threads.create_thread``, ``forum.posts.reply``, ``forum.posts.accept_answer``).
+"""What the forum tells people. Who hears about new threads, new posts and accepted answers (called
+inside ``forum.threads.create_thread``, ``forum.posts.reply`` and ``forum.posts.accept_answer``);
+what a thread's author hears when a moderator closes, locks, moves, merges or marks it as a
+duplicate (``forum.thread_actions`` and ``forum.merging`` decide when, and whether the author may
+see the other thread or category; the texts are here).
 
 Each person hears about one post once, by its most specific reason: a mention, then an answer or
 reply to their own thread, then a new post in a thread they watch.
@@ -104,4 +107,83 @@ async def _mentions(actor: Actor, thread: Thread, post: Post, mentioned: list[in
         actor_id=actor.id,
         thread_id=thread.id,
         post_id=post.id,
+    )
+
+
+# -- what a thread's author hears when a moderator acts on it --------------------------------------
+
+_UNSEEN_THREAD = "a thread you cannot see"
+_THREAD_CHANGES = {
+    "close": "closed your thread",
+    "reopen": "reopened your thread",
+    "not_duplicate": "reopened your thread",
+    "lock": "locked your thread",
+    "unlock": "unlocked your thread",
+}
+
+
+async def thread_changed(moderator_id: int, thread: Thread, action: str, reason: str) -> Created:
+    """Closed, reopened (also when it was not a duplicate after all), locked or unlocked."""
+    return await _tell_thread_author(moderator_id, thread, _THREAD_CHANGES[action], reason)
+
+
+async def thread_marked_duplicate(
+    moderator_id: int, thread: Thread, original_title: str | None, reason: str
+) -> Created:
+    """``original_title`` None: the author may not see the original, and the notice does not name it."""
+    original = f"“{original_title}”" if original_title is not None else _UNSEEN_THREAD
+    return await _tell_thread_author(
+        moderator_id, thread, f"marked your thread as a duplicate of {original}", reason
+    )
+
+
+async def thread_moved(moderator_id: int, thread: Thread, category_name: str | None, reason: str) -> Created:
+    """``category_name`` None: the author may not see the new category, so the notice neither names
+    it nor links to the thread."""
+    if category_name is None:
+        what = "moved your thread to a category you cannot see"
+        return await _tell_thread_author(moderator_id, thread, what, reason, url="/")
+    return await _tell_thread_author(moderator_id, thread, f"moved your thread to {category_name}", reason)
+
+
+async def thread_merged(
+    moderator_id: int, source: Thread, target: Thread, reason: str, *, target_seen: bool
+) -> Created:
+    """The source's author. A target they may not see (its title can be the confidential part) is
+    not named, and the notice is about their own, now merged, thread, linking nowhere."""
+    if target_seen:
+        into, url, about = f"“{target.title}”", f"/t/{target.id}", target.id
+    else:
+        into, url, about = _UNSEEN_THREAD, "/", source.id
+    why = f" ({reason})" if reason else ""
+    return await notify(
+        kind=Kind.THREAD_MODERATED, recipient_ids=[source.author_id],
+        text=f"A moderator merged your thread “{source.title}” into {into}{why}",
+        url=url, actor_id=moderator_id, thread_id=about,
+    )  # fmt: skip
+
+
+async def merged_into_thread(
+    moderator_id: int, source: Thread, target: Thread, *, source_seen: bool
+) -> Created:
+    """The target's author; the source is named only if they may see it."""
+    named = f"“{source.title}”" if source_seen else _UNSEEN_THREAD
+    return await notify(
+        kind=Kind.THREAD_MODERATED, recipient_ids=[target.author_id],
+        text=f"A moderator merged {named} into your thread “{target.title}”",
+        url=f"/t/{target.id}", actor_id=moderator_id, thread_id=target.id,
+    )  # fmt: skip
+
+
+async def _tell_thread_author(
+    moderator_id: int, thread: Thread, what: str, reason: str, url: str | None = None
+) -> Created:
+    text = f"A moderator {what}: “{thread.title}”" + (f" ({reason})" if reason else "")
+    return await notify(
+        kind=Kind.THREAD_MODERATED,
+        recipient_ids=[thread.author_id],
+        text=text,
+        url=url or f"/t/{thread.id}",
+        actor_id=moderator_id,
+        thread_id=thread.id,
     )
