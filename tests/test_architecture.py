@@ -39,6 +39,7 @@ NOTIFICATION_DELIVERY = {
     "community.notifications.watchers",
     "community.notifications.forum_notices",
     "community.notifications.moderation_notices",
+    "community.notifications.kb_notices",
 }
 
 # Layer -> the layers it may import (besides itself). Anything not listed is forbidden.

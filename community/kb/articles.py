@@ -22,14 +22,14 @@ from community.models import (
     ArticleTag,
     ArticleVersion,
     Category,
-    NotificationKind,
     Post,
     PostState,
     ProductVersion,
     Tag,
     Thread,
 )
-from community.notifications.delivery import Created, announce, notify
+from community.notifications import kb_notices
+from community.notifications.delivery import Created, announce
 from community.policy import require_can_post
 from community.post_text import render_post_body
 from community.search.outbox import ARTICLE, index_later
@@ -218,16 +218,7 @@ async def _notify_author_if_published(actor: Actor, article: Article, category: 
         author, article.state, category.visibility, category.tiers
     ):
         return []
-    return await notify(
-        kind=NotificationKind.BEST_PRACTICE,
-        recipient_ids=[author.id],
-        text=f"Your answer became a best-practice article: {article.title}",
-        url=article_url(article.id),
-        actor_id=actor.id,
-        thread_id=article.source_thread_id,
-        post_id=article.source_post_id,
-        article_id=article.id,
-    )
+    return await kb_notices.became_best_practice(actor.id, author.id, article, article_url(article.id))
 
 
 def default_body(question: str, answer: str) -> str:

@@ -15,9 +15,9 @@ from community.models import (
     ArticleRating,
     ArticleState,
     ArticleVersion,
-    NotificationKind,
 )
-from community.notifications.delivery import Created, announce, notify
+from community.notifications import kb_notices
+from community.notifications.delivery import Created, announce
 from community.policy import require_can_post
 from community.search.outbox import ARTICLE, index_later
 
@@ -31,15 +31,8 @@ async def _curator_ids(article: Article) -> list[int]:
 
 async def notify_curators(article: Article, reason: str, actor_id: int | None) -> Created:
     """Inside the caller's transaction: the article's curators hear that it needs review."""
-    return await notify(
-        kind=NotificationKind.ARTICLE_REVIEW,
-        recipient_ids=await _curator_ids(article),
-        text=f"Needs review: {article.title} ({reason})",
-        url=article_url(article.id),
-        actor_id=actor_id,
-        article_id=article.id,
-        group_key=f"article:{article.id}:review",
-    )
+    curators = await _curator_ids(article)
+    return await kb_notices.needs_review(curators, actor_id, article, reason, article_url(article.id))
 
 
 async def flag_needs_review(actor: Actor, article_id: int, reason: object) -> Article:
