@@ -34,7 +34,7 @@ from community.models import (
 from community.notifications import moderation_notices
 from community.notifications.delivery import announce
 from community.timeutil import utcnow
-from moderation.post_state import _set_post_state
+from moderation.post_state import set_post_state
 from moderation.queue import post_key, require_moderator
 
 AUDIT_PAGE = 100
@@ -192,7 +192,7 @@ async def restore_from_audit(actor: Actor, entry_id: int, *, reason: object = ""
             decided_at=utcnow(),
             decision_reason=reason_text,
         )
-        await _set_post_state(post, thread, PostState.VISIBLE)
+        await set_post_state(post, thread, PostState.VISIBLE)
         await audit(
             actor.id, "post.restore", "post", post.id,
             reason=reason_text or f"Restored from audit entry {entry.id}",

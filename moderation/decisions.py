@@ -46,7 +46,7 @@ from community.notifications.delivery import Created, announce, notify
 from community.search.outbox import POST, THREAD, index_later
 from community.timeutil import utcnow
 from moderation.audit import audit
-from moderation.post_state import _set_post_state
+from moderation.post_state import set_post_state
 from moderation.queue import require_moderator
 
 REASON_MAX = 500
@@ -263,12 +263,12 @@ _DECISIONS: dict[str, Callable[[Deciding, DecidedPost], Awaitable[None]]] = {
 
 async def _move_to(p: DecidedPost, state: str) -> None:
     if p.post.state != state:
-        await _set_post_state(p.post, p.thread, state)
+        await set_post_state(p.post, p.thread, state)
 
 
 async def _bring_back_if_held(p: DecidedPost) -> None:
     if p.post.state in _HELD:
-        await _set_post_state(p.post, p.thread, PostState.VISIBLE)
+        await set_post_state(p.post, p.thread, PostState.VISIBLE)
 
 
 # -- the edit's steps ------------------------------------------------------------------------------

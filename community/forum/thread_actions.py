@@ -29,7 +29,7 @@ from moderation.audit import audit
 REASON_MAX = 500
 
 
-def _reason(value: object, fields: dict[str, str], *, required: bool = False) -> str:
+def read_reason(value: object, fields: dict[str, str], *, required: bool = False) -> str:
     return validation.short_text(value, fields, "reason", "The reason", required=required, max_len=REASON_MAX)
 
 
@@ -38,7 +38,7 @@ def _require_moderator(actor: Actor) -> None:
         raise Forbidden("Only moderators can do this to a thread.")
 
 
-async def _thread_for_moderator(actor: Actor, thread_id: int) -> Thread:
+async def thread_for_moderator(actor: Actor, thread_id: int) -> Thread:
     _require_moderator(actor)
     return await load_visible_thread(actor, thread_id)
 
@@ -53,7 +53,7 @@ def _flag_value(value: object, fields: dict[str, str], name: str) -> bool:
     return False
 
 
-async def _apply(
+async def apply_change(
     actor: Actor,
     thread: Thread,
     action: str,
@@ -110,7 +110,7 @@ async def set_status(actor: Actor, thread_id: int, *, status: object, reason: ob
     thread = await load_visible_thread(actor, thread_id)
     fields: dict[str, str] = {}
     value = validation.choice(status, (ThreadStatus.OPEN, ThreadStatus.CLOSED), fields, "status")
-    reason_text = _reason(reason, fields)
+    reason_text = read_reason(reason, fields)
     validation.raise_if(fields)
     if not policy.can_change_thread_status(actor, thread, value):
         raise Forbidden("Only moderators (or the author, to close) can change the status.")
@@ -121,7 +121,7 @@ async def set_status(actor: Actor, thread_id: int, *, status: object, reason: ob
     notice = "closed your thread" if value == ThreadStatus.CLOSED else "reopened your thread"
     # The author closing their own thread is no moderation: no audit entry, no notice.
     moderating = policy.can_moderate_threads(actor)
-    await _apply(
+    await apply_change(
         actor, thread, action, changes, reason=reason_text, notice=notice if moderating else None,
         audited=moderating,
     )  # fmt: skip
@@ -130,13 +130,13 @@ async def set_status(actor: Actor, thread_id: int, *, status: object, reason: ob
 
 async def set_locked(actor: Actor, thread_id: int, *, locked: object, reason: object = "") -> Thread:
     """Locked: nobody but moderators may post, edit, delete, vote or accept in it."""
-    thread = await _thread_for_moderator(actor, thread_id)
+    thread = await thread_for_moderator(actor, thread_id)
     fields: dict[str, str] = {}
     value = _flag_value(locked, fields, "locked")
-    reason_text = _reason(reason, fields, required=value)
+    reason_text = read_reason(reason, fields, required=value)
     validation.raise_if(fields)
     notice = "locked your thread" if value else "unlocked your thread"
-    await _apply(
+    await apply_change(
         actor, thread, "lock" if value else "unlock", {"locked": value}, reason=reason_text, notice=notice
     )
     return thread
@@ -144,21 +144,21 @@ async def set_locked(actor: Actor, thread_id: int, *, locked: object, reason: ob
 
 async def set_pinned(actor: Actor, thread_id: int, *, pinned: object, reason: object = "") -> Thread:
     """Pinned threads come first in their category's list."""
-    thread = await _thread_for_moderator(actor, thread_id)
+    thread = await thread_for_moderator(actor, thread_id)
     fields: dict[str, str] = {}
     value = _flag_value(pinned, fields, "pinned")
-    reason_text = _reason(reason, fields)
+    reason_text = read_reason(reason, fields)
     validation.raise_if(fields)
-    await _apply(actor, thread, "pin" if value else "unpin", {"pinned": value}, reason=reason_text)
+    await apply_change(actor, thread, "pin" if value else "unpin", {"pinned": value}, reason=reason_text)
     return thread
 
 
 async def move_thread(actor: Actor, thread_id: int, *, category: object, reason: object = "") -> Thread:
     """Into another category: whoever may see the new category sees it (and only they), so the
     search index rebuilds its documents and open review items follow it."""
-    thread = await _thread_for_moderator(actor, thread_id)
+    thread = await thread_for_moderator(actor, thread_id)
     fields: dict[str, str] = {}
-    reason_text = _reason(reason, fields)
+    reason_text = read_reason(reason, fields)
     target: Category | None = None
     if not isinstance(category, str) or not validation.SLUG_RE.match(category):
         fields["category"] = "Choose a category."
