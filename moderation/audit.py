@@ -173,7 +173,7 @@ async def restore_from_audit(actor: Actor, entry_id: int, *, reason: object = ""
         raise NotFound("No such audit entry.")
     fields: dict[str, str] = {}
     reason_text = validation.short_text(
-        reason, fields, "reason", "The reason", required=False, max_len=REASON_MAX
+        reason, fields, "reason", "The reason", required=False, max_len=validation.REASON_MAX
     )
     validation.raise_if(fields)
     post = await Post.filter(id=entry.subject_id).first() if entry.subject_type == "post" else None
@@ -204,9 +204,6 @@ async def restore_from_audit(actor: Actor, entry_id: int, *, reason: object = ""
     return post
 
 
-REASON_MAX = 500
-
-
 async def audit(
     actor_id: int | None,
     action: str,
@@ -223,7 +220,7 @@ async def audit(
         action=action,
         subject_type=subject_type,
         subject_id=subject_id,
-        reason=reason[:REASON_MAX],
+        reason=reason[: validation.REASON_MAX],
         before=before,
         after=after,
     )

@@ -49,8 +49,6 @@ from moderation.audit import audit
 from moderation.post_state import set_post_state
 from moderation.queue import require_moderator
 
-REASON_MAX = 500
-
 # The author is told why their post went down or was rewritten: these decisions need a reason.
 _TOLD_WHY = (Decision.HIDE, Decision.DELETE, Decision.EDIT)
 # Taken down by flags or a rule, or held for review: a keep or an edit brings the post back.
@@ -142,7 +140,7 @@ async def _read_decision(
     fields: dict[str, str] = {}
     decision_value = validation.choice(decision, Decision.ALL, fields, "decision")
     reason_text = validation.short_text(
-        reason, fields, "reason", "The reason", required=False, max_len=REASON_MAX
+        reason, fields, "reason", "The reason", required=False, max_len=validation.REASON_MAX
     )
     if decision_value in _TOLD_WHY and not reason_text:
         fields.setdefault("reason", "Say why: the author is told.")

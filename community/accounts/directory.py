@@ -31,11 +31,18 @@ async def create_organisation(
 ) -> Organisation:
     _require_admin(actor)
     fields: dict[str, str] = {}
-    clean_name = validation.short_text(name, fields, "name", "The name", required=True, max_len=120)
+    clean_name = validation.short_text(
+        name, fields, "name", "The name", required=True, max_len=validation.ORG_NAME_MAX
+    )
     tier_value = tier or settings.partner_tiers[0]
     tier_value = validation.choice(tier_value, settings.partner_tiers, fields, "tier")
     desc = validation.short_text(
-        description, fields, "description", "The description", required=False, max_len=500
+        description,
+        fields,
+        "description",
+        "The description",
+        required=False,
+        max_len=validation.DESCRIPTION_MAX,
     )
     slug = validation.slugify(clean_name)
     if not fields and not slug:
@@ -136,7 +143,9 @@ async def create_category(
 ) -> Category:
     _require_admin(actor)
     fields: dict[str, str] = {}
-    clean_name = validation.short_text(name, fields, "name", "The name", required=True, max_len=80)
+    clean_name = validation.short_text(
+        name, fields, "name", "The name", required=True, max_len=validation.NAME_MAX
+    )
     clean_slug = (
         (slug if isinstance(slug, str) and slug.strip() else validation.slugify(clean_name)).strip().lower()
     )
@@ -145,7 +154,12 @@ async def create_category(
     elif "name" not in fields and not validation.SLUG_RE.match(clean_slug):
         fields["slug"] = "The slug uses lowercase letters, digits and dashes (at most 60)."
     desc = validation.short_text(
-        description, fields, "description", "The description", required=False, max_len=500
+        description,
+        fields,
+        "description",
+        "The description",
+        required=False,
+        max_len=validation.DESCRIPTION_MAX,
     )
     vis, tiers = parse_visibility(settings, visibility, fields)
     if not fields and await Category.filter(slug=clean_slug).exists():
@@ -173,9 +187,16 @@ async def update_category(
 ) -> Category:
     _require_admin(actor)
     fields: dict[str, str] = {}
-    clean_name = validation.short_text(name, fields, "name", "The name", required=True, max_len=80)
+    clean_name = validation.short_text(
+        name, fields, "name", "The name", required=True, max_len=validation.NAME_MAX
+    )
     desc = validation.short_text(
-        description, fields, "description", "The description", required=False, max_len=500
+        description,
+        fields,
+        "description",
+        "The description",
+        required=False,
+        max_len=validation.DESCRIPTION_MAX,
     )
     vis, tiers = parse_visibility(settings, visibility, fields)
     try:

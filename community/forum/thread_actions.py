@@ -26,11 +26,11 @@ from community.search.outbox import THREAD, index_later
 from community.visibility import load_visible_thread, refresh_duplicates_of
 from moderation.audit import audit
 
-REASON_MAX = 500
-
 
 def read_reason(value: object, fields: dict[str, str], *, required: bool = False) -> str:
-    return validation.short_text(value, fields, "reason", "The reason", required=required, max_len=REASON_MAX)
+    return validation.short_text(
+        value, fields, "reason", "The reason", required=required, max_len=validation.REASON_MAX
+    )
 
 
 def _require_moderator(actor: Actor) -> None:
