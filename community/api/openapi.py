@@ -142,7 +142,7 @@ _ERROR_STATUS = {
 
 
 DESCRIPTION = """\
-The Partner Community JSON API. It uses the same services, permissions and validation as the web
+The Partner Community JSON API. It uses the same use cases, permissions and validation as the web
 pages.
 
 **Authentication**: `Authorization: Bearer <token>` (create one with `community create-token EMAIL`)
