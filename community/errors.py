@@ -1,4 +1,4 @@
-"""Typed errors raised by services; one handler maps them to an HTML page or JSON."""
+"""Typed errors raised by the use cases; one handler maps them to an HTML page or JSON."""
 
 from __future__ import annotations
 

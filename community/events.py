@@ -1,4 +1,4 @@
-"""Frozen event dataclasses emitted by services after commit, and the in-process dispatcher.
+"""Frozen event dataclasses emitted by the use cases after commit, and the in-process dispatcher.
 
 A use case never knows who listens: realtime delivery, notifications and indexing subscribe here.
 """

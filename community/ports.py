@@ -10,7 +10,7 @@ from search_index.documents import SearchDocument
 
 
 class SearchIndex(Protocol):
-    """A full-text index of plain documents (``search_index.WhooshSearch`` is the one we ship).
+    """A full-text index of plain documents (``search_index.engine.WhooshSearch`` is the one we ship).
 
     Synchronous: the core calls it from a worker thread."""
 
@@ -47,7 +47,8 @@ class SearchIndex(Protocol):
 
 
 class ModerationGate(Protocol):
-    """The rules the core asks before acting (``moderation.ModerationRules`` is the one we ship).
+    """The rules the core asks before acting (``moderation.rules.gate.ModerationRules`` is the one we
+    ship).
 
     Views hand it to the use cases that need it; app.py builds it from the settings."""
 

@@ -1,4 +1,4 @@
-"""The current time, in UTC: one definition for every module (services, policy, realtime)."""
+"""The current time, in UTC: one definition for every module (use cases, policy, realtime)."""
 
 from __future__ import annotations
 

@@ -10,6 +10,11 @@ from community.errors import Invalid
 TITLE_MIN, TITLE_MAX = 8, 150
 BODY_MIN, BODY_MAX = 2, 40_000
 NAME_MAX = 80
+ORG_NAME_MAX = 120
+DESCRIPTION_MAX = 500
+# Why a moderator or an administrator acted (audit log, notices); a note on an edit.
+REASON_MAX = 500
+EDIT_NOTE_MAX = 200
 BIO_MAX = 2_000
 TAG_MAX_LEN, TAGS_MAX = 30, 5
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")

@@ -34,7 +34,7 @@ from community.models import (
 from community.notifications import moderation_notices
 from community.notifications.delivery import announce
 from community.timeutil import utcnow
-from moderation.post_state import _set_post_state
+from moderation.post_state import set_post_state
 from moderation.queue import post_key, require_moderator
 
 AUDIT_PAGE = 100
@@ -173,7 +173,7 @@ async def restore_from_audit(actor: Actor, entry_id: int, *, reason: object = ""
         raise NotFound("No such audit entry.")
     fields: dict[str, str] = {}
     reason_text = validation.short_text(
-        reason, fields, "reason", "The reason", required=False, max_len=REASON_MAX
+        reason, fields, "reason", "The reason", required=False, max_len=validation.REASON_MAX
     )
     validation.raise_if(fields)
     post = await Post.filter(id=entry.subject_id).first() if entry.subject_type == "post" else None
@@ -192,7 +192,7 @@ async def restore_from_audit(actor: Actor, entry_id: int, *, reason: object = ""
             decided_at=utcnow(),
             decision_reason=reason_text,
         )
-        await _set_post_state(post, thread, PostState.VISIBLE)
+        await set_post_state(post, thread, PostState.VISIBLE)
         await audit(
             actor.id, "post.restore", "post", post.id,
             reason=reason_text or f"Restored from audit entry {entry.id}",
@@ -202,9 +202,6 @@ async def restore_from_audit(actor: Actor, entry_id: int, *, reason: object = ""
     await publish(PostRestored(thread.id, post.id, post.author_id, actor.id))
     await announce(notes)
     return post
-
-
-REASON_MAX = 500
 
 
 async def audit(
@@ -223,7 +220,7 @@ async def audit(
         action=action,
         subject_type=subject_type,
         subject_id=subject_id,
-        reason=reason[:REASON_MAX],
+        reason=reason[: validation.REASON_MAX],
         before=before,
         after=after,
     )

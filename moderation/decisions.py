@@ -45,10 +45,8 @@ from community.notifications.delivery import Created, announce
 from community.search.outbox import POST, THREAD, index_later
 from community.timeutil import utcnow
 from moderation.audit import audit
-from moderation.post_state import _set_post_state
+from moderation.post_state import set_post_state
 from moderation.queue import require_moderator
-
-REASON_MAX = 500
 
 # The author is told why their post went down or was rewritten: these decisions need a reason.
 _TOLD_WHY = (Decision.HIDE, Decision.DELETE, Decision.EDIT)
@@ -141,7 +139,7 @@ async def _read_decision(
     fields: dict[str, str] = {}
     decision_value = validation.choice(decision, Decision.ALL, fields, "decision")
     reason_text = validation.short_text(
-        reason, fields, "reason", "The reason", required=False, max_len=REASON_MAX
+        reason, fields, "reason", "The reason", required=False, max_len=validation.REASON_MAX
     )
     if decision_value in _TOLD_WHY and not reason_text:
         fields.setdefault("reason", "Say why: the author is told.")
@@ -262,12 +260,12 @@ _DECISIONS: dict[str, Callable[[Deciding, DecidedPost], Awaitable[None]]] = {
 
 async def _move_to(p: DecidedPost, state: str) -> None:
     if p.post.state != state:
-        await _set_post_state(p.post, p.thread, state)
+        await set_post_state(p.post, p.thread, state)
 
 
 async def _bring_back_if_held(p: DecidedPost) -> None:
     if p.post.state in _HELD:
-        await _set_post_state(p.post, p.thread, PostState.VISIBLE)
+        await set_post_state(p.post, p.thread, PostState.VISIBLE)
 
 
 # -- the edit's steps ------------------------------------------------------------------------------

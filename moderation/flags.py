@@ -38,7 +38,7 @@ from community.policy import require_can_post
 from community.ports import ModerationGate
 from community.timeutil import utcnow
 from moderation.audit import audit
-from moderation.post_state import _set_post_state
+from moderation.post_state import set_post_state
 from moderation.queue import open_item, post_key
 
 NOTE_MAX = 500
@@ -201,7 +201,7 @@ async def _hide_when_flags_weigh_enough(gate: ModerationGate, f: Flagging, open_
     post, thread, label = f.target.post, f.target.thread, f.asked.label
     if post.state != PostState.VISIBLE or not gate.flag_hides(open_weight):
         return False
-    await _set_post_state(post, thread, PostState.HIDDEN)
+    await set_post_state(post, thread, PostState.HIDDEN)
     await audit(
         None, "post.auto_hide", "post", post.id,
         reason=f"Flags reached the threshold ({open_weight}): {label}",

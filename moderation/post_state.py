@@ -16,7 +16,7 @@ from community.models import (
 from community.search.outbox import POST, THREAD, index_later
 
 
-async def _set_post_state(post: Post, thread: Thread, state: str) -> None:
+async def set_post_state(post: Post, thread: Thread, state: str) -> None:
     """Change a post's state with everything that follows from it: counters when it enters or
     leaves 'deleted', the thread's version (page cache) and the search outbox."""
     was = post.state

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from community import policy, validation
@@ -175,10 +174,6 @@ def waiting_label(seconds: int) -> str:
     if seconds < 86_400:
         return f"{seconds // 3600} h"
     return f"{seconds // 86_400} d"
-
-
-def as_utc(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 def post_key(post_id: int) -> str:

@@ -26,7 +26,6 @@ from community.notifications.delivery import announce
 from community.timeutil import utcnow
 from moderation.audit import audit
 
-REASON_MAX = 500
 DAYS_MAX = 3650
 _COLUMN = {SanctionKind.SILENCE: "silenced_until", SanctionKind.SUSPEND: "suspended_until"}
 _VERB = {SanctionKind.WARN: "warned", SanctionKind.SILENCE: "silenced", SanctionKind.SUSPEND: "suspended"}
@@ -104,7 +103,7 @@ async def impose_sanction(
     fields: dict[str, str] = {}
     kind_value = validation.choice(kind, SanctionKind.ALL, fields, "kind")
     reason_text = validation.short_text(
-        reason, fields, "reason", "The reason", required=True, max_len=REASON_MAX
+        reason, fields, "reason", "The reason", required=True, max_len=validation.REASON_MAX
     )
     length = _days(days, fields) if kind_value != SanctionKind.WARN else None
     item_id = await _review_item_id(review_item, target, fields)
@@ -149,7 +148,7 @@ async def lift_sanction(actor: Actor, sanction_id: int, *, reason: object = "") 
         raise NotFound("No such sanction.")
     fields: dict[str, str] = {}
     reason_text = validation.short_text(
-        reason, fields, "reason", "The reason", required=False, max_len=REASON_MAX
+        reason, fields, "reason", "The reason", required=False, max_len=validation.REASON_MAX
     )
     validation.raise_if(fields)
     target = await User.get(id=sanction.user_id)

@@ -10,15 +10,13 @@ from __future__ import annotations
 from collections.abc import Collection
 from html import escape
 
-from search_index.analysis import WORD_RE, _cache, term_of
+from search_index.analysis import WORD_RE, term_of
 
 SNIPPET_CHARS = 220
 _LEAD = 60
 
 
-def _term(word: str) -> str:
-    t = _cache.get(word)
-    return term_of(word) if t is None else t
+_term = term_of  # cached there
 
 
 def snippet(text: str, terms: Collection[str], size: int = SNIPPET_CHARS) -> str:

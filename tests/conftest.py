@@ -25,6 +25,7 @@ from community.actor import Actor
 from community.app import create_app
 from community.db import apply_migrations, close_db, init_db
 from community.models import Category, Organisation, User
+from community.ports import ModerationGate
 from community.settings import Settings
 
 PG_URL = os.environ.get("COMMUNITY_TEST_DATABASE_URL")
@@ -128,6 +129,12 @@ async def db(settings: Settings) -> AsyncIterator[Settings]:
 @pytest.fixture
 async def app(db: Settings):  # type: ignore[no-untyped-def]
     return create_app(db, manage_db=False)
+
+
+@pytest.fixture
+def gate(app) -> ModerationGate:  # type: ignore[no-untyped-def]
+    """The moderation rules the app wires in (what views hand to the use cases)."""
+    return app.state.moderation
 
 
 @pytest.fixture

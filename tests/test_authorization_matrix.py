@@ -7,6 +7,9 @@ organisation, partners of the other tiers, and someone not signed in. ``L`` mean
 sign-in page" (anonymous HTML); ``303`` means a redirect anywhere else. Rows run in order, so
 anything destructive acts on a post made for that row alone.
 
+One long file on purpose: the matrix is one table read top to bottom (most of its length is rows),
+and its checks apply to every row.
+
 Beyond the status, every run checks that:
 - a 404 for something hidden is byte for byte the 404 for something that never existed;
 - no response a viewer receives mentions a thread, post or category they may not see;

@@ -18,7 +18,8 @@ from community.visibility import visible_threads
 POSITION_MAX = 1_000_000
 
 
-def _require_admin(actor: Actor | None) -> None:
+def require_admin(actor: Actor | None) -> None:
+    """403 for anyone but an administrator (None: the operator's command line)."""
     if actor is not None and not policy.can_manage_site(actor):
         raise Forbidden("Only administrators can do this.")
 
@@ -29,13 +30,20 @@ def _require_admin(actor: Actor | None) -> None:
 async def create_organisation(
     settings: Settings, actor: Actor | None, *, name: object, tier: object = None, description: object = ""
 ) -> Organisation:
-    _require_admin(actor)
+    require_admin(actor)
     fields: dict[str, str] = {}
-    clean_name = validation.short_text(name, fields, "name", "The name", required=True, max_len=120)
+    clean_name = validation.short_text(
+        name, fields, "name", "The name", required=True, max_len=validation.ORG_NAME_MAX
+    )
     tier_value = tier or settings.partner_tiers[0]
     tier_value = validation.choice(tier_value, settings.partner_tiers, fields, "tier")
     desc = validation.short_text(
-        description, fields, "description", "The description", required=False, max_len=500
+        description,
+        fields,
+        "description",
+        "The description",
+        required=False,
+        max_len=validation.DESCRIPTION_MAX,
     )
     slug = validation.slugify(clean_name)
     if not fields and not slug:
@@ -49,18 +57,6 @@ async def create_organisation(
         )
     except IntegrityError:  # the same name submitted twice at once
         raise Invalid({"name": "An organisation with this name already exists."}) from None
-
-
-async def set_organisation_tier(
-    settings: Settings, actor: Actor | None, org: Organisation, tier: str
-) -> None:
-    _require_admin(actor)
-    fields: dict[str, str] = {}
-    validation.choice(tier, settings.partner_tiers, fields, "tier")
-    validation.raise_if(fields)
-    org.tier = tier
-    await org.save(update_fields=["tier"])
-    await publish(AccessChanged())
 
 
 async def get_organisation(actor: Actor, slug: str) -> Organisation:
@@ -134,9 +130,11 @@ async def create_category(
     visibility: object = "all",
     position: int | None = None,
 ) -> Category:
-    _require_admin(actor)
+    require_admin(actor)
     fields: dict[str, str] = {}
-    clean_name = validation.short_text(name, fields, "name", "The name", required=True, max_len=80)
+    clean_name = validation.short_text(
+        name, fields, "name", "The name", required=True, max_len=validation.NAME_MAX
+    )
     clean_slug = (
         (slug if isinstance(slug, str) and slug.strip() else validation.slugify(clean_name)).strip().lower()
     )
@@ -145,7 +143,12 @@ async def create_category(
     elif "name" not in fields and not validation.SLUG_RE.match(clean_slug):
         fields["slug"] = "The slug uses lowercase letters, digits and dashes (at most 60)."
     desc = validation.short_text(
-        description, fields, "description", "The description", required=False, max_len=500
+        description,
+        fields,
+        "description",
+        "The description",
+        required=False,
+        max_len=validation.DESCRIPTION_MAX,
     )
     vis, tiers = parse_visibility(settings, visibility, fields)
     if not fields and await Category.filter(slug=clean_slug).exists():
@@ -171,11 +174,18 @@ async def update_category(
     visibility: object,
     position: object,
 ) -> Category:
-    _require_admin(actor)
+    require_admin(actor)
     fields: dict[str, str] = {}
-    clean_name = validation.short_text(name, fields, "name", "The name", required=True, max_len=80)
+    clean_name = validation.short_text(
+        name, fields, "name", "The name", required=True, max_len=validation.NAME_MAX
+    )
     desc = validation.short_text(
-        description, fields, "description", "The description", required=False, max_len=500
+        description,
+        fields,
+        "description",
+        "The description",
+        required=False,
+        max_len=validation.DESCRIPTION_MAX,
     )
     vis, tiers = parse_visibility(settings, visibility, fields)
     try:
@@ -225,19 +235,3 @@ async def get_category_any(slug: str) -> Category:
     if category is None:
         raise NotFound(f"No category with slug “{slug}”.")
     return category
-
-
-def assert_admin(actor: Actor) -> None:
-    """For admin pages: a partner must not learn admin pages exist beyond a plain 403."""
-    _require_admin(actor)
-
-
-__all__ = [
-    "CategorySummary",
-    "Invalid",
-    "create_category",
-    "create_organisation",
-    "get_category",
-    "list_categories",
-    "update_category",
-]

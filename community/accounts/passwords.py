@@ -61,7 +61,7 @@ async def _verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
-def _password(value: object, fields: dict[str, str], name: str = "password") -> str:
+def read_password(value: object, fields: dict[str, str], name: str = "password") -> str:
     if not isinstance(value, str) or len(value) < PASSWORD_MIN:
         fields[name] = f"The password needs at least {PASSWORD_MIN} characters."
         return ""
@@ -110,7 +110,7 @@ async def change_password(actor: Actor, current: str, new: str) -> User:
     updated user so it can keep the current session signed in."""
     user = await User.get(id=actor.id)
     fields: dict[str, str] = {}
-    _password(new, fields, "new_password")
+    read_password(new, fields, "new_password")
     if not await _verify_password(user.password_hash, current or ""):
         fields["current_password"] = "This is not your current password."
     validation.raise_if(fields)
@@ -122,7 +122,7 @@ async def change_password(actor: Actor, current: str, new: str) -> User:
 
 async def set_password(user: User, password: str) -> None:
     fields: dict[str, str] = {}
-    _password(password, fields)
+    read_password(password, fields)
     validation.raise_if(fields)
     user.password_hash = await hash_password(password)
     user.auth_version += 1

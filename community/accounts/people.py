@@ -5,7 +5,7 @@ from __future__ import annotations
 from tortoise.expressions import Subquery
 
 from community import policy, validation
-from community.accounts.passwords import _password, hash_password
+from community.accounts.passwords import hash_password, read_password
 from community.actor import Actor
 from community.errors import Forbidden, NotFound
 from community.events import AccessChanged, publish
@@ -60,7 +60,7 @@ async def create_user(
     )
     role = validation.choice(role, Role.ALL, fields, "role")
     if password is not None:
-        _password(password, fields)
+        read_password(password, fields)
     if role in Role.STAFF:
         if organisation is not None and organisation.kind != OrgKind.COMPANY:
             fields["organisation"] = "Experts, moderators and admins belong to the company itself."

@@ -43,7 +43,9 @@ async def own_api_tokens(actor: Actor) -> list[ApiToken]:
 async def create_own_api_token(actor: Actor, name: object) -> str:
     """A personal token for the actor's own scripts, labelled so they can tell it apart later."""
     fields: dict[str, str] = {}
-    label = validation.short_text(name, fields, "name", "The name", required=True, max_len=80)
+    label = validation.short_text(
+        name, fields, "name", "The name", required=True, max_len=validation.NAME_MAX
+    )
     validation.raise_if(fields)
     if await ApiToken.filter(user_id=actor.id, revoked_at__isnull=True).count() >= MAX_ACTIVE_TOKENS:
         raise Invalid({"name": f"You have {MAX_ACTIVE_TOKENS} tokens in use: revoke one you no longer need."})

@@ -1,1 +1,1 @@
-"""JSON API under /api/v1: thin endpoints over the same services as the HTML views."""
+"""JSON API under /api/v1: thin endpoints over the same use cases as the HTML views."""

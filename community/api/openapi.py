@@ -27,6 +27,7 @@ from community.api.operations import ApiRoute, Operation, area
 from community.api.params import settings_of
 from community.api.shapes import Body, Error, Shape
 from community.models import ArticleState, FlagReason, ReviewKind
+from community.validation import MAX_ID
 
 Schema = dict[str, Any]
 PREFIX = "/api/v1"
@@ -53,7 +54,9 @@ def _path(name: str, description: str, schema: Schema) -> Schema:
 
 
 PARAMETERS: dict[str, Schema] = {
-    "Id": _path("id", "A numeric id. Anything else answers 404.", {"type": "integer", "minimum": 0}),
+    "Id": _path(
+        "id", "A numeric id. Anything else answers 404.", {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+    ),
     "Handle": _path("handle", "A member's handle.", STRING),
     "Slug": _path("slug", "An organisation's slug.", STRING),
     "Page": _query("page", "Page number, from 1.", {"type": "integer", "minimum": 1, "default": 1}),
@@ -139,7 +142,7 @@ _ERROR_STATUS = {
 
 
 DESCRIPTION = """\
-The Partner Community JSON API. It uses the same services, permissions and validation as the web
+The Partner Community JSON API. It uses the same use cases, permissions and validation as the web
 pages.
 
 **Authentication**: `Authorization: Bearer <token>` (create one with `community create-token EMAIL`)

@@ -10,8 +10,8 @@ from community.errors import Invalid, NotFound
 from community.settings import Settings
 from community.validation import clean_text
 
-# Ids are 32-bit integers in the database; larger numbers cannot name anything (and PostgreSQL
-# would reject them with an error rather than find nothing).
+# No handle, slug or query value people use is longer: a longer one names nothing (404 in the path,
+# 422 in the query).
 MAX_PARAM = 200
 
 

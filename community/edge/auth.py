@@ -58,21 +58,17 @@ def _checked_session_actor(conn: HTTPConnection, actor: Actor | None) -> Actor |
 
 
 async def require_actor(conn: HTTPConnection) -> Actor:
-    return _usable(await _loaded_actor(conn))
+    return usable(await _loaded_actor(conn))
 
 
-def _usable(actor: Actor | None) -> Actor:
+def usable(actor: Actor | None) -> Actor:
+    """The actor if they may act now: 401 when nobody is signed in, 403 when suspended (live
+    connections re-check an actor loaded elsewhere when access changes)."""
     if actor is None:
         raise Unauthenticated()
     if actor.is_suspended:
         raise Forbidden(policy.suspension_refusal(actor.suspended_until))
     return actor
-
-
-def usable(actor: Actor) -> Actor:
-    """``require_actor``'s check for an actor loaded elsewhere (live connections re-check it when
-    access changes)."""
-    return _usable(actor)
 
 
 async def require_actor_and_thread(conn: HTTPConnection, thread_id: int) -> tuple[Actor, ThreadStamp | None]:
@@ -84,7 +80,7 @@ async def require_actor_and_thread(conn: HTTPConnection, thread_id: int) -> tupl
     loaded, stamp = await load_actor_and_thread(uid, thread_id)
     actor = _checked_session_actor(conn, loaded)
     conn.state.actor = actor
-    return _usable(actor), stamp
+    return usable(actor), stamp
 
 
 def sign_in(conn: HTTPConnection, user_id: int, auth_version: int) -> None:

@@ -15,7 +15,7 @@ from community import policy, validation
 from community.actor import Actor, load_actor
 from community.errors import Conflict, NotFound
 from community.events import ThreadModerated, publish
-from community.forum.thread_actions import _apply, _reason, _thread_for_moderator
+from community.forum.thread_actions import apply_change, read_reason, thread_for_moderator
 from community.forum.threads import set_thread_tags
 from community.models import (
     Article,
@@ -97,9 +97,9 @@ async def merge_thread(
     whether the person ticked the page's confirmation box (the API confirms by calling).
     ``confirm_wider``: the target's category is seen by more people than the source's, and the
     moderator checked that its posts hold nothing confidential (without it such a merge is refused)."""
-    source = await _thread_for_moderator(actor, thread_id)
+    source = await thread_for_moderator(actor, thread_id)
     fields: dict[str, str] = {}
-    reason_text = _reason(reason, fields, required=True)
+    reason_text = read_reason(reason, fields, required=True)
     target = await _other_thread(actor, source, into, fields, "into")
     if target is not None and not policy.may_publish_into(
         actor, source.category, target.category, confirm_wider=confirm_wider
@@ -245,16 +245,16 @@ async def _move_watches(source_id: int, target_id: int) -> None:
 async def mark_duplicate(actor: Actor, thread_id: int, *, of: object, reason: object = "") -> Thread:
     """Close the thread with a banner linking to the original; ``of`` None takes the mark back
     (and reopens it)."""
-    thread = await _thread_for_moderator(actor, thread_id)
+    thread = await thread_for_moderator(actor, thread_id)
     fields: dict[str, str] = {}
-    reason_text = _reason(reason, fields)
+    reason_text = read_reason(reason, fields)
     if of in (None, ""):
         validation.raise_if(fields)
         changes: dict[str, Any] = {"duplicate_of_id": None, "status": ThreadStatus.OPEN}
         if thread.duplicate_of_id is None:
             return thread
         notice = partial(forum_notices.thread_changed, actor.id, thread, "not_duplicate", reason_text)
-        await _apply(actor, thread, "not_duplicate", changes, reason=reason_text, tell_author=notice)
+        await apply_change(actor, thread, "not_duplicate", changes, reason=reason_text, tell_author=notice)
         return thread
     original = await _other_thread(actor, thread, of, fields, "of")
     if original is not None and original.duplicate_of_id == thread.id:
@@ -266,7 +266,7 @@ async def mark_duplicate(actor: Actor, thread_id: int, *, of: object, reason: ob
     seen = await _may_see(thread.author_id, original, original.category, states[0] if states else None)
     named = original.title if seen else None
     notice = partial(forum_notices.thread_marked_duplicate, actor.id, thread, named, reason_text)
-    await _apply(actor, thread, "duplicate", changes, reason=reason_text, tell_author=notice)
+    await apply_change(actor, thread, "duplicate", changes, reason=reason_text, tell_author=notice)
     return thread
 
 

@@ -124,7 +124,9 @@ async def edit_post(
     text = validation.body(post.body_source if body is validation.KEEP else body, fields)
     new_title = validation.title(title, fields) if post.is_opening and title is not None else None
     new_tags = validation.tags(tags, fields) if post.is_opening and tags is not None else None
-    note_text = validation.short_text(note, fields, "note", "The edit note", required=False, max_len=200)
+    note_text = validation.short_text(
+        note, fields, "note", "The edit note", required=False, max_len=validation.EDIT_NOTE_MAX
+    )
     validation.raise_if(fields)
     await screening.screen_edit(gate, actor, {"title": new_title or "", "body": text})
     html, _ = await render_post_body(text)

@@ -28,13 +28,14 @@ from community.search.outbox import THREAD, index_later
 from community.visibility import load_visible_thread, refresh_duplicates_of
 from moderation.audit import audit
 
-REASON_MAX = 500
 # The author's notice: a ``forum_notices`` function with its facts bound, called in the change's transaction.
 TellAuthor = Callable[[], Awaitable[Created]]
 
 
-def _reason(value: object, fields: dict[str, str], *, required: bool = False) -> str:
-    return validation.short_text(value, fields, "reason", "The reason", required=required, max_len=REASON_MAX)
+def read_reason(value: object, fields: dict[str, str], *, required: bool = False) -> str:
+    return validation.short_text(
+        value, fields, "reason", "The reason", required=required, max_len=validation.REASON_MAX
+    )
 
 
 def _require_moderator(actor: Actor) -> None:
@@ -42,7 +43,7 @@ def _require_moderator(actor: Actor) -> None:
         raise Forbidden("Only moderators can do this to a thread.")
 
 
-async def _thread_for_moderator(actor: Actor, thread_id: int) -> Thread:
+async def thread_for_moderator(actor: Actor, thread_id: int) -> Thread:
     _require_moderator(actor)
     return await load_visible_thread(actor, thread_id)
 
@@ -57,7 +58,7 @@ def _flag_value(value: object, fields: dict[str, str], name: str) -> bool:
     return False
 
 
-async def _apply(
+async def apply_change(
     actor: Actor,
     thread: Thread,
     action: str,
@@ -100,7 +101,7 @@ async def set_status(actor: Actor, thread_id: int, *, status: object, reason: ob
     thread = await load_visible_thread(actor, thread_id)
     fields: dict[str, str] = {}
     value = validation.choice(status, (ThreadStatus.OPEN, ThreadStatus.CLOSED), fields, "status")
-    reason_text = _reason(reason, fields)
+    reason_text = read_reason(reason, fields)
     validation.raise_if(fields)
     if not policy.can_change_thread_status(actor, thread, value):
         raise Forbidden("Only moderators (or the author, to close) can change the status.")
@@ -111,7 +112,7 @@ async def set_status(actor: Actor, thread_id: int, *, status: object, reason: ob
     # The author closing their own thread is no moderation: no audit entry, no notice.
     moderating = policy.can_moderate_threads(actor)
     notice = partial(forum_notices.thread_changed, actor.id, thread, action, reason_text)
-    await _apply(
+    await apply_change(
         actor, thread, action, changes, reason=reason_text, tell_author=notice if moderating else None,
         audited=moderating,
     )  # fmt: skip
@@ -120,34 +121,34 @@ async def set_status(actor: Actor, thread_id: int, *, status: object, reason: ob
 
 async def set_locked(actor: Actor, thread_id: int, *, locked: object, reason: object = "") -> Thread:
     """Locked: nobody but moderators may post, edit, delete, vote or accept in it."""
-    thread = await _thread_for_moderator(actor, thread_id)
+    thread = await thread_for_moderator(actor, thread_id)
     fields: dict[str, str] = {}
     value = _flag_value(locked, fields, "locked")
-    reason_text = _reason(reason, fields, required=value)
+    reason_text = read_reason(reason, fields, required=value)
     validation.raise_if(fields)
     action = "lock" if value else "unlock"
     notice = partial(forum_notices.thread_changed, actor.id, thread, action, reason_text)
-    await _apply(actor, thread, action, {"locked": value}, reason=reason_text, tell_author=notice)
+    await apply_change(actor, thread, action, {"locked": value}, reason=reason_text, tell_author=notice)
     return thread
 
 
 async def set_pinned(actor: Actor, thread_id: int, *, pinned: object, reason: object = "") -> Thread:
     """Pinned threads come first in their category's list."""
-    thread = await _thread_for_moderator(actor, thread_id)
+    thread = await thread_for_moderator(actor, thread_id)
     fields: dict[str, str] = {}
     value = _flag_value(pinned, fields, "pinned")
-    reason_text = _reason(reason, fields)
+    reason_text = read_reason(reason, fields)
     validation.raise_if(fields)
-    await _apply(actor, thread, "pin" if value else "unpin", {"pinned": value}, reason=reason_text)
+    await apply_change(actor, thread, "pin" if value else "unpin", {"pinned": value}, reason=reason_text)
     return thread
 
 
 async def move_thread(actor: Actor, thread_id: int, *, category: object, reason: object = "") -> Thread:
     """Into another category: whoever may see the new category sees it (and only they), so the
     search index rebuilds its documents and open review items follow it."""
-    thread = await _thread_for_moderator(actor, thread_id)
+    thread = await thread_for_moderator(actor, thread_id)
     fields: dict[str, str] = {}
-    reason_text = _reason(reason, fields)
+    reason_text = read_reason(reason, fields)
     target: Category | None = None
     if not isinstance(category, str) or not validation.SLUG_RE.match(category):
         fields["category"] = "Choose a category."

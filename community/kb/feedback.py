@@ -21,7 +21,7 @@ from community.notifications.delivery import Created, announce
 from community.policy import require_can_post
 from community.search.outbox import ARTICLE, index_later
 
-REASON_MAX = 300
+REVIEW_REASON_MAX = 300
 
 
 async def _curator_ids(article: Article) -> list[int]:
@@ -41,7 +41,9 @@ async def flag_needs_review(actor: Actor, article_id: int, reason: object) -> Ar
     article, _ = await load_visible_article(actor, article_id)
     require_can_post(actor)
     fields: dict[str, str] = {}
-    text = validation.short_text(reason, fields, "reason", "The reason", required=True, max_len=REASON_MAX)
+    text = validation.short_text(
+        reason, fields, "reason", "The reason", required=True, max_len=REVIEW_REASON_MAX
+    )
     validation.raise_if(fields)
     async with in_transaction():
         await Article.filter(id=article.id).update(needs_review=True, needs_review_reason=text)

@@ -281,14 +281,6 @@ async def list_versions(actor: Actor, article_id: int) -> tuple[Article, list[di
     return article, rows
 
 
-async def get_version(actor: Actor, article_id: int, number: int) -> tuple[Article, dict[str, Any]]:
-    article, rows = await list_versions(actor, article_id)
-    for row in rows:
-        if row["number"] == number:
-            return article, row
-    raise NotFound("No such version.")
-
-
 @dataclass
 class DiffRow:
     """One line of a side-by-side comparison: ``kind`` is equal, changed, removed or added."""

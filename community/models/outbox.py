@@ -11,7 +11,7 @@ class IndexOutbox(Model):
     """Something whose search document must be rebuilt (or removed) from the database's state."""
 
     id = fields.BigIntField(primary_key=True)
-    kind = fields.CharField(max_length=16)  # "thread" | "post" | "article" | "category"
+    kind = fields.CharField(max_length=16)  # "thread" | "post" | "article" (search.outbox)
     object_id = fields.IntField()
     created_at = fields.DatetimeField(auto_now_add=True)
 

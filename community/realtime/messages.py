@@ -20,7 +20,8 @@ from community.models import PostState, ThreadKind
 from community.realtime.log import QUEUE_STREAM, LiveMessage
 from community.templating import environment
 
-# Live delivery renders with an environment of its own (the same templates and filters as pages).
+# Live delivery renders with an environment of its own: the same templates, and the filters the post
+# partial needs (``templating``); the page-only globals stay in ``web.render``.
 _templates = environment()
 
 # The answer for a viewer who may not see the stream any more: unsubscribe them.

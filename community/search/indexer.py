@@ -80,6 +80,20 @@ async def rebuild(index: SearchIndex, progress: Callable[[int], None] | None = N
     return total
 
 
+OUTBOX_CHUNK = 500  # outbox rows per statement: under every database's parameter limit
+
+
+async def rebuild_from_database(index: SearchIndex, progress: Callable[[int], None] | None = None) -> int:
+    """A full rebuild; outbox rows committed before it started are covered by it and removed.
+
+    Rows written while it runs stay for the indexer (applying them again is harmless)."""
+    covered = await IndexOutbox.all().values_list("id", flat=True)
+    count = await rebuild(index, progress)
+    for start in range(0, len(covered), OUTBOX_CHUNK):
+        await IndexOutbox.filter(id__in=list(covered[start : start + OUTBOX_CHUNK])).delete()
+    return count
+
+
 class IndexerLock:
     """One indexer per host: an exclusive ``flock`` on a file beside the index. The kernel drops
     it when the holder dies, so another worker takes over within a retry interval."""
@@ -161,9 +175,7 @@ class Indexer:
             or await Article.filter(state=ArticleState.PUBLISHED).exists()
         ):
             log.info("search index is empty: rebuilding it from the database")
-            pending = await IndexOutbox.all().values_list("id", flat=True)
-            await rebuild(self.index)
-            await IndexOutbox.filter(id__in=list(pending)).delete()
+            await rebuild_from_database(self.index)
         await self.drain()
 
     async def run_forever(self) -> None:

@@ -5,13 +5,12 @@ what differs.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from community.models import Article, ArticleState, IndexOutbox, Post, PostState
 from community.ports import SearchIndex
-from community.search.indexer import Indexer, IndexerLock, rebuild
+from community.search.indexer import OUTBOX_CHUNK, Indexer, IndexerLock, rebuild_from_database
 from community.search.outbox import ARTICLE, POST, THREAD
 from community.search.sources import all_documents
 
@@ -24,25 +23,11 @@ REPAIR_REBUILD_FRACTION = 0.2
 EXAMPLES = 5
 
 
-_CHUNK = 500
-
-
 async def expected_document_count() -> int:
     """About how many documents a rebuild writes (one per visible post of a live thread), for a
     progress bar's total."""
     posts = await Post.filter(state=PostState.VISIBLE, thread__is_deleted=False).count()
     return posts + await Article.filter(state=ArticleState.PUBLISHED).count()
-
-
-async def rebuild_from_database(index: SearchIndex, progress: Callable[[int], None] | None = None) -> int:
-    """A full rebuild; outbox rows committed before it started are covered by it and removed.
-
-    Rows written while it runs stay for the indexer (applying them again is harmless)."""
-    covered = await IndexOutbox.all().values_list("id", flat=True)
-    count = await rebuild(index, progress)
-    for start in range(0, len(covered), _CHUNK):
-        await IndexOutbox.filter(id__in=list(covered[start : start + _CHUNK])).delete()
-    return count
 
 
 def _utc(value: datetime) -> datetime:
@@ -138,9 +123,9 @@ async def repair(index: SearchIndex, report: IndexReport, lock: IndexerLock) -> 
             rows.append((kind, int(number)))
         else:
             strays.append(doc_id)
-    for start in range(0, len(rows), _CHUNK):
+    for start in range(0, len(rows), OUTBOX_CHUNK):
         await IndexOutbox.bulk_create(
-            [IndexOutbox(kind=k, object_id=i) for k, i in rows[start : start + _CHUNK]]
+            [IndexOutbox(kind=k, object_id=i) for k, i in rows[start : start + OUTBOX_CHUNK]]
         )
     if strays:
         await asyncio.to_thread(index.apply, [], strays)

@@ -21,7 +21,7 @@ from community.web.render import flash, render
 
 async def _admin(request: Request) -> Actor:
     actor = await require_actor(request)
-    directory.assert_admin(actor)
+    directory.require_admin(actor)
     return actor
 
 

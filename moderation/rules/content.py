@@ -24,7 +24,7 @@ _DIGIT = re.compile(r"\d")
 _SEPARATED = re.compile(r"(?<=\b\w)[.\-_*](?=\w\b)")  # s.p.a.m -> spam
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
     if text.isascii():
         return text.lower()
     text = _INVISIBLE.sub("", text)
@@ -35,7 +35,7 @@ def _fold(text: str) -> str:
 
 def normalise(text: str, folded: str | None = None) -> str:
     """The form watched words are matched in (also applied to the words themselves)."""
-    return _REPEATS.sub(r"\1", _SEPARATED.sub("", _fold(text) if folded is None else folded))
+    return _REPEATS.sub(r"\1", _SEPARATED.sub("", fold(text) if folded is None else folded))
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +98,7 @@ def confidentiality_matches(text: str, folded: str | None = None) -> list[Match]
     """The starter set for channel conflict: currency amounts or percentages next to words like
     discount, margin, rebate, net price, or '% off'. Runs on the folded text (no letter collapsing:
     digits like 1000 must stay as they are)."""
-    folded = _fold(text) if folded is None else folded
+    folded = fold(text) if folded is None else folded
     if not _DIGIT.search(folded):
         return []
     found = []
@@ -154,7 +154,7 @@ class CompiledWords:
     ) -> list[tuple[Match, str]]:
         """(match, matched words in the normalised form) for every rule that applies."""
         found: list[tuple[Match, str]] = []
-        folded = _fold(text) if folded is None else folded
+        folded = fold(text) if folded is None else folded
         if self._words:
             tokens = _WORD.findall(normalise(text, folded))
             for n in self._lengths:
@@ -192,7 +192,7 @@ def evaluate(
     *,
     confidentiality: bool,
 ) -> Verdict:
-    folded = _fold(text)
+    folded = fold(text)
     found = words.matches(text, category_id, folded)
     matches = [m for m, _ in found]
     if confidentiality:

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote
 
 from community.models import Post, PostState, Role, User
-from moderation.rules.content import _fold
+from moderation.rules.content import fold
 
 _TLDS = (
     "com|net|org|info|biz|io|co|me|us|uk|de|fr|eu|ru|cn|nl|it|es|ch|at|be|se|no|dk|fi|pl|cz|jp|in|br|"
@@ -51,7 +51,7 @@ def _address(target: str) -> str:
 
 def _link_address(href: str) -> str | None:
     """The address a link of the rendered post leads to; None for one within the site."""
-    href = _fold(href.strip())
+    href = fold(href.strip())
     if href.startswith("mailto:"):  # counted as its domain, the part the text count finds
         return href.split("?")[0].rpartition("@")[2] or None
     if not (_SCHEME.match(href) or href.startswith("//")):
@@ -64,7 +64,7 @@ def count_links(texts: Iterable[str], links: Iterable[str] = ()) -> int:
     texts (a Markdown link whose text is its address counts once)."""
     seen = {address for href in links if (address := _link_address(href))}
     for text in texts:
-        folded = _fold(html.unescape(text))
+        folded = fold(html.unescape(text))
         for match in _LINK.finditer(folded):
             if target := _address(match.group(0)):
                 seen.add(target)

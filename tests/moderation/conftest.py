@@ -12,7 +12,6 @@ import pytest
 from community.app import create_app
 from community.forum import posts, threads
 from community.models import Post, Thread
-from community.ports import ModerationGate
 from moderation import decisions
 from tests.api.conftest import check_against_document
 from tests.conftest import World
@@ -22,11 +21,6 @@ from tests.conftest import World
 class Flaggable:
     thread: Thread
     answer: Post  # by the colleague, in the general category
-
-
-@pytest.fixture
-def gate(app) -> ModerationGate:  # type: ignore[no-untyped-def]
-    return app.state.moderation
 
 
 @pytest.fixture

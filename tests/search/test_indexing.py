@@ -10,8 +10,7 @@ import pytest
 from community.forum import posts, thread_page, threads
 from community.models import IndexOutbox
 from community.search import queries
-from community.search.indexer import Indexer, IndexerLock
-from community.search.maintenance import rebuild
+from community.search.indexer import Indexer, IndexerLock, rebuild
 from search_index.engine import WhooshSearch
 
 

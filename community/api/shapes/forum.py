@@ -26,7 +26,17 @@ from community.forum.thread_page import PostView, ThreadView
 from community.models import Category as CategoryModel
 from community.models import PostState, ThreadKind
 from community.settings import Settings
-from community.validation import BODY_MAX, TAG_MAX_LEN, TAGS_MAX, TITLE_MAX, TITLE_MIN
+from community.validation import (
+    BODY_MAX,
+    DESCRIPTION_MAX,
+    EDIT_NOTE_MAX,
+    NAME_MAX,
+    REASON_MAX,
+    TAG_MAX_LEN,
+    TAGS_MAX,
+    TITLE_MAX,
+    TITLE_MIN,
+)
 
 ThreadKindName = Annotated[str, Meta(extra_json_schema={"enum": list(ThreadKind.ALL)})]
 ThreadStatusName = Annotated[str, Meta(extra_json_schema={"enum": ["open", "closed"]})]
@@ -198,7 +208,7 @@ Tags = Annotated[
         extra={"invalid": "Tags must be a list of words."},
     ),
 ]
-Reason = text("The reason must be text.", "Recorded in the audit log.", maxLength=500)
+Reason = text("The reason must be text.", "Recorded in the audit log.", maxLength=REASON_MAX)
 
 
 class NewThread(Body):
@@ -226,16 +236,18 @@ class PostEdit(Body):
     title: text("The title must be text.", "Opening posts only: the thread's new title.",
                 minLength=TITLE_MIN, maxLength=TITLE_MAX) | UnsetType = UNSET  # fmt: skip
     tags: Annotated[Tags, Meta(description="Opening posts only: the thread's new tags.")] | UnsetType = UNSET
-    note: text("The edit note must be text.", "Why it was edited.", maxLength=200) | UnsetType = UNSET
+    note: text("The edit note must be text.", "Why it was edited.", maxLength=EDIT_NOTE_MAX) | UnsetType = (
+        UNSET
+    )
 
 
 class NewCategory(Body):
     """A category to create."""
 
     required = ("name",)
-    name: text("The name must be text.", maxLength=80) | UnsetType = UNSET
+    name: text("The name must be text.", maxLength=NAME_MAX) | UnsetType = UNSET
     slug: text("The slug must be text.", "Default: made from the name.") | UnsetType = UNSET
-    description: text("The description must be text.", maxLength=500) | UnsetType = UNSET
+    description: text("The description must be text.", maxLength=DESCRIPTION_MAX) | UnsetType = UNSET
     visibility: text(
         "Visibility is all, staff, or tiers:NAME[,NAME...].", "all, staff, or tiers:NAME[,NAME...].",
         default="all",
@@ -255,7 +267,7 @@ class ThreadLockChange(Body):
 
     required = ("locked",)
     locked: flag("locked") | UnsetType = UNSET
-    reason: text("The reason must be text.", "Required to lock.", maxLength=500) | UnsetType = UNSET
+    reason: text("The reason must be text.", "Required to lock.", maxLength=REASON_MAX) | UnsetType = UNSET
 
 
 class ThreadPinChange(Body):
@@ -286,7 +298,7 @@ class ThreadMerge(Body):
         Meta(description="The thread to merge into: its id, or its address (/t/123).",
              extra={"invalid": OtherThread}),
     ] | UnsetType = UNSET  # fmt: skip
-    reason: text("The reason must be text.", "Required.", maxLength=500) | UnsetType = UNSET
+    reason: text("The reason must be text.", "Required.", maxLength=REASON_MAX) | UnsetType = UNSET
     # Only true confirms; any other value is read as not confirming (as it always was).
     confirm_wider: Annotated[
         bool,

@@ -21,7 +21,7 @@ from community.api.shapes import (
     utc,
 )
 from community.api.shapes.forum import Tags, Title
-from community.kb import articles
+from community.kb import articles, feedback, products
 from community.kb.reading import ArticleView, Comparison, DiffRow
 from community.models import ArticleState
 from community.settings import Settings
@@ -246,7 +246,7 @@ class ReviewRequest(Body):
     """What needs review."""
 
     required = ("reason",)
-    reason: text("The reason must be text.", maxLength=300) | UnsetType = UNSET
+    reason: text("The reason must be text.", maxLength=feedback.REVIEW_REASON_MAX) | UnsetType = UNSET
 
 
 class Rating(Body):
@@ -264,14 +264,14 @@ class NewProduct(Body):
     """A product to add."""
 
     required = ("name",)
-    name: text("The product name must be text.", maxLength=80) | UnsetType = UNSET
+    name: text("The product name must be text.", maxLength=products.PRODUCT_NAME_MAX) | UnsetType = UNSET
 
 
 class NewProductVersion(Body):
     """A version to add to a product."""
 
     required = ("name",)
-    name: text("The version name must be text.", maxLength=60) | UnsetType = UNSET
+    name: text("The version name must be text.", maxLength=products.VERSION_NAME_MAX) | UnsetType = UNSET
 
 
 class ProductVersionChange(Body):

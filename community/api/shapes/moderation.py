@@ -9,7 +9,8 @@ from msgspec import UNSET, Meta, UnsetType
 from community.api.shapes import AuthorSummary, Body, Counted, Instant, Shape, choice, text, utc
 from community.models import Decision, FlagReason, ReviewKind
 from community.settings import Settings
-from community.validation import TITLE_MAX
+from community.validation import REASON_MAX, TITLE_MAX
+from moderation import flags
 from moderation.overview import Overview
 from moderation.queue import ItemView
 
@@ -32,7 +33,7 @@ class NewFlag(Body):
         choice(FlagReason.ALL, "confidential: a partner's pricing or customer data posted in the open.")
         | UnsetType
     ) = UNSET
-    note: text("The note must be text.", "Required for other.", maxLength=500) | UnsetType = UNSET
+    note: text("The note must be text.", "Required for other.", maxLength=flags.NOTE_MAX) | UnsetType = UNSET
 
 
 class FlagResult(Shape):
@@ -144,7 +145,7 @@ class NewDecision(Body):
         "with `body` and shown (a revision noting the reason).",
     ) | UnsetType = UNSET  # fmt: skip
     reason: text("The reason must be text.", "Required for hide, delete and edit: the author is told.",
-                 maxLength=500) | UnsetType = UNSET  # fmt: skip
+                 maxLength=REASON_MAX) | UnsetType = UNSET  # fmt: skip
     # Read for an edit only (and a title for a flagged thread only): the use case judges them.
     body: text(None, "For edit: the post's new Markdown text.") | UnsetType = UNSET
     title: text(None, "For edit of a flagged thread: the thread's new title (422 elsewhere).",
@@ -174,7 +175,7 @@ class AuditLog(Counted):
 class RestoreReason(Body):
     """Why."""
 
-    reason: text("The reason must be text.", maxLength=500) | UnsetType = UNSET
+    reason: text("The reason must be text.", maxLength=REASON_MAX) | UnsetType = UNSET
 
 
 class RestoredPost(Shape):

@@ -8,6 +8,8 @@ from msgspec import UNSET, Meta, UnsetType
 
 from community.api.shapes import AuthorSummary, Body, Counted, Instant, Shape, choice, flag, text, utc
 from community.models import SanctionKind, WatchedAction
+from community.validation import REASON_MAX
+from moderation import watched_words
 
 ActionName = Annotated[str, Meta(extra_json_schema={"enum": list(WatchedAction.ALL)})]
 SanctionKindName = Annotated[str, Meta(extra_json_schema={"enum": list(SanctionKind.ALL)})]
@@ -39,7 +41,9 @@ class NewWatchedWord(Body):
     """A word to watch."""
 
     required = ("pattern", "action")
-    pattern: text("The word or pattern must be text.", maxLength=200) | UnsetType = UNSET
+    pattern: text("The word or pattern must be text.", maxLength=watched_words.PATTERN_MAX) | UnsetType = (
+        UNSET
+    )
     action: choice(
         WatchedAction.ALL,
         "block: refused with a message naming it; hold: waits for approval; flag: published and queued; "
@@ -121,7 +125,7 @@ class NewSanction(Body):
     # Anything but a member's handle names nobody: 404, as for an unknown handle.
     user: text(None, "The member's handle.") | UnsetType = UNSET
     kind: choice(SanctionKind.ALL) | UnsetType = UNSET
-    reason: text("The reason must be text.", "The member is told.", maxLength=500) | UnsetType = UNSET
+    reason: text("The reason must be text.", "The member is told.", maxLength=REASON_MAX) | UnsetType = UNSET
     days: Annotated[
         int | str | None,
         Meta(description="Length of a silence or suspension in days (1 to 3650; its digits as text are read "
