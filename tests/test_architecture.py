@@ -203,3 +203,32 @@ def strongly_connected(graph: dict[str, set[str]]) -> list[set[str]]:
         if node not in index:
             visit(node)
     return found
+
+
+def test_notice_texts_live_in_notifications() -> None:
+    """Who is told is the use case's call; what they are told is written in community/notifications
+    (``*_notices``): nothing else calls ``delivery.notify`` with a text of its own."""
+
+    def calls_notify(path: Path) -> bool:
+        for node in ast.walk(ast.parse(path.read_text())):
+            imported = (
+                isinstance(node, ast.ImportFrom)
+                and node.module == "community.notifications.delivery"
+                and any(alias.name == "notify" for alias in node.names)
+            )
+            called = (
+                isinstance(node, ast.Attribute)
+                and node.attr == "notify"
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "delivery"
+            )
+            if imported or called:
+                return True
+        return False
+
+    outside = sorted(
+        name
+        for name, path in product_modules().items()
+        if not name.startswith("community.notifications") and calls_notify(path)
+    )
+    assert not outside, f"notice texts written outside community/notifications: {outside}"
