@@ -442,8 +442,9 @@ def check_refusal(form: SweptForm, name: str, sent: dict[str, str], response: ht
     if name in form.row.names and response.status_code == 404:
         return no_raw_markup(response.text)
     if form.row.error_page:
-        ok = response.status_code == form.refused and f"<strong>{name}</strong>" in response.text
-        return None if ok else f"answered {response.status_code}, not the error page naming {name}"
+        if response.status_code != form.refused or f"<strong>{name}</strong>" not in response.text:
+            return f"answered {response.status_code}, not the error page naming {name}"
+        return no_raw_markup(response.text)
     if response.status_code != form.refused:
         return f"answered {response.status_code}, expected {form.refused}: {response.text[:200]!r}"
     if form.row.path == "/login":
