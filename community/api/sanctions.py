@@ -42,7 +42,7 @@ _route = area("moderation")
 routes = [
     _route("GET", "/moderation/sanctions", list_sanctions, "listSanctions",
            "Silences and suspensions in force, or one member's history (moderators)",
-           ok=(200, SanctionList, "Newest first, at most 500."), errors=(404,),
+           ok=(200, SanctionList, "Newest first, at most 500."), errors=(404, 422),
            description="Without `user`: every silence and suspension in force. With `user` (a handle): that "
            "member's whole history, warnings and lifted ones included.", params=("SanctionUser",)),
     _route("POST", "/moderation/sanctions", create_sanction, "createSanction",

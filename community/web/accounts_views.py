@@ -193,6 +193,7 @@ async def token_settings(request: Request) -> Response:
 
 async def revoke_token(request: Request) -> Response:
     actor = await require_actor(request)
+    await read_form(request)  # only a form from the page: another body is refused, as on every form
     token = await tokens.revoke_own_api_token(actor, path_id(request))
     flash(request, f"The token “{token.name or 'unnamed'}” no longer works.")
     return RedirectResponse("/account/tokens", 303)
