@@ -120,6 +120,21 @@ def visibility_label(category: Category) -> str:
     return category.visibility
 
 
+def _category_fields(
+    settings: Settings, name: object, description: object, visibility: object, fields: dict[str, str]
+) -> tuple[str, str, str, list[str]]:
+    """Name, description and audience as a create or edit form sends them (errors into ``fields``)."""
+    clean_name = validation.short_text(
+        name, fields, "name", "The name", required=True, max_len=validation.NAME_MAX
+    )
+    desc = validation.short_text(
+        description, fields, "description", "The description", required=False,
+        max_len=validation.DESCRIPTION_MAX,
+    )  # fmt: skip
+    vis, tiers = parse_visibility(settings, visibility, fields)
+    return clean_name, desc, vis, tiers
+
+
 async def create_category(
     settings: Settings,
     actor: Actor | None,
@@ -132,9 +147,7 @@ async def create_category(
 ) -> Category:
     require_admin(actor)
     fields: dict[str, str] = {}
-    clean_name = validation.short_text(
-        name, fields, "name", "The name", required=True, max_len=validation.NAME_MAX
-    )
+    clean_name, desc, vis, tiers = _category_fields(settings, name, description, visibility, fields)
     clean_slug = (
         (slug if isinstance(slug, str) and slug.strip() else validation.slugify(clean_name)).strip().lower()
     )
@@ -142,15 +155,6 @@ async def create_category(
         fields["slug"] = "The slug must be text."
     elif "name" not in fields and not validation.SLUG_RE.match(clean_slug):
         fields["slug"] = "The slug uses lowercase letters, digits and dashes (at most 60)."
-    desc = validation.short_text(
-        description,
-        fields,
-        "description",
-        "The description",
-        required=False,
-        max_len=validation.DESCRIPTION_MAX,
-    )
-    vis, tiers = parse_visibility(settings, visibility, fields)
     if not fields and await Category.filter(slug=clean_slug).exists():
         fields["slug"] = "A category with this slug already exists."
     validation.raise_if(fields)
@@ -176,18 +180,7 @@ async def update_category(
 ) -> Category:
     require_admin(actor)
     fields: dict[str, str] = {}
-    clean_name = validation.short_text(
-        name, fields, "name", "The name", required=True, max_len=validation.NAME_MAX
-    )
-    desc = validation.short_text(
-        description,
-        fields,
-        "description",
-        "The description",
-        required=False,
-        max_len=validation.DESCRIPTION_MAX,
-    )
-    vis, tiers = parse_visibility(settings, visibility, fields)
+    clean_name, desc, vis, tiers = _category_fields(settings, name, description, visibility, fields)
     try:
         pos = int(position) if position not in (None, "") else category.position  # type: ignore[arg-type]
     except (TypeError, ValueError):
