@@ -137,6 +137,11 @@ def email(value: object, fields: dict[str, str], name: str = "email") -> str:
     return text
 
 
+def reason(value: object, fields: dict[str, str], *, required: bool = False) -> str:
+    """Why a moderator or an administrator acted: recorded in the audit log, often told to the member."""
+    return short_text(value, fields, "reason", "The reason", required=required, max_len=REASON_MAX)
+
+
 def choice(value: object, options: tuple[str, ...] | list[str], fields: dict[str, str], name: str) -> str:
     if not isinstance(value, str) or value not in options:
         fields[name] = f"Choose one of: {', '.join(options)}."

@@ -172,9 +172,7 @@ async def restore_from_audit(actor: Actor, entry_id: int, *, reason: object = ""
     if entry is None:
         raise NotFound("No such audit entry.")
     fields: dict[str, str] = {}
-    reason_text = validation.short_text(
-        reason, fields, "reason", "The reason", required=False, max_len=validation.REASON_MAX
-    )
+    reason_text = validation.reason(reason, fields)
     validation.raise_if(fields)
     post = await Post.filter(id=entry.subject_id).first() if entry.subject_type == "post" else None
     if post is None:

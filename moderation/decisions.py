@@ -138,9 +138,7 @@ async def _read_decision(
     """Every field checked at once (one answer lists every problem), then the new text rendered."""
     fields: dict[str, str] = {}
     decision_value = validation.choice(decision, Decision.ALL, fields, "decision")
-    reason_text = validation.short_text(
-        reason, fields, "reason", "The reason", required=False, max_len=validation.REASON_MAX
-    )
+    reason_text = validation.reason(reason, fields)
     if decision_value in _TOLD_WHY and not reason_text:
         fields.setdefault("reason", "Say why: the author is told.")
     text = _new_text(item, decision_value, body, fields)

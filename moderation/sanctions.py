@@ -102,9 +102,7 @@ async def impose_sanction(
     target = await find_member(user)
     fields: dict[str, str] = {}
     kind_value = validation.choice(kind, SanctionKind.ALL, fields, "kind")
-    reason_text = validation.short_text(
-        reason, fields, "reason", "The reason", required=True, max_len=validation.REASON_MAX
-    )
+    reason_text = validation.reason(reason, fields, required=True)
     length = _days(days, fields) if kind_value != SanctionKind.WARN else None
     item_id = await _review_item_id(review_item, target, fields)
     validation.raise_if(fields)
@@ -147,9 +145,7 @@ async def lift_sanction(actor: Actor, sanction_id: int, *, reason: object = "") 
     if sanction is None:
         raise NotFound("No such sanction.")
     fields: dict[str, str] = {}
-    reason_text = validation.short_text(
-        reason, fields, "reason", "The reason", required=False, max_len=validation.REASON_MAX
-    )
+    reason_text = validation.reason(reason, fields)
     validation.raise_if(fields)
     target = await User.get(id=sanction.user_id)
     if not policy.can_sanction(actor, target.id, target.role):

@@ -15,7 +15,7 @@ from community import policy, validation
 from community.actor import Actor, load_actor
 from community.errors import Conflict, NotFound
 from community.events import ThreadModerated, publish
-from community.forum.thread_actions import apply_change, read_reason, thread_for_moderator
+from community.forum.thread_actions import apply_change, thread_for_moderator
 from community.forum.threads import set_thread_tags
 from community.models import (
     Article,
@@ -99,7 +99,7 @@ async def merge_thread(
     moderator checked that its posts hold nothing confidential (without it such a merge is refused)."""
     source = await thread_for_moderator(actor, thread_id)
     fields: dict[str, str] = {}
-    reason_text = read_reason(reason, fields, required=True)
+    reason_text = validation.reason(reason, fields, required=True)
     target = await _other_thread(actor, source, into, fields, "into")
     if target is not None and not policy.may_publish_into(
         actor, source.category, target.category, confirm_wider=confirm_wider
@@ -247,7 +247,7 @@ async def mark_duplicate(actor: Actor, thread_id: int, *, of: object, reason: ob
     (and reopens it)."""
     thread = await thread_for_moderator(actor, thread_id)
     fields: dict[str, str] = {}
-    reason_text = read_reason(reason, fields)
+    reason_text = validation.reason(reason, fields)
     if of in (None, ""):
         validation.raise_if(fields)
         changes: dict[str, Any] = {"duplicate_of_id": None, "status": ThreadStatus.OPEN}

@@ -32,12 +32,6 @@ from moderation.audit import audit
 TellAuthor = Callable[[], Awaitable[Created]]
 
 
-def read_reason(value: object, fields: dict[str, str], *, required: bool = False) -> str:
-    return validation.short_text(
-        value, fields, "reason", "The reason", required=required, max_len=validation.REASON_MAX
-    )
-
-
 def _require_moderator(actor: Actor) -> None:
     if not policy.can_moderate_threads(actor):
         raise Forbidden("Only moderators can do this to a thread.")
@@ -101,7 +95,7 @@ async def set_status(actor: Actor, thread_id: int, *, status: object, reason: ob
     thread = await load_visible_thread(actor, thread_id)
     fields: dict[str, str] = {}
     value = validation.choice(status, (ThreadStatus.OPEN, ThreadStatus.CLOSED), fields, "status")
-    reason_text = read_reason(reason, fields)
+    reason_text = validation.reason(reason, fields)
     validation.raise_if(fields)
     if not policy.can_change_thread_status(actor, thread, value):
         raise Forbidden("Only moderators (or the author, to close) can change the status.")
@@ -124,7 +118,7 @@ async def set_locked(actor: Actor, thread_id: int, *, locked: object, reason: ob
     thread = await thread_for_moderator(actor, thread_id)
     fields: dict[str, str] = {}
     value = _flag_value(locked, fields, "locked")
-    reason_text = read_reason(reason, fields, required=value)
+    reason_text = validation.reason(reason, fields, required=value)
     validation.raise_if(fields)
     action = "lock" if value else "unlock"
     notice = partial(forum_notices.thread_changed, actor.id, thread, action, reason_text)
@@ -137,7 +131,7 @@ async def set_pinned(actor: Actor, thread_id: int, *, pinned: object, reason: ob
     thread = await thread_for_moderator(actor, thread_id)
     fields: dict[str, str] = {}
     value = _flag_value(pinned, fields, "pinned")
-    reason_text = read_reason(reason, fields)
+    reason_text = validation.reason(reason, fields)
     validation.raise_if(fields)
     await apply_change(actor, thread, "pin" if value else "unpin", {"pinned": value}, reason=reason_text)
     return thread
@@ -148,7 +142,7 @@ async def move_thread(actor: Actor, thread_id: int, *, category: object, reason:
     search index rebuilds its documents and open review items follow it."""
     thread = await thread_for_moderator(actor, thread_id)
     fields: dict[str, str] = {}
-    reason_text = read_reason(reason, fields)
+    reason_text = validation.reason(reason, fields)
     target: Category | None = None
     if not isinstance(category, str) or not validation.SLUG_RE.match(category):
         fields["category"] = "Choose a category."
