@@ -21,6 +21,7 @@ from community.edge.errors import ErrorRenderer
 from community.edge.security_headers import SecurityHeadersMiddleware
 from community.events import AccessChanged, Event, subscribe, unsubscribe
 from community.forum.view_counts import ViewCounter
+from community.jobs import Handler, JobRunner
 from community.realtime import Live, LiveCursorMiddleware
 from community.realtime.hub import live_endpoint
 from community.search.indexer import Indexer, IndexerLock
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
             asyncio.create_task(asyncio.to_thread(app.state.search.warm, SEARCH_WARM_TERMS)),
             asyncio.create_task(_flush_views_forever(app.state.view_counter)),
             asyncio.create_task(app.state.indexer.run_forever()),
+            asyncio.create_task(app.state.jobs.run_forever()),
         ]
         try:
             yield
@@ -121,6 +123,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     app.state.view_counter = ViewCounter()
     app.state.page_cache = PageCache()
     app.state.search = WhooshSearch(search_dir(settings))
+    app.state.jobs = JobRunner(job_handlers(settings))
     app.state.indexer = Indexer(app.state.search, IndexerLock(search_dir(settings) / "indexer.lock"))
     app.state.moderation = ModerationRules(
         FlagRules(settings.flag_threshold, settings.flag_weight_partner, settings.flag_weight_expert),
@@ -130,6 +133,11 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         PostingLimits(settings.posts_per_minute, settings.posts_per_day, settings.posts_per_ip_minute),
     )
     return app
+
+
+def job_handlers(settings: Settings) -> dict[str, Handler]:
+    """Every kind of scheduled job this process can do (see community/jobs.py), by kind."""
+    return {}
 
 
 def search_dir(settings: Settings) -> Path:

@@ -23,6 +23,7 @@ CORE = {
     "community.errors",
     "community.events",
     "community.timeutil",
+    "community.jobs",
     "community.validation",
     "community.markdown",
     "community.ports",

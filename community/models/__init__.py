@@ -22,6 +22,7 @@ from community.models.forum import (
     Visibility,
     Vote,
 )
+from community.models.jobs import ScheduledJob
 from community.models.kb import (
     Article,
     ArticleProduct,
@@ -101,6 +102,7 @@ __all__ = [
     "Role",
     "Sanction",
     "SanctionKind",
+    "ScheduledJob",
     "Tag",
     "Thread",
     "ThreadKind",
