@@ -53,11 +53,13 @@ def test_every_entry_has_the_documented_shape() -> None:
         assert entry["half"] in HALVES
 
 
-def test_enough_coffee_questions_and_every_demo_question() -> None:
+def test_enough_coffee_questions_and_the_demo_questions_still_exist() -> None:
+    # The set is frozen: demo questions added after it are not in it, but every one it names must
+    # still be in the demo (renaming one would silently drop a query from the benchmark).
     entries = _entries()
     assert sum(e["source"] == "coffee" for e in entries) >= 120
     demo_questions = {t.title for t in read_content().threads if t.kind == ThreadKind.QUESTION}
-    assert {e["id"] for e in entries if e["source"] == "demo"} == demo_questions
+    assert {e["id"] for e in entries if e["source"] == "demo"} <= demo_questions
 
 
 @needs_dump
