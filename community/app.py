@@ -16,6 +16,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from community.db import close_db, init_db
+from community.edge import oidc
 from community.edge.csrf import CSRFMiddleware
 from community.edge.errors import ErrorRenderer
 from community.edge.security_headers import SecurityHeadersMiddleware
@@ -122,6 +123,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     app.state.live = live
     app.state.view_counter = ViewCounter()
     app.state.page_cache = PageCache()
+    app.state.oidc_clients = oidc.Clients()
     app.state.search = WhooshSearch(search_dir(settings))
     app.state.jobs = JobRunner(job_handlers(settings))
     app.state.indexer = Indexer(app.state.search, IndexerLock(search_dir(settings) / "indexer.lock"))

@@ -62,3 +62,14 @@ class RateLimited(ServiceError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class ServiceUnavailable(ServiceError):
+    """Something we depend on (a database, an identity provider) did not answer: try again later."""
+
+    status_code = 503
+    code = "unavailable"
+
+    def __init__(self, message: str, retry_after: int = 30) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

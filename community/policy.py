@@ -163,6 +163,13 @@ def can_invite(actor: Actor, organisation_id: int, role: str) -> bool:
     )
 
 
+def can_configure_sign_in(actor: Actor, organisation_id: int) -> bool:
+    """A partner organisation's single sign-on: admins, and that organisation's own admin."""
+    if actor.role == Role.ADMIN:
+        return True
+    return actor.is_org_admin and actor.role == Role.PARTNER and actor.organisation_id == organisation_id
+
+
 def can_see_org_members(actor: Actor, organisation_id: int) -> bool:
     return actor.is_staff or actor.organisation_id == organisation_id
 

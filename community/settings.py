@@ -98,6 +98,35 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("COMMUNITY_POSTS_PER_MINUTE", "6", "New posts per person per minute (0: no limit)."),
     SettingSpec("COMMUNITY_POSTS_PER_DAY", "200", "New posts per person per day (0: no limit)."),
     SettingSpec("COMMUNITY_POSTS_PER_IP_MINUTE", "60", "New posts per IP address per minute (0: no limit)."),
+    # Single sign-on through the company's OpenID provider (community/sso, docs/deployment.md).
+    SettingSpec(
+        "COMMUNITY_OIDC_ISSUER", None, "OpenID provider's issuer URL; setting it turns company sign-in on."
+    ),
+    SettingSpec("COMMUNITY_OIDC_CLIENT_ID", None, "Client id registered at the OpenID provider."),
+    SettingSpec("COMMUNITY_OIDC_CLIENT_SECRET", None, "Client secret registered at the OpenID provider."),
+    SettingSpec("COMMUNITY_OIDC_NAME", "company account", "Shown on the button: “Sign in with your …”."),
+    SettingSpec(
+        "COMMUNITY_OIDC_SCOPES", "openid email profile", "Scopes asked for (openid and email needed)."
+    ),
+    SettingSpec("COMMUNITY_OIDC_GROUPS_CLAIM", "groups", "Claim that lists the person's groups."),
+    SettingSpec(
+        "COMMUNITY_OIDC_ROLE_GROUPS",
+        "",
+        "Groups that make staff at first sign-in, e.g. admin=community-admins,moderator=mods,expert=experts.",
+    ),
+    SettingSpec(
+        "COMMUNITY_OIDC_ORG_CLAIM",
+        "",
+        "Claim naming a partner organisation (its slug): such people join it as partners at first sign-in.",
+    ),
+    SettingSpec(
+        "COMMUNITY_OIDC_TIER_CLAIM",
+        "",
+        "Claim with the partner tier, recorded on an organisation without one.",
+    ),
+    SettingSpec(
+        "COMMUNITY_OIDC_ORG_ADMIN_GROUP", "", "Group that makes a partner their organisation's admin."
+    ),
 )
 
 
@@ -110,6 +139,22 @@ def _int(env: Mapping[str, str], name: str, default: str, minimum: int = 1) -> i
     if value < minimum:
         raise SettingsError(f"{name} must be at least {minimum}, not {value}")
     return value
+
+
+@dataclass(frozen=True)
+class OidcSettings:
+    """The company's OpenID provider. ``role_groups``: (role, group) pairs, highest role first."""
+
+    issuer: str
+    client_id: str
+    client_secret: str
+    name: str = "company account"
+    scopes: str = "openid email profile"
+    groups_claim: str = "groups"
+    role_groups: tuple[tuple[str, str], ...] = ()
+    org_claim: str = ""
+    tier_claim: str = ""
+    org_admin_group: str = ""
 
 
 @dataclass(frozen=True)
@@ -141,6 +186,7 @@ class Settings:
     live_heartbeat_seconds: int = 25
     live_retention_hours: int = 48
     live_queue_limit: int = 256
+    oidc: OidcSettings | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -200,7 +246,51 @@ class Settings:
             live_heartbeat_seconds=_int(env, "COMMUNITY_LIVE_HEARTBEAT_SECONDS", "25"),
             live_retention_hours=_int(env, "COMMUNITY_LIVE_RETENTION_HOURS", "48"),
             live_queue_limit=_int(env, "COMMUNITY_LIVE_QUEUE_LIMIT", "256", minimum=2),
+            oidc=_oidc_settings(env),
         )
+
+
+STAFF_ROLES_HIGHEST_FIRST = ("admin", "moderator", "expert")
+
+
+def _oidc_settings(env: Mapping[str, str]) -> OidcSettings | None:
+    issuer = (env.get("COMMUNITY_OIDC_ISSUER") or "").strip().rstrip("/")
+    if not issuer:
+        return None
+    if not issuer.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+        raise SettingsError("COMMUNITY_OIDC_ISSUER must be an https:// URL (http only for localhost)")
+    client_id = (env.get("COMMUNITY_OIDC_CLIENT_ID") or "").strip()
+    secret = env.get("COMMUNITY_OIDC_CLIENT_SECRET") or ""
+    if not client_id or not secret:
+        raise SettingsError(
+            "COMMUNITY_OIDC_ISSUER needs COMMUNITY_OIDC_CLIENT_ID and COMMUNITY_OIDC_CLIENT_SECRET"
+        )
+    scopes = env.get("COMMUNITY_OIDC_SCOPES") or "openid email profile"
+    if not {"openid", "email"} <= set(scopes.split()):
+        raise SettingsError("COMMUNITY_OIDC_SCOPES must include openid and email")
+    pairs: dict[str, str] = {}
+    for item in (env.get("COMMUNITY_OIDC_ROLE_GROUPS") or "").split(","):
+        if not item.strip():
+            continue
+        role, sep, group = item.partition("=")
+        role = role.strip().lower()
+        if not sep or role not in STAFF_ROLES_HIGHEST_FIRST or not group.strip():
+            raise SettingsError(
+                "COMMUNITY_OIDC_ROLE_GROUPS must look like admin=group,moderator=group,expert=group"
+            )
+        pairs[role] = group.strip()
+    return OidcSettings(
+        issuer=issuer,
+        client_id=client_id,
+        client_secret=secret,
+        name=(env.get("COMMUNITY_OIDC_NAME") or "company account").strip(),
+        scopes=scopes,
+        groups_claim=(env.get("COMMUNITY_OIDC_GROUPS_CLAIM") or "groups").strip(),
+        role_groups=tuple((r, pairs[r]) for r in STAFF_ROLES_HIGHEST_FIRST if r in pairs),
+        org_claim=(env.get("COMMUNITY_OIDC_ORG_CLAIM") or "").strip(),
+        tier_claim=(env.get("COMMUNITY_OIDC_TIER_CLAIM") or "").strip(),
+        org_admin_group=(env.get("COMMUNITY_OIDC_ORG_ADMIN_GROUP") or "").strip(),
+    )
 
 
 def database_url_from_env(env: Mapping[str, str] | None = None, data_dir: Path | None = None) -> str:

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from community.edge.reading import is_api
-from community.errors import RateLimited, ServiceError, Unauthenticated
+from community.errors import RateLimited, ServiceError, ServiceUnavailable, Unauthenticated
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def error_json(
     )
 
 
-def retry_after(exc: RateLimited) -> dict[str, str]:
+def retry_after(exc: RateLimited | ServiceUnavailable) -> dict[str, str]:
     return {"Retry-After": str(exc.retry_after)}
 
 
@@ -85,7 +85,7 @@ class ErrorRenderer:
 
     async def service_error(self, request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ServiceError)
-        headers = retry_after(exc) if isinstance(exc, RateLimited) else None
+        headers = retry_after(exc) if isinstance(exc, (RateLimited, ServiceUnavailable)) else None
         if is_api(request):
             if isinstance(exc, Unauthenticated):
                 headers = {"WWW-Authenticate": "Bearer"}

@@ -62,6 +62,7 @@ from community.models.notifications import (
 )
 from community.models.orgs import Organisation, OrgKind
 from community.models.outbox import IndexOutbox
+from community.models.sso import ExternalIdentity, IdentityProvider
 
 __all__ = [
     "Announcement",
@@ -77,9 +78,11 @@ __all__ = [
     "Category",
     "CategoryRules",
     "Decision",
+    "ExternalIdentity",
     "Flag",
     "FlagReason",
     "FlagResolution",
+    "IdentityProvider",
     "IndexOutbox",
     "Invitation",
     "LiveEvent",

@@ -19,6 +19,8 @@ class Organisation(Model):
     kind = fields.CharField(max_length=16, default=OrgKind.PARTNER)
     tier = fields.CharField(max_length=32, null=True)
     description = fields.TextField(default="")
+    # False: members sign in only through the organisation's identity provider (community/sso).
+    password_sign_in = fields.BooleanField(default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

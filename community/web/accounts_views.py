@@ -6,11 +6,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from community.accounts import directory, invitations, passwords, people, tokens
+from community.accounts import directory, invitations, passwords, people, sso, tokens
 from community.edge.auth import current_actor, require_actor, sign_in, sign_out
 from community.edge.errors import retry_after
 from community.edge.reading import client_ip, form_str, path_id, read_form
 from community.errors import Forbidden, Invalid, RateLimited
+from community.web import sso_views
 from community.web.forms import read_fields, safe_next
 from community.web.render import flash, render
 
@@ -21,27 +22,31 @@ GONE = 410
 async def login_page(request: Request) -> Response:
     if await current_actor(request):
         return RedirectResponse(safe_next(request.query_params.get("next", "/")), 303)
-    return await render(request, "accounts/login.html", {"next": request.query_params.get("next", "/")})
+    context = await sso_views.login_options(request)
+    return await render(
+        request, "accounts/login.html", {**context, "next": request.query_params.get("next", "/")}
+    )
 
 
 async def login_submit(request: Request) -> Response:
     form = await read_form(request)
     email, next_url = form_str(form, "email"), safe_next(form_str(form, "next"))
     ip = client_ip(request)
+    options = await sso_views.login_options(request)
     try:
         user = await passwords.authenticate(request.app.state.settings, email, form_str(form, "password"), ip)
     except Invalid as exc:
         return await render(
             request,
             "accounts/login.html",
-            {"email": email, "next": next_url, "error": exc.fields.get("password", exc.message)},
+            {**options, "email": email, "next": next_url, "error": exc.fields.get("password", exc.message)},
             status_code=400,
         )
     except RateLimited as exc:
         return await render(
             request,
             "accounts/login.html",
-            {"email": email, "next": next_url, "error": exc.message},
+            {**options, "email": email, "next": next_url, "error": exc.message},
             status_code=429,
             headers=retry_after(exc),
         )
@@ -49,17 +54,22 @@ async def login_submit(request: Request) -> Response:
         return await render(
             request,
             "accounts/login.html",
-            {"email": email, "next": next_url, "error": exc.message},
+            {**options, "email": email, "next": next_url, "error": exc.message},
             status_code=403,
         )
+    # Checked after the password, so only someone who knows it learns the organisation uses SSO.
+    if (refusal := await sso.password_sign_in_refusal(user)) is not None:
+        context = {**options, "email": email, "next": next_url, "error": refusal}
+        return await render(request, "accounts/login.html", context, status_code=403)
     sign_in(request, user.id, user.auth_version)
     return RedirectResponse(next_url, 303)
 
 
 async def logout(request: Request) -> Response:
     await read_form(request)
+    signed_out_of = request.session.get(sso_views.SESSION_SSO)
     sign_out(request)
-    return RedirectResponse("/login", 303)
+    return await sso_views.provider_sign_out(request, signed_out_of)
 
 
 # --- invitations and password reset (no sign-in needed: the token is the credential) ----------

@@ -63,6 +63,7 @@ async def _org_page(
             "org": org,
             "members": members,
             "can_invite": not org.is_company and policy.can_invite(actor, org.id, Role.PARTNER),
+            "can_configure_sign_in": not org.is_company and policy.can_configure_sign_in(actor, org.id),
             "form": form or {},
             "errors": errors or {},
             "invitation_link": invitation_link,

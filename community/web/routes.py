@@ -15,11 +15,13 @@ from community.web import (
     post_views,
     sanction_views,
     search_views,
+    sso_views,
     thread_action_views,
 )
 
 routes: list[BaseRoute] = [
     *accounts_views.routes,
+    *sso_views.routes,
     *forum_views.routes,
     *post_views.routes,
     *people_views.routes,

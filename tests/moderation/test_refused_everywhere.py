@@ -21,6 +21,9 @@ PUBLIC = {
     "/logout",
     "/invitations/{token}",
     "/password-reset/{token}",
+    "/sso/discover",
+    "/sso/{key}/start",
+    "/sso/{key}/callback",
 }
 
 
