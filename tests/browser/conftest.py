@@ -154,8 +154,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
+    """Package scope: Playwright's sync API leaves its event loop marked running in this thread
+    while it is open, which would break every asyncio test collected after this package."""
     if _why_no_browser():
         pytest.skip(_why_no_browser() or "")
     with sync_playwright() as p:
