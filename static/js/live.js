@@ -318,6 +318,26 @@
     line.textContent = n + " waiting, oldest first.";
   }
 
+  // An empty queue has no table yet: the first live item brings it (the same columns as
+  // templates/moderation/queue.html).
+  function emptyQueueTable() {
+    var empty = document.querySelector("main p.empty");
+    var total = document.querySelector("[data-queue-total]");
+    if (!total) return null;
+    var table = document.createElement("table");
+    table.className = "queue";
+    var head = table.createTHead().insertRow();
+    ["Item", "Type", "Why", "Author", "Waiting", "Handled by"].forEach(function (text) {
+      var th = document.createElement("th");
+      th.textContent = text;
+      head.appendChild(th);
+    });
+    var body = table.createTBody();
+    total.parentNode.insertBefore(table, total.nextSibling);
+    if (empty) empty.remove();
+    return body;
+  }
+
   function showItem(item) {
     if (!item) return;
     var body = document.querySelector("table.queue tbody");
@@ -334,6 +354,7 @@
     if (!row) {
       var filtered = Array.prototype.some.call(document.querySelectorAll("form.filters select, form.filters input"),
         function (el) { return el.value; });
+      if (!body && !filtered) body = emptyQueueTable();
       if (!body || filtered) {
         banner("live-queue", "New items are waiting.", { href: location.pathname, text: "Show all" });
         return;
