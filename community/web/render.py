@@ -115,5 +115,6 @@ async def error_page(
     request: Request, status: int, message: str, fields: dict[str, str], headers: dict[str, str] | None
 ) -> HTMLResponse:
     """The HTML half of the edge's error renderer (``edge.errors.ErrorRenderer``)."""
-    context = {"status": status, "message": message, "fields": fields}
+    retry_after = (headers or {}).get("Retry-After", "")
+    context = {"status": status, "message": message, "fields": fields, "retry_after": retry_after}
     return await render(request, "error.html", context, status_code=status, headers=headers)

@@ -54,6 +54,36 @@
     new MutationObserver(function () { labelCells(table, heads); })
       .observe(table, { childList: true, subtree: true });
   });
+  // Code blocks that scroll sideways are reachable with the keyboard (Tab, then arrow keys).
+  document.querySelectorAll(".body pre, .body table").forEach(function (block) {
+    if (!block.hasAttribute("tabindex")) block.setAttribute("tabindex", "0");
+  });
+  // Times: "3 hours ago" on the page, the exact time in the reader's own time zone on hover (and
+  // for screen readers through the title); relative ones stay current while the page is open.
+  var RELATIVE = /(ago|just now)$/;
+  var exact = window.Intl && Intl.DateTimeFormat
+    ? new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "short" }) : null;
+  function ago(seconds) {
+    var units = [["year", 31536000], ["month", 2592000], ["day", 86400], ["hour", 3600], ["minute", 60]];
+    for (var i = 0; i < units.length; i++) {
+      var n = Math.floor(seconds / units[i][1]);
+      if (n >= 1) return n + " " + units[i][0] + (n > 1 ? "s" : "") + " ago";
+    }
+    return "just now";
+  }
+  function refreshTimes() {
+    document.querySelectorAll("time[datetime]").forEach(function (el) {
+      var when = Date.parse(el.getAttribute("datetime"));
+      if (isNaN(when)) return;
+      if (exact && !el.hasAttribute("data-exact")) {
+        el.setAttribute("data-exact", "");
+        el.title = exact.format(new Date(when));
+      }
+      if (RELATIVE.test(el.textContent.trim())) el.textContent = ago(Math.max(0, (Date.now() - when) / 1000));
+    });
+  }
+  refreshTimes();
+  window.setInterval(refreshTimes, 60000);
   // Invitation links: select the whole link on focus so it is easy to copy.
   document.querySelectorAll("input.copy-link").forEach(function (input) {
     input.addEventListener("focus", function () { input.select(); });
