@@ -61,7 +61,7 @@ routes = [
            "very common words) answers 422 with a message saying how to fix it in `error.message` (and "
            "`error.fields.q`).", params=("Query", "Page", "Sort")),
     _route("GET", "/search/similar", similar_threads, "similarThreads", "Threads most like a question title",
-           ok=(200, SimilarThreadList, "Up to 5, solved threads and articles first."),
+           ok=(200, SimilarThreadList, "Up to 5, the closest first, one per thread."),
            description="For the ask form: what has been asked before. A title shorter than three characters "
            "answers an empty list.", params=("Title",)),
 ]  # fmt: skip

@@ -115,7 +115,13 @@ async def _build_product(folder: Path) -> Product:
         for d in batch:
             if d.kind == "thread":
                 threads.append(
-                    {"id": d.thread_id, "title": d.title, "body": d.body, "answers": d.answers, "tags": d.tags}
+                    {
+                        "id": d.thread_id,
+                        "title": d.title,
+                        "body": d.body,
+                        "answers": d.answers,
+                        "tags": d.tags,
+                    }
                 )
 
     def thread_of(hit: object) -> int | None:
@@ -126,9 +132,7 @@ async def _build_product(folder: Path) -> Product:
     loop = asyncio.get_running_loop()
 
     def search(q: str) -> list[int]:
-        future = asyncio.run_coroutine_threadsafe(
-            search_queries.search(index, actor, q, per_page=K), loop
-        )
+        future = asyncio.run_coroutine_threadsafe(search_queries.search(index, actor, q, per_page=K), loop)
         found = future.result()
         return [t for t in map(thread_of, found.results) if t is not None]
 
@@ -213,13 +217,16 @@ def measure(
                 rr += 1 / rank
                 found += 1
             if half in show and (rank or 99) > 1:
-                print(f"  {name:8} {half:7} rank {rank or '-':>2}  [{q.style}] {q.text!r} -> {q.thread_id}, got {got[:5]}")
+                print(
+                    f"  {name:8} {half:7} rank {rank or '-':>2}  [{q.style}] {q.text!r}"
+                    f" -> {q.thread_id}, got {got[:5]}"
+                )
         n = len(chosen)
         out[half] = Score(rr / n, found / n, statistics.median(times) * 1000, n)
     return out
 
 
-async def _main(args: argparse.Namespace) -> None:
+async def _main(args: argparse.Namespace) -> list[tuple[str, dict[str, Score]]]:
     from community.db import close_db
 
     show = set()
@@ -247,7 +254,9 @@ async def _main(args: argparse.Namespace) -> None:
         ]
         product.close()
         await close_db()
-    print(f"\n{'':18}" + "".join(f" {h + ' MRR@10':>15} {'recall@10':>10}" for h in HALVES) + f" {'p50 ms':>7}")
+    print(
+        f"\n{'':18}" + "".join(f" {h + ' MRR@10':>15} {'recall@10':>10}" for h in HALVES) + f" {'p50 ms':>7}"
+    )
     for name, scores in rows:
         cells = "".join(f" {scores[h].mrr:15.3f} {scores[h].recall:10.3f}" for h in HALVES)
         print(f"{name:18}{cells} {scores['heldout'].p50_ms:7.2f}")
@@ -256,21 +265,27 @@ async def _main(args: argparse.Namespace) -> None:
         f"\nheldout: product - Whoosh baseline MRR@10 = {ours.mrr - base.mrr:+.3f} (target >= +0.10), "
         f"recall@10 = {ours.recall:.3f} (target >= 0.95)"
     )
-    if args.json:
-        Path(args.json).write_text(
-            json.dumps({name: {h: vars(s) for h, s in scores.items()} for name, scores in rows}, indent=1)
-        )
+    return rows
+
+
+def _write_json(path: str, rows: list[tuple[str, dict[str, Score]]]) -> None:
+    figures = {name: {h: vars(s) for h, s in scores.items()} for name, scores in rows}
+    Path(path).write_text(json.dumps(figures, indent=1))
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--verbose", action="store_true", help="list the tune queries not ranked first")
     parser.add_argument("--show-heldout", action="store_true", help="also list the held-out failures")
     parser.add_argument("--json", help="write the figures to this file")
     args = parser.parse_args()
     if not DATA.exists():
         sys.exit(f"needs the coffee dump at {DATA}")
-    asyncio.run(_main(args))
+    rows = asyncio.run(_main(args))
+    if args.json:
+        _write_json(args.json, rows)
 
 
 if __name__ == "__main__":
