@@ -201,6 +201,9 @@ def fts5_baseline(threads: list[dict[str, object]]) -> Callable[[str], list[int]
     return run
 
 
+TITLES: dict[int, str] = {}  # thread id -> title, for the failure listings
+
+
 def measure(
     run: Callable[[str], list[int]], queries: list[Query], name: str, show: set[str]
 ) -> dict[str, Score]:
@@ -219,7 +222,7 @@ def measure(
             if half in show and (rank or 99) > 1:
                 print(
                     f"  {name:8} {half:7} rank {rank or '-':>2}  [{q.style}] {q.text!r}"
-                    f" -> {q.thread_id}, got {got[:5]}"
+                    f" -> {TITLES.get(q.thread_id)!r}; got {[TITLES.get(t) for t in got[:3]]}"
                 )
         n = len(chosen)
         out[half] = Score(rr / n, found / n, statistics.median(times) * 1000, n)
@@ -238,6 +241,7 @@ async def _main(args: argparse.Namespace) -> list[tuple[str, dict[str, Score]]]:
         folder = Path(tmp)
         product = await _build_product(folder)
         queries = product.queries
+        TITLES.update((int(t["id"]), str(t["title"])) for t in product.threads)  # type: ignore[call-overload]
         print(
             f"{len(queries)} queries ({sum(q.half == 'tune' for q in queries)} tune, "
             f"{sum(q.half == 'heldout' for q in queries)} heldout), {len(product.threads)} threads; "
