@@ -1,12 +1,15 @@
 """Ranking: the first results of a page, one per group, and the hits read for it.
 
 Relevance (:func:`by_relevance`) is BM25F-style over posting lists held in memory
-(:mod:`search_index.scoring`), in two tiers: the documents having ALL the words in their own text
-first, then the rest of the matching set when the page is not full. Each thread is one result: its
-best document (the thread, or one of its answers) stands for it. A one-word query over many
-candidates walks that word's postings from the highest impact down instead of scoring them all
-(:func:`_rank_one`). Newest and most voted first (:func:`by_date_or_votes`) sort the matches when
-they are few and walk the segments' sort orders when they are many.
+(:mod:`search_index.scoring`), one result per thread: the thread's own document (question, tags
+and its answers rolled up, the accepted and voted-up ones in a field that weighs more) is scored,
+whichever of the thread's documents matched, and an article promoted from the thread shares its
+result. The best ``RERANK`` are then re-scored with softer signals (the share of the query's
+rarer words they hold; no hard "all words" tier), and the document shown is the thread, or the
+answer holding the words when the thread's own text does not (:func:`shown_doc`). A one-word
+query over many candidates walks that word's postings from the highest impact down instead of
+scoring them all (:func:`_rank_one`). Newest and most voted first (:func:`by_date_or_votes`) sort
+the matches when they are few and walk the segments' sort orders when they are many.
 
 Whoosh's own matchers are used only for what they do well here: reading the index. Only the hits
 on the page are read and highlighted (:func:`hit`).
