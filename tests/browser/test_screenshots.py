@@ -27,6 +27,7 @@ SHOTS: list[tuple[str, str, str | None]] = [
     ("audit-log", "/moderation/audit", "moderator"),
     ("admin", "/admin", "admin"),
     ("not-found", "/t/999999", "partner"),
+    ("sign-in", "/login", None),
 ]
 
 
@@ -45,8 +46,4 @@ def test_screenshots(contexts: Contexts, viewport: dict[str, int], scheme: str) 
         page = pages[who]
         page.goto(path)
         suffix = "" if scheme == "light" else "-dark"
-        page.screenshot(
-            path=folder / f"{name}{suffix}-{viewport['width']}.png",
-            full_page=viewport is PHONE,
-            clip=None if viewport is PHONE else {"x": 0, "y": 0, **DESKTOP},
-        )
+        page.screenshot(path=folder / f"{name}{suffix}-{viewport['width']}.png")  # the first screen
