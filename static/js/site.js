@@ -44,16 +44,20 @@
       });
     });
   }
-  document.querySelectorAll("main table").forEach(function (table) {
-    var heads = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) {
-      return th.textContent.trim();
+  function labelTables() {
+    document.querySelectorAll("main table").forEach(function (table) {
+      var heads = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) {
+        return th.textContent.trim();
+      });
+      if (heads.length) labelCells(table, heads);
     });
-    if (!heads.length) return;
-    labelCells(table, heads);
-    // Rows that arrive live (the review queue) are labelled too.
-    new MutationObserver(function () { labelCells(table, heads); })
-      .observe(table, { childList: true, subtree: true });
-  });
+  }
+  labelTables();
+  // Rows and tables that arrive live (the review queue) are labelled too.
+  var main = document.querySelector("main");
+  if (main && window.MutationObserver) {
+    new MutationObserver(labelTables).observe(main, { childList: true, subtree: true });
+  }
   // Code blocks that scroll sideways are reachable with the keyboard (Tab, then arrow keys).
   document.querySelectorAll(".body pre, .body table").forEach(function (block) {
     if (!block.hasAttribute("tabindex")) block.setAttribute("tabindex", "0");

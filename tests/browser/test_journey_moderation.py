@@ -53,14 +53,16 @@ def test_flag_live_queue_decide_silence_outcome_in_bell(contexts: Contexts) -> N
     row = moderator.locator("table.queue tr.live-new", has_text="Flagged: Spam")
     expect(row).to_be_visible()
     print(f"\nflag shown live in the review queue after {1000 * (time.monotonic() - started):.0f} ms")
+    # A row that arrives live is labelled like the others (phones show each row as a labelled card).
+    expect(row.locator("td").first).to_have_attribute("data-label", "Item")
     row.get_by_role("link").first.click()
     item_url = moderator.url
     moderator.get_by_text("Warn, silence or suspend the author").click()
     moderator.locator("input[name=kind][value=silence]").check()
     moderator.get_by_label("For how long").select_option(label="7 days")
     moderator.locator("#sanction-f-reason").fill("Repeated advertising")
-    moderator.get_by_role("button", name="Apply").click()
-    moderator.wait_for_url(item_url)
+    with moderator.expect_navigation(url=item_url):
+        moderator.get_by_role("button", name="Apply").click()
 
     moderator.locator("input[name=decision][value=hide]").check()
     moderator.locator("#f-reason").fill("Advertising outside the programme")
@@ -122,8 +124,8 @@ def test_flag_decide_silence_keyboard_only(contexts: Contexts) -> None:
     expect(moderator.locator("input[name=kind][value=silence]")).to_be_checked()
     mkeys.tab_to(selector="#sanction-f-reason")
     mkeys.type("Grey-market advertising")
-    mkeys.press("Enter")  # submits the form
-    moderator.wait_for_url(item_url)
+    with moderator.expect_navigation(url=item_url):
+        mkeys.press("Enter")  # submits the form
 
     mkeys.tab_to(selector="input[name=decision]")
     mkeys.press("ArrowDown")  # keep -> hide
