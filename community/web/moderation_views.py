@@ -94,8 +94,12 @@ async def item(request: Request) -> Response:
     actor = await require_actor(request)
     view = await review_queue.get_item(actor, path_id(request, "item_id"))
     return await render(
-        request, "moderation/item.html", {"view": view, "decisions": Decision.ALL, "errors": {}, "form": {}}
+        request, "moderation/item.html", {"view": view, "decisions": _offered(view), "errors": {}, "form": {}}
     )
+
+
+def _offered(view: review_queue.ItemView) -> list[tuple[str, str]]:
+    return decisions.offered(view.post.state if view.post is not None else None)
 
 
 async def claim(request: Request) -> Response:
@@ -125,7 +129,7 @@ async def decide(request: Request) -> Response:
         return await render(
             request,
             "moderation/item.html",
-            {"view": view, "decisions": Decision.ALL, "errors": exc.fields, "form": values},
+            {"view": view, "decisions": _offered(view), "errors": exc.fields, "form": values},
             status_code=422,
         )
     flash(request, "Decision recorded.")

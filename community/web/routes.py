@@ -15,6 +15,7 @@ from community.web import (
     post_views,
     sanction_views,
     search_views,
+    system,
     thread_action_views,
 )
 
@@ -30,4 +31,5 @@ routes: list[BaseRoute] = [
     *thread_action_views.routes,
     *kb_views.routes,
     *notification_views.routes,
+    *system.routes,
 ]
