@@ -144,7 +144,9 @@ def _audit_filters(request: Request) -> dict[str, str | None]:
 async def audit_log(request: Request) -> Response:
     actor = await require_actor(request)
     log = await audit.list_audit(actor, **_audit_filters(request))  # type: ignore[arg-type]
-    return await render(request, "moderation/audit.html", {"log": log})
+    await audit.describe_entries(log.entries)
+    actions = sorted(audit.ACTION_WORDS.items(), key=lambda pair: pair[1])
+    return await render(request, "moderation/audit.html", {"log": log, "actions": actions})
 
 
 async def audit_csv(request: Request) -> Response:

@@ -15,6 +15,7 @@ from tests.test_authorization_matrix import mounted_routes
 # Reachable without signing in: they never ask who is there (or only to redirect).
 PUBLIC = {
     "/healthz",
+    "/favicon.ico",
     "/static/{path}",
     "/api/v1/openapi.json",
     "/login",

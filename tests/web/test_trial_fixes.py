@@ -122,3 +122,24 @@ def _csrf(page: str) -> str:
     match = CSRF_RE.search(page)
     assert match
     return match.group(1)
+
+
+async def test_the_audit_log_reads_as_words_with_links_and_the_member_acted_upon(
+    app, client: httpx.AsyncClient, world: World
+) -> None:  # type: ignore[no-untyped-def]
+    thread = await _thread(world)
+    answer = await posts.reply(world.actor(world.colleague), thread.id, body="Buy from my cousin!")
+    await flags.flag_post(app.state.moderation, world.actor(world.partner), answer.id, reason="spam")
+    item = await ReviewItem.get(post_id=answer.id)
+    await decisions.decide_item(world.actor(world.moderator), item.id, decision="hide", reason="Advert")
+    await thread_actions.set_pinned(world.actor(world.moderator), thread.id, pinned=True, reason="Useful")
+    await login(client, world.moderator)
+    page = (await client.get("/moderation/audit")).text
+    assert "<th>Member acted upon</th>" in page
+    assert ">hid the post</td>" in page and ">post.hide<" not in page and 'title="post.hide"' in page
+    assert f'<a href="/posts/{answer.id}">post {answer.id} in “{thread.title}”</a>' in page
+    assert f'<a href="/t/{thread.id}">“{thread.title}”</a>' in page
+    assert ">Cole League</a>" in page and ">Pat Partner</a>" in page  # the answer's and the thread's authors
+    assert '<option value="post.hide">Hid the post</option>' in page
+    filtered = (await client.get("/moderation/audit?action=post.hide")).text
+    assert '<option value="post.hide" selected>' in filtered and ">pinned the thread</td>" not in filtered
