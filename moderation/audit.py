@@ -178,65 +178,28 @@ async def describe_entries(entries: list[dict[str, Any]]) -> None:
     link (``subject_label``, ``subject_url``) and the member acted upon (``member_name``,
     ``member_handle``: the author of the post or thread, the member of a review item or a
     sanction). One query per kind of subject on the page."""
-    ids: dict[str, set[int]] = {}
+    ids: dict[str, list[int]] = {}
     for e in entries:
-        ids.setdefault(e["subject_type"], set()).add(e["subject_id"])
-    posts = (
-        {
-            r["id"]: r
-            for r in await Post.filter(id__in=list(ids.get("post", ()))).values(
-                "id",
-                "thread_id",
-                thread_title="thread__title",
-                member_name="author__display_name",
-                member_handle="author__handle",
-            )  # fmt: skip
-        }
-        if "post" in ids
-        else {}
+        ids.setdefault(e["subject_type"], []).append(e["subject_id"])
+
+    async def by_id(kind: str, query: Any, *fields: str, **related: str) -> dict[int, dict[str, Any]]:
+        if kind not in ids:
+            return {}
+        return {r["id"]: r for r in await query.filter(id__in=ids[kind]).values("id", *fields, **related)}
+
+    author = {"member_name": "author__display_name", "member_handle": "author__handle"}
+    posts = await by_id("post", Post, "thread_id", thread_title="thread__title", **author)
+    threads = await by_id("thread", Thread, "title", **author)
+    items = await by_id(
+        "review_item", ReviewItem, "kind", member_name="user__display_name", member_handle="user__handle"
     )
-    threads = (
-        {
-            r["id"]: r
-            for r in await Thread.filter(id__in=list(ids.get("thread", ()))).values(
-                "id", "title", member_name="author__display_name", member_handle="author__handle"
-            )
-        }
-        if "thread" in ids
-        else {}
-    )
-    items = (
-        {
-            r["id"]: r
-            for r in await ReviewItem.filter(id__in=list(ids.get("review_item", ()))).values(
-                "id", "kind", member_name="user__display_name", member_handle="user__handle"
-            )
-        }
-        if "review_item" in ids
-        else {}
-    )
-    users = (
-        {
-            r["id"]: r
-            for r in await User.filter(id__in=list(ids.get("user", ()))).values(
-                "id", "display_name", "handle"
-            )
-        }
-        if "user" in ids
-        else {}
-    )
-    categories = (
-        {
-            r["id"]: r
-            for r in await Category.filter(id__in=list(ids.get("category", ()))).values("id", "name", "slug")
-        }
-        if "category" in ids
-        else {}
-    )
+    users = await by_id("user", User, "display_name", "handle")
+    categories = await by_id("category", Category, "name", "slug")
     for e in entries:
         e["action_words"] = action_words(e["action"], e["before"])
         kind, sid = e["subject_type"], e["subject_id"]
-        label, url, member = f"{kind.replace('_', ' ')} {sid}", None, None
+        label, url = f"{kind.replace('_', ' ')} {sid}", None
+        member: dict[str, Any] | None = None
         if kind == "post" and (p := posts.get(sid)):
             label, url, member = f"post {sid} in “{p['thread_title']}”", f"/posts/{sid}", p
         elif kind == "thread" and (t := threads.get(sid)):
