@@ -121,6 +121,7 @@ MATRIX: list[Row] = [
     #                                                              ano ptn col oth sil reg exp mod adm
     r("GET",    "/healthz",                                       "200 200 200 200 200 200 200 200 200"),
     r("GET",    "/favicon.ico",                                   "200 200 200 200 200 200 200 200 200"),
+    r("GET",    "/help/api",                                      "200 200 200 200 200 200 200 200 200"),
     r("GET",    "/static/css/site.css",                           "200 200 200 200 200 200 200 200 200"),
     r("GET",    "/api/v1/openapi.json",                           "200 200 200 200 200 200 200 200 200"),
     r("GET",    "/login",                                         "200 303 303 303 303 303 303 303 303"),

@@ -27,6 +27,7 @@ from community.web.forms import read_fields, thread_url
 from community.web.page_cache import PageCache
 from community.web.render import flash, render
 from moderation import held
+from moderation import queue as review_queue
 
 log = logging.getLogger(__name__)
 
@@ -223,7 +224,8 @@ async def thread(request: Request) -> Response:
         request.state.unread = None  # the bell's marker, filled in below for each request
         return bytes((await render_thread_page(request, actor, thread_id, page)).body)
 
-    return HTMLResponse(splice(await cache.get_or_render(key, render_page), unread))
+    waiting = await review_queue.waiting_count(actor) if actor.is_moderator else None
+    return HTMLResponse(splice(await cache.get_or_render(key, render_page), unread, waiting))
 
 
 async def reply(request: Request) -> Response:

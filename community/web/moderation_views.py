@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from community.accounts import directory
 from community.actor import Actor
 from community.edge.auth import require_actor
 from community.edge.reading import path_id
@@ -78,7 +79,12 @@ async def queue(request: Request) -> Response:
     return await render(
         request,
         "moderation/queue.html",
-        {"queue": listing, "kinds": ReviewKind.ALL, "reasons": REASONS},
+        {
+            "queue": listing,
+            "kinds": ReviewKind.ALL,
+            "reasons": REASONS,
+            "categories": [summary.category for summary in await directory.list_categories(actor)],
+        },
     )
 
 

@@ -16,6 +16,7 @@ from tests.test_authorization_matrix import mounted_routes
 PUBLIC = {
     "/healthz",
     "/favicon.ico",
+    "/help/api",
     "/static/{path}",
     "/api/v1/openapi.json",
     "/login",

@@ -143,3 +143,56 @@ async def test_the_audit_log_reads_as_words_with_links_and_the_member_acted_upon
     assert '<option value="post.hide">Hid the post</option>' in page
     filtered = (await client.get("/moderation/audit?action=post.hide")).text
     assert '<option value="post.hide" selected>' in filtered and ">pinned the thread</td>" not in filtered
+
+
+async def test_the_knowledge_base_home_lists_each_article_once(client: httpx.AsyncClient, world: World) -> None:
+    from community.kb import articles
+
+    thread = await _thread(world)
+    for n in range(3):
+        answer = await posts.reply(world.actor(world.colleague), thread.id, body=f"Answer number {n}.")
+        await articles.promote_answer(world.actor(world.expert), answer.id, title=f"Best practice {n}")
+    await login(client, world.partner)
+    page = (await client.get("/kb")).text
+    for n in range(3):
+        assert page.count(f">Best practice {n}<") == 1, n
+    assert "helpful-heading" not in page  # nothing left that Newest does not show
+
+
+async def test_the_moderators_navigation_shows_how_many_items_wait(
+    app, client: httpx.AsyncClient, world: World
+) -> None:  # type: ignore[no-untyped-def]
+    thread = await _thread(world)
+    answer = await posts.reply(world.actor(world.colleague), thread.id, body="Buy from my cousin!")
+    await login(client, world.moderator)
+    assert "queue-count" not in (await client.get("/")).text
+    await flags.flag_post(app.state.moderation, world.actor(world.partner), answer.id, reason="spam")
+    for path in ("/", f"/t/{thread.id}", f"/t/{thread.id}"):  # the thread page twice: from its cache
+        page = (await client.get(path)).text
+        assert 'Review queue <span class="badge count queue-count">1<span class="visually-hidden"> waiting' in page
+        assert "<!--queue-->" not in page
+    item = await ReviewItem.get(post_id=answer.id)
+    await decisions.decide_item(world.actor(world.moderator), item.id, decision="keep")
+    assert "queue-count" not in (await client.get(f"/t/{thread.id}")).text
+    await login_as(client, world.partner)
+    assert "queue-count" not in (await client.get(f"/t/{thread.id}")).text
+
+
+async def test_the_queue_filters_by_category_from_a_list(client: httpx.AsyncClient, world: World) -> None:
+    await login(client, world.moderator)
+    page = (await client.get("/moderation/queue?category=staff-room")).text
+    assert '<select name="category">' in page and 'placeholder="slug"' not in page
+    assert '<option value="staff-room" selected>Staff room</option>' in page
+    assert '<option value="general">General questions</option>' in page
+
+
+async def test_the_api_documentation_is_a_page_of_the_site(client: httpx.AsyncClient, world: World) -> None:
+    await login(client, world.partner)
+    tokens = (await client.get("/account/tokens")).text
+    assert '<a href="/help/api">JSON API</a>' in tokens
+    docs = await client.get("/help/api")
+    assert docs.status_code == 200 and docs.headers["content-type"].startswith("text/html")
+    assert '<h2 id="authentication">Authentication</h2>' in docs.text
+    assert '<a href="#authentication">Authentication</a>' in docs.text
+    assert "<code>GET /api/v1/moderation/queue</code>" in docs.text
+    assert "<table>" in docs.text
