@@ -33,6 +33,7 @@ from community.models.kb import (
     Product,
     ProductVersion,
 )
+from community.models.mail import DigestFrequency, MailKind, MailSettings, MailState, OutgoingMail
 from community.models.moderation import (
     AuditEntry,
     CategoryRules,
@@ -77,6 +78,7 @@ __all__ = [
     "Category",
     "CategoryRules",
     "Decision",
+    "DigestFrequency",
     "Flag",
     "FlagReason",
     "FlagResolution",
@@ -84,11 +86,15 @@ __all__ = [
     "Invitation",
     "LiveEvent",
     "LoginFailure",
+    "MailKind",
+    "MailSettings",
+    "MailState",
     "Notification",
     "NotificationKind",
     "NotificationSettings",
     "OrgKind",
     "Organisation",
+    "OutgoingMail",
     "PasswordReset",
     "Post",
     "PostRevision",

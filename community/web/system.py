@@ -10,6 +10,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 from tortoise import connections
 
+from community.mail.queue import backlog
 from community.markdown import render_document
 from community.templating import ROOT, STATIC
 from community.web.render import render
@@ -20,7 +21,12 @@ async def healthz(request: Request) -> JSONResponse:
         await connections.get("default").execute_query("SELECT 1")
     except Exception as exc:
         return JSONResponse({"status": "error", "database": f"unavailable: {type(exc).__name__}"}, 503)
-    return JSONResponse({"status": "ok", "database": "ok", "live": request.app.state.live.hub.stats()})
+    mail = await backlog()
+    oldest = mail["oldest"]
+    mail["oldest"] = oldest.isoformat() if oldest is not None and not isinstance(oldest, str) else oldest
+    return JSONResponse(
+        {"status": "ok", "database": "ok", "live": request.app.state.live.hub.stats(), "mail": mail}
+    )
 
 
 async def favicon(request: Request) -> FileResponse:

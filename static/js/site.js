@@ -66,4 +66,19 @@
   document.querySelectorAll("input.copy-link").forEach(function (input) {
     input.addEventListener("focus", function () { input.select(); });
   });
+  // Copy buttons (type="button", hidden until this script shows them): copy the named field.
+  document.querySelectorAll("button.copy-button[data-copy]").forEach(function (button) {
+    var input = document.getElementById(button.getAttribute("data-copy"));
+    if (!input) return;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var done = function () { button.textContent = "Copied"; };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(input.value).then(done, function () { input.select(); });
+      } else {
+        input.select();
+        if (document.execCommand("copy")) done();
+      }
+    });
+  });
 })();

@@ -23,6 +23,8 @@ PUBLIC = {
     "/logout",
     "/invitations/{token}",
     "/password-reset/{token}",
+    "/password-reset",  # "forgot password": for people who cannot sign in
+    "/mail/unsubscribe/{token}",  # one-click unsubscribe: the signed token is the credential
 }
 
 
