@@ -4,8 +4,8 @@ can be swapped without touching callers. Run at save time, never when a page is 
 from __future__ import annotations
 
 import re
-from html import unescape as _unescape
 from collections.abc import Callable
+from html import unescape as _unescape
 from html.parser import HTMLParser
 
 import bleach

@@ -250,7 +250,9 @@ async def home(actor: Actor) -> KbHome:
     # "Most helpful" lists what "Newest" does not already show (with few articles, they were the
     # same list twice).
     shown = {a["id"] for a in newest}
-    helpful = [a for a in (await list_articles(actor, q_sort="helpful", per_page=16)).items if a["id"] not in shown]
+    helpful = [
+        a for a in (await list_articles(actor, q_sort="helpful", per_page=16)).items if a["id"] not in shown
+    ]
     helpful = helpful[:8]
     review = 0
     if policy.can_curate(actor):

@@ -18,7 +18,8 @@ from search_index.query import QUERY_HELP
 
 QUERY_MAX = 10_000
 __all__ = [
-    "QUERY_HELP", "SORTS", "author_names", "category_names", "distinct", "marked", "search", "similar", "unmarked",
+    "QUERY_HELP", "SORTS", "author_names", "category_names", "distinct", "marked", "search", "similar",
+    "unmarked",
 ]  # fmt: skip
 _MARK = re.compile(r"(</?mark>)")
 

@@ -41,7 +41,8 @@ def queue_count_html(waiting: int | None, *, marker: bool = False) -> Markup:
         return Markup(QUEUE_MARKER)
     if not waiting:
         return Markup("")
-    return Markup(f' <span class="badge count queue-count">{waiting}<span class="visually-hidden"> waiting</span></span>')
+    hidden = '<span class="visually-hidden"> waiting</span>'
+    return Markup(f' <span class="badge count queue-count">{waiting}{hidden}</span>')
 
 
 def splice(body: bytes, unread: int, waiting: int | None = None) -> bytes:

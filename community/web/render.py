@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
-from markupsafe import Markup
 from starlette.templating import Jinja2Templates
 
 from community.actor import Actor

@@ -18,7 +18,9 @@ async def test_results_show_category_and_author_names(client, world, corpus: Cor
     assert f"@{world.colleague.handle}" not in meta and ">general<" not in meta
 
 
-def _hit(kind: str, thread_id: int | None, article_id: int | None = None, post_id: int | None = None) -> SearchHit:
+def _hit(
+    kind: str, thread_id: int | None, article_id: int | None = None, post_id: int | None = None
+) -> SearchHit:
     return SearchHit(
         kind=kind, doc_id=f"{kind}:{thread_id}:{post_id}", thread_id=thread_id, post_id=post_id,
         article_id=article_id, title=f"{kind} {thread_id}",

@@ -145,7 +145,9 @@ async def test_the_audit_log_reads_as_words_with_links_and_the_member_acted_upon
     assert '<option value="post.hide" selected>' in filtered and ">pinned the thread</td>" not in filtered
 
 
-async def test_the_knowledge_base_home_lists_each_article_once(client: httpx.AsyncClient, world: World) -> None:
+async def test_the_knowledge_base_home_lists_each_article_once(
+    client: httpx.AsyncClient, world: World
+) -> None:
     from community.kb import articles
 
     thread = await _thread(world)
@@ -169,7 +171,10 @@ async def test_the_moderators_navigation_shows_how_many_items_wait(
     await flags.flag_post(app.state.moderation, world.actor(world.partner), answer.id, reason="spam")
     for path in ("/", f"/t/{thread.id}", f"/t/{thread.id}"):  # the thread page twice: from its cache
         page = (await client.get(path)).text
-        assert 'Review queue <span class="badge count queue-count">1<span class="visually-hidden"> waiting' in page
+        assert (
+            'Review queue <span class="badge count queue-count">1<span class="visually-hidden"> waiting'
+            in page
+        )
         assert "<!--queue-->" not in page
     item = await ReviewItem.get(post_id=answer.id)
     await decisions.decide_item(world.actor(world.moderator), item.id, decision="keep")
