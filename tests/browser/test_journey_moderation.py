@@ -127,9 +127,13 @@ def test_flag_decide_silence_keyboard_only(contexts: Contexts) -> None:
     with moderator.expect_navigation(url=item_url):
         mkeys.press("Enter")  # submits the form
 
-    mkeys.tab_to(selector="input[name=decision]")
-    mkeys.press("ArrowDown")  # keep -> hide
-    expect(moderator.locator("input[name=decision][value=hide]")).to_be_checked()
+    mkeys.tab_to(selector="input[name=decision]")  # the group's first; arrow keys choose within it
+    hide = moderator.locator("input[name=decision][value=hide]")
+    for _ in range(6):
+        mkeys.press("ArrowDown")
+        if hide.is_checked():
+            break
+    expect(hide).to_be_checked()
     mkeys.tab_to(selector="#f-reason")
     mkeys.type("Grey-market advertising")
     mkeys.tab_to("button", "Decide")
