@@ -41,10 +41,10 @@ from community.kb import articles, products
 from community.models import (
     ApiToken,
     AuditEntry,
-    LoginFailure,
     Notification,
     Post,
     ReviewItem,
+    SignInWindow,
     User,
 )
 from moderation import flags, sanctions, watched_words
@@ -190,13 +190,13 @@ async def _acted_upon(app: Any, world: World, thread_id: int) -> dict[str, int]:
 
 
 async def snapshot() -> dict[str, list[dict[str, Any]]]:
-    """Every saved row (sign-in failures and a token's "last used" aside: recording them is the
+    """Every saved row (sign-in windows and a token's "last used" aside: recording them is the
     point of a refused sign-in and of a call made with the token). Plain SQL: the sweeps that take
     one after each request run five times faster than through the models."""
     conn = connections.get("default")
     state = {}
     for name, model in sorted(Tortoise.apps["community"].items()):
-        if model is not LoginFailure:
+        if model is not SignInWindow:
             meta = model._meta
             rows = await conn.execute_query_dict(
                 f'SELECT * FROM "{meta.db_table}" ORDER BY "{meta.db_pk_column}"'

@@ -3,9 +3,9 @@
 from community.models.accounts import (
     ApiToken,
     Invitation,
-    LoginFailure,
     PasswordReset,
     Role,
+    SignInWindow,
     User,
     UserStatus,
 )
@@ -83,7 +83,6 @@ __all__ = [
     "IndexOutbox",
     "Invitation",
     "LiveEvent",
-    "LoginFailure",
     "Notification",
     "NotificationKind",
     "NotificationSettings",
@@ -103,6 +102,7 @@ __all__ = [
     "Sanction",
     "SanctionKind",
     "ScheduledJob",
+    "SignInWindow",
     "Tag",
     "Thread",
     "ThreadKind",
