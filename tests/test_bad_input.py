@@ -114,9 +114,14 @@ class Browser:
 
     client: httpx.AsyncClient
     csrf: str = ""
+    # A form that signs its sender in (a reset link) starts a new session, with a new token.
+    renews_session: bool = False
 
     async def form(self, path: str, data: dict[str, Any], **kw: Any) -> httpx.Response:
-        return await self.client.post(path, data={**data, "csrf_token": self.csrf}, **kw)
+        response = await self.client.post(path, data={**data, "csrf_token": self.csrf}, **kw)
+        if self.renews_session and response.status_code == 303:
+            self.csrf = CSRF_RE.search((await self.client.get("/")).text).group(1)  # type: ignore[union-attr]
+        return response
 
 
 def make_client(app: Any) -> httpx.AsyncClient:
@@ -158,6 +163,13 @@ async def env(app, world: World) -> AsyncIterator[Env]:  # type: ignore[no-untyp
     anon = make_client(app)
     clients.append(anon)
     e.browsers["anon"] = Browser(anon, CSRF_RE.search((await anon.get("/login")).text).group(1))  # type: ignore[union-attr]
+    resetter = make_client(app)
+    clients.append(resetter)
+    e.browsers["resetter"] = Browser(
+        resetter,
+        CSRF_RE.search((await resetter.get("/login")).text).group(1),  # type: ignore[union-attr]
+        renews_session=True,
+    )
     try:
         yield e
     finally:
@@ -257,7 +269,8 @@ FORMS = [
          lenient={"next": NEXT}, refused=400),
     Form("/invitations/{invite}", "/invitations/{invite}", "anon",
          {"display_name": "New Person", "password": "long enough password"}),
-    Form("/password-reset/{reset}", "/password-reset/{reset}", "anon", {"password": "long enough password"}),
+    Form("/password-reset/{reset}", "/password-reset/{reset}", "resetter", {"password": "long enough password"},
+         lenient={"tokens_asked": "sent with the question: a form without it (a script) revokes tokens"}),
     Form("/account/profile", "/account/profile", "expert",
          {"display_name": "Erin Expert", "bio": "Pricing.", "expertise_tags": "pricing"}),
     Form("/account/password", "/account/password", "partner",

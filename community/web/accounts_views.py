@@ -11,7 +11,7 @@ from community.edge.auth import current_actor, require_actor, sign_in, sign_out
 from community.edge.errors import retry_after
 from community.edge.reading import client_ip, form_str, path_id, read_form
 from community.errors import Forbidden, Invalid, RateLimited
-from community.web.forms import read_fields, safe_next
+from community.web.forms import is_on, read_fields, safe_next
 from community.web.render import flash, render
 
 # A link that worked once and no longer does (used, expired) is gone, not malformed.
@@ -115,7 +115,7 @@ async def password_reset(request: Request) -> Response:
         return await render(request, "accounts/password_reset.html", {"revoke_tokens": True})
     form, values = await read_fields(request, "password")
     # The box starts ticked; a form without the question (a script) revokes too.
-    revoke = "revoke_tokens" in form or "tokens_asked" not in form
+    revoke = is_on(form_str(form, "revoke_tokens")) or "tokens_asked" not in form
     try:
         user = await passwords.reset_password(token, values["password"], revoke_tokens=revoke)
     except Invalid as exc:
