@@ -63,6 +63,9 @@ class Snapshot:
         self.gidx: list[int] | None = None
         self.dirty_mask = 0
         self.dirty_docs: frozenset[int] = EMPTY
+        self._heads: frozenset[int] | None = None
+        self._head_of: dict[int, list[int]] | None = None
+        self._members: dict[int, list[int]] | None = None
 
     # -- sets ------------------------------------------------------------------------------------
 
@@ -197,6 +200,37 @@ class Snapshot:
             hi = len(keys) if end is None else bisect_left(keys, end)
             out.update(docs[lo:hi] if offset == 0 else (d + offset for d in docs[lo:hi]))
         return out
+
+    # -- results: one per thread -----------------------------------------------------------------
+
+    def heads(self) -> frozenset[int]:
+        """The live documents that can stand for a result: threads (their answers rolled up)
+        and articles."""
+        if self._heads is None:
+            self._heads = (self.ids("flags", "thread") | self.ids("flags", "article")) - self.deleted
+        return self._heads
+
+    def head_of(self) -> dict[int, list[int]]:
+        """Group key -> its heads (a thread; an article promoted from it shares its group)."""
+        if self._head_of is None:
+            grp = self.array("grp")
+            out: dict[int, list[int]] = {}
+            for d in sorted(self.heads()):
+                out.setdefault(grp[d], []).append(d)
+            self._head_of = out
+        return self._head_of
+
+    def members(self) -> dict[int, list[int]]:
+        """Group key -> its live documents (a thread, its answers, articles merged with it)."""
+        if self._members is None:
+            grp = self.array("grp")
+            deleted = self.deleted
+            out: dict[int, list[int]] = {}
+            for d, g in enumerate(grp):
+                if d not in deleted:
+                    out.setdefault(g, []).append(d)
+            self._members = out
+        return self._members
 
     # -- per-document arrays -------------------------------------------------------------------
 

@@ -17,10 +17,14 @@ from community import policy, validation
 from community.accounts import throttle
 from community.accounts.tokens import hash_token
 from community.actor import Actor
-from community.errors import Forbidden, Invalid, NotFound
+from community.errors import Forbidden, Invalid, NotFound, RateLimited
+from community.mail import queue as mail_queue
+from community.mail.compose import render_mail
 from community.models import (
     ApiToken,
+    MailKind,
     PasswordReset,
+    RateEvent,
     Sanction,
     SanctionKind,
     SignInWindow,
@@ -139,8 +143,60 @@ async def create_password_reset(settings: Settings, email: str) -> str:
 
 
 def password_reset_url(settings: Settings, token: str) -> str:
-    """The link the CLI prints today (and an e-mail will carry later)."""
+    """The link the reset mail carries (and the CLI prints)."""
     return f"{settings.base_url}/password-reset/{token}"
+
+
+RESET_MAILS_PER_ADDRESS_HOUR = 3
+HOUR = timedelta(hours=1)
+
+
+async def _count_event(key: str, since: timedelta) -> int:
+    """Count this request, then how many there were in the window (this one included).
+
+    Written first, counted after: of N requests at once, the k-th to be written sees at least k,
+    so no more than the limit get through, whatever the interleaving (no check-then-act race)."""
+    current = now()
+    await RateEvent.create(key=key, created_at=current)
+    await RateEvent.filter(key=key, created_at__lt=current - since).delete()
+    return await RateEvent.filter(key=key, created_at__gt=current - since).count()
+
+
+async def request_password_reset(settings: Settings, email: object, ip: str) -> None:
+    """ "Forgot password": mail a reset link if an account has this address. The caller answers the
+    same whether or not one does; too many requests from one address are refused (429), and an
+    account gets at most a few reset mails an hour (more are silently not sent)."""
+    fields: dict[str, str] = {}
+    address = validation.email(email, fields)
+    validation.raise_if(fields)
+    if await _count_event(f"reset:ip:{ip}"[:80], HOUR) > settings.mail_resets_per_hour:
+        raise RateLimited(
+            "Too many password reset requests from your network. Please wait an hour and try again.",
+            retry_after=3600,
+        )
+    user = await User.filter(email=address).first()
+    if user is None:
+        return
+    if await _count_event(f"reset:user:{user.id}", HOUR) > RESET_MAILS_PER_ADDRESS_HOUR:
+        return
+    token = secrets.token_urlsafe(32)
+    async with in_transaction():
+        await PasswordReset.create(
+            user=user, token_hash=hash_token(token), expires_at=now() + timedelta(hours=settings.reset_hours)
+        )
+        composed = render_mail(
+            settings,
+            "password_reset",
+            {
+                "url": password_reset_url(settings, token),
+                "name": user.display_name,
+                "hours": settings.reset_hours,
+            },
+        )
+        await mail_queue.enqueue(
+            settings, kind=MailKind.PASSWORD_RESET, to=user.email, recipient_id=user.id,
+            subject=composed.subject, text=composed.text, html=composed.html, sensitive=True,
+        )  # fmt: skip
 
 
 async def open_password_reset(token: str) -> PasswordReset:

@@ -9,12 +9,14 @@ from community.web import (
     admin_views,
     forum_views,
     kb_views,
+    mail_views,
     moderation_views,
     notification_views,
     people_views,
     post_views,
     sanction_views,
     search_views,
+    system,
     thread_action_views,
 )
 
@@ -30,4 +32,6 @@ routes: list[BaseRoute] = [
     *thread_action_views.routes,
     *kb_views.routes,
     *notification_views.routes,
+    *mail_views.routes,
+    *system.routes,
 ]

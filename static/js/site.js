@@ -13,8 +13,72 @@
   window.addEventListener("pageshow", function () {
     document.querySelectorAll("form button[disabled]").forEach(function (button) { button.disabled = false; });
   });
+  // A save button that says what it will do: "Save draft" while Draft is chosen.
+  document.querySelectorAll("button[data-label-draft]").forEach(function (button) {
+    var select = button.form && button.form.querySelector('select[name="state"]');
+    if (!select) return;
+    select.addEventListener("change", function () {
+      button.textContent = button.getAttribute(select.value === "draft" ? "data-label-draft" : "data-label-published");
+    });
+  });
+  // The phone header: "Menu" opens and closes the navigation (CSS folds it on narrow screens only).
+  var toggle = document.querySelector(".menu-toggle");
+  var menu = document.getElementById("site-menu");
+  if (toggle && menu) {
+    toggle.hidden = false;
+    toggle.addEventListener("click", function () {
+      var open = toggle.getAttribute("aria-expanded") !== "true";
+      toggle.setAttribute("aria-expanded", String(open));
+      menu.classList.toggle("open", open);
+      if (open) {
+        var first = menu.querySelector("a, button, input");
+        if (first) first.focus();
+      }
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && menu.classList.contains("open")) {
+        toggle.setAttribute("aria-expanded", "false");
+        menu.classList.remove("open");
+        toggle.focus();
+      }
+    });
+  }
+  // Tables on a phone become one card per row (static/css/site.css); each cell is labelled with its
+  // column's heading so the card still says what each value is.
+  function labelCells(table, heads) {
+    table.querySelectorAll("tbody tr").forEach(function (row) {
+      Array.prototype.forEach.call(row.children, function (cell, i) {
+        if (heads[i] && !cell.hasAttribute("data-label")) cell.setAttribute("data-label", heads[i]);
+      });
+    });
+  }
+  document.querySelectorAll("main table").forEach(function (table) {
+    var heads = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) {
+      return th.textContent.trim();
+    });
+    if (!heads.length) return;
+    labelCells(table, heads);
+    // Rows that arrive live (the review queue) are labelled too.
+    new MutationObserver(function () { labelCells(table, heads); })
+      .observe(table, { childList: true, subtree: true });
+  });
   // Invitation links: select the whole link on focus so it is easy to copy.
   document.querySelectorAll("input.copy-link").forEach(function (input) {
     input.addEventListener("focus", function () { input.select(); });
+  });
+  // Copy buttons (type="button", hidden until this script shows them): copy the named field.
+  document.querySelectorAll("button.copy-button[data-copy]").forEach(function (button) {
+    var input = document.getElementById(button.getAttribute("data-copy"));
+    if (!input) return;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var done = function () { button.textContent = "Copied"; };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(input.value).then(done, function () { input.select(); });
+      } else {
+        input.select();
+        if (document.execCommand("copy")) done();
+      }
+    });
   });
 })();

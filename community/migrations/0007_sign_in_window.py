@@ -3,7 +3,7 @@ from tortoise.migrations import operations as ops
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('community', '0005_jobs')]
+    dependencies = [('community', '0006_mail')]
 
     initial = False
 
