@@ -16,6 +16,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from community.db import close_db, init_db
+from community.edge.access_log import keep_secrets_out_of_access_log
 from community.edge.csrf import CSRFMiddleware
 from community.edge.errors import ErrorRenderer
 from community.edge.security_headers import SecurityHeadersMiddleware
@@ -48,6 +49,7 @@ SEARCH_WARM_TERMS = 80
 def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> Starlette:
     """``manage_db=False`` when the caller (tests, CLI) has already initialised Tortoise."""
     settings = settings or Settings.from_env()
+    keep_secrets_out_of_access_log()
     from community.api.routes import routes as api_routes
     from community.web.routes import routes as web_routes
     from community.web.system import healthz

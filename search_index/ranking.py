@@ -103,8 +103,7 @@ def head_candidates(snap: Snapshot, docs: frozenset[int]) -> frozenset[int]:
     missing = set(map(grp.__getitem__, rest)) - set(map(grp.__getitem__, found))
     if not missing:
         return found
-    head_of = snap.head_of()
-    extra = [h for g in missing for h in head_of.get(g, ())]
+    extra = [h for g in missing for h in snap.group_docs(g) if h in heads]
     extra += [d for d in rest if grp[d] in missing]
     return found | frozenset(extra)
 
@@ -150,7 +149,7 @@ def shown_doc(
     if best not in snap.heads():
         return best
     own = [(w, snap.own_text(t)) for t, (w, _, _) in zip(terms, weights, strict=True)]
-    members = [d for d in snap.members().get(snap.array("grp")[best], ()) if d in docs and d != best]
+    members = [d for d in snap.group_docs(snap.array("grp")[best]) if d in docs and d != best]
     if best not in docs:
         if not members:
             return best
@@ -258,7 +257,7 @@ def similar(
     score) are left out: a related list is better short than padded."""
     pool = snap.heads() & snap.allowed(allowed)
     if exclude_thread_id is not None:
-        pool = pool - frozenset(snap.head_of().get(int(exclude_thread_id), ()))
+        pool = pool - frozenset(snap.group_docs(int(exclude_thread_id)))
     terms = [t for t in terms if snap.impacts(t)[0]]
     if not pool or not terms:
         return []

@@ -64,8 +64,6 @@ class Snapshot:
         self.dirty_mask = 0
         self.dirty_docs: frozenset[int] = EMPTY
         self._heads: frozenset[int] | None = None
-        self._head_of: dict[int, list[int]] | None = None
-        self._members: dict[int, list[int]] | None = None
 
     # -- sets ------------------------------------------------------------------------------------
 
@@ -210,27 +208,16 @@ class Snapshot:
             self._heads = (self.ids("flags", "thread") | self.ids("flags", "article")) - self.deleted
         return self._heads
 
-    def head_of(self) -> dict[int, list[int]]:
-        """Group key -> its heads (a thread; an article promoted from it shares its group)."""
-        if self._head_of is None:
-            grp = self.array("grp")
-            out: dict[int, list[int]] = {}
-            for d in sorted(self.heads()):
-                out.setdefault(grp[d], []).append(d)
-            self._head_of = out
-        return self._head_of
-
-    def members(self) -> dict[int, list[int]]:
-        """Group key -> its live documents (a thread, its answers, articles merged with it)."""
-        if self._members is None:
-            grp = self.array("grp")
-            deleted = self.deleted
-            out: dict[int, list[int]] = {}
-            for d, g in enumerate(grp):
-                if d not in deleted:
-                    out.setdefault(g, []).append(d)
-            self._members = out
-        return self._members
+    def group_docs(self, group: int) -> list[int]:
+        """The live documents of one group: a thread, its answers, an article promoted from it
+        (per-segment lists, cached with the segment, so a new snapshot costs nothing here)."""
+        deleted = self.deleted
+        out = []
+        for reader, offset, data in self.leaves:
+            for d in data.members(reader).get(group, ()):
+                if d + offset not in deleted:
+                    out.append(d + offset)
+        return out
 
     # -- per-document arrays -------------------------------------------------------------------
 

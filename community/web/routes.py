@@ -16,6 +16,7 @@ from community.web import (
     post_views,
     sanction_views,
     search_views,
+    system,
     thread_action_views,
 )
 
@@ -32,4 +33,5 @@ routes: list[BaseRoute] = [
     *kb_views.routes,
     *notification_views.routes,
     *mail_views.routes,
+    *system.routes,
 ]

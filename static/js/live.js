@@ -9,8 +9,10 @@
   var lastId = parseInt(meta.getAttribute("content"), 10);
   if (isNaN(lastId)) lastId = null;
   var streams = [];
-  var threadMatch = /^\/t\/(\d+)/.exec(location.pathname);
-  if (threadMatch) streams.push("thread:" + threadMatch[1]);
+  // The page says which thread it shows: an error page at a thread's address (404) subscribes to
+  // nothing, so it shows no "no longer available" notice and the bell keeps working.
+  var threadPage = document.querySelector("[data-live-thread]");
+  if (threadPage) streams.push("thread:" + threadPage.getAttribute("data-live-thread"));
   var onQueue = location.pathname === "/moderation/queue";
   if (onQueue) streams.push("queue");
 

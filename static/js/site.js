@@ -13,6 +13,14 @@
   window.addEventListener("pageshow", function () {
     document.querySelectorAll("form button[disabled]").forEach(function (button) { button.disabled = false; });
   });
+  // A save button that says what it will do: "Save draft" while Draft is chosen.
+  document.querySelectorAll("button[data-label-draft]").forEach(function (button) {
+    var select = button.form && button.form.querySelector('select[name="state"]');
+    if (!select) return;
+    select.addEventListener("change", function () {
+      button.textContent = button.getAttribute(select.value === "draft" ? "data-label-draft" : "data-label-published");
+    });
+  });
   // The phone header: "Menu" opens and closes the navigation (CSS folds it on narrow screens only).
   var toggle = document.querySelector(".menu-toggle");
   var menu = document.getElementById("site-menu");

@@ -15,6 +15,8 @@ from tests.test_authorization_matrix import mounted_routes
 # Reachable without signing in: they never ask who is there (or only to redirect).
 PUBLIC = {
     "/healthz",
+    "/favicon.ico",
+    "/help/api",
     "/static/{path}",
     "/api/v1/openapi.json",
     "/login",
