@@ -3,9 +3,9 @@
 from community.models.accounts import (
     ApiToken,
     Invitation,
-    LoginFailure,
     PasswordReset,
     Role,
+    SignInWindow,
     User,
     UserStatus,
 )
@@ -85,7 +85,6 @@ __all__ = [
     "IndexOutbox",
     "Invitation",
     "LiveEvent",
-    "LoginFailure",
     "MailKind",
     "MailSettings",
     "MailState",
@@ -109,6 +108,7 @@ __all__ = [
     "Sanction",
     "SanctionKind",
     "ScheduledJob",
+    "SignInWindow",
     "Tag",
     "Thread",
     "ThreadKind",
