@@ -17,12 +17,16 @@ from starlette.staticfiles import StaticFiles
 
 from community.db import close_db, init_db
 from community.edge import oidc
+from community.edge.access_log import keep_secrets_out_of_access_log
 from community.edge.csrf import CSRFMiddleware
 from community.edge.errors import ErrorRenderer
 from community.edge.security_headers import SecurityHeadersMiddleware
 from community.events import AccessChanged, Event, subscribe, unsubscribe
 from community.forum.view_counts import ViewCounter
 from community.jobs import Handler, JobRunner
+from community.mail.sender import MailSender
+from community.mail.transport import transport_for
+from community.notifications import mailing
 from community.realtime import Live, LiveCursorMiddleware
 from community.realtime.hub import live_endpoint
 from community.search.indexer import Indexer, IndexerLock
@@ -46,6 +50,7 @@ SEARCH_WARM_TERMS = 80
 def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> Starlette:
     """``manage_db=False`` when the caller (tests, CLI) has already initialised Tortoise."""
     settings = settings or Settings.from_env()
+    keep_secrets_out_of_access_log()
     from community.api.routes import routes as api_routes
     from community.web.routes import routes as web_routes
     from community.web.system import healthz
@@ -68,12 +73,14 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         gc.freeze()
         subscribe(forget_cached_pages)
         await app.state.live.start()
+        await mailing.schedule_digests()
         tasks = [
             # So that the first searches after a start are not the slow ones (a few seconds, off the loop).
             asyncio.create_task(asyncio.to_thread(app.state.search.warm, SEARCH_WARM_TERMS)),
             asyncio.create_task(_flush_views_forever(app.state.view_counter)),
             asyncio.create_task(app.state.indexer.run_forever()),
             asyncio.create_task(app.state.jobs.run_forever()),
+            asyncio.create_task(app.state.mail.run_forever()),
         ]
         try:
             yield
@@ -114,7 +121,9 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
                 same_site="lax",
                 https_only=settings.https,
             ),
-            Middleware(CSRFMiddleware, errors=errors),
+            # RFC 8058: mail programs send the one-click unsubscribe POST with no session; the signed
+            # token in the path is its whole credential (community/web/mail_views.py).
+            Middleware(CSRFMiddleware, errors=errors, exempt_prefixes=("/mail/unsubscribe/",)),
         ],
         exception_handlers=errors.handlers,
         lifespan=lifespan,
@@ -126,6 +135,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     app.state.oidc_clients = oidc.Clients()
     app.state.search = WhooshSearch(search_dir(settings))
     app.state.jobs = JobRunner(job_handlers(settings))
+    app.state.mail = MailSender(settings, transport_for(settings), mailing.composers(settings))
     app.state.indexer = Indexer(app.state.search, IndexerLock(search_dir(settings) / "indexer.lock"))
     app.state.moderation = ModerationRules(
         FlagRules(settings.flag_threshold, settings.flag_weight_partner, settings.flag_weight_expert),
@@ -139,7 +149,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
 
 def job_handlers(settings: Settings) -> dict[str, Handler]:
     """Every kind of scheduled job this process can do (see community/jobs.py), by kind."""
-    return {}
+    return {**mailing.job_handlers(settings)}
 
 
 def search_dir(settings: Settings) -> Path:

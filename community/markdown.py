@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from html import unescape as _unescape
 from html.parser import HTMLParser
 
 import bleach
@@ -119,3 +120,28 @@ def link_targets(html: str) -> list[str]:
     parser.feed(html)
     parser.close()
     return parser.hrefs
+
+
+_docs_md = MarkdownIt("commonmark", {"html": False}).enable(["table"])
+_HEADING = re.compile(r"<h([23])>(.*?)</h\1>")
+
+
+def render_document(source: str) -> tuple[str, list[tuple[str, str]]]:
+    """Our own documentation (docs/*.md, trusted: no mentions, no sanitising needed beyond
+    Markdown's own escaping with raw HTML off) as HTML whose section headings carry ids, and the
+    (id, title) of each second-level section for a table of contents."""
+    sections: list[tuple[str, str]] = []
+    used: set[str] = set()
+
+    def anchor(match: re.Match[str]) -> str:
+        level, inner = match.group(1), match.group(2)
+        text = _unescape(re.sub(r"<[^>]+>", "", inner))
+        slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "section"
+        while slug in used:
+            slug += "-"
+        used.add(slug)
+        if level == "2":
+            sections.append((slug, text))
+        return f'<h{level} id="{slug}">{inner}</h{level}>'
+
+    return _HEADING.sub(anchor, _docs_md.render(source)), sections

@@ -281,6 +281,7 @@ MODERATION_NOTICES = frozenset(
         NotificationKind.FLAG_OUTCOME,
         NotificationKind.POST_HIDDEN,
         NotificationKind.POST_RESTORED,
+        NotificationKind.POST_APPROVED,
         NotificationKind.POST_EDITED,
         NotificationKind.THREAD_MODERATED,
         NotificationKind.REVIEW_ITEM,

@@ -10,6 +10,9 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
+
+SMTP_SECURITY = ("starttls", "tls", "none")
 
 
 class SettingsError(ValueError):
@@ -127,6 +130,37 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec(
         "COMMUNITY_OIDC_ORG_ADMIN_GROUP", "", "Group that makes a partner their organisation's admin."
     ),
+    # Outgoing mail (community/mail). No SMTP host: every mail is written as a .eml file instead.
+    SettingSpec(
+        "COMMUNITY_SMTP_HOST",
+        None,
+        "SMTP server for outgoing mail. Unset: mails are written as .eml files under "
+        "<data dir>/mail/outbox and listed at /admin/outbox (development, demo).",
+    ),
+    SettingSpec("COMMUNITY_SMTP_PORT", "587", "SMTP port (587 with starttls, 465 with tls, 25 plain)."),
+    SettingSpec(
+        "COMMUNITY_SMTP_SECURITY",
+        "starttls",
+        "starttls (upgrade after connecting), tls (TLS from the start) or none (a local relay only).",
+    ),
+    SettingSpec("COMMUNITY_SMTP_USERNAME", None, "SMTP user name, when the server wants one."),
+    SettingSpec("COMMUNITY_SMTP_PASSWORD", None, "SMTP password, with COMMUNITY_SMTP_USERNAME."),
+    SettingSpec("COMMUNITY_SMTP_TIMEOUT_SECONDS", "30", "Seconds to wait for the SMTP server at each step."),
+    SettingSpec(
+        "COMMUNITY_MAIL_FROM",
+        None,
+        "Sender address of every mail. Default: community@ the host of COMMUNITY_BASE_URL.",
+    ),
+    SettingSpec(
+        "COMMUNITY_MAIL_NOTIFY_DELAY_MINUTES",
+        "10",
+        "A notification is mailed only if it is still unread in the app this many minutes later.",
+    ),
+    SettingSpec(
+        "COMMUNITY_MAIL_RESETS_PER_HOUR",
+        "10",
+        '"Forgot password" requests per IP address per hour (and at most 3 mails per address an hour).',
+    ),
 )
 
 
@@ -187,6 +221,15 @@ class Settings:
     live_retention_hours: int = 48
     live_queue_limit: int = 256
     oidc: OidcSettings | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_security: str = "starttls"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_timeout_seconds: int = 30
+    mail_from: str = "community@localhost"
+    mail_notify_delay_minutes: int = 10
+    mail_resets_per_hour: int = 10
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -218,6 +261,14 @@ class Settings:
         base_url = (env.get("COMMUNITY_BASE_URL") or defaults["COMMUNITY_BASE_URL"]).rstrip("/")
         if not base_url.startswith(("http://", "https://")):
             raise SettingsError("COMMUNITY_BASE_URL must start with http:// or https://")
+        smtp_security = (env.get("COMMUNITY_SMTP_SECURITY") or "starttls").lower()
+        if smtp_security not in SMTP_SECURITY:
+            raise SettingsError("COMMUNITY_SMTP_SECURITY must be starttls, tls or none")
+        mail_from = (
+            env.get("COMMUNITY_MAIL_FROM") or f"community@{urlsplit(base_url).hostname or 'localhost'}"
+        )
+        if "@" not in mail_from or any(c in mail_from for c in "\r\n"):
+            raise SettingsError("COMMUNITY_MAIL_FROM must be an e-mail address")
         return cls(
             data_dir=data_dir,
             database_url=database_url,
@@ -247,6 +298,15 @@ class Settings:
             live_retention_hours=_int(env, "COMMUNITY_LIVE_RETENTION_HOURS", "48"),
             live_queue_limit=_int(env, "COMMUNITY_LIVE_QUEUE_LIMIT", "256", minimum=2),
             oidc=_oidc_settings(env),
+            smtp_host=env.get("COMMUNITY_SMTP_HOST") or None,
+            smtp_port=_int(env, "COMMUNITY_SMTP_PORT", "587"),
+            smtp_security=smtp_security,
+            smtp_username=env.get("COMMUNITY_SMTP_USERNAME") or None,
+            smtp_password=env.get("COMMUNITY_SMTP_PASSWORD") or None,
+            smtp_timeout_seconds=_int(env, "COMMUNITY_SMTP_TIMEOUT_SECONDS", "30"),
+            mail_from=mail_from,
+            mail_notify_delay_minutes=_int(env, "COMMUNITY_MAIL_NOTIFY_DELAY_MINUTES", "10", minimum=0),
+            mail_resets_per_hour=_int(env, "COMMUNITY_MAIL_RESETS_PER_HOUR", "10"),
         )
 
 

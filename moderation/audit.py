@@ -23,6 +23,7 @@ from community.events import (
 )
 from community.models import (
     AuditEntry,
+    Category,
     Decision,
     Post,
     PostState,
@@ -123,6 +124,98 @@ async def list_audit(
         "until": until or "",
     }
     return AuditLog(entries=entries, total=total, filters=filters)
+
+
+# What each action code means, as the audit log page says it (the code stays the filter's value and
+# what the CSV export and the API carry).
+ACTION_WORDS = {
+    "post.keep": "kept the post",
+    "post.hide": "hid the post",
+    "post.delete": "deleted the post",
+    "post.restore": "restored the post",
+    "post.edit": "edited the post",
+    "post.auto_hide": "hid the post: flags reached the limit",
+    "post.resubmit": "edited their hidden post for review",
+    "post.rule_hold": "held the post for review",
+    "post.rule_flag": "queued the post for review",
+    "post.rule_censor": "masked words in the post",
+    "post.rule_new_account": "held a new member's post for approval",
+    "review.keep": "closed the review item",
+    "review.hide": "closed the review item (hide)",
+    "review.delete": "closed the review item (delete)",
+    "review.restore": "closed the review item (restore)",
+    "review.edit": "closed the review item (edit)",
+    "thread.close": "closed the thread",
+    "thread.reopen": "reopened the thread",
+    "thread.lock": "locked the thread",
+    "thread.unlock": "unlocked the thread",
+    "thread.pin": "pinned the thread",
+    "thread.unpin": "unpinned the thread",
+    "thread.move": "moved the thread",
+    "thread.merge": "merged the thread into another",
+    "thread.duplicate": "marked the thread a duplicate",
+    "thread.not_duplicate": "took back the duplicate mark",
+    "watched_word.create": "added a watched word",
+    "watched_word.delete": "removed a watched word",
+    "category.confidentiality": "switched the confidentiality rules",
+    "user.warn": "warned the member",
+    "user.silence": "silenced the member",
+    "user.suspend": "suspended the member",
+    "user.silence_lifted": "lifted the member's silence",
+    "user.suspend_lifted": "lifted the member's suspension",
+}
+
+
+def action_words(action: str, before: dict[str, Any] | None = None) -> str:
+    """The action in words; a kept post that was waiting for approval was approved."""
+    if action == "post.keep" and (before or {}).get("state") == PostState.PENDING:
+        return "approved the post"
+    return ACTION_WORDS.get(action, action.replace("_", " ").replace(".", ": "))
+
+
+async def describe_entries(entries: list[dict[str, Any]]) -> None:
+    """Add to each entry what the page shows: ``action_words``, what it is about in words with a
+    link (``subject_label``, ``subject_url``) and the member acted upon (``member_name``,
+    ``member_handle``: the author of the post or thread, the member of a review item or a
+    sanction). One query per kind of subject on the page."""
+    ids: dict[str, list[int]] = {}
+    for e in entries:
+        ids.setdefault(e["subject_type"], []).append(e["subject_id"])
+
+    async def by_id(kind: str, query: Any, *fields: str, **related: str) -> dict[int, dict[str, Any]]:
+        if kind not in ids:
+            return {}
+        return {r["id"]: r for r in await query.filter(id__in=ids[kind]).values("id", *fields, **related)}
+
+    author = {"member_name": "author__display_name", "member_handle": "author__handle"}
+    posts = await by_id("post", Post, "thread_id", thread_title="thread__title", **author)
+    threads = await by_id("thread", Thread, "title", **author)
+    items = await by_id(
+        "review_item", ReviewItem, "kind", member_name="user__display_name", member_handle="user__handle"
+    )
+    users = await by_id("user", User, "display_name", "handle")
+    categories = await by_id("category", Category, "name", "slug")
+    for e in entries:
+        e["action_words"] = action_words(e["action"], e["before"])
+        kind, sid = e["subject_type"], e["subject_id"]
+        label, url = f"{kind.replace('_', ' ')} {sid}", None
+        member: dict[str, Any] | None = None
+        if kind == "post" and (p := posts.get(sid)):
+            label, url, member = f"post {sid} in “{p['thread_title']}”", f"/posts/{sid}", p
+        elif kind == "thread" and (t := threads.get(sid)):
+            label, url, member = f"“{t['title']}”", f"/t/{sid}", t
+        elif kind == "review_item" and (i := items.get(sid)):
+            label, url, member = f"review item {sid}", f"/moderation/items/{sid}", i
+        elif kind == "user" and (u := users.get(sid)):
+            label, url = u["display_name"], f"/u/{u['handle']}"
+            member = {"member_name": u["display_name"], "member_handle": u["handle"]}
+        elif kind == "category" and (c := categories.get(sid)):
+            label, url = f"category “{c['name']}”", f"/c/{c['slug']}"
+        elif kind == "watched_word":
+            label, url = "watched words", "/admin/watched-words"
+        e["subject_label"], e["subject_url"] = label, url
+        e["member_name"] = member["member_name"] if member else None
+        e["member_handle"] = member["member_handle"] if member else None
 
 
 def _acted_upon(user_id: int) -> Q:

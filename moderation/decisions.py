@@ -122,6 +122,35 @@ async def decide_item(
     return deciding.item
 
 
+def offered(post_state: str | None) -> list[tuple[str, str]]:
+    """The decisions that make sense for a post in this state, each with the words a moderator
+    reads (``decide_item`` still takes any of them: a state can change while the page is open)."""
+    if post_state is None:
+        return [(Decision.KEEP, "Keep")]
+    if post_state == PostState.PENDING:
+        return [
+            (Decision.KEEP, "Approve: publish it"),
+            (Decision.EDIT, "Edit it, then publish it"),
+            (Decision.HIDE, "Do not approve: keep it hidden (the author may edit it)"),
+            (Decision.DELETE, "Do not approve: delete it"),
+        ]
+    if post_state == PostState.DELETED:
+        return [(Decision.KEEP, "Leave it deleted"), (Decision.RESTORE, "Restore it")]
+    if post_state == PostState.HIDDEN:
+        return [
+            (Decision.RESTORE, "Restore it: the flags were wrong"),
+            (Decision.EDIT, "Edit it, then restore it"),
+            (Decision.HIDE, "Keep it hidden (the author may edit it)"),
+            (Decision.DELETE, "Delete it"),
+        ]
+    return [
+        (Decision.KEEP, "Keep it: the flags were wrong"),
+        (Decision.EDIT, "Edit it and keep it up"),
+        (Decision.HIDE, "Hide it (the author may edit it)"),
+        (Decision.DELETE, "Delete it"),
+    ]
+
+
 # -- before the transaction: the item, the contract ------------------------------------------------
 
 
@@ -327,7 +356,14 @@ async def _resolve_flags(d: Deciding, p: DecidedPost) -> None:
         resolution=FlagResolution.AGREED if agreed else FlagResolution.DISAGREED, resolved_at=d.now
     )
     outcome = d.asked.decision if agreed else Decision.KEEP
-    d.notes += await moderation_notices.flag_outcome(d.actor.id, p.post, p.thread, flagger_ids, outcome)
+    d.notes += await moderation_notices.flag_outcome(
+        d.actor.id,
+        p.post,
+        p.thread,
+        flagger_ids,
+        outcome,
+        thread_flag=d.item.kind == ReviewKind.FLAGGED_THREAD,
+    )
 
 
 def _agrees_with_flags(d: Deciding, p: DecidedPost) -> bool:

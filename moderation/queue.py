@@ -165,6 +165,14 @@ async def claim_item(actor: Actor, item_id: int, *, release: bool = False) -> Re
     return item
 
 
+async def waiting_count(actor: Actor) -> int | None:
+    """How many items wait for a decision (the moderator's navigation shows it); None for
+    everyone else. One count on the pending index."""
+    if not actor.is_moderator:
+        return None
+    return await ReviewItem.filter(state=ReviewState.PENDING).count()
+
+
 def waiting_label(seconds: int) -> str:
     """'just now', '3 min', '2 h', '4 d': how long an item has waited, for the queue."""
     if seconds < 60:

@@ -26,7 +26,13 @@ class SearchDocument:
     ``answers`` lets answers count for their thread: the indexer puts the plain text of the
     thread's visible answers there (a thread whose answers explain the searched words ranks as a
     thread, not only through its answers). So when an answer changes, its thread's document must be
-    rebuilt too. ``answer_count`` drives ``is:unanswered``.
+    rebuilt too. ``lead_answers`` holds the accepted answer and the answers voted up (again, too):
+    the answers the community vouched for weigh more for their thread. ``answer_count`` drives
+    ``is:unanswered``.
+
+    ``source_thread_id``: the thread an article was promoted from. The article and its thread
+    are one result (the better matching of the two is shown), in search, similar questions and
+    Related alike.
     """
 
     doc_id: str  # "thread:12", "post:34", "article:5"
@@ -50,14 +56,17 @@ class SearchDocument:
     updated_at: datetime
     url: str
     answers: str = ""
+    lead_answers: str = ""
     answer_count: int = 0
+    source_thread_id: int | None = None
 
     @property
     def group(self) -> str:
-        """Results are grouped by this key: a thread and its answers are one result."""
-        if self.kind == "article":
+        """Results are grouped by this key: a thread, its answers and an article promoted from it
+        are one result."""
+        if self.kind == "article" and self.source_thread_id is None:
             return f"article:{self.article_id}"
-        return f"thread:{self.thread_id}"
+        return f"thread:{self.thread_id if self.kind != 'article' else self.source_thread_id}"
 
 
 @dataclass(frozen=True)

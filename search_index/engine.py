@@ -11,11 +11,10 @@ How a search runs (``tests/benchmarks/bench_search.py`` measures it):
    answers are one result) with bitsets over groups: exact, computed only over what the user may
    see, microseconds however many match. Permission is part of the query, never a filter applied
    to a page afterwards, so pages are full.
-3. Ranking (:mod:`search_index.ranking` over :mod:`search_index.scoring`): BM25F-style over the
-   documents having ALL the words in their own text first, then over the rest of the matching set
-   when the page is not full. Each thread is one result: its best document (the thread, or one of
-   its answers) stands for it. Whoosh's own matchers are used only for what they do well here:
-   reading the index.
+3. Ranking (:mod:`search_index.ranking` over :mod:`search_index.scoring`): BM25F-style, one
+   result per thread scored as one document with its answers (an article promoted from a thread
+   is the same result), then re-scored with softer signals such as the share of the query's rarer
+   words. Whoosh's own matchers are used only for what they do well here: reading the index.
 4. Only the hits on the page are read and highlighted.
 5. "Did you mean" (:mod:`search_index.spelling`) when a word is unknown or very rare among what
    the user may see.
@@ -246,7 +245,7 @@ class WhooshSearch:
         exclude_thread_id: int | None = None,
     ) -> list[SearchHit]:
         """Threads and articles most like a question being asked (for the ask form and a
-        thread's "related" list): the closest matches, solved threads and articles first.
+        thread's "related" list): ranked as search ranks them, one per thread.
 
         ``exclude_thread_id`` leaves out the thread the list is shown on *before* judging what is
         close: otherwise the thread itself, always the best match, pushes every other one out."""

@@ -18,7 +18,7 @@ MAX_QUERY_CHARS = 400
 MAX_WORDS = 16
 
 QUERY_HELP: tuple[tuple[str, str], ...] = (
-    ("vlan router", "threads with any of the words; those with all of them first"),
+    ("vlan router", "threads with any of the words, the best matches first"),
     ('"deal registration"', "this exact phrase"),
     ("-legacy", 'leave out results with this word (or -"a phrase")'),
     ("tag:firmware", "tagged firmware"),

@@ -1,12 +1,15 @@
 """Ranking: the first results of a page, one per group, and the hits read for it.
 
 Relevance (:func:`by_relevance`) is BM25F-style over posting lists held in memory
-(:mod:`search_index.scoring`), in two tiers: the documents having ALL the words in their own text
-first, then the rest of the matching set when the page is not full. Each thread is one result: its
-best document (the thread, or one of its answers) stands for it. A one-word query over many
-candidates walks that word's postings from the highest impact down instead of scoring them all
-(:func:`_rank_one`). Newest and most voted first (:func:`by_date_or_votes`) sort the matches when
-they are few and walk the segments' sort orders when they are many.
+(:mod:`search_index.scoring`), one result per thread: the thread's own document (question, tags
+and its answers rolled up, the accepted and voted-up ones in a field that weighs more) is scored,
+whichever of the thread's documents matched, and an article promoted from the thread shares its
+result. The best ``RERANK`` are then re-scored with softer signals (the share of the query's
+rarer words they hold; no hard "all words" tier), and the document shown is the thread, or the
+answer holding the words when the thread's own text does not (:func:`shown_doc`). A one-word
+query over many candidates walks that word's postings from the highest impact down instead of
+scoring them all (:func:`_rank_one`). Newest and most voted first (:func:`by_date_or_votes`) sort
+the matches when they are few and walk the segments' sort orders when they are many.
 
 Whoosh's own matchers are used only for what they do well here: reading the index. Only the hits
 on the page are read and highlighted (:func:`hit`).
@@ -57,53 +60,110 @@ def term_weights(
     return out
 
 
+# How much a result's share of the query's words (weighted by rarity) counts: a soft signal, so a
+# thread about the rare words of a question beats one that happens to hold every common one.
+COVERAGE_WEIGHT = 0.8
+# Relevance ranks this many results by BM25F, then re-ranks them with the softer signals.
+RERANK = 100
+
+
 def by_relevance(snap: Snapshot, matched: Matched, need: int) -> list[tuple[float, int]]:
-    """The first ``need`` results by relevance, one per group: documents having all words
-    first, then the others (each tier ranked by BM25F, see :mod:`search_index.scoring`)."""
+    """The first ``need`` results by relevance, one per thread (or article).
+
+    A thread is ranked as one document, its question with its answers rolled up (see
+    :func:`head_candidates`), whichever of its documents matched; the document shown for it is the
+    thread itself when it matches, otherwise its best matching answer."""
     if matched.ranked_complete or len(matched.ranked) >= need:
         return matched.ranked
     terms = sorted(t for t in matched.terms if snap.impacts(t)[0])
     weights = term_weights(snap, terms)
-    grp = snap.array("grp")
-    tiers: list[frozenset[int]] = []
-    if matched.all_words is None:
-        tiers.append(matched.docs)
+    candidates = head_candidates(snap, matched.docs)
+    k = max(need * 2, RERANK)
+    if len(weights) == 1 and len(candidates) > 2000:
+        top = _rank_one(snap, terms[0], weights[0][0], candidates, k)
     else:
-        if matched.all_words:
-            tiers.append(matched.all_words)
-        rest = matched.docs - matched.all_words
-        if rest:
-            tiers.append(rest)
+        top = rank(weights, candidates, k)
+    ranked = rerank(snap, terms, weights, top)
+    shown = [(score, shown_doc(snap, d, matched.docs, terms, weights)) for score, d in ranked]
+    matched.ranked = shown[: max(need, len(shown))]
+    matched.ranked_complete = len(top) < k
+    return matched.ranked
+
+
+def head_candidates(snap: Snapshot, docs: frozenset[int]) -> frozenset[int]:
+    """What relevance scores for ``docs``: the heads (threads, articles) of their groups, and for a
+    group whose head did not match at all (only an answer did: an operator such as ``author:``, or
+    words past the rolled-up text) its matching documents themselves."""
+    heads = snap.heads()
+    found = docs & heads
+    rest = docs - heads
+    if not rest:
+        return found
+    grp = snap.array("grp")
+    missing = set(map(grp.__getitem__, rest)) - set(map(grp.__getitem__, found))
+    if not missing:
+        return found
+    extra = [h for g in missing for h in snap.group_docs(g) if h in heads]
+    extra += [d for d in rest if grp[d] in missing]
+    return found | frozenset(extra)
+
+
+def rerank(
+    snap: Snapshot,
+    terms: list[str],
+    weights: list[tuple[float, list[tuple[int, dict[int, float]]], float]],
+    top: list[tuple[float, int]],
+) -> list[tuple[float, int]]:
+    """BM25F's best, re-scored with the query's coverage (soft) and kept one per group."""
+    total = sum(w for w, _, _ in weights)
+    if len(weights) > 1 and total > 0:
+        sets = [(w, snap.any_field(t)) for t, (w, _, _) in zip(terms, weights, strict=True)]
+        rescored = []
+        for score, d in top:
+            covered = sum(w for w, s in sets if d in s) / total
+            rescored.append((score * (1 - COVERAGE_WEIGHT + COVERAGE_WEIGHT * covered), d))
+        rescored.sort(key=lambda x: (-x[0], x[1]))
+    else:
+        rescored = top
+    grp = snap.array("grp")
     seen: set[int] = set()
-    ranked: list[tuple[float, int]] = []
-    complete = True
-    for tier in tiers:
-        if len(ranked) >= need:
-            complete = False
-            break
-        k = max(need * 3, need + 30)
-        while True:
-            if len(weights) == 1 and len(tier) > 2000:
-                top = _rank_one(snap, terms[0], weights[0][0], tier, k)
-            else:
-                top = rank(weights, tier, k)
-            added = []
-            local_seen = set(seen)
-            for score, docnum in top:
-                g = grp[docnum]
-                if g not in local_seen:
-                    local_seen.add(g)
-                    added.append((score, docnum))
-            if len(ranked) + len(added) >= need or len(top) < k:
-                break
-            k *= 4
-        ranked.extend(added)
-        seen = local_seen
-        if len(top) >= k:
-            complete = False
-    matched.ranked = ranked
-    matched.ranked_complete = complete
-    return ranked
+    out = []
+    for score, d in rescored:
+        g = grp[d]
+        if g not in seen:
+            seen.add(g)
+            out.append((score, d))
+    return out
+
+
+def shown_doc(
+    snap: Snapshot,
+    best: int,
+    docs: frozenset[int],
+    terms: list[str],
+    weights: list[tuple[float, list[tuple[int, dict[int, float]]], float]],
+) -> int:
+    """The document a result shows: its head (thread, article) unless one of its answers holds
+    more of the query's words in its own text (then that answer: its snippet is what the searcher
+    wants to read)."""
+    if best not in snap.heads():
+        return best
+    own = [(w, snap.own_text(t)) for t, (w, _, _) in zip(terms, weights, strict=True)]
+    members = [d for d in snap.group_docs(snap.array("grp")[best]) if d in docs and d != best]
+    if best not in docs:
+        if not members:
+            return best
+        best_member = rank(weights, frozenset(members), 1)
+        return best_member[0][1] if best_member else members[0]
+    if not members or not own:
+        return best
+
+    def covered(d: int) -> float:
+        return sum(w for w, s in own if d in s)
+
+    head_covers = covered(best)
+    answer_covers, answer = max((covered(d), -d) for d in members)
+    return -answer if answer_covers > head_covers else best
 
 
 def _rank_one(
@@ -192,19 +252,18 @@ def hit(snap: Snapshot, docnum: int, score: float, terms: Collection[str]) -> Se
 def similar(
     snap: Snapshot, terms: list[str], allowed: frozenset[int], limit: int, exclude_thread_id: int | None
 ) -> list[SearchHit]:
-    """Threads and articles closest to ``terms``, solved threads and articles first (see
-    :meth:`search_index.engine.WhooshSearch.similar`)."""
-    pool = (snap.ids("flags", "thread") | snap.ids("flags", "article")) & snap.allowed(allowed)
-    if not pool:
+    """Threads and articles closest to ``terms``, ranked as search ranks them, one per thread (see
+    :meth:`search_index.engine.WhooshSearch.similar`). Weak matches (under 40% of the best
+    score) are left out: a related list is better short than padded."""
+    pool = snap.heads() & snap.allowed(allowed)
+    if exclude_thread_id is not None:
+        pool = pool - frozenset(snap.group_docs(int(exclude_thread_id)))
+    terms = [t for t in terms if snap.impacts(t)[0]]
+    if not pool or not terms:
         return []
-    hits = rank(term_weights(snap, terms), pool, limit * 4)
-    if not hits:
+    weights = term_weights(snap, terms)
+    ranked = rerank(snap, terms, weights, rank(weights, pool, max(limit * 4, RERANK)))
+    if not ranked:
         return []
-    found = [hit(snap, d, s, frozenset(terms)) for s, d in hits]
-    found = [h for h in found if h.kind == "article" or h.thread_id != exclude_thread_id]
-    if not found:
-        return []
-    top = found[0].score
-    rows = [h for h in found if h.score >= top * 0.4]
-    rows.sort(key=lambda h: (not (h.solved or h.kind == "article"), -h.score))
-    return rows[:limit]
+    floor = ranked[0][0] * 0.4
+    return [hit(snap, d, s, frozenset(terms)) for s, d in ranked[:limit] if s >= floor]

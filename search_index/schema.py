@@ -34,7 +34,7 @@ TEXT_ANALYZER = FastTokenizer()
 SPELL_ANALYZER = FastTokenizer(stem=False)
 
 # Query-time weight of each text field (multiplies its BM25F score).
-FIELD_BOOSTS: dict[str, float] = {"title": 3.0, "tagtext": 2.0, "body": 1.0, "answers": 0.5}
+FIELD_BOOSTS: dict[str, float] = {"title": 3.0, "tagtext": 2.0, "body": 1.0, "answers": 0.5, "lead": 0.5}
 TEXT_FIELDS: tuple[str, ...] = tuple(FIELD_BOOSTS)
 OWN_TEXT_FIELDS: tuple[str, ...] = ("title", "tagtext", "body")
 PHRASE_FIELDS: tuple[str, ...] = ("title", "body")
@@ -78,6 +78,7 @@ def build_schema() -> fields.Schema:
         title=_text(phrase=True),
         body=_text(phrase=True),
         answers=_text(phrase=False),
+        lead=_text(phrase=False),
         tagtext=_text(phrase=False),
         # Unstemmed title and tag words: the vocabulary "did you mean" draws from.
         spell=fields.FieldType(formats.Existence(), SPELL_ANALYZER),
@@ -96,10 +97,11 @@ def build_schema() -> fields.Schema:
 
 
 def group_number(doc: SearchDocument) -> int:
-    """Threads (and their answers) by thread id; articles by their negated id."""
-    if doc.kind == "article":
+    """Threads (with their answers, and articles promoted from them) by thread id; other articles
+    by their negated id."""
+    if doc.kind == "article" and doc.source_thread_id is None:
         return -int(doc.article_id or 0) - 1
-    return int(doc.thread_id or 0)
+    return int((doc.thread_id if doc.kind != "article" else doc.source_thread_id) or 0)
 
 
 def flags_of(doc: SearchDocument) -> list[str]:
@@ -176,6 +178,8 @@ def document_fields(doc: SearchDocument) -> dict[str, Any]:
         fields_["spell"] = f"{title} {tag_words}"
     if doc.answers:
         fields_["answers"] = clean(doc.answers[:ANSWERS_CHARS])
+    if doc.lead_answers:
+        fields_["lead"] = clean(doc.lead_answers[:ANSWERS_CHARS])
     if doc.org:
         fields_["org"] = doc.org.lower()
     boost = boost_of(doc)

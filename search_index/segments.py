@@ -52,6 +52,7 @@ class SegmentData:
         self.gbits_cache: dict[tuple[Any, ...], int] = {}
         self.values: dict[str, list[str]] = {}
         self.cached_derived = 0
+        self.group_members: dict[int, list[int]] | None = None
 
     def derived(
         self, key: tuple[Any, ...], offset: int, build: Callable[[], frozenset[int]]
@@ -87,6 +88,19 @@ class SegmentData:
                 out.append(i)
             self.gidx = out
         return self.gidx
+
+    def members(self, reader: SegmentReader) -> dict[int, list[int]]:
+        """Group key -> this segment's documents of that group (local numbers, deleted included)."""
+        if self.group_members is None:
+            out: dict[int, list[int]] = {}
+            for d, g in enumerate(self.column(reader, "grp")):
+                found = out.get(g)
+                if found is None:
+                    out[g] = [d]
+                else:
+                    found.append(d)
+            self.group_members = out
+        return self.group_members
 
     def group_bits(self, key: tuple[Any, ...], local: Callable[[], Collection[int]]) -> int:
         """Bitset (over dense group numbers) of the groups of ``local()`` documents, deleted

@@ -63,6 +63,7 @@ class Snapshot:
         self.gidx: list[int] | None = None
         self.dirty_mask = 0
         self.dirty_docs: frozenset[int] = EMPTY
+        self._heads: frozenset[int] | None = None
 
     # -- sets ------------------------------------------------------------------------------------
 
@@ -196,6 +197,26 @@ class Snapshot:
             lo = 0 if start is None else bisect_left(keys, start)
             hi = len(keys) if end is None else bisect_left(keys, end)
             out.update(docs[lo:hi] if offset == 0 else (d + offset for d in docs[lo:hi]))
+        return out
+
+    # -- results: one per thread -----------------------------------------------------------------
+
+    def heads(self) -> frozenset[int]:
+        """The live documents that can stand for a result: threads (their answers rolled up)
+        and articles."""
+        if self._heads is None:
+            self._heads = (self.ids("flags", "thread") | self.ids("flags", "article")) - self.deleted
+        return self._heads
+
+    def group_docs(self, group: int) -> list[int]:
+        """The live documents of one group: a thread, its answers, an article promoted from it
+        (per-segment lists, cached with the segment, so a new snapshot costs nothing here)."""
+        deleted = self.deleted
+        out = []
+        for reader, offset, data in self.leaves:
+            for d in data.members(reader).get(group, ()):
+                if d + offset not in deleted:
+                    out.append(d + offset)
         return out
 
     # -- per-document arrays -------------------------------------------------------------------

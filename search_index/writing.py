@@ -104,8 +104,9 @@ class IndexWriter:
             try:
                 for doc_id in deletes:
                     writer.delete_by_term("doc_id", doc_id)
+                known = set(self.ix.schema.names())
                 for doc in upserts:
-                    writer.update_document(**document_fields(doc))
+                    writer.update_document(**indexable(document_fields(doc), known))
             except BaseException:
                 writer.cancel()
                 raise
@@ -186,6 +187,14 @@ class IndexWriter:
             writer = new_writer(self.ix)
             writer.commit(mergetype=CLEAR)
             self.stale = True
+
+
+def indexable(values: dict[str, Any], known: set[str]) -> dict[str, Any]:
+    """``values`` without the fields an index written by an older version lacks: it keeps taking
+    changes after an upgrade (what the newer fields add comes with ``community reindex``)."""
+    if all(k in known or k.startswith("_") for k in values):
+        return values
+    return {k: v for k, v in values.items() if k in known or k.startswith("_")}
 
 
 def new_writer(ix: Any, **kwargs: Any) -> Any:

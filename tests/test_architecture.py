@@ -49,16 +49,18 @@ ALLOWED: dict[str, set[str]] = {
     "models": set(),
     "core": {"models", "search_index"},
     "moderation.rules": {"models"},
+    # Outgoing mail: the queue, messages, transports, sender, preferences, unsubscribe links.
+    "mail": {"core", "models"},
     "search": {"core", "models", "search_index"},
-    "accounts": {"core", "models"},
-    "notifications.delivery": {"core", "models"},
+    "accounts": {"core", "models", "mail"},
+    "notifications.delivery": {"core", "models", "mail"},
     "moderation": {"core", "models", "moderation.rules", "notifications.delivery", "search"},
     "forum": {"core", "models", "accounts", "notifications.delivery", "search", "moderation"},
     "kb": {"core", "models", "notifications.delivery", "search", "forum"},
-    "notifications": {"core", "models", "notifications.delivery", "forum"},
+    "notifications": {"core", "models", "notifications.delivery", "forum", "mail"},
     "demo": {"core", "models", "accounts", "forum", "kb", "moderation", "notifications.delivery", "search"},
 }
-AREAS = {"search", "accounts", "notifications.delivery", "notifications", "moderation", "forum", "kb"}
+AREAS = {"mail", "search", "accounts", "notifications.delivery", "notifications", "moderation", "forum", "kb"}
 ALLOWED["edge"] = {"core", "models", *AREAS}
 ALLOWED["realtime"] = {"core", "models", "edge", *AREAS}
 ALLOWED["web"] = {"core", "models", "edge", "search_index", *AREAS}

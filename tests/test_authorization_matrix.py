@@ -37,10 +37,15 @@ from starlette.routing import Mount, Route, WebSocketRoute, compile_path
 from community.accounts import directory, invitations, passwords, people, tokens
 from community.forum import posts, thread_actions, threads
 from community.kb import articles, products
+from community.mail import queue as mail_queue
+from community.mail.transport import list_files, outbox_dir
+from community.mail.unsubscribe import unsubscribe_token
 from community.models import (
     ApiToken,
     AuditEntry,
+    MailState,
     Notification,
+    OutgoingMail,
     Post,
     ReviewItem,
     Sanction,
@@ -120,6 +125,8 @@ MATRIX: list[Row] = [
     # --- public: no sign-in needed ------------------------------------------------------------------
     #                                                              ano ptn col oth sil reg exp mod adm
     r("GET",    "/healthz",                                       "200 200 200 200 200 200 200 200 200"),
+    r("GET",    "/favicon.ico",                                   "200 200 200 200 200 200 200 200 200"),
+    r("GET",    "/help/api",                                      "200 200 200 200 200 200 200 200 200"),
     r("GET",    "/static/css/site.css",                           "200 200 200 200 200 200 200 200 200"),
     r("GET",    "/api/v1/openapi.json",                           "200 200 200 200 200 200 200 200 200"),
     r("GET",    "/login",                                         "200 303 303 303 303 303 303 303 303"),
@@ -143,6 +150,16 @@ MATRIX: list[Row] = [
     r("GET",    "/password-reset/not-a-real-token",               "410 410 410 410 410 410 410 410 410"),
     r("POST",   "/password-reset/not-a-real-token",               "410 410 410 410 410 410 410 410 410",
       {"password": "long enough password"}),
+    r("GET",    "/password-reset",                                "200 200 200 200 200 200 200 200 200"),
+    r("POST",   "/password-reset",                                "200 200 200 200 200 200 200 200 200",
+      {"email": "nobody@example.invalid"}),
+    # one-click unsubscribe: the signed token is the credential, whoever (if anyone) is signed in
+    r("GET",    "/mail/unsubscribe/{unsub_token}",                "200 200 200 200 200 200 200 200 200"),
+    r("POST",   "/mail/unsubscribe/{unsub_token}",                "200 200 200 200 200 200 200 200 200",
+      {"List-Unsubscribe": "One-Click"}),
+    r("GET",    "/mail/unsubscribe/not-a-real-token",             "404 404 404 404 404 404 404 404 404"),
+    r("POST",   "/mail/unsubscribe/not-a-real-token",             "404 404 404 404 404 404 404 404 404",
+      {"List-Unsubscribe": "One-Click"}),
 
     # --- lists and categories ----------------------------------------------------------------------
     #                                                              ano ptn col oth sil reg exp mod adm
@@ -341,12 +358,21 @@ MATRIX: list[Row] = [
       {"display_name": "Gold account", "issuer": "https://idp.gold.example", "client_id": "community",
        "client_secret": "s3cret", "email_domains": "gold.example", "scopes": "openid email",
        "groups_claim": "groups", "org_admin_group": "", "enabled": "on", "password_sign_in": "on"}),
+    r("POST",   "/orgs/{gold_org}/invitations/{gold_invite}/resend", "L   200 403 403 403 403 403 403 200"),
+    r("POST",   "/orgs/{gold_org}/invitations/{gold_invite}/revoke", "L   303 403 403 403 403 403 403 303"),
+    r("POST",   "/orgs/{gold_org}/invitations/{silver_invite}/resend", "L   404 403 403 403 403 403 403 404"),
+    r("POST",   "/orgs/{silver_org}/invitations/{silver_invite}/revoke",
+      "L   403 403 403 403 403 403 403 303"),
+    r("POST",   "/orgs/{gold_org}/invitations/{missing}/revoke",  "L   404 403 403 403 403 403 403 404"),
     r("GET",    "/account/profile",                               "L   200 200 200 200 200 200 200 200"),
     r("POST",   "/account/profile",                               "L   303 303 303 303 303 303 303 303",
       {"display_name": "Renamed Member", "bio": "Works on channel deals.", "expertise_tags": "pricing"}),
     r("GET",    "/account/password",                              "L   200 200 200 200 200 200 200 200"),
     r("GET",    "/account/organisation",                          "L   303 303 303 303 303 303 303 303"),
     r("GET",    "/account/tokens",                                "L   200 200 200 200 200 200 200 200"),
+    r("GET",    "/account/mail",                                  "L   200 200 200 200 200 200 200 200"),
+    r("POST",   "/account/mail",                                  "L   303 303 303 303 303 303 303 303",
+      {"kinds": "answer", "digest": "weekly"}),
     r("POST",   "/account/tokens",                                "L   200 200 200 200 200 200 200 200",
       {"name": "CRM sync"}),
     r("POST",   "/account/tokens/{partner_token}/revoke",         "L   303 404 404 404 404 404 404 404"),
@@ -368,6 +394,17 @@ MATRIX: list[Row] = [
       {"name": "Matrix Reseller", "tier": "silver", "description": ""}),
     r("POST",   "/admin/invitations",                             "L   403 403 403 403 403 403 403 200",
       {"email": "admin-invitee@silver.example", "organisation": "silver-systems-ltd", "role": "partner"}),
+    r("POST",   "/admin/invitations/{silver_invite}/resend",      "L   403 403 403 403 403 403 403 200"),
+    r("POST",   "/admin/invitations/{silver_invite}/revoke",      "L   403 403 403 403 403 403 403 303"),
+    r("POST",   "/admin/invitations/{missing}/revoke",            "L   403 403 403 403 403 403 403 404"),
+    r("GET",    "/admin/outbox",                                  "L   403 403 403 403 403 403 403 200"),
+    r("GET",    "/admin/outbox?state=uncertain",                  "L   403 403 403 403 403 403 403 200"),
+    r("GET",    "/admin/outbox/files/{mail_file}",                "L   403 403 403 403 403 403 403 200"),
+    r("GET",    "/admin/outbox/files/no-such-file.eml",           "L   403 403 403 403 403 403 403 404"),
+    r("POST",   "/admin/outbox/{uncertain_mail}/resolve",         "L   403 403 403 403 403 403 403 303",
+      {"decision": "sent"}),
+    r("POST",   "/admin/outbox/{missing}/resolve",                "L   403 403 403 403 403 403 403 404",
+      {"decision": "sent"}),
 
     # --- JSON API ----------------------------------------------------------------------------------
     #                                                              ano ptn col oth sil reg exp mod adm
@@ -731,6 +768,16 @@ async def content(world: World, app, tmp_path) -> Content:  # type: ignore[no-un
         s, None, email="newcomer@gold.example", organisation=world.gold, role="partner"
     )
     reset_token = await passwords.create_password_reset(s, world.colleague.email)
+    gold_invite, _ = await invitations.create_invitation(
+        s, world.actor(world.partner), email="mate@gold.example", organisation=world.gold, role="partner"
+    )
+    silver_invite, _ = await invitations.create_invitation(
+        s, None, email="someone@silver.example", organisation=world.silver, role="partner"
+    )
+    await app.state.mail.run_once()  # no SMTP server configured: the mails become files
+    mail_file = list_files(outbox_dir(s))[0].name
+    uncertain = await mail_queue.enqueue(s, kind="test", to="x@example.com", subject="Uncertain", text="t")
+    await OutgoingMail.filter(id=uncertain.id).update(state=MailState.UNCERTAIN)
     thread_ids = {
         "pub_q": pub_q.id, "pub_closed": pub_closed.id, "gold_q": gold_q.id, "staff_d": staff_d.id,
         "act_q": act_q.id, "act_src": act_src.id, "act_src2": act_src2.id,
@@ -768,6 +815,11 @@ async def content(world: World, app, tmp_path) -> Content:  # type: ignore[no-un
         "watch": watch,
         "partner_token": partner_token,
         "gold_news": gold_news.id,
+        "gold_invite": gold_invite.id,
+        "silver_invite": silver_invite.id,
+        "mail_file": mail_file,
+        "uncertain_mail": uncertain.id,
+        "unsub_token": unsubscribe_token(s, world.colleague.id, "mention"),
         **moderation_values,
     }
     users = {

@@ -38,13 +38,17 @@ from tortoise import Tortoise, connections
 from community.accounts import invitations, passwords, people, tokens
 from community.forum import posts, threads
 from community.kb import articles, products
+from community.mail import queue as mail_queue
+from community.mail.unsubscribe import unsubscribe_token
 from community.models import (
     ApiToken,
     AuditEntry,
-    LoginFailure,
+    MailState,
     Notification,
+    OutgoingMail,
     Post,
     ReviewItem,
+    SignInWindow,
     User,
 )
 from moderation import flags, sanctions, watched_words
@@ -93,6 +97,7 @@ class Env:
     bearers: dict[str, dict[str, str]] = field(default_factory=dict)
     more: dict[str, int] = field(default_factory=dict)  # ids the one-click forms act upon
     routes: list[AppRoute] = field(default_factory=list)
+    unsubscribe_token: str = ""
 
     @property
     def ids(self) -> dict[str, object]:
@@ -101,7 +106,7 @@ class Env:
             "thread": self.thread_id, "opening": self.opening_id, "answer": self.answer_id,
             "gold": self.world.gold.slug, "invite": self.invite_token, "reset": self.reset_token,
             "item": self.review_item, "pat": self.world.partner.handle, "article": self.article_id,
-            "promotable": self.promotable_id, **self.more,
+            "promotable": self.promotable_id, "unsub": self.unsubscribe_token, **self.more,
         }  # fmt: skip
 
     def fill(self, template: str) -> str:
@@ -114,9 +119,14 @@ class Browser:
 
     client: httpx.AsyncClient
     csrf: str = ""
+    # A form that signs its sender in (a reset link) starts a new session, with a new token.
+    renews_session: bool = False
 
     async def form(self, path: str, data: dict[str, Any], **kw: Any) -> httpx.Response:
-        return await self.client.post(path, data={**data, "csrf_token": self.csrf}, **kw)
+        response = await self.client.post(path, data={**data, "csrf_token": self.csrf}, **kw)
+        if self.renews_session and response.status_code == 303:
+            self.csrf = CSRF_RE.search((await self.client.get("/")).text).group(1)  # type: ignore[union-attr]
+        return response
 
 
 def make_client(app: Any) -> httpx.AsyncClient:
@@ -147,6 +157,7 @@ async def env(app, world: World) -> AsyncIterator[Env]:  # type: ignore[no-untyp
     e.promotable_id = (await posts.reply(world.actor(world.colleague), thread.id, body="Or call us.")).id
     e.promotable_api_id = (await posts.reply(world.actor(world.colleague), thread.id, body="Or mail us.")).id
     e.more = await _acted_upon(app, world, thread.id)
+    e.unsubscribe_token = unsubscribe_token(world.settings, world.colleague.id, "mention")
     e.routes = app_routes(app)
     clients = []
     for name, user in (("partner", world.partner), ("expert", world.expert), ("admin", world.admin)):
@@ -158,6 +169,13 @@ async def env(app, world: World) -> AsyncIterator[Env]:  # type: ignore[no-untyp
     anon = make_client(app)
     clients.append(anon)
     e.browsers["anon"] = Browser(anon, CSRF_RE.search((await anon.get("/login")).text).group(1))  # type: ignore[union-attr]
+    resetter = make_client(app)
+    clients.append(resetter)
+    e.browsers["resetter"] = Browser(
+        resetter,
+        CSRF_RE.search((await resetter.get("/login")).text).group(1),  # type: ignore[union-attr]
+        renews_session=True,
+    )
     try:
         yield e
     finally:
@@ -183,20 +201,30 @@ async def _acted_upon(app: Any, world: World, thread_id: int) -> dict[str, int]:
     )  # fmt: skip
     sanction = await sanctions.impose_sanction(moderator, user=sid.handle, kind="silence", reason="Spam")
     notification = (await Notification.filter(user_id=world.partner.id).first()).id  # type: ignore[union-attr]
+    invite, _ = await invitations.create_invitation(
+        world.settings, None, email="invitee@silver.example", organisation=world.silver, role="partner"
+    )
+    gold_invite, _ = await invitations.create_invitation(
+        world.settings, world.actor(world.partner), email="mate@gold.example", organisation=world.gold,
+        role="partner",
+    )  # fmt: skip
+    uncertain = await mail_queue.enqueue(world.settings, kind="test", to="x@example.com", subject="Unsure")
+    await OutgoingMail.filter(id=uncertain.id).update(state=MailState.UNCERTAIN)
     return {
         "product": product.id, "version": version.id, "word": word.id, "entry": entry,
-        "sanction": sanction.id, "notification": notification,
+        "sanction": sanction.id, "notification": notification, "invite_id": invite.id,
+        "gold_invite": gold_invite.id, "uncertain_mail": uncertain.id,
     }  # fmt: skip
 
 
 async def snapshot() -> dict[str, list[dict[str, Any]]]:
-    """Every saved row (sign-in failures and a token's "last used" aside: recording them is the
+    """Every saved row (sign-in windows and a token's "last used" aside: recording them is the
     point of a refused sign-in and of a call made with the token). Plain SQL: the sweeps that take
     one after each request run five times faster than through the models."""
     conn = connections.get("default")
     state = {}
     for name, model in sorted(Tortoise.apps["community"].items()):
-        if model is not LoginFailure:
+        if model is not SignInWindow:
             meta = model._meta
             rows = await conn.execute_query_dict(
                 f'SELECT * FROM "{meta.db_table}" ORDER BY "{meta.db_pk_column}"'
@@ -255,14 +283,21 @@ FORMS = [
     Form("/login", "/login", "anon",
          {"email": "pat@gold.example", "password": "wrong password!", "next": "/"},
          lenient={"next": NEXT}, refused=400),
+    # Before the invitation: accepting it signs the anonymous browser in.
+    Form("/password-reset", "/password-reset", "anon", {"email": "cole@gold.example"}),
+    Form("/mail/unsubscribe/{unsub}", "/mail/unsubscribe/{unsub}", "anon",
+         lenient={"List-Unsubscribe": "RFC 8058's fixed value: the view reads nothing from the body"}),
     Form("/invitations/{invite}", "/invitations/{invite}", "anon",
          {"display_name": "New Person", "password": "long enough password"}),
-    Form("/password-reset/{reset}", "/password-reset/{reset}", "anon", {"password": "long enough password"}),
+    Form("/password-reset/{reset}", "/password-reset/{reset}", "resetter",
+         {"password": "long enough password"},
+         lenient={"tokens_asked": "sent with the question: a form without it (a script) revokes tokens"}),
     Form("/account/profile", "/account/profile", "expert",
          {"display_name": "Erin Expert", "bio": "Pricing.", "expertise_tags": "pricing"}),
     Form("/account/password", "/account/password", "partner",
          {"current_password": PASSWORD, "new_password": "long enough password"}),
     Form("/account/tokens", "/account/tokens", "partner", {"name": "CRM sync"}),
+    Form("/account/mail", "/account/mail", "partner", {"digest": "daily"}),
     Form("/ask", "/ask", "partner",
          {"category": "general", "kind": "question", "title": "A perfectly fine title",
           "body": "Some details.", "tags": "pricing"}),
@@ -322,6 +357,12 @@ FORMS = [
          {"title": "Partner summit in May", "body": "Join us.", "audience": "all"}),
     # One-click forms: their only input is the id in the path and what the page sends.
     Form("/account/tokens/{token}/revoke", "/account/tokens", "partner"),
+    Form("/admin/invitations/{invite_id}/resend", "/admin/invitations", "admin"),
+    Form("/admin/invitations/{invite_id}/revoke", "/admin/invitations", "admin"),
+    Form("/orgs/{gold}/invitations/{gold_invite}/resend", "/orgs/{gold}", "partner"),
+    Form("/orgs/{gold}/invitations/{gold_invite}/revoke", "/orgs/{gold}", "partner"),
+    Form("/admin/outbox/{uncertain_mail}/resolve", "/admin/outbox", "admin", {"decision": "sent"},
+         error_page=True),
     Form("/posts/{answer}/vote", "/t/{thread}", "partner", lenient={"helpful": ON_OFF, "next": NEXT}),
     Form("/posts/{answer}/accept", "/t/{thread}", "partner", lenient={"accept": ON_OFF, "next": NEXT}),
     Form("/moderation/items/{item}/claim", "/moderation/items/{item}", "admin"),
@@ -949,6 +990,10 @@ REAL_PARAMS: dict[tuple[str, str], str] = {
     ("/api/v1/kb/articles/{id}/versions/{number}/restore", "number"): "1",
     ("/api/v1/threads/{id}", "id"): "{thread}",
     ("/api/v1/kb/articles/{id}/compare", "id"): "{article}",
+    ("/orgs/{slug}/invitations/{id}/resend", "slug"): "{gold}",
+    ("/orgs/{slug}/invitations/{id}/resend", "id"): "{gold_invite}",
+    ("/orgs/{slug}/invitations/{id}/revoke", "slug"): "{gold}",
+    ("/orgs/{slug}/invitations/{id}/revoke", "id"): "{gold_invite}",
 }
 # A query a page needs besides its id (both versions to compare).
 NEEDED_QUERY = {
@@ -1133,11 +1178,20 @@ def state_changing_routes(env: Env) -> list[tuple[str, str]]:
     return found
 
 
+# Unsafe routes that take no CSRF token, with the reason (community/app.py names them too).
+CSRF_EXEMPT = {
+    "/mail/unsubscribe/": "RFC 8058 one-click unsubscribe: mail programs POST it with no session; the "
+    "signed token in the path is its only credential (tests/mail/test_notification_mails.py)",
+}
+
+
 async def test_missing_or_wrong_csrf_token_is_403(env: Env):
     before = await snapshot()
     problems = []
     browser = env.browsers["admin"]
     for method, path in state_changing_routes(env):
+        if path.startswith(tuple(CSRF_EXEMPT)):
+            continue
         for token in (None, "forged-token"):
             if path.startswith("/api/"):
                 headers = {"X-CSRF-Token": token} if token else {}

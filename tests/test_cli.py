@@ -249,3 +249,36 @@ def test_import_stackexchange_reports_and_rejects_malformed_files(
     assert malformed.code == 2 and "not well-formed XML" in malformed.error_line
     missing = community("import-stackexchange", str(tmp_path / "nope.xml"), "--category", "coffee")
     assert missing.code == 2 and "No such file" in missing.error_line
+
+
+@pytest.mark.parametrize("unbuffered", ["", "1"])
+def test_demo_into_a_pipe_that_closes_early_is_quiet(tmp_path: Path, unbuffered: str) -> None:
+    """`community demo | head -1`: the reader goes away before the output is all written (here
+    before any of it: deterministic); no BrokenPipe traceback, buffered or not."""
+    assert run_script(tmp_path, "migrate").returncode == 0
+    command = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "community.cli"]
+    env = {k: v for k, v in _clean_env(tmp_path).items() if k != "PYTHONUNBUFFERED"}
+    if unbuffered:
+        env["PYTHONUNBUFFERED"] = unbuffered
+    demo = subprocess.Popen(
+        [*command, "demo"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT
+    )
+    assert demo.stdout is not None and demo.stderr is not None
+    demo.stdout.close()  # the reader is gone
+    err = demo.stderr.read().decode()
+    code = demo.wait(timeout=60)
+    assert err == "" and code == 0, err
+
+
+def test_serve_on_a_busy_port_says_so_in_one_line_before_start_up(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run_script(tmp_path, "serve", "--port", str(port))
+    assert result.returncode == 2 and result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:"), result.stderr
+    assert f"127.0.0.1:{port}" in lines[0] and "already in use" in lines[0]

@@ -1,4 +1,9 @@
-"""Invitations: a single-use link that lets someone join an organisation and choose a password."""
+"""Invitations: a single-use link that lets someone join an organisation and choose a password.
+
+The link is mailed (queued in the same transaction as the invitation) and shown once to whoever
+invited, to copy; only its hash is stored, so sending it again means a new link (the old one stops
+working). Administrators manage every invitation, an organisation's admin those into their own.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +16,12 @@ from community import policy, validation
 from community.accounts.people import create_user
 from community.accounts.tokens import hash_token
 from community.actor import Actor
-from community.errors import Forbidden, Invalid, NotFound
+from community.errors import Conflict, Forbidden, Invalid, NotFound
+from community.mail import queue as mail_queue
+from community.mail.compose import render_mail
 from community.models import (
     Invitation,
+    MailKind,
     Organisation,
     OrgKind,
     Role,
@@ -42,15 +50,89 @@ async def create_invitation(
     if await User.filter(email=email).exists():
         raise Invalid({"email": "An account with this e-mail address already exists."})
     token = secrets.token_urlsafe(32)
-    invitation = await Invitation.create(
-        email=email,
-        organisation=organisation,
-        role=role,
-        token_hash=hash_token(token),
-        invited_by_id=actor.id if actor else None,
-        expires_at=now() + timedelta(hours=settings.invitation_hours),
-    )
+    async with in_transaction():
+        invitation = await Invitation.create(
+            email=email,
+            organisation=organisation,
+            role=role,
+            token_hash=hash_token(token),
+            invited_by_id=actor.id if actor else None,
+            expires_at=now() + timedelta(hours=settings.invitation_hours),
+        )
+        await _mail_invitation(settings, invitation, organisation, token, actor)
     return invitation, token
+
+
+async def _mail_invitation(
+    settings: Settings, invitation: Invitation, organisation: Organisation, token: str, actor: Actor | None
+) -> None:
+    composed = render_mail(
+        settings,
+        "invitation",
+        {
+            "url": invitation_url(settings, token),
+            "organisation": organisation.name,
+            "inviter": actor.display_name if actor else None,
+            "role": invitation.role,
+            "hours": settings.invitation_hours,
+        },
+    )
+    await mail_queue.enqueue(
+        settings, kind=MailKind.INVITATION, to=invitation.email, subject=composed.subject,
+        text=composed.text, html=composed.html, sensitive=True, payload={"invitation_id": invitation.id},
+    )  # fmt: skip
+
+
+async def _manageable(actor: Actor, invitation_id: int, organisation_id: int | None) -> Invitation:
+    """An invitation the actor may resend or revoke (one into ``organisation_id`` when given: an
+    organisation's page). 403 for someone who may not invite there at all, 404 for an invitation
+    they may not manage, or that does not exist."""
+    if organisation_id is not None and not policy.can_invite(actor, organisation_id, Role.PARTNER):
+        raise Forbidden("Only the organisation's admins manage its invitations.")
+    if organisation_id is None and not policy.can_manage_site(actor):
+        raise Forbidden("Only administrators can do this.")
+    invitation = await Invitation.filter(id=invitation_id).select_related("organisation").first()
+    if (
+        invitation is None
+        or (organisation_id is not None and invitation.organisation_id != organisation_id)
+        or not policy.can_invite(actor, invitation.organisation_id, invitation.role)
+    ):
+        raise NotFound("No such invitation.")
+    return invitation
+
+
+async def resend_invitation(
+    settings: Settings, actor: Actor, invitation_id: int, *, organisation_id: int | None = None
+) -> tuple[Invitation, str]:
+    """A new link, mailed again and valid for the full time again; the old link stops working."""
+    async with in_transaction():
+        invitation = await _manageable(actor, invitation_id, organisation_id)
+        if invitation.used_at is not None:
+            raise Conflict("This invitation has been used: the account exists.")
+        if await User.filter(email=invitation.email).exists():
+            raise Conflict("An account with this e-mail address already exists.")
+        token = secrets.token_urlsafe(32)
+        invitation.token_hash = hash_token(token)
+        invitation.expires_at = now() + timedelta(hours=settings.invitation_hours)
+        invitation.revoked_at = None
+        await invitation.save(update_fields=["token_hash", "expires_at", "revoked_at"])
+        await _mail_invitation(settings, invitation, invitation.organisation, token, actor)
+    return invitation, token
+
+
+async def revoke_invitation(
+    actor: Actor, invitation_id: int, *, organisation_id: int | None = None
+) -> Invitation:
+    """The link stops working at once (a mail already delivered carries a dead link)."""
+    invitation = await _manageable(actor, invitation_id, organisation_id)
+    if invitation.used_at is not None:
+        raise Conflict("This invitation has been used: the account exists.")
+    if invitation.revoked_at is None:
+        invitation.revoked_at = now()
+        await Invitation.filter(id=invitation.id, used_at__isnull=True).update(
+            revoked_at=invitation.revoked_at
+        )
+    return invitation
 
 
 def invitation_url(settings: Settings, token: str) -> str:
@@ -87,12 +169,20 @@ async def accept_invitation(settings: Settings, token: str, *, display_name: str
         )
 
 
-async def list_invitations(actor: Actor, limit: int = 50) -> list[dict[str, object]]:
-    """Recent invitations for the admin page, with a status word (the token itself is never
-    stored, so links cannot be shown again)."""
-    if not policy.can_manage_site(actor):
+async def list_invitations(
+    actor: Actor, limit: int = 50, *, organisation_id: int | None = None
+) -> list[dict[str, object]]:
+    """Recent invitations for the admin page (every organisation) or an organisation's page (its
+    own admin), with a status word (the token itself is never stored, so links cannot be shown
+    again: resending makes a new one)."""
+    if organisation_id is None and not policy.can_manage_site(actor):
         raise Forbidden("Only administrators can do this.")
-    rows = await Invitation.all().order_by("-created_at", "-id").limit(limit).values(
+    if organisation_id is not None and not policy.can_invite(actor, organisation_id, Role.PARTNER):
+        raise Forbidden("Only the organisation's admins can see its invitations.")
+    query = (
+        Invitation.all() if organisation_id is None else Invitation.filter(organisation_id=organisation_id)
+    )
+    rows = await query.order_by("-created_at", "-id").limit(limit).values(
         "id", "email", "role", "created_at", "expires_at", "used_at", "revoked_at",
         organisation_name="organisation__name", organisation_slug="organisation__slug",
         invited_by_name="invited_by__display_name",

@@ -10,17 +10,24 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from community import policy, validation
+from community.accounts import throttle
 from community.accounts.tokens import hash_token
 from community.actor import Actor
 from community.errors import Forbidden, Invalid, NotFound, RateLimited
+from community.mail import queue as mail_queue
+from community.mail.compose import render_mail
 from community.models import (
-    LoginFailure,
+    ApiToken,
+    MailKind,
     PasswordReset,
+    RateEvent,
     Sanction,
     SanctionKind,
+    SignInWindow,
     User,
 )
 from community.settings import Settings
@@ -75,21 +82,17 @@ async def authenticate(settings: Settings, email: str, password: str, ip: str) -
     was wrong, and an unknown e-mail takes as long as a wrong password."""
     # Cleaned like a stored address (no control characters: PostgreSQL refuses NUL in a query).
     email = validation.clean_text(email if isinstance(email, str) else "").strip().lower()[:254]
-    since = now() - timedelta(seconds=settings.login_window_seconds)
-    per_account = await LoginFailure.filter(email=email, created_at__gte=since).count()
-    per_ip = await LoginFailure.filter(ip=ip, created_at__gte=since).count()
-    if per_account >= settings.login_max_failures or per_ip >= settings.login_max_failures * 4:
-        minutes = max(1, settings.login_window_seconds // 60)
-        raise RateLimited(
-            f"Too many failed sign-ins. Please wait {minutes} minutes and try again, "
-            "or ask an administrator for a password reset link.",
-            retry_after=settings.login_window_seconds,
-        )
+    account = throttle.Limit(throttle.account_key(email), settings.login_max_failures)
+    address = throttle.Limit(throttle.ip_key(ip), settings.login_max_failures * 4)
+    # A place is taken before the password is checked (one conditional update each), so that
+    # concurrent guesses cannot all pass a count read before any of them failed.
+    await throttle.take_places([account, address], settings.login_window_seconds)
     user = await User.filter(email=email).select_related("organisation").first()
     ok = await _verify_password(user.password_hash if user else None, password or "")
     if not ok or user is None:
-        await LoginFailure.create(email=email, ip=ip)
+        await throttle.failed(settings.login_window_seconds)
         raise Invalid({"password": "Wrong e-mail address or password."}, "Sign-in failed.")
+    await throttle.succeeded(account, address)
     if user.is_suspended:
         latest = (
             await Sanction.filter(user_id=user.id, kind=SanctionKind.SUSPEND, lifted_at__isnull=True)
@@ -98,7 +101,6 @@ async def authenticate(settings: Settings, email: str, password: str, ip: str) -
         )
         why = f" The moderators' reason: {latest.reason}" if latest else ""
         raise Forbidden(policy.suspension_refusal(user.suspended_until) + why)
-    await LoginFailure.filter(email=email).delete()
     if _hasher.check_needs_rehash(user.password_hash or ""):
         user.password_hash = await hash_password(password)
         await user.save(update_fields=["password_hash"])
@@ -141,8 +143,60 @@ async def create_password_reset(settings: Settings, email: str) -> str:
 
 
 def password_reset_url(settings: Settings, token: str) -> str:
-    """The link the CLI prints today (and an e-mail will carry later)."""
+    """The link the reset mail carries (and the CLI prints)."""
     return f"{settings.base_url}/password-reset/{token}"
+
+
+RESET_MAILS_PER_ADDRESS_HOUR = 3
+HOUR = timedelta(hours=1)
+
+
+async def _count_event(key: str, since: timedelta) -> int:
+    """Count this request, then how many there were in the window (this one included).
+
+    Written first, counted after: of N requests at once, the k-th to be written sees at least k,
+    so no more than the limit get through, whatever the interleaving (no check-then-act race)."""
+    current = now()
+    await RateEvent.create(key=key, created_at=current)
+    await RateEvent.filter(key=key, created_at__lt=current - since).delete()
+    return await RateEvent.filter(key=key, created_at__gt=current - since).count()
+
+
+async def request_password_reset(settings: Settings, email: object, ip: str) -> None:
+    """ "Forgot password": mail a reset link if an account has this address. The caller answers the
+    same whether or not one does; too many requests from one address are refused (429), and an
+    account gets at most a few reset mails an hour (more are silently not sent)."""
+    fields: dict[str, str] = {}
+    address = validation.email(email, fields)
+    validation.raise_if(fields)
+    if await _count_event(f"reset:ip:{ip}"[:80], HOUR) > settings.mail_resets_per_hour:
+        raise RateLimited(
+            "Too many password reset requests from your network. Please wait an hour and try again.",
+            retry_after=3600,
+        )
+    user = await User.filter(email=address).first()
+    if user is None:
+        return
+    if await _count_event(f"reset:user:{user.id}", HOUR) > RESET_MAILS_PER_ADDRESS_HOUR:
+        return
+    token = secrets.token_urlsafe(32)
+    async with in_transaction():
+        await PasswordReset.create(
+            user=user, token_hash=hash_token(token), expires_at=now() + timedelta(hours=settings.reset_hours)
+        )
+        composed = render_mail(
+            settings,
+            "password_reset",
+            {
+                "url": password_reset_url(settings, token),
+                "name": user.display_name,
+                "hours": settings.reset_hours,
+            },
+        )
+        await mail_queue.enqueue(
+            settings, kind=MailKind.PASSWORD_RESET, to=user.email, recipient_id=user.id,
+            subject=composed.subject, text=composed.text, html=composed.html, sensitive=True,
+        )  # fmt: skip
 
 
 async def open_password_reset(token: str) -> PasswordReset:
@@ -153,7 +207,15 @@ async def open_password_reset(token: str) -> PasswordReset:
     return reset
 
 
-async def reset_password(token: str, password: str) -> User:
+async def reset_password(token: str, password: str, *, revoke_tokens: bool = True) -> User:
+    """Set a new password from a reset link. Whoever reset it may have lost control of the account,
+    so the reset ends every session (auth version bump), voids every other reset link of the user
+    (an older link found in a mailbox must not work after a newer one was used) and, unless the
+    person chose to keep them, revokes the user's API tokens, all in one transaction."""
+    fields: dict[str, str] = {}
+    read_password(password, fields)
+    validation.raise_if(fields)
+    password_hash = await hash_password(password)  # off the loop and outside the transaction
     async with in_transaction():
         reset = await PasswordReset.filter(token_hash=hash_token(token or "")).select_related("user").first()
         if reset is None or reset.used_at is not None or reset.expires_at < now():
@@ -161,6 +223,11 @@ async def reset_password(token: str, password: str) -> User:
         # Single use even under a double submit: only one request flips used_at.
         if not await PasswordReset.filter(id=reset.id, used_at__isnull=True).update(used_at=now()):
             raise Invalid({"token": "This reset link has already been used. Please sign in."})
-        await set_password(reset.user, password)
-        await LoginFailure.filter(email=reset.user.email).delete()
-        return reset.user
+        await PasswordReset.filter(user_id=reset.user_id, used_at__isnull=True).update(used_at=now())
+        await User.filter(id=reset.user_id).update(
+            password_hash=password_hash, auth_version=F("auth_version") + 1
+        )
+        if revoke_tokens:
+            await ApiToken.filter(user_id=reset.user_id, revoked_at__isnull=True).update(revoked_at=now())
+        await SignInWindow.filter(key=throttle.account_key(reset.user.email)).delete()
+    return await User.get(id=reset.user_id).select_related("organisation")

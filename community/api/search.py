@@ -54,14 +54,14 @@ _route = area("search")
 routes = [
     _route("GET", "/search", search_content, "search", "Search threads, answers and articles",
            ok=(200, SearchResults, "One page of results the caller may see."), errors=(422,),
-           description="`q` uses the search box's language: words (any of them; results with all of them "
-           'first), "exact phrases", -excluded words, tag:x, category:x, author:handle, org:slug, is:solved, '
-           "is:unanswered, is:article, before:YYYY-MM-DD, after:YYYY-MM-DD. A thread and its answers are "
-           "one result. A query that cannot be understood (empty, a bad date, an unknown is: value, only "
-           "very common words) answers 422 with a message saying how to fix it in `error.message` (and "
-           "`error.fields.q`).", params=("Query", "Page", "Sort")),
+           description="`q` uses the search box's language: words (any of them; the best "
+           'matches first), "exact phrases", -excluded words, tag:x, category:x, author:handle, org:slug, '
+           "is:solved, is:unanswered, is:article, before:YYYY-MM-DD, after:YYYY-MM-DD. A thread, its answers "
+           "and an article promoted from it are one result. A query that cannot be understood (empty, a "
+           "bad date, an unknown is: value, only very common words) answers 422 with a message saying how "
+           "to fix it in `error.message` (and `error.fields.q`).", params=("Query", "Page", "Sort")),
     _route("GET", "/search/similar", similar_threads, "similarThreads", "Threads most like a question title",
-           ok=(200, SimilarThreadList, "Up to 5, solved threads and articles first."),
+           ok=(200, SimilarThreadList, "Up to 5, the closest first, one per thread."),
            description="For the ask form: what has been asked before. A title shorter than three characters "
            "answers an empty list.", params=("Title",)),
 ]  # fmt: skip

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
@@ -121,7 +123,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             return serve(settings, args)
         handler = HANDLERS[args.command]
-        return asyncio.run(with_db(settings, handler, args, allow_pending=args.command == "migrate"))
+        code = asyncio.run(with_db(settings, handler, args, allow_pending=args.command == "migrate"))
+        sys.stdout.flush()  # here, where a reader gone away is caught, not at exit
+        return code
     except (CommandError, SettingsError) as exc:
         return fail(str(exc))
     except ServiceError as exc:
@@ -130,6 +134,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fail(f"database error: {exc}")
     except KeyboardInterrupt:
         return fail("interrupted")
+    except BrokenPipeError:
+        return _reader_left()
+
+
+def _reader_left() -> int:
+    """The reader of our output went away (``community demo | head -1``): nothing to report. The
+    rest of the output goes nowhere, so flushing at exit raises no second BrokenPipeError."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 0
 
 
 HANDLERS: dict[str, Handler] = {

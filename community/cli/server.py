@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
+import socket
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -18,6 +20,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
         raise CommandError(f"--port must be between 1 and 65535, not {args.port}")
     if args.workers < 1:
         raise CommandError(f"--workers must be at least 1, not {args.workers}")
+    _check_address(args.host, args.port)
     asyncio.run(_check_ready(settings))
 
     import uvicorn
@@ -40,6 +43,27 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
         log_level=settings.log_level,
     )
     return 0
+
+
+def _check_address(host: str, port: int) -> None:
+    """Refuse a busy or impossible address before start-up, in one line (uvicorn would start the
+    app, then exit 3 with a bare log line). Bound with SO_REUSEADDR as uvicorn binds, and closed
+    again at once: only another listener makes it fail."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as exc:
+        raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise CommandError(
+                    f"cannot listen on {host}:{port}: the address is already in use (is another server "
+                    "running there? Stop it, or choose another --port)"
+                ) from None
+            raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
 async def _check_ready(settings: Settings) -> None:

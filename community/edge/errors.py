@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from html import escape
 from typing import Any
 from urllib.parse import urlencode
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from tortoise.exceptions import DBConnectionError
 
 from community.edge.reading import is_api
 from community.errors import RateLimited, ServiceError, ServiceUnavailable, Unauthenticated
@@ -33,6 +35,8 @@ _HTTP_MESSAGES = {
 }
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
 SERVER_ERROR = "Something went wrong on our side. Nothing you saved was lost; please try again."
+UNAVAILABLE = "The community cannot reach its database just now. Please try again in a minute."
+UNAVAILABLE_RETRY_SECONDS = 30
 
 
 def error_json(
@@ -51,14 +55,27 @@ def retry_after(exc: RateLimited | ServiceUnavailable) -> dict[str, str]:
     return {"Retry-After": str(exc.retry_after)}
 
 
+_PLAIN_TITLES = {500: "Something went wrong", 503: "Back in a moment"}
+
+
 async def plain_page(
     request: Request, status: int, message: str, fields: dict[str, str], headers: dict[str, str] | None
 ) -> Response:
-    """A page that needs nothing (no template, no database): for crashes, and when no layout is wired."""
-    title = "Sorry" if status >= 500 else "Please try again"
-    body = f"<!doctype html><meta charset=utf-8><title>{title}</title><h1>{title}</h1><p>{message}</p>"
-    if status < 500:
-        body += "<p><a href='/'>Home</a></p>"
+    """A page that needs nothing (no template, no database): for crashes, and when no layout is wired.
+    It still wears the site's stylesheet and offers a way back."""
+    title = _PLAIN_TITLES.get(status, "Please try again")
+    body = (
+        "<!doctype html><html lang=en><meta charset=utf-8>"
+        "<meta name=viewport content='width=device-width, initial-scale=1'>"
+        "<meta name=color-scheme content='light dark'>"
+        f"<title>{title}</title><link rel=stylesheet href='/static/css/site.css'>"
+        "<header class=site-header><div class=bar>"
+        "<a class=brand href='/'>Partner Community</a></div></header>"
+        f"<main id=main><section class=error-page><p class=error-code aria-hidden=true>{status}</p>"
+        f"<h1>{title}</h1><p class=error-message>{escape(message)}</p>"
+        "<ul class=error-ways><li><a href='/'>Back to the community</a></li>"
+        f"<li><a href='{escape(request.url.path)}'>Try again</a></li></ul></section></main></html>"
+    )
     return HTMLResponse(body, status, headers)
 
 
@@ -103,6 +120,13 @@ class ErrorRenderer:
         return await self.html_page(request, exc.status_code, message, {}, None)
 
     async def server_error(self, request: Request, exc: Exception) -> Response:
+        if isinstance(exc, (DBConnectionError, ConnectionError)):
+            # The database is out of reach: a short outage to wait out, not a bug (503, Retry-After).
+            log.warning("database unavailable on %s %s: %r", request.method, request.url.path, exc)
+            headers = {"Retry-After": str(UNAVAILABLE_RETRY_SECONDS)}
+            if is_api(request):
+                return error_json(503, "unavailable", UNAVAILABLE, headers=headers)
+            return await plain_page(request, 503, UNAVAILABLE, {}, headers)
         log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         if is_api(request):
             return error_json(500, "server_error", SERVER_ERROR)

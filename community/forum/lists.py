@@ -80,7 +80,10 @@ async def list_threads(
         query = query.filter(author_id=author_id)
     total = await query.count()
     pages = max(1, math.ceil(total / per_page))
-    ordering = ("-pinned", "-last_activity_at", "-id") if category else ("-last_activity_at", "-id")
+    # Pinned threads (a welcome, the rules) head every list but a member's own threads.
+    ordering = (
+        ("-last_activity_at", "-id") if author_id is not None else ("-pinned", "-last_activity_at", "-id")
+    )
     rows = (
         await query.order_by(*ordering)
         .offset((page - 1) * per_page)

@@ -158,7 +158,7 @@ async def merge_thread(
             {"duplicate_of_id": None, "status": ThreadStatus.OPEN} if dst.duplicate_of_id == src.id else {}
         )
         await Thread.filter(id=dst.id).update(
-            reply_count=F("reply_count") + sum(1 for p in moved if p["state"] != PostState.DELETED),
+            reply_count=F("reply_count") + sum(1 for p in moved if p["state"] in PostState.COUNTED),
             last_activity_at=max(src.last_activity_at, dst.last_activity_at),
             tag_names=tags,
             accepted_post_id=accepted,

@@ -90,11 +90,13 @@ async def reply(
         notes: Created = []
         await screening.record_screening(screened, post, thread.id, thread.category_id, notes)
         await PostRevision.create(post=post, number=1, editor_id=actor.id, body_source=text, body_html=html)
-        await Thread.filter(id=thread.id).update(
-            reply_count=F("reply_count") + 1,
-            last_activity_at=max(when, thread.last_activity_at),
-            version=F("version") + 1,
+        # A held post waits unseen: it neither counts nor bumps the thread until it is approved.
+        bump: dict[str, Any] = (
+            {"reply_count": F("reply_count") + 1, "last_activity_at": max(when, thread.last_activity_at)}
+            if post.state in PostState.COUNTED
+            else {}
         )
+        await Thread.filter(id=thread.id).update(version=F("version") + 1, **bump)
         await User.filter(id=actor.id).update(post_count=F("post_count") + 1)
         await index_later((THREAD, thread.id), (POST, post.id))
         notes += await forum_notices.on_new_post(actor, thread, post, mentioned)
@@ -182,7 +184,7 @@ async def delete_post(actor: Actor, post_id: int) -> Post:
         if post.is_opening:
             updates["is_deleted"] = True
             await visibility.refresh_duplicates_of(thread.id)
-        else:
+        elif post.state in PostState.COUNTED:
             updates["reply_count"] = F("reply_count") - 1
         if thread.accepted_post_id == post.id:
             updates["accepted_post_id"] = None

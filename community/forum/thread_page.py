@@ -24,6 +24,7 @@ from community.models import (
     Thread,
 )
 from community.visibility import load_visible_thread
+from moderation import held
 
 
 @dataclass
@@ -55,6 +56,8 @@ class PostView:
     body_source: str | None = None
     # The knowledge-base article this answer became (published, and visible to the actor).
     article_id: int | None = None
+    # Held for review: why, and what the author can do (only for those who see the post's text).
+    held_reason: str | None = None
 
 
 @dataclass
@@ -159,9 +162,21 @@ async def get_thread_view(
     for pv in view.posts:
         pv.article_id = by_post.get(pv.id)
     view.extra["articles"] = articles
+    await attach_held_reasons([view.question, *view.posts])
     if with_sources:
         await attach_sources([view.question, *view.posts])
     return view
+
+
+async def attach_held_reasons(views: list[PostView]) -> None:
+    """Tell whoever sees a held post's text (its author, moderators) why it waits: one query, and
+    only when such a post is among ``views``."""
+    waiting = {pv.id: pv for pv in views if pv.state == PostState.PENDING and pv.body_html}
+    if not waiting:
+        return
+    reasons = await held.held_reasons(list(waiting))
+    for post_id, pv in waiting.items():
+        pv.held_reason = reasons.get(post_id) or held.explain("")
 
 
 _VOTES_AND_ARTICLES_SQL = (
@@ -240,6 +255,7 @@ async def get_post_view(actor: Actor, thread: Thread, post_id: int) -> PostView:
     voted, articles = await _votes_and_articles(actor, thread.id, [post_id])
     view = _post_view(actor, thread, rows[0], voted)
     view.article_id = next((a["id"] for a in articles if a["post_id"] == post_id), None)
+    await attach_held_reasons([view])
     await attach_sources([view])
     return view
 

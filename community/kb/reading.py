@@ -247,7 +247,13 @@ async def home(actor: Actor) -> KbHome:
         for (pid, name, version), n in sorted(counted.items(), key=lambda kv: (kv[0][1], kv[0][2]))
     ]
     newest = (await list_articles(actor, per_page=8)).items
-    helpful = (await list_articles(actor, q_sort="helpful", per_page=8)).items
+    # "Most helpful" lists what "Newest" does not already show (with few articles, they were the
+    # same list twice).
+    shown = {a["id"] for a in newest}
+    helpful = [
+        a for a in (await list_articles(actor, q_sort="helpful", per_page=16)).items if a["id"] not in shown
+    ]
+    helpful = helpful[:8]
     review = 0
     if policy.can_curate(actor):
         flagged = Article.filter(category_id__in=visible, needs_review=True)

@@ -3,9 +3,9 @@
 from community.models.accounts import (
     ApiToken,
     Invitation,
-    LoginFailure,
     PasswordReset,
     Role,
+    SignInWindow,
     User,
     UserStatus,
 )
@@ -33,6 +33,7 @@ from community.models.kb import (
     Product,
     ProductVersion,
 )
+from community.models.mail import DigestFrequency, MailKind, MailSettings, MailState, OutgoingMail
 from community.models.moderation import (
     AuditEntry,
     CategoryRules,
@@ -78,6 +79,7 @@ __all__ = [
     "Category",
     "CategoryRules",
     "Decision",
+    "DigestFrequency",
     "ExternalIdentity",
     "Flag",
     "FlagReason",
@@ -86,12 +88,15 @@ __all__ = [
     "IndexOutbox",
     "Invitation",
     "LiveEvent",
-    "LoginFailure",
+    "MailKind",
+    "MailSettings",
+    "MailState",
     "Notification",
     "NotificationKind",
     "NotificationSettings",
     "OrgKind",
     "Organisation",
+    "OutgoingMail",
     "PasswordReset",
     "Post",
     "PostRevision",
@@ -106,6 +111,7 @@ __all__ = [
     "Sanction",
     "SanctionKind",
     "ScheduledJob",
+    "SignInWindow",
     "Tag",
     "Thread",
     "ThreadKind",

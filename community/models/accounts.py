@@ -1,4 +1,4 @@
-"""Accounts: users, API tokens, invitations, password resets and sign-in failures."""
+"""Accounts: users, API tokens, invitations, password resets and sign-in windows."""
 
 from __future__ import annotations
 
@@ -131,13 +131,17 @@ class PasswordReset(Model):
         table = "password_reset"
 
 
-class LoginFailure(Model):
-    """One failed sign-in, counted per account and per IP to throttle guessing."""
+class SignInWindow(Model):
+    """Sign-in attempts counted for one account or one address within the current window.
+
+    ``key`` reads like ``account:pat@gold.example`` or ``ip:10.0.0.1``. An attempt takes a place
+    with one conditional update (failures below the limit, add one) before the password is checked,
+    so concurrent guesses cannot all read the same low count (community/accounts/throttle.py)."""
 
     id = fields.IntField(primary_key=True)
-    email = fields.CharField(max_length=254, db_index=True)
-    ip = fields.CharField(max_length=64, db_index=True)
-    created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
+    key = fields.CharField(max_length=300, unique=True)
+    failures = fields.IntField(default=0)
+    started_at = fields.DatetimeField(db_index=True)
 
     class Meta:
-        table = "login_failure"
+        table = "sign_in_window"

@@ -28,6 +28,9 @@ class PostState:
     DELETED = "deleted"
     HIDDEN = "hidden"
     PENDING = "pending"
+    # The states a reply counts in (``Thread.reply_count``): a post held for review is not part
+    # of the thread for anyone but its author and the moderators until it is approved.
+    COUNTED = frozenset({VISIBLE, HIDDEN})
 
 
 class Category(Model):

@@ -21,6 +21,7 @@ class NotificationKind:
     FLAG_OUTCOME = "flag_outcome"
     POST_HIDDEN = "post_hidden"
     POST_RESTORED = "post_restored"
+    POST_APPROVED = "post_approved"  # your post held for review is approved
     POST_EDITED = "post_edited"  # a moderator edited your post (with the reason)
     THREAD_MODERATED = "thread_moderated"  # your thread was closed, locked, moved, merged...
     REVIEW_ITEM = "review_item"  # moderators: something new waits in the queue
@@ -38,6 +39,7 @@ class NotificationKind:
         FLAG_OUTCOME,
         POST_HIDDEN,
         POST_RESTORED,
+        POST_APPROVED,
         POST_EDITED,
         THREAD_MODERATED,
         REVIEW_ITEM,

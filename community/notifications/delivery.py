@@ -18,6 +18,7 @@ from community import policy
 from community.actor import load_actors
 from community.db import fetch_rows
 from community.events import NotificationsCreated, publish
+from community.mail.notices import mail_later
 from community.models import NotificationKind, Post, Thread, WatchLevel, WatchTarget
 from community.timeutil import utcnow
 
@@ -55,7 +56,8 @@ async def notify(
     Nobody is told about their own action; recipients who switched ``kind`` off are skipped; with a
     ``thread_id``, so is anyone who may not see the thread (``policy.may_hear_about_thread``) or has
     muted it. An unread entry with the same ``group_key`` is bumped (count + 1, newest text, back to
-    the top) instead of adding another. Articles: the caller checks who may see them."""
+    the top) instead of adding another. Articles: the caller checks who may see them. Those who
+    want this kind by mail get it mailed later (``mail.notices``), unless they have seen it by then."""
     ids = [uid for uid in dict.fromkeys(recipient_ids) if uid != actor_id]
     created: Created = []
     for start in range(0, len(ids), CHUNK):
@@ -63,7 +65,7 @@ async def notify(
         if thread_id is not None and chunk:
             chunk = await _may_hear(kind, thread_id, chunk)
         if chunk:
-            created += await _write(
+            written = await _write(
                 chunk,
                 kind=kind,
                 text=text[:TEXT_MAX],
@@ -74,6 +76,9 @@ async def notify(
                 article_id=article_id,
                 group_key=group_key,
             )
+            # Mailed a few minutes later unless seen in the app by then (community/mail/notices.py).
+            await mail_later(kind, written)
+            created += written
     return created
 
 

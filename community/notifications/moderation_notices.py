@@ -18,16 +18,24 @@ from community.notifications.forum_notices import post_url
 from community.post_text import mention_resolver
 
 _OUTCOME = {
-    Decision.HIDE: "agreed with your flag and hid the post",
-    Decision.DELETE: "agreed with your flag and deleted the post",
-    Decision.EDIT: "agreed with your flag and edited the post",
+    Decision.HIDE: "agreed with your flag and hid the {what}",
+    Decision.DELETE: "agreed with your flag and deleted the {what}",
+    Decision.EDIT: "agreed with your flag and edited the {what}",
 }
 
 
 async def flag_outcome(
-    moderator_id: int, post: Post, thread: Thread, flagger_ids: list[int], decision: str
+    moderator_id: int,
+    post: Post,
+    thread: Thread,
+    flagger_ids: list[int],
+    decision: str,
+    *,
+    thread_flag: bool = False,
 ) -> Created:
-    outcome = _OUTCOME.get(decision, "reviewed the post you flagged and kept it")
+    """``thread_flag``: the flags were on the whole thread (its question), not on one post."""
+    what = "thread" if thread_flag else "post"
+    outcome = _OUTCOME.get(decision, "reviewed the {what} you flagged and kept it").format(what=what)
     return await notify(
         kind=Kind.FLAG_OUTCOME,
         recipient_ids=flagger_ids,
@@ -40,10 +48,21 @@ async def flag_outcome(
 
 
 async def post_hidden(
-    actor_id: int | None, post: Post, thread: Thread, reason: str, *, deleted: bool = False
+    actor_id: int | None,
+    post: Post,
+    thread: Thread,
+    reason: str,
+    *,
+    deleted: bool = False,
+    was_held: bool = False,
 ) -> Created:
-    """The author hears why: by a moderator (``actor_id``) or, pending review, by flags or a rule."""
-    if deleted:
+    """The author hears why: by a moderator (``actor_id``) or, pending review, by flags or a rule.
+    ``was_held``: the post waited for approval and a moderator refused it."""
+    if was_held:
+        what = "A moderator did not approve your post" + (
+            "" if deleted else " (it stays hidden, you can edit it)"
+        )
+    elif deleted:
         what = "A moderator deleted your post"
     elif actor_id is None:
         what = "Your post was hidden pending review"
@@ -65,10 +84,11 @@ async def after_decision(moderator_id: int, post: Post, thread: Thread, before: 
     """The author hears the decision on their post: hidden (also a hide confirming one pending
     review, now with the moderator's reason), deleted, restored or approved. A held post that is
     approved reaches everyone a new post would have reached when it was written."""
+    was_held = before == PostState.PENDING
     if post.state == PostState.HIDDEN:
-        return await post_hidden(moderator_id, post, thread, reason)
+        return await post_hidden(moderator_id, post, thread, reason, was_held=was_held)
     if post.state == PostState.DELETED and before != PostState.DELETED:
-        return await post_hidden(moderator_id, post, thread, reason, deleted=True)
+        return await post_hidden(moderator_id, post, thread, reason, deleted=True, was_held=was_held)
     if post.state != PostState.VISIBLE or before == PostState.VISIBLE:
         return []
     created = await post_restored(moderator_id, post, thread, approved=before == PostState.PENDING)
@@ -82,11 +102,16 @@ async def after_decision(moderator_id: int, post: Post, thread: Thread, before: 
 
 
 async def post_restored(actor_id: int, post: Post, thread: Thread, *, approved: bool = False) -> Created:
-    what = "approved" if approved else "restored"
+    """Back up after a hide, or (``approved``) published after waiting for review."""
+    text = (
+        f"A moderator approved your post in “{clip(thread.title)}”: everyone can see it now"
+        if approved
+        else f"A moderator restored your post in “{clip(thread.title)}”"
+    )
     return await notify(
-        kind=Kind.POST_RESTORED,
+        kind=Kind.POST_APPROVED if approved else Kind.POST_RESTORED,
         recipient_ids=[post.author_id],
-        text=f"A moderator {what} your post in “{clip(thread.title)}”",
+        text=text,
         url=post_url(post.id),
         actor_id=actor_id,
         thread_id=thread.id,

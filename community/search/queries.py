@@ -11,13 +11,16 @@ from markupsafe import Markup
 
 from community import policy
 from community.actor import Actor
-from community.models import Category
+from community.models import Category, User
 from community.ports import SearchIndex
 from search_index.documents import SORTS, SearchHit, SearchResults
 from search_index.query import QUERY_HELP
 
 QUERY_MAX = 10_000
-__all__ = ["QUERY_HELP", "SORTS", "category_names", "marked", "search", "similar", "unmarked"]
+__all__ = [
+    "QUERY_HELP", "SORTS", "author_names", "category_names", "distinct", "marked", "search", "similar",
+    "unmarked",
+]  # fmt: skip
 _MARK = re.compile(r"(</?mark>)")
 
 
@@ -60,13 +63,40 @@ async def similar(
     if len(text.strip()) < 3:
         return []
     allowed = await policy.visible_category_ids(actor)
-    return await asyncio.to_thread(
+    hits = await asyncio.to_thread(
         index.similar,
         text[:300],
         allowed_category_ids=allowed,
         limit=limit,
         exclude_thread_id=exclude_thread_id,
     )
+    return distinct(hits)
+
+
+def distinct(hits: list[SearchHit]) -> list[SearchHit]:
+    """One entry per thread (its question or one of its answers) and per article, best first: a
+    list of suggestions that names the same thing twice wastes a line and looks broken."""
+    seen: set[tuple[str, int | str]] = set()
+    out = []
+    for hit in hits:
+        key: tuple[str, int | str] = (
+            ("thread", hit.thread_id)
+            if hit.thread_id is not None and hit.kind != "article"
+            else ("article", hit.article_id)
+            if hit.article_id is not None
+            else ("url", hit.url)
+        )
+        if key not in seen:
+            seen.add(key)
+            out.append(hit)
+    return out
+
+
+async def author_names(handles: list[str]) -> dict[str, str]:
+    """Display names for the handles on a results page (the index keeps handles): one query."""
+    if not handles:
+        return {}
+    return dict(await User.filter(handle__in=list(set(handles))).values_list("handle", "display_name"))
 
 
 def marked(fragment: str) -> Markup:

@@ -78,6 +78,12 @@ async def _documents_for_threads(thread_ids: list[int]) -> tuple[list[SearchDocu
             continue
         answers = [p for p in thread_posts if not p["is_opening"]]
         texts = [plain_text(p["body_html"]) for p in answers]
+        # The accepted answer and those voted up weigh more for their thread (search_index).
+        lead = [
+            text
+            for p, text in zip(answers, texts, strict=True)
+            if p["id"] == thread["accepted_post_id"] or (p["score"] or 0) > 0
+        ]
         updated = max([thread["last_activity_at"], *[p["edited_at"] for p in thread_posts if p["edited_at"]]])
         common = {
             "title": thread["title"],
@@ -101,6 +107,7 @@ async def _documents_for_threads(thread_ids: list[int]) -> tuple[list[SearchDocu
                 updated_at=updated,
                 url=f"/t/{thread_id}",
                 answers=" ".join(texts)[:ANSWERS_TEXT_MAX],
+                lead_answers=" ".join(lead)[:ANSWERS_TEXT_MAX],
                 answer_count=len(answers),
                 **common,
             )
@@ -175,6 +182,7 @@ async def _documents_for_articles(article_ids: list[int]) -> list[SearchDocument
             created_at=row["published_at"] or row["created_at"],
             updated_at=row["updated_at"],
             url=f"/kb/{row['id']}",
+            source_thread_id=row["source_thread_id"],
         )
         for row in rows
     ]

@@ -12,7 +12,7 @@ from community.edge.errors import retry_after
 from community.edge.reading import client_ip, form_str, path_id, read_form
 from community.errors import Forbidden, Invalid, RateLimited
 from community.web import sso_views
-from community.web.forms import read_fields, safe_next
+from community.web.forms import is_on, read_fields, safe_next
 from community.web.render import flash, render
 
 # A link that worked once and no longer does (used, expired) is gone, not malformed.
@@ -122,18 +122,29 @@ async def password_reset(request: Request) -> Response:
             request, "accounts/password_reset.html", {"dead": exc.fields.get("token")}, status_code=GONE
         )
     if request.method == "GET":
-        return await render(request, "accounts/password_reset.html", {})
-    _, values = await read_fields(request, "password")
+        return await render(request, "accounts/password_reset.html", {"revoke_tokens": True})
+    form, values = await read_fields(request, "password")
+    # The box starts ticked; a form without the question (a script) revokes too.
+    revoke = is_on(form_str(form, "revoke_tokens")) or "tokens_asked" not in form
     try:
-        user = await passwords.reset_password(token, values["password"])
+        user = await passwords.reset_password(token, values["password"], revoke_tokens=revoke)
     except Invalid as exc:
         if "token" in exc.fields:
             return await render(
                 request, "accounts/password_reset.html", {"dead": exc.fields["token"]}, status_code=GONE
             )
-        return await render(request, "accounts/password_reset.html", {"errors": exc.fields}, status_code=422)
+        return await render(
+            request,
+            "accounts/password_reset.html",
+            {"errors": exc.fields, "revoke_tokens": revoke},
+            status_code=422,
+        )
     sign_in(request, user.id, user.auth_version)
-    flash(request, "Your new password is set and you are signed in.")
+    flash(
+        request,
+        "Your new password is set and you are signed in. Other devices have been signed out"
+        + (" and your API tokens revoked." if revoke else "."),
+    )
     return RedirectResponse("/", 303)
 
 

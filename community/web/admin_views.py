@@ -10,9 +10,16 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from community.accounts import directory
-from community.accounts.invitations import create_invitation, invitation_url, list_invitations
+from community.accounts.invitations import (
+    create_invitation,
+    invitation_url,
+    list_invitations,
+    resend_invitation,
+    revoke_invitation,
+)
 from community.actor import Actor
 from community.edge.auth import require_actor
+from community.edge.reading import path_id, read_form
 from community.errors import Invalid
 from community.models import Category, Role
 from community.web.forms import read_fields
@@ -189,8 +196,28 @@ async def invitations(request: Request) -> Response:
         )
     except Invalid as exc:
         return await _invitations_page(request, actor, values, exc.fields, status=422)
+    request.app.state.mail.wake()
     values = {"role": Role.PARTNER, "invited_email": invitation.email}
     return await _invitations_page(request, actor, values, link=invitation_url(settings, token))
+
+
+async def resend_invitation_view(request: Request) -> Response:
+    """A new link, mailed and shown once more to copy (the old one stops working)."""
+    actor = await _admin(request)
+    await read_form(request)
+    settings = request.app.state.settings
+    invitation, token = await resend_invitation(settings, actor, path_id(request))
+    request.app.state.mail.wake()
+    values = {"role": Role.PARTNER, "invited_email": invitation.email}
+    return await _invitations_page(request, actor, values, link=invitation_url(settings, token))
+
+
+async def revoke_invitation_view(request: Request) -> Response:
+    actor = await _admin(request)
+    await read_form(request)
+    invitation = await revoke_invitation(actor, path_id(request))
+    flash(request, f"The invitation for {invitation.email} no longer works.")
+    return RedirectResponse("/admin/invitations", 303)
 
 
 routes = [
@@ -199,4 +226,6 @@ routes = [
     Route("/admin/categories/{slug}", category_edit, methods=["GET", "POST"]),
     Route("/admin/organisations", organisations, methods=["GET", "POST"]),
     Route("/admin/invitations", invitations, methods=["GET", "POST"]),
+    Route("/admin/invitations/{id:int}/resend", resend_invitation_view, methods=["POST"]),
+    Route("/admin/invitations/{id:int}/revoke", revoke_invitation_view, methods=["POST"]),
 ]

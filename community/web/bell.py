@@ -15,6 +15,9 @@ from community.actor import UNREAD_CAP
 
 MARKER = "<!--bell-->"
 _MARKER_BYTES = MARKER.encode()
+# The moderator's "Review queue" count, kept fresh on cached pages the same way.
+QUEUE_MARKER = "<!--queue-->"
+_QUEUE_MARKER_BYTES = QUEUE_MARKER.encode()
 
 
 def bell_html(unread: int | None) -> Markup:
@@ -31,6 +34,21 @@ def bell_html(unread: int | None) -> Markup:
     )
 
 
-def splice(body: bytes, unread: int) -> bytes:
-    """A cached page with this viewer's bell (the marker is in the header, before any content)."""
-    return body.replace(_MARKER_BYTES, bell_html(unread).encode(), 1)
+def queue_count_html(waiting: int | None, *, marker: bool = False) -> Markup:
+    """The count beside "Review queue" (nothing when none wait); ``marker``: a cached page's
+    placeholder for it."""
+    if marker:
+        return Markup(QUEUE_MARKER)
+    if not waiting:
+        return Markup("")
+    hidden = '<span class="visually-hidden"> waiting</span>'
+    return Markup(f' <span class="badge count queue-count">{waiting}{hidden}</span>')
+
+
+def splice(body: bytes, unread: int, waiting: int | None = None) -> bytes:
+    """A cached page with this viewer's bell (the marker is in the header, before any content) and,
+    for a moderator, the queue's count."""
+    body = body.replace(_MARKER_BYTES, bell_html(unread).encode(), 1)
+    if _QUEUE_MARKER_BYTES in body:
+        body = body.replace(_QUEUE_MARKER_BYTES, queue_count_html(waiting).encode(), 1)
+    return body

@@ -21,6 +21,11 @@ async def read_fields(request: Request, *names: str) -> tuple[FormData, dict[str
     return form, {name: form_str(form, name) for name in names}
 
 
+def is_on(value: str) -> bool:
+    """A checkbox's value: 1, true, yes or on (any case) is ticked, anything else is not."""
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
 def thread_url(thread_id: int, page: int | str | None = None, post_id: int | None = None) -> str:
     url = f"/t/{thread_id}"
     if page not in (None, 1, "1"):

@@ -25,7 +25,9 @@ from community.search import queries
 from community.web.bell import splice
 from community.web.forms import read_fields, thread_url
 from community.web.page_cache import PageCache
-from community.web.render import render
+from community.web.render import flash, render
+from moderation import held
+from moderation import queue as review_queue
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +134,8 @@ async def ask(request: Request) -> Response:
         return await _ask_form(
             request, actor, values, {"post": exc.message}, status=429, headers=retry_after(exc)
         )
+    if (reason := await held.thread_held_reason(thread.id)) is not None:
+        flash(request, reason)
     return RedirectResponse(thread_url(thread.id), 303)
 
 
@@ -220,7 +224,8 @@ async def thread(request: Request) -> Response:
         request.state.unread = None  # the bell's marker, filled in below for each request
         return bytes((await render_thread_page(request, actor, thread_id, page)).body)
 
-    return HTMLResponse(splice(await cache.get_or_render(key, render_page), unread))
+    waiting = await review_queue.waiting_count(actor) if actor.is_moderator else None
+    return HTMLResponse(splice(await cache.get_or_render(key, render_page), unread, waiting))
 
 
 async def reply(request: Request) -> Response:
@@ -238,6 +243,8 @@ async def reply(request: Request) -> Response:
         return await render_thread_page(
             request, actor, thread_id, page, values, {"post": exc.message}, 429, headers=retry_after(exc)
         )
+    if (reason := await held.held_reason(post.id, post.state)) is not None:
+        flash(request, reason)
     return RedirectResponse(thread_url(thread_id, "last", post.id), 303)
 
 

@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from community.accounts import directory
 from community.actor import Actor
 from community.edge.auth import require_actor
 from community.edge.reading import path_id
@@ -78,7 +79,12 @@ async def queue(request: Request) -> Response:
     return await render(
         request,
         "moderation/queue.html",
-        {"queue": listing, "kinds": ReviewKind.ALL, "reasons": REASONS},
+        {
+            "queue": listing,
+            "kinds": ReviewKind.ALL,
+            "reasons": REASONS,
+            "categories": [summary.category for summary in await directory.list_categories(actor)],
+        },
     )
 
 
@@ -94,8 +100,12 @@ async def item(request: Request) -> Response:
     actor = await require_actor(request)
     view = await review_queue.get_item(actor, path_id(request, "item_id"))
     return await render(
-        request, "moderation/item.html", {"view": view, "decisions": Decision.ALL, "errors": {}, "form": {}}
+        request, "moderation/item.html", {"view": view, "decisions": _offered(view), "errors": {}, "form": {}}
     )
+
+
+def _offered(view: review_queue.ItemView) -> list[tuple[str, str]]:
+    return decisions.offered(view.post.state if view.post is not None else None)
 
 
 async def claim(request: Request) -> Response:
@@ -125,7 +135,7 @@ async def decide(request: Request) -> Response:
         return await render(
             request,
             "moderation/item.html",
-            {"view": view, "decisions": Decision.ALL, "errors": exc.fields, "form": values},
+            {"view": view, "decisions": _offered(view), "errors": exc.fields, "form": values},
             status_code=422,
         )
     flash(request, "Decision recorded.")
@@ -140,7 +150,9 @@ def _audit_filters(request: Request) -> dict[str, str | None]:
 async def audit_log(request: Request) -> Response:
     actor = await require_actor(request)
     log = await audit.list_audit(actor, **_audit_filters(request))  # type: ignore[arg-type]
-    return await render(request, "moderation/audit.html", {"log": log})
+    await audit.describe_entries(log.entries)
+    actions = sorted(audit.ACTION_WORDS.items(), key=lambda pair: pair[1])
+    return await render(request, "moderation/audit.html", {"log": log, "actions": actions})
 
 
 async def audit_csv(request: Request) -> Response:

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from community import policy
 from community.accounts import directory, invitations, people
 from community.actor import Actor
 from community.edge.auth import require_actor
-from community.errors import Invalid
+from community.edge.reading import path_id, read_form
+from community.errors import Invalid, NotFound
 from community.forum import lists
 from community.models import Role
 from community.web.forms import read_fields
-from community.web.render import render
+from community.web.render import flash, render
 from moderation import sanctions
 
 PROFILE_THREADS = 10
@@ -56,13 +57,17 @@ async def _org_page(
 ) -> Response:
     org = await directory.get_organisation(actor, slug)
     members = await directory.organisation_members(actor, org)
+    can_invite = not org.is_company and policy.can_invite(actor, org.id, Role.PARTNER)
     return await render(
         request,
         "people/organisation.html",
         {
             "org": org,
             "members": members,
-            "can_invite": not org.is_company and policy.can_invite(actor, org.id, Role.PARTNER),
+            "can_invite": can_invite,
+            "invitations": (
+                await invitations.list_invitations(actor, organisation_id=org.id) if can_invite else []
+            ),
             "can_configure_sign_in": not org.is_company and policy.can_configure_sign_in(actor, org.id),
             "form": form or {},
             "errors": errors or {},
@@ -90,6 +95,7 @@ async def invite_colleague(request: Request) -> Response:
         )
     except Invalid as exc:
         return await _org_page(request, actor, slug, form=values, errors=exc.fields, status=422)
+    request.app.state.mail.wake()
     return await _org_page(
         request,
         actor,
@@ -99,8 +105,44 @@ async def invite_colleague(request: Request) -> Response:
     )
 
 
+async def _own_org_invitation(request: Request) -> tuple[Actor, str, int]:
+    """The organisation named in the path, as its viewer sees it (the use case checks that they
+    may invite there and that the invitation is one of its own)."""
+    actor = await require_actor(request)
+    slug = request.path_params["slug"]
+    try:
+        org = await directory.get_organisation(actor, slug)
+    except NotFound:
+        # The address names an invitation: say so whichever part of it does not exist.
+        raise NotFound("No such invitation.") from None
+    await read_form(request)
+    return actor, slug, org.id
+
+
+async def resend_colleague_invitation(request: Request) -> Response:
+    actor, slug, org_id = await _own_org_invitation(request)
+    settings = request.app.state.settings
+    invitation, token = await invitations.resend_invitation(
+        settings, actor, path_id(request), organisation_id=org_id
+    )
+    request.app.state.mail.wake()
+    return await _org_page(
+        request, actor, slug, invitation_link=invitations.invitation_url(settings, token),
+        invited_email=invitation.email,
+    )  # fmt: skip
+
+
+async def revoke_colleague_invitation(request: Request) -> Response:
+    actor, slug, org_id = await _own_org_invitation(request)
+    invitation = await invitations.revoke_invitation(actor, path_id(request), organisation_id=org_id)
+    flash(request, f"The invitation for {invitation.email} no longer works.")
+    return RedirectResponse(f"/orgs/{slug}", 303)
+
+
 routes = [
     Route("/u/{handle}", profile),
     Route("/orgs/{slug}", organisation),
     Route("/orgs/{slug}/invitations", invite_colleague, methods=["POST"]),
+    Route("/orgs/{slug}/invitations/{id:int}/resend", resend_colleague_invitation, methods=["POST"]),
+    Route("/orgs/{slug}/invitations/{id:int}/revoke", revoke_colleague_invitation, methods=["POST"]),
 ]

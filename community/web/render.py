@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
@@ -15,7 +16,8 @@ from community.edge.csrf import csrf_token
 from community.notifications.centre import unread_count
 from community.search.queries import marked, unmarked
 from community.templating import environment
-from community.web.bell import bell_html
+from community.web.bell import bell_html, queue_count_html
+from moderation.queue import waiting_count
 
 templates = Jinja2Templates(env=environment())
 
@@ -89,6 +91,16 @@ async def viewer_unread(request: Request, actor: Actor | None) -> int | None:
     return await unread_count(actor.id)
 
 
+async def _queue_count(actor: Actor | None, *, cached: bool) -> Markup:
+    """The moderator's waiting count beside "Review queue"; a page rendered for the cache (its bell
+    a marker too) gets the marker, filled in per request by ``bell.splice``."""
+    if actor is None or not actor.is_moderator:
+        return Markup("")
+    if cached:
+        return queue_count_html(None, marker=True)
+    return queue_count_html(await waiting_count(actor))
+
+
 async def render(
     request: Request,
     name: str,
@@ -100,9 +112,11 @@ async def render(
     """Render a page with the actor and CSRF token every layout needs."""
     has_session = "session" in request.scope
     actor = await current_actor(request) if has_session else None
+    unread = await viewer_unread(request, actor)
     ctx: dict[str, Any] = {
         "actor": actor,
-        "unread": await viewer_unread(request, actor),
+        "unread": unread,
+        "queue_count": await _queue_count(actor, cached=unread is None),
         "csrf_token": csrf_token(request.session) if has_session else "",
         "settings": request.app.state.settings,
         "flashes": request.session.pop("flash", []) if has_session else [],
@@ -115,5 +129,6 @@ async def error_page(
     request: Request, status: int, message: str, fields: dict[str, str], headers: dict[str, str] | None
 ) -> HTMLResponse:
     """The HTML half of the edge's error renderer (``edge.errors.ErrorRenderer``)."""
-    context = {"status": status, "message": message, "fields": fields}
+    retry_after = (headers or {}).get("Retry-After", "")
+    context = {"status": status, "message": message, "fields": fields, "retry_after": retry_after}
     return await render(request, "error.html", context, status_code=status, headers=headers)

@@ -9,6 +9,7 @@ from community.web import (
     admin_views,
     forum_views,
     kb_views,
+    mail_views,
     moderation_views,
     notification_views,
     people_views,
@@ -16,6 +17,7 @@ from community.web import (
     sanction_views,
     search_views,
     sso_views,
+    system,
     thread_action_views,
 )
 
@@ -32,4 +34,6 @@ routes: list[BaseRoute] = [
     *thread_action_views.routes,
     *kb_views.routes,
     *notification_views.routes,
+    *mail_views.routes,
+    *system.routes,
 ]

@@ -83,7 +83,11 @@ async def search_page(request: Request) -> Response:
             per_page=request.app.state.settings.page_size,
         )
         category_slugs = [facet.key for facet in results.categories]
+        hit_slugs = [hit.category for hit in results.results if hit.category]
         context |= {
+            # The index keeps slugs and handles; people read names.
+            "category_names": await queries.category_names(actor, list({*category_slugs, *hit_slugs})),
+            "author_names": await queries.author_names([hit.author for hit in results.results if hit.author]),
             "results": results,
             "pages": min(results.pages, MAX_PAGE),
             "category_facets": _facets(

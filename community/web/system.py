@@ -1,10 +1,19 @@
-"""Operational endpoints."""
+"""Operational endpoints and the site's own files: /healthz, /favicon.ico, the API documentation."""
 
 from __future__ import annotations
 
+import functools
+
+from markupsafe import Markup
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Route
 from tortoise import connections
+
+from community.mail.queue import backlog
+from community.markdown import render_document
+from community.templating import ROOT, STATIC
+from community.web.render import render
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -12,4 +21,34 @@ async def healthz(request: Request) -> JSONResponse:
         await connections.get("default").execute_query("SELECT 1")
     except Exception as exc:
         return JSONResponse({"status": "error", "database": f"unavailable: {type(exc).__name__}"}, 503)
-    return JSONResponse({"status": "ok", "database": "ok", "live": request.app.state.live.hub.stats()})
+    mail = await backlog()
+    oldest = mail["oldest"]
+    mail["oldest"] = oldest.isoformat() if oldest is not None and not isinstance(oldest, str) else oldest
+    return JSONResponse(
+        {"status": "ok", "database": "ok", "live": request.app.state.live.hub.stats(), "mail": mail}
+    )
+
+
+async def favicon(request: Request) -> FileResponse:
+    """Browsers ask for /favicon.ico on every site whatever the page links: answer it (a day's cache)."""
+    return FileResponse(
+        STATIC / "favicon.ico", media_type="image/x-icon", headers={"Cache-Control": "public, max-age=86400"}
+    )
+
+
+API_DOCS = ROOT / "docs" / "api.md"
+
+
+@functools.cache
+def _api_docs() -> tuple[str, list[tuple[str, str]]]:
+    return render_document(API_DOCS.read_text(encoding="utf-8"))
+
+
+async def api_docs(request: Request) -> Response:
+    """docs/api.md as a page of the site (the token page links here): readable where the OpenAPI
+    document is raw JSON, and always the version of the running code."""
+    body, sections = _api_docs()
+    return await render(request, "help/api.html", {"body": Markup(body), "sections": sections})
+
+
+routes = [Route("/favicon.ico", favicon), Route("/help/api", api_docs)]

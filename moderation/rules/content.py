@@ -17,6 +17,9 @@ from community.models import WatchedAction
 # Strongest first: the verdict is the strongest action any rule asks for.
 STRENGTH = {WatchedAction.BLOCK: 4, WatchedAction.HOLD: 3, WatchedAction.FLAG: 2, WatchedAction.CENSOR: 1}
 CONFIDENTIALITY = "confidentiality"
+# The reasons a verdict gives (review items keep them; ``moderation.held`` explains them to authors).
+CONFIDENTIAL_REASON = "Possibly confidential: prices, discounts or margins"
+WATCHED_WORD_REASON = "Watched word: "
 _INVISIBLE = re.compile(r"[\u00ad\u034f\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 _REPEATS = re.compile(r"(\w)\1+")
 _WORD = re.compile(r"\w+")
@@ -73,8 +76,8 @@ class Verdict:
         strongest = [m for m in self.matches if m.action == self.action] or list(self.matches)
         first = strongest[0]
         if first.rule == CONFIDENTIALITY:
-            return "Possibly confidential: prices, discounts or margins"
-        return f"Watched word: {first.pattern}"
+            return CONFIDENTIAL_REASON
+        return f"{WATCHED_WORD_REASON}{first.pattern}"
 
 
 # Amounts of money, and words that make an amount someone's commercial terms.

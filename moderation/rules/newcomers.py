@@ -23,6 +23,9 @@ from urllib.parse import unquote
 from community.models import Post, PostState, Role, User
 from moderation.rules.content import fold
 
+# The start of the reason a new member's post is held (``moderation.held`` explains it to authors).
+NEW_MEMBER_REASON = "New member: "
+
 _TLDS = (
     "com|net|org|info|biz|io|co|me|us|uk|de|fr|eu|ru|cn|nl|it|es|ch|at|be|se|no|dk|fi|pl|cz|jp|in|br|"
     "au|ca|xyz|top|site|online|shop|store|app|dev|ly|gl|tk|ml|ga|cf|gq|club|link|click|live|pro|ws|to|"
@@ -103,7 +106,9 @@ class NewcomerRules:
             joined = joined.replace(tzinfo=UTC)
         young = self.young_days > 0 and joined > datetime.now(UTC) - timedelta(days=self.young_days)
         hold_reason = (
-            f"New member: posts wait for approval until {self.held_posts} are published" if held else ""
+            f"{NEW_MEMBER_REASON}posts wait for approval until {self.held_posts} are published"
+            if held
+            else ""
         )
         if (held or young) and count_links(texts, links) > self.max_links:
             limit = self.max_links

@@ -9,8 +9,10 @@
   var lastId = parseInt(meta.getAttribute("content"), 10);
   if (isNaN(lastId)) lastId = null;
   var streams = [];
-  var threadMatch = /^\/t\/(\d+)/.exec(location.pathname);
-  if (threadMatch) streams.push("thread:" + threadMatch[1]);
+  // The page says which thread it shows: an error page at a thread's address (404) subscribes to
+  // nothing, so it shows no "no longer available" notice and the bell keeps working.
+  var threadPage = document.querySelector("[data-live-thread]");
+  if (threadPage) streams.push("thread:" + threadPage.getAttribute("data-live-thread"));
   var onQueue = location.pathname === "/moderation/queue";
   if (onQueue) streams.push("queue");
 
@@ -318,6 +320,26 @@
     line.textContent = n + " waiting, oldest first.";
   }
 
+  // An empty queue has no table yet: the first live item brings it (the same columns as
+  // templates/moderation/queue.html).
+  function emptyQueueTable() {
+    var empty = document.querySelector("main p.empty");
+    var total = document.querySelector("[data-queue-total]");
+    if (!total) return null;
+    var table = document.createElement("table");
+    table.className = "queue";
+    var head = table.createTHead().insertRow();
+    ["Item", "Type", "Why", "Author", "Waiting", "Handled by"].forEach(function (text) {
+      var th = document.createElement("th");
+      th.textContent = text;
+      head.appendChild(th);
+    });
+    var body = table.createTBody();
+    total.parentNode.insertBefore(table, total.nextSibling);
+    if (empty) empty.remove();
+    return body;
+  }
+
   function showItem(item) {
     if (!item) return;
     var body = document.querySelector("table.queue tbody");
@@ -334,6 +356,7 @@
     if (!row) {
       var filtered = Array.prototype.some.call(document.querySelectorAll("form.filters select, form.filters input"),
         function (el) { return el.value; });
+      if (!body && !filtered) body = emptyQueueTable();
       if (!body || filtered) {
         banner("live-queue", "New items are waiting.", { href: location.pathname, text: "Show all" });
         return;

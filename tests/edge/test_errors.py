@@ -64,8 +64,18 @@ def _tiny_app(renderer: ErrorRenderer) -> Starlette:
     async def forbidden(request: Request) -> PlainTextResponse:
         raise Forbidden()
 
+    async def database_down(request: Request) -> PlainTextResponse:
+        raise ConnectionRefusedError(111, "Connection refused")
+
     return Starlette(
-        routes=[Route("/api/x", boom), Route("/x", boom), Route("/crash", crash), Route("/no", forbidden)],
+        routes=[
+            Route("/api/x", boom),
+            Route("/x", boom),
+            Route("/crash", crash),
+            Route("/no", forbidden),
+            Route("/down", database_down),
+            Route("/api/down", database_down),
+        ],
         middleware=[
             Middleware(SessionMiddleware, secret_key="k"),
             Middleware(CSRFMiddleware, errors=renderer),
@@ -98,3 +108,16 @@ async def test_the_html_page_comes_from_whoever_app_py_wires_in() -> None:
     async with httpx.AsyncClient(transport=plain, base_url="http://t") as client:
         no = await client.get("/no")
         assert no.status_code == 403 and "You are not allowed to do that." in no.text
+
+
+async def test_a_database_out_of_reach_is_a_503_to_wait_out_in_the_sites_look() -> None:
+    transport = httpx.ASGITransport(app=_tiny_app(ErrorRenderer()), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        page = await client.get("/down")
+        assert page.status_code == 503 and page.headers["retry-after"] == "30"
+        assert "/static/css/site.css" in page.text and "Back in a moment" in page.text
+        assert "href='/'>Back to the community" in page.text
+        api = await client.get("/api/down")
+        assert api.status_code == 503 and api.json()["error"]["code"] == "unavailable"
+        crashed = await client.get("/crash")
+        assert crashed.status_code == 500 and "/static/css/site.css" in crashed.text

@@ -15,6 +15,8 @@ from tests.test_authorization_matrix import mounted_routes
 # Reachable without signing in: they never ask who is there (or only to redirect).
 PUBLIC = {
     "/healthz",
+    "/favicon.ico",
+    "/help/api",
     "/static/{path}",
     "/api/v1/openapi.json",
     "/login",
@@ -24,6 +26,8 @@ PUBLIC = {
     "/sso/discover",
     "/sso/{key}/start",
     "/sso/{key}/callback",
+    "/password-reset",  # "forgot password": for people who cannot sign in
+    "/mail/unsubscribe/{token}",  # one-click unsubscribe: the signed token is the credential
 }
 
 

@@ -160,14 +160,14 @@ async def test_similar_threads_for_a_title_being_typed(client, world, corpus: Co
     assert body["total"] == len(body["items"]) and body["next"] is None
 
 
-async def test_similar_puts_solved_threads_first_and_respects_permissions(
+async def test_similar_ranks_by_relevance_one_per_thread_and_respects_permissions(
     client, world, corpus: Corpus
 ) -> None:
     gold = (
         await client.get("/api/v1/search/similar?title=rebate", headers=await bearer(world.partner))
     ).json()
-    assert [i["thread_id"] for i in gold["items"]] == [corpus.gold.id, corpus.rebate.id]
-    assert [i["solved"] for i in gold["items"]] == [True, False]
+    # Ranked as search ranks them (being solved does not put a thread first, issue 12).
+    assert sorted(i["thread_id"] for i in gold["items"]) == sorted([corpus.gold.id, corpus.rebate.id])
     silver = await bearer(world.silver_partner)
     for title in ("rebate", "Gold rebate schedule for the third quarter", "Internal escalation notes"):
         body = (await client.get("/api/v1/search/similar", params={"title": title}, headers=silver)).json()

@@ -195,7 +195,8 @@ async def test_every_page_has_the_search_box(client, world, corpus: Corpus) -> N
     for path in ("/", "/categories", "/ask", f"/t/{corpus.deal.id}", "/search?q=deal", "/account/profile"):
         html = (await client.get(path)).text
         header = html.split("</header>", 1)[0]
-        assert '<form method="get" action="/search" class="site-search" role="search">' in header, path
+        form = '<form method="get" action="/search" class="site-search" role="search" aria-label="Site">'
+        assert form in header, path
         assert '<label for="site-q" class="visually-hidden">' in header, path
     client.cookies.clear()
     assert (await client.get("/search?q=deal")).headers["location"].startswith("/login")

@@ -164,12 +164,13 @@ def search(e: WhooshSearch, q: str, allowed: tuple[int, ...] = EVERYONE, **kw: o
 # -- free words, ranking, analysis ------------------------------------------------------------
 
 
-def test_any_word_matches_and_all_words_come_first(engine: WhooshSearch) -> None:
+def test_any_word_matches_and_having_every_word_counts_softly(engine: WhooshSearch) -> None:
     res = search(engine, "espresso machine")
     got = ids(res)
-    both = {"thread:1", "article:7", "thread:10"}  # documents (or threads) with both words
-    assert set(got[:3]) == both
-    assert "thread:5" in got[3:]  # only "espresso"
+    # Both words in title or tags first; then a thread titled and tagged "espresso" may come before
+    # a travel-mug thread that only mentions both words once in its body (no hard all-words tier).
+    assert set(got[:2]) == {"thread:1", "article:7"}
+    assert set(got[2:]) == {"thread:5", "thread:10"}
     assert res.total == len(got) == 4
 
 

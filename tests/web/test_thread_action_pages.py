@@ -195,7 +195,7 @@ async def test_the_audit_page_shows_thread_actions(client, world: World):
     await login(client, world.moderator)
     page = await client.get(f"/moderation/audit?user={world.partner.handle}&action=thread.")
     assert page.status_code == 200
-    assert f'<a href="/t/{thread.id}">thread {thread.id}</a>' in page.text
+    assert f'<a href="/t/{thread.id}">“{thread.title}”</a>' in page.text
     assert "locked: no → yes" in page.text
     listing = await client.get("/c/general")
     assert '<span class="badge locked">Locked</span>' in listing.text

@@ -111,6 +111,13 @@ class Post(Shape):
             "when the caller may read it."
         ),
     ]
+    held_reason: Annotated[
+        str | None,
+        Meta(
+            description="For a post held for review (state pending), shown to its author and moderators: "
+            "which rule held it and what the author can do. Null otherwise."
+        ),
+    ]
 
 
 class Thread(ThreadSummary):
@@ -346,6 +353,7 @@ def post(pv: PostView, thread_id: int) -> Post:
         state=pv.state, created_at=utc(pv.created_at), edited_at=utc(pv.edited_at),
         revision_count=pv.revision_count, voted=pv.voted, can_edit=pv.can_edit, can_delete=pv.can_delete,
         can_vote=pv.can_vote, can_accept=pv.can_accept, article_id=pv.article_id,
+        held_reason=pv.held_reason,
     )  # fmt: skip
 
 

@@ -17,7 +17,8 @@ KindName = Annotated[
     Meta(
         description="reply, answer: to your thread; mention; accepted, best_practice: your answer; "
         "watched_thread: a new post in a thread you watch; watched_question: a new question in a category "
-        "or tag you watch; flag_outcome; post_hidden, post_restored, post_edited: your post; "
+        "or tag you watch; flag_outcome; post_hidden, post_restored, post_approved, post_edited: "
+        "your post; "
         "thread_moderated: your thread; review_item, article_review: moderators and curators; sanction; "
         "announcement.",
         extra_json_schema={"enum": list(NotificationKind.ALL)},

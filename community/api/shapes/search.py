@@ -81,7 +81,7 @@ class SimilarThread(Shape):
 
 
 class SimilarThreadList(Listing):
-    """Up to 5 threads like the title, solved threads and articles first."""
+    """Up to 5 threads like the title, the closest first, one per thread."""
 
     items: list[SimilarThread]
 

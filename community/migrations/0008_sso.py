@@ -4,7 +4,7 @@ from tortoise.fields.base import OnDelete
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('community', '0005_jobs')]
+    dependencies = [('community', '0007_sign_in_window')]
 
     initial = False
 

@@ -1,0 +1,110 @@
+"""The sign-in throttle: a place is taken before a password is checked, in one statement.
+
+Reading a failure count, checking the password (tens of milliseconds in a thread) and then writing
+the failure lets every concurrent guess read the same low count: 200 concurrent wrong passwords got
+103 checked against a limit of 5. Here an attempt first takes a place in its window with a single
+conditional update (``failures < limit`` -> ``failures + 1``), which the database applies to one
+row at a time, so at most ``limit`` attempts per window are ever checked, however many arrive at
+once. A failed attempt keeps its place; a successful one gives it back (and, for the account,
+clears the window: whoever knows the password need not guess).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from tortoise.expressions import F
+
+from community.errors import RateLimited
+from community.models import SignInWindow
+from community.timeutil import utcnow as now
+
+# Old windows of addresses that were never tried again are deleted now and then, by whichever
+# failed attempt draws it (one cheap indexed delete), so the table does not grow with every guess.
+PRUNE_CHANCE = 0.01
+
+
+@dataclass(frozen=True)
+class Limit:
+    key: str
+    max_failures: int
+
+
+def account_key(email: str) -> str:
+    return f"account:{email}"[:300]
+
+
+def ip_key(ip: str) -> str:
+    return f"ip:{ip}"[:300]
+
+
+async def take_places(limits: list[Limit], window_seconds: int) -> None:
+    """Take one place in every window, or none: RateLimited when any of them is full."""
+    taken: list[Limit] = []
+    for limit in limits:
+        if not await _take(limit, window_seconds):
+            for earlier in taken:
+                await _give_back(earlier.key)
+            left = await _seconds_left(limit.key, window_seconds)
+            raise RateLimited(
+                f"Too many failed sign-ins. Please wait {_minutes(left)} and try again, "
+                "or ask an administrator for a password reset link.",
+                retry_after=left,
+            )
+        taken.append(limit)
+
+
+async def succeeded(account: Limit, ip: Limit) -> None:
+    """The password was right: the account's window starts afresh, the address gets its place back."""
+    await SignInWindow.filter(key=account.key).update(failures=0)
+    await _give_back(ip.key)
+
+
+async def failed(window_seconds: int) -> None:
+    """The place taken stays taken (that is the failure, counted)."""
+    if random.random() < PRUNE_CHANCE:
+        await SignInWindow.filter(started_at__lt=_window_start(window_seconds)).delete()
+
+
+async def _take(limit: Limit, window_seconds: int) -> bool:
+    since = _window_start(window_seconds)
+    # The common case, one statement: the window exists, is current and has room.
+    if await _claim(limit, since):
+        return True
+    # No window yet, or an old one: make sure a row exists, restart it if it is old (a conditional
+    # update too: of two concurrent restarts the second finds the row already current), then claim.
+    await SignInWindow.bulk_create(
+        [SignInWindow(key=limit.key, failures=0, started_at=now())], ignore_conflicts=True
+    )
+    await SignInWindow.filter(key=limit.key, started_at__lt=since).update(failures=0, started_at=now())
+    return await _claim(limit, since)
+
+
+async def _claim(limit: Limit, since: datetime) -> bool:
+    claimed = await SignInWindow.filter(
+        key=limit.key, started_at__gte=since, failures__lt=limit.max_failures
+    ).update(failures=F("failures") + 1)
+    return claimed == 1
+
+
+async def _give_back(key: str) -> None:
+    await SignInWindow.filter(key=key, failures__gt=0).update(failures=F("failures") - 1)
+
+
+async def _seconds_left(key: str, window_seconds: int) -> int:
+    window = await SignInWindow.filter(key=key).only("started_at").first()
+    if window is None:
+        return window_seconds
+    left = (window.started_at + timedelta(seconds=window_seconds) - now()).total_seconds()
+    return max(1, min(window_seconds, int(left) + 1))
+
+
+def _window_start(window_seconds: int) -> datetime:
+    return now() - timedelta(seconds=window_seconds)
+
+
+def _minutes(seconds: int) -> str:
+    minutes = max(1, -(-seconds // 60))
+    return "a minute" if minutes == 1 else f"{minutes} minutes"

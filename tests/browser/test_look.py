@@ -1,0 +1,91 @@
+"""What people see beyond the journeys: dark mode following the system setting, relative times with
+the exact time on hover, and error pages in the site's look with a way back."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import DEMO_PASSWORD, PEOPLE, PHONE, Contexts, LiveServer
+from tests.conftest import CSRF_RE
+
+BACKGROUND_JS = """() => getComputedStyle(document.body).backgroundColor
+  .match(/\\d+/g).slice(0, 3).map(Number).reduce((a, b) => a + b, 0) / 3"""
+
+
+def brightness(page: Page) -> float:
+    return float(page.evaluate(BACKGROUND_JS))
+
+
+@pytest.mark.parametrize("path", ["/", "/t/2", "/login"])
+def test_dark_mode_follows_the_system_setting(contexts: Contexts, path: str) -> None:
+    light = contexts.new("partner", color_scheme="light")
+    dark = contexts.new("partner", color_scheme="dark")
+    light.goto(path)
+    dark.goto(path)
+    assert brightness(light) > 200, "the light page is not light"
+    assert brightness(dark) < 60, "the page ignores prefers-color-scheme: dark"
+    # Text stays readable: light text on the dark page.
+    colour = dark.evaluate("() => getComputedStyle(document.querySelector('h1')).color")
+    assert sum(map(int, re.findall(r"\d+", colour)[:3])) / 3 > 180, colour
+
+
+def test_times_read_relative_with_the_exact_time_on_hover(contexts: Contexts) -> None:
+    page = contexts.new("partner", timezone_id="Europe/Berlin", locale="en-GB")
+    page.goto("/t/2")
+    first = page.locator("article.post time").first
+    expect(first).to_have_text(re.compile(r"(ago|just now)$"))
+    # The exact time, in the reader's own time zone and language (the demo's times are real).
+    title = first.get_attribute("title") or ""
+    assert re.search(r"\d{4}", title) and re.search(r"\d{2}:\d{2}", title), title
+    assert "UTC" not in title, f"the hover shows the server's time, not the reader's: {title}"
+
+
+@pytest.mark.parametrize(
+    ("who", "path", "status", "heading"),
+    [("partner", "/t/999999", 404, "Not found"), ("partner", "/moderation/audit", 403, "Not allowed")],
+)
+def test_error_pages_wear_the_site_and_offer_a_way_back(
+    contexts: Contexts, who: str, path: str, status: int, heading: str
+) -> None:
+    page = contexts.new(who, viewport=PHONE)
+    response = page.goto(path)
+    assert response and response.status == status
+    expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+    expect(page.locator(".site-header")).to_be_visible()
+    page.get_by_role("link", name="Back to the community").click()
+    page.wait_for_url(re.compile(r"/$"))
+
+
+def test_a_thread_of_fifty_posts_is_interactive_quickly(contexts: Contexts, live_server: LiveServer) -> None:
+    """Printed, not asserted tightly (a shared machine): the issue asks for under 1 s here."""
+    with httpx.Client(base_url=live_server.url) as client:
+        token = CSRF_RE.search(client.get("/login").text)
+        assert token
+        client.post(
+            "/login",
+            data={"email": PEOPLE["expert"], "password": DEMO_PASSWORD, "csrf_token": token[1], "next": "/"},
+        )
+        page_token = CSRF_RE.search(client.get("/t/8").text)
+        assert page_token
+        for n in range(50):
+            body = f"Reply {n}: SNMPv3 with authPriv, SHA and AES-128 works with most RMM tools."
+            client.post("/t/8/reply", data={"body": body, "csrf_token": page_token[1], "page": "1"})
+    page = contexts.new("partner")
+    page.goto("/t/8")
+    page.goto("/t/8")  # the second visit, as a reader comes back: caches warm, like production
+    timing = page.evaluate(
+        "() => { const t = performance.getEntriesByType('navigation')[0];"
+        " return {interactive: t.domInteractive, loaded: t.domContentLoadedEventEnd}; }"
+    )
+    posts = page.locator("article.post").count()
+    print(
+        f"\nthread page with {posts} posts: interactive {timing['interactive']:.0f} ms, "
+        f"DOMContentLoaded {timing['loaded']:.0f} ms (load average {os.getloadavg()[0]:.1f})"
+    )
+    assert posts >= 20
+    assert timing["loaded"] < 10_000

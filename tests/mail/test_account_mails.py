@@ -1,0 +1,166 @@
+"""Invitations and password resets by mail: content and links, resend and revoke (administrators
+and organisation admins), and "forgot password", which never tells whether an address exists."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from community.mail.sender import MailSender
+from community.models import Invitation, MailState, OutgoingMail
+from tests.conftest import CSRF_RE, PASSWORD, World, csrf_of, login
+from tests.mail.conftest import SmtpServer, parts
+
+LINK = re.compile(r"https?://[^\s\"<>]+")
+
+
+def links(text: str) -> list[str]:
+    return LINK.findall(text)
+
+
+def path_of(url: str, settings) -> str:  # type: ignore[no-untyped-def]
+    assert url.startswith(settings.base_url), url
+    return url.removeprefix(settings.base_url)
+
+
+async def test_an_invitation_is_mailed_with_a_working_link_and_shown_once_to_copy(
+    db, client: httpx.AsyncClient, world: World, smtp: SmtpServer, sender: MailSender
+) -> None:
+    csrf = await login(client, world.admin)
+    page = await client.post(
+        "/admin/invitations",
+        data={"email": "new.person@silver.example", "organisation": world.silver.slug, "role": "partner",
+              "csrf_token": csrf},
+    )  # fmt: skip
+    assert page.status_code == 200
+    shown = re.search(
+        r'id="invitation-link" class="copy-link" type="text" readonly value="([^"]+)"', page.text
+    )
+    assert shown and 'data-copy="invitation-link"' in page.text
+
+    assert await sender.run_once() == 1
+    [message] = smtp.inbox.to("new.person@silver.example")
+    text, html = parts(message)
+    assert "Ada Admin invites you to join Silver Systems Ltd" in text
+    assert links(text) == [shown.group(1)] and shown.group(1) in html
+    assert message["List-Unsubscribe"] is None  # asked for, once: nothing to unsubscribe from
+    # The one-time link is not kept in the database once sent.
+    row = await OutgoingMail.get(to_address="new.person@silver.example")
+    assert row.state == MailState.SENT and shown.group(1) not in row.text_body + row.html_body
+
+    invited = httpx.AsyncClient(transport=client._transport, base_url="http://testserver")
+    form = await invited.get(path_of(shown.group(1), db))
+    assert form.status_code == 200 and "Silver Systems Ltd" in form.text
+
+
+async def test_resend_makes_a_new_link_and_revoke_ends_it(
+    db, client: httpx.AsyncClient, world: World, smtp: SmtpServer, sender: MailSender
+) -> None:
+    csrf = await login(client, world.admin)
+    await client.post(
+        "/admin/invitations",
+        data={"email": "late@silver.example", "organisation": world.silver.slug, "role": "partner",
+              "csrf_token": csrf},
+    )  # fmt: skip
+    invitation = await Invitation.get(email="late@silver.example")
+    resent = await client.post(f"/admin/invitations/{invitation.id}/resend", data={"csrf_token": csrf})
+    assert resent.status_code == 200 and "Invitation mailed to" in resent.text
+    await sender.run_once()
+    first, second = (links(parts(m)[0])[0] for m in smtp.inbox.to("late@silver.example"))
+    assert first != second
+    assert (await client.get(path_of(first, db))).status_code == 404
+    assert (await client.get(path_of(second, db))).status_code == 200
+
+    revoked = await client.post(f"/admin/invitations/{invitation.id}/revoke", data={"csrf_token": csrf})
+    assert revoked.status_code == 303
+    assert (await client.get(path_of(second, db))).status_code == 404
+    listed = await client.get("/admin/invitations")
+    assert "status-revoked" in listed.text
+
+
+async def test_an_organisation_admin_manages_their_own_organisations_invitations_only(
+    db, client: httpx.AsyncClient, world: World, smtp: SmtpServer, sender: MailSender
+) -> None:
+    csrf = await login(client, world.partner)  # the gold organisation's admin
+    page = await client.post(
+        f"/orgs/{world.gold.slug}/invitations", data={"email": "mate@gold.example", "csrf_token": csrf}
+    )
+    assert page.status_code == 200 and "mate@gold.example" in page.text and "Send again" in page.text
+    own = await Invitation.get(email="mate@gold.example")
+    from community.accounts import invitations
+
+    other, _ = await invitations.create_invitation(
+        db, None, email="someone@silver.example", organisation=world.silver, role="partner"
+    )
+    assert (
+        await client.post(f"/orgs/{world.gold.slug}/invitations/{own.id}/resend", data={"csrf_token": csrf})
+    ).status_code == 200
+    # Another organisation's invitation, through this organisation's address or the other's.
+    assert (
+        await client.post(f"/orgs/{world.gold.slug}/invitations/{other.id}/revoke", data={"csrf_token": csrf})
+    ).status_code == 404
+    assert (
+        await client.post(
+            f"/orgs/{world.silver.slug}/invitations/{other.id}/revoke", data={"csrf_token": csrf}
+        )
+    ).status_code == 403
+    assert (await Invitation.get(id=other.id)).revoked_at is None
+    assert (
+        await client.post(f"/orgs/{world.gold.slug}/invitations/{own.id}/revoke", data={"csrf_token": csrf})
+    ).status_code == 303
+    assert (await Invitation.get(id=own.id)).revoked_at is not None
+    await sender.run_once()
+    assert len(smtp.inbox.to("mate@gold.example")) == 2
+
+
+def without_token(html: str) -> str:
+    return CSRF_RE.sub("", html)
+
+
+async def test_forgot_password_answers_the_same_whether_or_not_the_address_exists(
+    db, app, world: World, smtp: SmtpServer, sender: MailSender
+) -> None:
+    answers = []
+    for address in ("cole@gold.example", "nobody@gold.example"):
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+        ) as c:
+            csrf = await csrf_of(c, "/password-reset")
+            response = await c.post("/password-reset", data={"email": address, "csrf_token": csrf})
+            answers.append((response.status_code, without_token(response.text)))
+    assert answers[0] == answers[1] and answers[0][0] == 200
+    assert "If an account has this address" in answers[0][1]
+
+    await sender.run_once()
+    assert len(smtp.inbox.messages) == 1
+    [message] = smtp.inbox.to("cole@gold.example")
+    text, html = parts(message)
+    [url] = links(text)
+    assert url in html and "Cole League" in text
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as c:
+        form = await c.get(path_of(url, db))
+        csrf = CSRF_RE.search(form.text).group(1)  # type: ignore[union-attr]
+        done = await c.post(path_of(url, db), data={"password": "a brand new password", "csrf_token": csrf})
+        assert done.status_code == 303
+        again = await c.get(path_of(url, db))
+        assert again.status_code == 410  # used once
+
+
+async def test_forgot_password_is_throttled_per_address_and_per_network(
+    db, client: httpx.AsyncClient, world: World, smtp: SmtpServer, sender: MailSender
+) -> None:
+    csrf = await csrf_of(client, "/password-reset")
+    statuses = []
+    for _ in range(db.mail_resets_per_hour + 1):
+        response = await client.post(
+            "/password-reset", data={"email": world.colleague.email, "csrf_token": csrf}
+        )
+        statuses.append(response.status_code)
+    assert statuses == [200] * db.mail_resets_per_hour + [429]
+    await sender.run_once()
+    assert len(smtp.inbox.to(world.colleague.email)) == 3  # at most three reset mails an hour
+    bad = await client.post("/password-reset", data={"email": "not an address", "csrf_token": csrf})
+    assert bad.status_code == 422 and "valid e-mail" in bad.text
+    assert PASSWORD  # the account's password is untouched
