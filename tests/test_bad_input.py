@@ -106,7 +106,8 @@ class Env:
             "thread": self.thread_id, "opening": self.opening_id, "answer": self.answer_id,
             "gold": self.world.gold.slug, "invite": self.invite_token, "reset": self.reset_token,
             "item": self.review_item, "pat": self.world.partner.handle, "article": self.article_id,
-            "promotable": self.promotable_id, "unsub": self.unsubscribe_token, **self.more,
+            "promotable": self.promotable_id, "unsub": self.unsubscribe_token,
+            "expert": self.world.expert.handle, "admin": self.world.admin.handle, **self.more,
         }  # fmt: skip
 
     def fill(self, template: str) -> str:
@@ -301,6 +302,12 @@ FORMS = [
     Form("/ask", "/ask", "partner",
          {"category": "general", "kind": "question", "title": "A perfectly fine title",
           "body": "Some details.", "tags": "pricing"}),
+    Form("/ask", "/ask?expert={expert}", "partner",
+         {"category": "general", "kind": "question", "title": "A perfectly fine title for Erin",
+          "body": "Some details.", "tags": "pricing", "expert": "{expert}"}),
+    Form("/experts/{expert}/edit", "/experts/{expert}/edit", "expert",
+         {"tags": "pricing", "away_until": "", "stand_in": ""}),
+    Form("/t/{thread}/pass", "/t/{thread}/pass", "expert", {"to": "{admin}", "note": "Ada knows the rates."}),
     Form("/t/{thread}/reply", "/t/{thread}", "partner", {"body": "An answer worth keeping."},
          lenient={"page": "the page to show the form on again: clamped to the thread's pages"}),
     Form("/posts/{opening}/edit", "/posts/{opening}/edit", "partner",
@@ -318,6 +325,8 @@ FORMS = [
     Form("/admin/categories/general", "/admin/categories/general", "admin",
          {"name": "General questions", "description": "Anything.", "visibility": "all", "position": "0"},
          lenient={"tiers": TIERS}),
+    Form("/admin/response-targets/general", "/admin/response-targets/general", "admin",
+         {"first_answer_hours": "24", "solution_hours": "48", "route_count": "3"}),
     Form("/admin/organisations", "/admin/organisations", "admin",
          {"name": "Bronze Partners Oy", "tier": "silver", "description": ""}),
     Form("/admin/invitations", "/admin/invitations", "admin",
@@ -1069,6 +1078,7 @@ PAGE_QUERIES = {
     "/moderation/overview": ("page",), "/notifications": ("after", "show"),
     "/kb": ("page", "product", "sort", "state", "category", "tag", "review"),
     "/kb/{article}/compare?from=1&to=1": ("from", "to"), "/search": ("q", "page", "sort"),
+    "/experts": ("topic",),
     # Not read: an undeclared parameter is ignored.
     "/api/v1/moderation/overview": ("page",),
 }  # fmt: skip

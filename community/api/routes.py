@@ -7,6 +7,7 @@ from starlette.routing import BaseRoute
 from community.api import (
     accounts,
     categories,
+    experts,
     kb,
     moderation,
     notifications,
@@ -27,6 +28,7 @@ routes: list[BaseRoute] = [
     *search.routes,
     *kb.routes,
     *notifications.routes,
+    *experts.routes,
 ]
 _openapi = OpenApi(routes)
 routes.append(_openapi.route)

@@ -9,6 +9,13 @@ from community.models.accounts import (
     User,
     UserStatus,
 )
+from community.models.experts import (
+    ExpertProfile,
+    QuestionRouting,
+    ResponseClock,
+    ResponseTarget,
+    RoutingReason,
+)
 from community.models.forum import (
     Category,
     Post,
@@ -80,6 +87,7 @@ __all__ = [
     "CategoryRules",
     "Decision",
     "DigestFrequency",
+    "ExpertProfile",
     "ExternalIdentity",
     "Flag",
     "FlagReason",
@@ -103,11 +111,15 @@ __all__ = [
     "PostState",
     "Product",
     "ProductVersion",
+    "QuestionRouting",
     "RateEvent",
+    "ResponseClock",
+    "ResponseTarget",
     "ReviewItem",
     "ReviewKind",
     "ReviewState",
     "Role",
+    "RoutingReason",
     "Sanction",
     "SanctionKind",
     "ScheduledJob",
