@@ -6,24 +6,13 @@ a moment before its deadline."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
 
 from community.experts import escalation, waiting
 from community.forum import posts, threads
 from community.jobs import JobRunner
 from community.models import Notification, ResponseClock, ResponseTarget, ScheduledJob, Thread
 from tests.experts.conftest import Experts
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **kw: float) -> None:
-        self.now += timedelta(**kw)
+from tests.test_jobs import Clock
 
 
 def runner(clock: Clock) -> JobRunner:
