@@ -62,25 +62,35 @@ async def private(world: World, indexer: Indexer) -> Private:
 async def test_only_partners_ask_privately(world: World) -> None:
     with pytest.raises(Invalid) as exc:
         await threads.create_thread(
-            world.actor(world.expert), category="general", kind="question", title="An expert asking privately",
-            body="Staff questions are seen by staff anyway.", private=True,
+            world.actor(world.expert), category="general", kind="question",
+            title="An expert asking privately", body="Staff see staff questions anyway.", private=True,
         )  # fmt: skip
     assert "private" in exc.value.fields
     with pytest.raises(Invalid) as exc:
         await threads.create_thread(
-            world.actor(world.partner), category="general", kind="question", title="A question with a strange flag",
-            body="Private must be true or false.", private="perhaps",
+            world.actor(world.partner), category="general", kind="question",
+            title="A question with a strange flag", body="Private must be true or false.", private="perhaps",
         )  # fmt: skip
     assert "private" in exc.value.fields
 
 
 async def test_lists_counts_and_pages(world: World, private: Private) -> None:
-    sam, cole, erin, pat = (world.actor(u) for u in (world.silver_partner, world.colleague, world.expert, world.partner))
-    for who, sees in ((sam, False), (cole, True), (erin, True), (pat, True), (world.actor(world.moderator), True)):
+    sam, cole, erin, pat = (
+        world.actor(u) for u in (world.silver_partner, world.colleague, world.expert, world.partner)
+    )
+    for who, sees in (
+        (sam, False),
+        (cole, True),
+        (erin, True),
+        (pat, True),
+        (world.actor(world.moderator), True),
+    ):
         listed = [t["id"] for t in (await lists.list_threads(who)).items]
         assert (private.thread.id in listed) is sees
         assert private.public.id in listed
-        unanswered = [t["id"] for t in (await lists.list_threads(who, show="latest", category="general")).items]
+        unanswered = [
+            t["id"] for t in (await lists.list_threads(who, show="latest", category="general")).items
+        ]
         assert (private.thread.id in unanswered) is sees
         counts = {s.category.slug: s.thread_count for s in await list_categories(who)}
         assert counts["general"] == (2 if sees else 1)
@@ -117,7 +127,9 @@ async def test_search_similar_and_related(app, world: World, private: Private) -
         assert general == (2 if sees else 1)
         similar = await queries.similar(index, who, "zeppelin discount for a customer")
         assert (private.thread.id in {h.thread_id for h in similar}) is sees
-        related = await queries.similar(index, who, "Discount for a school", exclude_thread_id=private.public.id)
+        related = await queries.similar(
+            index, who, "Discount for a school", exclude_thread_id=private.public.id
+        )
         assert (private.thread.id in {h.thread_id for h in related}) is sees
 
 
@@ -136,7 +148,9 @@ async def test_live_events_reach_only_those_who_may_see(world: World, private: P
 async def test_notifications_and_mail(world: World, private: Private) -> None:
     sam, cole = world.actor(world.silver_partner), world.actor(world.colleague)
     # The answer mentioned both: only the colleague heard of it.
-    assert not await Notification.filter(user_id=world.silver_partner.id, thread_id=private.thread.id).exists()
+    assert not await Notification.filter(
+        user_id=world.silver_partner.id, thread_id=private.thread.id
+    ).exists()
     assert await Notification.filter(user_id=world.colleague.id, thread_id=private.thread.id).exists()
     # A notice written anyway (before a rule changed, say) is not shown, mailed or opened.
     note = await Notification.create(
@@ -152,8 +166,12 @@ async def test_notifications_and_mail(world: World, private: Private) -> None:
     for who in (sam, cole):
         await watching.set_watch(who, "category", "general", "watching")
     since, until = utcnow() - timedelta(hours=1), utcnow() + timedelta(minutes=1)
-    assert private.thread.id not in [t["id"] for t in (await mailing.digest_contents(sam, since, until))["threads"]]
-    assert private.thread.id in [t["id"] for t in (await mailing.digest_contents(cole, since, until))["threads"]]
+    assert private.thread.id not in [
+        t["id"] for t in (await mailing.digest_contents(sam, since, until))["threads"]
+    ]
+    assert private.thread.id in [
+        t["id"] for t in (await mailing.digest_contents(cole, since, until))["threads"]
+    ]
     with pytest.raises(NotFound):
         await watching.set_watch(sam, "thread", str(private.thread.id), "watching")
 
@@ -186,7 +204,9 @@ async def test_flags_merges_and_articles_keep_it_private(app, world: World, priv
     from community.kb import reading
 
     shown = await reading.get_article(sam, article.id)
-    assert shown.source_thread is None and shown.answer_author is None  # the article is public, the question it came from is not
+    assert (
+        shown.source_thread is None and shown.answer_author is None
+    )  # the article is public, the question it came from is not
     assert (await reading.get_article(world.actor(world.colleague), article.id)).source_thread is not None
 
 
@@ -213,7 +233,8 @@ async def test_pages_and_api(client: httpx.AsyncClient, world: World, private: P
     pat = await bearer(world.partner)
     made = await client.post(
         "/api/v1/threads", headers=pat,
-        json={"category": "general", "title": "Another private question", "body": "Just us.", "private": True},
+        json={"category": "general", "title": "Another private question", "body": "Just us.",
+              "private": True},
     )  # fmt: skip
     assert made.status_code == 201 and made.json()["is_private"] is True
     bad = await client.post(
