@@ -5,7 +5,7 @@ from json import dumps, loads
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('community', '0008_sso')]
+    dependencies = [('community', '0010_support_health')]
 
     initial = False
 
