@@ -45,9 +45,12 @@ def median_hours(values: Sequence[float | None]) -> float | None:
     return round(statistics.median(known), 1) if known else None
 
 
-async def expert_figures(user_ids: Sequence[int], category_ids: Sequence[int]) -> dict[int, ExpertFigures]:
+async def expert_figures(
+    user_ids: Sequence[int], category_ids: Sequence[int], private_org_id: int | None = None, *, staff: bool
+) -> dict[int, ExpertFigures]:
     """Per expert: answers to questions, accepted answers, and the median time from a question to
-    their first answer in it; three grouped queries whatever the number of experts."""
+    their first answer in it; three grouped queries whatever the number of experts. Private
+    questions count for staff, and for the partner organisation they belong to."""
     ids, cats = list(user_ids), list(category_ids)
     if not ids or not cats:
         return {uid: ExpertFigures() for uid in ids}
@@ -55,7 +58,10 @@ async def expert_figures(user_ids: Sequence[int], category_ids: Sequence[int]) -
         f"p.author_id IN ({_marks(ids)}) AND t.category_id IN ({_marks(cats)}) "
         "AND t.is_deleted = ? AND t.kind = ?"
     )
-    params = [*ids, *cats, False, ThreadKind.QUESTION]
+    params: list[object] = [*ids, *cats, False, ThreadKind.QUESTION]
+    if not staff:
+        scope += " AND (t.private_org_id IS NULL OR t.private_org_id = ?)"
+        params.append(private_org_id)
     answered = await fetch_rows(
         "SELECT p.author_id, t.id AS thread_id, t.created_at AS asked_at, MIN(p.created_at) AS answered_at, "
         "COUNT(*) AS answers FROM post p JOIN thread t ON t.id = p.thread_id "

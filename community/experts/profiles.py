@@ -127,7 +127,9 @@ async def list_directory(actor: Actor, *, topic: object = None) -> Directory:
     if wanted is not None:
         slug_ids = {cid for cid, c in cats.items() if c["slug"] == wanted}
         chosen = [e for e in chosen if wanted in e.tags or slug_ids & set(e.category_ids)]
-    figures = await expert_figures([e.id for e in chosen], visible)
+    figures = await expert_figures(
+        [e.id for e in chosen], visible, actor.organisation_id, staff=actor.is_staff
+    )
     entries = [
         DirectoryEntry(
             expert=e,

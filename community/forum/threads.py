@@ -11,7 +11,7 @@ from tortoise.transactions import in_transaction
 
 from community import policy, validation
 from community.actor import Actor
-from community.events import ThreadCreated, publish
+from community.events import ThreadCreated, publish, record
 from community.experts import profiles as expert_profiles
 from community.experts import routing
 from community.models import (
@@ -50,13 +50,15 @@ async def create_thread(
     title: object,
     body: object,
     tags: object = None,
+    private: object = False,
     created_at: datetime | None = None,
     gate: ModerationGate | None = None,
     ip: str | None = None,
     expert: object = None,
 ) -> Thread:
     """``gate``: the moderation rules new posts pass (views hand in the app's; imports and the
-    demo pass none); ``ip``: the address the request came from (rate limits); ``expert``: the
+    demo pass none); ``ip``: the address the request came from (rate limits). ``private``: a
+    partner's private question, seen only by their organisation and staff. ``expert``: the
     handle of the expert the asker chose ("Ask this expert"), routed to first."""
     require_can_post(actor)
     fields: dict[str, str] = {}
@@ -75,6 +77,9 @@ async def create_thread(
     title_text = validation.title(title, fields)
     body_text = validation.body(body, fields)
     tag_names = validation.tags(tags, fields)
+    is_private = validation.boolean(private, fields, "private")
+    if is_private and not policy.can_ask_privately(actor):
+        fields["private"] = "Only partners ask privately: staff questions are seen by staff anyway."
     asked = None
     if expert not in (None, ""):
         asked = await expert_profiles.find_expert(expert)
@@ -97,6 +102,7 @@ async def create_thread(
             title=title_text,
             author_id=actor.id,
             tag_names=tag_names,
+            private_org_id=actor.organisation_id if is_private else None,
             created_at=when,
             last_activity_at=when,
         )
@@ -117,6 +123,8 @@ async def create_thread(
         # A question held for review is not routed: experts hear of nothing they may not see.
         if thread.is_question and post.state == PostState.VISIBLE:
             notes += await routing.route_new_question(actor, thread, asked=asked)
-    await publish(ThreadCreated(thread.id, post.id, cat.id, actor.id, tuple(mentioned)))
+        created = ThreadCreated(thread.id, post.id, cat.id, actor.id, tuple(mentioned))
+        await record(created)
+    await publish(created)
     await announce(notes)
     return thread

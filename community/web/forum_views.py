@@ -26,7 +26,7 @@ from community.notifications.centre import unread_count
 from community.search import queries
 from community.timeutil import utcnow
 from community.web.bell import splice
-from community.web.forms import read_fields, thread_url
+from community.web.forms import is_on, read_fields, thread_url
 from community.web.page_cache import PageCache
 from community.web.render import flash, render
 from moderation import held
@@ -114,6 +114,7 @@ async def _ask_form(
             "kinds": ThreadKind.ALL,
             "asked": asked,
             "asked_away": asked is not None and not asked.is_available(utcnow()),
+            "private_allowed": policy.can_ask_privately(actor),
         },
         status_code=status,
         headers=headers,
@@ -131,7 +132,7 @@ async def ask(request: Request) -> Response:
             "expert": request.query_params.get("expert", ""),
         }
         return await _ask_form(request, actor, values)
-    _, values = await read_fields(request, "category", "kind", "title", "body", "tags", "expert")
+    _, values = await read_fields(request, "category", "kind", "title", "body", "tags", "private", "expert")
     try:
         thread = await threads.create_thread(
             actor,
@@ -140,6 +141,7 @@ async def ask(request: Request) -> Response:
             title=values["title"],
             body=values["body"],
             tags=values["tags"],
+            private=is_on(values["private"]),
             gate=request.app.state.moderation,
             ip=client_ip(request),
             expert=values["expert"],

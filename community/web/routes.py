@@ -7,6 +7,7 @@ from starlette.routing import BaseRoute
 from community.web import (
     accounts_views,
     admin_views,
+    editor_views,
     expert_views,
     forum_views,
     kb_views,
@@ -28,6 +29,7 @@ routes: list[BaseRoute] = [
     *sso_views.routes,
     *forum_views.routes,
     *post_views.routes,
+    *editor_views.routes,
     *people_views.routes,
     *expert_views.routes,
     *response_views.routes,
