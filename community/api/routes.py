@@ -12,6 +12,7 @@ from community.api import (
     notifications,
     sanctions,
     search,
+    support,
     thread_actions,
     threads,
 )
@@ -27,6 +28,7 @@ routes: list[BaseRoute] = [
     *search.routes,
     *kb.routes,
     *notifications.routes,
+    *support.routes,
 ]
 _openapi = OpenApi(routes)
 routes.append(_openapi.route)

@@ -30,6 +30,7 @@ from community.models.kb import (
     ArticleState,
     ArticleTag,
     ArticleVersion,
+    ArticleViewDay,
     Product,
     ProductVersion,
 )
@@ -64,6 +65,7 @@ from community.models.notifications import (
 from community.models.orgs import Organisation, OrgKind
 from community.models.outbox import IndexOutbox
 from community.models.sso import ExternalIdentity, IdentityProvider
+from community.models.support import RatingSide, SupportRating
 
 __all__ = [
     "Announcement",
@@ -75,6 +77,7 @@ __all__ = [
     "ArticleState",
     "ArticleTag",
     "ArticleVersion",
+    "ArticleViewDay",
     "AuditEntry",
     "Category",
     "CategoryRules",
@@ -104,6 +107,7 @@ __all__ = [
     "Product",
     "ProductVersion",
     "RateEvent",
+    "RatingSide",
     "ReviewItem",
     "ReviewKind",
     "ReviewState",
@@ -112,6 +116,7 @@ __all__ = [
     "SanctionKind",
     "ScheduledJob",
     "SignInWindow",
+    "SupportRating",
     "Tag",
     "Thread",
     "ThreadKind",
