@@ -201,6 +201,9 @@ MATRIX: list[Row] = [
       REPLY),
     r("POST",   "/t/{missing}/reply",                             "L   404 404 404 404 404 404 404 404",
       REPLY),
+    # the editor's live preview: anyone signed in (it renders the text it is sent, and saves nothing)
+    r("POST",   "/preview",                                       "L   200 200 200 200 200 200 200 200",
+      {"body": "A **preview** from the matrix, @erin."}),
 
     # --- one post: edit (author or staff), delete (author or moderator), revisions, votes, accept ---
     #                                                              ano ptn col oth sil reg exp mod adm

@@ -405,6 +405,9 @@ FORMS = [
 
 # HTML routes that change something and have no form row, with the reason.
 FORMLESS: dict[str, str] = {
+    "POST /preview": "the editor's live preview (static/js/editor.js) sends a textarea's text from the "
+    "forms swept above; its own sweep (empty, oversized, NUL, invalid UTF-8, wrong content type, no "
+    "token, script) is tests/web/test_editor_preview.py",
     "POST /sso/discover": "a button of the sign-in form shown only once an organisation has single "
     "sign-on; its one field is swept in tests/accounts/test_sso.py (empty, malformed, huge, NUL)",
 }
