@@ -4,7 +4,7 @@ from tortoise.fields.base import OnDelete
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('community', '0010_support_health')]
+    dependencies = [('community', '0011_live_pending')]
 
     initial = False
 
