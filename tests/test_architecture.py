@@ -80,18 +80,14 @@ ALLOWED: dict[str, set[str]] = {
         "search",
         "experts",
     },
+    # Support ratings (asker and expert), and the channel-health dashboard that reads every area's rows.
+    "support": {"core", "models"},
+    "health": {"core", "models", "forum"},
 }
 AREAS = {
-    "mail",
-    "search",
-    "accounts",
-    "notifications.delivery",
-    "notifications",
-    "moderation",
-    "forum",
-    "kb",
-    "experts",
-}
+    "mail", "search", "accounts", "notifications.delivery", "notifications", "moderation", "forum", "kb",
+    "support", "health", "experts",
+}  # fmt: skip
 ALLOWED["edge"] = {"core", "models", *AREAS}
 ALLOWED["realtime"] = {"core", "models", "edge", *AREAS}
 ALLOWED["web"] = {"core", "models", "edge", "search_index", *AREAS}

@@ -308,6 +308,7 @@ FORMS = [
     Form("/experts/{expert}/edit", "/experts/{expert}/edit", "expert",
          {"tags": "pricing", "away_until": "", "stand_in": ""}),
     Form("/t/{thread}/pass", "/t/{thread}/pass", "expert", {"to": "{admin}", "note": "Ada knows the rates."}),
+    Form("/t/{thread}/rating", "/t/{thread}", "expert", {"score": "4", "comment": "Clear answer."}),
     Form("/t/{thread}/reply", "/t/{thread}", "partner", {"body": "An answer worth keeping."},
          lenient={"page": "the page to show the form on again: clamped to the thread's pages"}),
     Form("/posts/{opening}/edit", "/posts/{opening}/edit", "partner",
@@ -735,6 +736,7 @@ ENDPOINTS = [
              {"category": "general", "kind": "question", "title": "A perfectly fine title",
               "body": "Details.", "tags": ["pricing"]}),
     Endpoint("POST", "/api/v1/threads/{thread}/posts", "partner", {"body": "An answer."}),
+    Endpoint("PUT", "/api/v1/threads/{thread}/rating", "expert", {"score": 4, "comment": "Clear answer."}),
     Endpoint("PATCH", "/api/v1/posts/{opening}", "partner",
              {"body": "Which form?", "title": "How do I register a deal for a tender?", "tags": ["deals"],
               "note": "typo"}),
@@ -1082,6 +1084,9 @@ PAGE_QUERIES = {
     "/kb": ("page", "product", "sort", "state", "category", "tag", "review"),
     "/kb/{article}/compare?from=1&to=1": ("from", "to"), "/search": ("q", "page", "sort"),
     "/experts": ("topic",),
+    "/health": ("from", "to", "category", "tier", "organisation"),
+    "/health/export.csv": ("from", "to", "category", "tier", "organisation", "table"),
+    "/health/threads": ("from", "to", "category", "tier", "organisation", "figure", "page"),
     # Not read: an undeclared parameter is ignored.
     "/api/v1/moderation/overview": ("page",),
 }  # fmt: skip

@@ -96,6 +96,14 @@ PARAMETERS |= {
     "AuditSince": _query("since", "From this day (YYYY-MM-DD).", {"type": "string", "format": "date"}),
     "AuditUntil": _query("until", "Up to and including this day.", {"type": "string", "format": "date"}),
     "SanctionUser": _query("user", "A member's handle: their whole history.", STRING),
+    "PeriodFrom": _query(
+        "from", "First day of the period (YYYY-MM-DD, UTC).", {"type": "string", "format": "date"}
+    ),
+    "PeriodTo": _query("to", "Last day of the period, included.", {"type": "string", "format": "date"}),
+    "DashboardTier": _query("tier", "Only questions of partners of this tier.", STRING),
+    "DashboardOrganisation": _query(
+        "organisation", "Only questions of this organisation (its slug).", STRING
+    ),
 }
 
 PARAMETERS |= {
@@ -174,7 +182,7 @@ SECURITY_SCHEMES: Schema = {
     },
 }
 TAGS = ["threads", "posts", "categories", "search", "knowledge base", "moderation", "notifications",
-        "accounts", "experts", "meta"]  # fmt: skip
+        "support", "accounts", "experts", "meta"]  # fmt: skip
 
 
 def _json(schema: Schema, description: str) -> Schema:

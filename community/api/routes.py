@@ -13,6 +13,7 @@ from community.api import (
     notifications,
     sanctions,
     search,
+    support,
     thread_actions,
     threads,
 )
@@ -29,6 +30,7 @@ routes: list[BaseRoute] = [
     *kb.routes,
     *notifications.routes,
     *experts.routes,
+    *support.routes,
 ]
 _openapi = OpenApi(routes)
 routes.append(_openapi.route)

@@ -37,6 +37,7 @@ from community.models.kb import (
     ArticleState,
     ArticleTag,
     ArticleVersion,
+    ArticleViewDay,
     Product,
     ProductVersion,
 )
@@ -72,6 +73,7 @@ from community.models.notifications import (
 from community.models.orgs import Organisation, OrgKind
 from community.models.outbox import IndexOutbox
 from community.models.sso import ExternalIdentity, IdentityProvider
+from community.models.support import RatingSide, SupportRating
 
 __all__ = [
     "Announcement",
@@ -83,6 +85,7 @@ __all__ = [
     "ArticleState",
     "ArticleTag",
     "ArticleVersion",
+    "ArticleViewDay",
     "AuditEntry",
     "Category",
     "CategoryRules",
@@ -115,6 +118,7 @@ __all__ = [
     "ProductVersion",
     "QuestionRouting",
     "RateEvent",
+    "RatingSide",
     "ResponseClock",
     "ResponseTarget",
     "ReviewItem",
@@ -126,6 +130,7 @@ __all__ = [
     "SanctionKind",
     "ScheduledJob",
     "SignInWindow",
+    "SupportRating",
     "Tag",
     "Thread",
     "ThreadKind",
