@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import Response
 
+from community import policy
 from community.api.operations import area
 from community.api.params import query_text, settings_of
 from community.api.requests import read_body
@@ -165,7 +166,8 @@ routes = [
     _route("POST", "/announcements", send_announcement, "sendAnnouncement",
            "Send an announcement (administrators)",
            ok=(201, Announcement, "Sent: every recipient has a notification linking to it."),
-           body=NewAnnouncement, location="The announcement's API address."),
+           body=NewAnnouncement, location="The announcement's API address.",
+           guard=policy.can_send_announcements),
     _route("GET", "/announcements/{id:int}", get_announcement, "getAnnouncement", "One announcement",
            ok=(200, Announcement, "The announcement."), errors=(404,),
                description="Sent to another tier: 404.",

@@ -201,6 +201,8 @@ def _operation(method: str, op: Operation) -> Schema:
     codes = set(op.errors) | (set() if op.public else {401, 403})
     if op.body is not None:
         codes |= {400, 413, 415, 422}
+    if "Page" in op.params:  # a page that is not a whole number from 1
+        codes.add(422)
     for code in sorted(codes):
         responses[str(code)] = {"$ref": f"#/components/responses/{_ERROR_STATUS[str(code)]}"}
     params = [{"$ref": f"#/components/parameters/{p}"} for p in op.params]

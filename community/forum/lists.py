@@ -33,12 +33,18 @@ class ThreadList:
         return self.page + 1 if self.page < self.pages else None
 
 
+MAX_PAGE_NUMBER = 100_000
+
+
 def parse_page(raw: object) -> int:
-    try:
-        page = int(raw)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+    """The page number a request asks for: 1 when it names none; 422 for anything but a whole
+    number from 1 (a page past the last is simply empty)."""
+    if raw is None or raw == "":
         return 1
-    return min(max(page, 1), 100_000)
+    page = validation.positive_int(raw, MAX_PAGE_NUMBER)
+    if page is None:
+        raise Invalid({"page": f"The page must be a whole number from 1 to {MAX_PAGE_NUMBER:,}."})
+    return page
 
 
 async def list_threads(
