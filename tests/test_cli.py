@@ -294,7 +294,7 @@ def _serve_until_ready(data_dir: Path, port: int, **env: str) -> subprocess.Pope
 
 
 @pytest.mark.parametrize(("level", "shown"), [("info", True), ("warning", False)])
-def test_serve_prints_the_products_own_messages_at_the_log_level(tmp_path: Path, level: str, shown: bool) -> None:
+def test_serve_prints_the_products_own_messages(tmp_path: Path, level: str, shown: bool) -> None:
     import httpx
 
     from tests.test_server import free_port

@@ -176,4 +176,3 @@ async def test_wrong_method_is_405_json(client, world):
     assert response.status_code == 405 and response.json()["error"]["code"] == "method_not_allowed"
     # Every method the path answers, although the API declares each on a route of its own.
     assert set(response.headers["Allow"].split(", ")) >= {"GET", "POST"}
-
