@@ -75,6 +75,15 @@ PARAMETERS: dict[str, Schema] = {
         {"type": "string", "enum": ["relevance", "newest", "votes"], "default": "relevance"},
     ),
     "Title": _query("title", "A question title, as typed so far.", STRING),
+    "IdempotencyKey": {
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": False,
+        "description": "Makes a retry safe: a repeat with the same key (per caller, kept 24 hours) answers "
+        "the first answer again with `Idempotent-Replayed: true` and creates nothing; the same key with "
+        "another request is a 422 `idempotency_key_reused`. 1 to 255 visible ASCII characters.",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    },
     "CsrfToken": {
         "name": "X-CSRF-Token",
         "in": "header",

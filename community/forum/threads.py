@@ -29,6 +29,7 @@ from community.ports import ModerationGate
 from community.post_text import render_post_body
 from community.search.outbox import THREAD, index_later
 from community.timeutil import utcnow
+from community.transactions import WithinTransaction
 from moderation import screening
 
 
@@ -50,9 +51,11 @@ async def create_thread(
     created_at: datetime | None = None,
     gate: ModerationGate | None = None,
     ip: str | None = None,
+    within: WithinTransaction | None = None,
 ) -> Thread:
     """``gate``: the moderation rules new posts pass (views hand in the app's; imports and the
-    demo pass none); ``ip``: the address the request came from (rate limits)."""
+    demo pass none); ``ip``: the address the request came from (rate limits); ``within``: the
+    caller's last step inside the transaction, given the new thread's id."""
     require_can_post(actor)
     fields: dict[str, str] = {}
     cat = None
@@ -102,6 +105,8 @@ async def create_thread(
         await User.filter(id=actor.id).update(post_count=F("post_count") + 1)
         await index_later((THREAD, thread.id))
         notes += await forum_notices.on_new_thread(actor, thread, post, mentioned)
+        if within is not None:
+            await within(thread.id)
     await publish(ThreadCreated(thread.id, post.id, cat.id, actor.id, tuple(mentioned)))
     await announce(notes)
     return thread

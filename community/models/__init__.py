@@ -22,6 +22,7 @@ from community.models.forum import (
     Visibility,
     Vote,
 )
+from community.models.idempotency import IdempotentRequest
 from community.models.jobs import ScheduledJob
 from community.models.kb import (
     Article,
@@ -84,6 +85,7 @@ __all__ = [
     "Flag",
     "FlagReason",
     "FlagResolution",
+    "IdempotentRequest",
     "IdentityProvider",
     "IndexOutbox",
     "Invitation",
