@@ -21,8 +21,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.types import Scope
-from tortoise.exceptions import DBConnectionError
 
+from community.db import is_unavailable
 from community.edge.reading import is_api
 from community.errors import RateLimited, ServiceError, ServiceUnavailable, Unauthenticated
 
@@ -144,7 +144,7 @@ class ErrorRenderer:
         return await self.html_page(request, exc.status_code, message, {}, headers)
 
     async def server_error(self, request: Request, exc: Exception) -> Response:
-        if isinstance(exc, (DBConnectionError, ConnectionError)):
+        if is_unavailable(exc):
             # The database is out of reach: a short outage to wait out, not a bug (503, Retry-After).
             log.warning("database unavailable on %s %s: %r", request.method, request.url.path, exc)
             headers = {"Retry-After": str(UNAVAILABLE_RETRY_SECONDS)}
