@@ -8,6 +8,7 @@ from starlette.responses import Response
 
 from community import policy
 from community.api.operations import area
+from community.api.params import page as page_number
 from community.api.params import page_url, query_text, settings_of
 from community.api.requests import read_body
 from community.api.responses import ShapeResponse
@@ -40,7 +41,6 @@ from community.api.shapes.kb import (
 )
 from community.edge.auth import require_actor
 from community.edge.reading import path_id
-from community.forum import lists
 from community.kb import articles, feedback, products, reading
 from community.validation import KEEP
 
@@ -67,7 +67,7 @@ async def list_articles(request: Request) -> Response:
         state=query_text(request, "state"),
         needs_review=query_text(request, "needs_review") in ("1", "true"),
         q_sort=query_text(request, "sort"),
-        page=lists.parse_page(request.query_params.get("page")),
+        page=page_number(request),
         per_page=settings.page_size,
     )
     next_page = listing.next_page

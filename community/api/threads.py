@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from community.api import idempotency
+from community.api import idempotency, params
 from community.api.operations import area
 from community.api.params import page_url, query_text, settings_of
 from community.api.requests import read_body
@@ -43,7 +43,7 @@ async def list_threads(request: Request) -> Response:
         tag=query_text(request, "tag"),
         status=query_text(request, "status"),
         show=query_text(request, "show") or "latest",
-        page=lists.parse_page(request.query_params.get("page")),
+        page=params.page(request),
         per_page=settings.page_size,
     )
     next_page = listing.next_page
@@ -86,7 +86,7 @@ async def get_thread(request: Request) -> Response:
         view = await thread_page.get_thread_view(
             actor,
             thread_id,
-            lists.parse_page(request.query_params.get("page")),
+            params.page(request),
             settings.posts_per_page,
             with_sources=True,
         )

@@ -37,14 +37,10 @@ MAX_PAGE_NUMBER = 100_000
 
 
 def parse_page(raw: object) -> int:
-    """The page number a request asks for: 1 when it names none; 422 for anything but a whole
-    number from 1 (a page past the last is simply empty)."""
-    if raw is None or raw == "":
-        return 1
-    page = validation.positive_int(raw, MAX_PAGE_NUMBER)
-    if page is None:
-        raise Invalid({"page": f"The page must be a whole number from 1 to {MAX_PAGE_NUMBER:,}."})
-    return page
+    """The page an address asks for, read kindly (pages people type or edit): anything but a
+    whole number from 1 is the first page. The API is strict (``community.api.params.page``)."""
+    page = validation.positive_int(raw, MAX_PAGE_NUMBER) if raw not in (None, "") else None
+    return page or 1
 
 
 async def list_threads(
