@@ -29,6 +29,7 @@ from community.mail.transport import transport_for
 from community.notifications import mailing
 from community.realtime import Live, LiveCursorMiddleware
 from community.realtime.hub import live_endpoint
+from community.search import maintenance
 from community.search.indexer import Indexer, IndexerLock
 from community.settings import Settings
 from community.templating import STATIC
@@ -141,7 +142,11 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     app.state.search = WhooshSearch(search_dir(settings))
     app.state.jobs = JobRunner(job_handlers(settings))
     app.state.mail = MailSender(settings, transport_for(settings), mailing.composers(settings))
-    app.state.indexer = Indexer(app.state.search, IndexerLock(search_dir(settings) / "indexer.lock"))
+    app.state.indexer = Indexer(
+        app.state.search,
+        IndexerLock(search_dir(settings) / "indexer.lock"),
+        reconcile=maintenance.reconcile_at_start,
+    )
     app.state.moderation = ModerationRules(
         FlagRules(settings.flag_threshold, settings.flag_weight_partner, settings.flag_weight_expert),
         NewcomerRules(

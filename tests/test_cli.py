@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / ".venv" / "bin" / "community"
 COMMANDS = (
     "serve", "migrate", "demo", "create-org", "create-category", "create-user", "invite", "create-token",
-    "reset-password", "import-stackexchange",
+    "reset-password", "import-stackexchange", "backup", "restore",
 )  # fmt: skip
 
 
