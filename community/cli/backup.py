@@ -114,18 +114,23 @@ def _copy_index(root: Path, into: Path) -> int:
 def _dump_database(settings: Settings, target: Path) -> Path:
     if settings.is_sqlite:
         out = target / SQLITE_FILE
-        source = sqlite3.connect(_sqlite_path(settings))
-        copy = sqlite3.connect(out)
-        try:
-            with copy:
-                source.backup(copy)
-        finally:
-            copy.close()
-            source.close()
+        _sqlite_copy(_sqlite_path(settings), out)
         return out
     out = target / PG_FILE
     _run_pg_tool(["pg_dump", "--format=custom", "--no-owner", f"--file={out}", _pg_url(settings)])
     return out
+
+
+def _sqlite_copy(source_path: Path, target_path: Path) -> None:
+    """SQLite's online backup API: a consistent copy even while another process writes."""
+    source = sqlite3.connect(source_path)
+    target = sqlite3.connect(target_path)
+    try:
+        with target:
+            source.backup(target)
+    finally:
+        target.close()
+        source.close()
 
 
 def _run_pg_tool(command: list[str]) -> None:
@@ -192,14 +197,7 @@ def _restore_database(settings: Settings, dump: Path) -> None:
     if settings.is_sqlite:
         path = _sqlite_path(settings)
         path.parent.mkdir(parents=True, exist_ok=True)
-        source = sqlite3.connect(dump)
-        into = sqlite3.connect(path)
-        try:
-            with into:
-                source.backup(into)
-        finally:
-            into.close()
-            source.close()
+        _sqlite_copy(dump, path)
         return
     _run_pg_tool(
         ["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
