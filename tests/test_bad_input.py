@@ -301,7 +301,7 @@ FORMS = [
     Form("/account/mail", "/account/mail", "partner", {"digest": "daily"}),
     Form("/ask", "/ask", "partner",
          {"category": "general", "kind": "question", "title": "A perfectly fine title",
-          "body": "Some details.", "tags": "pricing"}),
+          "body": "Some details.", "tags": "pricing"}, lenient={"private": ON_OFF}),
     Form("/t/{thread}/reply", "/t/{thread}", "partner", {"body": "An answer worth keeping."},
          lenient={"page": "the page to show the form on again: clamped to the thread's pages"}),
     Form("/posts/{opening}/edit", "/posts/{opening}/edit", "partner",
@@ -405,6 +405,9 @@ FORMS = [
 
 # HTML routes that change something and have no form row, with the reason.
 FORMLESS: dict[str, str] = {
+    "POST /preview": "the editor's live preview (static/js/editor.js) sends a textarea's text from the "
+    "forms swept above; its own sweep (empty, oversized, NUL, invalid UTF-8, wrong content type, no "
+    "token, script) is tests/web/test_editor_preview.py",
     "POST /sso/discover": "a button of the sign-in form shown only once an organisation has single "
     "sign-on; its one field is swept in tests/accounts/test_sso.py (empty, malformed, huge, NUL)",
 }

@@ -7,6 +7,7 @@ from starlette.routing import BaseRoute
 from community.web import (
     accounts_views,
     admin_views,
+    editor_views,
     forum_views,
     kb_views,
     mail_views,
@@ -26,6 +27,7 @@ routes: list[BaseRoute] = [
     *sso_views.routes,
     *forum_views.routes,
     *post_views.routes,
+    *editor_views.routes,
     *people_views.routes,
     *admin_views.routes,
     *search_views.routes,

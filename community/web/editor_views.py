@@ -1,0 +1,36 @@
+"""What the Markdown editor asks the server while someone writes (static/js/editor.js): the live
+preview, rendered by the same code and sanitiser as a saved post. Nothing here writes anything.
+
+The forms work without these endpoints; the editor only enhances them.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from community.edge.auth import require_actor
+from community.edge.rate import Window
+from community.errors import Invalid
+from community.post_text import render_post_body
+from community.validation import BODY_MAX
+from community.web.forms import read_fields
+
+# The editor asks at most about twice a second while someone types (it waits for a pause);
+# a script asking faster than this is answered 429.
+PREVIEWS = Window(120, 60, "previews")
+
+
+async def preview(request: Request) -> Response:
+    actor = await require_actor(request)
+    _, values = await read_fields(request, "body")
+    PREVIEWS.hit(actor.id)
+    body = values["body"]
+    if len(body) > BODY_MAX:
+        raise Invalid({"body": f"The text can have at most {BODY_MAX:,} characters (it has {len(body):,})."})
+    html, _ = await render_post_body(body)
+    return JSONResponse({"html": html}, headers={"Cache-Control": "no-store"})
+
+
+routes = [Route("/preview", preview, methods=["POST"])]
