@@ -32,6 +32,8 @@ CORE = {
     "community.visibility",
     "community.post_text",
     "community.templating",
+    "community.images",
+    "community.avatars",
 }
 # The half of notifications that the use cases of other areas call inside their transactions.
 NOTIFICATION_DELIVERY = {

@@ -404,6 +404,13 @@ FORMS = [
 
 # HTML routes that change something and have no form row, with the reason.
 FORMLESS: dict[str, str] = {
+    "POST /images": "the editor's image upload (static/js/upload.js): a file, not a typed field; its sweep "
+    "(not a picture, truncated, empty, oversized, no file, wrong content type, no token, silenced, rate "
+    "limit) is tests/web/test_images.py",
+    "POST /account/avatar": "a file field (multipart): the sweep here sends typed fields; its own sweep "
+    "(not a picture, empty, no file, oversized, wrong content type) is tests/web/test_images.py",
+    "POST /account/avatar/remove": "a one-click button shown only while a picture is set; it reads no "
+    "field (tests/web/test_images.py removes one; the CSRF and content-type sweeps below cover it)",
     "POST /preview": "the editor's live preview (static/js/editor.js) sends a textarea's text from the "
     "forms swept above; its own sweep (empty, oversized, NUL, invalid UTF-8, wrong content type, no "
     "token, script) is tests/web/test_editor_preview.py",

@@ -75,6 +75,12 @@ PARAMETERS: dict[str, Schema] = {
         {"type": "string", "enum": ["relevance", "newest", "votes"], "default": "relevance"},
     ),
     "Title": _query("title", "A question title, as typed so far.", STRING),
+    "Prefix": _query("q", "What was typed so far (after the @ for people).", STRING),
+    "SuggestThread": _query(
+        "thread",
+        "The thread being written in (its id).",
+        {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+    ),
     "CsrfToken": {
         "name": "X-CSRF-Token",
         "in": "header",

@@ -12,6 +12,7 @@ from community.api import (
     notifications,
     sanctions,
     search,
+    suggestions,
     thread_actions,
     threads,
 )
@@ -25,6 +26,7 @@ routes: list[BaseRoute] = [
     *sanctions.routes,
     *thread_actions.routes,
     *search.routes,
+    *suggestions.routes,
     *kb.routes,
     *notifications.routes,
 ]
