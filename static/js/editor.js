@@ -95,13 +95,18 @@
     var button = document.createElement("button");
     button.type = "button";
     button.className = "tool";
-    button.setAttribute("aria-label", label);
     button.title = title;
     if (shortcut) button.setAttribute("aria-keyshortcuts", shortcut);
+    // The name is the words (hidden from sight), the glyph is what sighted people see: no
+    // aria-label, whose words would differ from the visible text (axe: label-content-name-mismatch).
     var span = document.createElement("span");
     span.setAttribute("aria-hidden", "true");
     span.textContent = glyph;
+    var name = document.createElement("span");
+    name.className = "visually-hidden";
+    name.textContent = label;
     button.appendChild(span);
+    button.appendChild(name);
     return button;
   }
 
