@@ -136,13 +136,15 @@ class ThreadStamp:
     is_deleted: bool
     visibility: str
     tiers: list[str]
+    private_org_id: int | None = None
     watch: str | None = None
     unread: int = 0
 
 
 _ACTOR_AND_THREAD_SQL = _ACTOR_SQL.replace(
     " FROM ",
-    ", t.version AS t_version, t.is_deleted AS t_is_deleted, c.visibility AS c_visibility, "
+    ", t.version AS t_version, t.is_deleted AS t_is_deleted, t.private_org_id AS t_private_org_id, "
+    "c.visibility AS c_visibility, "
     f"c.tiers AS c_tiers, {UNREAD_SQL} AS v_unread, (SELECT w.level FROM watch w "
     f"WHERE w.user_id = u.id AND w.target_type = '{WatchTarget.THREAD}' "
     "AND w.target_key = CAST(t.id AS VARCHAR(60))) AS v_watch FROM ",
@@ -162,6 +164,7 @@ def thread_stamp_from_row(row: dict, prefix: str = "") -> ThreadStamp | None:
         is_deleted=bool(row[f"{prefix}is_deleted"]),
         visibility=row[f"{prefix}visibility"],
         tiers=json.loads(tiers) if isinstance(tiers, str) else (tiers or []),
+        private_org_id=row.get(f"{prefix}private_org_id"),
     )
 
 

@@ -66,9 +66,28 @@ def can_see_post_body(actor: Actor, post: _PostLike) -> bool:
 THREAD_HIDING_STATES = frozenset({PostState.HIDDEN, PostState.PENDING})
 
 
-def can_see_thread(actor: Actor, author_id: int, opening_state: str) -> bool:
-    """Category visibility aside: a thread whose question is held or hidden by moderation is
-    seen only by its author and moderators."""
+def can_see_private(actor: Actor, private_org_id: int | None) -> bool:
+    """A private question (``private_org_id`` set) is seen by that partner organisation and by
+    company staff only; every other thread by anyone allowed into its category."""
+    return private_org_id is None or actor.is_staff or actor.organisation_id == private_org_id
+
+
+def private_audience(actor: Actor) -> tuple[frozenset[int], bool]:
+    """The private questions a person may find, as the search index filters them: those of these
+    organisations, or (True) every one of them. The same rule as ``can_see_private``."""
+    return frozenset({actor.organisation_id}), actor.is_staff
+
+
+def can_ask_privately(actor: Actor) -> bool:
+    """Partners ask privately (their organisation and staff see it); staff have no one to hide from."""
+    return actor.role == Role.PARTNER
+
+
+def can_see_thread(actor: Actor, author_id: int, opening_state: str, *, private_org_id: int | None) -> bool:
+    """Category visibility aside: a private question is seen by its organisation and staff only,
+    and a thread whose question is held or hidden by moderation by its author and moderators."""
+    if not can_see_private(actor, private_org_id):
+        return False
     return opening_state not in THREAD_HIDING_STATES or actor.is_moderator or author_id == actor.id
 
 
@@ -274,10 +293,30 @@ def can_widen_audience(actor: Actor) -> bool:
     return actor.is_staff
 
 
-def may_publish_into(actor: Actor, source: Category, target: Category, *, confirm_wider: bool) -> bool:
+def thread_audience_within(
+    inner: Category, inner_private_org_id: int | None, outer: Category, outer_private_org_id: int | None
+) -> bool:
+    """``audience_within`` for threads, which may also be private to one organisation: a private
+    thread's posts stay private to the same organisation (an article is never private, so an
+    answer from a private question always widens its audience)."""
+    if outer_private_org_id is not None and inner_private_org_id != outer_private_org_id:
+        return False
+    return audience_within(inner, outer)
+
+
+def may_publish_into(
+    actor: Actor,
+    source: Category,
+    target: Category,
+    *,
+    confirm_wider: bool,
+    source_private_org_id: int | None = None,
+    target_private_org_id: int | None = None,
+) -> bool:
     """Whether posts written in ``source`` may become readable in ``target`` (a merge): the same or
     a narrower audience, or a wider one that staff confirmed on purpose."""
-    return audience_within(target, source) or (confirm_wider and can_widen_audience(actor))
+    within = thread_audience_within(target, target_private_org_id, source, source_private_org_id)
+    return within or (confirm_wider and can_widen_audience(actor))
 
 
 # --- notifications ---------------------------------------------------------------------------------
@@ -311,17 +350,22 @@ def may_hear_about_thread(
     author_id: int,
     opening_state: str | None,
     is_deleted: bool,
+    private_org_id: int | None,
 ) -> bool:
     """Whether a notification of ``kind`` about a thread may reach (or still be shown to) ``actor``:
     nobody hears about a thread they may not see, except its author that it was moved out of
     their reach (the notice names no category and links nowhere)."""
     if kind == NotificationKind.THREAD_MODERATED and actor.id == author_id:
         return True
-    if not can_see_category_rule(actor, visibility, tiers):
+    if not can_see_category_rule(actor, visibility, tiers) or not can_see_private(actor, private_org_id):
         return False
     if kind in MODERATION_NOTICES:
         return True
-    return not is_deleted and opening_state is not None and can_see_thread(actor, author_id, opening_state)
+    return (
+        not is_deleted
+        and opening_state is not None
+        and can_see_thread(actor, author_id, opening_state, private_org_id=private_org_id)
+    )
 
 
 def can_send_announcements(actor: Actor) -> bool:

@@ -21,6 +21,8 @@ class SearchIndex(Protocol):
         q: str,
         *,
         allowed_category_ids: Collection[int],
+        private_orgs: Collection[int] = (),
+        all_private: bool = False,
         page: int = 1,
         per_page: int = 20,
         sort: str = "relevance",
@@ -31,6 +33,8 @@ class SearchIndex(Protocol):
         title: str,
         *,
         allowed_category_ids: Collection[int],
+        private_orgs: Collection[int] = (),
+        all_private: bool = False,
         limit: int = 5,
         exclude_thread_id: int | None = None,
     ) -> list[Any]: ...

@@ -149,6 +149,16 @@ def choice(value: object, options: tuple[str, ...] | list[str], fields: dict[str
     return value
 
 
+def boolean(value: object, fields: dict[str, str], name: str) -> bool:
+    """A yes-or-no field: true or false (JSON), a ticked checkbox ("on", "1") or none (forms)."""
+    if value in (None, "", False, "0", "off"):
+        return False
+    if value is True or value in ("on", "1", "true"):
+        return True
+    fields[name] = f"{name.capitalize()} is true or false."
+    return False
+
+
 def positive_int(value: object, max_value: int = MAX_ID) -> int | None:
     """A whole number from 1 to ``max_value`` (by default the largest id a column holds), given as
     an int (JSON) or as ASCII digits (forms), else None. Use it for every number people type:

@@ -30,19 +30,48 @@ async def load_visible_thread(actor: Actor, thread_id: int, *, check_opening: bo
     only: its title may be the very thing that was held (``check_opening=False`` when the caller
     checks that itself from the opening post it loads anyway)."""
     thread = await Thread.filter(id=thread_id).select_related("category").first()
-    if thread is None or thread.is_deleted or not policy.can_see_category(actor, thread.category):
+    if (
+        thread is None
+        or thread.is_deleted
+        or not policy.can_see_category(actor, thread.category)
+        or not policy.can_see_private(actor, thread.private_org_id)
+    ):
         raise NotFound("No such thread.")
     if check_opening:
         states = await Post.filter(thread_id=thread.id, is_opening=True).values_list("state", flat=True)
-        if not states or not policy.can_see_thread(actor, thread.author_id, states[0]):
+        if not states or not policy.can_see_thread(
+            actor, thread.author_id, states[0], private_org_id=thread.private_org_id
+        ):
             raise NotFound("No such thread.")
     return thread
 
 
+def without_others_private(actor: Actor, threads: QuerySet[Thread]) -> QuerySet[Thread]:
+    """``threads`` without the private questions the actor may not see (``policy.can_see_private``
+    as a filter: staff see every one, a partner their own organisation's)."""
+    if actor.is_staff:
+        return threads
+    return threads.filter(Q(private_org_id__isnull=True) | Q(private_org_id=actor.organisation_id))
+
+
+async def others_private_exist(actor: Actor) -> bool:
+    """Whether any private question is out of the actor's sight (counts must then leave them out)."""
+    if actor.is_staff:
+        return False
+    return (
+        await Thread.filter(private_org_id__isnull=False)
+        .exclude(private_org_id=actor.organisation_id)
+        .exists()
+    )
+
+
 def visible_threads(actor: Actor, visible_category_ids: list[int]) -> QuerySet[Thread]:
-    """Threads in lists and counts: in a visible category, not deleted, and (for everyone but
+    """Threads in lists and counts: in a visible category, not deleted, not another
+    organisation's private question (``policy.can_see_private``), and (for everyone but
     moderators and the author) not held or hidden by moderation."""
-    query = Thread.filter(is_deleted=False, category_id__in=visible_category_ids)
+    query = without_others_private(
+        actor, Thread.filter(is_deleted=False, category_id__in=visible_category_ids)
+    )
     if actor.is_moderator:
         return query
     held = Subquery(

@@ -114,7 +114,9 @@ async def thread_for_flag(actor: Actor, thread_id: int) -> FlagTarget:
     require_can_post(actor)
     thread = await visibility.load_visible_thread(actor, thread_id, check_opening=False)
     opening = await Post.filter(thread_id=thread.id, is_opening=True).first()
-    if opening is None or not policy.can_see_thread(actor, thread.author_id, opening.state):
+    if opening is None or not policy.can_see_thread(
+        actor, thread.author_id, opening.state, private_org_id=thread.private_org_id
+    ):
         raise NotFound("No such thread.")
     if not policy.can_flag_thread(actor, thread):
         raise Forbidden("You cannot flag your own thread.")

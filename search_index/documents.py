@@ -30,6 +30,9 @@ class SearchDocument:
     the answers the community vouched for weigh more for their thread. ``answer_count`` drives
     ``is:unanswered``.
 
+    ``private_org_id``: a private question's organisation: besides its category, only that
+    organisation and searchers allowed every private document find it (``Audience``).
+
     ``source_thread_id``: the thread an article was promoted from. The article and its thread
     are one result (the better matching of the two is shown), in search, similar questions and
     Related alike.
@@ -59,6 +62,9 @@ class SearchDocument:
     lead_answers: str = ""
     answer_count: int = 0
     source_thread_id: int | None = None
+    # A private question (and its answers): found only by this organisation and by searchers
+    # allowed every private document (``Audience.all_private``).
+    private_org_id: int | None = None
 
     @property
     def group(self) -> str:
@@ -67,6 +73,17 @@ class SearchDocument:
         if self.kind == "article" and self.source_thread_id is None:
             return f"article:{self.article_id}"
         return f"thread:{self.thread_id if self.kind != 'article' else self.source_thread_id}"
+
+
+@dataclass(frozen=True)
+class Audience:
+    """What one searcher may find: documents in ``category_ids`` and, of the private ones, those of
+    ``private_orgs`` (or every one with ``all_private``). Part of every query, never a filter
+    after it; hashable, so matches are remembered per audience."""
+
+    category_ids: frozenset[int]
+    private_orgs: frozenset[int] = frozenset()
+    all_private: bool = False
 
 
 @dataclass(frozen=True)

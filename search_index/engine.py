@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from search_index import _whoosh_fixes, analysis, facets, matching, ranking, spelling
-from search_index.documents import SearchDocument, SearchHit, SearchResults
+from search_index.documents import Audience, SearchDocument, SearchHit, SearchResults
 from search_index.query import QueryError, parse_query
 from search_index.schema import D_UPDATED
 from search_index.segments import IMPACT_CACHE, SORTED_TERMS
@@ -187,11 +187,14 @@ class WhooshSearch:
         q: str,
         *,
         allowed_category_ids: Collection[int],
+        private_orgs: Collection[int] = (),
+        all_private: bool = False,
         page: int = 1,
         per_page: int = 20,
         sort: str = "relevance",
     ) -> SearchResults:
-        """One page of results for ``q`` among the categories the user may see."""
+        """One page of results for ``q`` among the categories the user may see; of the private
+        questions, those of ``private_orgs`` (or all of them with ``all_private``)."""
         page = max(1, min(int(page), 500))
         per_page = max(1, min(int(per_page), 100))
         if sort not in ("relevance", "newest", "votes"):
@@ -202,7 +205,7 @@ class WhooshSearch:
             return _replace(base, error=parsed.message)
         if parsed.is_empty:
             return _replace(base, error="Type a word to search for.")
-        allowed = frozenset(int(c) for c in allowed_category_ids)
+        allowed = audience(allowed_category_ids, private_orgs, all_private)
         with self._read_lock:
             snap = self._current_snapshot()
             matched = matching.match(snap, parsed, allowed)
@@ -241,6 +244,8 @@ class WhooshSearch:
         title: str,
         *,
         allowed_category_ids: Collection[int],
+        private_orgs: Collection[int] = (),
+        all_private: bool = False,
         limit: int = 5,
         exclude_thread_id: int | None = None,
     ) -> list[SearchHit]:
@@ -252,7 +257,7 @@ class WhooshSearch:
         terms = list(dict.fromkeys(analysis.terms(analysis.clean(title or "")[:300])))[:16]
         if not terms:
             return []
-        allowed = frozenset(int(c) for c in allowed_category_ids)
+        allowed = audience(allowed_category_ids, private_orgs, all_private)
         with self._read_lock:
             snap = self._current_snapshot()
             return ranking.similar(snap, terms, allowed, limit, exclude_thread_id)
@@ -265,6 +270,12 @@ class WhooshSearch:
                 self._snapshot = None
             self._segments.close()
             self._closed = True
+
+
+def audience(category_ids: Collection[int], private_orgs: Collection[int], all_private: bool) -> Audience:
+    return Audience(
+        frozenset(int(c) for c in category_ids), frozenset(int(o) for o in private_orgs), all_private
+    )
 
 
 def _replace(base: SearchResults, **changes: Any) -> SearchResults:

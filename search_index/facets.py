@@ -11,17 +11,16 @@ Internal to :mod:`search_index`; :class:`search_index.engine.WhooshSearch` is th
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection
 
-from search_index.documents import FacetCount
+from search_index.documents import Audience, FacetCount
 from search_index.snapshot import Snapshot
 
 FACET_LIMIT = 12
 
 
-def category_counts(snap: Snapshot, groups: int, allowed: Collection[int]) -> Counter[int]:
+def category_counts(snap: Snapshot, groups: int, allowed: Audience) -> Counter[int]:
     counts: Counter[int] = Counter()
-    for c in allowed:
+    for c in allowed.category_ids:
         bits = snap.group_bits(("ids", "cat", str(c)), lambda c=c: snap.ids("cat", str(c)))
         counts[c] = (groups & bits).bit_count()
     return counts
@@ -53,5 +52,5 @@ def warm(snap: Snapshot) -> None:
     """Read the group bitsets of every category and tag (a server's first searches then only
     intersect them)."""
     everything = frozenset(int(c) for r, _, d in snap.leaves for c in d.field_values(r, "cat"))
-    category_counts(snap, 0, everything)
+    category_counts(snap, 0, Audience(everything))
     tag_counts(snap, 0)

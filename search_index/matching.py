@@ -25,7 +25,7 @@ from datetime import time as dtime
 from typing import Any
 
 from search_index import analysis, facets, spelling
-from search_index.documents import FacetCount
+from search_index.documents import Audience, FacetCount
 from search_index.query import ParsedQuery, word_terms
 from search_index.schema import PHRASE_FIELDS, SINGLE_POSITIONS
 from search_index.scoring import has_phrase
@@ -58,8 +58,8 @@ class Matched:
         return self._docs
 
 
-def match(snap: Snapshot, parsed: ParsedQuery, allowed: frozenset[int]) -> Matched | None:
-    """What ``parsed`` matches among the categories ``allowed`` (remembered per snapshot); None
+def match(snap: Snapshot, parsed: ParsedQuery, allowed: Audience) -> Matched | None:
+    """What ``parsed`` matches among what ``allowed`` may find (remembered per snapshot); None
     when the query is only very common words."""
     key = (parsed, allowed)
     found = snap.matched.get(key)
@@ -184,7 +184,7 @@ def _grouped(
     snap: Snapshot,
     key: tuple[Any, ...],
     parsed: ParsedQuery,
-    allowed: frozenset[int],
+    allowed: Audience,
     terms: list[str],
     corrections: dict[str, str],
 ) -> Matched:

@@ -23,7 +23,7 @@ import heapq
 from collections.abc import Collection, Iterable
 from datetime import datetime
 
-from search_index.documents import SearchHit
+from search_index.documents import Audience, SearchHit
 from search_index.highlight import mark, snippet
 from search_index.matching import Matched
 from search_index.schema import (
@@ -250,7 +250,7 @@ def hit(snap: Snapshot, docnum: int, score: float, terms: Collection[str]) -> Se
 
 
 def similar(
-    snap: Snapshot, terms: list[str], allowed: frozenset[int], limit: int, exclude_thread_id: int | None
+    snap: Snapshot, terms: list[str], allowed: Audience, limit: int, exclude_thread_id: int | None
 ) -> list[SearchHit]:
     """Threads and articles closest to ``terms``, ranked as search ranks them, one per thread (see
     :meth:`search_index.engine.WhooshSearch.similar`). Weak matches (under 40% of the best

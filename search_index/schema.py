@@ -7,7 +7,8 @@ Text fields (stemmed, accent-folded, see :mod:`search_index.analysis`):
   rebuild: title and tags weigh more than bodies, rolled-up answers less.
 
 Exact fields for the operators and the permission filter: ``tags``, ``category``, ``cat`` (category
-id), ``author``, ``org``, ``flags`` (kind, solved, accepted, unanswered, open/closed).
+id), ``aud`` (a private question's audience: ``private`` and ``org<id>``; public documents have none),
+``author``, ``org``, ``flags`` (kind, solved, accepted, unanswered, open/closed).
 
 Columns (one value per document, read into arrays per segment): ``created`` and ``votes`` for sorting
 and date ranges, ``grp`` (the result a document rolls up into: a thread, or an article).
@@ -88,12 +89,21 @@ def build_schema() -> fields.Schema:
         author=fields.ID(),
         org=fields.ID(),
         flags=fields.KEYWORD(),
+        aud=fields.KEYWORD(),
         # Column-only (no terms): sorting, date ranges and grouping read them as arrays.
         created=fields.COLUMN(columns.NumericColumn("q", default=0)),
         votes=fields.COLUMN(columns.NumericColumn("i", default=0)),
         grp=fields.COLUMN(columns.NumericColumn("q", default=0)),
         data=fields.STORED(),
     )
+
+
+PRIVATE = "private"
+
+
+def private_term(org_id: int) -> str:
+    """The ``aud`` term of one organisation's private documents."""
+    return f"org{int(org_id)}"
 
 
 def group_number(doc: SearchDocument) -> int:
@@ -182,6 +192,8 @@ def document_fields(doc: SearchDocument) -> dict[str, Any]:
         fields_["lead"] = clean(doc.lead_answers[:ANSWERS_CHARS])
     if doc.org:
         fields_["org"] = doc.org.lower()
+    if doc.private_org_id is not None:
+        fields_["aud"] = f"{PRIVATE} {private_term(doc.private_org_id)}"
     boost = boost_of(doc)
     if boost != 1.0:
         fields_["_boost"] = boost

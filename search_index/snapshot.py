@@ -23,7 +23,8 @@ from typing import Any
 from whoosh.reading import MultiReader, SegmentReader
 from whoosh.searching import Searcher
 
-from search_index.schema import D_CATEGORY, OWN_TEXT_FIELDS
+from search_index.documents import Audience
+from search_index.schema import D_CATEGORY, OWN_TEXT_FIELDS, PRIVATE, private_term
 from search_index.segments import SET_CACHE_IDS, SegmentData, bitset, open_segment, shifted
 
 EMPTY: frozenset[int] = frozenset()
@@ -51,7 +52,7 @@ class Snapshot:
         self.size = offset
         self.deleted = frozenset(deleted)
         self.generation = ix.latest_generation()
-        self._allowed: dict[frozenset[int], frozenset[int]] = {}
+        self._allowed: dict[Audience, frozenset[int]] = {}
         self._sets: OrderedDict[tuple[Any, ...], frozenset[int]] = OrderedDict()
         self._set_ids = 0
         self._impacts: dict[tuple[str, str], tuple[list[tuple[int, dict[int, float]]], float]] = {}
@@ -166,10 +167,19 @@ class Snapshot:
         self._gbits[key] = bits
         return bits
 
-    def allowed_groups(self, category_ids: frozenset[int]) -> int:
+    def allowed_groups(self, audience: Audience) -> int:
         bits = 0
-        for c in category_ids:
+        for c in audience.category_ids:
             bits |= self.group_bits(("ids", "cat", str(c)), lambda c=c: self.ids("cat", str(c)))
+        if not audience.all_private:
+            # A private question's group holds only its own (private) documents: articles promoted
+            # from it are grouped on their own (``SearchDocument.private_org_id``).
+            private = self.group_bits(("ids", "aud", PRIVATE), lambda: self.ids("aud", PRIVATE))
+            if private:
+                for org in audience.private_orgs:
+                    t = private_term(org)
+                    private &= ~self.group_bits(("ids", "aud", t), lambda t=t: self.ids("aud", t))
+                bits &= ~private
         return bits
 
     def tag_names(self) -> list[str]:
@@ -181,13 +191,23 @@ class Snapshot:
     def live_count(self) -> int:
         return self.size - len(self.deleted)
 
-    def allowed(self, category_ids: frozenset[int]) -> frozenset[int]:
-        found = self._allowed.get(category_ids)
+    def allowed(self, audience: Audience) -> frozenset[int]:
+        """The live documents ``audience`` may find."""
+        found = self._allowed.get(audience)
         if found is None:
-            found = frozenset().union(*(self.ids("cat", str(c)) for c in category_ids)) - self.deleted
+            found = (
+                frozenset().union(*(self.ids("cat", str(c)) for c in audience.category_ids)) - self.deleted
+            )
+            if not audience.all_private:
+                private = self.ids("aud", PRIVATE)
+                if private:
+                    theirs = frozenset().union(
+                        *(self.ids("aud", private_term(o)) for o in audience.private_orgs)
+                    )
+                    found = found - (private - theirs)
             if len(self._allowed) > 64:
                 self._allowed.clear()
-            self._allowed[category_ids] = found
+            self._allowed[audience] = found
         return found
 
     def created_between(self, start: int | None, end: int | None) -> set[int]:

@@ -16,12 +16,13 @@ import contextlib
 import re
 
 from search_index import analysis
+from search_index.documents import Audience
 from search_index.query import ParsedQuery
 from search_index.schema import OWN_TEXT_FIELDS
 from search_index.snapshot import Snapshot
 
 
-def suggest(snap: Snapshot, q: str, parsed: ParsedQuery, allowed: frozenset[int], total: int) -> str | None:
+def suggest(snap: Snapshot, q: str, parsed: ParsedQuery, allowed: Audience, total: int) -> str | None:
     """A corrected query when a typed word is unknown (or very rare) among the documents the
     user may see, and a close word from those documents' titles and tags is common there."""
     if not parsed.words:

@@ -106,6 +106,11 @@ class IndexWriter:
                     writer.delete_by_term("doc_id", doc_id)
                 known = set(self.ix.schema.names())
                 for doc in upserts:
+                    if doc.private_org_id is not None and "aud" not in known:
+                        # An index from before private questions cannot keep them from others:
+                        # leave them out until ``community reindex`` (fail closed).
+                        writer.delete_by_term("doc_id", doc.doc_id)
+                        continue
                     writer.update_document(**indexable(document_fields(doc), known))
             except BaseException:
                 writer.cancel()

@@ -74,6 +74,7 @@ VIEWERS = (
     "admin",
 )
 SEES_GOLD = {"partner", "colleague", "other_org", "expert", "moderator", "admin"}
+SEES_PRIVATE = {"partner", "colleague", "expert", "moderator", "admin"}  # the gold organisation's
 STAFF = {"expert", "moderator", "admin"}
 MISSING_ID = 987_654
 
@@ -199,6 +200,8 @@ MATRIX: list[Row] = [
     r("GET",    "/t/{pub_q}",                                     "L   200 200 200 200 200 200 200 200"),
     r("GET",    "/t/{pub_q}?page=2",                              "L   200 200 200 200 200 200 200 200"),
     r("GET",    "/t/{gold_q}",                                    "L   200 200 200 404 404 200 200 200"),
+    # a private question: the asker's organisation (partner, colleague) and staff only
+    r("GET",    "/t/{priv_q}",                                    "L   200 200 404 404 404 200 200 200"),
     r("GET",    "/t/{staff_d}",                                   "L   404 404 404 404 404 200 200 200"),
     r("GET",    "/t/{missing}",                                   "L   404 404 404 404 404 404 404 404"),
     r("POST",   "/t/{pub_q}/reply",                               "L   303 303 303 303 303 303 303 303",
@@ -464,6 +467,7 @@ MATRIX: list[Row] = [
       ask("staff-room", "A staff API question from the matrix")),
     r("GET",    "/api/v1/threads/{pub_q}",                        "401 200 200 200 200 200 200 200 200"),
     r("GET",    "/api/v1/threads/{gold_q}",                       "401 200 200 200 404 404 200 200 200"),
+    r("GET",    "/api/v1/threads/{priv_q}",                       "401 200 200 404 404 404 200 200 200"),
     r("GET",    "/api/v1/threads/{staff_d}",                      "401 404 404 404 404 404 200 200 200"),
     r("GET",    "/api/v1/threads/{missing}",                      "401 404 404 404 404 404 404 404 404"),
     r("POST",   "/api/v1/threads/{pub_q}/posts",                  "401 201 201 201 201 201 201 201 201",
@@ -478,6 +482,7 @@ MATRIX: list[Row] = [
       REPLY),
     r("GET",    "/api/v1/posts/{pub_ans}",                        "401 200 200 200 200 200 200 200 200"),
     r("GET",    "/api/v1/posts/{gold_ans}",                       "401 200 200 200 404 404 200 200 200"),
+    r("GET",    "/api/v1/posts/{priv_ans}",                       "401 200 200 404 404 404 200 200 200"),
     r("GET",    "/api/v1/posts/{staff_rep}",                      "401 404 404 404 404 404 200 200 200"),
     r("GET",    "/api/v1/posts/{missing}",                        "401 404 404 404 404 404 404 404 404"),
     r("PATCH",  "/api/v1/posts/{pub_open}",                       "401 200 403 403 403 403 200 200 200",
@@ -703,8 +708,11 @@ class Content:
     moderated: dict[str, tuple[str, int]] = field(default_factory=dict)
     secrets_gold: list[str] = field(default_factory=list)
     secrets_staff: list[str] = field(default_factory=list)
+    secrets_private: list[str] = field(default_factory=list)
 
 
+PRIVATE_TITLE = "Zeppelin pricing for our hospital customer"
+PRIVATE_ANSWER = "Zeppelin discount is twelve percent"
 GOLD_TITLE = "Gold rebate schedule for the third quarter"
 GOLD_ANSWER = "Six percent on the gold tier for hardware"
 STAFF_TITLE = "Internal escalation notes for partners"
@@ -747,6 +755,10 @@ async def content(world: World, app, tmp_path) -> Content:  # type: ignore[no-un
     gold_del2 = await posts.reply(pat, gold_q.id, body="A gold note to delete (API).")
     await posts.accept_answer(pat, gold_ans.id)
 
+    priv_q = await threads.create_thread(
+        pat, category="general", kind="question", title=PRIVATE_TITLE, body="Only for us.", private=True,
+    )  # fmt: skip
+    priv_ans = await posts.reply(expert, priv_q.id, body=PRIVATE_ANSWER)
     staff_d = await threads.create_thread(
         expert, category="staff-room", kind="discussion", title=STAFF_TITLE, body="Collect them here.",
     )  # fmt: skip
@@ -809,13 +821,14 @@ async def content(world: World, app, tmp_path) -> Content:  # type: ignore[no-un
     await OutgoingMail.filter(id=uncertain.id).update(state=MailState.UNCERTAIN)
     thread_ids = {
         "pub_q": pub_q.id, "pub_closed": pub_closed.id, "gold_q": gold_q.id, "staff_d": staff_d.id,
-        "act_q": act_q.id, "act_src": act_src.id, "act_src2": act_src2.id,
+        "act_q": act_q.id, "act_src": act_src.id, "act_src2": act_src2.id, "priv_q": priv_q.id,
     }  # fmt: skip
     post_ids = {
         "pub_open": await opening(pub_q.id), "pub_ans": pub_ans.id, "pub_del": pub_del.id,
         "pub_del2": pub_del2.id, "gold_open": await opening(gold_q.id), "gold_ans": gold_ans.id,
         "gold_del": gold_del.id, "gold_del2": gold_del2.id, "staff_rep": staff_rep.id,
         "staff_del": staff_del.id, "staff_del2": staff_del2.id, "pub_flagged": pub_flagged.id,
+        "priv_ans": priv_ans.id,
     }  # fmt: skip
     values: dict[str, Any] = {
         **thread_ids,
@@ -872,7 +885,9 @@ async def content(world: World, app, tmp_path) -> Content:  # type: ignore[no-un
         moderated=moderated,
         secrets_gold=[GOLD_TITLE, GOLD_ANSWER, "Gold programme", "gold-programme", *gold_links],
         secrets_staff=[STAFF_TITLE, STAFF_REPLY, "Staff room", "staff-room", *staff_links],
-    )
+        secrets_private=[PRIVATE_TITLE, PRIVATE_ANSWER, f"/t/{priv_q.id}", f"/api/v1/threads/{priv_q.id}",
+                         f"/posts/{priv_ans.id}/"],
+    )  # fmt: skip
 
 
 async def moderation_subjects(
@@ -1013,17 +1028,17 @@ async def check_counts(
     client: httpx.AsyncClient, viewer: str, content: Content, auth: dict[str, str]
 ) -> list[str]:
     """Counts shown to the viewer leave out what they may not see (the fixture's numbers)."""
-    gold, staff = viewer in SEES_GOLD, viewer in STAFF
+    gold, staff, private = viewer in SEES_GOLD, viewer in STAFF, viewer in SEES_PRIVATE
     problems: list[str] = []
     pat = (await client.get(f"/api/v1/users/{content.values['pat']}", headers=auth)).json()
     expert = (await client.get(f"/api/v1/users/{content.values['expert']}", headers=auth)).json()
     listed = (await client.get("/api/v1/threads", headers=auth)).json()
     cats = (await client.get("/api/v1/categories", headers=auth)).json()
     expected = {
-        "partner post_count": (pat["post_count"], 4 + 3 * gold),
-        "expert post_count": (expert["post_count"], 1 + gold + 3 * staff),
+        "partner post_count": (pat["post_count"], 4 + 3 * gold + private),
+        "expert post_count": (expert["post_count"], 1 + gold + 3 * staff + private),
         "expert accepted_count": (expert["accepted_count"], 1 * gold),
-        "threads total": (listed["total"], 5 + gold + staff),
+        "threads total": (listed["total"], 5 + gold + staff + private),
         "categories": (
             sorted(c["slug"] for c in cats["items"]),
             sorted(["general"] + ["gold-programme"] * gold + ["staff-room"] * staff),
@@ -1033,7 +1048,7 @@ async def check_counts(
     shown = re.search(r"<dt>Posts</dt><dd>(\d+)</dd>", page)
     expected["expert post_count on the profile page"] = (
         int(shown.group(1)) if shown else None,
-        1 + gold + 3 * staff,
+        1 + gold + 3 * staff + private,
     )
     for what, (got, want) in expected.items():
         if got != want:
@@ -1055,8 +1070,10 @@ async def test_authorization_matrix(
         csrf = await login(client, user)
         auth = {"Authorization": f"Bearer {await tokens.create_api_token(user)}"}
         problems += await check_counts(client, viewer, content, auth)
-    secrets = ([] if viewer in SEES_GOLD else content.secrets_gold) + (
-        [] if viewer in STAFF else content.secrets_staff
+    secrets = (
+        ([] if viewer in SEES_GOLD else content.secrets_gold)
+        + ([] if viewer in STAFF else content.secrets_staff)
+        + ([] if viewer in SEES_PRIVATE else content.secrets_private)
     )
     before = await snapshot()
     refused: set[str] = set()

@@ -300,7 +300,7 @@ FORMS = [
     Form("/account/mail", "/account/mail", "partner", {"digest": "daily"}),
     Form("/ask", "/ask", "partner",
          {"category": "general", "kind": "question", "title": "A perfectly fine title",
-          "body": "Some details.", "tags": "pricing"}),
+          "body": "Some details.", "tags": "pricing"}, lenient={"private": ON_OFF}),
     Form("/t/{thread}/reply", "/t/{thread}", "partner", {"body": "An answer worth keeping."},
          lenient={"page": "the page to show the form on again: clamped to the thread's pages"}),
     Form("/posts/{opening}/edit", "/posts/{opening}/edit", "partner",

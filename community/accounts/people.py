@@ -20,6 +20,7 @@ from community.models import (
     User,
 )
 from community.settings import Settings
+from community.visibility import others_private_exist, without_others_private
 
 
 async def unique_handle(display_name: str, email: str) -> str:
@@ -129,17 +130,16 @@ async def get_profile(actor: Actor, handle: str) -> User:
     if user is None:
         raise NotFound("No such member.")
     visible = await policy.visible_category_ids(actor)
-    if len(visible) < await Category.all().count():
+    if await others_private_exist(actor) or len(visible) < await Category.all().count():
+        # Counted again over what the viewer may see (another organisation's private questions too).
+        threads = without_others_private(actor, Thread.filter(category_id__in=visible, is_deleted=False))
         user.post_count = await Post.filter(
             author_id=user.id,
             state=PostState.VISIBLE,
-            thread__category_id__in=visible,
-            thread__is_deleted=False,
+            thread_id__in=Subquery(threads.values("id")),
         ).count()
-        user.accepted_count = await Thread.filter(
-            category_id__in=visible,
-            is_deleted=False,
-            accepted_post_id__in=Subquery(Post.filter(author_id=user.id).values("id")),
+        user.accepted_count = await threads.filter(
+            accepted_post_id__in=Subquery(Post.filter(author_id=user.id).values("id"))
         ).count()
     return user
 

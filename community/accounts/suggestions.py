@@ -63,11 +63,12 @@ async def suggest_people(
             " AND (u.organisation_id = ? OR u.role IN (?, ?, ?) OR EXISTS ("
             "SELECT 1 FROM post p JOIN thread t ON t.id = p.thread_id "
             f"WHERE p.author_id = u.id AND p.state = ? AND t.is_deleted = ? AND t.category_id IN ({marks}) "
+            "AND (t.private_org_id IS NULL OR t.private_org_id = ?) "
             "AND NOT EXISTS (SELECT 1 FROM post o WHERE o.thread_id = t.id AND o.is_opening = ? "
             "AND o.state IN (?, ?))))"
         )
-        params += [actor.organisation_id, *Role.STAFF, PostState.VISIBLE, False, *visible, True,
-                   *sorted(policy.THREAD_HIDING_STATES)]  # fmt: skip
+        params += [actor.organisation_id, *Role.STAFF, PostState.VISIBLE, False, *visible,
+                   actor.organisation_id, True, *sorted(policy.THREAD_HIDING_STATES)]  # fmt: skip
     sql += " ORDER BY in_thread DESC, u.post_count DESC, u.handle LIMIT ?"
     params.append(LIMIT * 3)  # some may be left out below: who cannot see the thread, oneself
     rows = await fetch_rows(sql, *params)
@@ -76,7 +77,9 @@ async def suggest_people(
         people = await load_actors([r["id"] for r in rows])
         rows = [
             r for r in rows
-            if (who := people.get(r["id"])) is not None and policy.can_see_category(who, thread.category)
+            if (who := people.get(r["id"])) is not None
+            and policy.can_see_category(who, thread.category)
+            and policy.can_see_private(who, thread.private_org_id)
         ]  # fmt: skip
     starts = prefix.lower()
     rows.sort(key=lambda r: (not r["in_thread"], not r["handle"].lower().startswith(starts)))

@@ -97,6 +97,7 @@ async def list_threads(
 SUMMARY_FIELDS = (
     "id", "title", "kind", "status", "pinned", "tag_names", "view_count", "reply_count",
     "score", "accepted_post_id", "created_at", "last_activity_at", "locked", "duplicate_of_id",
+    "private_org_id",
 )  # fmt: skip
 
 

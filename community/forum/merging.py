@@ -102,12 +102,22 @@ async def merge_thread(
     reason_text = validation.reason(reason, fields, required=True)
     target = await _other_thread(actor, source, into, fields, "into")
     if target is not None and not policy.may_publish_into(
-        actor, source.category, target.category, confirm_wider=confirm_wider
+        actor,
+        source.category,
+        target.category,
+        confirm_wider=confirm_wider,
+        source_private_org_id=source.private_org_id,
+        target_private_org_id=target.private_org_id,
     ):
+        seen_by = (
+            "this private question's organisation and staff"
+            if source.private_org_id is not None
+            else f"this thread's category (“{source.category.name}”)"
+        )
         fields["confirm_wider"] = (
-            f"“{target.category.name}” is seen by more people than this thread's category "
-            f"(“{source.category.name}”): its posts would become readable there. Confirm the wider "
-            "audience after checking they hold nothing partner-confidential, or choose another thread."
+            f"“{target.title}” in “{target.category.name}” is seen by more people than {seen_by}: its "
+            "posts would become readable there. Confirm the wider audience after checking they hold "
+            "nothing partner-confidential, or choose another thread."
         )
     if not confirmed:  # the page asks for a tick: merging cannot be undone with one click
         fields["confirm"] = "Tick the box to confirm: the posts move and this thread's address redirects."
@@ -193,7 +203,9 @@ async def _may_see(user_id: int, thread: Thread, category: Category, opening_sta
         person is not None
         and opening_state is not None
         and policy.can_see_category(person, category)
-        and policy.can_see_thread(person, thread.author_id, opening_state)
+        and policy.can_see_thread(
+            person, thread.author_id, opening_state, private_org_id=thread.private_org_id
+        )
     )
 
 
@@ -279,7 +291,9 @@ async def merged_target(actor: Actor, thread_id: int) -> int | None:
     )
     if source is None or not policy.can_see_category(actor, source.category):
         return None
-    if not policy.can_see_thread(actor, source.author_id, await _former_opening_state(source.id)):
+    if not policy.can_see_thread(
+        actor, source.author_id, await _former_opening_state(source.id), private_org_id=source.private_org_id
+    ):
         return None
     try:
         target = await load_visible_thread(actor, source.merged_into_id)

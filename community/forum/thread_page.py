@@ -134,7 +134,9 @@ async def get_thread_view(
         replies = replies.exclude(id=accepted_id)
     head = {r["id"]: r for r in await Post.filter(head_filter).values(*POST_FIELDS, **_AUTHOR_VALUES)}
     opening = next((r for r in head.values() if r["is_opening"]), None)
-    if opening is None or not policy.can_see_thread(actor, thread.author_id, opening["state"]):
+    if opening is None or not policy.can_see_thread(
+        actor, thread.author_id, opening["state"], private_org_id=thread.private_org_id
+    ):
         raise NotFound("No such thread.")
     accepted = head.get(accepted_id) if accepted_id else None
     total = await replies.count() + (1 if accepted else 0)
@@ -263,7 +265,7 @@ async def get_post_view(actor: Actor, thread: Thread, post_id: int) -> PostView:
 
 
 _STAMP_SQL = (
-    "SELECT t.version, t.is_deleted, c.visibility, c.tiers "
+    "SELECT t.version, t.is_deleted, t.private_org_id, c.visibility, c.tiers "
     "FROM thread t JOIN category c ON c.id = t.category_id WHERE t.id = ?"
 )
 
@@ -280,5 +282,7 @@ async def thread_version(actor: Actor, thread_id: int, stamp: ThreadStamp | None
     if stamp is None or stamp.is_deleted:
         raise NotFound("No such thread.")
     if not policy.can_see_category_rule(actor, stamp.visibility, stamp.tiers):
+        raise NotFound("No such thread.")
+    if not policy.can_see_private(actor, stamp.private_org_id):
         raise NotFound("No such thread.")
     return stamp.version

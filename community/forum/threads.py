@@ -47,12 +47,14 @@ async def create_thread(
     title: object,
     body: object,
     tags: object = None,
+    private: object = False,
     created_at: datetime | None = None,
     gate: ModerationGate | None = None,
     ip: str | None = None,
 ) -> Thread:
     """``gate``: the moderation rules new posts pass (views hand in the app's; imports and the
-    demo pass none); ``ip``: the address the request came from (rate limits)."""
+    demo pass none); ``ip``: the address the request came from (rate limits). ``private``: a
+    partner's private question, seen only by their organisation and staff."""
     require_can_post(actor)
     fields: dict[str, str] = {}
     cat = None
@@ -70,6 +72,9 @@ async def create_thread(
     title_text = validation.title(title, fields)
     body_text = validation.body(body, fields)
     tag_names = validation.tags(tags, fields)
+    is_private = validation.boolean(private, fields, "private")
+    if is_private and not policy.can_ask_privately(actor):
+        fields["private"] = "Only partners ask privately: staff questions are seen by staff anyway."
     validation.raise_if(fields)
     assert cat is not None
     screened = await screening.screen(
@@ -85,6 +90,7 @@ async def create_thread(
             title=title_text,
             author_id=actor.id,
             tag_names=tag_names,
+            private_org_id=actor.organisation_id if is_private else None,
             created_at=when,
             last_activity_at=when,
         )

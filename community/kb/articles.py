@@ -164,27 +164,36 @@ async def read_input(
     return ArticleInput(title_text, summary_text, body_text, tag_names, cat, product_ids, note_text)
 
 
-def _check_audience(actor: Actor, target: Category, source: Category | None, confirm_wider: bool) -> None:
+def _check_audience(
+    actor: Actor, target: Category, source: Category | None, confirm_wider: bool, private_org_id: int | None
+) -> None:
     """An answer from a restricted thread goes only to the same or a narrower audience, unless
-    an expert explicitly confirms a wider one (the text must then hold nothing confidential)."""
-    if source is None or policy.audience_within(target, source):
+    an expert explicitly confirms a wider one (the text must then hold nothing confidential). An
+    answer to a private question always widens its audience: articles are never private."""
+    if source is None or policy.thread_audience_within(target, None, source, private_org_id):
         return
     if confirm_wider and policy.can_widen_audience(actor):
         return
+    where = (
+        "a private question"
+        if private_org_id is not None
+        else f"the thread this answer comes from (“{source.name}”)"
+    )
     raise Invalid(
         {
-            "category": f"“{target.name}” is seen by more people than the thread this answer comes "
-            f"from (“{source.name}”). Choose the same or a narrower category, or confirm the wider "
-            "audience after checking the text holds nothing partner-confidential."
+            "category": f"“{target.name}” is seen by more people than {where}. Choose the same or a "
+            "narrower category, or confirm the wider audience after checking the text holds nothing "
+            "partner-confidential."
         }
     )
 
 
-async def _source_category(article: Article) -> Category | None:
+async def _source_audience(article: Article) -> tuple[Category | None, int | None]:
+    """The category of the thread an article came from, and the organisation it was private to."""
     if article.source_thread_id is None:
-        return None
+        return None, None
     thread = await Thread.filter(id=article.source_thread_id).select_related("category").first()
-    return thread.category if thread else None
+    return (thread.category, thread.private_org_id) if thread else (None, None)
 
 
 async def _set_tags(article_id: int, names: list[str]) -> None:
@@ -287,7 +296,7 @@ async def promote_answer(
         products=products,
         note=note,
     )
-    _check_audience(actor, data.category, thread.category, confirm_wider)
+    _check_audience(actor, data.category, thread.category, confirm_wider, thread.private_org_id)
     html, _ = await render_post_body(data.body)
     now = utcnow()
     published = state_value == ArticleState.PUBLISHED
@@ -356,7 +365,8 @@ async def edit_article(
     data = await read_input(actor, **given, note=note)
     base = article.version_count if base_version in (None, "") else _version_number(base_version)
     if data.category.id != article.category_id:
-        _check_audience(actor, data.category, await _source_category(article), confirm_wider)
+        source, private_org_id = await _source_audience(article)
+        _check_audience(actor, data.category, source, confirm_wider, private_org_id)
     return await _save(actor, article, data, base)
 
 

@@ -3,7 +3,7 @@ from tortoise.migrations import operations as ops
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('community', '0008_sso')]
+    dependencies = [('community', '0010_support_health')]
 
     initial = False
 

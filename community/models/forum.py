@@ -79,6 +79,9 @@ class Thread(Model):
     merged_into_id = fields.IntField(null=True)
     duplicate_of_id = fields.IntField(null=True)
     is_deleted = fields.BooleanField(default=False)
+    # A private question: only this partner organisation and company staff see the thread
+    # (``policy.can_see_private``). None: everyone allowed into the category sees it.
+    private_org_id = fields.IntField(null=True, db_index=True)
     tag_names = fields.JSONField(default=list)
     view_count = fields.IntField(default=0)
     reply_count = fields.IntField(default=0)
@@ -102,6 +105,10 @@ class Thread(Model):
     @property
     def is_solved(self) -> bool:
         return self.accepted_post_id is not None
+
+    @property
+    def is_private(self) -> bool:
+        return self.private_org_id is not None
 
     def __str__(self) -> str:
         return self.title

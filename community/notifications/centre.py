@@ -131,7 +131,12 @@ async def _visible(actor: Actor, rows: list[dict[str, Any]]) -> list[dict[str, A
     facts = {
         t["id"]: t
         for t in await Thread.filter(id__in=list(thread_ids)).values(
-            "id", "author_id", "is_deleted", visibility="category__visibility", tiers="category__tiers"
+            "id",
+            "author_id",
+            "is_deleted",
+            "private_org_id",
+            visibility="category__visibility",
+            tiers="category__tiers",
         )
     }
     openings = dict(
@@ -145,7 +150,7 @@ async def _visible(actor: Actor, rows: list[dict[str, Any]]) -> list[dict[str, A
         return policy.may_hear_about_thread(
             actor, row["kind"], visibility=thread["visibility"], tiers=thread["tiers"],
             author_id=thread["author_id"], opening_state=openings.get(thread["id"]),
-            is_deleted=thread["is_deleted"],
+            is_deleted=thread["is_deleted"], private_org_id=thread["private_org_id"],
         )  # fmt: skip
 
     return [row for row in rows if shown(row)]

@@ -111,7 +111,11 @@ def _json_list(value: object) -> list[str]:
 
 async def _may_hear(kind: str, thread_id: int, ids: list[int]) -> list[int]:
     facts = await Thread.filter(id=thread_id).values(
-        "author_id", "is_deleted", visibility="category__visibility", tiers="category__tiers"
+        "author_id",
+        "is_deleted",
+        "private_org_id",
+        visibility="category__visibility",
+        tiers="category__tiers",
     )
     if not facts:
         return []
@@ -129,6 +133,7 @@ async def _may_hear(kind: str, thread_id: int, ids: list[int]) -> list[int]:
             author_id=thread["author_id"],
             opening_state=opening_state,
             is_deleted=thread["is_deleted"],
+            private_org_id=thread["private_org_id"],
         )
     }
     if kind in THREAD_MUTE_SILENCES and allowed:

@@ -107,6 +107,7 @@ async def _thread_facts(thread_ids: list[int]) -> dict[int, dict[str, Any]]:
         t["id"]: t
         for t in await Thread.filter(id__in=thread_ids).values(
             "id", "title", "author_id", "is_deleted", "category_id", "tag_names", "created_at",
+            "private_org_id",
             visibility="category__visibility", tiers="category__tiers", category_name="category__name",
         )
     }  # fmt: skip
@@ -123,7 +124,7 @@ async def _may_see_notification(actor: Actor, note: Notification) -> bool:
         if thread is None or not policy.may_hear_about_thread(
             actor, note.kind, visibility=thread["visibility"], tiers=thread["tiers"],
             author_id=thread["author_id"], opening_state=thread.get("opening_state"),
-            is_deleted=thread["is_deleted"],
+            is_deleted=thread["is_deleted"], private_org_id=thread["private_org_id"],
         ):  # fmt: skip
             return False
     if note.article_id is not None:
@@ -261,6 +262,8 @@ async def digest_contents(actor: Actor, since: datetime, until: datetime) -> dic
             if t["author_id"] == actor.id or not policy.can_see_category_rule(
                 actor, t["visibility"], t["tiers"]
             ):
+                continue
+            if not policy.can_see_private(actor, t["private_org_id"]):
                 continue
             if t.get("opening_state") != PostState.VISIBLE:
                 continue

@@ -38,7 +38,9 @@ def may_see_thread(actor: Actor, facts: dict[str, Any]) -> bool:
     return (
         not facts.get("is_deleted")
         and policy.can_see_category_rule(actor, facts["visibility"], facts["tiers"])
-        and policy.can_see_thread(actor, facts["author_id"], facts["opening_state"])
+        and policy.can_see_thread(
+            actor, facts["author_id"], facts["opening_state"], private_org_id=facts.get("private_org_id")
+        )
     )
 
 

@@ -1,5 +1,6 @@
-"""Searching: the user's visible categories become part of the query (never a filter after it),
-so hits, counts, facets and snippets only ever come from what the user may see."""
+"""Searching: the user's visible categories and the private questions they may see (their own
+organisation's; staff: all) become part of the query (never a filter after it), so hits, counts,
+facets and snippets only ever come from what the user may see."""
 
 from __future__ import annotations
 
@@ -45,10 +46,13 @@ async def search(
     text = q if isinstance(q, str) else ""
     sort_value = sort if isinstance(sort, str) and sort in SORTS else "relevance"
     allowed = await policy.visible_category_ids(actor)
+    private_orgs, all_private = policy.private_audience(actor)
     return await asyncio.to_thread(
         index.search,
         text[:QUERY_MAX],
         allowed_category_ids=allowed,
+        private_orgs=private_orgs,
+        all_private=all_private,
         page=page,
         per_page=per_page,
         sort=sort_value,
@@ -63,10 +67,13 @@ async def similar(
     if len(text.strip()) < 3:
         return []
     allowed = await policy.visible_category_ids(actor)
+    private_orgs, all_private = policy.private_audience(actor)
     hits = await asyncio.to_thread(
         index.similar,
         text[:300],
         allowed_category_ids=allowed,
+        private_orgs=private_orgs,
+        all_private=all_private,
         limit=limit,
         exclude_thread_id=exclude_thread_id,
     )

@@ -36,7 +36,7 @@ def plain_text(fragment: str) -> str:
 
 _THREAD_FIELDS = (
     "id", "title", "tag_names", "category_id", "status", "accepted_post_id", "score", "created_at",
-    "last_activity_at", "is_deleted",
+    "last_activity_at", "is_deleted", "private_org_id",
 )  # fmt: skip
 
 
@@ -92,6 +92,7 @@ async def _documents_for_threads(thread_ids: list[int]) -> tuple[list[SearchDocu
             "category_id": thread["category_id"],
             "status": thread["status"],
             "solved": thread["accepted_post_id"] is not None,
+            "private_org_id": thread["private_org_id"],
         }
         docs.append(
             SearchDocument(
@@ -158,6 +159,14 @@ async def _documents_for_articles(article_ids: list[int]) -> list[SearchDocument
     )
     # The products it applies to are searchable words ("X200 firmware 4.x"); the facet and filter
     # by product live on the knowledge base's own pages.
+    # An article promoted (with the wider audience confirmed) from a private question is a result of
+    # its own: grouped with the thread, it would share the thread's private group.
+    sources = [r["source_thread_id"] for r in rows if r["source_thread_id"]]
+    private_sources = (
+        set(await Thread.filter(id__in=sources, private_org_id__isnull=False).values_list("id", flat=True))
+        if sources
+        else set()
+    )
     applies: dict[int, list[str]] = {}
     for link in await ArticleProduct.filter(article_id__in=[r["id"] for r in rows]).values(
         "article_id", product="product_version__product__name", version="product_version__name"
@@ -182,7 +191,7 @@ async def _documents_for_articles(article_ids: list[int]) -> list[SearchDocument
             created_at=row["published_at"] or row["created_at"],
             updated_at=row["updated_at"],
             url=f"/kb/{row['id']}",
-            source_thread_id=row["source_thread_id"],
+            source_thread_id=None if row["source_thread_id"] in private_sources else row["source_thread_id"],
         )
         for row in rows
     ]

@@ -23,7 +23,7 @@ from community.notifications import watchers
 from community.notifications.centre import unread_count
 from community.search import queries
 from community.web.bell import splice
-from community.web.forms import read_fields, thread_url
+from community.web.forms import is_on, read_fields, thread_url
 from community.web.page_cache import PageCache
 from community.web.render import flash, render
 from moderation import held
@@ -103,7 +103,13 @@ async def _ask_form(
     return await render(
         request,
         "forum/ask.html",
-        {"categories": cats, "form": values, "errors": errors or {}, "kinds": ThreadKind.ALL},
+        {
+            "categories": cats,
+            "form": values,
+            "errors": errors or {},
+            "kinds": ThreadKind.ALL,
+            "private_allowed": policy.can_ask_privately(actor),
+        },
         status_code=status,
         headers=headers,
     )
@@ -116,7 +122,7 @@ async def ask(request: Request) -> Response:
             raise Forbidden(refusal)
         values = {"category": request.query_params.get("category", ""), "kind": ThreadKind.QUESTION}
         return await _ask_form(request, actor, values)
-    _, values = await read_fields(request, "category", "kind", "title", "body", "tags")
+    _, values = await read_fields(request, "category", "kind", "title", "body", "tags", "private")
     try:
         thread = await threads.create_thread(
             actor,
@@ -125,6 +131,7 @@ async def ask(request: Request) -> Response:
             title=values["title"],
             body=values["body"],
             tags=values["tags"],
+            private=is_on(values["private"]),
             gate=request.app.state.moderation,
             ip=client_ip(request),
         )

@@ -110,3 +110,20 @@ async def test_tags_in_use_where_the_caller_reads(client: httpx.AsyncClient, wor
     ]
     assert names == ["rebates"]
     assert (await client.get("/api/v1/tags/suggestions?q=%25", headers=silver)).json()["items"] == []
+
+
+async def test_private_questions_lend_no_names_or_tags_to_other_organisations(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    await threads.create_thread(
+        world.actor(world.silver_partner), category="general", kind="question", private=True,
+        title="Our own rebate question, privately", body="Details.", tags=["silver-secret"],
+    )  # fmt: skip
+    gold = await bearer(world.partner)
+    assert await _handles(client, gold, "q=sam") == []
+    response = await client.get("/api/v1/tags/suggestions?q=silver", headers=gold)
+    assert response.json()["items"] == []
+    staff = await bearer(world.expert)
+    assert await _handles(client, staff, "q=sam") == [world.silver_partner.handle]
+    response = await client.get("/api/v1/tags/suggestions?q=silver", headers=staff)
+    assert [t["name"] for t in response.json()["items"]] == ["silver-secret"]

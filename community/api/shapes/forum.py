@@ -62,6 +62,13 @@ class ThreadSummary(Shape):
     score: Annotated[int, Meta(description="Helpful votes on the opening post.")]
     accepted_post_id: int | None
     is_solved: bool
+    is_private: Annotated[
+        bool,
+        Meta(
+            description="A private question: only the asker's organisation and staff (experts, moderators, "
+            "administrators) see it, in every list, search and notification."
+        ),
+    ]
     created_at: Instant
     last_activity_at: Instant
     url: Annotated[str, Meta(description="The thread's page (HTML).", extra_json_schema={"format": "uri"})]
@@ -227,6 +234,12 @@ class NewThread(Body):
     title: Title | UnsetType = UNSET
     body: BodyText | UnsetType = UNSET
     tags: Tags | UnsetType = UNSET
+    private: flag(
+        "private",
+        "Partners only: ask privately, so that only your organisation and staff see the thread "
+        "(default false).",
+        invalid="Private is true or false.",
+    ) | UnsetType = UNSET  # fmt: skip
 
 
 class NewPost(Body):
@@ -339,6 +352,7 @@ def thread_summary(settings: Settings, row: dict[str, Any]) -> ThreadSummary:
         author=AuthorSummary(handle=row["author_handle"], display_name=row["author_name"]),
         reply_count=row["reply_count"], view_count=row["view_count"], score=row["score"],
         accepted_post_id=row["accepted_post_id"], is_solved=row["accepted_post_id"] is not None,
+        is_private=row.get("private_org_id") is not None,
         created_at=utc(row["created_at"]), last_activity_at=utc(row["last_activity_at"]),
         url=thread_url(settings, row["id"]),
     )  # fmt: skip
@@ -366,6 +380,7 @@ def thread_detail(settings: Settings, view: ThreadView, next_url: str | None) ->
         author=AuthorSummary(handle=opening.author_handle, display_name=opening.author_name),
         reply_count=t.reply_count, view_count=t.view_count, score=t.score,
         accepted_post_id=t.accepted_post_id, is_solved=t.accepted_post_id is not None,
+        is_private=t.private_org_id is not None,
         created_at=utc(t.created_at), last_activity_at=utc(t.last_activity_at),
         url=thread_url(settings, t.id), can_reply=view.can_reply, can_accept=view.can_accept,
         opening_post=post(opening, t.id), posts=[post(pv, t.id) for pv in view.posts],
