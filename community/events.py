@@ -1,13 +1,21 @@
-"""Frozen event dataclasses emitted by the use cases after commit, and the in-process dispatcher.
+"""Frozen event dataclasses emitted by the use cases, and the in-process dispatcher.
 
 A use case never knows who listens: realtime delivery, notifications and indexing subscribe here.
+An event live delivery must never lose is also ``record``-ed inside the use case's transaction (a
+``PendingLiveEvent`` row): the recorder turns those rows into the live event log, so a crash after
+the commit, a full queue or a database error while recording loses nothing. ``publish`` after the
+commit only tells this process's listeners at once (the recorder wakes up early).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
+
+from community.models import PendingLiveEvent
 
 log = logging.getLogger(__name__)
 
@@ -150,3 +158,39 @@ async def publish(event: Event) -> None:
             await handler(event)
         except Exception:
             log.exception("event handler %r failed for %r", handler, event)
+
+
+async def record(*events: Event) -> None:
+    """Call inside the use case's transaction: the events commit (or roll back) with the change."""
+    rows = [PendingLiveEvent(kind=type(e).__name__, data=dataclasses.asdict(e)) for e in events]
+    if len(rows) == 1:
+        await rows[0].save()
+    elif rows:
+        await PendingLiveEvent.bulk_create(rows)
+
+
+def _kinds() -> dict[str, type[Event]]:
+    # From this module's names, not Event.__subclasses__(): a slots dataclass is a new class, and
+    # the one it replaced may still be listed there.
+    return {
+        name: value
+        for name, value in globals().items()
+        if isinstance(value, type) and issubclass(value, Event) and value is not Event
+    }
+
+
+def _tuples(value: Any) -> Any:
+    """JSON gives lists back where the event held tuples (frozen, hashable)."""
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
+
+
+def decode(kind: str, data: dict[str, Any]) -> Event | None:
+    """The event a ``record``-ed row holds (None for a kind this version does not know)."""
+    cls = _kinds().get(kind)
+    if cls is None:
+        return None
+    names = {f.name for f in dataclasses.fields(cls)}
+    try:
+        return cls(**{k: _tuples(v) for k, v in data.items() if k in names})
+    except TypeError:
+        return None

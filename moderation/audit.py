@@ -20,6 +20,7 @@ from community.errors import Conflict, NotFound
 from community.events import (
     PostRestored,
     publish,
+    record,
 )
 from community.models import (
     AuditEntry,
@@ -290,7 +291,9 @@ async def restore_from_audit(actor: Actor, entry_id: int, *, reason: object = ""
             before={"state": before}, after={"state": PostState.VISIBLE},
         )  # fmt: skip
         notes = await moderation_notices.after_decision(actor.id, post, thread, before, reason_text)
-    await publish(PostRestored(thread.id, post.id, post.author_id, actor.id))
+        restored = PostRestored(thread.id, post.id, post.author_id, actor.id)
+        await record(restored)
+    await publish(restored)
     await announce(notes)
     return post
 

@@ -27,6 +27,7 @@ from community.events import (
     PostRestored,
     ReviewItemChanged,
     publish,
+    record,
 )
 from community.models import (
     Decision,
@@ -118,6 +119,7 @@ async def decide_item(
             await _record_item_decision(deciding)
         else:
             await _decide_post(deciding, decided)
+        await _record_events(deciding)
     await _publish(deciding)
     return deciding.item
 
@@ -385,13 +387,18 @@ def _queue_post_event(d: Deciding, p: DecidedPost) -> None:
 # -- after the commit ------------------------------------------------------------------------------
 
 
-async def _publish(d: Deciding) -> None:
-    """Only what was committed is announced: the edit's notice, the events, then the other notices."""
+async def _record_events(d: Deciding) -> None:
+    """Still inside the transaction: the events live delivery must not lose commit with it."""
     item = d.item
     await item.refresh_from_db()
     d.events.append(ReviewItemChanged(item.id, item.state, item.claimed_by_id, d.asked.decision))
     if d.asked.decision == Decision.EDIT and item.post_id and item.thread_id:
         d.events.append(PostEdited(item.thread_id, item.post_id, d.actor.id))
+    await record(*d.events)
+
+
+async def _publish(d: Deciding) -> None:
+    """Only what was committed is announced: the edit's notice, the events, then the other notices."""
     await announce(d.edit_notes)
     for event in d.events:
         await publish(event)

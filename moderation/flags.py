@@ -22,6 +22,7 @@ from community.events import (
     PostFlagged,
     PostHidden,
     publish,
+    record,
 )
 from community.models import (
     Flag,
@@ -156,6 +157,7 @@ async def flag(
         )  # fmt: skip
         hidden = await _hide_when_flags_weigh_enough(gate, flagging, open_weight)
         await ReviewItem.filter(id=item.id).update(updated_at=utcnow())
+        await record(_flagged(flagging), *flagging.events)
     await _publish(flagging)
     return FlagOutcome(flag=recorded, open_weight=open_weight, hidden=hidden)
 
@@ -214,9 +216,13 @@ async def _hide_when_flags_weigh_enough(gate: ModerationGate, f: Flagging, open_
     return True
 
 
+def _flagged(f: Flagging) -> PostFlagged:
+    return PostFlagged(f.target.thread.id, f.target.post.id, f.actor.id, f.asked.reason)
+
+
 async def _publish(f: Flagging) -> None:
     """After the commit: the flag, then what it caused, then the notices."""
-    await publish(PostFlagged(f.target.thread.id, f.target.post.id, f.actor.id, f.asked.reason))
+    await publish(_flagged(f))
     for event in f.events:
         await publish(event)
     await announce(f.notes)

@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from tortoise.transactions import in_transaction
+
 from community import policy, validation
 from community.actor import Actor
 from community.errors import Conflict, Forbidden, NotFound
 from community.events import (
     ReviewItemChanged,
     publish,
+    record,
 )
 from community.models import (
     Category,
@@ -146,22 +149,25 @@ async def claim_item(actor: Actor, item_id: int, *, release: bool = False) -> Re
         raise NotFound("No such review item.")
     if item.state != ReviewState.PENDING:
         raise Conflict("This item was already decided.")
-    if release:
-        updated = await ReviewItem.filter(id=item.id, claimed_by_id=actor.id).update(
-            claimed_by_id=None, claimed_at=None
-        )
-    else:
-        now = utcnow()
-        updated = (
-            await ReviewItem.filter(id=item.id, state=ReviewState.PENDING, claimed_by_id=None).update(
-                claimed_by_id=actor.id, claimed_at=now
+    async with in_transaction():
+        if release:
+            updated = await ReviewItem.filter(id=item.id, claimed_by_id=actor.id).update(
+                claimed_by_id=None, claimed_at=None
             )
-            or await ReviewItem.filter(id=item.id, claimed_by_id=actor.id).count()
-        )
-    if not updated:
-        raise Conflict("Another moderator is handling this item.")
-    await item.refresh_from_db()
-    await publish(ReviewItemChanged(item.id, item.state, item.claimed_by_id))
+        else:
+            now = utcnow()
+            updated = (
+                await ReviewItem.filter(id=item.id, state=ReviewState.PENDING, claimed_by_id=None).update(
+                    claimed_by_id=actor.id, claimed_at=now
+                )
+                or await ReviewItem.filter(id=item.id, claimed_by_id=actor.id).count()
+            )
+        if not updated:
+            raise Conflict("Another moderator is handling this item.")
+        await item.refresh_from_db()
+        changed = ReviewItemChanged(item.id, item.state, item.claimed_by_id)
+        await record(changed)
+    await publish(changed)
     return item
 
 

@@ -12,7 +12,7 @@ from tortoise.transactions import in_transaction
 from community import policy, validation, visibility
 from community.actor import Actor
 from community.errors import Conflict, Forbidden, Invalid, NotFound
-from community.events import AnswerAccepted, PostCreated, PostDeleted, PostEdited, PostVoted, publish
+from community.events import AnswerAccepted, PostCreated, PostDeleted, PostEdited, PostVoted, publish, record
 from community.forum import thread_page
 from community.forum.thread_page import PostView
 from community.forum.threads import set_thread_tags
@@ -100,7 +100,9 @@ async def reply(
         await User.filter(id=actor.id).update(post_count=F("post_count") + 1)
         await index_later((THREAD, thread.id), (POST, post.id))
         notes += await forum_notices.on_new_post(actor, thread, post, mentioned)
-    await publish(PostCreated(thread.id, post.id, actor.id, tuple(mentioned)))
+        event = PostCreated(thread.id, post.id, actor.id, tuple(mentioned))
+        await record(event)
+    await publish(event)
     await announce(notes)
     return post
 
@@ -164,7 +166,9 @@ async def edit_post(
         await index_later((THREAD, thread.id), (POST, post.id))
         notes: Created = []
         await screening.resubmit_after_edit(post, thread, actor.id, notes)
-    await publish(PostEdited(thread.id, post.id, actor.id))
+        edited = PostEdited(thread.id, post.id, actor.id)
+        await record(edited)
+    await publish(edited)
     await announce(notes)
     return post
 
@@ -192,8 +196,10 @@ async def delete_post(actor: Actor, post_id: int) -> Post:
         await Thread.filter(id=thread.id).update(**updates)
         await User.filter(id=post.author_id).update(post_count=F("post_count") - 1)
         await index_later((THREAD, thread.id), (POST, post.id))
+        deleted = PostDeleted(thread.id, post.id, actor.id)
+        await record(deleted)
     post.state = PostState.DELETED
-    await publish(PostDeleted(thread.id, post.id, actor.id))
+    await publish(deleted)
     return post
 
 
@@ -205,7 +211,7 @@ async def vote(actor: Actor, post_id: int, *, helpful: bool = True) -> int:
         raise Forbidden("You cannot vote on your own post.")
     if not policy.can_vote(actor, post, locked=thread.locked):
         raise Forbidden(_LOCKED if thread.locked else "This post cannot be voted on.")
-    delta = 0
+    delta, score = 0, post.score
     async with in_transaction():
         if helpful:
             # The unique (post, user) index decides a double submit: the loser adds nothing.
@@ -224,7 +230,8 @@ async def vote(actor: Actor, post_id: int, *, helpful: bool = True) -> int:
                 thread_updates["score"] = F("score") + delta
             await Thread.filter(id=thread.id).update(**thread_updates)
             await index_later((THREAD, thread.id) if post.is_opening else (POST, post.id))
-    score = (await Post.filter(id=post.id).values_list("score", flat=True))[0] if delta else post.score
+            score = (await Post.filter(id=post.id).values_list("score", flat=True))[0]
+            await record(PostVoted(thread.id, post.id, score))
     if delta:
         await publish(PostVoted(thread.id, post.id, score))
     return score
@@ -265,8 +272,10 @@ async def accept_answer(actor: Actor, post_id: int, *, accept: bool = True) -> T
         changed = [(POST, pid) for pid in (previous, target) if pid is not None]
         await index_later((THREAD, thread.id), *changed)
         notes = await forum_notices.on_accepted(actor, thread, post) if target is not None else []
+        accepted = AnswerAccepted(thread.id, post.id, actor.id)
+        await record(accepted)
     thread.accepted_post_id = target
-    await publish(AnswerAccepted(thread.id, post.id, actor.id))
+    await publish(accepted)
     await announce(notes)
     return thread
 

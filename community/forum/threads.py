@@ -11,7 +11,7 @@ from tortoise.transactions import in_transaction
 
 from community import policy, validation
 from community.actor import Actor
-from community.events import ThreadCreated, publish
+from community.events import ThreadCreated, publish, record
 from community.models import (
     Category,
     Post,
@@ -108,6 +108,8 @@ async def create_thread(
         await User.filter(id=actor.id).update(post_count=F("post_count") + 1)
         await index_later((THREAD, thread.id))
         notes += await forum_notices.on_new_thread(actor, thread, post, mentioned)
-    await publish(ThreadCreated(thread.id, post.id, cat.id, actor.id, tuple(mentioned)))
+        created = ThreadCreated(thread.id, post.id, cat.id, actor.id, tuple(mentioned))
+        await record(created)
+    await publish(created)
     await announce(notes)
     return thread

@@ -167,3 +167,17 @@ class LiveEvent(Model):
     class Meta:
         table = "live_event"
         indexes = [("stream", "id")]
+
+
+class PendingLiveEvent(Model):
+    """A domain event written in the transaction of the change it reports: the recorder turns it
+    into live event log rows and deletes it in one transaction, so a crash loses neither or both."""
+
+    id = fields.BigIntField(primary_key=True)
+    # The event's class name in community.events and its fields.
+    kind = fields.CharField(max_length=40)
+    data = fields.JSONField(default=dict)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "live_pending"

@@ -1,7 +1,8 @@
 """Notifications: written in the caller's transaction, announced after its commit.
 
-A use case calls ``notify`` inside its transaction (so a notification is never lost), keeps what it
-returns, and after the commit passes it to ``announce`` so live delivery can push it.
+A use case calls ``notify`` inside its transaction (so a notification is never lost, nor its live
+event: ``events.record``), keeps what it returns, and after the commit passes it to ``announce``,
+which wakes live delivery at once.
 
 Fan-out costs a fixed number of queries whatever the number of recipients (a thread with 1,000
 watchers): who switched the kind off, who may see the thread, who muted it, and which unread
@@ -17,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from community import policy
 from community.actor import load_actors
 from community.db import fetch_rows
-from community.events import NotificationsCreated, publish
+from community.events import NotificationsCreated, publish, record
 from community.mail.notices import mail_later
 from community.models import NotificationKind, Post, Thread, WatchLevel, WatchTarget
 from community.timeutil import utcnow
@@ -79,6 +80,9 @@ async def notify(
             # Mailed a few minutes later unless seen in the app by then (community/mail/notices.py).
             await mail_later(kind, written)
             created += written
+    if created:
+        # Live delivery must not lose it: recorded with the notifications, in the same transaction.
+        await record(NotificationsCreated(tuple(created)))
     return created
 
 

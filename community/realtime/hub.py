@@ -46,10 +46,10 @@ from community.realtime.connection import (
     CLOSE_TIMEOUT,
     Connection,
 )
+from community.realtime.entries import thread_facts
 from community.realtime.gc_pacing import CollectorPacer
 from community.realtime.log import QUEUE_STREAM, LiveMessage
 from community.realtime.messages import DENY, Renderer, encode, may_see_thread
-from community.realtime.recorder import thread_facts
 from community.validation import positive_int
 from community.visibility import load_visible_thread
 

@@ -53,7 +53,7 @@ from community.events import PostEdited
 from community.forum import posts, threads
 from community.models import User
 from community.realtime import log
-from community.realtime.recorder import entries_for
+from community.realtime.entries import entries_for
 from community.settings import Settings
 
 BIG_POST = "<p>" + "Long text to fill buffers. " * 1500 + "</p>"  # ~40 KB, as in the test

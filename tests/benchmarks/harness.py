@@ -372,15 +372,16 @@ def run_wrk(
     return parse_wrk(url, done.stdout)
 
 
-async def service_database(folder: Path) -> tuple[Settings, Actor]:
-    """A fresh, migrated SQLite database in ``folder`` (Tortoise initialised on it) and one gold
-    partner to act through the service layer, for benchmarks that time use cases directly."""
+async def service_database(folder: Path, url: str | None = None) -> tuple[Settings, Actor]:
+    """A fresh, migrated SQLite database in ``folder`` (or the empty database at ``url``; Tortoise
+    initialised on it) and one gold partner to act through the service layer, for benchmarks that
+    time use cases directly."""
     from community.accounts import directory, people
     from community.actor import Actor
     from community.db import apply_migrations
     from community.settings import Settings
 
-    url = f"sqlite://{folder / 'bench.sqlite3'}"
+    url = url or f"sqlite://{folder / 'bench.sqlite3'}"
     await apply_migrations(url)
     settings = Settings.from_env(
         {"COMMUNITY_DATA_DIR": str(folder), "COMMUNITY_DATABASE_URL": url, "COMMUNITY_SECRET_KEY": "bench"}

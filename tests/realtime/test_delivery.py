@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from community.events import NotificationsCreated, publish
+from community.events import NotificationsCreated, publish, record
 from community.models import Notification
 from tests.realtime.conftest import answer, api, ask, in_process_server, live, token_for
 
@@ -107,9 +107,10 @@ async def test_notifications_update_the_bell(world, tmp_path):
             other = await Notification.create(
                 user_id=world.colleague.id, kind="mention", text="No", url="/t/1"
             )
-            await publish(
-                NotificationsCreated(((world.partner.id, first.id), (world.colleague.id, other.id)))
-            )
+            # As a use case does: recorded with the rows (in its transaction), published after.
+            created = NotificationsCreated(((world.partner.id, first.id), (world.colleague.id, other.id)))
+            await record(created)
+            await publish(created)
             event = await client.next(type="event", kind="notification")
             assert event["stream"] == f"user:{world.partner.id}"
             assert event["data"]["unread"] == 1 and [i["id"] for i in event["data"]["items"]] == [first.id]

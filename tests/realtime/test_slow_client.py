@@ -13,7 +13,7 @@ from typing import Any
 from community.events import PostEdited
 from community.forum import posts, threads
 from community.realtime import log
-from community.realtime.recorder import entries_for
+from community.realtime.entries import entries_for
 from tests.realtime.conftest import in_process_server, live, token_for
 from tests.waiting import WAIT_SECONDS, eventually
 

@@ -18,7 +18,7 @@ from community.kb import articles
 from community.models import Notification, NotificationKind, Post, Thread
 from community.notifications import centre, mailing, watching
 from community.realtime import messages
-from community.realtime.recorder import thread_facts
+from community.realtime.entries import thread_facts
 from community.search import queries
 from community.search.indexer import Indexer
 from community.timeutil import utcnow
