@@ -375,3 +375,36 @@ def can_send_announcements(actor: Actor) -> bool:
 def can_see_announcement(actor: Actor, audience: str) -> bool:
     """Everyone, or the partners of the tier it was sent to; staff see every announcement."""
     return audience == AnnouncementAudience.ALL or actor.is_staff or actor.org_tier == audience
+
+
+# --- support ratings and the channel-health dashboard ----------------------------------------------
+
+
+def can_rate_as_asker(actor: Actor, thread: _ThreadLike) -> bool:
+    """The asker rates the support they got once they accepted an answer or closed the question."""
+    accepted = getattr(thread, "accepted_post_id", None) is not None
+    return (
+        thread.kind == ThreadKind.QUESTION
+        and thread.author_id == actor.id
+        and (accepted or thread.status == ThreadStatus.CLOSED)
+    )
+
+
+def can_rate_as_expert(actor: Actor, *, answered: bool) -> bool:
+    """Staff who answered a question rate how well they think they helped."""
+    return actor.is_staff and answered
+
+
+def can_read_support_ratings(actor: Actor) -> bool:
+    """Every rating with its comment: staff. Anyone else reads their own."""
+    return actor.is_staff
+
+
+def can_see_dashboard(actor: Actor) -> bool:
+    """The channel-health dashboard: staff, and a partner organisation's admin (their own row)."""
+    return actor.is_staff or (actor.is_org_admin and actor.role == Role.PARTNER)
+
+
+def dashboard_organisation(actor: Actor) -> int | None:
+    """The one organisation whose figures the actor sees on the dashboard; None: every one (staff)."""
+    return None if actor.is_staff else actor.organisation_id

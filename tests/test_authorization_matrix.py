@@ -672,6 +672,22 @@ MATRIX: list[Row] = [
     r("POST",   "/api/v1/threads/{missing}/lock",                 "401 403 403 403 403 403 403 404 404",
       {"locked": True, "reason": "Heated"}),
     r("GET",    "/moderation/overview",                           "L   403 403 403 403 403 403 200 200"),
+    # --- the channel-health dashboard: staff, and a partner organisation's admin (their own row) -----
+    #                                                              ano ptn col oth sil reg exp mod adm
+    r("GET",    "/health",                                        "L   200 403 403 403 403 200 200 200"),
+    r("GET",    "/health?organisation={silver_org}",              "L   422 403 403 403 403 200 200 200"),
+    r("GET",    "/health/export.csv?table=organisations",         "L   200 403 403 403 403 200 200 200"),
+    r("GET",    "/health/threads?figure=asked",                   "L   200 403 403 403 403 200 200 200"),
+    r("GET",    "/api/v1/health-dashboard",                       "401 200 403 403 403 403 200 200 200"),
+    r("GET",    "/api/v1/health-dashboard?organisation={silver_org}", "401 422 403 403 403 403 200 200 200"),
+    # --- support ratings: the asker (solved question) and the experts who answered -------------------
+    # (the administrator answered the gold question in an earlier row)
+    r("POST",   "/t/{gold_q}/rating",                             "L   303 403 403 404 404 303 303 303",
+      {"score": "2", "comment": "From the matrix."}),
+    r("PUT",    "/api/v1/threads/{gold_q}/rating",                "401 200 403 403 404 404 200 200 200",
+      {"score": 3}),
+    r("GET",    "/api/v1/threads/{gold_q}/ratings",               "401 200 200 200 404 404 200 200 200"),
+    r("GET",    "/api/v1/threads/{priv_q}/ratings",               "401 200 200 404 404 404 200 200 200"),
     r("GET",    "/api/v1/moderation/overview",                    "401 403 403 403 403 403 403 200 200"),
     # Flagging a whole thread (its author may not); a moderator's flag hides it: these come last.
     r("GET",    "/t/{pub_closed}/flag",                           "L   200 403 200 200 200 200 200 200"),

@@ -301,6 +301,7 @@ FORMS = [
     Form("/ask", "/ask", "partner",
          {"category": "general", "kind": "question", "title": "A perfectly fine title",
           "body": "Some details.", "tags": "pricing"}, lenient={"private": ON_OFF}),
+    Form("/t/{thread}/rating", "/t/{thread}", "expert", {"score": "4", "comment": "Clear answer."}),
     Form("/t/{thread}/reply", "/t/{thread}", "partner", {"body": "An answer worth keeping."},
          lenient={"page": "the page to show the form on again: clamped to the thread's pages"}),
     Form("/posts/{opening}/edit", "/posts/{opening}/edit", "partner",
@@ -733,6 +734,7 @@ ENDPOINTS = [
              {"category": "general", "kind": "question", "title": "A perfectly fine title",
               "body": "Details.", "tags": ["pricing"]}),
     Endpoint("POST", "/api/v1/threads/{thread}/posts", "partner", {"body": "An answer."}),
+    Endpoint("PUT", "/api/v1/threads/{thread}/rating", "expert", {"score": 4, "comment": "Clear answer."}),
     Endpoint("PATCH", "/api/v1/posts/{opening}", "partner",
              {"body": "Which form?", "title": "How do I register a deal for a tender?", "tags": ["deals"],
               "note": "typo"}),
@@ -1079,6 +1081,9 @@ PAGE_QUERIES = {
     "/moderation/overview": ("page",), "/notifications": ("after", "show"),
     "/kb": ("page", "product", "sort", "state", "category", "tag", "review"),
     "/kb/{article}/compare?from=1&to=1": ("from", "to"), "/search": ("q", "page", "sort"),
+    "/health": ("from", "to", "category", "tier", "organisation"),
+    "/health/export.csv": ("from", "to", "category", "tier", "organisation", "table"),
+    "/health/threads": ("from", "to", "category", "tier", "organisation", "figure", "page"),
     # Not read: an undeclared parameter is ignored.
     "/api/v1/moderation/overview": ("page",),
 }  # fmt: skip

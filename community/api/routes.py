@@ -13,6 +13,7 @@ from community.api import (
     sanctions,
     search,
     suggestions,
+    support,
     thread_actions,
     threads,
 )
@@ -29,6 +30,7 @@ routes: list[BaseRoute] = [
     *suggestions.routes,
     *kb.routes,
     *notifications.routes,
+    *support.routes,
 ]
 _openapi = OpenApi(routes)
 routes.append(_openapi.route)

@@ -30,6 +30,7 @@ from community.models.kb import (
     ArticleState,
     ArticleTag,
     ArticleVersion,
+    ArticleViewDay,
     Product,
     ProductVersion,
 )
@@ -65,6 +66,7 @@ from community.models.notifications import (
 from community.models.orgs import Organisation, OrgKind
 from community.models.outbox import IndexOutbox
 from community.models.sso import ExternalIdentity, IdentityProvider
+from community.models.support import RatingSide, SupportRating
 
 __all__ = [
     "Announcement",
@@ -76,6 +78,7 @@ __all__ = [
     "ArticleState",
     "ArticleTag",
     "ArticleVersion",
+    "ArticleViewDay",
     "AuditEntry",
     "Category",
     "CategoryRules",
@@ -106,6 +109,7 @@ __all__ = [
     "Product",
     "ProductVersion",
     "RateEvent",
+    "RatingSide",
     "ReviewItem",
     "ReviewKind",
     "ReviewState",
@@ -114,6 +118,7 @@ __all__ = [
     "SanctionKind",
     "ScheduledJob",
     "SignInWindow",
+    "SupportRating",
     "Tag",
     "Thread",
     "ThreadKind",
