@@ -302,6 +302,7 @@ FORMS = [
     Form("/ask", "/ask", "partner",
          {"category": "general", "kind": "question", "title": "A perfectly fine title",
           "body": "Some details.", "tags": "pricing"}, lenient={"private": ON_OFF}),
+    Form("/t/{thread}/rating", "/t/{thread}", "expert", {"score": "4", "comment": "Clear answer."}),
     Form("/t/{thread}/reply", "/t/{thread}", "partner", {"body": "An answer worth keeping."},
          lenient={"page": "the page to show the form on again: clamped to the thread's pages"}),
     Form("/posts/{opening}/edit", "/posts/{opening}/edit", "partner",
@@ -405,6 +406,13 @@ FORMS = [
 
 # HTML routes that change something and have no form row, with the reason.
 FORMLESS: dict[str, str] = {
+    "POST /images": "the editor's image upload (static/js/upload.js): a file, not a typed field; its sweep "
+    "(not a picture, truncated, empty, oversized, no file, wrong content type, no token, silenced, rate "
+    "limit) is tests/web/test_images.py",
+    "POST /account/avatar": "a file field (multipart): the sweep here sends typed fields; its own sweep "
+    "(not a picture, empty, no file, oversized, wrong content type) is tests/web/test_images.py",
+    "POST /account/avatar/remove": "a one-click button shown only while a picture is set; it reads no "
+    "field (tests/web/test_images.py removes one; the CSRF and content-type sweeps below cover it)",
     "POST /preview": "the editor's live preview (static/js/editor.js) sends a textarea's text from the "
     "forms swept above; its own sweep (empty, oversized, NUL, invalid UTF-8, wrong content type, no "
     "token, script) is tests/web/test_editor_preview.py",
@@ -727,6 +735,7 @@ ENDPOINTS = [
              {"category": "general", "kind": "question", "title": "A perfectly fine title",
               "body": "Details.", "tags": ["pricing"]}),
     Endpoint("POST", "/api/v1/threads/{thread}/posts", "partner", {"body": "An answer."}),
+    Endpoint("PUT", "/api/v1/threads/{thread}/rating", "expert", {"score": 4, "comment": "Clear answer."}),
     Endpoint("PATCH", "/api/v1/posts/{opening}", "partner",
              {"body": "Which form?", "title": "How do I register a deal for a tender?", "tags": ["deals"],
               "note": "typo"}),
@@ -1076,6 +1085,9 @@ PAGE_QUERIES = {
     "/moderation/overview": ("page",), "/notifications": ("after", "show"),
     "/kb": ("page", "product", "sort", "state", "category", "tag", "review"),
     "/kb/{article}/compare?from=1&to=1": ("from", "to"), "/search": ("q", "page", "sort"),
+    "/health": ("from", "to", "category", "tier", "organisation"),
+    "/health/export.csv": ("from", "to", "category", "tier", "organisation", "table"),
+    "/health/threads": ("from", "to", "category", "tier", "organisation", "figure", "page"),
     # Not read: an undeclared parameter is ignored.
     "/api/v1/moderation/overview": ("page",),
 }  # fmt: skip

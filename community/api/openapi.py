@@ -84,6 +84,12 @@ PARAMETERS: dict[str, Schema] = {
         "another request is a 422 `idempotency_key_reused`. 1 to 255 visible ASCII characters.",
         "schema": {"type": "string", "minLength": 1, "maxLength": 255},
     },
+    "Prefix": _query("q", "What was typed so far (after the @ for people).", STRING),
+    "SuggestThread": _query(
+        "thread",
+        "The thread being written in (its id).",
+        {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+    ),
     "CsrfToken": {
         "name": "X-CSRF-Token",
         "in": "header",
@@ -105,6 +111,14 @@ PARAMETERS |= {
     "AuditSince": _query("since", "From this day (YYYY-MM-DD).", {"type": "string", "format": "date"}),
     "AuditUntil": _query("until", "Up to and including this day.", {"type": "string", "format": "date"}),
     "SanctionUser": _query("user", "A member's handle: their whole history.", STRING),
+    "PeriodFrom": _query(
+        "from", "First day of the period (YYYY-MM-DD, UTC).", {"type": "string", "format": "date"}
+    ),
+    "PeriodTo": _query("to", "Last day of the period, included.", {"type": "string", "format": "date"}),
+    "DashboardTier": _query("tier", "Only questions of partners of this tier.", STRING),
+    "DashboardOrganisation": _query(
+        "organisation", "Only questions of this organisation (its slug).", STRING
+    ),
 }
 
 PARAMETERS |= {
@@ -182,7 +196,7 @@ SECURITY_SCHEMES: Schema = {
     },
 }
 TAGS = ["threads", "posts", "categories", "search", "knowledge base", "moderation", "notifications",
-        "accounts", "meta"]  # fmt: skip
+        "support", "accounts", "meta"]  # fmt: skip
 
 
 def _json(schema: Schema, description: str) -> Schema:

@@ -12,6 +12,8 @@ from community.api import (
     notifications,
     sanctions,
     search,
+    suggestions,
+    support,
     thread_actions,
     threads,
 )
@@ -25,8 +27,10 @@ routes: list[BaseRoute] = [
     *sanctions.routes,
     *thread_actions.routes,
     *search.routes,
+    *suggestions.routes,
     *kb.routes,
     *notifications.routes,
+    *support.routes,
 ]
 _openapi = OpenApi(routes)
 routes.append(_openapi.route)

@@ -31,6 +31,7 @@ from community.models.kb import (
     ArticleState,
     ArticleTag,
     ArticleVersion,
+    ArticleViewDay,
     Product,
     ProductVersion,
 )
@@ -66,6 +67,7 @@ from community.models.notifications import (
 from community.models.orgs import Organisation, OrgKind
 from community.models.outbox import IndexOutbox
 from community.models.sso import ExternalIdentity, IdentityProvider
+from community.models.support import RatingSide, SupportRating
 
 __all__ = [
     "Announcement",
@@ -77,6 +79,7 @@ __all__ = [
     "ArticleState",
     "ArticleTag",
     "ArticleVersion",
+    "ArticleViewDay",
     "AuditEntry",
     "Category",
     "CategoryRules",
@@ -108,6 +111,7 @@ __all__ = [
     "Product",
     "ProductVersion",
     "RateEvent",
+    "RatingSide",
     "ReviewItem",
     "ReviewKind",
     "ReviewState",
@@ -116,6 +120,7 @@ __all__ = [
     "SanctionKind",
     "ScheduledJob",
     "SignInWindow",
+    "SupportRating",
     "Tag",
     "Thread",
     "ThreadKind",

@@ -22,6 +22,7 @@ from community.models import ThreadKind, WatchTarget
 from community.notifications import watchers
 from community.notifications.centre import unread_count
 from community.search import queries
+from community.support import ratings
 from community.web.bell import splice
 from community.web.forms import is_on, read_fields, thread_url
 from community.web.page_cache import PageCache
@@ -162,6 +163,7 @@ async def render_thread_page(
         actor, thread_id, page, per_page=request.app.state.settings.posts_per_page
     )
     state = await thread_actions.thread_state(actor, view.thread)
+    rating = await ratings.rating_panel(actor, view.thread)
     # Cached with the page: the list may lag new threads by the page cache's TTL, which is fine.
     try:
         related = await queries.similar(
@@ -188,6 +190,9 @@ async def render_thread_page(
             "state": state,
             "mod_form": {},
             "mod_errors": {},
+            "rating": rating,
+            "rating_form": {},
+            "rating_errors": {},
             **(extra or {}),
             "watch": watch,
         },
