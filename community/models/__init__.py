@@ -29,6 +29,7 @@ from community.models.forum import (
     Visibility,
     Vote,
 )
+from community.models.idempotency import IdempotentRequest
 from community.models.jobs import ScheduledJob
 from community.models.kb import (
     Article,
@@ -96,6 +97,7 @@ __all__ = [
     "Flag",
     "FlagReason",
     "FlagResolution",
+    "IdempotentRequest",
     "IdentityProvider",
     "IndexOutbox",
     "Invitation",

@@ -6,7 +6,7 @@ from tortoise.fields.base import OnDelete
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('community', '0012_support_ratings')]
+    dependencies = [('community', '0014_idempotency')]
 
     initial = False
 
