@@ -221,7 +221,7 @@ def test_demo_if_empty_loads_once_and_always_prints_the_logins(community: Commun
     assert again.code == 0
     assert "not loaded" in again.out and "admin@northwind.example" in again.out
     assert "already loaded" in community("demo").error_line
-    assert community.query(lambda _: Thread.all().count()) == 20
+    assert community.query(lambda _: Thread.all().count()) == 23
 
 
 def test_import_stackexchange_reports_and_rejects_malformed_files(

@@ -32,8 +32,8 @@ async def _actor(email: str) -> Actor:
 async def test_demo_content_and_who_sees_what(db: Settings) -> None:
     summary = await load_demo(db)
 
-    assert (summary.organisations, summary.categories, summary.threads) == (3, 6, 20)
-    assert await Thread.all().count() == 20
+    assert (summary.organisations, summary.categories, summary.threads) == (3, 6, 23)
+    assert await Thread.all().count() == 23
     assert await Post.filter(is_opening=False).count() == summary.answers >= 25
     assert await Thread.filter(accepted_post_id__isnull=False).count() == summary.accepted >= 8
     assert await Vote.all().count() == summary.votes > 0
@@ -136,7 +136,7 @@ body = "Answered two hours later."
     assert "smallest partner" in labels and "registered partner" not in labels
     summary = await load_demo(db, source)
 
-    assert summary.threads == await Thread.all().count() == 21
+    assert summary.threads == await Thread.all().count() == 24
     assert await Thread.filter(title__contains="in Dutch?").exists()
     assert not await Thread.filter(title__contains="in German?").exists()
     assert await User.filter(display_name="Owen Pryce").exists()
@@ -210,4 +210,36 @@ async def test_a_rule_the_use_cases_refuse_names_the_entry_and_writes_nothing(
 
 def test_the_shipped_data_file_is_valid() -> None:
     content = read_content()
-    assert len(content.threads) == 20 and sum(t.article is not None for t in content.threads) == 5
+    assert len(content.threads) == 23 and sum(t.article is not None for t in content.threads) == 5
+
+
+async def test_the_demo_shows_experts_one_away_and_routed_and_overdue_questions(db: Settings) -> None:
+    from community.app import job_handlers
+    from community.experts import profiles, waiting
+    from community.jobs import JobRunner
+    from community.models import Notification, QuestionRouting
+
+    await load_demo(db)
+    admin = await _actor("admin@northwind.example")
+    directory = await profiles.list_directory(admin)
+    by_name = {e.expert.display_name: e for e in directory.entries}
+    assert {"Priya Raman", "Tomás Herrera", "Grace Okafor"} <= set(by_name)
+    tomas = by_name["Tomás Herrera"]
+    assert not tomas.available and tomas.stand_in is not None and tomas.stand_in.display_name == "Priya Raman"
+    assert by_name["Priya Raman"].figures.answers > 0 and by_name["Priya Raman"].categories
+
+    s48 = await Thread.get(title__startswith="Switch S48 stack re-elects")
+    routed = await QuestionRouting.filter(thread_id=s48.id).values_list("expert__display_name", "reason")
+    assert ("Priya Raman", "stand_in") in routed  # standing in for Tomás, who is away
+    hospital = await Thread.get(title__startswith="Can we register the hospital deal")
+    first = await QuestionRouting.filter(thread_id=hospital.id).order_by("id").first()
+    assert first is not None and first.reason == "asked"
+
+    # The first start of the app reminds and escalates what is already past its targets.
+    await JobRunner(job_handlers(db)).run_due()
+    rows = await waiting.waiting(admin, datetime.now(UTC))
+    overdue = {r.title for r in rows if r.overdue}
+    assert "Firewall F10 drops the IPsec tunnel to the cloud every eight hours" in overdue
+    assert "Switch S48 stack re-elects the master after every firmware upgrade" not in overdue
+    assert await Notification.filter(kind="response_escalated").exists()
+    assert await Notification.filter(kind="routed").exists()

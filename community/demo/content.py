@@ -121,6 +121,28 @@ class DemoThread:
     pinned_by: str | None
     replies: tuple[DemoReply, ...]
     article: DemoArticle | None
+    expert: str | None = None  # "Ask this expert": a person's key
+
+
+@dataclass(frozen=True)
+class DemoExpert:
+    """An expert's categories and availability (their tags are the person's ``expertise``)."""
+
+    where: str
+    key: str
+    categories: tuple[str, ...]
+    away_days: float  # away for this many days from the load; 0: available
+    stand_in: str | None
+
+
+@dataclass(frozen=True)
+class DemoTargets:
+    where: str
+    category: str
+    set_by: str
+    first_answer_hours: int
+    solution_hours: int | None
+    route_count: int
 
 
 @dataclass(frozen=True)
@@ -131,6 +153,8 @@ class DemoContent:
     categories: tuple[DemoCategory, ...]
     products: tuple[DemoProduct, ...]
     threads: tuple[DemoThread, ...]
+    experts: tuple[DemoExpert, ...] = ()
+    response_targets: tuple[DemoTargets, ...] = ()
 
 
 def read_content(source: Path = CONTENT_FILE) -> DemoContent:
@@ -194,6 +218,12 @@ class _Table:
             raise DemoContentError(self.where, f"'{name}' should be from 0 to {most:g}, not {value!r}")
         return value
 
+    def optional_number(self, name: str, most: float) -> float | None:
+        if name not in self._data:
+            self._read.add(name)
+            return None
+        return self.number(name, most)
+
     def flag(self, name: str) -> bool:
         return bool(self._get(name, False, (bool,), "true or false"))
 
@@ -247,9 +277,50 @@ class _Reader:
             raise DemoContentError("the file", "no [people.KEY] entries: the demo needs at least one person")
         categories = tuple(self._category(t) for t in top.tables("categories", "category"))
         products = tuple(self._product(t) for t in top.tables("products", "product"))
+        experts = tuple(self._expert(k, t) for k, t in top.keyed_tables("experts").items())
+        targets = tuple(self._targets(t) for t in top.tables("response_targets", "response target"))
         threads = tuple(self._thread(t) for t in top.tables("threads", "thread"))
         top.done()
-        return DemoContent(self.source, organisations, dict(self.people), categories, products, threads)
+        return DemoContent(
+            self.source, organisations, dict(self.people), categories, products, threads, experts, targets
+        )
+
+    def _category_slug(self, where: str, slug: str) -> str:
+        if slug not in self.category_slugs:
+            raise DemoContentError(
+                where, f"names the category '{slug}', which is not in [[categories]]"
+                f"{_suggest(slug, self.category_slugs)}",
+            )  # fmt: skip
+        return slug
+
+    def _expert(self, key: str, table: _Table) -> DemoExpert:
+        self._person_key(table.where, "[experts.KEY]", key)
+        if self.people[key].role not in Role.STAFF:
+            raise DemoContentError(table.where, f"'{key}' is a partner: experts are staff")
+        stand_in = table.optional_text("stand_in")
+        if stand_in is not None:
+            self._person_key(table.where, "stand_in", stand_in)
+        away = table.optional_number("away_days", most=366) or 0.0
+        expert = DemoExpert(
+            where=table.where, key=key,
+            categories=tuple(self._category_slug(table.where, c) for c in table.texts("categories")),
+            away_days=away, stand_in=stand_in,
+        )  # fmt: skip
+        table.done()
+        return expert
+
+    def _targets(self, table: _Table) -> DemoTargets:
+        solution = table.optional_number("solution_hours", most=2160)
+        targets = DemoTargets(
+            where=table.where,
+            category=self._category_slug(table.where, table.text("category")),
+            set_by=self._person_key(table.where, "set_by", table.text("set_by")),
+            first_answer_hours=int(table.number("first_answer_hours", most=2160)),
+            solution_hours=None if solution is None else int(solution),
+            route_count=int(table.number("route_count", most=10)),
+        )
+        table.done()
+        return targets
 
     def _person_key(self, where: str, field: str, key: str) -> str:
         if key not in self.people:
@@ -366,9 +437,14 @@ class _Reader:
             pinned_by=pinned_by,
             replies=replies,
             article=article,
+            expert=self._asked_expert(table),
         )
         table.done()
         return thread
+
+    def _asked_expert(self, table: _Table) -> str | None:
+        key = table.optional_text("expert")
+        return None if key is None else self._person_key(table.where, "expert", key)
 
     def _reply(self, table: _Table) -> DemoReply:
         reply = DemoReply(

@@ -25,6 +25,8 @@ from community.demo.content import (
     read_content,
 )
 from community.errors import Conflict, ServiceError
+from community.experts import profiles as expert_profiles
+from community.experts import targets as response_targets
 from community.forum import posts, thread_actions, threads
 from community.kb import feedback, products
 from community.kb.articles import promote_answer
@@ -125,6 +127,7 @@ class _DemoWriter:
         company = await people.company_org(self.settings)
         await self._people(company, await self._organisations())
         await self._categories()
+        await self._experts()
         for spec in self.content.threads:
             with _entry(spec.where):
                 await self._thread(spec)
@@ -171,6 +174,26 @@ class _DemoWriter:
                     )  # fmt: skip
                 self.summary.categories += 1
 
+    async def _experts(self) -> None:
+        """Expert categories and availability, then response targets: before the threads, so that
+        they are routed as new questions would be."""
+        for spec in self.content.experts:
+            with _entry(spec.where):
+                actor = self.actors[spec.key]
+                back = (self.now + timedelta(days=spec.away_days)).date() if spec.away_days else None
+                await expert_profiles.update_expertise(
+                    actor, actor.handle, tags=list(self.content.people[spec.key].expertise),
+                    categories=list(spec.categories), away_until=back.isoformat() if back else "",
+                    stand_in=self.actors[spec.stand_in].handle if spec.stand_in else "",
+                )  # fmt: skip
+        for targets in self.content.response_targets:
+            with _entry(targets.where):
+                await response_targets.set_targets(
+                    self.actors[targets.set_by], targets.category,
+                    first_answer_hours=targets.first_answer_hours, solution_hours=targets.solution_hours,
+                    route_count=targets.route_count,
+                )  # fmt: skip
+
     def _mentions(self, text: str) -> str:
         return MENTION.sub(lambda match: "@" + self.actors[match[1]].handle, text)
 
@@ -184,6 +207,7 @@ class _DemoWriter:
         thread = await threads.create_thread(
             self.actors[spec.author], category=spec.category, kind=spec.kind, title=spec.title,
             body=self._mentions(spec.body), tags=list(spec.tags), created_at=started,
+            expert=self.actors[spec.expert].handle if spec.expert else None,
         )  # fmt: skip
         self.summary.threads += 1
         opening = await Post.filter(thread_id=thread.id, is_opening=True).first()

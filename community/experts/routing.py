@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tortoise.expressions import F
+from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from community import policy, validation
@@ -95,9 +95,14 @@ def choose_experts(
 
 
 async def _mark_routed(user_ids: list[int], now: datetime) -> None:
+    """``last_routed_at`` only moves forward (a question from the past leaves it as it is)."""
     have = set(await ExpertProfile.filter(user_id__in=user_ids).values_list("user_id", flat=True))
     if have:
-        await ExpertProfile.filter(user_id__in=list(have)).update(last_routed_at=now)
+        await (
+            ExpertProfile.filter(user_id__in=list(have))
+            .filter(Q(last_routed_at__isnull=True) | Q(last_routed_at__lt=now))
+            .update(last_routed_at=now)
+        )
     for uid in user_ids:
         if uid not in have:
             await ExpertProfile.create(user_id=uid, last_routed_at=now)
@@ -107,7 +112,11 @@ async def route_new_question(asker: Actor, thread: Thread, *, asked: Expert | No
     """Inside the asking transaction (``forum.threads.create_thread``): route the question, tell
     the experts, and start its response clock."""
     now = utcnow()
+    asked_at = as_aware(thread.created_at) or now
     targets = await response_targets.targets_for(thread.category_id)
+    # A question recorded after its first-answer target had passed (an import, the demo's history)
+    # is routed but nobody is told now: its escalation tells the moderators.
+    tell = now - asked_at < timedelta(hours=targets.first_answer_hours)
     experts = await load_experts(now)
     choices = choose_experts(
         experts, tags=list(thread.tag_names or []), category_id=thread.category_id,
@@ -116,15 +125,17 @@ async def route_new_question(asker: Actor, thread: Thread, *, asked: Expert | No
     created: Created = []
     for choice in choices:
         await QuestionRouting.create(
-            thread_id=thread.id, expert_id=choice.expert.id, reason=choice.reason, routed_at=now,
+            thread_id=thread.id, expert_id=choice.expert.id, reason=choice.reason, routed_at=asked_at,
             standing_in_for_id=choice.standing_in_for.id if choice.standing_in_for else None,
         )  # fmt: skip
+        if not tell:
+            continue
         created += await expert_notices.routed(
             thread.id, thread.title, asker.id, asker.display_name, choice.expert.id, choice.reason,
             choice.standing_in_for.display_name if choice.standing_in_for else None,
         )  # fmt: skip
-    await _mark_routed([c.expert.id for c in choices], now)
-    await response_targets.start_clock(thread.id, as_aware(thread.created_at) or now, targets)
+    await _mark_routed([c.expert.id for c in choices], min(asked_at, now))
+    await response_targets.start_clock(thread.id, asked_at, targets)
     return created
 
 

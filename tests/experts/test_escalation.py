@@ -6,6 +6,7 @@ a moment before its deadline."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 from community.experts import escalation, waiting
 from community.forum import posts, threads
@@ -13,6 +14,14 @@ from community.jobs import JobRunner
 from community.models import Notification, ResponseClock, ResponseTarget, ScheduledJob, Thread
 from tests.experts.conftest import Experts
 from tests.test_jobs import Clock
+
+
+def fresh_clock() -> Clock:
+    """The hand-moved clock, starting now: a question asked at the clock's start is a new one
+    (routing tells the experts of questions still within their target)."""
+    clock = Clock()
+    clock.now = datetime.now(UTC).replace(microsecond=0)
+    return clock
 
 
 def runner(clock: Clock) -> JobRunner:
@@ -32,7 +41,7 @@ async def kinds_for(user_id: int) -> list[str]:
 
 
 async def test_reminder_at_half_the_target_then_escalation_to_the_moderators(experts: Experts) -> None:
-    clock = Clock()
+    clock = fresh_clock()
     thread = await ask(experts, clock)
     w = experts.world
     clock.advance(hours=11, minutes=59)
@@ -53,7 +62,7 @@ async def test_reminder_at_half_the_target_then_escalation_to_the_moderators(exp
 
 
 async def test_two_workers_racing_remind_and_escalate_exactly_once(experts: Experts) -> None:
-    clock = Clock()
+    clock = fresh_clock()
     asked = [await ask(experts, clock, f"Question number {n} about the VPN") for n in range(6)]
     clock.advance(hours=25)  # every reminder and every escalation is due
     done = await asyncio.gather(runner(clock).run_due(), runner(clock).run_due())
@@ -67,7 +76,7 @@ async def test_two_workers_racing_remind_and_escalate_exactly_once(experts: Expe
 
 
 async def test_a_restart_between_reminder_and_escalation_loses_nothing(experts: Experts) -> None:
-    clock = Clock()
+    clock = fresh_clock()
     thread = await ask(experts, clock)
     clock.advance(hours=12)
     assert await runner(clock).run_due() == 1  # the reminder, then the process stops
@@ -82,7 +91,7 @@ async def test_a_restart_between_reminder_and_escalation_loses_nothing(experts: 
 async def test_an_answer_just_before_the_deadline_means_no_reminder_and_no_escalation(
     experts: Experts,
 ) -> None:
-    clock = Clock()
+    clock = fresh_clock()
     thread = await ask(experts, clock)
     clock.advance(hours=11, minutes=59, seconds=59)
     w = experts.world
@@ -103,7 +112,7 @@ async def test_an_answer_just_before_the_deadline_means_no_reminder_and_no_escal
 async def test_solution_target_escalates_unless_an_answer_is_accepted(experts: Experts) -> None:
     w = experts.world
     await ResponseTarget.create(category_id=w.general.id, first_answer_hours=4, solution_hours=48)
-    clock = Clock()
+    clock = fresh_clock()
     solved = await ask(experts, clock, "First question with a solution target")
     unsolved = await ask(experts, clock, "Second question with a solution target")
     answers = [

@@ -189,3 +189,15 @@ async def test_a_partner_sees_the_category_median_and_staff_see_who(experts: Exp
     staff_view = await routing.routing_view(w.actor(w.moderator), thread)
     assert staff_view is not None and staff_view.staff
     assert {r["handle"] for r in staff_view.experts} == {experts.net.handle, experts.net2.handle}
+
+
+async def test_a_question_recorded_past_its_target_is_routed_without_telling_anyone(experts: Experts) -> None:
+    """An import or the demo's history: the routing is kept, the experts are not woken for it."""
+    w = experts.world
+    old = await threads.create_thread(
+        w.actor(w.partner), category="general", kind="question", title="An old VPN question from last month",
+        body="Any details help.", tags="networking", created_at=datetime.now(UTC) - timedelta(days=30),
+    )  # fmt: skip
+    assert await QuestionRouting.filter(thread_id=old.id).count() == 2
+    assert await Notification.filter(kind="routed").count() == 0
+    assert (await ExpertProfile.get(user_id=experts.net.id)).last_routed_at is not None
