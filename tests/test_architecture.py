@@ -58,7 +58,17 @@ ALLOWED: dict[str, set[str]] = {
     "forum": {"core", "models", "accounts", "notifications.delivery", "search", "moderation"},
     "kb": {"core", "models", "notifications.delivery", "search", "forum"},
     "notifications": {"core", "models", "notifications.delivery", "forum", "mail"},
-    "demo": {"core", "models", "accounts", "forum", "kb", "moderation", "notifications.delivery", "search"},
+    "demo": {
+        "core",
+        "models",
+        "accounts",
+        "forum",
+        "kb",
+        "moderation",
+        "notifications.delivery",
+        "search",
+        "support",
+    },
     # Support ratings (asker and expert), and the channel-health dashboard that reads every area's rows.
     "support": {"core", "models"},
     "health": {"core", "models", "forum"},
