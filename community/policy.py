@@ -193,6 +193,14 @@ def can_see_org_members(actor: Actor, organisation_id: int) -> bool:
     return actor.is_staff or actor.organisation_id == organisation_id
 
 
+def may_suggest_anyone(actor: Actor) -> bool:
+    """Who is offered when typing @ in the editor. Staff: every active member. A partner: the
+    members of their own organisation, the company's people (experts, moderators, admins) and
+    anyone with a published post they may read: never another organisation's member list
+    (``can_see_org_members``). ``accounts.suggestions`` applies the rule in its query."""
+    return actor.is_staff
+
+
 # --- sanctions ---------------------------------------------------------------------------------------
 
 # An indefinite silence or suspension is stored as ending in year 9999 (one column, one comparison).

@@ -20,6 +20,7 @@ CORE = {
     "community",
     "community.settings",
     "community.db",
+    "community.transactions",
     "community.errors",
     "community.events",
     "community.timeutil",
@@ -32,6 +33,8 @@ CORE = {
     "community.visibility",
     "community.post_text",
     "community.templating",
+    "community.images",
+    "community.avatars",
 }
 # The half of notifications that the use cases of other areas call inside their transactions.
 NOTIFICATION_DELIVERY = {

@@ -24,6 +24,7 @@ Beyond the status, every run checks that:
 from __future__ import annotations
 
 import dataclasses
+import io
 import re
 import string
 from collections.abc import AsyncIterator
@@ -32,8 +33,10 @@ from typing import Any
 
 import httpx
 import pytest
+from PIL import Image
 from starlette.routing import Mount, Route, WebSocketRoute, compile_path
 
+from community import images
 from community.accounts import directory, invitations, passwords, people, tokens
 from community.forum import posts, thread_actions, threads
 from community.kb import articles, products
@@ -74,6 +77,16 @@ SEES_GOLD = {"partner", "colleague", "other_org", "expert", "moderator", "admin"
 SEES_PRIVATE = {"partner", "colleague", "expert", "moderator", "admin"}  # the gold organisation's
 STAFF = {"expert", "moderator", "admin"}
 MISSING_ID = 987_654
+
+
+# A picture for the image rows (sent as a file where a row's data says "<png>").
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (4, 3), (30, 90, 200)).save(out, "PNG")
+    return out.getvalue()
+
+
+PNG = _png()
 
 
 @dataclass(frozen=True)
@@ -204,6 +217,19 @@ MATRIX: list[Row] = [
     # the editor's live preview: anyone signed in (it renders the text it is sent, and saves nothing)
     r("POST",   "/preview",                                       "L   200 200 200 200 200 200 200 200",
       {"body": "A **preview** from the matrix, @erin."}),
+    # the editor's completion (people the caller may know of; in a thread, only who may see it)
+    r("GET",    "/api/v1/people/suggestions?q=e",                 "401 200 200 200 200 200 200 200 200"),
+    r("GET",    "/api/v1/people/suggestions?q=&thread={gold_q}",  "401 200 200 200 404 404 200 200 200"),
+    r("GET",    "/api/v1/people/suggestions?q=&thread={staff_d}", "401 404 404 404 404 404 200 200 200"),
+    r("GET",    "/api/v1/tags/suggestions?q=reb",                 "401 200 200 200 200 200 200 200 200"),
+    # images: anyone signed in who may post uploads one and sees them; avatars are one's own
+    r("POST",   "/images",                                        "L   201 201 201 201 201 201 201 201",
+      {"image": "<png>"}),
+    r("GET",    "/images/{image_key}",                            "L   200 200 200 200 200 200 200 200"),
+    r("GET",    "/images/{missing_image}",                        "L   404 404 404 404 404 404 404 404"),
+    r("POST",   "/account/avatar",                                "L   303 303 303 303 303 303 303 303",
+      {"avatar": "<png>"}),
+    r("POST",   "/account/avatar/remove",                         "L   303 303 303 303 303 303 303 303"),
 
     # --- one post: edit (author or staff), delete (author or moderator), revisions, votes, accept ---
     #                                                              ano ptn col oth sil reg exp mod adm
@@ -852,6 +878,8 @@ async def content(world: World, app, tmp_path) -> Content:  # type: ignore[no-un
         "mail_file": mail_file,
         "uncertain_mail": uncertain.id,
         "unsub_token": unsubscribe_token(s, world.colleague.id, "mention"),
+        "image_key": images.store_post_image(images.images_dir(s.data_dir), PNG, s.image_max_bytes).key,
+        "missing_image": "0" * 40 + ".png",
         **moderation_values,
     }
     users = {
@@ -1007,7 +1035,9 @@ async def send(
         return await client.request(row.method, path, json=body, headers=auth)
     if row.method == "GET":
         return await client.get(path)
-    return await client.request(row.method, path, data={**(row.data or {}), "csrf_token": csrf})
+    fields = {k: v for k, v in (row.data or {}).items() if v != "<png>"}
+    files = {k: (f"{k}.png", PNG, "image/png") for k, v in (row.data or {}).items() if v == "<png>"}
+    return await client.request(row.method, path, data={**fields, "csrf_token": csrf}, files=files or None)
 
 
 async def check_counts(
