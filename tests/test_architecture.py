@@ -20,6 +20,7 @@ CORE = {
     "community",
     "community.settings",
     "community.db",
+    "community.transactions",
     "community.errors",
     "community.events",
     "community.timeutil",

@@ -75,6 +75,15 @@ PARAMETERS: dict[str, Schema] = {
         {"type": "string", "enum": ["relevance", "newest", "votes"], "default": "relevance"},
     ),
     "Title": _query("title", "A question title, as typed so far.", STRING),
+    "IdempotencyKey": {
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": False,
+        "description": "Makes a retry safe: a repeat with the same key (per caller, kept 24 hours) answers "
+        "the first answer again with `Idempotent-Replayed: true` and creates nothing; the same key with "
+        "another request is a 422 `idempotency_key_reused`. 1 to 255 visible ASCII characters.",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    },
     "Prefix": _query("q", "What was typed so far (after the @ for people).", STRING),
     "SuggestThread": _query(
         "thread",
@@ -215,6 +224,8 @@ def _operation(method: str, op: Operation) -> Schema:
     codes = set(op.errors) | (set() if op.public else {401, 403})
     if op.body is not None:
         codes |= {400, 413, 415, 422}
+    if "Page" in op.params:  # a page that is not a whole number from 1
+        codes.add(422)
     for code in sorted(codes):
         responses[str(code)] = {"$ref": f"#/components/responses/{_ERROR_STATUS[str(code)]}"}
     params = [{"$ref": f"#/components/parameters/{p}"} for p in op.params]

@@ -33,12 +33,14 @@ class ThreadList:
         return self.page + 1 if self.page < self.pages else None
 
 
+MAX_PAGE_NUMBER = 100_000
+
+
 def parse_page(raw: object) -> int:
-    try:
-        page = int(raw)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return 1
-    return min(max(page, 1), 100_000)
+    """The page an address asks for, read kindly (pages people type or edit): anything but a
+    whole number from 1 is the first page. The API is strict (``community.api.params.page``)."""
+    page = validation.positive_int(raw, MAX_PAGE_NUMBER) if raw not in (None, "") else None
+    return page or 1
 
 
 async def list_threads(

@@ -29,6 +29,7 @@ from community.ports import ModerationGate
 from community.post_text import render_post_body
 from community.search.outbox import THREAD, index_later
 from community.timeutil import utcnow
+from community.transactions import WithinTransaction
 from moderation import screening
 
 
@@ -51,10 +52,12 @@ async def create_thread(
     created_at: datetime | None = None,
     gate: ModerationGate | None = None,
     ip: str | None = None,
+    within: WithinTransaction | None = None,
 ) -> Thread:
     """``gate``: the moderation rules new posts pass (views hand in the app's; imports and the
     demo pass none); ``ip``: the address the request came from (rate limits). ``private``: a
-    partner's private question, seen only by their organisation and staff."""
+    partner's private question, seen only by their organisation and staff. ``within``: the
+    caller's last step inside the transaction, given the new thread's id."""
     require_can_post(actor)
     fields: dict[str, str] = {}
     cat = None
@@ -110,6 +113,8 @@ async def create_thread(
         notes += await forum_notices.on_new_thread(actor, thread, post, mentioned)
         created = ThreadCreated(thread.id, post.id, cat.id, actor.id, tuple(mentioned))
         await record(created)
+        if within is not None:
+            await within(thread.id)
     await publish(created)
     await announce(notes)
     return thread

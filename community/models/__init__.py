@@ -22,6 +22,7 @@ from community.models.forum import (
     Visibility,
     Vote,
 )
+from community.models.idempotency import IdempotentRequest
 from community.models.jobs import ScheduledJob
 from community.models.kb import (
     Article,
@@ -88,6 +89,7 @@ __all__ = [
     "Flag",
     "FlagReason",
     "FlagResolution",
+    "IdempotentRequest",
     "IdentityProvider",
     "IndexOutbox",
     "Invitation",

@@ -14,7 +14,7 @@ import logging
 import os
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -138,7 +138,11 @@ class Indexer:
         batch: int = 500,
         poll_seconds: float = 0.25,
         retry_lock_seconds: float = 2.0,
+        reconcile: Callable[[Indexer], Awaitable[None]] | None = None,
     ) -> None:
+        """``reconcile``: run at start once the outbox is applied, to find an index from another
+        moment than the database (``community.search.maintenance.reconcile_at_start``)."""
+        self.reconcile = reconcile
         self.index = index
         self.lock = lock
         self.batch = batch
@@ -177,6 +181,8 @@ class Indexer:
             log.info("search index is empty: rebuilding it from the database")
             await rebuild_from_database(self.index)
         await self.drain()
+        if self.reconcile is not None:
+            await self.reconcile(self)
 
     async def run_forever(self) -> None:
         subscribe(self._on_event)
