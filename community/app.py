@@ -22,6 +22,7 @@ from community.edge.csrf import CSRFMiddleware
 from community.edge.errors import ErrorRenderer
 from community.edge.security_headers import SecurityHeadersMiddleware
 from community.events import AccessChanged, Event, subscribe, unsubscribe
+from community.experts import escalation
 from community.forum.view_counts import ViewCounter
 from community.jobs import Handler, JobRunner
 from community.mail.sender import MailSender
@@ -159,7 +160,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
 
 def job_handlers(settings: Settings) -> dict[str, Handler]:
     """Every kind of scheduled job this process can do (see community/jobs.py), by kind."""
-    return {**mailing.job_handlers(settings)}
+    return {**mailing.job_handlers(settings), **escalation.job_handlers()}
 
 
 def search_dir(settings: Settings) -> Path:

@@ -338,7 +338,15 @@ MODERATION_NOTICES = frozenset(
 # What a person may switch off: never what a moderator tells them about their own account.
 MUTABLE_NOTICES = tuple(k for k in NotificationKind.ALL if k != NotificationKind.SANCTION)
 # Shown on the preferences page to staff only (nobody else ever receives them).
-STAFF_NOTICES = frozenset({NotificationKind.REVIEW_ITEM, NotificationKind.ARTICLE_REVIEW})
+STAFF_NOTICES = frozenset(
+    {
+        NotificationKind.REVIEW_ITEM,
+        NotificationKind.ARTICLE_REVIEW,
+        NotificationKind.ROUTED,
+        NotificationKind.RESPONSE_REMINDER,
+        NotificationKind.RESPONSE_ESCALATED,
+    }
+)
 
 
 def may_hear_about_thread(
@@ -375,6 +383,31 @@ def can_send_announcements(actor: Actor) -> bool:
 def can_see_announcement(actor: Actor, audience: str) -> bool:
     """Everyone, or the partners of the tier it was sent to; staff see every announcement."""
     return audience == AnnouncementAudience.ALL or actor.is_staff or actor.org_tier == audience
+
+
+# --- experts, routing and response targets ----------------------------------------------------------
+
+
+def can_edit_expertise(actor: Actor, user_id: int, user_role: str) -> bool:
+    """An expert's expertise and availability: the expert themselves, or an admin (for any staff
+    member: only staff are routed questions)."""
+    if user_role not in Role.STAFF:
+        return False
+    return actor.id == user_id or actor.is_admin
+
+
+def can_route_questions(actor: Actor) -> bool:
+    """Passing a question on to a colleague, and seeing whom it was routed to: staff."""
+    return actor.is_staff
+
+
+def can_see_response_times(actor: Actor) -> bool:
+    """Deadlines, overdue marks and the Waiting view: staff."""
+    return actor.is_staff
+
+
+def can_set_response_targets(actor: Actor) -> bool:
+    return actor.role == Role.ADMIN
 
 
 # --- support ratings and the channel-health dashboard ----------------------------------------------

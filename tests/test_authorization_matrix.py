@@ -410,6 +410,39 @@ MATRIX: list[Row] = [
     r("POST",   "/account/tokens/{partner_token}/revoke",         "L   303 404 404 404 404 404 404 404"),
     r("POST",   "/account/tokens/{missing}/revoke",               "L   404 404 404 404 404 404 404 404"),
 
+    # --- experts and routing: the directory for everyone; expertise by the expert or an admin;
+    # passing a question on, staff (Erin, the one expert, was routed every question) ----------------
+    #                                                              ano ptn col oth sil reg exp mod adm
+    r("GET",    "/experts",                                       "L   200 200 200 200 200 200 200 200"),
+    r("GET",    "/experts?topic=rebates",                         "L   200 200 200 200 200 200 200 200"),
+    r("GET",    "/experts/{expert}",                              "L   200 200 200 200 200 200 200 200"),
+    r("GET",    "/experts/{pat}",                                 "L   404 404 404 404 404 404 404 404"),
+    r("GET",    "/experts/nobody-here",                           "L   404 404 404 404 404 404 404 404"),
+    r("GET",    "/experts/{expert}/edit",                         "L   403 403 403 403 403 200 403 200"),
+    r("GET",    "/experts/{pat}/edit",                            "L   404 404 404 404 404 404 404 404"),
+    r("POST",   "/experts/{expert}/edit",                         "L   403 403 403 403 403 303 403 303",
+      {"tags": "rebates, pricing", "categories": "general", "away_until": "", "stand_in": ""}),
+    r("GET",    "/t/{pub_q}/pass",                                "L   403 403 403 403 403 200 200 200"),
+    r("GET",    "/t/{gold_q}/pass",                               "L   403 403 403 403 403 200 200 200"),
+    r("GET",    "/t/{staff_d}/pass",                              "L   403 403 403 403 403 409 409 409"),
+    r("GET",    "/t/{missing}/pass",                              "L   403 403 403 403 403 404 404 404"),
+    r("POST",   "/t/{gold_q}/pass",                               "L   403 403 403 403 403 303 422 303",
+      {"to": "{moderator}", "note": "Mo knows the **gold** rates."}),
+    r("GET",    "/waiting",                                       "L   403 403 403 403 403 200 200 200"),
+    r("GET",    "/admin/response-targets",                        "L   403 403 403 403 403 403 403 200"),
+    r("GET",    "/admin/response-targets/{gold_cat}",             "L   403 403 403 403 403 403 403 200"),
+    r("GET",    "/admin/response-targets/no-such-category",       "L   403 403 403 403 403 403 403 404"),
+    r("POST",   "/admin/response-targets/general",                "L   403 403 403 403 403 403 403 303",
+      {"first_answer_hours": "12", "solution_hours": "", "route_count": "2"}),
+    r("GET",    "/api/v1/experts",                                "401 200 200 200 200 200 200 200 200"),
+    r("GET",    "/api/v1/experts?topic=general",                  "401 200 200 200 200 200 200 200 200"),
+    r("GET",    "/api/v1/experts/{expert}",                       "401 200 200 200 200 200 200 200 200"),
+    r("GET",    "/api/v1/experts/{pat}",                          "401 404 404 404 404 404 404 404 404"),
+    r("GET",    "/api/v1/threads/{pub_q}/routing",                "401 200 200 200 200 200 200 200 200"),
+    r("GET",    "/api/v1/threads/{gold_q}/routing",               "401 200 200 200 404 404 200 200 200"),
+    r("GET",    "/api/v1/threads/{staff_d}/routing",              "401 404 404 404 404 404 200 200 200"),
+    r("GET",    "/api/v1/threads/{missing}/routing",              "401 404 404 404 404 404 404 404 404"),
+
     # --- administration ----------------------------------------------------------------------------
     #                                                              ano ptn col oth sil reg exp mod adm
     r("GET",    "/admin",                                         "L   403 403 403 403 403 403 403 200"),
@@ -854,6 +887,7 @@ async def content(world: World, app, tmp_path) -> Content:  # type: ignore[no-un
         "staff_cat": "staff-room",
         "pat": world.partner.handle,
         "expert": world.expert.handle,
+        "moderator": world.moderator.handle,
         "gold_org": world.gold.slug,
         "silver_org": world.silver.slug,
         "company_org": world.company.slug,

@@ -137,6 +137,7 @@ PARAMETERS |= {
         "limit", "Items per page.", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}
     ),
     "UnreadOnly": _query("unread", "true: unread notifications only.", {"type": "boolean", "default": False}),
+    "Topic": _query("topic", "A tag or a category slug: only experts whose expertise covers it.", STRING),
 }
 
 _ERRORS = {
@@ -196,7 +197,7 @@ SECURITY_SCHEMES: Schema = {
     },
 }
 TAGS = ["threads", "posts", "categories", "search", "knowledge base", "moderation", "notifications",
-        "support", "accounts", "meta"]  # fmt: skip
+        "support", "accounts", "experts", "meta"]  # fmt: skip
 
 
 def _json(schema: Schema, description: str) -> Schema:

@@ -7,6 +7,7 @@ from starlette.routing import BaseRoute
 from community.api import (
     accounts,
     categories,
+    experts,
     kb,
     moderation,
     notifications,
@@ -30,6 +31,7 @@ routes: list[BaseRoute] = [
     *suggestions.routes,
     *kb.routes,
     *notifications.routes,
+    *experts.routes,
     *support.routes,
 ]
 _openapi = OpenApi(routes)

@@ -15,7 +15,7 @@ from tortoise.exceptions import BaseORMException
 
 from community.cli.backup import backup, restore
 from community.cli.common import EXIT_USAGE, CommandError, Handler, describe, fail, with_db
-from community.cli.content import import_stackexchange, reindex, search_check
+from community.cli.content import generate, import_stackexchange, reindex, search_check
 from community.cli.people import (
     create_category,
     create_org,
@@ -109,6 +109,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--wait", action="store_true", help="if a server's search indexer is running, wait until it stops"
     )
 
+    gen = command(
+        "generate",
+        "Write a synthetic community of N posts for load tests (real sentences, made-up people).",
+    )
+    gen.add_argument("--posts", type=int, required=True, metavar="N", help="how many posts to write")
+    gen.add_argument("--seed", type=int, default=1, help="the same seed writes the same community")
+    gen.add_argument("--from", dest="source", metavar="POSTS_XML", help="a Stack Exchange Posts.xml "
+                     "(default: the coffee dump in tests/load/)")  # fmt: skip
+
     saving = command(
         "backup", "Back up the database and the search index into a new folder (the server may keep running)."
     )
@@ -172,4 +181,5 @@ HANDLERS: dict[str, Handler] = {
     "import-stackexchange": import_stackexchange,
     "reindex": reindex,
     "search-check": search_check,
+    "generate": generate,
 }

@@ -9,12 +9,14 @@ from typing import Any
 from community import policy, validation
 from community.actor import Actor
 from community.errors import Invalid, NotFound
+from community.experts.targets import overdue_among
 from community.models import (
     Category,
     Thread,
     ThreadKind,
     ThreadStatus,
 )
+from community.timeutil import utcnow
 from community.visibility import load_visible_thread, visible_threads
 
 LIST_FILTERS = ("latest", "unanswered", "solved")
@@ -92,6 +94,11 @@ async def list_threads(
         .limit(per_page)
         .values(*SUMMARY_FIELDS, **SUMMARY_RELATED)
     )
+    if policy.can_see_response_times(actor) and rows:
+        # Staff see which questions are past their response target ("overdue": which target).
+        overdue = await overdue_among([r["id"] for r in rows], utcnow())
+        for row in rows:
+            row["overdue"] = overdue.get(row["id"])
     return ThreadList(items=rows, total=total, page=page, pages=pages, per_page=per_page)
 
 

@@ -13,6 +13,7 @@ from community import policy, validation, visibility
 from community.actor import Actor
 from community.errors import Conflict, Forbidden, Invalid, NotFound
 from community.events import AnswerAccepted, PostCreated, PostDeleted, PostEdited, PostVoted, publish, record
+from community.experts import targets as response_targets
 from community.forum import thread_page
 from community.forum.thread_page import PostView
 from community.forum.threads import set_thread_tags
@@ -103,6 +104,8 @@ async def reply(
         await User.filter(id=actor.id).update(post_count=F("post_count") + 1)
         await index_later((THREAD, thread.id), (POST, post.id))
         notes += await forum_notices.on_new_post(actor, thread, post, mentioned)
+        if thread.is_question:
+            await response_targets.note_answer(thread.id, thread.author_id, actor.id, post.state, when)
         event = PostCreated(thread.id, post.id, actor.id, tuple(mentioned))
         await record(event)
         if within is not None:

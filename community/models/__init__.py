@@ -9,6 +9,13 @@ from community.models.accounts import (
     User,
     UserStatus,
 )
+from community.models.experts import (
+    ExpertProfile,
+    QuestionRouting,
+    ResponseClock,
+    ResponseTarget,
+    RoutingReason,
+)
 from community.models.forum import (
     Category,
     Post,
@@ -85,6 +92,7 @@ __all__ = [
     "CategoryRules",
     "Decision",
     "DigestFrequency",
+    "ExpertProfile",
     "ExternalIdentity",
     "Flag",
     "FlagReason",
@@ -110,12 +118,16 @@ __all__ = [
     "PostState",
     "Product",
     "ProductVersion",
+    "QuestionRouting",
     "RateEvent",
     "RatingSide",
+    "ResponseClock",
+    "ResponseTarget",
     "ReviewItem",
     "ReviewKind",
     "ReviewState",
     "Role",
+    "RoutingReason",
     "Sanction",
     "SanctionKind",
     "ScheduledJob",
