@@ -81,7 +81,8 @@ ALLOWED: dict[str, set[str]] = {
         "moderation",
         "notifications.delivery",
         "search",
-        "support", "experts",
+        "support",
+        "experts",
     },
     # Support ratings (asker and expert), and the channel-health dashboard that reads every area's rows.
     "support": {"core", "models"},
