@@ -43,9 +43,17 @@ async def import_stackexchange(settings: Settings, args: argparse.Namespace) -> 
 
 
 LOCK_POLL_SECONDS = 1.0
-# The Stack Exchange dump the tests and benchmarks use (beside the repository, in ../shared/data):
-# real sentences for a generated community.
-DEFAULT_SENTENCES = Path(__file__).resolve().parents[3] / "shared" / "data" / "coffee-Posts.xml"
+
+
+def _corpus(source: Path) -> Any:
+    from community.demo import generate as generating
+
+    if not source.is_file():
+        raise CommandError(f"no Posts.xml at {source}: name one with --from")
+    try:
+        return generating.read_corpus(source)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
 
 
 async def generate(settings: Settings, args: argparse.Namespace) -> int:
@@ -57,13 +65,7 @@ async def generate(settings: Settings, args: argparse.Namespace) -> int:
 
     if not 1 <= args.posts <= 10_000_000:
         raise CommandError(f"--posts must be between 1 and 10,000,000, not {args.posts}")
-    source = Path(args.source) if args.source else DEFAULT_SENTENCES
-    if not source.is_file():
-        raise CommandError(f"no Posts.xml at {source}: name one with --from")
-    try:
-        corpus = generating.read_corpus(source)
-    except ValueError as exc:
-        raise CommandError(str(exc)) from None
+    corpus = _corpus(Path(args.source))
     started = time.perf_counter()
     with tqdm(total=args.posts, unit=" posts", file=sys.stderr, disable=None) as bar:
         written = await generating.generate(
