@@ -29,7 +29,8 @@ from community.mail.transport import transport_for
 from community.notifications import mailing
 from community.realtime import Live, LiveCursorMiddleware
 from community.realtime.hub import live_endpoint
-from community.search.indexer import Indexer, IndexerLock
+from community.search.indexer import Indexer
+from community.search.lease import Lease, lease_name
 from community.settings import Settings
 from community.templating import STATIC
 from community.web.page_cache import PageCache
@@ -136,7 +137,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     app.state.search = WhooshSearch(search_dir(settings))
     app.state.jobs = JobRunner(job_handlers(settings))
     app.state.mail = MailSender(settings, transport_for(settings), mailing.composers(settings))
-    app.state.indexer = Indexer(app.state.search, IndexerLock(search_dir(settings) / "indexer.lock"))
+    app.state.indexer = Indexer(app.state.search, Lease(lease_name(search_dir(settings))))
     app.state.moderation = ModerationRules(
         FlagRules(settings.flag_threshold, settings.flag_weight_partner, settings.flag_weight_expert),
         NewcomerRules(

@@ -63,7 +63,7 @@ from community.models.notifications import (
     WatchTarget,
 )
 from community.models.orgs import Organisation, OrgKind
-from community.models.outbox import IndexOutbox
+from community.models.outbox import IndexerLease, IndexOutbox
 from community.models.sso import ExternalIdentity, IdentityProvider
 
 __all__ = [
@@ -87,6 +87,7 @@ __all__ = [
     "FlagResolution",
     "IdentityProvider",
     "IndexOutbox",
+    "IndexerLease",
     "Invitation",
     "LiveEvent",
     "MailKind",

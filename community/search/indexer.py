@@ -1,27 +1,27 @@
 """Keeping the search index in step with the database: the outbox consumer, its lock, and
 rebuilding the whole index (what the indexer does when it finds none).
 
-One indexer per index directory (Whoosh allows one writer): the process holding the lock file
-consumes ``IndexOutbox`` rows written by the use cases in their own transactions.
+One indexer per index directory (Whoosh allows one writer): the process holding the index's lease
+(``search.lease``) consumes ``IndexOutbox`` rows written by the use cases in their own transactions.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import logging
-import os
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 from community.events import Event, subscribe, unsubscribe
 from community.models import Article, ArticleState, IndexOutbox, Thread
 from community.ports import SearchIndex
+from community.search.lease import Lease
 from community.search.sources import all_documents, changes_for
+from community.timeutil import utcnow
 from search_index.documents import SearchDocument
 
 log = logging.getLogger(__name__)
@@ -94,60 +94,63 @@ async def rebuild_from_database(index: SearchIndex, progress: Callable[[int], No
     return count
 
 
-class IndexerLock:
-    """One indexer per host: an exclusive ``flock`` on a file beside the index. The kernel drops
-    it when the holder dies, so another worker takes over within a retry interval."""
+async def outbox_backlog() -> dict[str, Any]:
+    """Changes waiting for the index, and the age of the oldest (for /healthz)."""
+    count = await IndexOutbox.all().count()
+    oldest = await IndexOutbox.all().order_by("created_at").limit(1).values_list("created_at", flat=True)
+    age = (utcnow() - oldest[0]).total_seconds() if oldest else 0.0
+    return {"backlog": count, "oldest_age_seconds": round(max(age, 0.0), 3)}
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._fd: int | None = None
 
-    def try_acquire(self) -> bool:
-        if self._fd is not None:
-            return True
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            return False
-        self._fd = fd
-        return True
-
-    @property
-    def held(self) -> bool:
-        return self._fd is not None
-
-    def release(self) -> None:
-        if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
+class Stalled(Exception):
+    """The indexer made no progress for ``stall_seconds``, or lost its lease: it starts over."""
 
 
 class Indexer:
     """Applies the outbox to the index: woken at once by this process's events, and polling
-    for rows written by other worker processes."""
+    for rows written by other worker processes.
+
+    Supervised: ``run_forever`` waits for the index's lease (``search.lease``), then works while a
+    heartbeat renews it. Any error (the database restarting, the index's own lock) is logged and
+    retried with backoff. A loop that makes no progress for ``stall_seconds`` (a call that never
+    returns) is cancelled and started over; a process that stops altogether (frozen, its event loop
+    blocked) stops renewing, and another process takes the lease after its ``ttl``. It never ends
+    silently."""
+
+    RETRY_MIN, RETRY_MAX = 0.5, 30.0
 
     def __init__(
         self,
         index: SearchIndex,
-        lock: IndexerLock,
+        lease: Lease | None = None,
         *,
         batch: int = 500,
         poll_seconds: float = 0.25,
         retry_lock_seconds: float = 2.0,
+        stall_seconds: float = 120.0,
     ) -> None:
         self.index = index
-        self.lock = lock
+        self.lease = lease
         self.batch = batch
         self.poll_seconds = poll_seconds
         self.retry_lock_seconds = retry_lock_seconds
+        self.stall_seconds = stall_seconds
+        self.failures = 0
+        self.last_error: str | None = None
+        self._progress = time.monotonic()
+        self._rebuilding = False  # a rebuild's last commit may take long: not a stall
         self._wake = asyncio.Event()
+
+    async def describe(self) -> dict[str, Any]:
+        """Who runs the indexer, how long ago it last renewed its lease, and this process's errors."""
+        lease = await self.lease.describe() if self.lease is not None else {}
+        return {**lease, "failures_here": self.failures, "last_error_here": self.last_error}
 
     async def _on_event(self, event: Event) -> None:
         self._wake.set()
+
+    def _progressed(self, *_: object) -> None:
+        self._progress = time.monotonic()  # also called from the rebuild's thread: one assignment
 
     async def drain_once(self) -> int:
         """Apply one batch of outbox rows; returns how many were applied."""
@@ -158,6 +161,7 @@ class Indexer:
         await asyncio.to_thread(self.index.apply, changes.upserts, changes.deletes)
         # By id, not "up to the highest id": a row with a lower id may commit later.
         await IndexOutbox.filter(id__in=[r["id"] for r in rows]).delete()
+        self._progressed()
         return len(rows)
 
     async def drain(self) -> int:
@@ -175,27 +179,75 @@ class Indexer:
             or await Article.filter(state=ArticleState.PUBLISHED).exists()
         ):
             log.info("search index is empty: rebuilding it from the database")
-            await rebuild_from_database(self.index)
+            self._rebuilding = True
+            try:
+                await rebuild_from_database(self.index, self._progressed)
+            finally:
+                self._rebuilding = False
         await self.drain()
 
     async def run_forever(self) -> None:
         subscribe(self._on_event)
+        delay = self.RETRY_MIN
         try:
-            while not self.lock.try_acquire():  # noqa: ASYNC110 (the lock is in another process)
-                await asyncio.sleep(self.retry_lock_seconds)
-            log.info("this process runs the search indexer")
-            await self.catch_up()
             while True:
                 try:
-                    if await self.drain_once():
-                        continue
-                except Exception:
-                    log.exception("search indexing failed; retrying")
-                    await asyncio.sleep(1.0)
-                    continue
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+                    await self._acquire()
+                    await self._work_while_held()
+                except Exception as exc:
+                    self.failures += 1
+                    self.last_error = f"{type(exc).__name__}: {exc}"[:300]
+                    log.error("search indexer failed (%s); retrying in %.1f s", self.last_error, delay,
+                              exc_info=not isinstance(exc, Stalled))  # fmt: skip
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, self.RETRY_MAX)
+                else:
+                    delay = self.RETRY_MIN
         finally:
             unsubscribe(self._on_event)
-            self.lock.release()
+            if self.lease is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(self.lease.release())
+
+    async def _acquire(self) -> None:
+        if self.lease is None:
+            return
+        while not await self.lease.try_acquire():  # noqa: ASYNC110 (held by another process)
+            await asyncio.sleep(self.retry_lock_seconds)
+        log.info("this process runs the search indexer (%s)", self.lease.holder)
+
+    async def _work_while_held(self) -> None:
+        """Catch up, then apply the outbox as it fills, until an error, a stall or the lease is lost."""
+        self._progressed()
+        work = asyncio.create_task(self._work())
+        beat = asyncio.create_task(self._heartbeat())
+        try:
+            done, _ = await asyncio.wait({work, beat}, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                task.result()  # raises what ended it
+        finally:
+            for task in (work, beat):
+                task.cancel()
+            for task in (work, beat):
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+
+    async def _work(self) -> None:
+        await self.catch_up()
+        while True:
+            if await self.drain_once():
+                continue
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+            self._progressed()
+
+    async def _heartbeat(self) -> None:
+        every = self.lease.ttl / 3 if self.lease is not None else 10.0
+        while True:
+            await asyncio.sleep(min(every, self.stall_seconds / 3))
+            idle = time.monotonic() - self._progress
+            if idle > self.stall_seconds and not self._rebuilding:
+                raise Stalled(f"no progress for {idle:.0f} s")
+            if self.lease is not None and not await self.lease.renew():
+                raise Stalled("another process took the indexer's lease")
