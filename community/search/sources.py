@@ -58,8 +58,12 @@ _POST_RELATED = {
 }
 
 
-async def _documents_for_threads(thread_ids: list[int]) -> tuple[list[SearchDocument], set[int]]:
-    """Thread and post documents for these threads; also the ids of threads that are gone."""
+async def _documents_for_threads(
+    thread_ids: list[int], only_posts: set[int] | None = None
+) -> tuple[list[SearchDocument], set[int]]:
+    """Thread and post documents for these threads; also the ids of threads that are gone.
+    With ``only_posts``, the thread documents and those posts' documents only (an answer changed:
+    its thread's document rolls answers up, its siblings' documents are as they were)."""
     threads = await Thread.filter(id__in=thread_ids).values(*_THREAD_FIELDS, **_THREAD_RELATED)
     live = {t["id"]: t for t in threads if not t["is_deleted"]}
     posts = (
@@ -114,6 +118,8 @@ async def _documents_for_threads(thread_ids: list[int]) -> tuple[list[SearchDocu
             )
         )
         for post, text in zip(answers, texts, strict=True):
+            if only_posts is not None and post["id"] not in only_posts:
+                continue
             docs.append(
                 SearchDocument(
                     doc_id=f"post:{post['id']}",
@@ -206,15 +212,22 @@ class Changes:
 async def changes_for(rows: list[dict[str, Any]]) -> Changes:
     """What the index must do for these outbox rows, from the database's current state.
 
-    A post change rebuilds its whole thread (the thread's document rolls up its answers), so a
-    batch costs two queries whatever it holds."""
-    thread_ids = {r["object_id"] for r in rows if r["kind"] == THREAD}
+    A thread change rebuilds the thread's document and every post's (they carry its title, tags,
+    category and status). A post change rebuilds that post's document and its thread's (which
+    rolls up the answers), not its siblings': a new answer in a 90-answer thread is two documents,
+    not 91. A batch costs a few queries whatever it holds."""
+    full = {r["object_id"] for r in rows if r["kind"] == THREAD}
     post_ids = [r["object_id"] for r in rows if r["kind"] == POST]
     article_ids = sorted({r["object_id"] for r in rows if r["kind"] == ARTICLE})
+    partial: set[int] = set()
     if post_ids:
-        post_threads = await Post.filter(id__in=post_ids).values("id", "thread_id", "state")
-        thread_ids.update(p["thread_id"] for p in post_threads)
-    docs, gone = await _documents_for_threads(sorted(thread_ids))
+        post_threads = await Post.filter(id__in=post_ids).values("id", "thread_id")
+        partial = {p["thread_id"] for p in post_threads} - full
+    docs, gone = await _documents_for_threads(sorted(full))
+    if partial:
+        more, more_gone = await _documents_for_threads(sorted(partial), only_posts=set(post_ids))
+        docs += more
+        gone |= more_gone
     articles = await _documents_for_articles(article_ids) if article_ids else []
     docs += articles
     present = {d.doc_id for d in docs}
@@ -225,7 +238,7 @@ async def changes_for(rows: list[dict[str, Any]]) -> Changes:
         stale = await Post.filter(thread_id__in=list(gone)).values_list("id", flat=True)
         deletes += [f"post:{pid}" for pid in stale]
     # Answers deleted or hidden since: their documents go too.
-    live_threads = thread_ids - gone
+    live_threads = full - gone
     if live_threads:
         hidden = (
             await Post.filter(thread_id__in=list(live_threads), is_opening=False)
