@@ -14,12 +14,17 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
+
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
 
 from community.events import Event, subscribe, unsubscribe
 from community.models import Article, ArticleState, IndexOutbox, Thread
 from community.ports import SearchIndex
 from community.search.lease import Lease
+from community.search.outbox import ROLLUP, ROLLUP_SECONDS
 from community.search.sources import all_documents, changes_for
 from community.timeutil import utcnow
 from search_index.documents import SearchDocument
@@ -102,6 +107,17 @@ async def outbox_backlog() -> dict[str, Any]:
     return {"backlog": count, "oldest_age_seconds": round(max(age, 0.0), 3)}
 
 
+async def _roll_up_later(thread_ids: list[int]) -> None:
+    if not thread_ids:
+        return
+    waiting = set(
+        await IndexOutbox.filter(kind=ROLLUP, object_id__in=thread_ids).values_list("object_id", flat=True)
+    )
+    await IndexOutbox.bulk_create(
+        [IndexOutbox(kind=ROLLUP, object_id=t) for t in thread_ids if t not in waiting]
+    )
+
+
 class Stalled(Exception):
     """The indexer made no progress for ``stall_seconds``, or lost its lease: it starts over."""
 
@@ -152,21 +168,30 @@ class Indexer:
     def _progressed(self, *_: object) -> None:
         self._progress = time.monotonic()  # also called from the rebuild's thread: one assignment
 
-    async def drain_once(self) -> int:
-        """Apply one batch of outbox rows; returns how many were applied."""
-        rows = await IndexOutbox.all().order_by("id").limit(self.batch).values("id", "kind", "object_id")
+    async def drain_once(self, *, force: bool = False) -> int:
+        """Apply one batch of outbox rows; returns how many were applied. Threads' rolled-up
+        documents wait ``ROLLUP_SECONDS`` after their answers (several answers, one rebuild),
+        unless ``force``."""
+        query = IndexOutbox.all()
+        if not force:
+            due = utcnow() - timedelta(seconds=ROLLUP_SECONDS)
+            query = query.filter(~Q(kind=ROLLUP) | Q(created_at__lte=due))
+        rows = await query.order_by("id").limit(self.batch).values("id", "kind", "object_id")
         if not rows:
             return 0
         changes = await changes_for(rows)
         await asyncio.to_thread(self.index.apply, changes.upserts, changes.deletes)
-        # By id, not "up to the highest id": a row with a lower id may commit later.
-        await IndexOutbox.filter(id__in=[r["id"] for r in rows]).delete()
+        async with in_transaction():
+            # By id, not "up to the highest id": a row with a lower id may commit later.
+            await IndexOutbox.filter(id__in=[r["id"] for r in rows]).delete()
+            await _roll_up_later(changes.rollups)
         self._progressed()
         return len(rows)
 
     async def drain(self) -> int:
+        """Everything, rolled-up documents included (the commands, the tests)."""
         total = 0
-        while n := await self.drain_once():
+        while n := await self.drain_once(force=True):
             total += n
         return total
 
