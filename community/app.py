@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -22,6 +22,7 @@ from community.edge.csrf import CSRFMiddleware
 from community.edge.errors import ErrorRenderer
 from community.edge.security_headers import SecurityHeadersMiddleware
 from community.events import AccessChanged, Event, subscribe, unsubscribe
+from community.experts import escalation
 from community.forum.view_counts import ViewCounter
 from community.jobs import Handler, JobRunner
 from community.mail.sender import MailSender
@@ -29,7 +30,8 @@ from community.mail.transport import transport_for
 from community.notifications import mailing
 from community.realtime import Live, LiveCursorMiddleware
 from community.realtime.hub import live_endpoint
-from community.search.indexer import Indexer
+from community.search import maintenance
+from community.search.indexer import Indexer, IndexerLock
 from community.search.lease import Lease, lease_name
 from community.settings import Settings
 from community.templating import STATIC
@@ -86,18 +88,23 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         try:
             yield
         finally:
+            # Each step on its own: a dead background task or an unreachable Redis must not skip
+            # the rest (the last view counts above all).
             unsubscribe(forget_cached_pages)
-            await app.state.live.stop()
+            await _quietly("stop live updates", app.state.live.stop())
             for task in tasks:
                 task.cancel()
             for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError):
+                try:
                     await task
-            await asyncio.to_thread(app.state.search.close)
-            with contextlib.suppress(Exception):
-                await app.state.view_counter.flush()
+                except asyncio.CancelledError:
+                    pass
+                except Exception:
+                    log.exception("a background task had stopped with an error")
+            await _quietly("close the search index", asyncio.to_thread(app.state.search.close))
+            await _quietly("write the last view counts", app.state.view_counter.flush())
             if manage_db:
-                await close_db()
+                await _quietly("close the database", close_db())
 
     # Live updates; AccessChanged from any worker also empties this worker's page cache.
     # One error format for the whole app: route handlers and the CSRF middleware both use it.
@@ -113,7 +120,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         ],
         middleware=[
             Middleware(LiveCursorMiddleware, live=live),
-            Middleware(SecurityHeadersMiddleware),
+            Middleware(SecurityHeadersMiddleware, https=settings.https),
             Middleware(
                 SessionMiddleware,
                 secret_key=settings.secret_key,
@@ -137,7 +144,12 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     app.state.search = WhooshSearch(search_dir(settings))
     app.state.jobs = JobRunner(job_handlers(settings))
     app.state.mail = MailSender(settings, transport_for(settings), mailing.composers(settings))
-    app.state.indexer = Indexer(app.state.search, Lease(lease_name(search_dir(settings))))
+    app.state.indexer = Indexer(
+        app.state.search,
+        Lease(lease_name(search_dir(settings))),
+        reconcile=maintenance.reconcile_at_start,
+        marker=IndexerLock(search_dir(settings) / "indexer.lock"),
+    )
     app.state.moderation = ModerationRules(
         FlagRules(settings.flag_threshold, settings.flag_weight_partner, settings.flag_weight_expert),
         NewcomerRules(
@@ -150,11 +162,18 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
 
 def job_handlers(settings: Settings) -> dict[str, Handler]:
     """Every kind of scheduled job this process can do (see community/jobs.py), by kind."""
-    return {**mailing.job_handlers(settings)}
+    return {**mailing.job_handlers(settings), **escalation.job_handlers()}
 
 
 def search_dir(settings: Settings) -> Path:
     return settings.data_dir / "search"
+
+
+async def _quietly(what: str, step: Awaitable[object]) -> None:
+    try:
+        await step
+    except Exception:
+        log.exception("shutting down: could not %s", what)
 
 
 async def _flush_views_forever(counter: ViewCounter) -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import asyncpg
 from tortoise import Tortoise, connections
+from tortoise.exceptions import DBConnectionError, OperationalError
 from tortoise.migrations.executor import MigrationExecutor
 
 from community.settings import database_url_from_env
@@ -88,3 +90,22 @@ async def fetch_rows(sql: str, *params: Any) -> list[dict[str, Any]]:
         counter = iter(range(1, len(params) + 1))
         sql = _PLACEHOLDER.sub(lambda _: f"${next(counter)}", sql)
     return await conn.execute_query_dict(sql, list(params))
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database cannot be reached just now (down, restarting, a dropped
+    connection, SQLite busy past its timeout) rather than that a query is wrong: the first is a 503
+    to retry, the second a bug. Tortoise passes most connection errors through from the driver."""
+
+    if isinstance(exc, (DBConnectionError, ConnectionError, TimeoutError)):
+        return True
+    if isinstance(exc, (asyncpg.PostgresConnectionError, asyncpg.exceptions.OperatorInterventionError)):
+        return True  # a dropped connection; a server shutting down, crashed or starting up
+    if isinstance(exc, asyncpg.InterfaceError) and "connection" in str(exc).lower():
+        return True  # "connection is closed", "connection was closed in the middle of operation"
+    if isinstance(exc, asyncpg.InternalClientError):
+        return True  # a pooled connection the server dropped mid-protocol ("cannot switch to state")
+    if isinstance(exc, OperationalError) and "database is locked" in str(exc):
+        return True
+    cause = exc.__cause__
+    return cause is not None and cause is not exc and is_unavailable(cause)

@@ -23,14 +23,15 @@ ALLOWED_TAGS = frozenset(
 ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
 MENTION_RE = re.compile(r"@([A-Za-z0-9][A-Za-z0-9_.-]{0,38}[A-Za-z0-9_]|[A-Za-z0-9])")
 LINK_REL = "nofollow ugc noopener"
+UPLOADED_IMAGE = re.compile(r"^/images/[0-9a-f]{40}\.(?:png|jpg)$")
 
 
 def _allowed_attribute(tag: str, name: str, value: str) -> bool:
     if tag == "a":
         return name in {"href", "title", "class"} and (name != "class" or value == "mention")
     if tag == "img":
-        if name == "src":
-            return value.lower().startswith("https://")
+        if name == "src":  # elsewhere over https, or uploaded here (community/images.py names them)
+            return value.lower().startswith("https://") or UPLOADED_IMAGE.match(value) is not None
         return name in {"alt", "title"}
     if tag == "code":
         return name == "class" and value.startswith("language-")
@@ -107,19 +108,24 @@ class _Hrefs(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
         self.hrefs: list[str] = []
+        self.images: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "a":
             self.hrefs += [value for name, value in attrs if name == "href" and value]
+        elif tag == "img":
+            self.images += [v for name, v in attrs if name == "src" and v and UPLOADED_IMAGE.match(v)]
 
 
 def link_targets(html: str) -> list[str]:
     """The addresses of the links in rendered HTML, as written in it (the new-account link limit
-    counts what the page will show as links, not what the source seems to say)."""
+    counts what the page will show as links, not what the source seems to say). Images uploaded
+    here count too, as ``upload:/images/KEY``: each is something a new account could not post
+    before, and the limit counts them like links to elsewhere."""
     parser = _Hrefs()
     parser.feed(html)
     parser.close()
-    return parser.hrefs
+    return parser.hrefs + [f"upload:{src}" for src in parser.images]
 
 
 _docs_md = MarkdownIt("commonmark", {"html": False}).enable(["table"])

@@ -193,6 +193,14 @@ def can_see_org_members(actor: Actor, organisation_id: int) -> bool:
     return actor.is_staff or actor.organisation_id == organisation_id
 
 
+def may_suggest_anyone(actor: Actor) -> bool:
+    """Who is offered when typing @ in the editor. Staff: every active member. A partner: the
+    members of their own organisation, the company's people (experts, moderators, admins) and
+    anyone with a published post they may read: never another organisation's member list
+    (``can_see_org_members``). ``accounts.suggestions`` applies the rule in its query."""
+    return actor.is_staff
+
+
 # --- sanctions ---------------------------------------------------------------------------------------
 
 # An indefinite silence or suspension is stored as ending in year 9999 (one column, one comparison).
@@ -330,7 +338,15 @@ MODERATION_NOTICES = frozenset(
 # What a person may switch off: never what a moderator tells them about their own account.
 MUTABLE_NOTICES = tuple(k for k in NotificationKind.ALL if k != NotificationKind.SANCTION)
 # Shown on the preferences page to staff only (nobody else ever receives them).
-STAFF_NOTICES = frozenset({NotificationKind.REVIEW_ITEM, NotificationKind.ARTICLE_REVIEW})
+STAFF_NOTICES = frozenset(
+    {
+        NotificationKind.REVIEW_ITEM,
+        NotificationKind.ARTICLE_REVIEW,
+        NotificationKind.ROUTED,
+        NotificationKind.RESPONSE_REMINDER,
+        NotificationKind.RESPONSE_ESCALATED,
+    }
+)
 
 
 def may_hear_about_thread(
@@ -367,3 +383,61 @@ def can_send_announcements(actor: Actor) -> bool:
 def can_see_announcement(actor: Actor, audience: str) -> bool:
     """Everyone, or the partners of the tier it was sent to; staff see every announcement."""
     return audience == AnnouncementAudience.ALL or actor.is_staff or actor.org_tier == audience
+
+
+# --- experts, routing and response targets ----------------------------------------------------------
+
+
+def can_edit_expertise(actor: Actor, user_id: int, user_role: str) -> bool:
+    """An expert's expertise and availability: the expert themselves, or an admin (for any staff
+    member: only staff are routed questions)."""
+    if user_role not in Role.STAFF:
+        return False
+    return actor.id == user_id or actor.is_admin
+
+
+def can_route_questions(actor: Actor) -> bool:
+    """Passing a question on to a colleague, and seeing whom it was routed to: staff."""
+    return actor.is_staff
+
+
+def can_see_response_times(actor: Actor) -> bool:
+    """Deadlines, overdue marks and the Waiting view: staff."""
+    return actor.is_staff
+
+
+def can_set_response_targets(actor: Actor) -> bool:
+    return actor.role == Role.ADMIN
+
+
+# --- support ratings and the channel-health dashboard ----------------------------------------------
+
+
+def can_rate_as_asker(actor: Actor, thread: _ThreadLike) -> bool:
+    """The asker rates the support they got once they accepted an answer or closed the question."""
+    accepted = getattr(thread, "accepted_post_id", None) is not None
+    return (
+        thread.kind == ThreadKind.QUESTION
+        and thread.author_id == actor.id
+        and (accepted or thread.status == ThreadStatus.CLOSED)
+    )
+
+
+def can_rate_as_expert(actor: Actor, *, answered: bool) -> bool:
+    """Staff who answered a question rate how well they think they helped."""
+    return actor.is_staff and answered
+
+
+def can_read_support_ratings(actor: Actor) -> bool:
+    """Every rating with its comment: staff. Anyone else reads their own."""
+    return actor.is_staff
+
+
+def can_see_dashboard(actor: Actor) -> bool:
+    """The channel-health dashboard: staff, and a partner organisation's admin (their own row)."""
+    return actor.is_staff or (actor.is_org_admin and actor.role == Role.PARTNER)
+
+
+def dashboard_organisation(actor: Actor) -> int | None:
+    """The one organisation whose figures the actor sees on the dashboard; None: every one (staff)."""
+    return None if actor.is_staff else actor.organisation_id

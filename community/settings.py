@@ -103,6 +103,12 @@ SPECS: tuple[SettingSpec, ...] = (
         "A partner account younger than this many days is new too (link limit); 0: age does not count.",
     ),
     SettingSpec("COMMUNITY_NEW_ACCOUNT_MAX_LINKS", "2", "Links a new account may put in one post."),
+    SettingSpec(
+        "COMMUNITY_IMAGE_MAX_KB",
+        "1024",
+        "Largest image (KB) a member may upload into a post or as an avatar (at most 1900: a form "
+        "sent without JavaScript must stay within the 2 MB the CSRF check reads).",
+    ),
     SettingSpec("COMMUNITY_POSTS_PER_MINUTE", "6", "New posts per person per minute (0: no limit)."),
     SettingSpec("COMMUNITY_POSTS_PER_DAY", "200", "New posts per person per day (0: no limit)."),
     SettingSpec("COMMUNITY_POSTS_PER_IP_MINUTE", "60", "New posts per IP address per minute (0: no limit)."),
@@ -221,6 +227,7 @@ class Settings:
     posts_per_minute: int = 6
     posts_per_day: int = 200
     posts_per_ip_minute: int = 60
+    image_max_kb: int = 1024
     redis_prefix: str = "community"
     live_heartbeat_seconds: int = 25
     live_retention_hours: int = 48
@@ -241,6 +248,10 @@ class Settings:
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def image_max_bytes(self) -> int:
+        return self.image_max_kb * 1024
 
     @property
     def https(self) -> bool:
@@ -299,6 +310,7 @@ class Settings:
             posts_per_minute=_int(env, "COMMUNITY_POSTS_PER_MINUTE", "6", minimum=0),
             posts_per_day=_int(env, "COMMUNITY_POSTS_PER_DAY", "200", minimum=0),
             posts_per_ip_minute=_int(env, "COMMUNITY_POSTS_PER_IP_MINUTE", "60", minimum=0),
+            image_max_kb=_image_max_kb(env),
             redis_prefix=env.get("COMMUNITY_REDIS_PREFIX") or "community",
             live_heartbeat_seconds=_int(env, "COMMUNITY_LIVE_HEARTBEAT_SECONDS", "25"),
             live_retention_hours=_int(env, "COMMUNITY_LIVE_RETENTION_HOURS", "48"),
@@ -318,6 +330,13 @@ class Settings:
 
 
 STAFF_ROLES_HIGHEST_FIRST = ("admin", "moderator", "expert")
+
+
+def _image_max_kb(env: Mapping[str, str]) -> int:
+    value = _int(env, "COMMUNITY_IMAGE_MAX_KB", "1024")
+    if value > 1900:
+        raise SettingsError(f"COMMUNITY_IMAGE_MAX_KB must be at most 1900, not {value}")
+    return value
 
 
 def _oidc_settings(env: Mapping[str, str]) -> OidcSettings | None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import jinja2
 
 from community import policy
+from community.avatars import avatar
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
@@ -61,4 +62,5 @@ def environment() -> jinja2.Environment:
     env.filters["isodate"] = isodate
     env.filters["isotime"] = isotime
     env.filters["sanction_end"] = policy.sanction_end
+    env.globals["avatar"] = avatar
     return env

@@ -24,6 +24,7 @@ Beyond the status, every run checks that:
 from __future__ import annotations
 
 import dataclasses
+import io
 import re
 import string
 from collections.abc import AsyncIterator
@@ -32,8 +33,10 @@ from typing import Any
 
 import httpx
 import pytest
+from PIL import Image
 from starlette.routing import Mount, Route, WebSocketRoute, compile_path
 
+from community import images
 from community.accounts import directory, invitations, passwords, people, tokens
 from community.forum import posts, thread_actions, threads
 from community.kb import articles, products
@@ -74,6 +77,16 @@ SEES_GOLD = {"partner", "colleague", "other_org", "expert", "moderator", "admin"
 SEES_PRIVATE = {"partner", "colleague", "expert", "moderator", "admin"}  # the gold organisation's
 STAFF = {"expert", "moderator", "admin"}
 MISSING_ID = 987_654
+
+
+# A picture for the image rows (sent as a file where a row's data says "<png>").
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (4, 3), (30, 90, 200)).save(out, "PNG")
+    return out.getvalue()
+
+
+PNG = _png()
 
 
 @dataclass(frozen=True)
@@ -204,6 +217,19 @@ MATRIX: list[Row] = [
     # the editor's live preview: anyone signed in (it renders the text it is sent, and saves nothing)
     r("POST",   "/preview",                                       "L   200 200 200 200 200 200 200 200",
       {"body": "A **preview** from the matrix, @erin."}),
+    # the editor's completion (people the caller may know of; in a thread, only who may see it)
+    r("GET",    "/api/v1/people/suggestions?q=e",                 "401 200 200 200 200 200 200 200 200"),
+    r("GET",    "/api/v1/people/suggestions?q=&thread={gold_q}",  "401 200 200 200 404 404 200 200 200"),
+    r("GET",    "/api/v1/people/suggestions?q=&thread={staff_d}", "401 404 404 404 404 404 200 200 200"),
+    r("GET",    "/api/v1/tags/suggestions?q=reb",                 "401 200 200 200 200 200 200 200 200"),
+    # images: anyone signed in who may post uploads one and sees them; avatars are one's own
+    r("POST",   "/images",                                        "L   201 201 201 201 201 201 201 201",
+      {"image": "<png>"}),
+    r("GET",    "/images/{image_key}",                            "L   200 200 200 200 200 200 200 200"),
+    r("GET",    "/images/{missing_image}",                        "L   404 404 404 404 404 404 404 404"),
+    r("POST",   "/account/avatar",                                "L   303 303 303 303 303 303 303 303",
+      {"avatar": "<png>"}),
+    r("POST",   "/account/avatar/remove",                         "L   303 303 303 303 303 303 303 303"),
 
     # --- one post: edit (author or staff), delete (author or moderator), revisions, votes, accept ---
     #                                                              ano ptn col oth sil reg exp mod adm
@@ -383,6 +409,39 @@ MATRIX: list[Row] = [
       {"name": "CRM sync"}),
     r("POST",   "/account/tokens/{partner_token}/revoke",         "L   303 404 404 404 404 404 404 404"),
     r("POST",   "/account/tokens/{missing}/revoke",               "L   404 404 404 404 404 404 404 404"),
+
+    # --- experts and routing: the directory for everyone; expertise by the expert or an admin;
+    # passing a question on, staff (Erin, the one expert, was routed every question) ----------------
+    #                                                              ano ptn col oth sil reg exp mod adm
+    r("GET",    "/experts",                                       "L   200 200 200 200 200 200 200 200"),
+    r("GET",    "/experts?topic=rebates",                         "L   200 200 200 200 200 200 200 200"),
+    r("GET",    "/experts/{expert}",                              "L   200 200 200 200 200 200 200 200"),
+    r("GET",    "/experts/{pat}",                                 "L   404 404 404 404 404 404 404 404"),
+    r("GET",    "/experts/nobody-here",                           "L   404 404 404 404 404 404 404 404"),
+    r("GET",    "/experts/{expert}/edit",                         "L   403 403 403 403 403 200 403 200"),
+    r("GET",    "/experts/{pat}/edit",                            "L   404 404 404 404 404 404 404 404"),
+    r("POST",   "/experts/{expert}/edit",                         "L   403 403 403 403 403 303 403 303",
+      {"tags": "rebates, pricing", "categories": "general", "away_until": "", "stand_in": ""}),
+    r("GET",    "/t/{pub_q}/pass",                                "L   403 403 403 403 403 200 200 200"),
+    r("GET",    "/t/{gold_q}/pass",                               "L   403 403 403 403 403 200 200 200"),
+    r("GET",    "/t/{staff_d}/pass",                              "L   403 403 403 403 403 409 409 409"),
+    r("GET",    "/t/{missing}/pass",                              "L   403 403 403 403 403 404 404 404"),
+    r("POST",   "/t/{gold_q}/pass",                               "L   403 403 403 403 403 303 422 303",
+      {"to": "{moderator}", "note": "Mo knows the **gold** rates."}),
+    r("GET",    "/waiting",                                       "L   403 403 403 403 403 200 200 200"),
+    r("GET",    "/admin/response-targets",                        "L   403 403 403 403 403 403 403 200"),
+    r("GET",    "/admin/response-targets/{gold_cat}",             "L   403 403 403 403 403 403 403 200"),
+    r("GET",    "/admin/response-targets/no-such-category",       "L   403 403 403 403 403 403 403 404"),
+    r("POST",   "/admin/response-targets/general",                "L   403 403 403 403 403 403 403 303",
+      {"first_answer_hours": "12", "solution_hours": "", "route_count": "2"}),
+    r("GET",    "/api/v1/experts",                                "401 200 200 200 200 200 200 200 200"),
+    r("GET",    "/api/v1/experts?topic=general",                  "401 200 200 200 200 200 200 200 200"),
+    r("GET",    "/api/v1/experts/{expert}",                       "401 200 200 200 200 200 200 200 200"),
+    r("GET",    "/api/v1/experts/{pat}",                          "401 404 404 404 404 404 404 404 404"),
+    r("GET",    "/api/v1/threads/{pub_q}/routing",                "401 200 200 200 200 200 200 200 200"),
+    r("GET",    "/api/v1/threads/{gold_q}/routing",               "401 200 200 200 404 404 200 200 200"),
+    r("GET",    "/api/v1/threads/{staff_d}/routing",              "401 404 404 404 404 404 200 200 200"),
+    r("GET",    "/api/v1/threads/{missing}/routing",              "401 404 404 404 404 404 404 404 404"),
 
     # --- administration ----------------------------------------------------------------------------
     #                                                              ano ptn col oth sil reg exp mod adm
@@ -646,6 +705,22 @@ MATRIX: list[Row] = [
     r("POST",   "/api/v1/threads/{missing}/lock",                 "401 403 403 403 403 403 403 404 404",
       {"locked": True, "reason": "Heated"}),
     r("GET",    "/moderation/overview",                           "L   403 403 403 403 403 403 200 200"),
+    # --- the channel-health dashboard: staff, and a partner organisation's admin (their own row) -----
+    #                                                              ano ptn col oth sil reg exp mod adm
+    r("GET",    "/health",                                        "L   200 403 403 403 403 200 200 200"),
+    r("GET",    "/health?organisation={silver_org}",              "L   422 403 403 403 403 200 200 200"),
+    r("GET",    "/health/export.csv?table=organisations",         "L   200 403 403 403 403 200 200 200"),
+    r("GET",    "/health/threads?figure=asked",                   "L   200 403 403 403 403 200 200 200"),
+    r("GET",    "/api/v1/health-dashboard",                       "401 200 403 403 403 403 200 200 200"),
+    r("GET",    "/api/v1/health-dashboard?organisation={silver_org}", "401 422 403 403 403 403 200 200 200"),
+    # --- support ratings: the asker (solved question) and the experts who answered -------------------
+    # (the administrator answered the gold question in an earlier row)
+    r("POST",   "/t/{gold_q}/rating",                             "L   303 403 403 404 404 303 303 303",
+      {"score": "2", "comment": "From the matrix."}),
+    r("PUT",    "/api/v1/threads/{gold_q}/rating",                "401 200 403 403 404 404 200 200 200",
+      {"score": 3}),
+    r("GET",    "/api/v1/threads/{gold_q}/ratings",               "401 200 200 200 404 404 200 200 200"),
+    r("GET",    "/api/v1/threads/{priv_q}/ratings",               "401 200 200 404 404 404 200 200 200"),
     r("GET",    "/api/v1/moderation/overview",                    "401 403 403 403 403 403 403 200 200"),
     # Flagging a whole thread (its author may not); a moderator's flag hides it: these come last.
     r("GET",    "/t/{pub_closed}/flag",                           "L   200 403 200 200 200 200 200 200"),
@@ -812,6 +887,7 @@ async def content(world: World, app, tmp_path) -> Content:  # type: ignore[no-un
         "staff_cat": "staff-room",
         "pat": world.partner.handle,
         "expert": world.expert.handle,
+        "moderator": world.moderator.handle,
         "gold_org": world.gold.slug,
         "silver_org": world.silver.slug,
         "company_org": world.company.slug,
@@ -836,6 +912,8 @@ async def content(world: World, app, tmp_path) -> Content:  # type: ignore[no-un
         "mail_file": mail_file,
         "uncertain_mail": uncertain.id,
         "unsub_token": unsubscribe_token(s, world.colleague.id, "mention"),
+        "image_key": images.store_post_image(images.images_dir(s.data_dir), PNG, s.image_max_bytes).key,
+        "missing_image": "0" * 40 + ".png",
         **moderation_values,
     }
     users = {
@@ -991,7 +1069,9 @@ async def send(
         return await client.request(row.method, path, json=body, headers=auth)
     if row.method == "GET":
         return await client.get(path)
-    return await client.request(row.method, path, data={**(row.data or {}), "csrf_token": csrf})
+    fields = {k: v for k, v in (row.data or {}).items() if v != "<png>"}
+    files = {k: (f"{k}.png", PNG, "image/png") for k, v in (row.data or {}).items() if v == "<png>"}
+    return await client.request(row.method, path, data={**fields, "csrf_token": csrf}, files=files or None)
 
 
 async def check_counts(

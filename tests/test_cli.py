@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / ".venv" / "bin" / "community"
 COMMANDS = (
     "serve", "migrate", "demo", "create-org", "create-category", "create-user", "invite", "create-token",
-    "reset-password", "import-stackexchange",
+    "reset-password", "import-stackexchange", "backup", "restore",
 )  # fmt: skip
 
 
@@ -282,3 +283,44 @@ def test_serve_on_a_busy_port_says_so_in_one_line_before_start_up(tmp_path: Path
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:"), result.stderr
     assert f"127.0.0.1:{port}" in lines[0] and "already in use" in lines[0]
+
+
+def _serve_until_ready(data_dir: Path, port: int, **env: str) -> subprocess.Popen[str]:
+    command = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "community.cli"]
+    return subprocess.Popen(
+        [*command, "serve", "--port", str(port)], env={**_clean_env(data_dir), **env},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(("level", "shown"), [("info", True), ("warning", False)])
+def test_serve_prints_the_products_own_messages(tmp_path: Path, level: str, shown: bool) -> None:
+    import httpx
+
+    from tests.test_server import free_port
+
+    assert run_script(tmp_path, "migrate").returncode == 0
+    port = free_port()
+    server = _serve_until_ready(
+        tmp_path, port, COMMUNITY_LOG_LEVEL=level, COMMUNITY_BASE_URL="https://community.example"
+    )
+    try:
+        for _ in range(200):
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError("the server did not start")
+        # Behind https the browser is told to stay on https.
+        assert health.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=30)
+    # The indexer's start-up line comes from the product's logger, not uvicorn's.
+    assert ("community.search.indexer: this process runs the search indexer" in output) == shown, output
+    # uvicorn shuts down cleanly, then re-raises the signal it caught (hence -15, not 0).
+    assert server.returncode in (0, -15), output
+    assert ("Application shutdown complete" in output) == shown, output
+    assert "Traceback" not in output and "ERROR" not in output, output

@@ -111,6 +111,14 @@ async def update_profile(actor: Actor, *, display_name: object, bio: object, exp
     return user
 
 
+async def set_avatar(actor: Actor, key: str | None) -> None:
+    """The member's picture (a key of ``community.images``), or None for their initials. A picture
+    is public like the name beside it: a silenced member keeps theirs but may not change it."""
+    if (refusal := policy.posting_refusal(actor)) is not None and key is not None:
+        raise Forbidden(refusal)
+    await User.filter(id=actor.id).update(avatar=key)
+
+
 async def get_profile(actor: Actor, handle: str) -> User:
     """The member, with ``post_count`` and ``accepted_count`` as the viewer may see them.
 

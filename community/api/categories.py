@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from community import policy
 from community.accounts import directory
 from community.api.operations import area
 from community.api.params import settings_of
@@ -36,5 +37,6 @@ routes = [
     _route("GET", "/categories", list_categories, "listCategories", "Categories the caller may see",
            ok=(200, CategoryList, "All of them, in order (one page).")),
     _route("POST", "/categories", create_category, "createCategory", "Create a category (administrators)",
-           ok=(201, Category, "The new category."), body=NewCategory, location="The category's thread list."),
+           ok=(201, Category, "The new category."), body=NewCategory, location="The category's thread list.",
+           guard=policy.can_manage_site),
 ]  # fmt: skip

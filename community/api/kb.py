@@ -6,7 +6,9 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from community import policy
 from community.api.operations import area
+from community.api.params import page as page_number
 from community.api.params import page_url, query_text, settings_of
 from community.api.requests import read_body
 from community.api.responses import ShapeResponse
@@ -39,7 +41,6 @@ from community.api.shapes.kb import (
 )
 from community.edge.auth import require_actor
 from community.edge.reading import path_id
-from community.forum import lists
 from community.kb import articles, feedback, products, reading
 from community.validation import KEEP
 
@@ -66,7 +67,7 @@ async def list_articles(request: Request) -> Response:
         state=query_text(request, "state"),
         needs_review=query_text(request, "needs_review") in ("1", "true"),
         q_sort=query_text(request, "sort"),
-        page=lists.parse_page(request.query_params.get("page")),
+        page=page_number(request),
         per_page=settings.page_size,
     )
     next_page = listing.next_page
@@ -242,15 +243,16 @@ routes = [
     _route("GET", "/kb/products", list_products, "listProducts", "Products and versions articles apply to",
            ok=(200, ProductList, "All of them (one page)."), errors=()),
     _route("POST", "/kb/products", create_product, "createProduct", "Add a product",
-           ok=(201, Product, "The new product."), errors=(409,), description=CURATORS, body=NewProduct),
+           ok=(201, Product, "The new product."), errors=(409,), description=CURATORS, body=NewProduct,
+           guard=policy.can_manage_products),
     _route("POST", "/kb/products/{id:int}/versions", add_version, "addProductVersion",
            "Add a version to a product",
            ok=(201, ProductVersion, "The new version."), errors=(404, 409), description=CURATORS,
-           params=("Id",), body=NewProductVersion),
+           params=("Id",), body=NewProductVersion, guard=policy.can_manage_products),
     _route("PATCH", "/kb/product-versions/{id:int}", set_superseded, "setProductVersionSuperseded",
            "Mark a product version superseded (or current again)",
            ok=(200, SupersedeResult, "The version, and how many articles went to review."), errors=(404,),
            description=CURATORS
            + " Superseding sends its articles to needs-review and notifies their curators.",
-           params=("Id",), body=ProductVersionChange),
+           params=("Id",), body=ProductVersionChange, guard=policy.can_manage_products),
 ]  # fmt: skip

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from starlette.requests import Request
 from starlette.responses import Response
 
+from community import policy
 from community.actor import Actor
 from community.api.operations import area
 from community.api.params import query_text, settings_of
@@ -194,13 +195,13 @@ routes = [
     _route("GET", "/moderation/queue", list_queue, "listReviewQueue",
            "Items waiting for a decision (moderators)",
            ok=(200, ReviewQueue, "Oldest first."), errors=(422,), params=("ReviewKind", "Category",
-               "FlagReason")),
+               "FlagReason"), guard=policy.can_moderate),
     _route("GET", "/moderation/overview", get_overview, "getModerationOverview",
            "What waits, how fast it is decided, by whom, and where flags gather (moderators)",
-           ok=(200, ModerationOverview, "The overview.")),
+           ok=(200, ModerationOverview, "The overview."), guard=policy.can_moderate),
     _route("GET", "/moderation/items/{id:int}", get_item, "getReviewItem",
            "One review item with its content, flags and the author's history (moderators)", ok=_ITEM,
-           errors=(404,), params=("Id",)),
+           errors=(404,), params=("Id",), guard=policy.can_moderate),
     _route("POST", "/moderation/items/{id:int}/claim", claim, "claimReviewItem",
            "Claim an item: other moderators see who handles it", ok=_ITEM, errors=(404, 409),
            description="409 when another moderator holds it or it was already decided.", params=("Id",)),
@@ -210,37 +211,41 @@ routes = [
            "Decide an item (moderators)",
            ok=(200, ReviewItem, "The decided item."), errors=(404, 409),
            description="Applied once: when two moderators decide at the same moment, the second gets 409 "
-           "'already decided' and nothing is applied twice.", params=("Id",), body=NewDecision),
+           "'already decided' and nothing is applied twice.", params=("Id",), body=NewDecision,
+           guard=policy.can_moderate),
     _route("GET", "/moderation/audit", audit_log, "listAuditLog", "The audit log, newest first (moderators)",
            ok=(200, AuditLog, "At most 100 entries; total counts them all."), errors=(422,),
            description="`moderator`: a handle, or `rules` for automatic actions; `user`: entries about that "
            "member (their posts, threads, review items, account); `action`: a prefix such as `post.` or "
            "`thread.`; `since`/`until`: YYYY-MM-DD (inclusive). The HTML page offers the same as CSV.",
-           params=("AuditModerator", "AuditUser", "AuditAction", "AuditSince", "AuditUntil")),
+           params=("AuditModerator", "AuditUser", "AuditAction", "AuditSince", "AuditUntil"),
+           guard=policy.can_moderate),
     _route("POST", "/moderation/audit/{id:int}/restore", restore, "restoreFromAudit",
            "Make the post an audit entry is about visible again (moderators)",
            ok=(200, RestoredPost, "The restored post."), errors=(404, 409),
            description="409 when the entry is not about a post or the post is already visible.",
-           params=("Id",), body=RestoreReason),
+           params=("Id",), body=RestoreReason, guard=policy.can_moderate),
     _route("GET", "/moderation/watched-words", list_watched_words, "listWatchedWords",
-           "Watched words (administrators)", ok=(200, WatchedWordList, "Every watched word, newest first.")),
+           "Watched words (administrators)", ok=(200, WatchedWordList, "Every watched word, newest first."),
+           guard=policy.can_manage_site),
     _route("POST", "/moderation/watched-words", add_watched_word, "addWatchedWord",
            "Watch a word, phrase or regular expression (administrators)",
            ok=(201, WatchedWord, "The new watched word; it applies to new posts at once."),
            description="Matching is case-insensitive on Unicode-normalised text (full-width letters, "
-           "accents, zero-width characters, repeated or separated letters are folded).", body=NewWatchedWord),
+           "accents, zero-width characters, repeated or separated letters are folded).", body=NewWatchedWord,
+           guard=policy.can_manage_site),
     _route("DELETE", "/moderation/watched-words/{id:int}", remove_watched_word, "removeWatchedWord",
            "Stop watching a word (administrators)", ok=(204, None,
            "Removed (the audit log keeps what it was)."),
            errors=(404,), params=("Id",)),
     _route("POST", "/moderation/rules/test", try_watched_words, "tryWatchedWords",
            "What a sample text would trigger in a category (administrators)",
-           ok=(200, RuleTestResult, "Nothing is posted."), body=RuleTest),
+           ok=(200, RuleTestResult, "Nothing is posted."), body=RuleTest, guard=policy.can_manage_site),
     _route("GET", "/moderation/rules/categories", list_rule_switches, "listRuleSwitches",
            "Where the confidentiality starter rules apply (administrators)",
-           ok=(200, RuleSwitchList, "Every category with its switch.")),
+           ok=(200, RuleSwitchList, "Every category with its switch."), guard=policy.can_manage_site),
     _route("POST", "/moderation/rules/categories", set_rule_switch, "setRuleSwitch",
            "Switch the confidentiality rules on or off in a category, or back to the default",
            ok=(200, RuleSwitchList, "Every category with its switch; applies at once, audited."),
-           body=RuleSwitchChange),
+           body=RuleSwitchChange, guard=policy.can_manage_site),
 ]  # fmt: skip

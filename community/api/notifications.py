@@ -7,6 +7,8 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import Response
 
+from community import policy
+from community.api import idempotency
 from community.api.operations import area
 from community.api.params import query_text, settings_of
 from community.api.requests import read_body
@@ -120,10 +122,20 @@ async def send_announcement(request: Request) -> Response:
     actor = await require_actor(request)
     data = await read_body(request, NewAnnouncement)
     settings = settings_of(request)
-    item = await announcements.send_announcement(actor, settings.partner_tiers, **data.args())
-    row = await announcements.get_announcement(actor, item.id)
-    location = {"Location": api_url(settings, f"/announcements/{item.id}")}
-    return ShapeResponse(announcement(settings, row), 201, headers=location)
+
+    async def respond(item_id: int) -> Response:
+        row = await announcements.get_announcement(actor, item_id)
+        location = {"Location": api_url(settings, f"/announcements/{item_id}")}
+        return ShapeResponse(announcement(settings, row), 201, headers=location)
+
+    return await idempotency.create(
+        request,
+        actor,
+        lambda within: announcements.send_announcement(
+            actor, settings.partner_tiers, **data.args(), within=within
+        ),
+        respond,
+    )
 
 
 async def get_announcement(request: Request) -> Response:
@@ -165,7 +177,8 @@ routes = [
     _route("POST", "/announcements", send_announcement, "sendAnnouncement",
            "Send an announcement (administrators)",
            ok=(201, Announcement, "Sent: every recipient has a notification linking to it."),
-           body=NewAnnouncement, location="The announcement's API address."),
+           body=NewAnnouncement, location="The announcement's API address.", params=("IdempotencyKey",),
+           guard=policy.can_send_announcements),
     _route("GET", "/announcements/{id:int}", get_announcement, "getAnnouncement", "One announcement",
            ok=(200, Announcement, "The announcement."), errors=(404,),
                description="Sent to another tier: 404.",

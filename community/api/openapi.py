@@ -75,6 +75,21 @@ PARAMETERS: dict[str, Schema] = {
         {"type": "string", "enum": ["relevance", "newest", "votes"], "default": "relevance"},
     ),
     "Title": _query("title", "A question title, as typed so far.", STRING),
+    "IdempotencyKey": {
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": False,
+        "description": "Makes a retry safe: a repeat with the same key (per caller, kept 24 hours) answers "
+        "the first answer again with `Idempotent-Replayed: true` and creates nothing; the same key with "
+        "another request is a 422 `idempotency_key_reused`. 1 to 255 visible ASCII characters.",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    },
+    "Prefix": _query("q", "What was typed so far (after the @ for people).", STRING),
+    "SuggestThread": _query(
+        "thread",
+        "The thread being written in (its id).",
+        {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+    ),
     "CsrfToken": {
         "name": "X-CSRF-Token",
         "in": "header",
@@ -96,6 +111,14 @@ PARAMETERS |= {
     "AuditSince": _query("since", "From this day (YYYY-MM-DD).", {"type": "string", "format": "date"}),
     "AuditUntil": _query("until", "Up to and including this day.", {"type": "string", "format": "date"}),
     "SanctionUser": _query("user", "A member's handle: their whole history.", STRING),
+    "PeriodFrom": _query(
+        "from", "First day of the period (YYYY-MM-DD, UTC).", {"type": "string", "format": "date"}
+    ),
+    "PeriodTo": _query("to", "Last day of the period, included.", {"type": "string", "format": "date"}),
+    "DashboardTier": _query("tier", "Only questions of partners of this tier.", STRING),
+    "DashboardOrganisation": _query(
+        "organisation", "Only questions of this organisation (its slug).", STRING
+    ),
 }
 
 PARAMETERS |= {
@@ -114,6 +137,7 @@ PARAMETERS |= {
         "limit", "Items per page.", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}
     ),
     "UnreadOnly": _query("unread", "true: unread notifications only.", {"type": "boolean", "default": False}),
+    "Topic": _query("topic", "A tag or a category slug: only experts whose expertise covers it.", STRING),
 }
 
 _ERRORS = {
@@ -173,7 +197,7 @@ SECURITY_SCHEMES: Schema = {
     },
 }
 TAGS = ["threads", "posts", "categories", "search", "knowledge base", "moderation", "notifications",
-        "accounts", "meta"]  # fmt: skip
+        "support", "accounts", "experts", "meta"]  # fmt: skip
 
 
 def _json(schema: Schema, description: str) -> Schema:
@@ -201,6 +225,8 @@ def _operation(method: str, op: Operation) -> Schema:
     codes = set(op.errors) | (set() if op.public else {401, 403})
     if op.body is not None:
         codes |= {400, 413, 415, 422}
+    if "Page" in op.params:  # a page that is not a whole number from 1
+        codes.add(422)
     for code in sorted(codes):
         responses[str(code)] = {"$ref": f"#/components/responses/{_ERROR_STATUS[str(code)]}"}
     params = [{"$ref": f"#/components/parameters/{p}"} for p in op.params]

@@ -15,7 +15,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from community.actor import Actor
 from community.api.shapes import Body, Shape
+from community.edge.auth import require_actor
+from community.errors import Forbidden
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -37,15 +40,29 @@ class Operation:
     location: str | None = None  # the Location header of the success answer
     redirect: tuple[int, type[Shape], str] | None = None  # e.g. a merged thread's 308
     public: bool = False
+    # Who may call it at all, checked before the body is read, so that a member who may not use a
+    # staff endpoint hears 403, not a 422 about a body they could never send: the use case's own
+    # check (raising Forbidden with its message) or a policy predicate (False is a plain 403).
+    guard: Callable[[Actor], object] | None = None
 
 
 class ApiRoute(Route):
     """A route of the JSON API with its operation (one method per route)."""
 
     def __init__(self, method: str, path: str, endpoint: Endpoint, operation: Operation) -> None:
-        super().__init__(path, endpoint, methods=[method])
+        guarded = _guarded(endpoint, operation.guard) if operation.guard else endpoint
+        super().__init__(path, guarded, methods=[method])
         self.method = method
         self.operation = operation
+
+
+def _guarded(endpoint: Endpoint, guard: Callable[[Actor], object]) -> Endpoint:
+    async def checked(request: Request) -> Response:
+        if guard(await require_actor(request)) is False:
+            raise Forbidden()
+        return await endpoint(request)
+
+    return checked
 
 
 def area(tag: str) -> Callable[..., ApiRoute]:

@@ -7,8 +7,9 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 
 from community.errors import Invalid, NotFound
+from community.forum.lists import MAX_PAGE_NUMBER
 from community.settings import Settings
-from community.validation import clean_text
+from community.validation import clean_text, positive_int
 
 # No handle, slug or query value people use is longer: a longer one names nothing (404 in the path,
 # 422 in the query).
@@ -35,6 +36,18 @@ def query_text(request: Request, name: str) -> str | None:
     if clean_text(value) != value or len(value) > MAX_PARAM:
         raise Invalid({name: f"The {name} parameter has characters that are not allowed or is too long."})
     return value.strip()
+
+
+def page(request: Request) -> int:
+    """The ``page`` query parameter: 1 when absent; 422 unless a whole number from 1 (the OpenAPI
+    document says ``minimum: 1``; a page past the last is simply empty)."""
+    raw = request.query_params.get("page")
+    if raw is None or raw == "":
+        return 1
+    number = positive_int(raw, MAX_PAGE_NUMBER)
+    if number is None:
+        raise Invalid({"page": f"The page must be a whole number from 1 to {MAX_PAGE_NUMBER:,}."})
+    return number
 
 
 def page_url(request: Request, page: int) -> str:

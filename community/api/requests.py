@@ -4,7 +4,9 @@ Each field the request sends is checked against its declared JSON type; a wrong 
 naming the field with the message its use case gave before the declarations checked types, and
 every wrong field is named at once. JSON null is passed on as None, as it always was: whether a
 field may be null is the use case's call, with its own message. Fields the request leaves out are
-``UNSET``; unknown fields are ignored, as before.
+``UNSET``. A field the shape does not declare is a 422 naming it (the OpenAPI document says
+``additionalProperties: false``): a misspelt field silently ignored would save something else
+than the caller meant.
 """
 
 from __future__ import annotations
@@ -45,10 +47,19 @@ def _invalid_message(hint: Any) -> str | None:
     return None
 
 
+UNKNOWN_FIELD = "This request has no field of this name."
+
+
+@functools.cache
+def _names(shape: type[Body]) -> frozenset[str]:
+    return frozenset(key for _, key, _, _ in _fields(shape))
+
+
 def parse(shape: type[B], data: dict[str, Any]) -> B:
     """``data`` (a JSON object) as ``shape``; 422 naming every field of the wrong type."""
     values: dict[str, Any] = {}
-    wrong: dict[str, str] = {}
+    declared = _names(shape)
+    wrong = {key: UNKNOWN_FIELD for key in data if key not in declared}
     for name, key, hint, invalid in _fields(shape):
         if key not in data:
             continue

@@ -7,11 +7,14 @@ from starlette.routing import BaseRoute
 from community.api import (
     accounts,
     categories,
+    experts,
     kb,
     moderation,
     notifications,
     sanctions,
     search,
+    suggestions,
+    support,
     thread_actions,
     threads,
 )
@@ -25,8 +28,11 @@ routes: list[BaseRoute] = [
     *sanctions.routes,
     *thread_actions.routes,
     *search.routes,
+    *suggestions.routes,
     *kb.routes,
     *notifications.routes,
+    *experts.routes,
+    *support.routes,
 ]
 _openapi = OpenApi(routes)
 routes.append(_openapi.route)

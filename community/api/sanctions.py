@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from community import policy
 from community.api.operations import area
 from community.api.params import query_text
 from community.api.requests import read_body
@@ -44,17 +45,19 @@ routes = [
            "Silences and suspensions in force, or one member's history (moderators)",
            ok=(200, SanctionList, "Newest first, at most 500."), errors=(404, 422),
            description="Without `user`: every silence and suspension in force. With `user` (a handle): that "
-           "member's whole history, warnings and lifted ones included.", params=("SanctionUser",)),
+           "member's whole history, warnings and lifted ones included.", params=("SanctionUser",),
+           guard=policy.can_moderate),
     _route("POST", "/moderation/sanctions", create_sanction, "createSanction",
            "Warn, silence or suspend a member (moderators)",
            ok=(201, Sanction, "The sanction; the member is notified."), errors=(404,),
            description="Silenced: can read and vote, cannot ask, answer, edit, flag or change their profile "
            "(403 naming when it ends). Suspended: cannot sign in; sessions and API tokens answer 403. A new "
            "silence or suspension replaces the one in force. Moderators and admins can be sanctioned by "
-           "admins only; nobody sanctions themselves (403).", body=NewSanction),
+           "admins only; nobody sanctions themselves (403).", body=NewSanction,
+           guard=policy.can_moderate),
     _route("POST", "/moderation/sanctions/{id:int}/lift", lift_sanction, "liftSanction",
            "End a silence or suspension early (moderators)",
            ok=(200, Sanction, "The lifted sanction; the member is notified."), errors=(404, 409),
            description="409 when it already ended, was lifted, or is a warning.", params=("Id",),
-           body=RestoreReason),
+           body=RestoreReason, guard=policy.can_moderate),
 ]  # fmt: skip

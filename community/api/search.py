@@ -6,12 +6,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from community.api.operations import area
+from community.api.params import page as page_number
 from community.api.params import settings_of
 from community.api.responses import ShapeResponse
 from community.api.shapes.search import SearchResults, SimilarThreadList, search_results, similar_thread
 from community.edge.auth import require_actor
 from community.errors import Invalid
-from community.forum import lists
 from community.search import queries
 from search_index import documents
 
@@ -31,7 +31,7 @@ async def search_content(request: Request) -> Response:
         request.app.state.search,
         actor,
         params.get("q", ""),
-        page=min(lists.parse_page(params.get("page")), MAX_PAGE),
+        page=min(page_number(request), MAX_PAGE),
         sort=sort,
         per_page=settings.page_size,
     )

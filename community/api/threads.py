@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from community.api import idempotency, params
 from community.api.operations import area
 from community.api.params import page_url, query_text, settings_of
 from community.api.requests import read_body
@@ -42,7 +43,7 @@ async def list_threads(request: Request) -> Response:
         tag=query_text(request, "tag"),
         status=query_text(request, "status"),
         show=query_text(request, "show") or "latest",
-        page=lists.parse_page(request.query_params.get("page")),
+        page=params.page(request),
         per_page=settings.page_size,
     )
     next_page = listing.next_page
@@ -58,15 +59,23 @@ async def list_threads(request: Request) -> Response:
 async def create_thread(request: Request) -> Response:
     actor = await require_actor(request)
     data = await read_body(request, NewThread)
-    thread = await threads.create_thread(
-        actor, **data.args(), gate=request.app.state.moderation, ip=client_ip(request)
-    )
     settings = settings_of(request)
-    view = await thread_page.get_thread_view(
-        actor, thread.id, per_page=settings.posts_per_page, with_sources=True
+
+    async def respond(thread_id: int) -> Response:
+        view = await thread_page.get_thread_view(
+            actor, thread_id, per_page=settings.posts_per_page, with_sources=True
+        )
+        location = {"Location": api_url(settings, f"/threads/{thread_id}")}
+        return ShapeResponse(thread_detail(settings, view, None), 201, headers=location)
+
+    return await idempotency.create(
+        request,
+        actor,
+        lambda within: threads.create_thread(
+            actor, **data.args(), gate=request.app.state.moderation, ip=client_ip(request), within=within
+        ),
+        respond,
     )
-    location = {"Location": api_url(settings, f"/threads/{thread.id}")}
-    return ShapeResponse(thread_detail(settings, view, None), 201, headers=location)
 
 
 async def get_thread(request: Request) -> Response:
@@ -77,7 +86,7 @@ async def get_thread(request: Request) -> Response:
         view = await thread_page.get_thread_view(
             actor,
             thread_id,
-            lists.parse_page(request.query_params.get("page")),
+            params.page(request),
             settings.posts_per_page,
             with_sources=True,
         )
@@ -95,12 +104,25 @@ async def create_post(request: Request) -> Response:
     actor = await require_actor(request)
     thread_id = path_id(request)
     data = await read_body(request, NewPost)
-    created = await posts.reply(
-        actor, thread_id, **data.args(), gate=request.app.state.moderation, ip=client_ip(request)
+
+    async def respond(post_id: int) -> Response:
+        thread, view = await posts.get_post_view(actor, post_id)
+        location = {"Location": api_url(settings_of(request), f"/posts/{post_id}")}
+        return ShapeResponse(post(view, thread.id), 201, headers=location)
+
+    return await idempotency.create(
+        request,
+        actor,
+        lambda within: posts.reply(
+            actor,
+            thread_id,
+            **data.args(),
+            gate=request.app.state.moderation,
+            ip=client_ip(request),
+            within=within,
+        ),
+        respond,
     )
-    thread, view = await posts.get_post_view(actor, created.id)
-    location = {"Location": api_url(settings_of(request), f"/posts/{created.id}")}
-    return ShapeResponse(post(view, thread.id), 201, headers=location)
 
 
 async def get_post(request: Request) -> Response:
@@ -162,14 +184,16 @@ routes = [
              params=("Category", "Tag", "Status", "Show", "Page")),
     _threads("POST", "/threads", create_thread, "createThread", "Ask a question or start a discussion",
              ok=(201, Thread, "The new thread, as GET /threads/{id} shows it."), errors=(429,),
-             description=POSTING_RULES, body=NewThread, location="The thread's API address."),
+             description=POSTING_RULES, body=NewThread, location="The thread's API address.",
+             params=("IdempotencyKey",)),
     _threads("GET", "/threads/{id:int}", get_thread, "getThread",
              "A thread with its opening post and one page of posts", ok=(200, Thread, "The thread."),
              errors=(404,), params=("Id", "Page"),
              redirect=(308, MergedThread, "This thread was merged into another: Location names it.")),
     _posts("POST", "/threads/{id:int}/posts", create_post, "createPost",
            "Answer a question or reply to a discussion", ok=(201, Post, "The new post."), errors=(404, 429),
-           description="403 when the thread is closed. " + POSTING_RULES, params=("Id",), body=NewPost,
+           description="403 when the thread is closed. " + POSTING_RULES, params=("Id", "IdempotencyKey"),
+           body=NewPost,
            location="The post's API address."),
     _posts("GET", "/posts/{id:int}", get_post, "getPost", "One post", ok=(200, Post, "The post."),
            errors=(404,), params=("Id",)),

@@ -13,8 +13,9 @@ from typing import NoReturn
 
 from tortoise.exceptions import BaseORMException
 
+from community.cli.backup import backup, restore
 from community.cli.common import EXIT_USAGE, CommandError, Handler, describe, fail, with_db
-from community.cli.content import import_stackexchange, reindex, search_check
+from community.cli.content import generate, import_stackexchange, reindex, search_check
 from community.cli.people import (
     create_category,
     create_org,
@@ -108,6 +109,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--wait", action="store_true", help="if a server's search indexer is running, wait until it stops"
     )
 
+    gen = command(
+        "generate",
+        "Write a synthetic community of N posts for load tests (real sentences, made-up people).",
+    )
+    gen.add_argument("--posts", type=int, required=True, metavar="N", help="how many posts to write")
+    gen.add_argument("--seed", type=int, default=1, help="the same seed writes the same community")
+    gen.add_argument("--from", dest="source", metavar="POSTS_XML", help="a Stack Exchange Posts.xml "
+                     "(default: the coffee dump in tests/load/)")  # fmt: skip
+
+    saving = command(
+        "backup", "Back up the database and the search index into a new folder (the server may keep running)."
+    )
+    saving.add_argument("directory", metavar="DIR", help="a new or empty folder")
+    restoring = command(
+        "restore",
+        "Put a backup back (stop the server first); the search index is checked against the database.",
+    )
+    restoring.add_argument("directory", metavar="DIR", help="a folder made by `community backup`")
+
     check = command("search-check", "Compare the search index with the database; exit code 1 if they differ.")
     check.add_argument("--fix", action="store_true", help="repair the differences found")
     check.add_argument(
@@ -122,6 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings.from_env()
         if args.command == "serve":
             return serve(settings, args)
+        if args.command in OWN_DATABASE:  # they open and close the database themselves
+            return asyncio.run(OWN_DATABASE[args.command](settings, args))
         handler = HANDLERS[args.command]
         code = asyncio.run(with_db(settings, handler, args, allow_pending=args.command == "migrate"))
         sys.stdout.flush()  # here, where a reader gone away is caught, not at exit
@@ -146,6 +168,7 @@ def _reader_left() -> int:
     return 0
 
 
+OWN_DATABASE: dict[str, Handler] = {"backup": backup, "restore": restore}
 HANDLERS: dict[str, Handler] = {
     "migrate": migrate,
     "demo": demo,
@@ -158,4 +181,5 @@ HANDLERS: dict[str, Handler] = {
     "import-stackexchange": import_stackexchange,
     "reindex": reindex,
     "search-check": search_check,
+    "generate": generate,
 }

@@ -1,10 +1,12 @@
-"""Content and search: importing a Stack Exchange dump, rebuilding and checking the index."""
+"""Content and search: importing a Stack Exchange dump, generating a community, rebuilding and
+checking the index."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import sys
+from pathlib import Path
 from typing import Any
 
 from community.cli.common import CommandError
@@ -41,6 +43,37 @@ async def import_stackexchange(settings: Settings, args: argparse.Namespace) -> 
 
 
 LOCK_POLL_SECONDS = 1.0
+# The Stack Exchange dump the tests and benchmarks use (beside the repository, in ../shared/data):
+# real sentences for a generated community.
+DEFAULT_SENTENCES = Path(__file__).resolve().parents[3] / "shared" / "data" / "coffee-Posts.xml"
+
+
+async def generate(settings: Settings, args: argparse.Namespace) -> int:
+    import time
+
+    from tqdm import tqdm
+
+    from community.demo import generate as generating
+
+    if not 1 <= args.posts <= 10_000_000:
+        raise CommandError(f"--posts must be between 1 and 10,000,000, not {args.posts}")
+    source = Path(args.source) if args.source else DEFAULT_SENTENCES
+    if not source.is_file():
+        raise CommandError(f"no Posts.xml at {source}: name one with --from")
+    try:
+        corpus = generating.read_corpus(source)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    started = time.perf_counter()
+    with tqdm(total=args.posts, unit=" posts", file=sys.stderr, disable=None) as bar:
+        written = await generating.generate(
+            settings, corpus, args.posts, seed=args.seed, progress=lambda done: bar.update(done - bar.n)
+        )
+    seconds = time.perf_counter() - started
+    rate = args.posts / seconds
+    print(f"Generated {generating.rows_summary(written)} in {seconds:.1f}s ({rate:,.0f} posts/s).")
+    print("The search index catches up when the server starts (or run `community reindex` now).")
+    return 0
 
 
 def _search_index(settings: Settings) -> Any:

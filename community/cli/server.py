@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import copy
 import errno
 import socket
 import sys
@@ -41,8 +42,34 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
         ws_per_message_deflate=False,
         proxy_headers=True,
         log_level=settings.log_level,
+        log_config=log_config(settings.log_level),
     )
     return 0
+
+
+# The product's own loggers: without them in the configuration, only uvicorn's lines would print
+# (who runs the indexer, a reconnected Redis, a failed mail would stay silent).
+APP_LOGGERS = ("community", "moderation", "search_index")
+
+
+def log_config(level: str) -> dict[str, Any]:
+    """uvicorn's logging configuration plus the product's loggers at ``level`` (every worker
+    process applies it)."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["app"] = {
+        "()": "uvicorn.logging.DefaultFormatter",
+        "fmt": "%(levelprefix)s %(name)s: %(message)s",
+    }
+    config["handlers"]["app"] = {
+        "formatter": "app",
+        "class": "logging.StreamHandler",
+        "stream": "ext://sys.stderr",
+    }
+    for name in APP_LOGGERS:
+        config["loggers"][name] = {"handlers": ["app"], "level": level.upper(), "propagate": False}
+    return config
 
 
 def _check_address(host: str, port: int) -> None:

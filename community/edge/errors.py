@@ -11,7 +11,7 @@ by ``app.py``: the edge never imports the views.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from html import escape
 from typing import Any
 from urllib.parse import urlencode
@@ -19,8 +19,10 @@ from urllib.parse import urlencode
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from tortoise.exceptions import DBConnectionError
+from starlette.routing import BaseRoute, Match, Mount, Route
+from starlette.types import Scope
 
+from community.db import is_unavailable
 from community.edge.reading import is_api
 from community.errors import RateLimited, ServiceError, ServiceUnavailable, Unauthenticated
 
@@ -37,6 +39,20 @@ _HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
 SERVER_ERROR = "Something went wrong on our side. Nothing you saved was lost; please try again."
 UNAVAILABLE = "The community cannot reach its database just now. Please try again in a minute."
 UNAVAILABLE_RETRY_SECONDS = 30
+
+
+def allowed_methods(scope: Scope, routes: Sequence[BaseRoute]) -> set[str]:
+    """Every method some route answers at the scope's path (looking inside mounts)."""
+    methods: set[str] = set()
+    for route in routes:
+        match, child = route.matches(scope)
+        if match == Match.NONE:
+            continue
+        if isinstance(route, Mount):
+            methods |= allowed_methods({**scope, **child}, route.routes)
+        elif isinstance(route, Route) and route.methods:
+            methods |= route.methods
+    return methods
 
 
 def error_json(
@@ -103,7 +119,7 @@ class ErrorRenderer:
     async def service_error(self, request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ServiceError)
         headers = retry_after(exc) if isinstance(exc, (RateLimited, ServiceUnavailable)) else None
-        if is_api(request):
+        if is_api(request) or _asks_for_json(request):
             if isinstance(exc, Unauthenticated):
                 headers = {"WWW-Authenticate": "Bearer"}
             return error_json(exc.status_code, exc.code, exc.message, exc.fields, headers)
@@ -115,12 +131,20 @@ class ErrorRenderer:
     async def http_error(self, request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         message = _HTTP_MESSAGES.get(exc.status_code, str(exc.detail))
+        headers = dict(exc.headers) if exc.headers else None
+        if exc.status_code == 405:
+            # Starlette names only the methods of the first route on the path; the API declares
+            # one route per method, so gather them all.
+            # (From the app's own root: by now the scope is the one routing gave the endpoint.)
+            scope = {**request.scope, "root_path": request.scope.get("app_root_path", "")}
+            headers = {"Allow": ", ".join(sorted(allowed_methods(scope, request.app.routes)))}
         if is_api(request):
-            return error_json(exc.status_code, _HTTP_CODES.get(exc.status_code, "error"), message)
-        return await self.html_page(request, exc.status_code, message, {}, None)
+            code = _HTTP_CODES.get(exc.status_code, "error")
+            return error_json(exc.status_code, code, message, headers=headers)
+        return await self.html_page(request, exc.status_code, message, {}, headers)
 
     async def server_error(self, request: Request, exc: Exception) -> Response:
-        if isinstance(exc, (DBConnectionError, ConnectionError)):
+        if is_unavailable(exc):
             # The database is out of reach: a short outage to wait out, not a bug (503, Retry-After).
             log.warning("database unavailable on %s %s: %r", request.method, request.url.path, exc)
             headers = {"Retry-After": str(UNAVAILABLE_RETRY_SECONDS)}
@@ -132,3 +156,9 @@ class ErrorRenderer:
             return error_json(500, "server_error", SERVER_ERROR)
         # Not the layout: whatever failed (the database, a template) may fail again rendering it.
         return await plain_page(request, 500, SERVER_ERROR, {}, None)
+
+
+def _asks_for_json(request: Request) -> bool:
+    """The site's own scripts (the editor's preview and uploads) ask pages for JSON: their refusals
+    come back as JSON with the message and fields, like the API's, not as an error page."""
+    return request.headers.get("accept", "").split(",")[0].strip().lower() == "application/json"

@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 
-from community.errors import NotFound, ServiceError
+from community.errors import Invalid, NotFound, ServiceError
 from community.validation import MAX_ID
 
 MAX_BODY = 1_000_000
@@ -37,13 +37,20 @@ def is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-async def _body(request: Request) -> bytes:
+async def _body(request: Request, limit: int = MAX_BODY) -> bytes:
+    too_large = PayloadTooLarge(f"The request is too large (at most {limit // 1000:,} KB).")
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_BODY:
-        raise PayloadTooLarge(f"The request is too large (at most {MAX_BODY // 1000} KB).")
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        raise PayloadTooLarge(f"The request is too large (at most {MAX_BODY // 1000} KB).")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise too_large
+    size = 0
+    chunks: list[bytes] = []
+    async for chunk in request.stream():  # counted as it arrives: no Content-Length is believed
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    request._body = body  # what request.form() and request.body() read from now on
     return body
 
 
@@ -90,6 +97,31 @@ async def read_form(request: Request) -> FormData:
         return await request.form(max_files=0, max_fields=200)
     except Exception as exc:  # python-multipart raises several unrelated types
         raise BadRequest("The form could not be read. Please submit it from the page.") from exc
+
+
+# A multipart form's own bytes beyond the file: boundaries, headers, the CSRF token.
+UPLOAD_OVERHEAD = 16_000
+
+
+async def read_upload(request: Request, field: str, max_bytes: int) -> tuple[bytes, str | None]:
+    """The file sent as ``field`` of a multipart form (its bytes, at most ``max_bytes``, and the
+    name it had), or a clear 4xx. What the bytes are is for the caller to find out."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "multipart/form-data":
+        raise UnsupportedMediaType("Send the image as a multipart form (the page's file field does).")
+    await _body(request, max_bytes + UPLOAD_OVERHEAD)
+    try:
+        form = await request.form(max_files=1, max_fields=20)
+    except Exception as exc:  # python-multipart raises several unrelated types
+        raise BadRequest("The form could not be read. Please submit it from the page.") from exc
+    upload = form.get(field)
+    if not isinstance(upload, UploadFile):
+        raise Invalid({field: "Choose an image to upload."})
+    data = await upload.read(max_bytes + 1)
+    await upload.close()
+    if len(data) > max_bytes:
+        raise PayloadTooLarge(f"The image is too large (at most {max_bytes // 1024:,} KB).")
+    return data, upload.filename
 
 
 def path_id(request: Request, name: str = "id") -> int:

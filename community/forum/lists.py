@@ -9,12 +9,14 @@ from typing import Any
 from community import policy, validation
 from community.actor import Actor
 from community.errors import Invalid, NotFound
+from community.experts.targets import overdue_among
 from community.models import (
     Category,
     Thread,
     ThreadKind,
     ThreadStatus,
 )
+from community.timeutil import utcnow
 from community.visibility import load_visible_thread, visible_threads
 
 LIST_FILTERS = ("latest", "unanswered", "solved")
@@ -33,12 +35,14 @@ class ThreadList:
         return self.page + 1 if self.page < self.pages else None
 
 
+MAX_PAGE_NUMBER = 100_000
+
+
 def parse_page(raw: object) -> int:
-    try:
-        page = int(raw)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return 1
-    return min(max(page, 1), 100_000)
+    """The page an address asks for, read kindly (pages people type or edit): anything but a
+    whole number from 1 is the first page. The API is strict (``community.api.params.page``)."""
+    page = validation.positive_int(raw, MAX_PAGE_NUMBER) if raw not in (None, "") else None
+    return page or 1
 
 
 async def list_threads(
@@ -90,6 +94,11 @@ async def list_threads(
         .limit(per_page)
         .values(*SUMMARY_FIELDS, **SUMMARY_RELATED)
     )
+    if policy.can_see_response_times(actor) and rows:
+        # Staff see which questions are past their response target ("overdue": which target).
+        overdue = await overdue_among([r["id"] for r in rows], utcnow())
+        for row in rows:
+            row["overdue"] = overdue.get(row["id"])
     return ThreadList(items=rows, total=total, page=page, pages=pages, per_page=per_page)
 
 

@@ -13,6 +13,7 @@ from community import policy, validation, visibility
 from community.actor import Actor
 from community.errors import Conflict, Forbidden, Invalid, NotFound
 from community.events import AnswerAccepted, PostCreated, PostDeleted, PostEdited, PostVoted, publish, record
+from community.experts import targets as response_targets
 from community.forum import thread_page
 from community.forum.thread_page import PostView
 from community.forum.threads import set_thread_tags
@@ -24,6 +25,7 @@ from community.ports import ModerationGate
 from community.post_text import render_post_body
 from community.search.outbox import POST, THREAD, index_later
 from community.timeutil import utcnow
+from community.transactions import WithinTransaction
 from community.visibility import load_visible_post, load_visible_thread
 from moderation import screening
 
@@ -68,9 +70,11 @@ async def reply(
     created_at: datetime | None = None,
     gate: ModerationGate | None = None,
     ip: str | None = None,
+    within: WithinTransaction | None = None,
 ) -> Post:
     """An answer to a question or a reply in a discussion; ``gate``: the moderation rules it
-    passes (views hand in the app's); ``ip``: where the request came from (rate limits)."""
+    passes (views hand in the app's); ``ip``: where the request came from (rate limits);
+    ``within``: the caller's last step inside the transaction, given the new post's id."""
     require_can_post(actor)
     thread = await load_visible_thread(actor, thread_id)
     if not policy.can_reply(actor, thread):
@@ -101,8 +105,12 @@ async def reply(
         # The answer's own document and its thread's (which rolls answers up), not its siblings'.
         await index_later((POST, post.id))
         notes += await forum_notices.on_new_post(actor, thread, post, mentioned)
+        if thread.is_question:
+            await response_targets.note_answer(thread.id, thread.author_id, actor.id, post.state, when)
         event = PostCreated(thread.id, post.id, actor.id, tuple(mentioned))
         await record(event)
+        if within is not None:
+            await within(post.id)
     await publish(event)
     await announce(notes)
     return post

@@ -37,6 +37,7 @@ class PostView:
     author_handle: str
     author_role: str
     author_org: str
+    author_avatar: str | None
     is_opening: bool
     body_html: str
     score: int
@@ -78,6 +79,7 @@ _AUTHOR_VALUES = {
     "author_handle": "author__handle",
     "author_role": "author__role",
     "author_org": "author__organisation__name",
+    "author_avatar": "author__avatar",
 }
 
 
@@ -91,8 +93,8 @@ def _post_view(actor: Actor, thread: Thread, row: dict[str, Any], voted: set[int
     pv = PostView(
         id=row["id"], author_id=row["author_id"], author_name=row["author_name"],
         author_handle=row["author_handle"], author_role=row["author_role"],
-        author_org=row["author_org"], is_opening=row["is_opening"], body_html=row["body_html"],
-        score=row["score"], state=row["state"], created_at=row["created_at"],
+        author_org=row["author_org"], author_avatar=row["author_avatar"], is_opening=row["is_opening"],
+        body_html=row["body_html"], score=row["score"], state=row["state"], created_at=row["created_at"],
         edited_at=row["edited_at"], revision_count=row["revision_count"],
     )  # fmt: skip
     pv.is_accepted = thread.accepted_post_id == pv.id

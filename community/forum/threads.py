@@ -12,10 +12,13 @@ from tortoise.transactions import in_transaction
 from community import policy, validation
 from community.actor import Actor
 from community.events import ThreadCreated, publish, record
+from community.experts import profiles as expert_profiles
+from community.experts import routing
 from community.models import (
     Category,
     Post,
     PostRevision,
+    PostState,
     Tag,
     Thread,
     ThreadKind,
@@ -29,6 +32,7 @@ from community.ports import ModerationGate
 from community.post_text import render_post_body
 from community.search.outbox import THREAD, index_later
 from community.timeutil import utcnow
+from community.transactions import WithinTransaction
 from moderation import screening
 
 
@@ -51,10 +55,14 @@ async def create_thread(
     created_at: datetime | None = None,
     gate: ModerationGate | None = None,
     ip: str | None = None,
+    within: WithinTransaction | None = None,
+    expert: object = None,
 ) -> Thread:
     """``gate``: the moderation rules new posts pass (views hand in the app's; imports and the
     demo pass none); ``ip``: the address the request came from (rate limits). ``private``: a
-    partner's private question, seen only by their organisation and staff."""
+    partner's private question, seen only by their organisation and staff. ``within``: the
+    caller's last step inside the transaction, given the new thread's id. ``expert``: the handle
+    of the expert the asker chose ("Ask this expert"), routed to first."""
     require_can_post(actor)
     fields: dict[str, str] = {}
     cat = None
@@ -75,6 +83,13 @@ async def create_thread(
     is_private = validation.boolean(private, fields, "private")
     if is_private and not policy.can_ask_privately(actor):
         fields["private"] = "Only partners ask privately: staff questions are seen by staff anyway."
+    asked = None
+    if expert not in (None, ""):
+        asked = await expert_profiles.find_expert(expert)
+        if asked is None:
+            fields["expert"] = "Choose an expert from the experts directory."
+        elif kind_value != ThreadKind.QUESTION:
+            fields["expert"] = "Ask an expert a question (a discussion is not routed)."
     validation.raise_if(fields)
     assert cat is not None
     screened = await screening.screen(
@@ -108,8 +123,13 @@ async def create_thread(
         await User.filter(id=actor.id).update(post_count=F("post_count") + 1)
         await index_later((THREAD, thread.id))
         notes += await forum_notices.on_new_thread(actor, thread, post, mentioned)
+        # A question held for review is not routed: experts hear of nothing they may not see.
+        if thread.is_question and post.state == PostState.VISIBLE:
+            notes += await routing.route_new_question(actor, thread, asked=asked)
         created = ThreadCreated(thread.id, post.id, cat.id, actor.id, tuple(mentioned))
         await record(created)
+        if within is not None:
+            await within(thread.id)
     await publish(created)
     await announce(notes)
     return thread

@@ -14,6 +14,7 @@ from tortoise.expressions import F
 
 from community import policy, validation
 from community.actor import Actor
+from community.db import fetch_rows
 from community.errors import Invalid, NotFound
 from community.kb.articles import load_visible_article, read_input
 from community.kb.products import list_products
@@ -28,6 +29,7 @@ from community.models import (
     User,
 )
 from community.post_text import render_post_body
+from community.timeutil import utcnow
 from community.visibility import load_visible_thread
 
 SORTS = ("newest", "helpful")
@@ -76,10 +78,23 @@ async def article_products(article_ids: list[int]) -> dict[int, list[dict[str, A
     return found
 
 
+_VIEW_DAY_SQL = (
+    "INSERT INTO article_view_day (article_id, day, views) VALUES (?, ?, 1) "
+    "ON CONFLICT (article_id, day) DO UPDATE SET views = article_view_day.views + 1"
+)
+
+
+async def count_view_today(article_id: int) -> None:
+    """One more read today (UTC): the channel-health dashboard counts article views per period.
+    One statement, so concurrent readers never lose a count."""
+    await fetch_rows(_VIEW_DAY_SQL, article_id, utcnow().date())
+
+
 async def get_article(actor: Actor, article_id: int, *, count_view: bool = False) -> ArticleView:
     article, category = await load_visible_article(actor, article_id)
     if count_view:
         await Article.filter(id=article.id).update(view_count=F("view_count") + 1)
+        await count_view_today(article.id)
     source = None
     if article.source_thread_id is not None:
         try:

@@ -22,8 +22,8 @@ DEFAULT_KINDS: tuple[str, ...] = (
     NotificationKind.ANSWER,
     NotificationKind.MENTION,
     NotificationKind.ACCEPTED,
-    # Questions routed to experts, under whatever name that notice has.
-    *(k for k in NotificationKind.ALL if "rout" in k),
+    # Questions routed to experts.
+    NotificationKind.ROUTED,
     # Moderators' messages.
     NotificationKind.SANCTION,
     NotificationKind.POST_HIDDEN,

@@ -9,6 +9,13 @@ from community.models.accounts import (
     User,
     UserStatus,
 )
+from community.models.experts import (
+    ExpertProfile,
+    QuestionRouting,
+    ResponseClock,
+    ResponseTarget,
+    RoutingReason,
+)
 from community.models.forum import (
     Category,
     Post,
@@ -22,6 +29,7 @@ from community.models.forum import (
     Visibility,
     Vote,
 )
+from community.models.idempotency import IdempotentRequest
 from community.models.jobs import ScheduledJob
 from community.models.kb import (
     Article,
@@ -30,6 +38,7 @@ from community.models.kb import (
     ArticleState,
     ArticleTag,
     ArticleVersion,
+    ArticleViewDay,
     Product,
     ProductVersion,
 )
@@ -65,6 +74,7 @@ from community.models.notifications import (
 from community.models.orgs import Organisation, OrgKind
 from community.models.outbox import IndexerLease, IndexOutbox
 from community.models.sso import ExternalIdentity, IdentityProvider
+from community.models.support import RatingSide, SupportRating
 
 __all__ = [
     "Announcement",
@@ -76,15 +86,18 @@ __all__ = [
     "ArticleState",
     "ArticleTag",
     "ArticleVersion",
+    "ArticleViewDay",
     "AuditEntry",
     "Category",
     "CategoryRules",
     "Decision",
     "DigestFrequency",
+    "ExpertProfile",
     "ExternalIdentity",
     "Flag",
     "FlagReason",
     "FlagResolution",
+    "IdempotentRequest",
     "IdentityProvider",
     "IndexOutbox",
     "IndexerLease",
@@ -106,15 +119,21 @@ __all__ = [
     "PostState",
     "Product",
     "ProductVersion",
+    "QuestionRouting",
     "RateEvent",
+    "RatingSide",
+    "ResponseClock",
+    "ResponseTarget",
     "ReviewItem",
     "ReviewKind",
     "ReviewState",
     "Role",
+    "RoutingReason",
     "Sanction",
     "SanctionKind",
     "ScheduledJob",
     "SignInWindow",
+    "SupportRating",
     "Tag",
     "Thread",
     "ThreadKind",

@@ -48,6 +48,8 @@ class User(Model):
     suspended_until = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     last_seen_at = fields.DatetimeField(null=True)
+    # The uploaded picture (community/images.py: the key of its largest size); None: initials.
+    avatar = fields.CharField(max_length=60, null=True)
 
     class Meta:
         table = "user"

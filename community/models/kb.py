@@ -156,3 +156,20 @@ class ArticleRating(Model):
     class Meta:
         table = "article_rating"
         unique_together = [("article_id", "user_id")]
+
+
+class ArticleViewDay(Model):
+    """How often an article was read on one day (UTC), for views per period (the channel-health
+    dashboard): ``Article.view_count`` only knows the total."""
+
+    id = fields.IntField(primary_key=True)
+    article: fields.ForeignKeyRelation[Article] = fields.ForeignKeyField(
+        "community.Article", related_name="view_days", on_delete=fields.CASCADE
+    )
+    article_id: int
+    day = fields.DateField(db_index=True)
+    views = fields.IntField(default=0)
+
+    class Meta:
+        table = "article_view_day"
+        unique_together = [("article_id", "day")]

@@ -28,6 +28,9 @@ class NotificationKind:
     ARTICLE_REVIEW = "article_review"  # curators: an article needs review
     SANCTION = "sanction"  # a warning, silence or suspension from a moderator
     ANNOUNCEMENT = "announcement"
+    ROUTED = "routed"  # experts: a question was routed (or passed on) to you
+    RESPONSE_REMINDER = "response_reminder"  # experts: a question routed to you is half-way to its target
+    RESPONSE_ESCALATED = "response_escalated"  # moderators: a question is past its response target
     ALL = (
         REPLY,
         ANSWER,
@@ -46,6 +49,9 @@ class NotificationKind:
         ARTICLE_REVIEW,
         SANCTION,
         ANNOUNCEMENT,
+        ROUTED,
+        RESPONSE_REMINDER,
+        RESPONSE_ESCALATED,
     )
 
 

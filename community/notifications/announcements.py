@@ -13,6 +13,7 @@ from community.errors import Forbidden, NotFound
 from community.markdown import render_markdown
 from community.models import Announcement, AnnouncementAudience, NotificationKind, OrgKind, Role, User
 from community.notifications.delivery import announce, clip, notify
+from community.transactions import WithinTransaction
 
 LIST_MAX = 100
 
@@ -22,10 +23,17 @@ def audiences(partner_tiers: list[str] | tuple[str, ...]) -> list[str]:
 
 
 async def send_announcement(
-    actor: Actor, partner_tiers: list[str] | tuple[str, ...], *, title: object, body: object, audience: object
+    actor: Actor,
+    partner_tiers: list[str] | tuple[str, ...],
+    *,
+    title: object,
+    body: object,
+    audience: object,
+    within: WithinTransaction | None = None,
 ) -> Announcement:
     """Administrators only. ``audience``: "all", or a partner tier (its partners hear about it;
-    staff may read every announcement but are told only about those sent to all)."""
+    staff may read every announcement but are told only about those sent to all). ``within``: the
+    caller's last step inside the transaction, given the announcement's id."""
     if not policy.can_send_announcements(actor):
         raise Forbidden("Only administrators can send announcements.")
     fields: dict[str, str] = {}
@@ -56,6 +64,8 @@ async def send_announcement(
         )
         item.recipient_count = len(notes)
         await item.save(update_fields=["recipient_count"])
+        if within is not None:
+            await within(item.id)
     await announce(notes)
     return item
 

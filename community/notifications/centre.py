@@ -42,6 +42,9 @@ KIND_LABELS = {
     NotificationKind.ARTICLE_REVIEW: "Articles that need your review (curators)",
     NotificationKind.SANCTION: "Warnings and restrictions on your account",
     NotificationKind.ANNOUNCEMENT: "Announcements",
+    NotificationKind.ROUTED: "Questions routed or passed on to you (experts)",
+    NotificationKind.RESPONSE_REMINDER: "Questions routed to you still waiting for an answer (experts)",
+    NotificationKind.RESPONSE_ESCALATED: "Questions past their response target (moderators)",
 }
 
 _UNREAD_SQL = f'SELECT {UNREAD_SQL} AS unread FROM "user" u WHERE u.id = ?'

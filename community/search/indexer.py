@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import logging
+import os
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from tortoise.expressions import Q
@@ -107,6 +110,39 @@ async def outbox_backlog() -> dict[str, Any]:
     return {"backlog": count, "oldest_age_seconds": round(max(age, 0.0), 3)}
 
 
+class IndexerLock:
+    """An exclusive ``flock`` on a file beside the index: the mark of a process writing it, which
+    ``community restore`` looks for (the kernel drops it when the holder dies). The indexer takes it
+    with its lease when it can; who writes is decided by the lease (``search.lease``)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def try_acquire(self) -> bool:
+        if self._fd is not None:
+            return True
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return False
+        self._fd = fd
+        return True
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+
 async def _roll_up_later(thread_ids: list[int]) -> None:
     if not thread_ids:
         return
@@ -144,9 +180,15 @@ class Indexer:
         poll_seconds: float = 0.25,
         retry_lock_seconds: float = 2.0,
         stall_seconds: float = 120.0,
+        reconcile: Callable[[Indexer], Awaitable[None]] | None = None,
+        marker: IndexerLock | None = None,
     ) -> None:
+        """``reconcile``: run at start once the outbox is applied, to find an index from another
+        moment than the database (``community.search.maintenance.reconcile_at_start``)."""
+        self.reconcile = reconcile
         self.index = index
         self.lease = lease
+        self.marker = marker
         self.batch = batch
         self.poll_seconds = poll_seconds
         self.retry_lock_seconds = retry_lock_seconds
@@ -210,6 +252,8 @@ class Indexer:
             finally:
                 self._rebuilding = False
         await self.drain()
+        if self.reconcile is not None:
+            await self.reconcile(self)
 
     async def run_forever(self) -> None:
         subscribe(self._on_event)
@@ -230,6 +274,8 @@ class Indexer:
                     delay = self.RETRY_MIN
         finally:
             unsubscribe(self._on_event)
+            if self.marker is not None:
+                self.marker.release()
             if self.lease is not None:
                 with contextlib.suppress(Exception):
                     await asyncio.shield(self.lease.release())
@@ -240,6 +286,8 @@ class Indexer:
         while not await self.lease.try_acquire():  # noqa: ASYNC110 (held by another process)
             await asyncio.sleep(self.retry_lock_seconds)
         log.info("this process runs the search indexer (%s)", self.lease.holder)
+        if self.marker is not None:
+            self.marker.try_acquire()  # best effort: a frozen holder may keep it
 
     async def _work_while_held(self) -> None:
         """Catch up, then apply the outbox as it fills, until an error, a stall or the lease is lost."""

@@ -5,6 +5,7 @@ what differs.
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -13,6 +14,8 @@ from community.ports import SearchIndex
 from community.search.indexer import OUTBOX_CHUNK, Indexer, rebuild_from_database
 from community.search.outbox import ARTICLE, POST, THREAD
 from community.search.sources import all_documents
+
+log = logging.getLogger(__name__)
 
 REPAIR_REBUILD_MIN = 1_000  # more differences than this (and than the fraction) rebuild instead
 
@@ -100,6 +103,22 @@ async def compare_index(index: SearchIndex) -> IndexReport:
         outdated=sorted(outdated, key=_doc_order),
         pending=pending,
     )
+
+
+async def reconcile_at_start(indexer: Indexer) -> None:
+    """An index from another moment than the database (files restored by hand, a disk swapped)
+    holds too few or too many documents: compare them and repair, never start silently
+    incomplete. Counting is cheap; the full comparison runs only on a mismatch."""
+    indexed = await asyncio.to_thread(indexer.index.doc_count)
+    expected = await expected_document_count()
+    if indexed == expected:
+        return
+    log.warning(
+        "the search index holds %d documents where the database says %d: repairing it", indexed, expected
+    )
+    report = await compare_index(indexer.index)
+    if not report.in_step:
+        log.warning("search index: %s", await repair(indexer.index, report))
 
 
 def _doc_order(doc_id: str) -> tuple[int, str, int]:

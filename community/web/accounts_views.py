@@ -160,7 +160,7 @@ async def profile_settings(request: Request) -> Response:
             "bio": user.bio,
             "expertise_tags": ", ".join(user.expertise_tags or []),
         }
-        return await render(request, "accounts/profile_settings.html", {"form": values})
+        return await render(request, "accounts/profile_settings.html", {"form": values, "member": user})
     _, values = await read_fields(request, "display_name", "bio", "expertise_tags")
     try:
         await people.update_profile(
@@ -170,9 +170,9 @@ async def profile_settings(request: Request) -> Response:
             expertise_tags=values["expertise_tags"],
         )
     except Invalid as exc:
-        return await render(
-            request, "accounts/profile_settings.html", {"form": values, "errors": exc.fields}, status_code=422
-        )
+        member = await people.get_profile(actor, actor.handle)
+        context = {"form": values, "errors": exc.fields, "member": member}
+        return await render(request, "accounts/profile_settings.html", context, status_code=422)
     flash(request, "Your profile is saved.")
     return RedirectResponse("/account/profile", 303)
 

@@ -17,11 +17,15 @@ from community.edge.csrf import csrf_token
 from community.edge.errors import retry_after
 from community.edge.reading import client_ip, path_id
 from community.errors import Forbidden, Invalid, NotFound, RateLimited
+from community.experts import profiles as expert_profiles
+from community.experts import routing
 from community.forum import lists, merging, posts, thread_actions, thread_page, threads
 from community.models import ThreadKind, WatchTarget
 from community.notifications import watchers
 from community.notifications.centre import unread_count
 from community.search import queries
+from community.support import ratings
+from community.timeutil import utcnow
 from community.web.bell import splice
 from community.web.forms import is_on, read_fields, thread_url
 from community.web.page_cache import PageCache
@@ -100,6 +104,7 @@ async def _ask_form(
     headers: dict[str, str] | None = None,
 ) -> Response:
     cats = await directory.list_categories(actor)
+    asked = await expert_profiles.find_expert(values["expert"]) if values.get("expert") else None
     return await render(
         request,
         "forum/ask.html",
@@ -108,6 +113,8 @@ async def _ask_form(
             "form": values,
             "errors": errors or {},
             "kinds": ThreadKind.ALL,
+            "asked": asked,
+            "asked_away": asked is not None and not asked.is_available(utcnow()),
             "private_allowed": policy.can_ask_privately(actor),
         },
         status_code=status,
@@ -120,9 +127,13 @@ async def ask(request: Request) -> Response:
     if request.method == "GET":
         if (refusal := policy.posting_refusal(actor)) is not None:
             raise Forbidden(refusal)
-        values = {"category": request.query_params.get("category", ""), "kind": ThreadKind.QUESTION}
+        values = {
+            "category": request.query_params.get("category", ""),
+            "kind": ThreadKind.QUESTION,
+            "expert": request.query_params.get("expert", ""),
+        }
         return await _ask_form(request, actor, values)
-    _, values = await read_fields(request, "category", "kind", "title", "body", "tags", "private")
+    _, values = await read_fields(request, "category", "kind", "title", "body", "tags", "private", "expert")
     try:
         thread = await threads.create_thread(
             actor,
@@ -134,6 +145,7 @@ async def ask(request: Request) -> Response:
             private=is_on(values["private"]),
             gate=request.app.state.moderation,
             ip=client_ip(request),
+            expert=values["expert"],
         )
     except Invalid as exc:
         return await _ask_form(request, actor, values, exc.fields, status=422)
@@ -162,6 +174,7 @@ async def render_thread_page(
         actor, thread_id, page, per_page=request.app.state.settings.posts_per_page
     )
     state = await thread_actions.thread_state(actor, view.thread)
+    rating = await ratings.rating_panel(actor, view.thread)
     # Cached with the page: the list may lag new threads by the page cache's TTL, which is fine.
     try:
         related = await queries.similar(
@@ -188,6 +201,10 @@ async def render_thread_page(
             "state": state,
             "mod_form": {},
             "mod_errors": {},
+            "routing": await routing.routing_view(actor, view.thread),
+            "rating": rating,
+            "rating_form": {},
+            "rating_errors": {},
             **(extra or {}),
             "watch": watch,
         },

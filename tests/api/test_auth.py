@@ -174,3 +174,5 @@ async def test_unknown_and_malformed_ids_are_404(client, world, path):
 async def test_wrong_method_is_405_json(client, world):
     response = await client.put("/api/v1/threads", json={}, headers=await bearer(world.partner))
     assert response.status_code == 405 and response.json()["error"]["code"] == "method_not_allowed"
+    # Every method the path answers, although the API declares each on a route of its own.
+    assert set(response.headers["Allow"].split(", ")) >= {"GET", "POST"}

@@ -140,7 +140,11 @@ async def test_bad_list_filters(client, world):
     assert response.status_code == 422 and "status" in response.json()["error"]["fields"]
     assert (await client.get("/api/v1/threads?show=hottest", headers=auth)).status_code == 422
     assert (await client.get("/api/v1/threads?tag=%00", headers=auth)).status_code == 422
-    assert (await client.get("/api/v1/threads?page=abc", headers=auth)).status_code == 200
+    for page in ("abc", "0", "-1", "1.5", "²", "99999999999"):
+        response = await client.get(f"/api/v1/threads?page={page}", headers=auth)
+        assert response.status_code == 422, page
+        assert "whole number" in response.json()["error"]["fields"]["page"]
+    assert (await client.get("/api/v1/threads?page=", headers=auth)).status_code == 200
 
 
 async def test_thread_list_pages(client, world):

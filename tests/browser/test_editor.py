@@ -103,3 +103,122 @@ def test_forms_still_work_without_javascript(contexts: Contexts) -> None:
     page.get_by_label("Text").fill("Posted without scripts: the plain form still works (editor test).")
     page.get_by_role("button", name=re.compile("^Post your")).click()
     expect(page.locator("article.post", has_text="Posted without scripts")).to_be_visible()
+
+
+def test_mention_completion_by_keyboard(contexts: Contexts) -> None:
+    page = contexts.new("partner")
+    _reply_box(page)
+    area = page.locator(TEXTAREA)
+    area.focus()
+    page.keyboard.type("Thanks @gr")
+    options = page.get_by_role("listbox", name="People to mention").get_by_role("option")
+    expect(options.first).to_contain_text("Grace Okafor")
+    # The text box keeps the focus and names the active option.
+    active = area.get_attribute("aria-activedescendant")
+    assert active and page.locator(f"#{active}").get_attribute("aria-selected") == "true"
+    page.keyboard.press("Enter")
+    expect(area).to_have_value("Thanks @grace-okafor ")
+    expect(page.get_by_role("listbox", name="People to mention")).to_be_hidden()
+    page.keyboard.type("and @")
+    expect(options.first).to_be_visible()  # in a thread: its participants, before anything is typed
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("listbox", name="People to mention")).to_be_hidden()
+    expect(area).to_have_value("Thanks @grace-okafor and @")
+
+
+def test_tag_completion_by_keyboard(contexts: Contexts) -> None:
+    page = contexts.new("partner")
+    page.goto("/ask")
+    tags = page.get_by_label("Tags")
+    tags.focus()
+    page.keyboard.type("vpn, rout")
+    listbox = page.get_by_role("listbox", name="Suggestions")
+    expect(listbox.get_by_role("option").first).to_contain_text("router-x200")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("Tab")
+    expect(tags).to_have_value("vpn, router-x200, ")
+
+
+MAKE_FILE_JS = """async (name) => {
+  const canvas = document.createElement('canvas');
+  canvas.width = 120; canvas.height = 80;
+  const g = canvas.getContext('2d');
+  g.fillStyle = '#1f5fbf'; g.fillRect(0, 0, 120, 80);
+  const blob = await new Promise(done => canvas.toBlob(done, 'image/png'));
+  window.__file = new File([blob], name, {type: 'image/png'});
+}"""
+PASTE_JS = """() => {
+  const dt = new DataTransfer(); dt.items.add(window.__file);
+  const area = document.querySelector('textarea[data-editor]');
+  area.focus();
+  area.dispatchEvent(new ClipboardEvent('paste', {clipboardData: dt, bubbles: true, cancelable: true}));
+}"""
+DROP_JS = """() => {
+  const dt = new DataTransfer(); dt.items.add(window.__file);
+  const area = document.querySelector('textarea[data-editor]');
+  area.dispatchEvent(new DragEvent('dragover', {dataTransfer: dt, bubbles: true, cancelable: true}));
+  area.dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));
+}"""
+IMAGE_MD = re.compile(r"!\[([^\]]*)\]\((/images/[0-9a-f]{40}\.(?:png|jpg))\)")
+
+
+def test_an_image_pasted_or_dropped_is_uploaded_and_shown(contexts: Contexts) -> None:
+    page = contexts.new("partner")
+    _reply_box(page, 6)
+    area = page.locator(TEXTAREA)
+    area.fill("Before the picture.\n")
+    area.evaluate("el => el.setSelectionRange(el.value.length, el.value.length)")
+    page.evaluate(MAKE_FILE_JS, "image.png")
+    page.evaluate(PASTE_JS)
+    expect(area).to_have_value(IMAGE_MD)
+    pasted = IMAGE_MD.search(area.input_value())
+    assert pasted and pasted.group(1) == "image"
+    # The preview shows the stored picture (served by the site, so the page's CSP allows it).
+    preview_image = page.get_by_role("region", name="Live preview").locator(f"img[src='{pasted.group(2)}']")
+    expect(preview_image).to_be_visible()
+    assert preview_image.evaluate("img => img.complete && img.naturalWidth") == 120
+
+    page.evaluate(MAKE_FILE_JS, "switch-ports.png")
+    page.evaluate(DROP_JS)
+    expect(area).to_have_value(re.compile(r"!\[switch ports\]\(/images/"))
+    page.get_by_role("button", name=re.compile("^Post your")).click()
+    post = page.locator("article.post", has_text="Before the picture.")
+    # The same picture twice is one stored file (named by its content).
+    expect(post.get_by_role("img", name="image")).to_have_attribute("src", pasted.group(2))
+    expect(post.get_by_role("img", name="switch ports")).to_have_attribute("src", pasted.group(2))
+
+
+def test_the_toolbar_image_button_opens_a_file_chooser(contexts: Contexts) -> None:
+    page = contexts.new("partner")
+    _reply_box(page, 6)
+    with page.expect_file_chooser() as chooser:
+        page.get_by_role("toolbar", name="Formatting").get_by_role("button", name="Image").click()
+    chooser.value.set_files(
+        files=[{"name": "not-an-image.png", "mimeType": "image/png", "buffer": b"<html>not a picture</html>"}]
+    )
+    expect(page.get_by_text("This is not an image we can take")).to_be_visible()
+    expect(page.locator(TEXTAREA)).not_to_have_value(re.compile("Uploading"))
+
+
+def test_the_form_waits_for_an_image_still_uploading(contexts: Contexts) -> None:
+    page = contexts.new("partner")
+    _reply_box(page, 7)
+    held = []
+    page.route("**/images", lambda route: held.append(route))
+    area = page.locator(TEXTAREA)
+    area.fill("Waiting for the picture (editor test).\n")
+    area.evaluate("el => el.setSelectionRange(el.value.length, el.value.length)")
+    page.evaluate(MAKE_FILE_JS, "wait.png")
+    page.evaluate(PASTE_JS)
+    expect(area).to_have_value(re.compile("Uploading wait.png"))
+    page.get_by_role("button", name=re.compile("^Post your")).click()
+    expect(page.get_by_text("Please wait: an image is still uploading.")).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile("^Post your"))).to_be_enabled()
+    assert held, "the upload never left"
+    held[0].continue_()
+    expect(area).to_have_value(re.compile(r"!\[wait\]\(/images/"))
+    page.get_by_role("button", name=re.compile("^Post your")).click()
+    expect(
+        page.locator("article.post", has_text="Waiting for the picture").get_by_role("img", name="wait")
+    ).to_be_visible()

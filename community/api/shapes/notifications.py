@@ -20,7 +20,8 @@ KindName = Annotated[
         "or tag you watch; flag_outcome; post_hidden, post_restored, post_approved, post_edited: "
         "your post; "
         "thread_moderated: your thread; review_item, article_review: moderators and curators; sanction; "
-        "announcement.",
+        "announcement; routed, response_reminder: experts (a question routed or passed on to you, "
+        "still waiting half-way to its target); response_escalated: moderators (past its target).",
         extra_json_schema={"enum": list(NotificationKind.ALL)},
     ),
 ]

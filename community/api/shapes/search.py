@@ -110,3 +110,31 @@ def search_results(settings: Settings, results: Found, pages: int) -> SearchResu
             tags=[FacetCount(key=f.key, count=f.count) for f in results.tags],
         ),
     )  # fmt: skip
+
+
+class PersonSuggestion(Shape):
+    """Someone to @mention: what to insert (the handle) and what to show."""
+
+    handle: Annotated[str, Meta(description="Insert as @handle.")]
+    display_name: str
+    role: Annotated[str, Meta(extra_json_schema={"enum": ["partner", "expert", "moderator", "admin"]})]
+    in_thread: Annotated[bool, Meta(description="Has posted in the thread named by `thread`.")]
+
+
+class PersonSuggestionList(Listing):
+    """Up to 8 people the caller may mention, the likeliest first (one page)."""
+
+    items: list[PersonSuggestion]
+
+
+class TagSuggestion(Shape):
+    """A tag already in use."""
+
+    name: str
+    threads: Annotated[int, Meta(description="Threads the caller may read that carry it.")]
+
+
+class TagSuggestionList(Listing):
+    """Up to 8 tags starting with the prefix, the most used first (one page)."""
+
+    items: list[TagSuggestion]

@@ -3,7 +3,7 @@ from tortoise.migrations import operations as ops
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('community', '0011_live_pending')]
+    dependencies = [('community', '0015_experts')]
 
     initial = False
 

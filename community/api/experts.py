@@ -1,0 +1,54 @@
+"""Experts and routing over JSON: the directory, one expert, and who is on a question."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from community.api.operations import area
+from community.api.params import path_text, query_text, settings_of
+from community.api.responses import ShapeResponse
+from community.api.shapes.experts import Expert, ExpertList, Routing, expert, routing
+from community.edge.auth import require_actor
+from community.edge.reading import path_id
+from community.experts import profiles
+from community.experts import routing as routing_use_case
+from community.visibility import load_visible_thread
+
+
+async def list_experts(request: Request) -> Response:
+    actor = await require_actor(request)
+    found = await profiles.list_directory(actor, topic=query_text(request, "topic"))
+    settings = settings_of(request)
+    return ShapeResponse(
+        ExpertList(
+            items=[expert(settings, e) for e in found.entries], total=len(found.entries), topic=found.topic
+        )
+    )
+
+
+async def get_expert(request: Request) -> Response:
+    actor = await require_actor(request)
+    entry = await profiles.get_directory_entry(actor, path_text(request, "handle"))
+    return ShapeResponse(expert(settings_of(request), entry))
+
+
+async def get_routing(request: Request) -> Response:
+    actor = await require_actor(request)
+    thread = await load_visible_thread(actor, path_id(request))
+    return ShapeResponse(routing(await routing_use_case.routing_view(actor, thread)))
+
+
+_route = area("experts")
+routes = [
+    _route("GET", "/experts", list_experts, "listExperts", "The experts, optionally for one topic",
+           ok=(200, ExpertList, "Available experts first."), errors=(422,), params=("Topic",),
+           description="Anyone signed in. Figures count only questions in categories the caller may see."),
+    _route("GET", "/experts/{handle}", get_expert, "getExpert", "One expert",
+           ok=(200, Expert, "The expert."), errors=(404,), params=("Handle",),
+           description="A member who is not an expert answers 404."),
+    _route("GET", "/threads/{id:int}/routing", get_routing, "getThreadRouting", "Who is on a question",
+           ok=(200, Routing, "The routing (staff see whom it went to, its deadlines and whether it is "
+               "overdue)."), errors=(404,), params=("Id",),
+           description="A discussion, or a question asked before routing existed, answers routed false."),
+]  # fmt: skip

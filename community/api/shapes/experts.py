@@ -1,0 +1,141 @@
+"""Experts and a question's routing."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from msgspec import Meta
+
+from community.api.shapes import AuthorSummary, CategoryRef, Instant, Shape, Url, utc
+from community.experts.profiles import DirectoryEntry
+from community.experts.routing import RoutingView
+from community.models import RoutingReason
+from community.settings import Settings
+
+Hours = Annotated[
+    float | None,
+    Meta(
+        description="Median UTC wall-clock hours from a question to a first answer; null: none answered yet."
+    ),
+]
+
+
+class ExpertFigures(Shape):
+    """Counted over the questions the caller may see."""
+
+    answers: int
+    accepted_answers: int
+    median_first_answer_hours: Hours
+
+
+class Expert(Shape):
+    """A member questions are routed to: their expertise, availability and figures."""
+
+    handle: str
+    display_name: str
+    role: Annotated[str, Meta(extra_json_schema={"enum": ["expert", "moderator", "admin"]})]
+    tags: list[str]
+    categories: Annotated[
+        list[CategoryRef], Meta(description="The categories of their expertise you may see.")
+    ]
+    available: bool
+    away_until: Annotated[
+        Instant | None, Meta(description="Away before this moment, back from it; null: around.")
+    ]
+    stand_in: Annotated[
+        AuthorSummary | None, Meta(description="Who takes their questions while they are away.")
+    ]
+    figures: ExpertFigures
+    url: Annotated[Url, Meta(description="Their page (HTML).")]
+    ask_url: Annotated[Url, Meta(description="Ask them a question (HTML form).")]
+
+
+class ExpertList(Shape):
+    """The experts, available ones first (one page)."""
+
+    items: list[Expert]
+    total: int
+    topic: Annotated[
+        str | None, Meta(description="The topic filtered on (a tag or a category slug), or null.")
+    ]
+
+
+class RoutedExpert(Shape):
+    """One expert a question went to."""
+
+    expert: AuthorSummary
+    reason: Annotated[
+        str,
+        Meta(
+            description="match: their expertise matched; asked: the asker chose them; stand_in: standing in "
+            "for an expert away; fallback: nobody's expertise matched; passed: a colleague passed it on.",
+            extra_json_schema={"enum": list(RoutingReason.ALL)},
+        ),
+    ]
+    standing_in_for: AuthorSummary | None
+    passed_by: AuthorSummary | None
+    note_html: Annotated[str, Meta(description="The pass-on note (sanitised HTML), or empty.")]
+    routed_at: Instant
+    passed_on_at: Annotated[Instant | None, Meta(description="When they passed it on; null: still on it.")]
+
+
+class Routing(Shape):
+    """Who is on a question. Everyone sees whether an expert is on it and how soon the category's
+    questions are usually answered; staff also see whom it went to, its deadlines and whether it is
+    overdue (null or empty for others)."""
+
+    routed: bool
+    answered: bool
+    usually_answered_within_hours: Hours
+    experts: list[RoutedExpert]
+    first_answer_due: Instant | None
+    solution_due: Instant | None
+    overdue: Annotated[
+        str | None,
+        Meta(
+            description="first_answer or solution: that target has passed unmet (staff only).",
+            extra_json_schema={"enum": ["first_answer", "solution", None]},
+        ),
+    ]
+
+
+def _person(row: dict | None) -> AuthorSummary | None:
+    return AuthorSummary(handle=row["handle"], display_name=row["display_name"]) if row else None
+
+
+def expert(settings: Settings, entry: DirectoryEntry) -> Expert:
+    e = entry.expert
+    return Expert(
+        handle=e.handle, display_name=e.display_name, role=e.role, tags=list(e.tags),
+        categories=[CategoryRef(slug=c["slug"], name=c["name"]) for c in entry.categories],
+        available=entry.available, away_until=None if entry.available else utc(e.away_until),
+        stand_in=AuthorSummary(handle=entry.stand_in.handle, display_name=entry.stand_in.display_name)
+        if entry.stand_in else None,
+        figures=ExpertFigures(
+            answers=entry.figures.answers, accepted_answers=entry.figures.accepted,
+            median_first_answer_hours=entry.figures.median_first_answer_hours,
+        ),
+        url=f"{settings.base_url}/experts/{e.handle}", ask_url=f"{settings.base_url}/ask?expert={e.handle}",
+    )  # fmt: skip
+
+
+def routing(view: RoutingView | None) -> Routing:
+    if view is None:
+        return Routing(
+            routed=False, answered=False, usually_answered_within_hours=None, experts=[],
+            first_answer_due=None, solution_due=None, overdue=None,
+        )  # fmt: skip
+    return Routing(
+        routed=view.routed, answered=view.answered, usually_answered_within_hours=view.usual_hours,
+        experts=[
+            RoutedExpert(
+                expert=AuthorSummary(handle=r["handle"], display_name=r["display_name"]), reason=r["reason"],
+                standing_in_for=_person(r.get("standing_in_for")), passed_by=_person(r.get("passed_by")),
+                note_html=r["note_html"], routed_at=utc(r["routed_at"]),  # type: ignore[arg-type]
+                passed_on_at=utc(r["passed_on_at"]),
+            )
+            for r in view.experts
+        ],
+        first_answer_due=utc(view.first_answer_due), solution_due=utc(view.solution_due),
+        overdue=view.overdue,
+    )  # fmt: skip

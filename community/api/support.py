@@ -1,0 +1,68 @@
+"""Support ratings on a question, and the channel-health dashboard as JSON."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from community.api.operations import area
+from community.api.params import query_text, settings_of
+from community.api.requests import read_body
+from community.api.responses import ShapeResponse
+from community.api.shapes.support import (
+    HealthDashboard,
+    RatingInput,
+    SupportRating,
+    SupportRatingList,
+    dashboard,
+    rating,
+)
+from community.edge.auth import require_actor
+from community.edge.reading import path_id
+from community.health.dashboard import build_dashboard
+from community.support import ratings
+from community.timeutil import utcnow
+
+DASHBOARD_PARAMS = ("from", "to", "category", "tier", "organisation")
+
+
+async def rate_support(request: Request) -> Response:
+    actor = await require_actor(request)
+    data = await read_body(request, RatingInput)
+    row = await ratings.rate_support(actor, path_id(request, "id"), **data.args(comment=""))
+    return ShapeResponse(rating(row))
+
+
+async def list_ratings(request: Request) -> Response:
+    actor = await require_actor(request)
+    rows = await ratings.ratings_of(actor, path_id(request, "id"))
+    return ShapeResponse(SupportRatingList(items=[rating(r) for r in rows], total=len(rows), next=None))
+
+
+async def health_dashboard(request: Request) -> Response:
+    actor = await require_actor(request)
+    settings = settings_of(request)
+    params = {name: query_text(request, name) for name in DASHBOARD_PARAMS}
+    board = await build_dashboard(actor, params, settings.partner_tiers, utcnow().date())
+    return ShapeResponse(dashboard(board, settings.base_url))
+
+
+_route = area("support")
+routes = [
+    _route("PUT", "/threads/{id:int}/rating", rate_support, "rateSupport", "Rate the support on a question",
+           ok=(200, SupportRating, "The caller's rating, as saved."), errors=(404,), params=("Id",),
+           body=RatingInput,
+           description="The asker rates the support they got once they accepted an answer or closed the "
+           "question; an expert who answered rates how well they think they helped. One rating per person "
+           "and question: sending it again changes it. 403 for anyone else (or an asker too early)."),
+    _route("GET", "/threads/{id:int}/ratings", list_ratings, "listSupportRatings",
+           "The support ratings on a question", ok=(200, SupportRatingList, "Staff: every rating; "
+           "anyone else: their own."), errors=(404,), params=("Id",)),
+    _route("GET", "/health-dashboard", health_dashboard, "getHealthDashboard", "The channel-health dashboard",
+           ok=(200, HealthDashboard, "Every table of the dashboard for the period and filters."),
+           errors=(422,),
+           params=("PeriodFrom", "PeriodTo", "Category", "DashboardTier", "DashboardOrganisation"),
+           description="Staff see every organisation; a partner organisation's admin sees their own "
+           "organisation's figures only (403 for other partners). The period defaults to the last 28 days "
+           "(UTC, today included). docs/dashboard.md defines every figure."),
+]  # fmt: skip

@@ -1,0 +1,111 @@
+"""Weekly trends as SVG drawn on the server: no script, no library, no CDN. Every chart stands
+beside the table it is drawn from (the page shows both), so the numbers are there for those who
+prefer them or use a screen reader. Colours come from the site's stylesheet (``.chart .s1`` ...):
+the content security policy allows no inline styles, and dark mode follows."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from markupsafe import Markup, escape
+
+WIDTH, HEIGHT = 640, 240
+LEFT, RIGHT, TOP, BOTTOM = 48, 12, 16, 40
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    values: list[float | None]
+    css: str = "s1"  # s1..s3: the stylesheet's colours
+
+
+def nice_max(value: float) -> float:
+    """A round upper bound for the y axis (1, 2 or 5 times a power of ten)."""
+    if value <= 0:
+        return 1.0
+    power = 10 ** math.floor(math.log10(value))
+    for step in (1, 2, 5, 10):
+        if value <= step * power:
+            return float(step * power)
+    return float(10 * power)
+
+
+def _number(value: float) -> str:
+    return f"{value:.0f}" if value == int(value) else f"{value:.1f}"
+
+
+def _text(x: float, y: float, content: str, anchor: str = "start") -> str:
+    return f'<text class="axis" x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}">{escape(content)}</text>'
+
+
+def _tip(what: str) -> str:
+    return f"<title>{escape(what)}</title>"
+
+
+def chart(
+    chart_id: str,
+    title: str,
+    labels: list[str],
+    series: list[Series],
+    *,
+    unit: str = "",
+    y_max: float | None = None,
+    bars: bool = False,
+) -> Markup:
+    """One chart: lines (or bars for a single series) over the weeks in ``labels``."""
+    values = [v for s in series for v in s.values if v is not None]
+    top = y_max if y_max is not None else nice_max(max(values, default=0.0))
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    n = max(len(labels), 1)
+    step = plot_w / n
+
+    def x(i: int) -> float:
+        return LEFT + step * (i + 0.5)
+
+    def y(v: float) -> float:
+        return TOP + plot_h * (1 - min(v, top) / top)
+
+    cid = escape(chart_id)
+    out = [
+        f'<svg class="chart" id="{cid}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'aria-labelledby="{cid}-title" xmlns="http://www.w3.org/2000/svg">',
+        f'<title id="{cid}-title">{escape(title)}</title>',
+    ]
+    for k in range(5):
+        v = top * k / 4
+        out.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(v):.1f}" y2="{y(v):.1f}"/>')
+        out.append(_text(LEFT - 6, y(v) + 4, f"{_number(v)}{unit}", "end"))
+    every = max(1, math.ceil(n / 8))
+    out += [
+        _text(x(i), HEIGHT - BOTTOM + 16, label, "middle") for i, label in enumerate(labels) if i % every == 0
+    ]
+    for s in series:
+        if bars:
+            width = step * 0.6
+            for i, v in enumerate(s.values):
+                if v is not None:
+                    box = f'x="{x(i) - width / 2:.1f}" y="{y(v):.1f}" width="{width:.1f}" '
+                    box += f'height="{TOP + plot_h - y(v):.1f}"'
+                    out.append(
+                        f'<rect class="{s.css}" {box}>{_tip(f"{labels[i]}: {_number(v)}{unit}")}</rect>'
+                    )
+            continue
+        run: list[str] = []
+        for i, v in enumerate([*s.values, None]):
+            if v is None:
+                if len(run) > 1:
+                    out.append(f'<polyline class="{s.css}" points="{" ".join(run)}"/>')
+                run = []
+                continue
+            run.append(f"{x(i):.1f},{y(v):.1f}")
+            tip = _tip(f"{s.name}, {labels[i]}: {_number(v)}{unit}")
+            out.append(f'<circle class="{s.css}" cx="{x(i):.1f}" cy="{y(v):.1f}" r="3">{tip}</circle>')
+    legend_x = LEFT
+    for s in series:
+        out.append(f'<rect class="{s.css} key" x="{legend_x}" y="{HEIGHT - 14}" width="10" height="10"/>')
+        out.append(_text(legend_x + 14, HEIGHT - 5, s.name))
+        legend_x += 14 + 7 * len(s.name) + 16
+    out.append("</svg>")
+    return Markup("\n".join(out))

@@ -1,0 +1,119 @@
+"""Response targets kept by scheduled jobs, with a clock the tests move by hand: the reminder
+half-way, the escalation at the target, exactly once with two workers racing (run it on the real
+PostgreSQL too), nothing lost to a restart between them, and no reminder for a question answered
+a moment before its deadline."""
+
+from __future__ import annotations
+
+import asyncio
+
+from community.experts import escalation, waiting
+from community.forum import posts, threads
+from community.jobs import JobRunner
+from community.models import Notification, ResponseClock, ResponseTarget, ScheduledJob, Thread
+from tests.experts.conftest import Experts
+from tests.test_jobs import Clock
+
+
+def runner(clock: Clock) -> JobRunner:
+    return JobRunner(escalation.job_handlers(), clock=clock, batch=3)
+
+
+async def ask(experts: Experts, clock: Clock, title: str = "VPN drops every hour on the X200") -> Thread:
+    w = experts.world
+    return await threads.create_thread(
+        w.actor(w.partner), category="general", kind="question", title=title, body="Details please.",
+        tags="networking", created_at=clock.now,
+    )  # fmt: skip
+
+
+async def kinds_for(user_id: int) -> list[str]:
+    return list(await Notification.filter(user_id=user_id).order_by("id").values_list("kind", flat=True))
+
+
+async def test_reminder_at_half_the_target_then_escalation_to_the_moderators(experts: Experts) -> None:
+    clock = Clock()
+    thread = await ask(experts, clock)
+    w = experts.world
+    clock.advance(hours=11, minutes=59)
+    assert await runner(clock).run_due() == 0
+    clock.advance(minutes=1)  # 12 h: half of the default 24 h
+    assert await runner(clock).run_due() == 1
+    assert await kinds_for(experts.net.id) == ["routed", "response_reminder"]
+    assert "response_escalated" not in await kinds_for(w.moderator.id)
+    clock.advance(hours=12)
+    assert await runner(clock).run_due() == 1
+    assert "response_escalated" in await kinds_for(w.moderator.id)
+    assert "response_escalated" in await kinds_for(w.admin.id)
+    assert "response_escalated" not in await kinds_for(experts.net.id)
+    clock_row = await ResponseClock.get(thread_id=thread.id)
+    assert clock_row.reminded_at is not None and clock_row.escalated_at is not None
+    rows = await waiting.waiting(w.actor(w.moderator), clock.now)
+    assert [(r.thread_id, r.overdue) for r in rows] == [(thread.id, True)]
+
+
+async def test_two_workers_racing_remind_and_escalate_exactly_once(experts: Experts) -> None:
+    clock = Clock()
+    asked = [await ask(experts, clock, f"Question number {n} about the VPN") for n in range(6)]
+    clock.advance(hours=25)  # every reminder and every escalation is due
+    done = await asyncio.gather(runner(clock).run_due(), runner(clock).run_due())
+    assert sum(done) == 12
+    for thread in asked:
+        reminders = await Notification.filter(thread_id=thread.id, kind="response_reminder").count()
+        escalations = await Notification.filter(thread_id=thread.id, kind="response_escalated").count()
+        # Nina and Ned are reminded once each; the moderator and the admin hear once each.
+        assert (reminders, escalations) == (2, 2), thread.id
+    assert await ScheduledJob.filter(kind__startswith="experts.", done_at=None).count() == 0
+
+
+async def test_a_restart_between_reminder_and_escalation_loses_nothing(experts: Experts) -> None:
+    clock = Clock()
+    thread = await ask(experts, clock)
+    clock.advance(hours=12)
+    assert await runner(clock).run_due() == 1  # the reminder, then the process stops
+    # A new process (a new runner, nothing in memory) comes up after the target has passed.
+    clock.advance(hours=20)
+    assert await runner(clock).run_due() == 1
+    assert await Notification.filter(thread_id=thread.id, kind="response_escalated").count() == 2
+    assert await Notification.filter(thread_id=thread.id, kind="response_reminder").count() == 2
+    assert await runner(clock).run_due() == 0
+
+
+async def test_an_answer_just_before_the_deadline_means_no_reminder_and_no_escalation(
+    experts: Experts,
+) -> None:
+    clock = Clock()
+    thread = await ask(experts, clock)
+    clock.advance(hours=11, minutes=59, seconds=59)
+    w = experts.world
+    await posts.reply(
+        w.actor(w.colleague), thread.id, body="We had that: update the firmware.", created_at=clock.now
+    )
+    clock.advance(days=2)
+    assert await runner(clock).run_due() == 2  # both jobs ran, and did nothing
+    assert (
+        await Notification.filter(
+            thread_id=thread.id, kind__in=["response_reminder", "response_escalated"]
+        ).count()
+        == 0
+    )
+    assert await waiting.waiting(w.actor(w.moderator), clock.now) == []
+
+
+async def test_solution_target_escalates_unless_an_answer_is_accepted(experts: Experts) -> None:
+    w = experts.world
+    await ResponseTarget.create(category_id=w.general.id, first_answer_hours=4, solution_hours=48)
+    clock = Clock()
+    solved = await ask(experts, clock, "First question with a solution target")
+    unsolved = await ask(experts, clock, "Second question with a solution target")
+    answers = [
+        await posts.reply(w.actor(w.expert), t.id, body="Try this.", created_at=clock.now)
+        for t in (solved, unsolved)
+    ]
+    await posts.accept_answer(w.actor(w.partner), answers[0].id)
+    clock.advance(hours=49)
+    await runner(clock).run_due()
+    assert await Notification.filter(thread_id=solved.id, kind="response_escalated").count() == 0
+    assert await Notification.filter(thread_id=unsolved.id, kind="response_escalated").count() == 2
+    rows = await waiting.waiting(w.actor(w.expert), clock.now)
+    assert [(r.thread_id, r.target, r.overdue) for r in rows] == [(unsolved.id, "solution", True)]

@@ -1,0 +1,93 @@
+"""The experts pages: the directory and its topic filter, an expert's page, changing expertise and
+availability, "Ask this expert", and what the question page says to partners and to staff."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from community.forum import threads
+from community.models import ExpertProfile, QuestionRouting, ResponseClock, User
+from tests.conftest import login
+from tests.experts.conftest import Experts
+
+
+async def test_the_directory_filters_by_topic_and_links_to_ask(client: httpx.AsyncClient, experts: Experts):
+    await login(client, experts.world.partner)
+    page = (await client.get("/experts")).text
+    for e in (experts.net, experts.net2, experts.billing, experts.erin):
+        assert e.display_name in page
+    assert f'href="/ask?expert={experts.net.handle}"' in page
+    vpn = (await client.get("/experts?topic=vpn")).text
+    assert experts.net.display_name in vpn and experts.billing.display_name not in vpn
+    general = (await client.get("/experts?topic=general")).text
+    assert experts.net.display_name in general and experts.net2.display_name not in general
+    assert (await client.get("/experts?topic=%3Cscript%3E")).status_code == 422
+    page = (await client.get(f"/experts/{experts.net.handle}")).text
+    assert "Median time to first answer" in page and "Ask this expert" in page
+
+
+async def test_an_expert_sets_availability_and_a_stand_in(client: httpx.AsyncClient, experts: Experts):
+    csrf = await login(client, experts.net)
+    back = (datetime.now(UTC) + timedelta(days=4)).date().isoformat()
+    form = {"csrf_token": csrf, "tags": "networking, vpn", "categories": "general", "away_until": back,
+            "stand_in": experts.net2.handle}  # fmt: skip
+    response = await client.post(f"/experts/{experts.net.handle}/edit", data=form)
+    assert response.status_code == 303, response.text
+    profile = await ExpertProfile.get(user_id=experts.net.id)
+    assert profile.stand_in_id == experts.net2.id and profile.away_until is not None
+    page = (await client.get("/experts")).text
+    assert "Away until" in page and "stand-in" in page
+    # Dates in the past, nonsense and strangers are refused with the field named, the input kept.
+    for field, value in (
+        ("away_until", "2020-01-01"),
+        ("away_until", "next week"),
+        ("stand_in", "pat-partner"),
+    ):
+        response = await client.post(f"/experts/{experts.net.handle}/edit", data={**form, field: value})
+        assert response.status_code == 422 and f'id="{field}-error"' in response.text, (field, value)
+    # Someone else's expertise: only an admin may change it.
+    response = await client.post(f"/experts/{experts.net2.handle}/edit", data=form)
+    assert response.status_code == 403
+
+
+async def test_ask_this_expert_through_the_form(client: httpx.AsyncClient, experts: Experts):
+    csrf = await login(client, experts.world.partner)
+    page = (await client.get(f"/ask?expert={experts.billing.handle}")).text
+    assert "goes to" in page and experts.billing.display_name in page
+    response = await client.post("/ask", data={
+        "csrf_token": csrf, "category": "general", "kind": "question", "title": "Invoice totals look wrong",
+        "body": "Since the last update.", "tags": "", "expert": experts.billing.handle,
+    })  # fmt: skip
+    assert response.status_code == 303, response.text
+    thread_id = int(response.headers["location"].split("/")[-1])
+    first = await QuestionRouting.filter(thread_id=thread_id).order_by("id").first()
+    assert first is not None and first.expert_id == experts.billing.id and first.reason == "asked"
+
+
+async def test_partners_see_that_an_expert_is_on_it_staff_see_who_and_overdue(
+    client: httpx.AsyncClient, experts: Experts
+):
+    w = experts.world
+    thread = await threads.create_thread(
+        w.actor(w.partner), category="general", kind="question", title="VPN drops every hour on the X200",
+        body="Details please.", tags="networking",
+    )  # fmt: skip
+    await login(client, w.partner)
+    page = (await client.get(f"/t/{thread.id}")).text
+    assert "Routed to an expert" in page and experts.net.display_name not in page
+    staff = httpx.AsyncClient(transport=client._transport, base_url="http://testserver")
+    async with staff:
+        await login(staff, w.moderator)
+        page = (await staff.get(f"/t/{thread.id}")).text
+        assert "Routing" in page and experts.net.display_name in page and "Overdue" not in page
+        # Past its target with no answer: overdue on the page (a new version) and in lists.
+        past = datetime.now(UTC) - timedelta(minutes=1)
+        await ResponseClock.filter(thread_id=thread.id).update(first_answer_due=past)
+        await threads.Thread.filter(id=thread.id).update(version=thread.version + 5)
+        assert "Overdue" in (await staff.get(f"/t/{thread.id}")).text
+        assert "Overdue" in (await staff.get("/c/general")).text
+    # Partners never see the overdue mark.
+    assert "Overdue" not in (await client.get("/c/general")).text
+    assert (await User.get(id=w.partner.id)).role == "partner"

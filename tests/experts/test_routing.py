@@ -1,0 +1,191 @@
+"""Routing new questions to experts: best match first, the least recently routed among equals,
+stand-ins for experts who are away, "Ask this expert", and passing a question on."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from community.errors import Invalid
+from community.experts import profiles, routing
+from community.experts.profiles import Expert
+from community.forum import posts, threads
+from community.models import (
+    ExpertProfile,
+    Notification,
+    QuestionRouting,
+    ResponseClock,
+    ResponseTarget,
+    RoutingReason,
+    ScheduledJob,
+)
+from tests.experts.conftest import Experts
+
+NOW = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
+
+
+def expert(uid: int, tags: list[str], cats: list[int] | None = None, **kw) -> Expert:  # type: ignore[no-untyped-def]
+    return Expert(uid, f"e{uid}", f"Expert {uid}", "expert", tags, cats or [], **kw)
+
+
+def chosen(choices: list[routing.Choice]) -> list[tuple[int, str]]:
+    return [(c.expert.id, c.reason) for c in choices]
+
+
+def test_best_match_first_then_least_recently_routed() -> None:
+    pool = {
+        1: expert(1, ["vpn"], last_routed_at=NOW - timedelta(hours=1)),
+        2: expert(2, ["vpn", "networking"], last_routed_at=NOW),
+        3: expert(3, ["vpn"], last_routed_at=NOW - timedelta(days=2)),
+        4: expert(4, [], [7]),
+        5: expert(5, ["billing"]),
+    }
+    got = routing.choose_experts(
+        pool, tags=["vpn", "networking"], category_id=9, count=3, now=NOW, asker_id=99
+    )
+    assert chosen(got) == [(2, "match"), (3, "match"), (1, "match")]
+    # The category counts as much as a tag; among equals, never routed comes first.
+    got = routing.choose_experts(pool, tags=["vpn"], category_id=7, count=4, now=NOW, asker_id=99)
+    assert [c.expert.id for c in got] == [4, 3, 1, 2]
+
+
+def test_an_away_expert_is_replaced_by_the_stand_in_or_skipped_for_the_next_match() -> None:
+    away = NOW + timedelta(days=3)
+    pool = {
+        1: expert(1, ["vpn"], away_until=away, stand_in_id=5),
+        2: expert(2, ["vpn"], away_until=away),  # no stand-in: skipped
+        3: expert(3, ["vpn"], last_routed_at=NOW),
+        5: expert(5, ["billing"]),
+    }
+    got = routing.choose_experts(pool, tags=["vpn"], category_id=9, count=2, now=NOW, asker_id=99)
+    assert chosen(got) == [(5, "stand_in"), (3, "match")]
+    assert got[0].standing_in_for is not None and got[0].standing_in_for.id == 1
+    # Back from leave (the date has come): routed as usual.
+    got = routing.choose_experts(pool, tags=["vpn"], category_id=9, count=1, now=away, asker_id=99)
+    assert chosen(got) == [(1, "match")]
+
+
+def test_asked_expert_first_nobody_matching_falls_back_and_the_asker_is_never_routed() -> None:
+    pool = {1: expert(1, ["vpn"]), 2: expert(2, ["billing"], last_routed_at=NOW), 3: expert(3, [])}
+    got = routing.choose_experts(
+        pool, tags=["vpn"], category_id=9, count=2, now=NOW, asker_id=99, asked=pool[2]
+    )
+    assert chosen(got) == [(2, "asked"), (1, "match")]
+    got = routing.choose_experts(pool, tags=["printers"], category_id=9, count=2, now=NOW, asker_id=1)
+    assert chosen(got) == [(3, "fallback"), (2, "fallback")]
+
+
+async def test_a_new_question_is_routed_the_experts_told_and_its_clock_started(experts: Experts) -> None:
+    w = experts.world
+    await ResponseTarget.create(
+        category_id=w.general.id, first_answer_hours=8, solution_hours=48, route_count=2
+    )
+    thread = await threads.create_thread(
+        w.actor(w.partner), category="general", kind="question", title="VPN drops every hour on the X200",
+        body="Details.", tags="networking",
+    )  # fmt: skip
+    routed = await QuestionRouting.filter(thread_id=thread.id).values_list("expert_id", "reason")
+    # Nina matches the tag and the category, Ned the tag only.
+    assert routed == [(experts.net.id, "match"), (experts.net2.id, "match")]
+    notes = await Notification.filter(kind="routed").values_list("user_id", flat=True)
+    assert sorted(notes) == sorted([experts.net.id, experts.net2.id])
+    clock = await ResponseClock.get(thread_id=thread.id)
+    assert clock.first_answer_due - clock.asked_at == timedelta(hours=8)
+    assert clock.solution_due is not None and clock.solution_due - clock.asked_at == timedelta(hours=48)
+    keys = sorted(
+        await ScheduledJob.filter(key__contains=f"thread:{thread.id}").values_list("key", flat=True)
+    )
+    assert keys == [f"experts.{k}:thread:{thread.id}" for k in ("escalate", "remind", "solution")]
+    remind = await ScheduledJob.get(key=f"experts.remind:thread:{thread.id}")
+    assert remind.due_at - clock.asked_at == timedelta(hours=4)
+    # Both were routed just now: the next networking question goes to them again only after Ned...
+    profile = await ExpertProfile.get(user_id=experts.net.id)
+    assert profile.last_routed_at is not None
+
+
+async def test_ask_this_expert_routes_to_them_first_and_refuses_a_non_expert(experts: Experts) -> None:
+    w = experts.world
+    pat = w.actor(w.partner)
+    thread = await threads.create_thread(
+        pat, category="general", kind="question", title="Which VPN licence for 40 users?",
+        body="Any details help.", tags="vpn", expert=experts.billing.handle,
+    )  # fmt: skip
+    routed = await QuestionRouting.filter(thread_id=thread.id).values_list("expert_id", "reason")
+    # Then the best matches: only Nina knows VPNs (experts without a match are not added).
+    assert routed == [(experts.billing.id, RoutingReason.ASKED), (experts.net.id, RoutingReason.MATCH)]
+    for bad in (w.partner.handle, "nobody-at-all", "x" * 5000, "\x00"):
+        with pytest.raises(Invalid) as exc:
+            await threads.create_thread(
+                pat, category="general", kind="question", title="Which VPN licence for 40 users?",
+                body="Any details help.", expert=bad,
+            )  # fmt: skip
+        assert "expert" in exc.value.fields
+
+
+async def test_away_expert_asked_by_name_hands_it_to_the_stand_in(experts: Experts) -> None:
+    w = experts.world
+    nina = w.actor(await experts.net.__class__.get(id=experts.net.id).select_related("organisation"))
+    back = (datetime.now(UTC) + timedelta(days=5)).date().isoformat()
+    await profiles.update_expertise(
+        nina, nina.handle, tags="networking, vpn", categories=["general"], away_until=back,
+        stand_in=experts.billing.handle,
+    )  # fmt: skip
+    thread = await threads.create_thread(
+        w.actor(w.partner), category="general", kind="question", title="Site-to-site VPN between offices",
+        body="Any details help.", tags="vpn", expert=nina.handle,
+    )  # fmt: skip
+    rows = await QuestionRouting.filter(thread_id=thread.id).values(
+        "expert_id", "reason", "standing_in_for_id"
+    )
+    assert rows[0] == {"expert_id": experts.billing.id, "reason": "stand_in", "standing_in_for_id": nina.id}
+    assert nina.id not in [r["expert_id"] for r in rows]
+
+
+async def test_passing_on_tells_the_colleague_and_sanitises_the_note(experts: Experts) -> None:
+    w = experts.world
+    thread = await threads.create_thread(
+        w.actor(w.partner), category="general", kind="question", title="VPN drops every hour on the X200",
+        body="Details.", tags="networking",
+    )  # fmt: skip
+    nina = w.actor(await experts.net.__class__.get(id=experts.net.id).select_related("organisation"))
+    colleague = await routing.pass_on(
+        nina, thread.id, to=experts.billing.handle,
+        note='It is a licence question. <script>alert("x")</script> **Bill** knows.',
+    )  # fmt: skip
+    assert colleague.id == experts.billing.id
+    mine = await QuestionRouting.get(thread_id=thread.id, expert_id=nina.id)
+    assert mine.passed_on_at is not None
+    theirs = await QuestionRouting.get(thread_id=thread.id, expert_id=experts.billing.id)
+    assert theirs.reason == "passed" and theirs.passed_by_id == nina.id
+    assert "<script" not in theirs.note_html and "<strong>Bill</strong>" in theirs.note_html
+    note = await Notification.get(user_id=experts.billing.id, kind="routed")
+    assert "passed you a question" in note.text
+    # Passing it to someone already on it, or to a partner, is refused with the field named.
+    for to in (experts.net2.handle, w.partner.handle, ""):
+        with pytest.raises(Invalid) as exc:
+            await routing.pass_on(nina, thread.id, to=to, note="")
+        assert "to" in exc.value.fields
+
+
+async def test_a_partner_sees_the_category_median_and_staff_see_who(experts: Experts) -> None:
+    w = experts.world
+    pat = w.actor(w.partner)
+    erin = w.actor(w.expert)
+    asked = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    for hours in (1, 3, 8):
+        old = await threads.create_thread(
+            pat, category="general", kind="question", title=f"An older question answered in {hours} hours",
+            body="Any details help.", created_at=asked,
+        )  # fmt: skip
+        await posts.reply(erin, old.id, body="An answer.", created_at=asked + timedelta(hours=hours))
+    thread = await threads.create_thread(
+        pat, category="general", kind="question", title="VPN drops every hour on the X200",
+        body="Any details help.", tags="networking",
+    )  # fmt: skip
+    view = await routing.routing_view(pat, thread)
+    assert view is not None and view.routed and view.usual_hours == 3.0
+    assert view.experts == [] and not view.staff
+    staff_view = await routing.routing_view(w.actor(w.moderator), thread)
+    assert staff_view is not None and staff_view.staff
+    assert {r["handle"] for r in staff_view.experts} == {experts.net.handle, experts.net2.handle}

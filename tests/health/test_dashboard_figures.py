@@ -1,0 +1,149 @@
+"""The dashboard's figures against a fixture worked out by hand (tests/health/fixture.py).
+
+Questions asked in the period: Q1 (gold, general), Q2 and Q3 (silver, general), Q4 (registered,
+general, never answered), Q5 (gold, gold programme). The discussion, the question after the period
+and the deleted question do not count.
+
+First answers (hours, anyone but the asker): Q1 2 (peer), Q2 10 (expert), Q3 4 (peer; the asker's
+own reply at 1 h does not count), Q5 20 (expert): sorted 2, 4, 10, 20, median (4 + 10) / 2 = 7,
+90th percentile at rank 0.9 * 3 = 2.7: 10 + 0.7 * 10 = 17.
+First by a peer: 2, 4: median 3, p90 2 + 0.9 * 2 = 3.8. First by an expert: 5, 10, 20: median 10,
+p90 at rank 1.8: 10 + 0.8 * 10 = 18.
+Accepted: Q1 5 (expert), Q2 10 (expert), Q3 4 (peer): median 5, p90 at 1.8: 5 + 0.8 * 5 = 9;
+by experts 5, 10: median 7.5, p90 9.5; by a peer: 4.
+Ratings: askers 3, 2, 5 (satisfied 1 of 3: 33.3 %, mean 3.33); experts 5, 4 (100 %, mean 4.5);
+gap 66.7 points.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from community.errors import Forbidden, Invalid
+from community.health.dashboard import build_dashboard
+from community.health.threads import threads_behind
+from tests.conftest import World
+from tests.health.fixture import END, PARAMS, Fixture, build
+
+TIERS = ("registered", "silver", "gold")
+TODAY = date(2026, 2, 1)
+
+
+@pytest.fixture
+async def fixture(world: World, app) -> Fixture:  # type: ignore[no-untyped-def]
+    return await build(world, app.state.moderation)
+
+
+def summary(board) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    return {row["figure"]: row["value"] for row in board.table("summary").rows}
+
+
+def by(table, key: str = "name") -> dict[object, dict[str, object]]:  # type: ignore[no-untyped-def]
+    return {row[key]: row for row in table.rows}
+
+
+async def test_summary_and_timings(world: World, fixture: Fixture) -> None:
+    board = await build_dashboard(world.actor(world.admin), PARAMS, TIERS, TODAY)
+    s = summary(board)
+    assert (s["Questions asked"], s["Questions answered"], s["Questions solved"]) == (5, 4, 3)
+    assert (s["Share answered"], s["Share solved"]) == (80.0, 60.0)
+    assert (s["Median time to first answer"], s["90th percentile time to first answer"]) == (7.0, 17.0)
+    assert s["Median time to accepted answer"] == 5.0
+    assert s["Support rating by askers (satisfied)"] == pytest.approx(100 / 3)
+    assert s["Support rating by experts (satisfied)"] == 100.0
+    assert s["Gap (experts minus askers)"] == pytest.approx(200 / 3)
+    assert (s["Active partner organisations"], s["Active partner members"]) == (3, 4)
+    assert (s["Articles published"], s["Article views"], s["Articles rated helpful"]) == (1, 5, 50.0)
+    assert (s["Flags raised"], s["Flags decided"], s["Median time to a flag decision"]) == (2, 1, 3.0)
+    t = by(board.table("timings"), "what")
+    expected = {
+        "First answer (anyone but the asker)": (4, 7.0, 17.0),
+        "First answer by a peer (partner)": (2, 3.0, 3.8),
+        "First answer by an expert (staff)": (3, 10.0, 18.0),
+        "Accepted answer": (3, 5.0, 9.0),
+        "Accepted answer by a peer": (1, 4.0, 4.0),
+        "Accepted answer by an expert": (2, 7.5, 9.5),
+    }
+    for what, (count, median, p90) in expected.items():
+        assert (t[what]["count"], t[what]["median"], t[what]["p90"]) == (count, median, pytest.approx(p90)), (
+            what
+        )
+    assert any("overdue" in note for note in board.notes)
+
+
+async def test_breakdowns_weeks_and_contributors(world: World, fixture: Fixture) -> None:
+    board = await build_dashboard(world.actor(world.admin), PARAMS, TIERS, TODAY)
+    orgs = by(board.table("organisations"))
+    gold, silver, registered = orgs["Gold Reseller GmbH"], orgs["Silver Systems Ltd"], orgs["Registered IT"]
+    assert (gold["asked"], gold["share_answered"], gold["share_solved"], gold["first_answer_median"]) == (
+        2,
+        100.0,
+        50.0,
+        11.0,
+    )
+    assert (gold["asker_satisfied"], gold["expert_satisfied"], gold["gap"]) == (0.0, 100.0, 100.0)
+    assert (silver["asked"], silver["share_solved"], silver["first_answer_median"]) == (2, 100.0, 7.0)
+    assert (silver["asker_satisfied"], silver["expert_satisfied"], silver["gap"]) == (50.0, 100.0, 50.0)
+    assert (registered["asked"], registered["share_answered"], registered["first_answer_median"]) == (
+        1,
+        0.0,
+        None,
+    )
+    assert registered["gap"] is None
+    tiers = by(board.table("tiers"))
+    assert tiers["gold"]["asked"] == 2 and tiers["registered"]["asked"] == 1
+    cats = by(board.table("categories"))
+    assert (cats["General questions"]["asked"], cats["General questions"]["share_answered"]) == (4, 75.0)
+    assert cats["Gold programme"]["asked"] == 1
+    weeks = board.table("weeks").rows
+    assert [w["week"] for w in weeks] == [date(2026, 1, 5), date(2026, 1, 12)]
+    assert (weeks[0]["asked"], weeks[0]["share_solved"], weeks[0]["first_answer_median"]) == (3, 100.0, 4.0)
+    assert weeks[0]["asker_satisfied"] == pytest.approx(100 / 3) and weeks[0]["expert_satisfied"] == 100.0
+    assert (weeks[1]["asked"], weeks[1]["share_answered"], weeks[1]["first_answer_median"]) == (2, 50.0, 20.0)
+    people = [(r["name"], r["answers"], r["accepted"]) for r in board.table("contributors").rows]
+    assert people == [("Erin Expert", 3, 2), ("Pat Partner", 1, 1), ("Cole League", 1, 0)]
+
+
+async def test_filters(world: World, fixture: Fixture) -> None:
+    admin = world.actor(world.admin)
+    gold_only = await build_dashboard(admin, {**PARAMS, "tier": "gold"}, TIERS, TODAY)
+    assert summary(gold_only)["Questions asked"] == 2
+    in_category = await build_dashboard(admin, {**PARAMS, "category": "gold-programme"}, TIERS, TODAY)
+    assert summary(in_category)["Questions asked"] == 1
+    silver = await build_dashboard(admin, {**PARAMS, "organisation": world.silver.slug}, TIERS, TODAY)
+    assert summary(silver)["Questions asked"] == 2 and "Articles published" not in summary(silver)
+    one_week = await build_dashboard(admin, {"from": "2026-01-12", "to": END.isoformat()}, TIERS, TODAY)
+    assert summary(one_week)["Questions asked"] == 2
+
+
+async def test_an_organisation_admin_sees_their_own_row_only(world: World, fixture: Fixture) -> None:
+    board = await build_dashboard(world.actor(world.partner), PARAMS, TIERS, TODAY)
+    assert not board.staff_view
+    assert [r["name"] for r in board.table("organisations").rows] == ["Gold Reseller GmbH"]
+    assert summary(board)["Questions asked"] == 2 and "Flags raised" not in summary(board)
+    # asking for another organisation is refused like an unknown one
+    with pytest.raises(Invalid):
+        await build_dashboard(
+            world.actor(world.partner), {**PARAMS, "organisation": world.silver.slug}, TIERS, TODAY
+        )
+    with pytest.raises(Forbidden):
+        await build_dashboard(world.actor(world.colleague), PARAMS, TIERS, TODAY)
+
+
+async def test_threads_behind_the_figures(world: World, fixture: Fixture) -> None:
+    admin = world.actor(world.admin)
+
+    async def ids(figure: str, who=admin, **extra: str) -> list[int]:  # type: ignore[no-untyped-def]
+        _, _, listing = await threads_behind(who, {**PARAMS, "figure": figure, **extra}, TIERS, TODAY)
+        return sorted(t["id"] for t in listing.items)
+
+    f = fixture
+    assert await ids("asked") == sorted([f.q1.id, f.q2.id, f.q3.id, f.q4.id, f.q5.id])
+    assert await ids("unanswered") == [f.q4.id]
+    assert await ids("solved") == sorted([f.q1.id, f.q2.id, f.q3.id])
+    assert await ids("unsolved") == sorted([f.q4.id, f.q5.id])
+    assert await ids("rated") == sorted([f.q1.id, f.q2.id, f.q3.id])
+    assert await ids("asked", world.actor(world.partner)) == sorted([f.q1.id, f.q5.id])
+    assert await ids("asked", tier="silver") == sorted([f.q2.id, f.q3.id])
