@@ -14,16 +14,13 @@ from community import policy
 from community.actor import Actor
 from community.health import activity
 from community.health.filters import Filters, read_filters
-from community.health.questions import Question, QuestionFigures, figures, questions, weeks_of
+from community.health.questions import Question, QuestionFigures, figures, overdue, questions, weeks_of
 from community.health.rating_figures import RatingFigures, rating_figures, ratings
 from community.health.stats import Timing
 from community.models import Category, Organisation
+from community.timeutil import utcnow
 
 HOUR = 3600.0
-OVERDUE_NOTE = (
-    "Questions overdue are not shown yet: response targets per category are not part of this "
-    "installation (they come with expert routing)."
-)
 
 
 @dataclass(frozen=True)
@@ -71,7 +68,10 @@ async def build_dashboard(
     qs = await questions(filters)
     rated = await ratings(filters)
     qf = figures(qs)
-    board.tables["summary"] = await _summary(filters, qf, rating_figures(rated), staff_view, board.notes)
+    late = await overdue(filters, qs, utcnow())
+    board.tables["summary"] = await _summary(
+        filters, qf, rating_figures(rated), len(late), staff_view, board.notes
+    )
     board.tables["timings"] = _timings(filters, qf)
     names = await _names(qs)
     by_category = _group(qs, rated, lambda q: q.category_id, lambda r: r["category_id"])
@@ -108,7 +108,7 @@ def _named(names: dict[int, tuple[str, str]], param: str) -> Callable[[Any], tup
 
 
 async def _summary(
-    filters: Filters, qf: QuestionFigures, rf: RatingFigures, staff_view: bool, notes: list[str]
+    filters: Filters, qf: QuestionFigures, rf: RatingFigures, late: int, staff_view: bool, notes: list[str]
 ) -> Table:
     def row(figure: str, value: Any, unit: str, link: str | None = None) -> dict[str, Any]:
         return {
@@ -134,7 +134,7 @@ async def _summary(
         row("Support rating by experts (satisfied)", rf.expert.satisfied, "percent", link("rated")),
         row("Gap (experts minus askers)", rf.gap, "points", link("rated")),
     ]  # fmt: skip
-    notes.append(OVERDUE_NOTE)
+    rows.append(row("Questions overdue now", late, "count", link("overdue")))
     taking_part = await activity.participation(filters)
     rows += [
         row("Active partner organisations", taking_part.organisations, "count"),

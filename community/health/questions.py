@@ -16,7 +16,7 @@ from typing import Any
 from community.db import fetch_rows
 from community.health.filters import Filters
 from community.health.stats import Timing, moment, seconds_between, share
-from community.models import PostState, Role, ThreadKind
+from community.models import PostState, Role, ThreadKind, ThreadStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,3 +158,35 @@ def weeks_of(filters: Filters) -> list[date]:
     """The Mondays of the weeks the period touches (the first and last may be partial)."""
     first = filters.start - timedelta(days=filters.start.weekday())
     return [first + timedelta(weeks=n) for n in range((filters.end - first).days // 7 + 1)]
+
+
+_CLOCKS_SQL = """
+SELECT c.thread_id, c.first_answer_due, c.solution_due FROM response_clock c
+JOIN thread t ON t.id = c.thread_id JOIN "user" u ON u.id = t.author_id
+JOIN organisation o ON o.id = u.organisation_id
+WHERE t.kind = ? AND t.is_deleted = ? AND t.status = ? AND t.created_at >= ? AND t.created_at < ? {extra}
+"""
+
+
+async def overdue(filters: Filters, items: Iterable[Question], now: datetime) -> dict[int, str]:
+    """Of the period's questions, those open and past a response target now (the categories'
+    targets, ``community.experts.targets``): thread id -> "first_answer" or "solution". The same
+    rule as the Waiting view, read only: unanswered past the first-answer deadline, or unsolved past
+    the solution deadline."""
+    extra, params = thread_conditions(filters)
+    rows = await fetch_rows(
+        _CLOCKS_SQL.format(extra=extra),
+        ThreadKind.QUESTION, False, ThreadStatus.OPEN, filters.since, filters.until, *params,
+    )  # fmt: skip
+    by_id = {q.id: q for q in items}
+    found: dict[int, str] = {}
+    for row in rows:
+        q = by_id.get(row["thread_id"])
+        if q is None:
+            continue
+        first_due, solution_due = moment(row["first_answer_due"]), moment(row["solution_due"])
+        if not q.answered and first_due is not None and first_due <= now:
+            found[q.id] = "first_answer"
+        elif not q.solved and solution_due is not None and solution_due <= now:
+            found[q.id] = "solution"
+    return found

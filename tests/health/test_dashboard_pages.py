@@ -30,7 +30,7 @@ async def test_page_exports_and_lists(client: httpx.AsyncClient, world: World, a
     assert page.status_code == 200
     assert page.text.count("<svg") == 4 and 'role="img"' in page.text
     assert "/health/export.csv?" in page.text and "/health/threads?" in page.text
-    assert "Questions overdue are not shown yet" in page.text
+    assert "Questions overdue now" in page.text and "figure=overdue" in page.text
     exported = await client.get("/health/export.csv", params={**PARAMS, "table": "organisations"})
     assert exported.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(exported.text)))
