@@ -16,6 +16,7 @@ from community.health import activity
 from community.health.filters import Filters, read_filters
 from community.health.questions import Question, QuestionFigures, figures, overdue, questions, weeks_of
 from community.health.rating_figures import RatingFigures, rating_figures, ratings
+from community.health.routing_figures import routed_per_expert
 from community.health.stats import Timing
 from community.models import Category, Organisation
 from community.timeutil import utcnow
@@ -94,6 +95,8 @@ async def build_dashboard(
     )  # fmt: skip
     board.tables["weeks"] = _weeks(filters, qs, rated)
     board.tables["contributors"] = _contributors(await activity.contributors(filters))
+    if staff_view:
+        board.tables["experts"] = _experts(await routed_per_expert([q.id for q in qs]))
     return board
 
 
@@ -294,6 +297,27 @@ def _contributors(rows: list[dict[str, Any]]) -> Table:
         Column("role", "Role", "text"), Column("answers", "Answers"), Column("accepted", "Accepted"),
     ]  # fmt: skip
     return Table("contributors", "Top contributors", columns, out)
+
+
+def _experts(rows: list[dict[str, Any]]) -> Table:
+    out = [
+        {
+            "expert": r["expert"], "routed": r["routed"], "answered": r["answered"],
+            "median": hours(r["median"]), "p90": hours(r["p90"]),
+            "_links": {"expert": f"/u/{r['handle']}"},
+        }
+        for r in rows
+    ]  # fmt: skip
+    columns = [
+        Column("expert", "Expert", "text"), Column("routed", "Routed to them"),
+        Column("answered", "Answered by them"), Column("median", "Median from routing (hours)", "hours"),
+        Column("p90", "90th percentile (hours)", "hours"),
+    ]  # fmt: skip
+    return Table(
+        "experts", "Routed questions per expert", columns, out,
+        note="Questions of the period routed to each expert (a question passed on counts for both), "
+        "and the time from routing to that expert's own first answer.",
+    )  # fmt: skip
 
 
 async def _names(qs: list[Question]) -> dict[str, dict[int, tuple[str, str]]]:
