@@ -32,6 +32,7 @@ from community.realtime import Live, LiveCursorMiddleware
 from community.realtime.hub import live_endpoint
 from community.search import maintenance
 from community.search.indexer import Indexer, IndexerLock
+from community.search.lease import Lease, lease_name
 from community.settings import Settings
 from community.templating import STATIC
 from community.web.page_cache import PageCache
@@ -145,8 +146,9 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     app.state.mail = MailSender(settings, transport_for(settings), mailing.composers(settings))
     app.state.indexer = Indexer(
         app.state.search,
-        IndexerLock(search_dir(settings) / "indexer.lock"),
+        Lease(lease_name(search_dir(settings))),
         reconcile=maintenance.reconcile_at_start,
+        marker=IndexerLock(search_dir(settings) / "indexer.lock"),
     )
     app.state.moderation = ModerationRules(
         FlagRules(settings.flag_threshold, settings.flag_weight_partner, settings.flag_weight_expert),

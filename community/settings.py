@@ -52,6 +52,11 @@ SPECS: tuple[SettingSpec, ...] = (
         "Live updates: clients ping this often; one silent for 2.5 times as long is disconnected.",
     ),
     SettingSpec(
+        "COMMUNITY_INDEX_STALE_SECONDS",
+        "120",
+        "Search: /healthz answers 503 when the oldest change waiting for the index is older than this.",
+    ),
+    SettingSpec(
         "COMMUNITY_LIVE_RETENTION_HOURS",
         "48",
         "Live updates: hours the event log is kept for reconnecting clients to catch up.",
@@ -226,6 +231,7 @@ class Settings:
     redis_prefix: str = "community"
     live_heartbeat_seconds: int = 25
     live_retention_hours: int = 48
+    index_stale_seconds: int = 120
     live_queue_limit: int = 256
     oidc: OidcSettings | None = None
     smtp_host: str | None = None
@@ -308,6 +314,7 @@ class Settings:
             redis_prefix=env.get("COMMUNITY_REDIS_PREFIX") or "community",
             live_heartbeat_seconds=_int(env, "COMMUNITY_LIVE_HEARTBEAT_SECONDS", "25"),
             live_retention_hours=_int(env, "COMMUNITY_LIVE_RETENTION_HOURS", "48"),
+            index_stale_seconds=_int(env, "COMMUNITY_INDEX_STALE_SECONDS", "120", minimum=1),
             live_queue_limit=_int(env, "COMMUNITY_LIVE_QUEUE_LIMIT", "256", minimum=2),
             oidc=_oidc_settings(env),
             smtp_host=env.get("COMMUNITY_SMTP_HOST") or None,

@@ -40,5 +40,8 @@ async def set_post_state(post: Post, thread: Thread, state: str) -> None:
     await Thread.filter(id=thread.id).update(**updates)
     if post.is_opening:  # the question hidden or shown: duplicates' banners name it or not
         await visibility.refresh_duplicates_of(thread.id)
-    await index_later((THREAD, thread.id), (POST, post.id))
+    # The whole thread when its question or accepted answer changed; otherwise the post and the
+    # thread's own document (search.sources.changes_for).
+    whole = post.is_opening or "accepted_post_id" in updates
+    await index_later((THREAD, thread.id) if whole else (POST, post.id))
     post.state = state

@@ -7,7 +7,9 @@ search), and the directory before the previous one is removed.
 Whoosh allows one writer per index: this process serialises its own writes with :attr:`IndexWriter.lock`;
 other processes must not write at the same time (the app's indexer holds a cross-process lock).
 Changes are committed without merging (a merge costs as much as indexing); when more than
-``MAX_SEGMENTS`` segments pile up, the small ones are folded together in a background thread. Bulk
+``MAX_SEGMENTS`` segments pile up, the small ones are folded together in a background thread, at
+most ``MERGE_MAX_DOCS`` documents at a time: the merge holds the writer, and a change waiting
+behind a merge of a hundred thousand documents was what kept search minutes behind under load. Bulk
 writes fill segments from several processes and keep them as they are.
 
 Internal to :mod:`search_index`; :class:`search_index.engine.WhooshSearch` is the public class.
@@ -26,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from whoosh import index as whoosh_index
-from whoosh.writing import CLEAR, MERGE_SMALL
+from whoosh.reading import SegmentReader
+from whoosh.writing import CLEAR
 
 from search_index.documents import SearchDocument
 from search_index.schema import build_schema, codec, document_fields
@@ -35,6 +38,34 @@ log = logging.getLogger(__name__)
 
 CURRENT = "CURRENT"
 MAX_SEGMENTS = 8
+MERGE_MAX_DOCS = 10_000
+
+
+def _mergeable(segments: list[Any]) -> list[Any]:
+    """The smallest segments, while they hold no more than ``MERGE_MAX_DOCS`` documents in all."""
+    chosen: list[Any] = []
+    total = 0
+    for segment in sorted(segments, key=lambda s: s.doc_count_all()):
+        count = segment.doc_count_all()
+        if total + count > MERGE_MAX_DOCS:
+            break
+        chosen.append(segment)
+        total += count
+    return chosen if len(chosen) > 1 else []
+
+
+def merge_small_bounded(writer: Any, segments: list[Any]) -> list[Any]:
+    """A Whoosh merge policy: fold the smallest segments together (``_mergeable``), so a merge
+    never holds the writer for long. Bigger segments (a rebuild's, earlier merges') stay as they
+    are until the next rebuild."""
+    chosen = _mergeable(segments)
+    if not chosen:
+        return segments
+    for segment in chosen:
+        reader = SegmentReader(writer.storage, writer.schema, segment)
+        writer.add_reader(reader)
+        reader.close()
+    return [s for s in segments if s not in chosen]
 
 
 class IndexWriter:
@@ -115,10 +146,10 @@ class IndexWriter:
             except BaseException:
                 writer.cancel()
                 raise
-            big = len(upserts) + len(deletes) > 2000
-            writer.commit(merge=big)
+            writer.commit(merge=False)
             self.stale = True
-            if not big and len(self.ix._read_toc().segments) > MAX_SEGMENTS:
+            segments = self.ix._read_toc().segments
+            if len(segments) > MAX_SEGMENTS and _mergeable(segments):
                 self._merge_in_background()
 
     def _merge_in_background(self) -> None:
@@ -130,7 +161,7 @@ class IndexWriter:
             try:
                 with self.lock:
                     writer = new_writer(self.ix)
-                    writer.commit(mergetype=MERGE_SMALL)
+                    writer.commit(mergetype=merge_small_bounded)
                     self.stale = True
             except Exception:  # pragma: no cover - merging is an optimisation only
                 log.exception("search index merge failed")

@@ -81,6 +81,7 @@ ALLOWED: dict[str, set[str]] = {
         "moderation",
         "notifications.delivery",
         "search",
+        "support",
         "experts",
     },
     # Support ratings (asker and expert), and the channel-health dashboard that reads every area's rows.

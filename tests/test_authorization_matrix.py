@@ -57,7 +57,7 @@ from community.models import (
     WatchedWord,
 )
 from community.notifications import announcements
-from community.search.indexer import Indexer, IndexerLock
+from community.search.indexer import Indexer
 from moderation import flags, sanctions, watched_words
 from tests.api.conftest import check_against_document
 from tests.conftest import CSRF_RE, PASSWORD, World, login
@@ -922,7 +922,7 @@ async def content(world: World, app, tmp_path) -> Content:  # type: ignore[no-un
         "moderator": world.moderator, "admin": world.admin,
     }  # fmt: skip
     # Search sees everything above (rows searching must find no trace of what a viewer may not see).
-    await Indexer(app.state.search, IndexerLock(tmp_path / "indexer.lock")).drain()
+    await Indexer(app.state.search).drain()
     gold_links = [f"/t/{gold_q.id}", f"/posts/{gold_ans.id}/", f"/api/v1/threads/{gold_q.id}",
                   f"/kb/{gold_art.id}", f"/api/v1/kb/articles/{gold_art.id}"]  # fmt: skip
     staff_links = [f"/t/{staff_d.id}", f"/posts/{staff_rep.id}/", f"/api/v1/threads/{staff_d.id}",

@@ -118,7 +118,7 @@ def test_the_indexer_repairs_an_index_that_does_not_match_at_start(demo: Communi
         lock = IndexerLock(demo.data_dir / "search" / "indexer.lock")
         assert lock.try_acquire()
         try:
-            await Indexer(index, lock, reconcile=maintenance.reconcile_at_start).catch_up()
+            await Indexer(index, reconcile=maintenance.reconcile_at_start).catch_up()
         finally:
             lock.release()
             await asyncio.to_thread(index.close)

@@ -20,8 +20,9 @@ from community.demo import (
 )
 from community.errors import Conflict, NotFound
 from community.forum import lists, thread_page
+from community.health.dashboard import build_dashboard
 from community.kb import reading
-from community.models import Article, Category, Organisation, OrgKind, Post, Thread, User, Vote
+from community.models import Article, Category, Organisation, OrgKind, Post, SupportRating, Thread, User, Vote
 from community.settings import Settings
 
 
@@ -211,6 +212,26 @@ async def test_a_rule_the_use_cases_refuse_names_the_entry_and_writes_nothing(
 def test_the_shipped_data_file_is_valid() -> None:
     content = read_content()
     assert len(content.threads) == 23 and sum(t.article is not None for t in content.threads) == 5
+
+
+async def test_demo_shows_private_questions_ratings_and_a_gap(db: Settings) -> None:
+    summary = await load_demo(db)
+    assert (summary.private, summary.ratings) == (1, 16)
+    private = await Thread.get(private_org_id__isnull=False)
+    colleague = await _actor("owen.price@harbourline.example")
+    other = await _actor("lukas.weber@bluewave.example")
+    assert (await thread_page.get_thread_view(colleague, private.id)).thread.is_private
+    with pytest.raises(NotFound):
+        await thread_page.get_thread_view(other, private.id)
+    assert (
+        await SupportRating.filter(side="asker").count() == await SupportRating.filter(side="expert").count()
+    )
+    admin = await _actor("admin@northwind.example")
+    board = await build_dashboard(admin, {}, db.partner_tiers, datetime.now(UTC).date())
+    figures = {row["figure"]: row["value"] for row in board.table("summary").rows}
+    assert figures["Support rating by experts (satisfied)"] > figures["Support rating by askers (satisfied)"]
+    assert figures["Gap (experts minus askers)"] >= 30
+    assert any(row["gap"] for row in board.table("organisations").rows)
 
 
 async def test_the_demo_shows_experts_one_away_and_routed_and_overdue_questions(db: Settings) -> None:

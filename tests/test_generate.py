@@ -73,7 +73,7 @@ def test_generate_writes_a_consistent_community_the_product_reads(community: Com
 
 def test_generate_refuses_bad_arguments_with_exit_code_2(community: Community, tmp_path: Path) -> None:  # noqa: F811
     assert community("migrate").code == 0
-    zero = community("generate", "--posts", "0")
+    zero = community("generate", "--posts", "0", "--from", str(COFFEE))
     assert zero.code == 2 and "--posts" in zero.err
     missing = community("generate", "--posts", "10", "--from", str(tmp_path / "nothing.xml"))
     assert missing.code == 2 and "no Posts.xml" in missing.err

@@ -14,4 +14,8 @@ async def test_healthz(client):
     response = await client.get("/healthz")
     body = response.json()
     assert body["status"] == "ok" and body["database"] == "ok"
-    assert body["live"] == {"connections": 0, "last_id": 0, "bus": "ok", "overflows": 0}
+    assert body["live"] == {
+        "connections": 0, "last_id": 0, "bus": "ok", "overflows": 0,
+        "pending": 0, "oldest_age_seconds": 0.0, "record_failures_here": 0,
+    }  # fmt: skip
+    assert body["search"]["backlog"] == 0 and body["search"]["oldest_age_seconds"] == 0.0

@@ -115,8 +115,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     gen.add_argument("--posts", type=int, required=True, metavar="N", help="how many posts to write")
     gen.add_argument("--seed", type=int, default=1, help="the same seed writes the same community")
-    gen.add_argument("--from", dest="source", metavar="POSTS_XML", help="a Stack Exchange Posts.xml "
-                     "(default: the coffee dump in tests/load/)")  # fmt: skip
+    gen.add_argument(
+        "--from", dest="source", required=True, metavar="POSTS_XML",
+        help="a Stack Exchange Posts.xml whose titles and sentences the posts are made of",
+    )  # fmt: skip
 
     saving = command(
         "backup", "Back up the database and the search index into a new folder (the server may keep running)."

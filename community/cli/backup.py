@@ -231,11 +231,11 @@ async def _reconcile(settings: Settings, lock: Any) -> int:
 
     index = WhooshSearch(_search_root(settings))
     try:
-        await Indexer(index, lock).drain()  # changes the database copy had not indexed yet
+        await Indexer(index).drain()  # changes the database copy had not indexed yet
         report = await maintenance.compare_index(index)
         print("\n".join(report.lines()))
         if not report.in_step:
-            print(f"Repairing the restored index: {await maintenance.repair(index, report, lock)}.")
+            print(f"Repairing the restored index: {await maintenance.repair(index, report)}.")
     finally:
         await asyncio.to_thread(index.close)
     print("Restored. Start the server as usual.")

@@ -43,9 +43,17 @@ async def import_stackexchange(settings: Settings, args: argparse.Namespace) -> 
 
 
 LOCK_POLL_SECONDS = 1.0
-# The Stack Exchange dump the tests and benchmarks use (beside the repository, in ../shared/data):
-# real sentences for a generated community.
-DEFAULT_SENTENCES = Path(__file__).resolve().parents[3] / "shared" / "data" / "coffee-Posts.xml"
+
+
+def _corpus(source: Path) -> Any:
+    from community.demo import generate as generating
+
+    if not source.is_file():
+        raise CommandError(f"no Posts.xml at {source}: name one with --from")
+    try:
+        return generating.read_corpus(source)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
 
 
 async def generate(settings: Settings, args: argparse.Namespace) -> int:
@@ -57,13 +65,7 @@ async def generate(settings: Settings, args: argparse.Namespace) -> int:
 
     if not 1 <= args.posts <= 10_000_000:
         raise CommandError(f"--posts must be between 1 and 10,000,000, not {args.posts}")
-    source = Path(args.source) if args.source else DEFAULT_SENTENCES
-    if not source.is_file():
-        raise CommandError(f"no Posts.xml at {source}: name one with --from")
-    try:
-        corpus = generating.read_corpus(source)
-    except ValueError as exc:
-        raise CommandError(str(exc)) from None
+    corpus = _corpus(Path(args.source))
     started = time.perf_counter()
     with tqdm(total=args.posts, unit=" posts", file=sys.stderr, disable=None) as bar:
         written = await generating.generate(
@@ -84,22 +86,24 @@ def _search_index(settings: Settings) -> Any:
 
 
 async def _indexer_lock(settings: Settings, *, wait: bool) -> Any:
-    """The lock a server's search indexer holds: one writer per index, so repairs and rebuilds
-    happen only while no server process is indexing."""
+    """The lease a server's search indexer holds: one writer per index, so repairs and rebuilds
+    happen only while no server process is indexing (kept renewed while the command works)."""
     from community.app import search_dir
-    from community.search.indexer import IndexerLock
+    from community.search.lease import KeptLease, Lease, lease_name
 
-    lock = IndexerLock(search_dir(settings) / "indexer.lock")
-    if lock.try_acquire():
-        return lock
-    if not wait:
-        raise CommandError(
-            f"the search indexer is running in a server process (it holds {lock.path}); stop it or use --wait"
-        )
-    print("The search indexer is running in a server process; waiting until it stops…", file=sys.stderr)
-    while not lock.try_acquire():  # noqa: ASYNC110 (another process holds it)
-        await asyncio.sleep(LOCK_POLL_SECONDS)
-    return lock
+    lease = Lease(lease_name(search_dir(settings)))
+    if not await lease.try_acquire():
+        if not wait:
+            raise CommandError(
+                f"the search indexer is running in a server process (lease {lease.name}); "
+                "stop it or use --wait"
+            )
+        print("The search indexer is running in a server process; waiting until it stops…", file=sys.stderr)
+        while not await lease.try_acquire():  # noqa: ASYNC110 (another process holds it)
+            await asyncio.sleep(LOCK_POLL_SECONDS)
+    kept = KeptLease(lease)
+    kept.start()
+    return kept
 
 
 async def reindex(settings: Settings, args: argparse.Namespace) -> int:
@@ -123,13 +127,13 @@ async def reindex(settings: Settings, args: argparse.Namespace) -> int:
             started = time.monotonic()
             count = await maintenance.rebuild_from_database(index, lambda done: bar.update(done - bar.n))
             # Changes committed while it ran (their outbox rows are still there).
-            await indexer.Indexer(index, lock).drain()
+            await indexer.Indexer(index).drain()
             seconds = time.monotonic() - started
         finally:
             bar.close()
             await asyncio.to_thread(index.close)
     finally:
-        lock.release()
+        await lock.release()
     rate = count / seconds if seconds > 0 else 0.0
     print(f"Reindexed {count:,} documents in {seconds:.1f}s ({rate:,.0f} documents/s).")
     return 0
@@ -152,9 +156,9 @@ async def search_check(settings: Settings, args: argparse.Namespace) -> int:
             return 1
         lock = await _indexer_lock(settings, wait=args.wait)
         try:
-            done = await maintenance.repair(index, report, lock)
+            done = await maintenance.repair(index, report)
         finally:
-            lock.release()
+            await lock.release()
         after = await maintenance.compare_index(index)
     finally:
         await asyncio.to_thread(index.close)

@@ -125,7 +125,8 @@ async def demo(settings: Settings, args: argparse.Namespace) -> int:
     print(
         f"Loaded the demo: {summary.organisations} organisations, {summary.users} users, "
         f"{summary.categories} categories, {summary.threads} threads, {summary.answers} answers "
-        f"({summary.accepted} accepted), {summary.votes} votes, {summary.articles} knowledge-base articles."
+        f"({summary.accepted} accepted), {summary.votes} votes, {summary.articles} knowledge-base articles, "
+        f"{summary.private} private question(s), {summary.ratings} support ratings (see /health)."
     )
     _print_logins(summary.logins, summary.password)
     return 0

@@ -96,6 +96,17 @@ class DemoReply:
 
 
 @dataclass(frozen=True)
+class DemoRating:
+    """A rating of the support on the thread: by its asker (once a reply is accepted) or by an
+    expert who replied (``community.support.ratings``)."""
+
+    where: str
+    by: str
+    score: int
+    comment: str
+
+
+@dataclass(frozen=True)
 class DemoArticle:
     """The thread's accepted answer, promoted to a best-practice article by ``curator``."""
 
@@ -121,6 +132,8 @@ class DemoThread:
     pinned_by: str | None
     replies: tuple[DemoReply, ...]
     article: DemoArticle | None
+    private: bool = False  # asked privately: its organisation and staff only
+    ratings: tuple[DemoRating, ...] = ()
     expert: str | None = None  # "Ask this expert": a person's key
 
 
@@ -437,10 +450,25 @@ class _Reader:
             pinned_by=pinned_by,
             replies=replies,
             article=article,
+            private=table.flag("private"),
+            ratings=tuple(self._rating(t) for t in table.tables("ratings", f"{table.where}, rating")),
             expert=self._asked_expert(table),
         )
         table.done()
         return thread
+
+    def _rating(self, table: _Table) -> DemoRating:
+        score = table.number("score", most=5)
+        if score not in (1, 2, 3, 4, 5):
+            raise DemoContentError(table.where, f"'score' is a whole number from 1 to 5, not {score!r}")
+        rating = DemoRating(
+            table.where,
+            self._person_key(table.where, "by", table.text("by")),
+            int(score),
+            table.text("comment", ""),
+        )
+        table.done()
+        return rating
 
     def _asked_expert(self, table: _Table) -> str | None:
         key = table.optional_text("expert")

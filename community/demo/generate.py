@@ -1,9 +1,10 @@
 """A synthetic community of any size for load tests and benchmarks (``community generate``).
 
 Organisations of every tier, their members, experts and moderators; question threads and
-discussions whose titles and sentences are real ones from a Stack Exchange dump (the coffee site
-ships in ``tests/load/``), with answers, accepted answers, helpful votes, flags (mostly decided,
-a few waiting in the review queue) and knowledge-base articles promoted from accepted answers.
+discussions whose titles and sentences are real ones from a Stack Exchange dump (the tests
+and benchmarks use the one in ``../shared/data/``), with answers, accepted answers, helpful
+votes, flags (mostly decided, a few waiting in the review queue) and knowledge-base articles
+promoted from accepted answers.
 Dates spread over the past year in order (a thread's answers after its question).
 
 Speed is what it is for: rows are written with multi-row inserts in batches and explicit ids

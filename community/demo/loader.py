@@ -32,6 +32,7 @@ from community.kb import feedback, products
 from community.kb.articles import promote_answer
 from community.models import Category, Organisation, Post, User
 from community.settings import Settings
+from community.support import ratings
 
 DEMO_PASSWORD = "demo-password-1"
 
@@ -53,6 +54,8 @@ class DemoSummary:
     accepted: int = 0
     votes: int = 0
     articles: int = 0
+    private: int = 0
+    ratings: int = 0
     password: str = DEMO_PASSWORD
     logins: list[DemoLogin] = field(default_factory=list)
 
@@ -206,10 +209,11 @@ class _DemoWriter:
         started = self.now - timedelta(days=spec.days_ago)
         thread = await threads.create_thread(
             self.actors[spec.author], category=spec.category, kind=spec.kind, title=spec.title,
-            body=self._mentions(spec.body), tags=list(spec.tags), created_at=started,
+            body=self._mentions(spec.body), tags=list(spec.tags), created_at=started, private=spec.private,
             expert=self.actors[spec.expert].handle if spec.expert else None,
         )  # fmt: skip
         self.summary.threads += 1
+        self.summary.private += spec.private
         opening = await Post.filter(thread_id=thread.id, is_opening=True).first()
         assert opening is not None
         await self._vote(spec.votes, opening.id)
@@ -228,6 +232,12 @@ class _DemoWriter:
                         self.promotions.append((spec.article, post.id))
         if spec.pinned_by is not None:
             await thread_actions.set_pinned(self.actors[spec.pinned_by], thread.id, pinned=True)
+        for rating in spec.ratings:
+            with _entry(rating.where):
+                await ratings.rate_support(
+                    self.actors[rating.by], thread.id, score=rating.score, comment=rating.comment
+                )
+                self.summary.ratings += 1
 
     async def _articles(self) -> None:
         """Products, then the best-practice articles promoted from accepted answers, with ratings."""

@@ -102,7 +102,8 @@ async def reply(
         )
         await Thread.filter(id=thread.id).update(version=F("version") + 1, **bump)
         await User.filter(id=actor.id).update(post_count=F("post_count") + 1)
-        await index_later((THREAD, thread.id), (POST, post.id))
+        # The answer's own document and its thread's (which rolls answers up), not its siblings'.
+        await index_later((POST, post.id))
         notes += await forum_notices.on_new_post(actor, thread, post, mentioned)
         if thread.is_question:
             await response_targets.note_answer(thread.id, thread.author_id, actor.id, post.state, when)
@@ -171,7 +172,7 @@ async def edit_post(
             updates["tag_names"] = new_tags
             await set_thread_tags(thread, new_tags)
         await Thread.filter(id=thread.id).update(**updates)
-        await index_later((THREAD, thread.id), (POST, post.id))
+        await index_later((THREAD, thread.id) if post.is_opening else (POST, post.id))
         notes: Created = []
         await screening.resubmit_after_edit(post, thread, actor.id, notes)
         edited = PostEdited(thread.id, post.id, actor.id)
@@ -203,7 +204,9 @@ async def delete_post(actor: Actor, post_id: int) -> Post:
             await User.filter(id=post.author_id).update(accepted_count=F("accepted_count") - 1)
         await Thread.filter(id=thread.id).update(**updates)
         await User.filter(id=post.author_id).update(post_count=F("post_count") - 1)
-        await index_later((THREAD, thread.id), (POST, post.id))
+        # The whole thread when it went or lost its accepted answer (every post shows "solved").
+        whole = post.is_opening or "accepted_post_id" in updates
+        await index_later((THREAD, thread.id) if whole else (POST, post.id))
         deleted = PostDeleted(thread.id, post.id, actor.id)
         await record(deleted)
     post.state = PostState.DELETED

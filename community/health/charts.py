@@ -22,11 +22,12 @@ class Series:
 
 
 def nice_max(value: float) -> float:
-    """A round upper bound for the y axis (1, 2 or 5 times a power of ten)."""
+    """A round upper bound for the y axis (1, 2, 4 or 8 times a power of ten: its four grid steps
+    are then round numbers too)."""
     if value <= 0:
         return 1.0
     power = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 5, 10):
+    for step in (1, 2, 4, 8, 10):
         if value <= step * power:
             return float(step * power)
     return float(10 * power)

@@ -14,16 +14,14 @@ from community import policy
 from community.actor import Actor
 from community.health import activity
 from community.health.filters import Filters, read_filters
-from community.health.questions import Question, QuestionFigures, figures, questions, weeks_of
+from community.health.questions import Question, QuestionFigures, figures, overdue, questions, weeks_of
 from community.health.rating_figures import RatingFigures, rating_figures, ratings
+from community.health.routing_figures import routed_per_expert
 from community.health.stats import Timing
 from community.models import Category, Organisation
+from community.timeutil import utcnow
 
 HOUR = 3600.0
-OVERDUE_NOTE = (
-    "Questions overdue are not shown yet: response targets per category are not part of this "
-    "installation (they come with expert routing)."
-)
 
 
 @dataclass(frozen=True)
@@ -71,7 +69,10 @@ async def build_dashboard(
     qs = await questions(filters)
     rated = await ratings(filters)
     qf = figures(qs)
-    board.tables["summary"] = await _summary(filters, qf, rating_figures(rated), staff_view, board.notes)
+    late = await overdue(filters, qs, utcnow())
+    board.tables["summary"] = await _summary(
+        filters, qf, rating_figures(rated), len(late), staff_view, board.notes
+    )
     board.tables["timings"] = _timings(filters, qf)
     names = await _names(qs)
     by_category = _group(qs, rated, lambda q: q.category_id, lambda r: r["category_id"])
@@ -94,6 +95,8 @@ async def build_dashboard(
     )  # fmt: skip
     board.tables["weeks"] = _weeks(filters, qs, rated)
     board.tables["contributors"] = _contributors(await activity.contributors(filters))
+    if staff_view:
+        board.tables["experts"] = _experts(await routed_per_expert([q.id for q in qs]))
     return board
 
 
@@ -108,7 +111,7 @@ def _named(names: dict[int, tuple[str, str]], param: str) -> Callable[[Any], tup
 
 
 async def _summary(
-    filters: Filters, qf: QuestionFigures, rf: RatingFigures, staff_view: bool, notes: list[str]
+    filters: Filters, qf: QuestionFigures, rf: RatingFigures, late: int, staff_view: bool, notes: list[str]
 ) -> Table:
     def row(figure: str, value: Any, unit: str, link: str | None = None) -> dict[str, Any]:
         return {
@@ -134,7 +137,7 @@ async def _summary(
         row("Support rating by experts (satisfied)", rf.expert.satisfied, "percent", link("rated")),
         row("Gap (experts minus askers)", rf.gap, "points", link("rated")),
     ]  # fmt: skip
-    notes.append(OVERDUE_NOTE)
+    rows.append(row("Questions overdue now", late, "count", link("overdue")))
     taking_part = await activity.participation(filters)
     rows += [
         row("Active partner organisations", taking_part.organisations, "count"),
@@ -294,6 +297,27 @@ def _contributors(rows: list[dict[str, Any]]) -> Table:
         Column("role", "Role", "text"), Column("answers", "Answers"), Column("accepted", "Accepted"),
     ]  # fmt: skip
     return Table("contributors", "Top contributors", columns, out)
+
+
+def _experts(rows: list[dict[str, Any]]) -> Table:
+    out = [
+        {
+            "expert": r["expert"], "routed": r["routed"], "answered": r["answered"],
+            "median": hours(r["median"]), "p90": hours(r["p90"]),
+            "_links": {"expert": f"/u/{r['handle']}"},
+        }
+        for r in rows
+    ]  # fmt: skip
+    columns = [
+        Column("expert", "Expert", "text"), Column("routed", "Routed to them"),
+        Column("answered", "Answered by them"), Column("median", "Median from routing (hours)", "hours"),
+        Column("p90", "90th percentile (hours)", "hours"),
+    ]  # fmt: skip
+    return Table(
+        "experts", "Routed questions per expert", columns, out,
+        note="Questions of the period routed to each expert (a question passed on counts for both), "
+        "and the time from routing to that expert's own first answer.",
+    )  # fmt: skip
 
 
 async def _names(qs: list[Question]) -> dict[str, dict[int, tuple[str, str]]]:

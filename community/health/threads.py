@@ -12,9 +12,10 @@ from community.actor import Actor
 from community.errors import Invalid
 from community.forum.lists import SUMMARY_FIELDS, SUMMARY_RELATED, ThreadList
 from community.health.filters import Filters, read_filters
-from community.health.questions import Question, questions
+from community.health.questions import Question, overdue, questions
 from community.health.rating_figures import ratings
 from community.models import Thread, ThreadKind
+from community.timeutil import utcnow
 from community.visibility import visible_threads
 
 FIGURES = {
@@ -24,11 +25,13 @@ FIGURES = {
     "solved": "Questions solved",
     "unsolved": "Questions not solved",
     "rated": "Questions with a support rating",
+    "overdue": "Questions overdue now (past a response target)",
 }
 
 
-def _matches(figure: str, q: Question, rated: set[int]) -> bool:
+def _matches(figure: str, q: Question, rated: set[int], late: set[int]) -> bool:
     return {
+        "overdue": q.id in late,
         "asked": True,
         "answered": q.answered,
         "unanswered": not q.answered,
@@ -54,7 +57,8 @@ async def threads_behind(
         raise Invalid({"figure": f"Choose one of: {', '.join(FIGURES)}."})
     counted = await questions(filters)
     rated = {r["thread_id"] for r in await ratings(filters)} if figure == "rated" else set()
-    wanted = {q.id: q.asked_at for q in counted if _matches(str(figure), q, rated)}
+    late = set(await overdue(filters, counted, utcnow())) if figure == "overdue" else set()
+    wanted = {q.id: q.asked_at for q in counted if _matches(str(figure), q, rated, late)}
     visible = await policy.visible_category_ids(actor)
     seen = set(
         await visible_threads(actor, visible)

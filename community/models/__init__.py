@@ -72,7 +72,7 @@ from community.models.notifications import (
     WatchTarget,
 )
 from community.models.orgs import Organisation, OrgKind
-from community.models.outbox import IndexOutbox
+from community.models.outbox import IndexerLease, IndexOutbox
 from community.models.sso import ExternalIdentity, IdentityProvider
 from community.models.support import RatingSide, SupportRating
 
@@ -100,6 +100,7 @@ __all__ = [
     "IdempotentRequest",
     "IdentityProvider",
     "IndexOutbox",
+    "IndexerLease",
     "Invitation",
     "LiveEvent",
     "MailKind",

@@ -17,3 +17,16 @@ class IndexOutbox(Model):
 
     class Meta:
         table = "index_outbox"
+
+
+class IndexerLease(Model):
+    """Which process writes one search index, and when it last said it was working (its heartbeat)."""
+
+    # The host's name and the index directory (community.search.lease.lease_name).
+    name = fields.CharField(max_length=200, primary_key=True)
+    holder = fields.CharField(max_length=100)
+    acquired_at = fields.DatetimeField()
+    heartbeat_at = fields.DatetimeField()
+
+    class Meta:
+        table = "indexer_lease"

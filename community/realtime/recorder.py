@@ -81,6 +81,9 @@ class Recorder:
         self._task: asyncio.Task[None] | None = None
         self._next_prune = 0.0
 
+    async def backlog(self) -> dict[str, Any]:
+        return {**await pending_backlog(), "record_failures_here": self.failures}
+
     async def on_event(self, event: Event) -> None:
         if isinstance(event, AccessChanged):
             # Not logged: every worker re-checks its connections and forgets cached pages.

@@ -1,8 +1,8 @@
 """Keeping the search index in step with the database: the outbox consumer, its lock, and
 rebuilding the whole index (what the indexer does when it finds none).
 
-One indexer per index directory (Whoosh allows one writer): the process holding the lock file
-consumes ``IndexOutbox`` rows written by the use cases in their own transactions.
+One indexer per index directory (Whoosh allows one writer): the process holding the index's lease
+(``search.lease``) consumes ``IndexOutbox`` rows written by the use cases in their own transactions.
 """
 
 from __future__ import annotations
@@ -14,14 +14,22 @@ import logging
 import os
 import queue
 import threading
+import time
 from collections.abc import Awaitable, Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
 
 from community.events import Event, subscribe, unsubscribe
 from community.models import Article, ArticleState, IndexOutbox, Thread
 from community.ports import SearchIndex
+from community.search.lease import Lease
+from community.search.outbox import ROLLUP, ROLLUP_SECONDS
 from community.search.sources import all_documents, changes_for
+from community.timeutil import utcnow
 from search_index.documents import SearchDocument
 
 log = logging.getLogger(__name__)
@@ -94,9 +102,18 @@ async def rebuild_from_database(index: SearchIndex, progress: Callable[[int], No
     return count
 
 
+async def outbox_backlog() -> dict[str, Any]:
+    """Changes waiting for the index, and the age of the oldest (for /healthz)."""
+    count = await IndexOutbox.all().count()
+    oldest = await IndexOutbox.all().order_by("created_at").limit(1).values_list("created_at", flat=True)
+    age = (utcnow() - oldest[0]).total_seconds() if oldest else 0.0
+    return {"backlog": count, "oldest_age_seconds": round(max(age, 0.0), 3)}
+
+
 class IndexerLock:
-    """One indexer per host: an exclusive ``flock`` on a file beside the index. The kernel drops
-    it when the holder dies, so another worker takes over within a retry interval."""
+    """An exclusive ``flock`` on a file beside the index: the mark of a process writing it, which
+    ``community restore`` looks for (the kernel drops it when the holder dies). The indexer takes it
+    with its lease when it can; who writes is decided by the lease (``search.lease``)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -126,47 +143,97 @@ class IndexerLock:
             self._fd = None
 
 
+async def _roll_up_later(thread_ids: list[int]) -> None:
+    if not thread_ids:
+        return
+    waiting = set(
+        await IndexOutbox.filter(kind=ROLLUP, object_id__in=thread_ids).values_list("object_id", flat=True)
+    )
+    await IndexOutbox.bulk_create(
+        [IndexOutbox(kind=ROLLUP, object_id=t) for t in thread_ids if t not in waiting]
+    )
+
+
+class Stalled(Exception):
+    """The indexer made no progress for ``stall_seconds``, or lost its lease: it starts over."""
+
+
 class Indexer:
     """Applies the outbox to the index: woken at once by this process's events, and polling
-    for rows written by other worker processes."""
+    for rows written by other worker processes.
+
+    Supervised: ``run_forever`` waits for the index's lease (``search.lease``), then works while a
+    heartbeat renews it. Any error (the database restarting, the index's own lock) is logged and
+    retried with backoff. A loop that makes no progress for ``stall_seconds`` (a call that never
+    returns) is cancelled and started over; a process that stops altogether (frozen, its event loop
+    blocked) stops renewing, and another process takes the lease after its ``ttl``. It never ends
+    silently."""
+
+    RETRY_MIN, RETRY_MAX = 0.5, 30.0
 
     def __init__(
         self,
         index: SearchIndex,
-        lock: IndexerLock,
+        lease: Lease | None = None,
         *,
         batch: int = 500,
         poll_seconds: float = 0.25,
         retry_lock_seconds: float = 2.0,
+        stall_seconds: float = 120.0,
         reconcile: Callable[[Indexer], Awaitable[None]] | None = None,
+        marker: IndexerLock | None = None,
     ) -> None:
         """``reconcile``: run at start once the outbox is applied, to find an index from another
         moment than the database (``community.search.maintenance.reconcile_at_start``)."""
         self.reconcile = reconcile
         self.index = index
-        self.lock = lock
+        self.lease = lease
+        self.marker = marker
         self.batch = batch
         self.poll_seconds = poll_seconds
         self.retry_lock_seconds = retry_lock_seconds
+        self.stall_seconds = stall_seconds
+        self.failures = 0
+        self.last_error: str | None = None
+        self._progress = time.monotonic()
+        self._rebuilding = False  # a rebuild's last commit may take long: not a stall
         self._wake = asyncio.Event()
+
+    async def describe(self) -> dict[str, Any]:
+        """Who runs the indexer, how long ago it last renewed its lease, and this process's errors."""
+        lease = await self.lease.describe() if self.lease is not None else {}
+        return {**lease, "failures_here": self.failures, "last_error_here": self.last_error}
 
     async def _on_event(self, event: Event) -> None:
         self._wake.set()
 
-    async def drain_once(self) -> int:
-        """Apply one batch of outbox rows; returns how many were applied."""
-        rows = await IndexOutbox.all().order_by("id").limit(self.batch).values("id", "kind", "object_id")
+    def _progressed(self, *_: object) -> None:
+        self._progress = time.monotonic()  # also called from the rebuild's thread: one assignment
+
+    async def drain_once(self, *, force: bool = False) -> int:
+        """Apply one batch of outbox rows; returns how many were applied. Threads' rolled-up
+        documents wait ``ROLLUP_SECONDS`` after their answers (several answers, one rebuild),
+        unless ``force``."""
+        query = IndexOutbox.all()
+        if not force:
+            due = utcnow() - timedelta(seconds=ROLLUP_SECONDS)
+            query = query.filter(~Q(kind=ROLLUP) | Q(created_at__lte=due))
+        rows = await query.order_by("id").limit(self.batch).values("id", "kind", "object_id")
         if not rows:
             return 0
         changes = await changes_for(rows)
         await asyncio.to_thread(self.index.apply, changes.upserts, changes.deletes)
-        # By id, not "up to the highest id": a row with a lower id may commit later.
-        await IndexOutbox.filter(id__in=[r["id"] for r in rows]).delete()
+        async with in_transaction():
+            # By id, not "up to the highest id": a row with a lower id may commit later.
+            await IndexOutbox.filter(id__in=[r["id"] for r in rows]).delete()
+            await _roll_up_later(changes.rollups)
+        self._progressed()
         return len(rows)
 
     async def drain(self) -> int:
+        """Everything, rolled-up documents included (the commands, the tests)."""
         total = 0
-        while n := await self.drain_once():
+        while n := await self.drain_once(force=True):
             total += n
         return total
 
@@ -179,29 +246,81 @@ class Indexer:
             or await Article.filter(state=ArticleState.PUBLISHED).exists()
         ):
             log.info("search index is empty: rebuilding it from the database")
-            await rebuild_from_database(self.index)
+            self._rebuilding = True
+            try:
+                await rebuild_from_database(self.index, self._progressed)
+            finally:
+                self._rebuilding = False
         await self.drain()
         if self.reconcile is not None:
             await self.reconcile(self)
 
     async def run_forever(self) -> None:
         subscribe(self._on_event)
+        delay = self.RETRY_MIN
         try:
-            while not self.lock.try_acquire():  # noqa: ASYNC110 (the lock is in another process)
-                await asyncio.sleep(self.retry_lock_seconds)
-            log.info("this process runs the search indexer")
-            await self.catch_up()
             while True:
                 try:
-                    if await self.drain_once():
-                        continue
-                except Exception:
-                    log.exception("search indexing failed; retrying")
-                    await asyncio.sleep(1.0)
-                    continue
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+                    await self._acquire()
+                    await self._work_while_held()
+                except Exception as exc:
+                    self.failures += 1
+                    self.last_error = f"{type(exc).__name__}: {exc}"[:300]
+                    log.error("search indexer failed (%s); retrying in %.1f s", self.last_error, delay,
+                              exc_info=not isinstance(exc, Stalled))  # fmt: skip
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, self.RETRY_MAX)
+                else:
+                    delay = self.RETRY_MIN
         finally:
             unsubscribe(self._on_event)
-            self.lock.release()
+            if self.marker is not None:
+                self.marker.release()
+            if self.lease is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(self.lease.release())
+
+    async def _acquire(self) -> None:
+        if self.lease is None:
+            return
+        while not await self.lease.try_acquire():  # noqa: ASYNC110 (held by another process)
+            await asyncio.sleep(self.retry_lock_seconds)
+        log.info("this process runs the search indexer (%s)", self.lease.holder)
+        if self.marker is not None:
+            self.marker.try_acquire()  # best effort: a frozen holder may keep it
+
+    async def _work_while_held(self) -> None:
+        """Catch up, then apply the outbox as it fills, until an error, a stall or the lease is lost."""
+        self._progressed()
+        work = asyncio.create_task(self._work())
+        beat = asyncio.create_task(self._heartbeat())
+        try:
+            done, _ = await asyncio.wait({work, beat}, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                task.result()  # raises what ended it
+        finally:
+            for task in (work, beat):
+                task.cancel()
+            for task in (work, beat):
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+
+    async def _work(self) -> None:
+        await self.catch_up()
+        while True:
+            if await self.drain_once():
+                continue
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+            self._progressed()
+
+    async def _heartbeat(self) -> None:
+        every = self.lease.ttl / 3 if self.lease is not None else 10.0
+        while True:
+            await asyncio.sleep(min(every, self.stall_seconds / 3))
+            idle = time.monotonic() - self._progress
+            if idle > self.stall_seconds and not self._rebuilding:
+                raise Stalled(f"no progress for {idle:.0f} s")
+            if self.lease is not None and not await self.lease.renew():
+                raise Stalled("another process took the indexer's lease")

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from community.models import Article, ArticleState, IndexOutbox, Post, PostState
 from community.ports import SearchIndex
-from community.search.indexer import OUTBOX_CHUNK, Indexer, IndexerLock, rebuild_from_database
+from community.search.indexer import OUTBOX_CHUNK, Indexer, rebuild_from_database
 from community.search.outbox import ARTICLE, POST, THREAD
 from community.search.sources import all_documents
 
@@ -118,7 +118,7 @@ async def reconcile_at_start(indexer: Indexer) -> None:
     )
     report = await compare_index(indexer.index)
     if not report.in_step:
-        log.warning("search index: %s", await repair(indexer.index, report, indexer.lock))
+        log.warning("search index: %s", await repair(indexer.index, report))
 
 
 def _doc_order(doc_id: str) -> tuple[int, str, int]:
@@ -126,8 +126,8 @@ def _doc_order(doc_id: str) -> tuple[int, str, int]:
     return ({THREAD: 0, POST: 1, ARTICLE: 2}.get(kind, 3), kind, int(number) if number.isdigit() else 0)
 
 
-async def repair(index: SearchIndex, report: IndexReport, lock: IndexerLock) -> str:
-    """Bring the index in step with the database; the caller holds ``lock``, the indexer's.
+async def repair(index: SearchIndex, report: IndexReport) -> str:
+    """Bring the index in step with the database; the caller holds the indexer's lease.
 
     A few differences become outbox rows applied at once (the same path as every change); many
     mean something bigger went wrong, and a rebuild is faster. Returns what was done."""
@@ -148,5 +148,5 @@ async def repair(index: SearchIndex, report: IndexReport, lock: IndexerLock) -> 
         )
     if strays:
         await asyncio.to_thread(index.apply, [], strays)
-    applied = await Indexer(index, lock).drain()
+    applied = await Indexer(index).drain()
     return f"applied {applied:,} changes"

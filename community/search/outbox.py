@@ -11,6 +11,10 @@ from community.models import IndexOutbox
 THREAD = "thread"
 POST = "post"
 ARTICLE = "article"
+# Written by the indexer, not by use cases: a thread's own document (its answers rolled up) to
+# rebuild after answers changed, at most every ``ROLLUP_SECONDS`` (search.sources.changes_for).
+ROLLUP = "rollup"
+ROLLUP_SECONDS = 5.0
 
 
 async def index_later(*changes: tuple[str, int]) -> None:

@@ -7,11 +7,13 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from tortoise.expressions import Q
+
 from community.models import Article, ArticleProduct, ArticleState, Post, PostState, Thread
-from community.search.outbox import ARTICLE, POST, THREAD
+from community.search.outbox import ARTICLE, POST, ROLLUP, THREAD
 from search_index.documents import SearchDocument
 
 _TAG = re.compile(r"<[^>]+>")
@@ -58,33 +60,37 @@ _POST_RELATED = {
 }
 
 
-async def _documents_for_threads(thread_ids: list[int]) -> tuple[list[SearchDocument], set[int]]:
-    """Thread and post documents for these threads; also the ids of threads that are gone."""
+ALL, POSTS, ROLLUPS = "all", "posts", "rollups"
+
+
+async def _documents_for_threads(
+    thread_ids: list[int], mode: str = ALL, only_posts: set[int] | None = None
+) -> tuple[list[SearchDocument], set[int]]:
+    """Documents for these threads, and the ids of threads that are not searchable (gone).
+
+    ``ALL``: each thread's document and every answer's. ``POSTS``: the documents of the answers
+    in ``only_posts`` only (an answer changed: its siblings' documents are as they were, and its
+    thread's rolled-up answers follow as a ``ROLLUPS`` change). ``ROLLUPS``: the thread documents
+    only (they roll the answers up)."""
     threads = await Thread.filter(id__in=thread_ids).values(*_THREAD_FIELDS, **_THREAD_RELATED)
     live = {t["id"]: t for t in threads if not t["is_deleted"]}
-    posts = (
-        await Post.filter(thread_id__in=list(live), state=PostState.VISIBLE)
-        .order_by("thread_id", "created_at", "id")
-        .values(*_POST_FIELDS, **_POST_RELATED)
-    )
+    wanted = Post.filter(thread_id__in=list(live), state=PostState.VISIBLE)
+    if mode == POSTS:
+        wanted = wanted.filter(Q(is_opening=True) | Q(id__in=sorted(only_posts or ())))
+    posts = await wanted.order_by("thread_id", "created_at", "id").values(*_POST_FIELDS, **_POST_RELATED)
     by_thread: dict[int, list[dict[str, Any]]] = {}
     for post in posts:
         by_thread.setdefault(post["thread_id"], []).append(post)
     docs: list[SearchDocument] = []
+    searchable: set[int] = set()
     for thread_id, thread in live.items():
         thread_posts = by_thread.get(thread_id, [])
         opening = next((p for p in thread_posts if p["is_opening"]), None)
         if opening is None:
             continue
+        searchable.add(thread_id)
         answers = [p for p in thread_posts if not p["is_opening"]]
         texts = [plain_text(p["body_html"]) for p in answers]
-        # The accepted answer and those voted up weigh more for their thread (search_index).
-        lead = [
-            text
-            for p, text in zip(answers, texts, strict=True)
-            if p["id"] == thread["accepted_post_id"] or (p["score"] or 0) > 0
-        ]
-        updated = max([thread["last_activity_at"], *[p["edited_at"] for p in thread_posts if p["edited_at"]]])
         common = {
             "title": thread["title"],
             "tags": tuple(thread["tag_names"] or ()),
@@ -94,25 +100,10 @@ async def _documents_for_threads(thread_ids: list[int]) -> tuple[list[SearchDocu
             "solved": thread["accepted_post_id"] is not None,
             "private_org_id": thread["private_org_id"],
         }
-        docs.append(
-            SearchDocument(
-                doc_id=f"thread:{thread_id}",
-                kind="thread",
-                thread_id=thread_id,
-                body=plain_text(opening["body_html"]),
-                author=thread["author_handle"],
-                author_name=thread["author_name"],
-                org=thread["org_slug"],
-                votes=thread["score"],
-                created_at=thread["created_at"],
-                updated_at=updated,
-                url=f"/t/{thread_id}",
-                answers=" ".join(texts)[:ANSWERS_TEXT_MAX],
-                lead_answers=" ".join(lead)[:ANSWERS_TEXT_MAX],
-                answer_count=len(answers),
-                **common,
-            )
-        )
+        if mode != POSTS:
+            docs.append(_thread_document(thread, opening, thread_posts, answers, texts, common))
+        if mode == ROLLUPS:
+            continue
         for post, text in zip(answers, texts, strict=True):
             docs.append(
                 SearchDocument(
@@ -133,8 +124,41 @@ async def _documents_for_threads(thread_ids: list[int]) -> tuple[list[SearchDocu
                 )
             )
     # A thread whose question is hidden, pending or deleted is not searchable at all.
-    gone = set(thread_ids) - {d.thread_id for d in docs if d.kind == "thread"}
-    return docs, gone
+    return docs, set(thread_ids) - searchable
+
+
+def _thread_document(
+    thread: dict[str, Any],
+    opening: dict[str, Any],
+    thread_posts: list[dict[str, Any]],
+    answers: list[dict[str, Any]],
+    texts: list[str],
+    common: dict[str, Any],
+) -> SearchDocument:
+    # The accepted answer and those voted up weigh more for their thread (search_index).
+    lead = [
+        text
+        for p, text in zip(answers, texts, strict=True)
+        if p["id"] == thread["accepted_post_id"] or (p["score"] or 0) > 0
+    ]
+    updated = max([thread["last_activity_at"], *[p["edited_at"] for p in thread_posts if p["edited_at"]]])
+    return SearchDocument(
+        doc_id=f"thread:{thread['id']}",
+        kind="thread",
+        thread_id=thread["id"],
+        body=plain_text(opening["body_html"]),
+        author=thread["author_handle"],
+        author_name=thread["author_name"],
+        org=thread["org_slug"],
+        votes=thread["score"],
+        created_at=thread["created_at"],
+        updated_at=updated,
+        url=f"/t/{thread['id']}",
+        answers=" ".join(texts)[:ANSWERS_TEXT_MAX],
+        lead_answers=" ".join(lead)[:ANSWERS_TEXT_MAX],
+        answer_count=len(answers),
+        **common,
+    )
 
 
 _ARTICLE_FIELDS = (
@@ -201,20 +225,32 @@ async def _documents_for_articles(article_ids: list[int]) -> list[SearchDocument
 class Changes:
     upserts: list[SearchDocument]
     deletes: list[str]
+    # Threads whose own document must follow their answers' changes (a ROLLUP row, a little later).
+    rollups: list[int] = field(default_factory=list)
 
 
 async def changes_for(rows: list[dict[str, Any]]) -> Changes:
     """What the index must do for these outbox rows, from the database's current state.
 
-    A post change rebuilds its whole thread (the thread's document rolls up its answers), so a
-    batch costs two queries whatever it holds."""
-    thread_ids = {r["object_id"] for r in rows if r["kind"] == THREAD}
+    A thread change rebuilds the thread's document and every post's (they carry its title, tags,
+    category and status). A post change rebuilds that post's document only, not its siblings' (a
+    new answer in a 90-answer thread is one document, not 91), and names its thread in
+    ``rollups``: the thread's own document, which rolls the answers up, follows as a ``ROLLUP``
+    row. A batch costs a few queries whatever it holds."""
+    full = {r["object_id"] for r in rows if r["kind"] == THREAD}
+    rolled = {r["object_id"] for r in rows if r["kind"] == ROLLUP} - full
     post_ids = [r["object_id"] for r in rows if r["kind"] == POST]
     article_ids = sorted({r["object_id"] for r in rows if r["kind"] == ARTICLE})
+    partial: set[int] = set()
     if post_ids:
-        post_threads = await Post.filter(id__in=post_ids).values("id", "thread_id", "state")
-        thread_ids.update(p["thread_id"] for p in post_threads)
-    docs, gone = await _documents_for_threads(sorted(thread_ids))
+        post_threads = await Post.filter(id__in=post_ids).values("id", "thread_id")
+        partial = {p["thread_id"] for p in post_threads} - full
+    docs, gone = await _documents_for_threads(sorted(full))
+    for ids, mode in ((partial, POSTS), (rolled, ROLLUPS)):
+        if ids:
+            more, more_gone = await _documents_for_threads(sorted(ids), mode, only_posts=set(post_ids))
+            docs += more
+            gone |= more_gone
     articles = await _documents_for_articles(article_ids) if article_ids else []
     docs += articles
     present = {d.doc_id for d in docs}
@@ -225,7 +261,7 @@ async def changes_for(rows: list[dict[str, Any]]) -> Changes:
         stale = await Post.filter(thread_id__in=list(gone)).values_list("id", flat=True)
         deletes += [f"post:{pid}" for pid in stale]
     # Answers deleted or hidden since: their documents go too.
-    live_threads = thread_ids - gone
+    live_threads = full - gone
     if live_threads:
         hidden = (
             await Post.filter(thread_id__in=list(live_threads), is_opening=False)
@@ -235,7 +271,7 @@ async def changes_for(rows: list[dict[str, Any]]) -> Changes:
         deletes += [f"post:{pid}" for pid in hidden if f"post:{pid}" not in deletes]
     # Articles archived, back to draft or deleted leave the index.
     deletes += [f"article:{aid}" for aid in article_ids if f"article:{aid}" not in present]
-    return Changes(docs, sorted(set(deletes)))
+    return Changes(docs, sorted(set(deletes)), rollups=sorted(partial - gone - rolled))
 
 
 async def all_documents(batch: int = 500) -> AsyncIterator[list[SearchDocument]]:

@@ -12,6 +12,7 @@ from tortoise import connections
 
 from community.mail.queue import backlog
 from community.markdown import render_document
+from community.search.indexer import outbox_backlog
 from community.templating import ROOT, STATIC
 from community.web.render import render
 
@@ -24,9 +25,13 @@ async def healthz(request: Request) -> JSONResponse:
     mail = await backlog()
     oldest = mail["oldest"]
     mail["oldest"] = oldest.isoformat() if oldest is not None and not isinstance(oldest, str) else oldest
-    return JSONResponse(
-        {"status": "ok", "database": "ok", "live": request.app.state.live.hub.stats(), "mail": mail}
-    )
+    state = request.app.state
+    live = {**state.live.hub.stats(), **await state.live.recorder.backlog()}
+    search = {**await outbox_backlog(), "indexer": await state.indexer.describe()}
+    # Search far behind (no indexer, or one failing) is an outage of search: the load balancer hears it.
+    behind = search["oldest_age_seconds"] > state.settings.index_stale_seconds
+    body = {"status": "search_index_behind" if behind else "ok", "database": "ok", "live": live}
+    return JSONResponse({**body, "search": search, "mail": mail}, 503 if behind else 200)
 
 
 async def favicon(request: Request) -> FileResponse:

@@ -31,7 +31,6 @@
 
     var items = [];
     var active = -1;
-    var range = null; // [start, end] of what the choice replaces
     var timer = null;
     var pending = null;
     var asked = null;
@@ -59,6 +58,7 @@
 
     function choose(index) {
       var item = items[index];
+      var range = current();
       if (!item || !range) return;
       var text = kind === "people" ? "@" + item.handle + " " : item.name + ", ";
       var editor = window.CommunityEditor;
@@ -115,22 +115,30 @@
         ": up and down arrows to choose, Enter to insert.";
     }
 
-    function lookUp() {
+    // What the choice would replace, from the text as it is now: [start, end, typed], or null.
+    function current() {
       var before = field.value.slice(0, field.selectionStart);
       var match = (kind === "people" ? MENTION : TAG).exec(before);
-      if (!match || (kind === "tags" && !match[2])) {
+      if (!match || (kind === "tags" && !match[2])) return null;
+      var typed = match[2];
+      var end = field.selectionStart;
+      if (kind === "tags") {
+        // The whole tag under the caret (up to the next comma).
+        var rest = field.value.slice(end);
+        var comma = rest.indexOf(",");
+        end += comma < 0 ? rest.length : comma;
+      }
+      return [field.selectionStart - typed.length - (kind === "people" ? 1 : 0), end, typed];
+    }
+
+    function lookUp() {
+      var now = current();
+      if (!now) {
         close();
         asked = null;
         return;
       }
-      var typed = match[2];
-      range = [field.selectionStart - typed.length - (kind === "people" ? 1 : 0), field.selectionStart];
-      if (kind === "tags") {
-        // Replace the whole tag under the caret (up to the next comma).
-        var rest = field.value.slice(field.selectionStart);
-        var comma = rest.indexOf(",");
-        range[1] = field.selectionStart + (comma < 0 ? rest.length : comma);
-      }
+      var typed = now[2];
       var url = kind === "people" ? "/api/v1/people/suggestions?q=" : "/api/v1/tags/suggestions?q=";
       url += encodeURIComponent(typed);
       var thread = field.getAttribute("data-thread");
@@ -149,7 +157,9 @@
           return response.json();
         })
         .then(function (data) {
-          if (document.activeElement === field) render(data.items || []);
+          var now = current();
+          // Only for what is typed now (a later lookup follows any change).
+          if (document.activeElement === field && now && now[2] === typed) render(data.items || []);
         })
         .catch(function (error) {
           if (error.name !== "AbortError") close();

@@ -8,6 +8,7 @@
   if (!editor || !window.fetch || !window.FormData) return;
   var TYPES = ["image/png", "image/jpeg", "image/gif", "image/webp"];
   var uploads = 0;
+  var pending = 0; // uploads on their way: the form waits for them
 
   function status(area, text) {
     var box = area.form && area.form.querySelector(".editor-upload-status");
@@ -22,6 +23,12 @@
     var marker = "![Uploading " + (file.name || "image") + " #" + ++uploads + "…]()";
     editor.insertAtCursor(area, (area.selectionStart > 0 ? "\n" : "") + marker + "\n");
     status(area, "Uploading " + (file.name || "the image") + "…");
+    pending += 1;
+    var finished = false;
+    var done = function () {
+      if (!finished) pending -= 1;
+      finished = true;
+    };
     var data = new FormData();
     data.append("image", file, file.name || "image.png");
     fetch("/images", {
@@ -37,6 +44,7 @@
         );
       })
       .then(function (result) {
+        done();
         var at = area.value.indexOf(marker);
         if (!result.ok) {
           if (at >= 0) editor.replaceRange(area, at, at + marker.length, "", 0, 0);
@@ -56,6 +64,7 @@
         status(area, "Image added. Describe it in the brackets for people who cannot see it.");
       })
       .catch(function () {
+        done();
         var at = area.value.indexOf(marker);
         if (at >= 0) editor.replaceRange(area, at, at + marker.length, "", 0, 0);
         status(area, "The image could not be added: the connection failed.");
@@ -89,6 +98,16 @@
     });
     editor.addTool(ed, "Image", "Image", function () { picker.click(); });
 
+    // Sending the form now would post the "Uploading…" placeholder: wait. A capturing listener,
+    // stopped here, so the draft is not marked as sent and the buttons stay usable.
+    if (area.form) {
+      area.form.addEventListener("submit", function (event) {
+        if (pending <= 0) return;
+        event.preventDefault();
+        event.stopImmediatePropagation();
+        status(area, "Please wait: an image is still uploading. Send the form once it is added.");
+      }, true);
+    }
     area.addEventListener("paste", function (event) {
       var files = images(event.clipboardData && event.clipboardData.files);
       if (!files.length) return;

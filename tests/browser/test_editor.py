@@ -199,3 +199,26 @@ def test_the_toolbar_image_button_opens_a_file_chooser(contexts: Contexts) -> No
     )
     expect(page.get_by_text("This is not an image we can take")).to_be_visible()
     expect(page.locator(TEXTAREA)).not_to_have_value(re.compile("Uploading"))
+
+
+def test_the_form_waits_for_an_image_still_uploading(contexts: Contexts) -> None:
+    page = contexts.new("partner")
+    _reply_box(page, 7)
+    held = []
+    page.route("**/images", lambda route: held.append(route))
+    area = page.locator(TEXTAREA)
+    area.fill("Waiting for the picture (editor test).\n")
+    area.evaluate("el => el.setSelectionRange(el.value.length, el.value.length)")
+    page.evaluate(MAKE_FILE_JS, "wait.png")
+    page.evaluate(PASTE_JS)
+    expect(area).to_have_value(re.compile("Uploading wait.png"))
+    page.get_by_role("button", name=re.compile("^Post your")).click()
+    expect(page.get_by_text("Please wait: an image is still uploading.")).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile("^Post your"))).to_be_enabled()
+    assert held, "the upload never left"
+    held[0].continue_()
+    expect(area).to_have_value(re.compile(r"!\[wait\]\(/images/"))
+    page.get_by_role("button", name=re.compile("^Post your")).click()
+    expect(
+        page.locator("article.post", has_text="Waiting for the picture").get_by_role("img", name="wait")
+    ).to_be_visible()

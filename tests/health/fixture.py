@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from community.forum import posts, threads
 from community.kb import articles, feedback
-from community.models import Article, ArticleRating, ArticleViewDay, Flag, Thread
+from community.models import Article, ArticleRating, ArticleViewDay, Flag, ResponseClock, Thread
 from community.support import ratings
 from moderation import flags
 from tests.conftest import World
@@ -68,6 +68,10 @@ async def build(world: World, gate) -> Fixture:  # type: ignore[no-untyped-def]
     q4 = await ask(rae, at(12, 8), "Registered question four, unanswered")
     q5 = await ask(pat, at(13, 8), "Gold question five about the programme", category="gold-programme")
     await answer(erin, q5, 20)
+    # Response targets: every question's clock started when it was asked (first answer within 24 h,
+    # the default); Q5 also had a solution due a day after asking. Q4 (no answer) and Q5 (no
+    # solution) are overdue now; Q1-Q3 met theirs.
+    await ResponseClock.filter(thread_id=q5.id).update(solution_due=at(14, 8))
     await ask(cole, at(8, 9), "A discussion that is not a question", kind="discussion")
     await ask(pat, at(20, 9), "A question after the period")
     deleted = await ask(sam, at(9, 9), "A question deleted later")

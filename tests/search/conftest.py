@@ -13,7 +13,7 @@ import pytest
 
 from community.forum import posts, threads
 from community.models import Post, PostState, Thread
-from community.search.indexer import Indexer, IndexerLock
+from community.search.indexer import Indexer
 from community.search.outbox import POST, index_later
 from tests.api.conftest import check_against_document
 from tests.conftest import World
@@ -33,7 +33,7 @@ async def client(app) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-un
 
 @pytest.fixture
 async def indexer(app, tmp_path) -> AsyncIterator[Indexer]:  # type: ignore[no-untyped-def]
-    yield Indexer(app.state.search, IndexerLock(tmp_path / "indexer.lock"))
+    yield Indexer(app.state.search)
     app.state.search.close()
 
 

@@ -10,7 +10,8 @@ import pytest
 from community.forum import posts, thread_page, threads
 from community.models import IndexOutbox
 from community.search import queries
-from community.search.indexer import Indexer, IndexerLock, rebuild
+from community.search.indexer import Indexer, rebuild
+from community.search.lease import Lease, lease_name
 from search_index.engine import WhooshSearch
 
 
@@ -23,7 +24,7 @@ def index(tmp_path):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def indexer(index, tmp_path) -> Indexer:  # type: ignore[no-untyped-def]
-    return Indexer(index, IndexerLock(tmp_path / "search" / "indexer.lock"))
+    return Indexer(index)
 
 
 async def _ask(world, title: str, body: str, category: str = "general", user=None):  # type: ignore[no-untyped-def]
@@ -90,7 +91,7 @@ async def test_index_deleted_after_a_crash_is_rebuilt_and_the_outbox_replayed(
     shutil.rmtree(tmp_path / "search")
     fresh = WhooshSearch(tmp_path / "search")
     try:
-        await Indexer(fresh, IndexerLock(tmp_path / "search" / "indexer.lock")).catch_up()
+        await Indexer(fresh).catch_up()
         assert f"thread:{first.id}" in await _hits(fresh, world, world.colleague, "stacking")
         assert f"thread:{second.id}" in await _hits(fresh, world, world.colleague, "failover")
         assert await IndexOutbox.all().count() == 0
@@ -126,13 +127,13 @@ async def test_search_keeps_working_during_a_rebuild(world, index, indexer) -> N
     assert (await queries.search(index, world.actor(world.colleague), "tunnel")).total == 40
 
 
-async def test_only_one_indexer_per_host(tmp_path) -> None:
-    first = IndexerLock(tmp_path / "indexer.lock")
-    second = IndexerLock(tmp_path / "indexer.lock")
-    assert first.try_acquire() and not second.try_acquire()
-    first.release()
-    assert second.try_acquire()
-    second.release()
+async def test_only_one_indexer_per_host(db, tmp_path) -> None:
+    name = lease_name(tmp_path / "search")
+    first, second = Lease(name), Lease(name)
+    assert await first.try_acquire() and not await second.try_acquire()
+    await first.release()
+    assert await second.try_acquire()
+    await second.release()
 
 
 async def test_a_hidden_question_takes_its_thread_out_of_search(world, index, indexer) -> None:

@@ -4,9 +4,10 @@ would run them, against a data directory a server could be using at the same tim
 from __future__ import annotations
 
 import re
-import threading
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,9 +16,9 @@ from community.accounts import directory, people
 from community.actor import Actor
 from community.cli import content as search_commands
 from community.forum import posts, threads
-from community.models import IndexOutbox, Post, Thread, User
+from community.models import IndexerLease, IndexOutbox, Post, Thread, User
 from community.search import maintenance
-from community.search.indexer import IndexerLock
+from community.search.lease import Lease, lease_name
 from community.settings import Settings
 from search_index.engine import WhooshSearch
 from tests.test_cli import Community
@@ -56,9 +57,15 @@ def _search(data_dir: Path, q: str) -> list[str]:
         index.close()
 
 
-def _lock(data_dir: Path) -> IndexerLock:
-    """The lock a running server's indexer would hold."""
-    return IndexerLock(data_dir / "search" / "indexer.lock")
+def _server_indexing(data_dir: Path) -> Callable[[Settings], Awaitable[Any]]:
+    """What a running server's indexer keeps in the database: its lease, freshly renewed."""
+
+    async def hold(settings: Settings) -> None:
+        server = Lease(lease_name(data_dir / "search"))
+        server.holder = "another-host:4242:server"
+        assert await server.try_acquire()
+
+    return hold
 
 
 def test_help_lists_the_search_commands() -> None:
@@ -133,18 +140,15 @@ def test_reindex_then_check_then_repair(community: Community) -> None:
 def test_commands_refuse_while_a_server_indexes(community: Community) -> None:
     assert community("migrate").code == 0
     community.query(_seed)
-    lock = _lock(community.data_dir)
-    assert lock.try_acquire()
-    try:
-        refused = community("reindex")
-        assert refused.code == 2
-        assert refused.error_line.startswith("error: the search indexer is running in a server process (")
-        assert refused.error_line.endswith("stop it or use --wait")
-        fix = community("search-check", "--fix")
-        assert fix.code == 2 and "use --wait" in fix.err
-        assert community("search-check").code == 1  # looking needs no lock
-    finally:
-        lock.release()
+    community.query(_server_indexing(community.data_dir))
+    refused = community("reindex")
+    assert refused.code == 2
+    assert refused.error_line.startswith("error: the search indexer is running in a server process (")
+    assert refused.error_line.endswith("stop it or use --wait")
+    fix = community("search-check", "--fix")
+    assert fix.code == 2 and "use --wait" in fix.err
+    assert community("search-check").code == 1  # looking needs no lock
+    community.query(lambda settings: IndexerLease.all().delete())  # the server stopped
     assert "--wait only applies with --fix" in community("search-check", "--wait").error_line
 
 
@@ -152,34 +156,26 @@ def test_reindex_waits_for_the_server_to_stop(community: Community, monkeypatch:
     assert community("migrate").code == 0
     community.query(_seed)
     monkeypatch.setattr(search_commands, "LOCK_POLL_SECONDS", 0.02)
-    lock = _lock(community.data_dir)
-    assert lock.try_acquire()
-    # "The server" stops once the command has found the lock taken (however long the command
+    community.query(_server_indexing(community.data_dir))
+    # "The server" stops once the command has found the lease taken (however long the command
     # takes to get there on a busy machine), not after a fixed delay.
-    refused = threading.Event()
-    try_acquire = IndexerLock.try_acquire
+    try_acquire = Lease.try_acquire
+    refusals = 0
 
-    def watched_try_acquire(self: IndexerLock) -> bool:
-        got = try_acquire(self)
-        if not got and self is not lock:
-            refused.set()
+    async def watched_try_acquire(self: Lease) -> bool:
+        nonlocal refusals
+        got = await try_acquire(self)
+        if not got:
+            refusals += 1
+            await IndexerLease.filter(holder="another-host:4242:server").delete()
         return got
 
-    monkeypatch.setattr(IndexerLock, "try_acquire", watched_try_acquire)
-
-    def stop_the_server() -> None:
-        refused.wait(timeout=30)
-        lock.release()
-
-    releaser = threading.Thread(target=stop_the_server)
-    releaser.start()
-    try:
-        done = community("reindex", "--wait")
-    finally:
-        releaser.join()
+    monkeypatch.setattr(Lease, "try_acquire", watched_try_acquire)
+    done = community("reindex", "--wait")
     assert done.code == 0, done.err
+    assert refusals >= 1
     assert "waiting until it stops" in done.err and "Reindexed 5 documents" in done.out
-    assert _lock(community.data_dir).try_acquire()  # and the command let go of it
+    assert community.query(lambda settings: IndexerLease.all().count()) == 0  # and the command let go of it
 
 
 def test_search_check_rebuilds_when_much_differs(

@@ -487,3 +487,19 @@ def test_warming_reads_the_index_own_words_whatever_the_community(tmp_path: Path
     assert search(e, "routr").suggestion is not None or search(e, "routr").corrected
     assert ids(search(e, "router firmware"))[0] == "thread:1"
     e.close()
+
+
+def test_a_background_merge_folds_only_small_segments(engine: WhooshSearch, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A merge holds the index's writer: it folds at most MERGE_MAX_DOCS documents, so a change
+    never waits long behind it; a big segment (a rebuild's) is left as it is (issue 13)."""
+    from search_index import writing
+
+    engine.apply([doc(f"thread:{i}", f"big segment {i}", "espresso grinder", days=i) for i in range(40)], [])
+    monkeypatch.setattr(writing, "MERGE_MAX_DOCS", 12)
+    for i in range(12):
+        engine.apply([doc(f"thread:{100 + i}", f"kettle number {i}", "gooseneck kettle", days=i)], [])
+        engine.wait_for_merges()
+    counts = sorted(s.doc_count_all() for s in engine._writing.ix._read_toc().segments)
+    assert counts[-1] == 40  # never merged
+    assert all(c <= 12 for c in counts[:-1]) and len(counts) <= 9
+    assert search(engine, "gooseneck").total == 12 and search(engine, "grinder").total == 40

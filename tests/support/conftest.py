@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from community.search.indexer import Indexer, IndexerLock
+from community.search.indexer import Indexer
 from tests.api.conftest import check_against_document
 
 
@@ -25,5 +25,5 @@ async def client(app) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-un
 
 @pytest.fixture
 async def indexer(app, tmp_path) -> AsyncIterator[Indexer]:  # type: ignore[no-untyped-def]
-    yield Indexer(app.state.search, IndexerLock(tmp_path / "indexer.lock"))
+    yield Indexer(app.state.search)
     app.state.search.close()
