@@ -33,6 +33,7 @@ from community.timeutil import utcnow
 from search_index.documents import SearchDocument
 
 log = logging.getLogger(__name__)
+LEASE_RELEASE_SECONDS = 2.0
 
 
 class _Aborted(Exception):
@@ -277,8 +278,10 @@ class Indexer:
             if self.marker is not None:
                 self.marker.release()
             if self.lease is not None:
+                # Bounded: a shutdown must not wait on the database; an unreleased lease simply
+                # expires and another process takes over.
                 with contextlib.suppress(Exception):
-                    await asyncio.shield(self.lease.release())
+                    await asyncio.wait_for(asyncio.shield(self.lease.release()), LEASE_RELEASE_SECONDS)
 
     async def _acquire(self) -> None:
         if self.lease is None:
