@@ -67,7 +67,15 @@ def select() -> list[Entry]:
     with DEMO.open("rb") as file:
         threads = tomllib.load(file)["threads"]
     questions = [t for t in threads if t.get("kind", "question") == "question"]
-    entries += [Entry("demo", f"demo:{n}", t["title"], t["body"]) for n, t in enumerate(questions, start=1)]
+    # The set is frozen: demo questions added after it was written (experts, private questions...)
+    # stay out, or every entry's style and half would shift.
+    written = json.loads(OUT.read_text(encoding="utf-8")) if OUT.exists() else None
+    frozen = {e["id"] for e in written if e["source"] == "demo"} if written else {t["title"] for t in questions}
+    entries += [
+        Entry("demo", f"demo:{n}", t["title"], t["body"])
+        for n, t in enumerate(questions, start=1)
+        if t["title"] in frozen
+    ]
     ordered = sorted(entries, key=lambda e: hashlib.sha256(f"{e.source}:{e.id}".encode()).hexdigest())
     seen: dict[str, int] = {}
     for position, entry in enumerate(ordered):
