@@ -70,7 +70,9 @@ def select() -> list[Entry]:
     # The set is frozen: demo questions added after it was written (experts, private questions...)
     # stay out, or every entry's style and half would shift.
     written = json.loads(OUT.read_text(encoding="utf-8")) if OUT.exists() else None
-    frozen = {e["id"] for e in written if e["source"] == "demo"} if written else {t["title"] for t in questions}
+    frozen = (
+        {e["id"] for e in written if e["source"] == "demo"} if written else {t["title"] for t in questions}
+    )
     entries += [
         Entry("demo", f"demo:{n}", t["title"], t["body"])
         for n, t in enumerate(questions, start=1)
