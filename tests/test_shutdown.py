@@ -6,14 +6,15 @@ import logging
 
 import pytest
 
+
+from community.forum import threads
+from community.models import Thread
+
 # Known defect (stop note, 2026-12-06): with the supervised indexer's database lease, running the
 # whole lifespan in-process on SQLite sometimes never finishes (a query waits on a connection lock
 # a cancelled task left held). On a real server that would hang SIGTERM. Until it is found, these
 # tests would hang the suite instead of failing it.
 pytestmark = pytest.mark.skip(reason="hangs intermittently since the indexer lease: see the stop note")
-
-from community.forum import threads
-from community.models import Thread
 
 
 async def _dies() -> None:
