@@ -6,7 +6,6 @@ import logging
 
 import pytest
 
-
 from community.forum import threads
 from community.models import Thread
 
