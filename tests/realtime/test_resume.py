@@ -21,12 +21,18 @@ async def test_reconnect_catches_up_from_the_last_id(server, world):
         first = await answer(server, expert, thread["id"], "Before the connection dropped.")
         last_id = (await client.next(type="event", kind="post"))["id"]
     # While away: two new answers, one of them edited twice (only its latest state is replayed).
-    second = await answer(server, expert, thread["id"], "Missed answer one.")
-    third = await answer(server, expert, thread["id"], "Missed answer two.")
-    for text in ("Missed answer two, edited.", "Missed answer two, edited again."):
-        assert (
-            await api(server, "PATCH", f"/posts/{third['id']}", expert, json={"body": text})
-        ).status_code == 200
+    # A watcher on the same stream sees the last edit arrive: from then on it is in the log (the
+    # recorder writes events a moment after the commit; until then a resume gets them live).
+    async with live(server, expert, streams=[stream]) as watcher:
+        second = await answer(server, expert, thread["id"], "Missed answer one.")
+        third = await answer(server, expert, thread["id"], "Missed answer two.")
+        for text in ("Missed answer two, edited.", "Missed answer two, edited again."):
+            assert (
+                await api(server, "PATCH", f"/posts/{third['id']}", expert, json={"body": text})
+            ).status_code == 200
+        await watcher.next(
+            within=15, type="event", where=lambda m: "edited again" in str(m.get("data", {}).get("html"))
+        )
     async with live(server, partner, streams=[stream], after=last_id) as client:
         caught_up = client.events()
         assert [e["data"]["post_id"] for e in caught_up] == [second["id"], third["id"]]
