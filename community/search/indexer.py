@@ -223,7 +223,14 @@ class Indexer:
         if not rows:
             return 0
         changes = await changes_for(rows)
-        await asyncio.to_thread(self.index.apply, changes.upserts, changes.deletes)
+        # Threads' rolled-up documents (answers' text, up to 20,000 characters each) cost most of
+        # a batch's writing: they commit after the rest, so new answers are searchable first.
+        rolled = {r["object_id"] for r in rows if r["kind"] == ROLLUP}
+        later = [d for d in changes.upserts if d.kind == "thread" and d.thread_id in rolled]
+        first = [d for d in changes.upserts if not (d.kind == "thread" and d.thread_id in rolled)]
+        await asyncio.to_thread(self.index.apply, first, changes.deletes)
+        if later:
+            await asyncio.to_thread(self.index.apply, later, [])
         async with in_transaction():
             # By id, not "up to the highest id": a row with a lower id may commit later.
             await IndexOutbox.filter(id__in=[r["id"] for r in rows]).delete()
