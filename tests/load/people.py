@@ -129,11 +129,11 @@ class World:
         while True:
             response, status = await self._once(method, path, headers, body, params)
             self.stats.statuses[action][status] += 1
-            if status[0] in "45c" and status not in ("404", "403"):
+            if status[0] in "45ct" and status not in ("404", "403"):
                 self.stats.errors_by_window[self.phase][f"{action} {status}"] += 1
             if status == "503" and response is not None and "retry-after" not in response.headers:
                 self.stats.no_retry_after += 1
-            if not (retry and (status == "conn" or int(status) in RETRYABLE)):
+            if not (retry and (not status.isdigit() or int(status) in RETRYABLE)):
                 break
             if time.monotonic() - started > RETRY_SECONDS:
                 break
@@ -148,6 +148,8 @@ class World:
             response = await self.client.request(
                 method, self.base + path, json=body, params=params, headers=headers, timeout=30
             )
+        except httpx.TimeoutException:
+            return None, "timeout"
         except httpx.TransportError:
             return None, "conn"
         return response, str(response.status_code)
