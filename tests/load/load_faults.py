@@ -259,7 +259,7 @@ def report(stats: Stats, acks: Acks, elapsed: float, faults: Faults) -> None:
             f"{action:<8} {len(values):>7} {pct(values, 0.5) * 1000:>8.0f} {pct(values, 0.99) * 1000:>8.0f}  "
             f"{dict(sorted(stats.statuses[action].items()))}"
         )
-    print("errors by window (4xx other than 403/404, 5xx, dropped connections):")
+    print("errors by window (4xx other than 403/404, 5xx, timeouts, dropped connections):")
     for window, counts in stats.errors_by_window.items():
         print(f"  {window}: {dict(counts.most_common())}")
     print(f"503 without Retry-After: {stats.no_retry_after}")
