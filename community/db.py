@@ -10,7 +10,11 @@ from tortoise import Tortoise, connections
 from tortoise.exceptions import DBConnectionError, OperationalError
 from tortoise.migrations.executor import MigrationExecutor
 
+from community import sqlite_cancel_safety
 from community.settings import database_url_from_env
+
+# Before any connection exists: whatever opens the database goes through this module.
+sqlite_cancel_safety.install()
 
 APP_LABEL = "community"
 MODEL_MODULES = ["community.models"]
