@@ -15,7 +15,6 @@ from datetime import timedelta
 import pytest
 from tortoise.transactions import in_transaction
 
-from community.forum import threads
 from community.models import IndexChange, IndexHost, IndexOutbox
 from community.search import changelog, queries
 from community.search import indexer as indexer_module
@@ -24,6 +23,7 @@ from community.search.outbox import ARTICLE, index_later
 from community.timeutil import utcnow
 from search_index.engine import WhooshSearch
 from tests.conftest import PG_URL
+from tests.search.test_supervised_indexer import _ask
 
 
 @pytest.fixture
@@ -32,13 +32,6 @@ def hosts(tmp_path):  # type: ignore[no-untyped-def]
     yield [Indexer(ix) for ix in indexes]
     for ix in indexes:
         ix.close()
-
-
-async def _ask(world, title: str):  # type: ignore[no-untyped-def]
-    return await threads.create_thread(
-        world.actor(world.partner), category="general", kind="question", title=title,
-        body="The tunnel drops every hour on the branch office router.",
-    )  # fmt: skip
 
 
 async def _found(host: Indexer, world, q: str) -> set[str]:  # type: ignore[no-untyped-def]
