@@ -7,6 +7,7 @@ import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable
+from datetime import timedelta
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -47,6 +48,8 @@ log = logging.getLogger(__name__)
 SESSION_COOKIE = "community_session"
 SESSION_DAYS = 14
 VIEW_FLUSH_SECONDS = 5.0
+# Per shutdown step: uvicorn waits for the lifespan, and an operator's SIGTERM should not hang.
+SHUTDOWN_STEP_SECONDS = 10.0
 SEARCH_WARM_TERMS = 80
 
 
@@ -94,13 +97,12 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
             await _quietly("stop live updates", app.state.live.stop())
             for task in tasks:
                 task.cancel()
+            _, stuck = await asyncio.wait(tasks, timeout=SHUTDOWN_STEP_SECONDS)
             for task in tasks:
-                try:
-                    await task
-                except asyncio.CancelledError:
-                    pass
-                except Exception:
-                    log.exception("a background task had stopped with an error")
+                if task in stuck:
+                    log.error("shutting down: a background task did not stop: %r", task)
+                elif not task.cancelled() and task.exception() is not None:
+                    log.error("a background task had stopped with an error", exc_info=task.exception())
             await _quietly("close the search index", asyncio.to_thread(app.state.search.close))
             await _quietly("write the last view counts", app.state.view_counter.flush())
             if manage_db:
@@ -149,6 +151,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         Lease(lease_name(search_dir(settings))),
         reconcile=maintenance.reconcile_at_start,
         marker=IndexerLock(search_dir(settings) / "indexer.lock"),
+        forget_after=timedelta(hours=settings.index_host_forget_hours),
     )
     app.state.moderation = ModerationRules(
         FlagRules(settings.flag_threshold, settings.flag_weight_partner, settings.flag_weight_expert),
@@ -170,8 +173,11 @@ def search_dir(settings: Settings) -> Path:
 
 
 async def _quietly(what: str, step: Awaitable[object]) -> None:
+    """One shutdown step: its failure is logged, and it may not hold up SIGTERM for ever."""
     try:
-        await step
+        await asyncio.wait_for(step, SHUTDOWN_STEP_SECONDS)
+    except TimeoutError:
+        log.error("shutting down: gave up waiting to %s after %.0f s", what, SHUTDOWN_STEP_SECONDS)
     except Exception:
         log.exception("shutting down: could not %s", what)
 

@@ -29,6 +29,7 @@ from community.events import (
     publish,
     record,
 )
+from community.experts import routing
 from community.models import (
     Decision,
     Flag,
@@ -240,6 +241,8 @@ async def _decide_post(d: Deciding, p: DecidedPost) -> None:
     d.notes += await moderation_notices.after_decision(
         d.actor.id, p.post, p.thread, p.state_before, d.asked.reason
     )
+    if p.post.is_opening and p.state_before in _HELD and p.post.state == PostState.VISIBLE:
+        d.notes += await routing.route_published_question(p.thread)
 
 
 # -- one function per decision ---------------------------------------------------------------------

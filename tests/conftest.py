@@ -26,6 +26,7 @@ from community.app import create_app
 from community.db import apply_migrations, close_db, init_db
 from community.models import Category, Organisation, User
 from community.ports import ModerationGate
+from community.search.indexer import Indexer
 from community.settings import Settings
 
 PG_URL = os.environ.get("COMMUNITY_TEST_DATABASE_URL")
@@ -142,6 +143,14 @@ async def client(app) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-un
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
         yield c
+
+
+@pytest.fixture
+async def indexer(app) -> AsyncIterator[Indexer]:  # type: ignore[no-untyped-def]
+    """Applies the outbox to the app's own index: the lifespan's indexer does not run under the
+    in-process client."""
+    yield Indexer(app.state.search)
+    app.state.search.close()
 
 
 @dataclass

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pytest
 
+from community import app as app_module
 from community.forum import threads
 from community.models import Thread
-
-# Known defect (stop note, 2026-12-06): with the supervised indexer's database lease, running the
-# whole lifespan in-process on SQLite sometimes never finishes (a query waits on a connection lock
-# a cancelled task left held). On a real server that would hang SIGTERM. Until it is found, these
-# tests would hang the suite instead of failing it.
-pytestmark = pytest.mark.skip(reason="hangs intermittently since the indexer lease: see the stop note")
 
 
 async def _dies() -> None:
@@ -45,6 +41,23 @@ async def test_an_unreachable_message_bus_does_not_stop_the_rest_of_the_shutdown
         monkeypatch.setattr(app.state.live, "stop", bus_gone)
         app.state.view_counter.record(thread.id)
     assert (await Thread.get(id=thread.id)).view_count == 1
+
+
+async def test_a_step_that_never_ends_is_given_up_and_the_rest_still_runs(app, world, monkeypatch, caplog):
+    thread = await threads.create_thread(
+        world.actor(world.partner), category="general", kind="question", title="Counting views", body="Body"
+    )
+
+    async def hangs() -> None:
+        await asyncio.Event().wait()
+
+    monkeypatch.setattr(app_module, "SHUTDOWN_STEP_SECONDS", 0.5)
+    with caplog.at_level(logging.ERROR, logger="community"):
+        async with asyncio.timeout(20), app.router.lifespan_context(app):
+            monkeypatch.setattr(app.state.live, "stop", hangs)
+            app.state.view_counter.record(thread.id)
+    assert (await Thread.get(id=thread.id)).view_count == 1
+    assert "gave up waiting to stop live updates" in caplog.text
 
 
 @pytest.fixture(autouse=True)

@@ -20,7 +20,7 @@ from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from community import policy, validation
-from community.actor import Actor, as_aware
+from community.actor import Actor, as_aware, load_actor
 from community.errors import Conflict, Forbidden
 from community.experts import targets as response_targets
 from community.experts.figures import category_median_first_answer
@@ -108,11 +108,13 @@ async def _mark_routed(user_ids: list[int], now: datetime) -> None:
             await ExpertProfile.create(user_id=uid, last_routed_at=now)
 
 
-async def route_new_question(asker: Actor, thread: Thread, *, asked: Expert | None = None) -> Created:
+async def route_new_question(
+    asker: Actor, thread: Thread, *, asked: Expert | None = None, asked_at: datetime | None = None
+) -> Created:
     """Inside the asking transaction (``forum.threads.create_thread``): route the question, tell
-    the experts, and start its response clock."""
+    the experts, and start its response clock (from ``asked_at``, by default when it was asked)."""
     now = utcnow()
-    asked_at = as_aware(thread.created_at) or now
+    asked_at = asked_at or as_aware(thread.created_at) or now
     targets = await response_targets.targets_for(thread.category_id)
     # A question recorded after its first-answer target had passed (an import, the demo's history)
     # is routed but nobody is told now: its escalation tells the moderators.
@@ -137,6 +139,18 @@ async def route_new_question(asker: Actor, thread: Thread, *, asked: Expert | No
     await _mark_routed([c.expert.id for c in choices], min(asked_at, now))
     await response_targets.start_clock(thread.id, asked_at, targets)
     return created
+
+
+async def route_published_question(thread: Thread) -> Created:
+    """Inside a moderator's decision: a question held for review reaches the experts when it is
+    published, never before (they hear of nothing they may not see). Its response clock starts
+    then, since nobody could answer it earlier. Once only: a question routed already is left be."""
+    if not thread.is_question or await QuestionRouting.filter(thread_id=thread.id).exists():
+        return []
+    asker = await load_actor(thread.author_id)
+    if asker is None:
+        return []
+    return await route_new_question(asker, thread, asked_at=utcnow())
 
 
 async def pass_on(actor: Actor, thread_id: int, *, to: object, note: object) -> User:

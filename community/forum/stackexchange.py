@@ -16,6 +16,8 @@ from community.errors import Invalid, NotFound
 QUESTION, ANSWER = "1", "2"
 
 
+# Dumps until 2023 write a question's tags as "<bgp><firmware-upgrade>", later ones as
+# "|bgp|firmware-upgrade|".
 _TAG_RE = re.compile(r"<([^<>]+)>")
 
 
@@ -129,10 +131,13 @@ def _date(raw: str) -> datetime:
 
 
 def normalise_tags(raw: str) -> list[str]:
-    """Stack Exchange tags (``<bgp><firmware-upgrade>``) under our tag rules: a tag that does not fit
-    is dropped rather than failing the question; at most ``TAGS_MAX`` are kept."""
+    """Stack Exchange tags (``<bgp><firmware-upgrade>``, or ``|bgp|firmware-upgrade|`` in later
+    dumps) under our tag rules: a tag that does not fit is dropped rather than failing the question;
+    at most ``TAGS_MAX`` are kept."""
+    raw = raw or ""
+    names = _TAG_RE.findall(raw) if "<" in raw else [n for n in raw.split("|") if n.strip()]
     result: list[str] = []
-    for name in _TAG_RE.findall(raw or ""):
+    for name in names:
         fields: dict[str, str] = {}
         for tag in validation.tags([name], fields):
             if not fields and tag not in result:

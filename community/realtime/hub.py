@@ -163,9 +163,11 @@ class Hub:
     def _complete_upto(self, upto: int) -> None:
         """Every id up to ``upto`` is known (in ``pending``) or will never exist."""
         for key in sorted(k for k in self.pending if k <= upto):
-            self.cursor = max(self.cursor, key - 1)
-            self.cursor += 1
-            self._deliver(self.pending.pop(key))
+            message = self.pending.pop(key)
+            if key <= self.cursor:
+                continue  # delivered meanwhile (the bus brought it while the database was read)
+            self.cursor = key
+            self._deliver(message)
         self.cursor = max(self.cursor, upto)
         self._drain()
 
@@ -177,7 +179,8 @@ class Hub:
             first = min(self.pending)
             rows = await log.since(self.cursor, upto=first - 1, limit=CATCH_UP_LIMIT)
             for row in rows:
-                self.pending.setdefault(row.id, row)
+                if row.id > self.cursor:  # the bus may have brought it during the read
+                    self.pending.setdefault(row.id, row)
             self._complete_upto(rows[-1].id if len(rows) == CATCH_UP_LIMIT else first - 1)
         except Exception:
             logger.exception("could not fill a gap in the live event log")

@@ -14,12 +14,18 @@ from community.forum import posts, threads
 from community.models import (
     ExpertProfile,
     Notification,
+    Post,
+    PostState,
     QuestionRouting,
     ResponseClock,
     ResponseTarget,
+    ReviewItem,
     RoutingReason,
     ScheduledJob,
 )
+from moderation import decisions, flags
+from moderation.rules.gate import ModerationRules
+from moderation.rules.newcomers import NewcomerRules
 from tests.experts.conftest import Experts
 
 NOW = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
@@ -201,3 +207,30 @@ async def test_a_question_recorded_past_its_target_is_routed_without_telling_any
     assert await QuestionRouting.filter(thread_id=old.id).count() == 2
     assert await Notification.filter(kind="routed").count() == 0
     assert (await ExpertProfile.get(user_id=experts.net.id)).last_routed_at is not None
+
+
+async def test_a_held_question_is_routed_when_a_moderator_publishes_it(experts: Experts) -> None:
+    w = experts.world
+    holds_new_members = ModerationRules(newcomers=NewcomerRules(held_posts=1))
+    thread = await threads.create_thread(
+        w.actor(w.colleague), category="general", kind="question", title="VPN drops after the upgrade",
+        body="Since Tuesday.", tags="vpn", gate=holds_new_members,
+    )  # fmt: skip
+    # Held: the experts hear of nothing they may not see, and no clock runs.
+    assert not await QuestionRouting.filter(thread_id=thread.id).exists()
+    assert not await Notification.filter(kind="routed").exists()
+    item = await ReviewItem.get(thread_id=thread.id)
+    before = datetime.now(UTC)
+    await decisions.decide_item(w.actor(w.moderator), item.id, decision="keep")
+    routed = await QuestionRouting.filter(thread_id=thread.id).values_list("expert_id", flat=True)
+    assert experts.net.id in routed
+    assert experts.net.id in await Notification.filter(kind="routed").values_list("user_id", flat=True)
+    # Its clock starts when experts could first see it, not when it was asked.
+    assert (await ResponseClock.get(thread_id=thread.id)).asked_at >= before
+    # Hidden by a moderator's flag and restored later: routed once only.
+    opening = await Post.get(thread_id=thread.id, is_opening=True)
+    await flags.flag_post(holds_new_members, w.actor(w.moderator), opening.id, reason="spam")
+    assert (await Post.get(id=opening.id)).state == PostState.HIDDEN
+    flagged = await ReviewItem.get(thread_id=thread.id, state="pending")
+    await decisions.decide_item(w.actor(w.moderator), flagged.id, decision="restore")
+    assert await QuestionRouting.filter(thread_id=thread.id).count() == len(routed)

@@ -15,6 +15,7 @@ from community.actor import Actor
 from community.errors import Invalid, NotFound
 from community.forum import thread_page
 from community.forum.importer import import_stackexchange
+from community.forum.stackexchange import normalise_tags
 from community.models import Category, Organisation, OrgKind, Post, PostRevision, Thread, ThreadTag, User
 from community.settings import Settings
 from tests.conftest import SHARED_DATA
@@ -155,6 +156,15 @@ async def test_authors_tags_and_odd_rows(db: Settings, tmp_path: Path) -> None:
     assert imported_user7.handle == "user7-2"  # "user7" was taken by a local account
     opening = await Post.get(source_ref="se:tea:1")
     assert "<script" not in opening.body_html and "<script" in opening.body_source
+
+
+def test_tags_in_either_dump_format() -> None:
+    # Dumps until 2023 write "<a><b>", later ones "|a|b|": a question's tags must survive both
+    # (they weigh in search ranking).
+    assert normalise_tags("<bgp><firmware-upgrade>") == ["bgp", "firmware-upgrade"]
+    assert normalise_tags("|bgp|firmware-upgrade|") == ["bgp", "firmware-upgrade"]
+    assert normalise_tags("|bad/tag|Green Tea|") == ["green-tea"]
+    assert normalise_tags("") == normalise_tags("||") == []
 
 
 async def test_a_later_dump_adds_only_the_new_answers(db: Settings, tmp_path: Path) -> None:

@@ -98,7 +98,7 @@ async def test_answers_commit_before_the_rolled_up_threads_of_their_batch(world,
             kind="question",
             title=f"Which rebate applies to refurbished unit {i}?",
             body="Two rebates are quoted.",
-        )  # fmt: skip
+        )
         for i in range(2)
     ]
     indexer = Indexer(index)
