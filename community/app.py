@@ -7,6 +7,7 @@ import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable
+from datetime import timedelta
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -150,6 +151,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         Lease(lease_name(search_dir(settings))),
         reconcile=maintenance.reconcile_at_start,
         marker=IndexerLock(search_dir(settings) / "indexer.lock"),
+        forget_after=timedelta(hours=settings.index_host_forget_hours),
     )
     app.state.moderation = ModerationRules(
         FlagRules(settings.flag_threshold, settings.flag_weight_partner, settings.flag_weight_expert),

@@ -7,7 +7,7 @@ from typing import Any
 
 import asyncpg
 from tortoise import Tortoise, connections
-from tortoise.exceptions import DBConnectionError, OperationalError
+from tortoise.exceptions import BaseORMException, DBConnectionError, OperationalError
 from tortoise.migrations.executor import MigrationExecutor
 
 from community import sqlite_cancel_safety
@@ -94,6 +94,18 @@ async def fetch_rows(sql: str, *params: Any) -> list[dict[str, Any]]:
         counter = iter(range(1, len(params) + 1))
         sql = _PLACEHOLDER.sub(lambda _: f"${next(counter)}", sql)
     return await conn.execute_query_dict(sql, list(params))
+
+
+# What a database call raises (the ORM's errors, the driver's, the network's): the app answers
+# these itself (community/edge/errors.py): 503 when ``is_unavailable`` says so, else a 500.
+DATABASE_ERRORS: tuple[type[Exception], ...] = (
+    BaseORMException,
+    ConnectionError,
+    TimeoutError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+)
 
 
 def is_unavailable(exc: BaseException) -> bool:

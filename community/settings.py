@@ -232,6 +232,7 @@ class Settings:
     live_heartbeat_seconds: int = 25
     live_retention_hours: int = 48
     index_stale_seconds: int = 120
+    index_host_forget_hours: int = 72
     live_queue_limit: int = 256
     oidc: OidcSettings | None = None
     smtp_host: str | None = None
@@ -315,6 +316,7 @@ class Settings:
             live_heartbeat_seconds=_int(env, "COMMUNITY_LIVE_HEARTBEAT_SECONDS", "25"),
             live_retention_hours=_int(env, "COMMUNITY_LIVE_RETENTION_HOURS", "48"),
             index_stale_seconds=_int(env, "COMMUNITY_INDEX_STALE_SECONDS", "120", minimum=1),
+            index_host_forget_hours=_int(env, "COMMUNITY_INDEX_HOST_FORGET_HOURS", "72", minimum=1),
             live_queue_limit=_int(env, "COMMUNITY_LIVE_QUEUE_LIMIT", "256", minimum=2),
             oidc=_oidc_settings(env),
             smtp_host=env.get("COMMUNITY_SMTP_HOST") or None,

@@ -9,7 +9,7 @@ from starlette.responses import Response
 from community import policy
 from community.api.operations import area
 from community.api.params import page as page_number
-from community.api.params import page_url, query_text, settings_of
+from community.api.params import page_url, query_flag, query_text, settings_of
 from community.api.requests import read_body
 from community.api.responses import ShapeResponse
 from community.api.shapes import api_url
@@ -65,7 +65,7 @@ async def list_articles(request: Request) -> Response:
         tag=query_text(request, "tag"),
         product=query_text(request, "product"),
         state=query_text(request, "state"),
-        needs_review=query_text(request, "needs_review") in ("1", "true"),
+        needs_review=query_flag(request, "needs_review"),
         q_sort=query_text(request, "sort"),
         page=page_number(request),
         per_page=settings.page_size,

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from community import policy
 from community.api import idempotency
 from community.api.operations import area
-from community.api.params import query_text, settings_of
+from community.api.params import query_flag, query_text, settings_of
 from community.api.requests import read_body
 from community.api.responses import ShapeResponse
 from community.api.shapes import api_url
@@ -44,7 +44,7 @@ async def list_notifications(request: Request) -> Response:
         actor,
         cursor=query_text(request, "cursor"),
         limit=query_text(request, "limit"),
-        unread_only=query_text(request, "unread") in ("1", "true", "yes"),
+        unread_only=query_flag(request, "unread"),
     )
     next_url = None
     if listing.next_cursor:

@@ -38,6 +38,31 @@ def query_text(request: Request, name: str) -> str | None:
     return value.strip()
 
 
+def query_day(request: Request, name: str) -> str | None:
+    """A date parameter (YYYY-MM-DD; the use case checks the day itself), or None when absent.
+    Given but empty is a 422: unlike a text, an empty value is no date (pages read it kindly)."""
+    value = request.query_params.get(name)
+    if value is not None and not value.strip():
+        raise Invalid({name: f"The {name} parameter is empty: leave it out, or give a day (YYYY-MM-DD)."})
+    return query_text(request, name)
+
+
+TRUE, FALSE = ("true", "1"), ("false", "0")
+
+
+def query_flag(request: Request, name: str) -> bool:
+    """A boolean query parameter: false when absent; ``true``/``1`` or ``false``/``0``, else 422."""
+    values = request.query_params.getlist(name)
+    if not values:
+        return False
+    if len(values) > 1:
+        raise Invalid({name: f"Give the {name} parameter once."})
+    value = values[0].strip().lower()
+    if value not in TRUE + FALSE:
+        raise Invalid({name: f"The {name} parameter is true or false."})
+    return value in TRUE
+
+
 def page(request: Request) -> int:
     """The ``page`` query parameter: 1 when absent; 422 unless a whole number from 1 (the OpenAPI
     document says ``minimum: 1``; a page past the last is simply empty)."""

@@ -2,9 +2,10 @@
 
 Each field the request sends is checked against its declared JSON type; a wrong one is a 422
 naming the field with the message its use case gave before the declarations checked types, and
-every wrong field is named at once. JSON null is passed on as None, as it always was: whether a
-field may be null is the use case's call, with its own message. Fields the request leaves out are
-``UNSET``. A field the shape does not declare is a 422 naming it (the OpenAPI document says
+every wrong field is named at once. JSON null is a 422 where the declared type does not admit it
+(the document says so; a client sending null for "no reason" is told to leave the field out);
+fields the use case types itself (no ``invalid`` message) get it as None. Fields the request leaves
+out are ``UNSET``. A field the shape does not declare is a 422 naming it (the OpenAPI document says
 ``additionalProperties: false``): a misspelt field silently ignored would save something else
 than the caller meant.
 """
@@ -48,6 +49,16 @@ def _invalid_message(hint: Any) -> str | None:
 
 
 UNKNOWN_FIELD = "This request has no field of this name."
+NULL_FIELD = "This field cannot be null: leave it out, or give a value."
+
+
+def _admits_null(hint: Any) -> bool:
+    """Whether the declared type (through ``Annotated`` and unions) includes None."""
+    if hint is None or hint is type(None):
+        return True
+    if typing.get_origin(hint) is typing.Annotated:
+        return _admits_null(typing.get_args(hint)[0])
+    return any(_admits_null(arg) for arg in typing.get_args(hint) if typing.get_origin(hint) is not None)
 
 
 @functools.cache
@@ -64,6 +75,9 @@ def parse(shape: type[B], data: dict[str, Any]) -> B:
         if key not in data:
             continue
         value = data[key]
+        if value is None and invalid is not None and not _admits_null(hint):
+            wrong[key] = NULL_FIELD  # the document does not allow null here: leave the field out
+            continue
         if value is None or invalid is None:
             values[name] = value
             continue

@@ -22,7 +22,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.types import Scope
 
-from community.db import is_unavailable
+from community.db import DATABASE_ERRORS, is_unavailable
 from community.edge.reading import is_api
 from community.errors import RateLimited, ServiceError, ServiceUnavailable, Unauthenticated
 
@@ -105,6 +105,10 @@ class ErrorRenderer:
         return {
             ServiceError: self.service_error,
             HTTPException: self.http_error,
+            # The database's own errors are answered here, inside the app: a handler for
+            # ``Exception`` runs in Starlette's outermost middleware, which re-raises after it
+            # answered, so each 503 of an outage was logged by the server as a crash.
+            **dict.fromkeys(DATABASE_ERRORS, self.server_error),
             Exception: self.server_error,
         }
 

@@ -72,7 +72,7 @@ from community.models.notifications import (
     WatchTarget,
 )
 from community.models.orgs import Organisation, OrgKind
-from community.models.outbox import IndexerLease, IndexOutbox
+from community.models.outbox import IndexChange, IndexerLease, IndexHost, IndexOutbox
 from community.models.sso import ExternalIdentity, IdentityProvider
 from community.models.support import RatingSide, SupportRating
 
@@ -99,6 +99,8 @@ __all__ = [
     "FlagResolution",
     "IdempotentRequest",
     "IdentityProvider",
+    "IndexChange",
+    "IndexHost",
     "IndexOutbox",
     "IndexerLease",
     "Invitation",

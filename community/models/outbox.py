@@ -1,5 +1,6 @@
 """Changes that must reach other parts (the search index) even if the process dies right after
-the commit: written in the same transaction as the change, consumed and deleted by their reader."""
+the commit: written in the same transaction as the change, then moved in commit order into the
+change log every host's search index follows at its own position (``community.search.changelog``)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,34 @@ class IndexOutbox(Model):
 
     class Meta:
         table = "index_outbox"
+
+
+class IndexChange(Model):
+    """One entry of the search index's change log. Ids commit in id order (search.changelog), so a
+    host that applied every id up to N never misses one committed later."""
+
+    id = fields.BigIntField(primary_key=True)
+    kind = fields.CharField(max_length=16)  # as IndexOutbox.kind
+    object_id = fields.IntField()
+    created_at = fields.DatetimeField()  # when the change was made (its outbox row's), for ages
+
+    class Meta:
+        table = "index_change"
+
+
+class IndexHost(Model):
+    """A host's own search index, and how far along the change log it has applied it."""
+
+    # The host's name and the index directory, as its lease (community.search.lease.lease_name).
+    name = fields.CharField(max_length=200, primary_key=True)
+    # Change log ids up to this one are in the host's index (once it is not rebuilding), and the
+    # rows above it are kept for it.
+    position = fields.BigIntField(default=0)
+    rebuilding = fields.BooleanField(default=False)  # a rebuild started and has not finished
+    seen_at = fields.DatetimeField()  # hosts not seen for COMMUNITY_INDEX_HOST_FORGET_HOURS are forgotten
+
+    class Meta:
+        table = "index_host"
 
 
 class IndexerLease(Model):

@@ -2,7 +2,9 @@
 rebuilding the whole index (what the indexer does when it finds none).
 
 One indexer per index directory (Whoosh allows one writer): the process holding the index's lease
-(``search.lease``) consumes ``IndexOutbox`` rows written by the use cases in their own transactions.
+(``search.lease``) applies the change log (``search.changelog``: the ``IndexOutbox`` rows use cases
+write in their own transactions, moved into the log in commit order) from this host's recorded
+position. Each host keeps its own index; none deletes what another still needs.
 """
 
 from __future__ import annotations
@@ -20,20 +22,17 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from tortoise.expressions import Q
-from tortoise.transactions import in_transaction
-
 from community.events import Event, subscribe, unsubscribe
-from community.models import Article, ArticleState, IndexOutbox, Thread
+from community.models import Article, ArticleState, Thread
 from community.ports import SearchIndex
+from community.search import changelog
 from community.search.lease import Lease
-from community.search.outbox import ROLLUP, ROLLUP_SECONDS
 from community.search.sources import all_documents, changes_for
-from community.timeutil import utcnow
 from search_index.documents import SearchDocument
 
 log = logging.getLogger(__name__)
 LEASE_RELEASE_SECONDS = 2.0
+PRUNE_SECONDS = 60.0  # how often a host prunes the change log
 
 
 class _Aborted(Exception):
@@ -92,23 +91,19 @@ async def rebuild(index: SearchIndex, progress: Callable[[int], None] | None = N
 OUTBOX_CHUNK = 500  # outbox rows per statement: under every database's parameter limit
 
 
-async def rebuild_from_database(index: SearchIndex, progress: Callable[[int], None] | None = None) -> int:
-    """A full rebuild; outbox rows committed before it started are covered by it and removed.
+async def rebuild_from_database(
+    index: SearchIndex, progress: Callable[[int], None] | None = None, *, host: str | None = None
+) -> int:
+    """A full rebuild of this host's index; it then stands at the change log's newest row when it
+    started (every change up to it committed before the rebuild read anything).
 
-    Rows written while it runs stay for the indexer (applying them again is harmless)."""
-    covered = await IndexOutbox.all().values_list("id", flat=True)
+    Rows written while it runs stay for the indexer (applying them again is harmless); no row is
+    deleted, other hosts' indexes may still need them."""
+    host = host or changelog.host_of(index)
+    await changelog.rebuilding(host)
     count = await rebuild(index, progress)
-    for start in range(0, len(covered), OUTBOX_CHUNK):
-        await IndexOutbox.filter(id__in=list(covered[start : start + OUTBOX_CHUNK])).delete()
+    await changelog.rebuilt(host)
     return count
-
-
-async def outbox_backlog() -> dict[str, Any]:
-    """Changes waiting for the index, and the age of the oldest (for /healthz)."""
-    count = await IndexOutbox.all().count()
-    oldest = await IndexOutbox.all().order_by("created_at").limit(1).values_list("created_at", flat=True)
-    age = (utcnow() - oldest[0]).total_seconds() if oldest else 0.0
-    return {"backlog": count, "oldest_age_seconds": round(max(age, 0.0), 3)}
 
 
 class IndexerLock:
@@ -144,24 +139,13 @@ class IndexerLock:
             self._fd = None
 
 
-async def _roll_up_later(thread_ids: list[int]) -> None:
-    if not thread_ids:
-        return
-    waiting = set(
-        await IndexOutbox.filter(kind=ROLLUP, object_id__in=thread_ids).values_list("object_id", flat=True)
-    )
-    await IndexOutbox.bulk_create(
-        [IndexOutbox(kind=ROLLUP, object_id=t) for t in thread_ids if t not in waiting]
-    )
-
-
 class Stalled(Exception):
     """The indexer made no progress for ``stall_seconds``, or lost its lease: it starts over."""
 
 
 class Indexer:
-    """Applies the outbox to the index: woken at once by this process's events, and polling
-    for rows written by other worker processes.
+    """Applies the change log to this host's index from its position: woken at once by this
+    process's events, and polling for changes made by other worker processes and hosts.
 
     Supervised: ``run_forever`` waits for the index's lease (``search.lease``), then works while a
     heartbeat renews it. Any error (the database restarting, the index's own lock) is logged and
@@ -183,10 +167,20 @@ class Indexer:
         stall_seconds: float = 120.0,
         reconcile: Callable[[Indexer], Awaitable[None]] | None = None,
         marker: IndexerLock | None = None,
+        host: str | None = None,
+        forget_after: timedelta = changelog.FORGET_AFTER,
+        prune_seconds: float = PRUNE_SECONDS,
     ) -> None:
         """``reconcile``: run at start once the outbox is applied, to find an index from another
-        moment than the database (``community.search.maintenance.reconcile_at_start``)."""
+        moment than the database (``community.search.maintenance.reconcile_at_start``).
+        ``host``: this index's name in the change log (by default its lease's name: host name and
+        directory); ``forget_after``: hosts not seen for that long no longer hold back pruning."""
         self.reconcile = reconcile
+        self.host = host or changelog.host_of(index)
+        self.forget_after = forget_after
+        self.prune_seconds = prune_seconds
+        self.position: int | None = None  # this host's, once read from the database
+        self._registered = False  # catch_up found or made this host's row: the heartbeat renews it
         self.index = index
         self.lease = lease
         self.marker = marker
@@ -212,22 +206,24 @@ class Indexer:
         self._progress = time.monotonic()  # also called from the rebuild's thread: one assignment
 
     async def drain_once(self, *, force: bool = False) -> int:
-        """Apply one batch of outbox rows; returns how many were applied. Threads' rolled-up
-        documents wait ``ROLLUP_SECONDS`` after their answers (several answers, one rebuild),
-        unless ``force``."""
-        query = IndexOutbox.all()
-        if not force:
-            due = utcnow() - timedelta(seconds=ROLLUP_SECONDS)
-            query = query.filter(~Q(kind=ROLLUP) | Q(created_at__lte=due))
-        rows = await query.order_by("id").limit(self.batch).values("id", "kind", "object_id")
+        """Sequence waiting outbox rows into the change log, then apply one batch of the log
+        above this host's position; returns how many were applied. Threads' rolled-up documents
+        wait ``ROLLUP_SECONDS`` after their answers (several answers, one rebuild), unless
+        ``force``."""
+        await changelog.sequence(self.batch, force=force)
+        if self.position is None:
+            self.position = await changelog.position_of(self.host)
+        rows = await changelog.after(self.position, self.batch)
         if not rows:
             return 0
         changes = await changes_for(rows)
         await asyncio.to_thread(self.index.apply, changes.upserts, changes.deletes)
-        async with in_transaction():
-            # By id, not "up to the highest id": a row with a lower id may commit later.
-            await IndexOutbox.filter(id__in=[r["id"] for r in rows]).delete()
-            await _roll_up_later(changes.rollups)
+        try:
+            await changelog.advance(self.host, rows[-1]["id"])
+        except changelog.Forgotten:
+            self.position = None
+            raise
+        self.position = rows[-1]["id"]
         self._progressed()
         return len(rows)
 
@@ -240,16 +236,22 @@ class Indexer:
 
     async def catch_up(self) -> None:
         """At start: an empty index over a non-empty database (first start, index deleted) is
-        rebuilt; then whatever the outbox holds is applied."""
-        count = await asyncio.to_thread(self.index.doc_count)
-        if count == 0 and (
+        rebuilt, and so is one behind what the change log still holds (a host forgotten while
+        away, a rebuild interrupted); then the log is applied from this host's position."""
+        self.position = None
+        self._registered = False
+        resume = await changelog.resume(self.host)
+        self._registered = True
+        empty = await asyncio.to_thread(self.index.doc_count) == 0 and (
             await Thread.filter(is_deleted=False).exists()
             or await Article.filter(state=ArticleState.PUBLISHED).exists()
-        ):
-            log.info("search index is empty: rebuilding it from the database")
+        )
+        if empty or resume is None:
+            log.info("search index %s: rebuilding it from the database",
+                     "is empty" if empty else "is behind the change log")  # fmt: skip
             self._rebuilding = True
             try:
-                await rebuild_from_database(self.index, self._progressed)
+                await rebuild_from_database(self.index, self._progressed, host=self.host)
             finally:
                 self._rebuilding = False
         await self.drain()
@@ -268,7 +270,7 @@ class Indexer:
                     self.failures += 1
                     self.last_error = f"{type(exc).__name__}: {exc}"[:300]
                     log.error("search indexer failed (%s); retrying in %.1f s", self.last_error, delay,
-                              exc_info=not isinstance(exc, Stalled))  # fmt: skip
+                              exc_info=not isinstance(exc, Stalled | changelog.Forgotten))  # fmt: skip
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, self.RETRY_MAX)
                 else:
@@ -319,7 +321,9 @@ class Indexer:
             self._progressed()
 
     async def _heartbeat(self) -> None:
+        """Renews the lease, says this host is alive, and now and then prunes the change log."""
         every = self.lease.ttl / 3 if self.lease is not None else 10.0
+        pruned = time.monotonic()
         while True:
             await asyncio.sleep(min(every, self.stall_seconds / 3))
             idle = time.monotonic() - self._progress
@@ -327,3 +331,8 @@ class Indexer:
                 raise Stalled(f"no progress for {idle:.0f} s")
             if self.lease is not None and not await self.lease.renew():
                 raise Stalled("another process took the indexer's lease")
+            if self._registered:
+                await changelog.seen(self.host)
+            if time.monotonic() - pruned >= self.prune_seconds:
+                pruned = time.monotonic()
+                await changelog.prune(self.forget_after)

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from community.models import Article, ArticleState, IndexOutbox, Post, PostState
 from community.ports import SearchIndex
+from community.search import changelog
 from community.search.indexer import OUTBOX_CHUNK, Indexer, rebuild_from_database
 from community.search.outbox import ARTICLE, POST, THREAD
 from community.search.sources import all_documents
@@ -48,7 +49,7 @@ class IndexReport:
     missing: list[str]
     extra: list[str]
     outdated: list[str]
-    pending: int  # outbox rows not applied yet: a running indexer applies them within a second
+    pending: int  # changes this host's index has not applied yet: a running indexer does within a second
 
     @property
     def differences(self) -> int:
@@ -81,7 +82,7 @@ class IndexReport:
 
 async def compare_index(index: SearchIndex) -> IndexReport:
     """Compare the index's document ids and stamps with what the database says it should hold."""
-    pending = await IndexOutbox.all().count()
+    pending = (await changelog.backlog(changelog.host_of(index)))["backlog"]
     stamps = await asyncio.to_thread(index.stamps)
     missing: list[str] = []
     outdated: list[str] = []
@@ -118,7 +119,7 @@ async def reconcile_at_start(indexer: Indexer) -> None:
     )
     report = await compare_index(indexer.index)
     if not report.in_step:
-        log.warning("search index: %s", await repair(indexer.index, report))
+        log.warning("search index: %s", await repair(indexer.index, report, host=indexer.host))
 
 
 def _doc_order(doc_id: str) -> tuple[int, str, int]:
@@ -126,13 +127,13 @@ def _doc_order(doc_id: str) -> tuple[int, str, int]:
     return ({THREAD: 0, POST: 1, ARTICLE: 2}.get(kind, 3), kind, int(number) if number.isdigit() else 0)
 
 
-async def repair(index: SearchIndex, report: IndexReport) -> str:
+async def repair(index: SearchIndex, report: IndexReport, *, host: str | None = None) -> str:
     """Bring the index in step with the database; the caller holds the indexer's lease.
 
     A few differences become outbox rows applied at once (the same path as every change); many
     mean something bigger went wrong, and a rebuild is faster. Returns what was done."""
     if report.differences > max(REPAIR_REBUILD_MIN, report.expected * REPAIR_REBUILD_FRACTION):
-        count = await rebuild_from_database(index)
+        count = await rebuild_from_database(index, host=host)
         return f"rebuilt the index ({count:,} documents)"
     rows: list[tuple[str, int]] = []
     strays: list[str] = []  # documents of a kind the outbox does not rebuild: removed directly
@@ -148,5 +149,5 @@ async def repair(index: SearchIndex, report: IndexReport) -> str:
         )
     if strays:
         await asyncio.to_thread(index.apply, [], strays)
-    applied = await Indexer(index).drain()
+    applied = await Indexer(index, host=host).drain()
     return f"applied {applied:,} changes"

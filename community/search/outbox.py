@@ -11,8 +11,9 @@ from community.models import IndexOutbox
 THREAD = "thread"
 POST = "post"
 ARTICLE = "article"
-# Written by the indexer, not by use cases: a thread's own document (its answers rolled up) to
-# rebuild after answers changed, at most every ``ROLLUP_SECONDS`` (search.sources.changes_for).
+# Written when post changes enter the change log, not by use cases: a thread's own document (its
+# answers rolled up) to rebuild after answers changed, at most every ``ROLLUP_SECONDS``
+# (search.changelog.sequence).
 ROLLUP = "rollup"
 ROLLUP_SECONDS = 5.0
 

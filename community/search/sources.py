@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from tortoise.expressions import Q
@@ -225,8 +225,6 @@ async def _documents_for_articles(article_ids: list[int]) -> list[SearchDocument
 class Changes:
     upserts: list[SearchDocument]
     deletes: list[str]
-    # Threads whose own document must follow their answers' changes (a ROLLUP row, a little later).
-    rollups: list[int] = field(default_factory=list)
 
 
 async def changes_for(rows: list[dict[str, Any]]) -> Changes:
@@ -234,9 +232,9 @@ async def changes_for(rows: list[dict[str, Any]]) -> Changes:
 
     A thread change rebuilds the thread's document and every post's (they carry its title, tags,
     category and status). A post change rebuilds that post's document only, not its siblings' (a
-    new answer in a 90-answer thread is one document, not 91), and names its thread in
-    ``rollups``: the thread's own document, which rolls the answers up, follows as a ``ROLLUP``
-    row. A batch costs a few queries whatever it holds."""
+    new answer in a 90-answer thread is one document, not 91): the thread's own document, which
+    rolls the answers up, follows as a ``ROLLUP`` row (``changelog.sequence`` writes it once for
+    every host). A batch costs a few queries whatever it holds."""
     full = {r["object_id"] for r in rows if r["kind"] == THREAD}
     rolled = {r["object_id"] for r in rows if r["kind"] == ROLLUP} - full
     post_ids = [r["object_id"] for r in rows if r["kind"] == POST]
@@ -271,7 +269,7 @@ async def changes_for(rows: list[dict[str, Any]]) -> Changes:
         deletes += [f"post:{pid}" for pid in hidden if f"post:{pid}" not in deletes]
     # Articles archived, back to draft or deleted leave the index.
     deletes += [f"article:{aid}" for aid in article_ids if f"article:{aid}" not in present]
-    return Changes(docs, sorted(set(deletes)), rollups=sorted(partial - gone - rolled))
+    return Changes(docs, sorted(set(deletes)))
 
 
 async def all_documents(batch: int = 500) -> AsyncIterator[list[SearchDocument]]:

@@ -12,7 +12,7 @@ from tortoise import connections
 
 from community.mail.queue import backlog
 from community.markdown import render_document
-from community.search.indexer import outbox_backlog
+from community.search import changelog
 from community.templating import ROOT, STATIC
 from community.web.render import render
 
@@ -27,7 +27,7 @@ async def healthz(request: Request) -> JSONResponse:
     mail["oldest"] = oldest.isoformat() if oldest is not None and not isinstance(oldest, str) else oldest
     state = request.app.state
     live = {**state.live.hub.stats(), **await state.live.recorder.backlog()}
-    search = {**await outbox_backlog(), "indexer": await state.indexer.describe()}
+    search = {**await changelog.backlog(state.indexer.host), "indexer": await state.indexer.describe()}
     # Search far behind (no indexer, or one failing) is an outage of search: the load balancer hears it.
     behind = search["oldest_age_seconds"] > state.settings.index_stale_seconds
     body = {"status": "search_index_behind" if behind else "ok", "database": "ok", "live": live}

@@ -62,3 +62,43 @@ async def test_405_names_every_method_of_the_path(client, world):
     assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "POST"}
     response = await client.put("/api/v1/posts/1", headers=await bearer(world.partner))
     assert set(response.headers["Allow"].split(", ")) == {"DELETE", "GET", "HEAD", "PATCH"}
+
+
+# Found by schemathesis (tests/load/api_fuzz.py, "schema-violating request accepted"): each was a 200.
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/notifications?unread=null",
+        "/api/v1/notifications?unread=true&unread=true",
+        "/api/v1/kb/articles?needs_review=yes-please",
+        "/api/v1/moderation/audit?since=",
+        "/api/v1/health-dashboard?from=",
+    ],
+)
+async def test_query_values_the_document_does_not_allow_are_a_422(client, world, path):
+    response = await client.get(path, headers=await bearer(world.moderator))
+    assert response.status_code == 422, response.text
+    assert list(response.json()["error"]["fields"]) == [path.split("?")[1].split("=")[0]]
+
+
+async def test_booleans_read_true_false_1_and_0(client, world):
+    auth = await bearer(world.moderator)
+    for value in ("true", "false", "1", "0", "TRUE"):
+        assert (await client.get(f"/api/v1/notifications?unread={value}", headers=auth)).status_code == 200
+
+
+async def test_null_where_the_document_allows_no_null_is_a_422_and_changes_nothing(client, world):
+    auth = await bearer(world.partner)
+    asked = await client.post(
+        "/api/v1/threads", json={"category": "general", "title": "Where is the price list?", "body": "Body"},
+        headers=auth,
+    )  # fmt: skip
+    thread_id = asked.json()["id"]
+    response = await client.post(
+        f"/api/v1/threads/{thread_id}/status", json={"status": "closed", "reason": None}, headers=auth
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["fields"] == {
+        "reason": "This field cannot be null: leave it out, or give a value."
+    }
+    assert (await Thread.get(id=thread_id)).status == "open"

@@ -40,7 +40,9 @@ def test_bugs_are_not_outages(exc):
 @pytest.mark.skipif(not PG_URL, reason="a PostgreSQL server restart is a PostgreSQL matter")
 async def test_connections_killed_by_the_server_answer_503_or_recover(app, world, db):
     """What a PostgreSQL restart does to the open pool: every connection is terminated."""
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    # raise_app_exceptions (the default): an outage must be answered inside the app, not
+    # re-raised to the server as a crash (each 503 used to log "Exception in ASGI application").
+    transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         auth = await bearer(world.partner)
         assert (await client.get("/api/v1/threads", headers=auth)).status_code == 200
@@ -57,3 +59,19 @@ async def test_connections_killed_by_the_server_answer_503_or_recover(app, world
     assert set(statuses) <= {200, 503}, statuses
     assert statuses[-1] == 200, "the pool reconnects by itself"
     assert page.status_code in (200, 503)
+
+
+async def test_an_outage_is_answered_inside_the_app_and_not_reraised_as_a_crash(app, world, monkeypatch):
+    from community.api import threads as api_threads
+
+    async def database_gone(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise DBConnectionError("could not connect")
+
+    monkeypatch.setattr(api_threads.lists, "list_threads", database_gone)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as client:
+        response = await client.get("/api/v1/threads", headers=await bearer(world.partner))
+    assert response.status_code == 503
+    assert response.headers["Retry-After"]
+    assert response.json()["error"]["code"] == "unavailable"
