@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
+from community import policy
 from community.actor import Actor
 from community.edge.auth import current_actor
 from community.edge.csrf import csrf_token
@@ -117,6 +118,7 @@ async def render(
         "actor": actor,
         "unread": unread,
         "queue_count": await _queue_count(actor, cached=unread is None),
+        "sees_dashboard": actor is not None and policy.can_see_dashboard(actor),
         "csrf_token": csrf_token(request.session) if has_session else "",
         "settings": request.app.state.settings,
         "flashes": request.session.pop("flash", []) if has_session else [],
