@@ -60,6 +60,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--redis-outage", type=float, help="seconds Redis stays stopped (30; quick: 10)")
     parser.add_argument("--think", type=float, default=2.0, help="mean seconds between a person's actions")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--pool", type=int, help="database connections per worker (the product's default: 5)")
     parser.add_argument("--threads", type=int, default=40, help="public threads the answers go to")
     parser.add_argument(
         "--quick", action="store_true", help="development run: 60 s, 30 people, 100 listeners"
@@ -80,11 +81,11 @@ def community(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
-def environment(work: Path, pg: Postgres, redis: Redis) -> dict[str, str]:
+def environment(work: Path, pg: Postgres, redis: Redis, pool: int | None) -> dict[str, str]:
     return {
         **os.environ,
         "COMMUNITY_DATA_DIR": str(work / "data"),
-        "COMMUNITY_DATABASE_URL": pg.url,
+        "COMMUNITY_DATABASE_URL": pg.url + (f"?maxsize={pool}" if pool else ""),
         "COMMUNITY_REDIS_URL": redis.url,
         "COMMUNITY_SECRET_KEY": "load-and-faults-only-secret-key-0123456789",
         # Every simulated person comes from 127.0.0.1: the per-address limit would refuse most
@@ -307,7 +308,7 @@ def main() -> int:
     try:
         pg.start()
         redis.start()
-        env = environment(work, pg, redis)
+        env = environment(work, pg, redis, args.pool)
         seeded = seed(env, args)
         server = Server(work, env, args.workers)
         server.start()
