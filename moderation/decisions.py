@@ -154,6 +154,34 @@ def offered(post_state: str | None) -> list[tuple[str, str]]:
     ]
 
 
+# What each decision did, in the words it was offered by: a held post waited to be published, a
+# flagged one was up (or hidden by its flags) when it was decided.
+_DECIDED_HELD = {
+    Decision.KEEP: "Approved (published)",
+    Decision.EDIT: "Edited, then published",
+    Decision.HIDE: "Not approved (kept hidden)",
+    Decision.DELETE: "Not approved (deleted)",
+    Decision.RESTORE: "Restored",
+}
+_DECIDED_FLAGGED = {
+    Decision.KEEP: "Kept (the flags were wrong)",
+    Decision.EDIT: "Edited and kept up",
+    Decision.HIDE: "Hidden",
+    Decision.DELETE: "Deleted",
+    Decision.RESTORE: "Restored",
+}
+
+
+def decided_words(kind: str, decision: str | None, *, about_a_post: bool = True) -> str:
+    """A decided item's decision as the moderator chose it ("Approved (published)", "Kept ..."),
+    never the stored word ("keep")."""
+    if not about_a_post:
+        return "Kept" if decision == Decision.KEEP else (decision or "").capitalize()
+    held = kind in (ReviewKind.HELD_POST, ReviewKind.NEW_ACCOUNT)
+    words = (_DECIDED_HELD if held else _DECIDED_FLAGGED).get(decision or "")
+    return words or (decision or "").capitalize()
+
+
 # -- before the transaction: the item, the contract ------------------------------------------------
 
 
@@ -169,7 +197,16 @@ async def _read_decision(
 ) -> DecisionInput:
     """Every field checked at once (one answer lists every problem), then the new text rendered."""
     fields: dict[str, str] = {}
-    decision_value = validation.choice(decision, Decision.ALL, fields, "decision")
+    if decision in (None, ""):
+        # The form offers its choices in words ("Approve: publish it"), not the stored names.
+        fields["decision"] = (
+            "Choose what to do with the post: one of the decisions listed."
+            if item.post_id is not None
+            else "Choose what to do: one of the decisions listed."
+        )
+        decision_value = ""
+    else:
+        decision_value = validation.choice(decision, Decision.ALL, fields, "decision")
     reason_text = validation.reason(reason, fields)
     if decision_value in _TOLD_WHY and not reason_text:
         fields.setdefault("reason", "Say why: the author is told.")

@@ -181,8 +181,15 @@ async def waiting_count(actor: Actor) -> int | None:
 
 def waiting_label(seconds: int) -> str:
     """'just now', '3 min', '2 h', '4 d': how long an item has waited, for the queue."""
+    return "just now" if seconds < 60 else duration_label(seconds)
+
+
+def duration_label(seconds: float) -> str:
+    """'under a minute', '3 min', '2 h', '4 d': a length of time ("just now" is a moment, not a
+    duration: the overview's median time to a decision read "just now")."""
+    seconds = int(seconds)
     if seconds < 60:
-        return "just now"
+        return "under a minute"
     if seconds < 3600:
         return f"{seconds // 60} min"
     if seconds < 86_400:

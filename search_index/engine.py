@@ -121,14 +121,8 @@ class WhooshSearch:
                     word = next(iter(reader.field_terms("spell")), None)
                     if word is not None:
                         list(reader.terms_within("spell", word, 1, prefix=1))
-                for name in ("created", "votes", "grp"):
-                    data.column(reader, name)
-                data.categories(reader)
-                data.tag_lists(reader)
-                data.created_index(reader)
-                data.order(reader, "newest")
-                data.order(reader, "votes")
-            for name in ("grp", "cat", "tags", "created", "votes"):
+                data.arrays(reader)  # mapped from beside the segment (written by the first process)
+            for name in ("grp", "created", "votes"):
                 snap.array(name)
             facets.warm(snap)
 

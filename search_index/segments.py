@@ -1,9 +1,10 @@
 """One segment of the index and what searches read from it, read once and cached.
 
 Segments never change once written (deletions live beside them), so posting sets, columns, sort
-orders and impacts read from a segment stay valid for its lifetime, across snapshots. Memory
-budgets per segment (a 100,000-document index built with two processes has two big segments),
-measured: a searching process of such an index peaks at about 650 MB.
+orders and impacts read from a segment stay valid for its lifetime, across snapshots. Per-document
+values and the orders derived from them live in a memory-mapped file beside the segment
+(:mod:`search_index.sidecar`: one copy per host, shared by every worker); posting sets and impacts
+are cached in the process, within budgets per segment.
 
 Internal to :mod:`search_index`; :class:`search_index.engine.WhooshSearch` is the public class.
 """
@@ -13,12 +14,14 @@ from __future__ import annotations
 import sys
 from array import array
 from collections import OrderedDict
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from whoosh.codec.whoosh3 import STORED_COLUMN
 from whoosh.reading import SegmentReader
 
+from search_index import sidecar
 from search_index.schema import TEXT_FIELDS
 from search_index.scoring import SegmentScores, read_positions, read_postings
 
@@ -32,15 +35,17 @@ class SegmentData:
     """What one segment holds, read once: posting sets and per-document columns. Segments are
     immutable (deletions live beside them), so this is valid for the segment's lifetime."""
 
-    def __init__(self, doc_count: int) -> None:
+    def __init__(self, doc_count: int, path: Path | None = None) -> None:
+        """``path``: where this segment's per-document arrays are kept (:mod:`search_index.sidecar`);
+        None keeps them in this process."""
         self.doc_count = doc_count
+        self.path = path
+        self._arrays: sidecar.SegmentArrays | None = None
         self.sets: OrderedDict[tuple[str, str], frozenset[int]] = OrderedDict()
         self.cached_ids = 0
-        self.columns: dict[str, list[int]] = {}
+        self.columns: dict[str, Sequence[int]] = {}
         self.cat: list[int] | None = None
         self.tags: list[tuple[str, ...]] | None = None
-        self.by_created: tuple[list[int], list[int]] | None = None
-        self.orders: dict[str, list[tuple[int, int, int]]] = {}
         self.scores = SegmentScores(doc_count)
         self.impact_cache: OrderedDict[str, tuple[dict[int, float], float]] = OrderedDict()
         self.cached_impacts = 0
@@ -48,11 +53,26 @@ class SegmentData:
         self.cached_positions = 0
         self.derived_cache: OrderedDict[tuple[Any, int], frozenset[int]] = OrderedDict()
         self.sorted_cache: OrderedDict[tuple[str, str], list[tuple[float, int]]] = OrderedDict()
-        self.gidx: list[int] | None = None
+        self.gidx: array[int] | None = None
         self.gbits_cache: dict[tuple[Any, ...], int] = {}
         self.values: dict[str, list[str]] = {}
         self.cached_derived = 0
-        self.group_members: dict[int, list[int]] | None = None
+
+    def arrays(self, reader: SegmentReader) -> sidecar.SegmentArrays:
+        """The segment's per-document arrays, mapped from the file beside it (written first when
+        this is the first process to need them)."""
+        if self._arrays is None:
+            n = self.doc_count
+            self._arrays = sidecar.load(
+                self.path,
+                lambda: tuple(read_column(reader, name, n) for name in ("created", "votes", "grp")),  # type: ignore[return-value]
+            )
+        return self._arrays
+
+    def close(self) -> None:
+        if self._arrays is not None:
+            self._arrays.close()
+            self._arrays = None
 
     def derived(
         self, key: tuple[Any, ...], offset: int, build: Callable[[], frozenset[int]]
@@ -76,11 +96,11 @@ class SegmentData:
             self.cached_derived -= len(old)
         return found
 
-    def group_index(self, reader: SegmentReader, index: dict[int, int]) -> list[int]:
+    def group_index(self, reader: SegmentReader, index: dict[int, int]) -> array[int]:
         """Per document, the dense number of its group (``index`` maps group keys to dense
-        numbers and only grows, so these stay valid)."""
+        numbers and only grows, so these stay valid; the numbers are this process's own)."""
         if self.gidx is None:
-            out = []
+            out = array("i")
             for g in self.column(reader, "grp"):
                 i = index.get(g)
                 if i is None:
@@ -89,18 +109,9 @@ class SegmentData:
             self.gidx = out
         return self.gidx
 
-    def members(self, reader: SegmentReader) -> dict[int, list[int]]:
-        """Group key -> this segment's documents of that group (local numbers, deleted included)."""
-        if self.group_members is None:
-            out: dict[int, list[int]] = {}
-            for d, g in enumerate(self.column(reader, "grp")):
-                found = out.get(g)
-                if found is None:
-                    out[g] = [d]
-                else:
-                    found.append(d)
-            self.group_members = out
-        return self.group_members
+    def members(self, reader: SegmentReader, group: int) -> Sequence[int]:
+        """This segment's documents of ``group`` (local numbers, deleted included)."""
+        return self.arrays(reader).members(group)
 
     def group_bits(self, key: tuple[Any, ...], local: Callable[[], Collection[int]]) -> int:
         """Bitset (over dense group numbers) of the groups of ``local()`` documents, deleted
@@ -177,7 +188,9 @@ class SegmentData:
             self.cached_ids -= len(old)
         return result
 
-    def column(self, reader: SegmentReader, name: str) -> list[int]:
+    def column(self, reader: SegmentReader, name: str) -> Sequence[int]:
+        if name in ("created", "votes", "grp"):
+            return getattr(self.arrays(reader), name)  # type: ignore[no-any-return]
         col = self.columns.get(name)
         if col is None:
             col = self.columns[name] = read_column(reader, name, self.doc_count)
@@ -202,33 +215,27 @@ class SegmentData:
             self.tags = [tuple(x) for x in lists]
         return self.tags
 
-    def created_index(self, reader: SegmentReader) -> tuple[list[int], list[int]]:
-        """Documents sorted by creation time, and those times (for date ranges by bisection)."""
-        if self.by_created is None:
-            created = self.column(reader, "created")
-            docs = sorted(range(self.doc_count), key=created.__getitem__)
-            self.by_created = ([created[d] for d in docs], docs)
-        return self.by_created
+    def created_index(self, reader: SegmentReader) -> tuple[Sequence[int], Sequence[int]]:
+        """Creation times ascending, and the documents in that order (for date ranges by bisection)."""
+        arrays = self.arrays(reader)
+        return arrays.created_keys, arrays.created_docs
 
-    def order(self, reader: SegmentReader, sort: str) -> list[tuple[int, int, int]]:
-        """(key, tiebreak, docnum) ascending, where ascending means newest / most voted first."""
-        found = self.orders.get(sort)
-        if found is None:
-            created = self.column(reader, "created")
-            if sort == "votes":
-                votes = self.column(reader, "votes")
-                found = sorted((-votes[d], -created[d], d) for d in range(self.doc_count))
-            else:
-                found = sorted((-created[d], 0, d) for d in range(self.doc_count))
-            self.orders[sort] = found
-        return found
+    def order(self, reader: SegmentReader, sort: str) -> Iterator[tuple[int, int, int]]:
+        """(key, tiebreak, docnum) ascending, where ascending means newest / most voted first
+        (computed while walked, from the mapped orders)."""
+        arrays = self.arrays(reader)
+        created = arrays.created
+        if sort == "votes":
+            votes = arrays.votes
+            return ((-votes[d], -created[d], d) for d in arrays.most_voted)
+        return ((-created[d], 0, d) for d in arrays.newest)
 
 
-def shifted(order: list[tuple[int, int, int]], offset: int) -> Iterator[tuple[int, int, int]]:
+def shifted(order: Iterator[tuple[int, int, int]], offset: int) -> Iterator[tuple[int, int, int]]:
     """A segment's sort order with its document numbers made index-wide (a function, so that each
     segment keeps its own ``offset``: a generator expression in a loop would see only the last)."""
     if not offset:
-        return iter(order)
+        return order
     return ((k, t, d + offset) for k, t, d in order)
 
 

@@ -14,10 +14,12 @@ from __future__ import annotations
 import contextlib
 import heapq
 import time
+from array import array
 from bisect import bisect_left
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from itertools import chain
+from pathlib import Path
 from typing import Any
 
 from whoosh.reading import MultiReader, SegmentReader
@@ -58,10 +60,10 @@ class Snapshot:
         self._impacts: dict[tuple[str, str], tuple[list[tuple[int, dict[int, float]]], float]] = {}
         # matching.Matched per (query, permissions): valid for this generation only.
         self.matched: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
-        self._arrays: dict[str, list[Any]] = {}
+        self._arrays: dict[str, Sequence[Any]] = {}
         self._slugs: dict[int, str] = {}
         self.group_numbers: dict[int, int] = {}
-        self.gidx: list[int] | None = None
+        self.gidx: array[int] | None = None
         self.dirty_mask = 0
         self.dirty_docs: frozenset[int] = EMPTY
         self._heads: frozenset[int] | None = None
@@ -125,7 +127,9 @@ class Snapshot:
     def _prepare_groups(self) -> None:
         """Dense group numbers for every document, and the groups touched by deletions."""
         parts = [data.group_index(reader, self.group_numbers) for reader, _, data in self.leaves]
-        self.gidx = list(chain.from_iterable(parts))
+        self.gidx = array("i")
+        for part in parts:
+            self.gidx.extend(part)
         gidx = self.gidx
         dirty = {gidx[d] for d in self.deleted}
         self.dirty_mask = bitset(dirty)
@@ -234,17 +238,29 @@ class Snapshot:
         deleted = self.deleted
         out = []
         for reader, offset, data in self.leaves:
-            for d in data.members(reader).get(group, ()):
+            for d in data.members(reader, group):
                 if d + offset not in deleted:
                     out.append(d + offset)
         return out
 
     # -- per-document arrays -------------------------------------------------------------------
 
-    def array(self, name: str) -> list[Any]:
+    def array(self, name: str) -> Sequence[Any]:
+        """A per-document value over the whole snapshot (global document numbers): for the
+        numeric columns, the segments' mapped arrays (one segment) or a compact copy of them."""
         found = self._arrays.get(name)
+        if found is None and name in ("grp", "created", "votes"):
+            views = [data.column(reader, name) for reader, _, data in self.leaves]
+            if len(views) == 1:
+                found = views[0]
+            else:
+                joined = array("q")
+                for view in views:
+                    joined.frombytes(view.cast("B"))  # type: ignore[attr-defined]
+                found = joined
+            self._arrays[name] = found
         if found is None:
-            parts: list[list[Any]] = []
+            parts: list[Sequence[Any]] = []
             for reader, _, data in self.leaves:
                 if name == "cat":
                     parts.append(data.categories(reader))
@@ -295,7 +311,7 @@ class Segments:
                     readers.append(reader)
                     data = self.data.get(seg.segment_id())
                     if data is None:
-                        data = SegmentData(seg.doc_count_all())
+                        data = SegmentData(seg.doc_count_all(), sidecar_path(ix, seg))
                     datas.append(data)
                 break
             except OSError:  # a merge removed files between reading the TOC and opening them
@@ -321,3 +337,10 @@ class Segments:
             with contextlib.suppress(Exception):
                 reader.close()
         self.readers = {}
+
+
+def sidecar_path(ix: Any, segment: Any) -> Path | None:
+    """Where a segment's per-document arrays are kept: beside its files, named so that Whoosh
+    removes the file with the segment (None for an index not on disk)."""
+    folder = getattr(ix.storage, "folder", None)
+    return Path(folder) / f"{segment.segment_id()}.arrays" if folder else None

@@ -442,6 +442,14 @@ MATRIX: list[Row] = [
     r("GET",    "/api/v1/threads/{gold_q}/routing",               "401 200 200 200 404 404 200 200 200"),
     r("GET",    "/api/v1/threads/{staff_d}/routing",              "401 404 404 404 404 404 200 200 200"),
     r("GET",    "/api/v1/threads/{missing}/routing",              "401 404 404 404 404 404 404 404 404"),
+    r("PUT",    "/api/v1/experts/{expert}/expertise",             "401 403 403 403 403 403 200 403 200",
+      {"tags": ["rebates"], "categories": ["general"], "away_until": None, "stand_in": None}),
+    r("PUT",    "/api/v1/experts/{pat}/expertise",                "401 404 404 404 404 404 404 404 404",
+      {"tags": ["rebates"]}),
+    r("POST",   "/api/v1/threads/{gold_q}/pass",                  "401 403 403 403 403 403 200 200 422",
+      {"to": "{admin}", "note": "Ada signs the **gold** rates."}),
+    r("POST",   "/api/v1/threads/{staff_d}/pass",                 "401 403 403 403 403 403 409 409 409",
+      {"to": "{moderator}"}),
 
     # --- administration ----------------------------------------------------------------------------
     #                                                              ano ptn col oth sil reg exp mod adm
@@ -888,6 +896,7 @@ async def content(world: World, app, tmp_path) -> Content:  # type: ignore[no-un
         "pat": world.partner.handle,
         "expert": world.expert.handle,
         "moderator": world.moderator.handle,
+        "admin": world.admin.handle,
         "gold_org": world.gold.slug,
         "silver_org": world.silver.slug,
         "company_org": world.company.slug,

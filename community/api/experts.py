@@ -5,10 +5,20 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from community import policy
 from community.api.operations import area
 from community.api.params import path_text, query_text, settings_of
+from community.api.requests import read_body
 from community.api.responses import ShapeResponse
-from community.api.shapes.experts import Expert, ExpertList, Routing, expert, routing
+from community.api.shapes.experts import (
+    Expert,
+    ExpertiseInput,
+    ExpertList,
+    PassOnInput,
+    Routing,
+    expert,
+    routing,
+)
 from community.edge.auth import require_actor
 from community.edge.reading import path_id
 from community.experts import profiles
@@ -39,6 +49,23 @@ async def get_routing(request: Request) -> Response:
     return ShapeResponse(routing(await routing_use_case.routing_view(actor, thread)))
 
 
+async def update_expertise(request: Request) -> Response:
+    actor = await require_actor(request)
+    handle = path_text(request, "handle")
+    data = await read_body(request, ExpertiseInput)
+    await profiles.update_expertise(actor, handle, **data.args())
+    return ShapeResponse(expert(settings_of(request), await profiles.get_directory_entry(actor, handle)))
+
+
+async def pass_on(request: Request) -> Response:
+    actor = await require_actor(request)
+    thread_id = path_id(request)
+    data = await read_body(request, PassOnInput)
+    await routing_use_case.pass_on(actor, thread_id, **data.args(note=""))
+    thread = await load_visible_thread(actor, thread_id)
+    return ShapeResponse(routing(await routing_use_case.routing_view(actor, thread)))
+
+
 _route = area("experts")
 routes = [
     _route("GET", "/experts", list_experts, "listExperts", "The experts, optionally for one topic",
@@ -51,4 +78,15 @@ routes = [
            ok=(200, Routing, "The routing (staff see whom it went to, its deadlines and whether it is "
                "overdue)."), errors=(404,), params=("Id",),
            description="A discussion, or a question asked before routing existed, answers routed false."),
+    _route("PUT", "/experts/{handle}/expertise", update_expertise, "updateExpertise",
+           "Set an expert's expertise and availability",
+           ok=(200, Expert, "The expert as the directory now shows them."), errors=(403, 404, 422),
+           params=("Handle",), body=ExpertiseInput,
+           description="The expert themselves or an admin (403 for others). Routing uses it from the next "
+           "question on."),
+    _route("POST", "/threads/{id:int}/pass", pass_on, "passOnQuestion", "Pass a question on to a colleague",
+           ok=(200, Routing, "Who is on the question now."), errors=(403, 404, 409, 422), params=("Id",),
+           body=PassOnInput, guard=policy.can_route_questions,
+           description="Staff only (403 before the body is read for others). The colleague is told, with the "
+           "note; the one passing it is no longer on it. 409 for a discussion."),
 ]  # fmt: skip

@@ -1,7 +1,11 @@
 """Weekly trends as SVG drawn on the server: no script, no library, no CDN. Every chart stands
 beside the table it is drawn from (the page shows both), so the numbers are there for those who
 prefer them or use a screen reader. Colours come from the site's stylesheet (``.chart .s1`` ...):
-the content security policy allows no inline styles, and dark mode follows."""
+the content security policy allows no inline styles, and dark mode follows.
+
+The drawing scales to its box (the viewBox is kept), so its size is chosen for the narrowest box
+it is shown in: 400 units drawn in a phone's ~330 px keep 14-unit labels about 11.5 px high (a
+640-unit drawing with 11-unit labels came out 5 px high there)."""
 
 from __future__ import annotations
 
@@ -10,8 +14,9 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-WIDTH, HEIGHT = 640, 240
-LEFT, RIGHT, TOP, BOTTOM = 48, 12, 16, 40
+WIDTH, HEIGHT = 400, 250
+LEFT, RIGHT, TOP, BOTTOM = 44, 10, 14, 46
+CHAR_WIDTH = 8  # an average label character at the stylesheet's 14 units
 
 
 @dataclass(frozen=True)
@@ -77,10 +82,10 @@ def chart(
     for k in range(5):
         v = top * k / 4
         out.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(v):.1f}" y2="{y(v):.1f}"/>')
-        out.append(_text(LEFT - 6, y(v) + 4, f"{_number(v)}{unit}", "end"))
-    every = max(1, math.ceil(n / 8))
+        out.append(_text(LEFT - 6, y(v) + 5, f"{_number(v)}{unit}", "end"))
+    every = max(1, math.ceil(n / 5))
     out += [
-        _text(x(i), HEIGHT - BOTTOM + 16, label, "middle") for i, label in enumerate(labels) if i % every == 0
+        _text(x(i), HEIGHT - BOTTOM + 18, label, "middle") for i, label in enumerate(labels) if i % every == 0
     ]
     for s in series:
         if bars:
@@ -105,8 +110,8 @@ def chart(
             out.append(f'<circle class="{s.css}" cx="{x(i):.1f}" cy="{y(v):.1f}" r="3">{tip}</circle>')
     legend_x = LEFT
     for s in series:
-        out.append(f'<rect class="{s.css} key" x="{legend_x}" y="{HEIGHT - 14}" width="10" height="10"/>')
-        out.append(_text(legend_x + 14, HEIGHT - 5, s.name))
-        legend_x += 14 + 7 * len(s.name) + 16
+        out.append(f'<rect class="{s.css} key" x="{legend_x}" y="{HEIGHT - 15}" width="12" height="12"/>')
+        out.append(_text(legend_x + 16, HEIGHT - 4, s.name))
+        legend_x += 16 + CHAR_WIDTH * len(s.name) + 16
     out.append("</svg>")
     return Markup("\n".join(out))

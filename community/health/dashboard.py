@@ -28,7 +28,7 @@ HOUR = 3600.0
 class Column:
     key: str
     label: str
-    kind: str = "int"  # int | pct | hours | score | text | date
+    kind: str = "int"  # int | number | pct | points | hours | score | text | date
 
 
 @dataclass
@@ -210,18 +210,20 @@ def _group(
     return groups
 
 
+# The gap (the dashboard's main figure) and the two shares it is the difference of come first: a
+# breakdown has twelve columns, and on a narrow screen the last ones are a sideways scroll away.
 BREAKDOWN_COLUMNS = [
     Column("asked", "Asked"),
+    Column("asker_satisfied", "Askers satisfied", "pct"),
+    Column("expert_satisfied", "Experts satisfied", "pct"),
+    Column("gap", "Gap (points)", "points"),
     Column("share_answered", "Answered", "pct"),
     Column("share_solved", "Solved", "pct"),
-    Column("first_answer_median", "Median first answer (hours)", "hours"),
+    Column("first_answer_median", "Median first answer (h)", "hours"),
     Column("asker_count", "Askers' ratings"),
-    Column("asker_satisfied", "Askers satisfied", "pct"),
     Column("asker_mean", "Askers' mean (1-5)", "score"),
     Column("expert_count", "Experts' ratings"),
-    Column("expert_satisfied", "Experts satisfied", "pct"),
     Column("expert_mean", "Experts' mean (1-5)", "score"),
-    Column("gap", "Gap (points)", "pct"),
 ]
 
 

@@ -294,11 +294,17 @@ class Hub:
         await self._recheck(conn for conn in conns if not conn.dropped)
 
     async def _recheck(self, conns: Iterable[Connection]) -> None:
-        conns = list(conns)
-        thread_ids = {int(s.split(":", 1)[1]) for c in conns for s in c.streams if s.startswith("thread:")}
+        # The streams as they are now: a hello still authorising adds streams during the read
+        # below (it checked them itself); judged without their facts they would be "not found".
+        streams = {conn: list(conn.streams) for conn in conns}
+        thread_ids = {
+            int(s.split(":", 1)[1]) for ss in streams.values() for s in ss if s.startswith("thread:")
+        }
         facts = await thread_facts(sorted(thread_ids))
-        for conn in conns:
-            for stream in list(conn.streams):
+        for conn, judged in streams.items():
+            for stream in judged:
+                if stream not in conn.streams:
+                    continue  # left meanwhile
                 if stream == QUEUE_STREAM and not policy.can_moderate(conn.actor):
                     self.lose(conn, stream)
                 elif stream.startswith("thread:"):

@@ -36,30 +36,31 @@ def _params(request: Request) -> dict[str, Any]:
     return {name: request.query_params.get(name) for name in PARAMS}
 
 
-def weekly_charts(board: Dashboard) -> list[Markup]:
-    """The weekly trends drawn from the week-by-week table (shown beneath them)."""
+def weekly_charts(board: Dashboard) -> list[tuple[str, Markup]]:
+    """The weekly trends drawn from the week-by-week table (shown beneath them), each with the
+    title the page shows above it."""
     weeks = board.table("weeks").rows
     labels = [row["week"].strftime("%d %b") for row in weeks]
 
     def column(key: str) -> list[float | None]:
         return [row[key] for row in weeks]
 
+    def drawn(chart_id: str, title: str, series: list[Series], **kw: Any) -> tuple[str, Markup]:
+        return title, chart(chart_id, title, labels, series, **kw)
+
     return [
-        chart(
-            "chart-asked", "Questions asked per week", labels, [Series("Asked", column("asked"))], bars=True
-        ),
-        chart(
-            "chart-shares", "Share answered and solved per week", labels,
-            [Series("Answered", column("share_answered")),
-             Series("Solved", column("share_solved"), "s2")],
+        drawn("chart-asked", "Questions asked per week", [Series("Asked", column("asked"))], bars=True),
+        drawn(
+            "chart-shares", "Share answered and solved per week",
+            [Series("Answered", column("share_answered")), Series("Solved", column("share_solved"), "s2")],
             unit="%", y_max=100,
         ),
-        chart(
-            "chart-first-answer", "Median time to first answer per week (hours)", labels,
+        drawn(
+            "chart-first-answer", "Median time to first answer per week (hours)",
             [Series("Median first answer", column("first_answer_median"), "s3")], unit="h",
         ),
-        chart(
-            "chart-gap", "Satisfied with the support: experts and askers per week", labels,
+        drawn(
+            "chart-gap", "Satisfied with the support: experts and askers per week",
             [Series("Experts", column("expert_satisfied"), "s1"),
              Series("Askers", column("asker_satisfied"), "s2")],
             unit="%", y_max=100,

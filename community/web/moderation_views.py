@@ -92,20 +92,30 @@ async def overview(request: Request) -> Response:
     actor = await require_actor(request)
     ov = await moderation_overview.overview(actor)
     return await render(
-        request, "moderation/overview.html", {"ov": ov, "waiting_label": review_queue.waiting_label}
+        request, "moderation/overview.html", {"ov": ov, "duration_label": review_queue.duration_label}
     )
 
 
 async def item(request: Request) -> Response:
     actor = await require_actor(request)
     view = await review_queue.get_item(actor, path_id(request, "item_id"))
-    return await render(
-        request, "moderation/item.html", {"view": view, "decisions": _offered(view), "errors": {}, "form": {}}
-    )
+    return await _item_page(request, view)
 
 
-def _offered(view: review_queue.ItemView) -> list[tuple[str, str]]:
-    return decisions.offered(view.post.state if view.post is not None else None)
+async def _item_page(
+    request: Request,
+    view: review_queue.ItemView,
+    errors: dict[str, str] | None = None,
+    form: dict[str, Any] | None = None,
+) -> Response:
+    context = {
+        "view": view,
+        "decisions": decisions.offered(view.post.state if view.post is not None else None),
+        "decided_words": decisions.decided_words,
+        "errors": errors or {},
+        "form": form or {},
+    }
+    return await render(request, "moderation/item.html", context, status_code=422 if errors else 200)
 
 
 async def claim(request: Request) -> Response:
@@ -131,13 +141,7 @@ async def decide(request: Request) -> Response:
             title=values["title"] if values["decision"] == Decision.EDIT else None,
         )
     except Invalid as exc:
-        view = await review_queue.get_item(actor, item_id)
-        return await render(
-            request,
-            "moderation/item.html",
-            {"view": view, "decisions": _offered(view), "errors": exc.fields, "form": values},
-            status_code=422,
-        )
+        return await _item_page(request, await review_queue.get_item(actor, item_id), exc.fields, values)
     flash(request, "Decision recorded.")
     return RedirectResponse("/moderation/queue", 303)
 

@@ -10,9 +10,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
+from community import policy
 from community.actor import Actor
 from community.edge.auth import current_actor
 from community.edge.csrf import csrf_token
+from community.errors import Invalid
 from community.notifications.centre import unread_count
 from community.search.queries import marked, unmarked
 from community.templating import environment
@@ -117,6 +119,7 @@ async def render(
         "actor": actor,
         "unread": unread,
         "queue_count": await _queue_count(actor, cached=unread is None),
+        "sees_dashboard": actor is not None and policy.can_see_dashboard(actor),
         "csrf_token": csrf_token(request.session) if has_session else "",
         "settings": request.app.state.settings,
         "flashes": request.session.pop("flash", []) if has_session else [],
@@ -128,7 +131,24 @@ async def render(
 async def error_page(
     request: Request, status: int, message: str, fields: dict[str, str], headers: dict[str, str] | None
 ) -> HTMLResponse:
-    """The HTML half of the edge's error renderer (``edge.errors.ErrorRenderer``)."""
+    """The HTML half of the edge's error renderer (``edge.errors.ErrorRenderer``).
+
+    A form that refuses what was typed renders itself again with each error beside its field; an
+    Invalid that reaches this page came from a page's address (``/?show=bogus``) or a request no
+    form of ours sends, so there are no highlighted fields to point at: the page says what was
+    wrong in plain words instead."""
     retry_after = (headers or {}).get("Retry-After", "")
-    context = {"status": status, "message": message, "fields": fields, "retry_after": retry_after}
+    if status == Invalid.status_code and message == Invalid.DEFAULT_MESSAGE:
+        message = (
+            "This page cannot be shown as its address asks:"
+            if request.method in ("GET", "HEAD")
+            else "What was sent cannot be used:"
+        )
+    # Each problem as a sentence: with the part of the address it is about ("show=bogus"), or the
+    # name of the field sent (a request no form of ours sends, e.g. a script's).
+    problems = [
+        (name, text, f"{name}={request.query_params[name][:40]}" if name in request.query_params else "")
+        for name, text in fields.items()
+    ]
+    context = {"status": status, "message": message, "problems": problems, "retry_after": retry_after}
     return await render(request, "error.html", context, status_code=status, headers=headers)

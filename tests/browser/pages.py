@@ -31,10 +31,12 @@ LAYOUT_PAGES: list[tuple[str, str, str | None]] = [
     ("admin-invitations", "/admin/invitations", "admin"),
     ("admin-categories", "/admin/categories", "admin"),
     ("watched-words", "/admin/watched-words", "admin"),
+    ("channel-health", "/health", "admin"),
     ("not-found", "/t/999999", "partner"),
 ]
 
-# The twelve main pages axe-core checks (issue 14), at desktop and phone widths.
+# The main pages axe-core checks (issue 14's twelve, and the channel-health dashboard), at desktop
+# and phone widths.
 MAIN_PAGES = [
     p
     for p in LAYOUT_PAGES
@@ -52,5 +54,6 @@ MAIN_PAGES = [
         "review-queue",
         "audit-log",
         "admin",
+        "channel-health",
     }
 ]

@@ -101,6 +101,19 @@ CONFORMANCE = re.compile(
 )
 
 
+def accepted_violations(log: str) -> list[str]:
+    """What each "schema-violating request accepted" finding sent: the part the document forbids
+    and the request to reproduce it (from schemathesis's text report, one block per test case)."""
+    found = []
+    for case in log.split("Test Case ID:")[1:]:
+        if "- ST201 Schema-violating request accepted" not in case:
+            continue
+        what = re.search(r"Invalid component: (.+)", case)
+        curl = re.search(r"^\s*(curl .+)$", case, re.M)
+        found.append(f"{what[1] if what else '?'} <- {curl[1] if curl else '?'}")
+    return found
+
+
 def _failed_checks(report: dict[str, object]) -> collections.Counter[str]:
     """Failures by title from schemathesis's JSON report (``failures``: title, code, count)."""
     found: collections.Counter[str] = collections.Counter()
@@ -167,6 +180,8 @@ def main() -> int:
         failures.update(result["failures"])  # type: ignore[arg-type]
         print(f"{who}: {sum(statuses.values())} requests, statuses {dict(sorted(statuses.items()))}, "
               f"failed checks {dict(result['failures'])}, schemathesis exit {result['exit']}")  # fmt: skip
+        for finding in accepted_violations(str(result["log"])):
+            print(f"  accepted although the document forbids it: {finding}")
     server_errors = sum(n for status, n in total.items() if status >= 500)
     violations = sum(n for title, n in failures.items() if CONFORMANCE.search(title))
     crashes = (work / "server.log").read_text(errors="replace").count("Traceback")

@@ -128,9 +128,40 @@ def live(
     private.update({s["thread_id"]: s["org"] for spec in specs for s in spec.get("private", ())})
     figures: collections.Counter[str] = collections.Counter()
     missing_examples: list[tuple[int, str, int]] = []
+    expected = _Expected(by_thread, _voted(acks, states), {p for p, _ in acks.flags})
     for result, spec in zip(listeners, specs, strict=True):
         _one_listener(result, spec, by_thread, private, figures, missing_examples)
+        _votes_and_flags(result, expected, figures)
     return _live_failures(figures, missing_examples), dict(figures)
+
+
+class _Expected:
+    def __init__(self, answers: dict[int, list[int]], voted: dict[int, set[int]], flagged: set[int]):
+        self.answers, self.voted, self.flagged = answers, voted, flagged
+
+
+def _voted(acks: Acks, states: dict[str, str]) -> dict[int, set[int]]:
+    """Thread -> its visible answers with an acknowledged vote (each must bring a ``score`` event)."""
+    thread_of = {a["post_id"]: a["thread_id"] for a in acks.answers}
+    voted: dict[int, set[int]] = collections.defaultdict(set)
+    for post_id, _ in acks.votes:
+        if states.get(str(post_id)) == "visible" and post_id in thread_of:
+            voted[thread_of[post_id]].add(post_id)
+    return voted
+
+
+def _votes_and_flags(result: dict[str, Any], expected: _Expected, figures: collections.Counter[str]) -> None:
+    """A ``score`` event for every voted post in a granted thread; an ``item`` event on the queue for
+    every flagged post (moderators)."""
+    for stream in result["granted"]:
+        if stream.startswith("thread:") and stream not in result["lost"]:
+            got = set(result.get("scores", {}).get(stream, ()))
+            wanted = expected.voted.get(int(stream.split(":")[1]), set())
+            figures["score_expected"] += len(wanted)
+            figures["score_delivered"] += len(wanted & got)
+        elif stream == "queue" and stream not in result["lost"]:
+            figures["item_expected"] += len(expected.flagged)
+            figures["item_delivered"] += len(expected.flagged & set(result.get("queued", ())))
 
 
 def _one_listener(
@@ -173,6 +204,11 @@ def _live_failures(figures: collections.Counter[str], examples: list[tuple[int, 
         failures.append(
             f"{lost} of {figures['expected']} live deliveries never arrived (user, stream, post: {examples})"
         )
+    for kind, what in (("score", "votes"), ("item", "flags")):
+        missing = figures[f"{kind}_expected"] - figures[f"{kind}_delivered"]
+        if missing:
+            total = figures[f"{kind}_expected"]
+            failures.append(f"{missing} of {total} {what} never reached a listener as a '{kind}' event")
     for name, sentence in (
         ("duplicates", "events arrived twice or out of order"),
         ("leaks", "events arrived on streams the listener was not granted"),

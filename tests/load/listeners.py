@@ -40,6 +40,8 @@ class Listener:
     denied: set[str] = field(default_factory=set)
     lost: dict[str, int] = field(default_factory=dict)  # stream -> last id when access ended
     posts: dict[str, set[int]] = field(default_factory=lambda: collections.defaultdict(set))
+    scores: dict[str, set[int]] = field(default_factory=lambda: collections.defaultdict(set))
+    queued: set[int] = field(default_factory=set)  # posts of review-queue items
     duplicates: int = 0
     duplicate_examples: list[dict[str, Any]] = field(default_factory=list)
     since_hello: list[str] = field(default_factory=list)  # message types since the last hello
@@ -61,6 +63,8 @@ class Listener:
             "denied": sorted(self.denied),
             "lost": self.lost,
             "posts": {s: sorted(p) for s, p in self.posts.items()},
+            "scores": {s: sorted(p) for s, p in self.scores.items()},
+            "queued": sorted(self.queued),
             "duplicates": self.duplicates,
             "duplicate_examples": self.duplicate_examples,
             "leaks": self.leaks,
@@ -132,8 +136,13 @@ def _event(listener: Listener, message: dict[str, Any]) -> None:
     listener.last = event_id
     if stream not in listener.granted:
         listener.leaks += 1
-    if message.get("kind") == "post":
-        listener.posts[stream].add(int(message["data"]["post_id"]))
+    kind, data = message.get("kind"), message.get("data") or {}
+    if kind == "post":
+        listener.posts[stream].add(int(data["post_id"]))
+    elif kind == "score":
+        listener.scores[stream].add(int(data["post_id"]))
+    elif kind == "item" and (data.get("item") or {}).get("post_id") is not None:
+        listener.queued.add(int(data["item"]["post_id"]))
 
 
 async def _pinger(ws: ClientConnection, target: Target, heartbeat: float) -> None:

@@ -48,26 +48,28 @@ from tests.load.services import Postgres, Redis, Server
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT.parent / "shared" / "data" / "coffee-Posts.xml"
 PRIVATE_THREADS = 8
+# Options whose default depends on --quick: (name, full run, quick run).
+FIGURES = (("seconds", 300, 60), ("people", 200, 30), ("listeners", 1000, 100), ("redis_outage", 30.0, 10.0))
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=int, default=300, help="how long the people act")
-    parser.add_argument("--people", type=int, default=200, help="simulated people (API clients)")
-    parser.add_argument("--listeners", type=int, default=1000, help="websocket listeners")
-    parser.add_argument("--redis-outage", type=float, default=30.0, help="seconds Redis stays stopped")
+    parser.add_argument("--seconds", type=int, help="how long the people act (300; quick: 60)")
+    parser.add_argument("--people", type=int, help="simulated people, API clients (200; quick: 30)")
+    parser.add_argument("--listeners", type=int, help="websocket listeners (1,000; quick: 100)")
+    parser.add_argument("--redis-outage", type=float, help="seconds Redis stays stopped (30; quick: 10)")
     parser.add_argument("--think", type=float, default=2.0, help="mean seconds between a person's actions")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--pool", type=int, help="database connections per worker (the product's default: 5)")
     parser.add_argument("--threads", type=int, default=40, help="public threads the answers go to")
     parser.add_argument(
         "--quick", action="store_true", help="development run: 60 s, 30 people, 100 listeners"
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs)")
     args = parser.parse_args()
-    if args.quick:  # the quick figures, unless given
-        for name, value in (("seconds", 60), ("people", 30), ("listeners", 100), ("redis_outage", 10.0)):
-            if getattr(args, name) == parser.get_default(name):
-                setattr(args, name, value)
+    for name, full, quick in FIGURES:  # those not given
+        if getattr(args, name) is None:
+            setattr(args, name, quick if args.quick else full)
     return args
 
 
@@ -79,11 +81,11 @@ def community(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
-def environment(work: Path, pg: Postgres, redis: Redis) -> dict[str, str]:
+def environment(work: Path, pg: Postgres, redis: Redis, pool: int | None) -> dict[str, str]:
     return {
         **os.environ,
         "COMMUNITY_DATA_DIR": str(work / "data"),
-        "COMMUNITY_DATABASE_URL": pg.url,
+        "COMMUNITY_DATABASE_URL": pg.url + (f"?maxsize={pool}" if pool else ""),
         "COMMUNITY_REDIS_URL": redis.url,
         "COMMUNITY_SECRET_KEY": "load-and-faults-only-secret-key-0123456789",
         # Every simulated person comes from 127.0.0.1: the per-address limit would refuse most
@@ -306,7 +308,7 @@ def main() -> int:
     try:
         pg.start()
         redis.start()
-        env = environment(work, pg, redis)
+        env = environment(work, pg, redis, args.pool)
         seeded = seed(env, args)
         server = Server(work, env, args.workers)
         server.start()

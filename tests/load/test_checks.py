@@ -44,3 +44,14 @@ def test_repeats_and_a_private_thread_granted_to_an_outsider_fail():
     failures, _ = live(results, Acks(), {}, [spec(org=1), spec(org=2)])
     assert any("arrived twice" in f for f in failures)
     assert any("1 private threads were granted" in f for f in failures)
+
+
+def test_a_vote_needs_a_score_event_and_a_flag_an_item_on_the_queue():
+    made = acks()
+    made.votes, made.flags = [(1, 8)], [(3, 8)]
+    states = {"1": "visible", "2": "visible", "3": "visible"}
+    results = [listener(7, ["thread:5", "queue"], {"thread:5": [1, 2]})]
+    failures, figures = live(results, made, states, [spec(role="moderator", org=None)])
+    assert figures["score_expected"] == 1 and figures["item_expected"] == 1
+    assert "1 of 1 votes never reached" in " ".join(failures)
+    assert "1 of 1 flags never reached" in " ".join(failures)

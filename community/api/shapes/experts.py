@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from msgspec import Meta
+from msgspec import UNSET, Meta, UnsetType
 
-from community.api.shapes import AuthorSummary, CategoryRef, Instant, Shape, Url, utc
-from community.experts.profiles import DirectoryEntry
-from community.experts.routing import RoutingView
+from community.api.shapes import AuthorSummary, Body, CategoryRef, Instant, Shape, Url, text, utc
+from community.api.shapes.forum import Tags
+from community.experts.profiles import AWAY_MAX_DAYS, CATEGORIES_MAX, DirectoryEntry
+from community.experts.routing import NOTE_MAX, RoutingView
 from community.models import RoutingReason
 from community.settings import Settings
 
@@ -97,6 +98,40 @@ class Routing(Shape):
             extra_json_schema={"enum": ["first_answer", "solution", None]},
         ),
     ]
+
+
+_Categories = Annotated[
+    list[str],
+    Meta(description="Slugs of the categories they know.", extra_json_schema={"maxItems": CATEGORIES_MAX}),
+]
+_AwayUntil = text(
+    "Give the date you are back as YYYY-MM-DD, or leave it empty.",
+    f"Away until this day (YYYY-MM-DD, after today, within {AWAY_MAX_DAYS} days); null: around.",
+    format="date",
+)
+_StandIn = text(
+    "Choose a colleague from the list, or nobody.",
+    "Handle of the colleague who takes their questions while they are away; null: nobody.",
+)
+_Note = text("The note must be text.", "For the colleague (Markdown).", maxLength=NOTE_MAX)
+
+
+class ExpertiseInput(Body):
+    """An expert's expertise and availability, all of it: a field left out is emptied (away_until and
+    stand_in may also be null)."""
+
+    tags: Tags | UnsetType = UNSET
+    categories: _Categories | UnsetType = UNSET
+    away_until: _AwayUntil | UnsetType | None = UNSET
+    stand_in: _StandIn | UnsetType | None = UNSET
+
+
+class PassOnInput(Body):
+    """Hand a routed question to a colleague."""
+
+    required = ("to",)
+    to: text("Choose a colleague to pass it to.", "Handle of a staff member.") | UnsetType = UNSET
+    note: _Note | UnsetType = UNSET
 
 
 def _person(row: dict | None) -> AuthorSummary | None:

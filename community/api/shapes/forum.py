@@ -240,6 +240,10 @@ class NewThread(Body):
         "(default false).",
         invalid="Private is true or false.",
     ) | UnsetType = UNSET  # fmt: skip
+    expert: text(
+        "Choose an expert from the experts directory.",
+        "Questions only: the handle of an expert to ask first (GET /experts lists them).",
+    ) | UnsetType = UNSET  # fmt: skip
 
 
 class NewPost(Body):

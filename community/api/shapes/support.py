@@ -70,8 +70,9 @@ def rating(row: dict[str, Any]) -> SupportRating:
 ColumnKind = Annotated[
     str,
     Meta(
-        description="int, number, pct (0-100), hours, score (1-5), text or date.",
-        extra_json_schema={"enum": ["int", "number", "pct", "hours", "score", "text", "date"]},
+        description="int, number, pct (0-100), points (a difference of two pct, -100 to 100), hours, "
+        "score (1-5), text or date.",
+        extra_json_schema={"enum": ["int", "number", "pct", "points", "hours", "score", "text", "date"]},
     ),
 ]
 
