@@ -120,3 +120,18 @@ def test_the_readme_says_each_thing_once_and_names_the_api_page() -> None:
     assert readme.count("Without JavaScript the forms are plain text boxes") == 1
     assert readme.count("with something to correct)") == 1
     assert "`/help/api`" in readme
+
+
+async def test_a_page_address_it_cannot_show_is_explained_plainly(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    await login(client, world.partner)
+    page = await client.get("/", params={"show": "bogus"})
+    assert page.status_code == 422
+    # Before: "Please correct the highlighted fields. show: Show one of: latest, unanswered, solved."
+    assert "highlighted" not in page.text and "Show one of" not in page.text
+    assert "This list cannot be shown that way: choose Latest, Unanswered or Solved." in page.text
+    assert "<code>show=bogus</code>" in page.text
+    # The API keeps its field names and says the same.
+    api = await client.get("/api/v1/threads", params={"show": "bogus"})
+    assert api.status_code == 422 and "choose Latest" in api.json()["error"]["fields"]["show"]
