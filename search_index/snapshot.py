@@ -134,10 +134,12 @@ class Snapshot:
         gidx = self.gidx
         dirty = {gidx[d] for d in self.deleted}
         self.dirty_mask = bitset(dirty)
-        # Live documents of those groups: their bits are recomputed exactly per query key.
-        self.dirty_docs = (
-            frozenset(d for d, g in enumerate(gidx) if g in dirty) - self.deleted if dirty else EMPTY
-        )
+        # Live documents of those groups: their bits are recomputed exactly per query key. Found
+        # through the segments' documents per group, not by walking every document of the index
+        # after each commit.
+        grp = self.array("grp")
+        keys = {grp[d] for d in self.deleted}
+        self.dirty_docs = frozenset(chain.from_iterable(map(self.group_docs, keys))) if dirty else EMPTY
         self._gbits: dict[tuple[Any, ...], int] = {}
 
     def groups_of(self, docs: Iterable[int]) -> int:

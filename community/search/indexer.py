@@ -27,7 +27,6 @@ from community.models import Article, ArticleState, Thread
 from community.ports import SearchIndex
 from community.search import changelog
 from community.search.lease import Lease
-from community.search.outbox import ROLLUP
 from community.search.sources import all_documents, changes_for
 from search_index.documents import SearchDocument
 
@@ -218,14 +217,7 @@ class Indexer:
         if not rows:
             return 0
         changes = await changes_for(rows)
-        # Threads' rolled-up documents (answers' text, up to 20,000 characters each) cost most of
-        # a batch's writing: they commit after the rest, so new answers are searchable first.
-        rolled = {r["object_id"] for r in rows if r["kind"] == ROLLUP}
-        later = [d for d in changes.upserts if d.kind == "thread" and d.thread_id in rolled]
-        first = [d for d in changes.upserts if not (d.kind == "thread" and d.thread_id in rolled)]
-        await asyncio.to_thread(self.index.apply, first, changes.deletes)
-        if later:
-            await asyncio.to_thread(self.index.apply, later, [])
+        await asyncio.to_thread(self.index.apply, changes.upserts, changes.deletes)
         try:
             await changelog.advance(self.host, rows[-1]["id"])
         except changelog.Forgotten:

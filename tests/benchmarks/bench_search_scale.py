@@ -182,9 +182,14 @@ def queries_from_index(index: Path, n: int, seed: int) -> tuple[list[dict[str, A
 
 
 def measure(
-    root: Path, index: Path, args: argparse.Namespace, queries: list[dict[str, Any]], categories: list[int]
+    root: Path,
+    index: Path,
+    workers_n: int,
+    args: argparse.Namespace,
+    queries: list[dict[str, Any]],
+    categories: list[int],
 ) -> dict[str, Any]:
-    workers = [Worker(root, index) for _ in range(args.workers)]
+    workers = [Worker(root, index) for _ in range(workers_n)]
     try:
         started = [w.read() for w in workers]
         for w in workers:
@@ -306,6 +311,10 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--fresh", type=int, default=20, help="single-change freshness rounds")
     parser.add_argument("--baseline", metavar="REF", help="also measure search_index as of this git revision")
+    parser.add_argument(
+        "--baseline-workers", type=int, help="workers for the baseline (default --workers; fewer when it "
+        "would not fit in memory: its workers hold nearly nothing in common, so scale its total)",
+    )  # fmt: skip
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -337,10 +346,17 @@ def main() -> None:
             results.append(
                 (
                     f"baseline ({args.baseline})",
-                    measure(export(args.baseline, tmp), index, args, queries, categories),
+                    measure(
+                        export(args.baseline, tmp),
+                        index,
+                        args.baseline_workers or args.workers,
+                        args,
+                        queries,
+                        categories,
+                    ),
                 )
             )
-        results.append(("this checkout", measure(REPO, index, args, queries, categories)))
+        results.append(("this checkout", measure(REPO, index, args.workers, args, queries, categories)))
         totals = [print_run(name, r) for name, r in results]
         print(f"\nload average {os.getloadavg()[0]:.1f} at end")
         if len(results) == 2:

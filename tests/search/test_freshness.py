@@ -87,37 +87,3 @@ async def test_deleting_the_accepted_answer_still_reindexes_the_whole_thread(
     await Indexer(index).drain()
     assert [(r["kind"], r["object_id"]) for r in seen[0]] == [("thread", thread.id)]  # "solved" changed
     assert f"post:{other.id}" in index.doc_ids() and f"post:{accepted.id}" not in index.doc_ids()
-
-
-async def test_answers_commit_before_the_rolled_up_threads_of_their_batch(world, index, monkeypatch) -> None:
-    erin = world.actor(world.expert)
-    made = [
-        await threads.create_thread(
-            world.actor(world.partner),
-            category="general",
-            kind="question",
-            title=f"Which rebate applies to refurbished unit {i}?",
-            body="Two rebates are quoted.",
-        )
-        for i in range(2)
-    ]
-    indexer = Indexer(index)
-    await indexer.drain()
-    await posts.reply(erin, made[0].id, body="Ask the distributor.")
-    await indexer.drain_once()  # the answer; its thread's rollup row waits
-    answer = await posts.reply(erin, made[1].id, body="The quokka rebate applies.")
-    await IndexOutbox.filter(kind="rollup").update(
-        created_at=utcnow() - timedelta(seconds=ROLLUP_SECONDS + 1)
-    )
-
-    written: list[list[str]] = []
-    real_apply = index.apply
-
-    def apply(upserts, deletes):  # type: ignore[no-untyped-def]
-        written.append([d.doc_id for d in upserts])
-        real_apply(upserts, deletes)
-
-    monkeypatch.setattr(index, "apply", apply)
-    assert await indexer.drain_once() == 2  # one batch: the new answer and the due rollup
-    # The answer is searchable before the rolled-up thread (answers' text, the costly part) is written.
-    assert written == [[f"post:{answer.id}"], [f"thread:{made[0].id}"]]
