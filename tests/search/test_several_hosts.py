@@ -116,6 +116,24 @@ async def test_a_restarted_host_catches_up_from_its_position_without_rebuilding(
     assert f"thread:{later.id}" in await _found(restarted, world, "dingo")
 
 
+async def test_an_index_from_before_the_change_log_goes_on_without_a_rebuild(
+    world, hosts, monkeypatch
+) -> None:
+    """Upgrading: the index is in step with the outbox it consumed, and no host has a row yet."""
+    a, _ = hosts
+    await _ask(world, "A question indexed before the upgrade")
+    await a.drain()
+    await IndexHost.all().delete()
+    await IndexChange.all().delete()
+    waiting = await _ask(world, "Quoll tunnel drops every hour")  # an outbox row left at the upgrade
+    rebuilt: list[int] = []
+    monkeypatch.setattr(indexer_module, "rebuild", lambda *_: rebuilt.append(1))
+    upgraded = Indexer(a.index)
+    await upgraded.catch_up()
+    assert rebuilt == []
+    assert f"thread:{waiting.id}" in await _found(upgraded, world, "quoll")
+
+
 async def test_an_interrupted_rebuild_starts_again(world, hosts) -> None:
     a, _ = hosts
     thread = await _ask(world, "Echidna tunnel drops every hour")
