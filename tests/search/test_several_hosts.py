@@ -75,6 +75,16 @@ async def test_pruning_waits_for_the_slower_host(world, hosts) -> None:
     assert {f"thread:{t.id}" for t in asked} <= await _found(b, world, "numbat")
 
 
+async def test_pruning_deletes_a_long_backlog_a_slice_at_a_time(world, hosts, monkeypatch) -> None:
+    a, _ = hosts
+    await a.catch_up()
+    await IndexOutbox.bulk_create([IndexOutbox(kind=ARTICLE, object_id=n) for n in range(1, 8)])
+    await a.drain()
+    monkeypatch.setattr(changelog, "PRUNE_ROWS", 2)
+    assert await changelog.prune() == 6
+    assert await IndexChange.all().values_list("id", flat=True) == [await changelog.latest_id()]
+
+
 async def test_a_host_not_seen_for_long_is_forgotten_and_rebuilds_when_back(
     world, hosts, monkeypatch
 ) -> None:
