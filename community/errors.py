@@ -45,9 +45,12 @@ class Forbidden(ServiceError):
 class Invalid(ServiceError):
     status_code = 422
     code = "invalid"
+    # Right where a form shows each field's error beside it; the error page has no fields to
+    # highlight (``web.render.error_page`` words it for a page's address instead).
+    DEFAULT_MESSAGE = "Please correct the highlighted fields."
 
     def __init__(self, fields: dict[str, str], message: str | None = None) -> None:
-        super().__init__(message or "Please correct the highlighted fields.", fields)
+        super().__init__(message or self.DEFAULT_MESSAGE, fields)
 
 
 class Conflict(ServiceError):

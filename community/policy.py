@@ -132,6 +132,12 @@ def can_accept(actor: Actor, thread: _ThreadLike) -> bool:
     )
 
 
+def can_accept_post(actor: Actor, thread: _ThreadLike, answer_author_id: int | None) -> bool:
+    """``can_accept``, except that staff accept on the asker's behalf but never their own answer
+    (it would count as their accepted answer in the experts' and the dashboard's figures)."""
+    return can_accept(actor, thread) and (thread.author_id == actor.id or answer_author_id != actor.id)
+
+
 def can_flag(actor: Actor, post: _PostLike) -> bool:
     """Anyone signed in who may post may flag what they can see, except their own posts and
     deleted ones."""

@@ -107,7 +107,7 @@ class WhooshSearch:
                     for freq, text in reader.most_frequent_terms("body", terms):
                         common[text if isinstance(text, str) else text.decode("utf-8")] += freq
                 for text, _ in common.most_common(terms):
-                    if any(d.cached_impacts > IMPACT_CACHE * 0.7 for _, _, d in snap.leaves):
+                    if any(d.cached_impacts > IMPACT_CACHE * d.share * 0.7 for _, _, d in snap.leaves):
                         break  # keep room: warming must not evict what it just read
                     snap.any_field(text)
                     snap.own_text(text)

@@ -164,6 +164,7 @@ def _finish(
     groups = snap.groups_of(docs)
     matched = Matched(
         docs_fn=lambda: docs,
+        _docs=docs,
         all_words=all_words,
         total=groups.bit_count(),
         categories=facets.category_facets(snap, facets.category_counts(snap, groups, key[1])),
@@ -173,11 +174,21 @@ def _finish(
     return _remember(snap, key, matched)
 
 
+MATCHED_IDS = 2_000_000  # document numbers kept in remembered matches, in all
+
+
 def _remember(snap: Snapshot, key: tuple[Any, ...], matched: Matched) -> Matched:
+    """Keep the latest matches for the pages after the first: at most 24, and at most
+    ``MATCHED_IDS`` document numbers in all (at a million documents a common word's match alone
+    is hundreds of thousands)."""
     snap.matched[key] = matched
-    while len(snap.matched) > 24:
+    while len(snap.matched) > 24 or (len(snap.matched) > 1 and _held(snap) > MATCHED_IDS):
         snap.matched.popitem(last=False)
     return matched
+
+
+def _held(snap: Snapshot) -> int:
+    return sum(len(m.all_words or ()) + len(m._docs or ()) for m in snap.matched.values())
 
 
 def _grouped(

@@ -25,10 +25,32 @@ from search_index import sidecar
 from search_index.schema import TEXT_FIELDS
 from search_index.scoring import SegmentScores, read_positions, read_postings
 
+# Budgets of one process for the whole index: each segment gets its share (its part of the
+# index's documents, at least a tenth), so the memory cached does not grow with the number of
+# segments.
 SET_CACHE_IDS = 1_000_000  # document numbers of exact-field terms and derived sets
 POSITION_CACHE = 300_000  # (document, positions) pairs kept for phrase checks
 IMPACT_CACHE = 1_000_000  # (document, impact) pairs of text terms
 SORTED_TERMS = 12  # words whose postings are also kept sorted by impact (one-word queries)
+MIN_SHARE = 0.1
+
+
+class ByImpact:
+    """A term's postings highest impact first, as two compact arrays (12 bytes a posting instead
+    of a tuple's ~100): iterating gives (impact, docnum) pairs."""
+
+    __slots__ = ("docs", "impacts")
+
+    def __init__(self, imp: dict[int, float]) -> None:
+        pairs = sorted(zip(imp.values(), imp.keys(), strict=True), reverse=True)
+        self.impacts = array("d", [v for v, _ in pairs])
+        self.docs = array("i", [d for _, d in pairs])
+
+    def __iter__(self) -> Iterator[tuple[float, int]]:
+        return zip(self.impacts, self.docs, strict=True)
+
+    def __len__(self) -> int:
+        return len(self.docs)
 
 
 class SegmentData:
@@ -40,6 +62,7 @@ class SegmentData:
         None keeps them in this process."""
         self.doc_count = doc_count
         self.path = path
+        self.share = 1.0  # of the process's cache budgets (set by ``snapshot.Segments``)
         self._arrays: sidecar.SegmentArrays | None = None
         self.sets: OrderedDict[tuple[str, str], frozenset[int]] = OrderedDict()
         self.cached_ids = 0
@@ -52,7 +75,7 @@ class SegmentData:
         self.position_cache: OrderedDict[tuple[str, str], dict[int, bytes]] = OrderedDict()
         self.cached_positions = 0
         self.derived_cache: OrderedDict[tuple[Any, int], frozenset[int]] = OrderedDict()
-        self.sorted_cache: OrderedDict[tuple[str, str], list[tuple[float, int]]] = OrderedDict()
+        self.sorted_cache: OrderedDict[tuple[str, str], ByImpact] = OrderedDict()
         self.gidx: array[int] | None = None
         self.gbits_cache: dict[tuple[Any, ...], int] = {}
         self.values: dict[str, list[str]] = {}
@@ -91,7 +114,7 @@ class SegmentData:
         found = local if offset == 0 else frozenset([d + offset for d in local])
         self.derived_cache[ckey] = found
         self.cached_derived += len(found)
-        while self.cached_derived > SET_CACHE_IDS and len(self.derived_cache) > 1:
+        while self.cached_derived > SET_CACHE_IDS * self.share and len(self.derived_cache) > 1:
             _, old = self.derived_cache.popitem(last=False)
             self.cached_derived -= len(old)
         return found
@@ -140,18 +163,17 @@ class SegmentData:
             return found
         found = self.position_cache[key] = read_positions(reader, fieldname, term)
         self.cached_positions += len(found)
-        while self.cached_positions > POSITION_CACHE and len(self.position_cache) > 1:
+        while self.cached_positions > POSITION_CACHE * self.share and len(self.position_cache) > 1:
             _, old = self.position_cache.popitem(last=False)
             self.cached_positions -= len(old)
         return found
 
-    def by_impact(self, reader: SegmentReader, term: str) -> list[tuple[float, int]]:
+    def by_impact(self, reader: SegmentReader, term: str) -> ByImpact:
         """The term's (impact, docnum) pairs, highest first (for one-word queries)."""
         key = ("by_impact", term)
         found = self.sorted_cache.get(key)
         if found is None:
-            imp = self.impacts(reader, term)[0]
-            found = sorted(zip(imp.values(), imp.keys(), strict=True), reverse=True)
+            found = ByImpact(self.impacts(reader, term)[0])
             if len(self.sorted_cache) > SORTED_TERMS:
                 self.sorted_cache.popitem(last=False)
             self.sorted_cache[key] = found
@@ -169,7 +191,7 @@ class SegmentData:
         found = (imp, max(imp.values(), default=0.0))
         self.impact_cache[term] = found
         self.cached_impacts += len(imp)
-        while self.cached_impacts > IMPACT_CACHE and len(self.impact_cache) > 1:
+        while self.cached_impacts > IMPACT_CACHE * self.share and len(self.impact_cache) > 1:
             _, (old, _) = self.impact_cache.popitem(last=False)
             self.cached_impacts -= len(old)
         return found
@@ -183,7 +205,7 @@ class SegmentData:
         result = frozenset(read_ids(reader, fieldname, term))
         self.sets[key] = result
         self.cached_ids += len(result)
-        while self.cached_ids > SET_CACHE_IDS and len(self.sets) > 1:
+        while self.cached_ids > SET_CACHE_IDS * self.share and len(self.sets) > 1:
             _, old = self.sets.popitem(last=False)
             self.cached_ids -= len(old)
         return result

@@ -27,9 +27,10 @@ from whoosh.searching import Searcher
 
 from search_index.documents import Audience
 from search_index.schema import D_CATEGORY, OWN_TEXT_FIELDS, PRIVATE, private_term
-from search_index.segments import SET_CACHE_IDS, SegmentData, bitset, open_segment, shifted
+from search_index.segments import MIN_SHARE, SET_CACHE_IDS, SegmentData, bitset, open_segment, shifted
 
 EMPTY: frozenset[int] = frozenset()
+ALLOWED_IDS = 3_000_000  # document numbers of the audiences' visible sets kept, in all
 
 
 class Snapshot:
@@ -209,7 +210,10 @@ class Snapshot:
                         *(self.ids("aud", private_term(o)) for o in audience.private_orgs)
                     )
                     found = found - (private - theirs)
-            if len(self._allowed) > 64:
+            # At most 64 audiences and ALLOWED_IDS document numbers (a million-document index
+            # makes each audience's set about as large as the index).
+            held = sum(map(len, self._allowed.values()))
+            if len(self._allowed) >= 64 or held + len(found) > ALLOWED_IDS:
                 self._allowed.clear()
             self._allowed[audience] = found
         return found
@@ -322,6 +326,9 @@ class Segments:
                 time.sleep(0.01)
         else:  # pragma: no cover
             raise RuntimeError("could not open the search index")
+        total = sum(data.doc_count for data in datas) or 1
+        for data in datas:
+            data.share = max(MIN_SHARE, data.doc_count / total)
         snap = Snapshot(ix, readers, datas)
         snap.group_numbers = self.group_numbers
         for key, reader in self.readers.items():

@@ -783,6 +783,9 @@ ENDPOINTS = [
     Endpoint("POST", "/api/v1/moderation/items/{item}/decision", "admin",
              {"decision": "edit", "reason": "Tidied", "body": "Use the deal registration form, page 2."}),
     Endpoint("POST", "/api/v1/threads/{thread}/status", "admin", {"status": "closed", "reason": "Done"}),
+    Endpoint("PUT", "/api/v1/experts/{expert}/expertise", "expert",
+             {"tags": ["rebates"], "categories": ["general"], "away_until": None, "stand_in": None}),
+    Endpoint("POST", "/api/v1/threads/{thread}/pass", "expert", {"to": "{admin}", "note": "Ada knows it."}),
     Endpoint("POST", "/api/v1/threads/{thread}/lock", "admin", {"locked": True, "reason": "Heated"}),
     Endpoint("POST", "/api/v1/threads/{thread}/pin", "admin", {"pinned": True, "reason": "Useful"}),
     # Merging or marking as a duplicate names the thread itself (refused): see the forms.

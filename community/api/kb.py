@@ -9,7 +9,7 @@ from starlette.responses import Response
 from community import policy
 from community.api.operations import area
 from community.api.params import page as page_number
-from community.api.params import page_url, query_flag, query_text, settings_of
+from community.api.params import page_url, query_flag, query_text, query_typed, settings_of
 from community.api.requests import read_body
 from community.api.responses import ShapeResponse
 from community.api.shapes import api_url
@@ -63,10 +63,10 @@ async def list_articles(request: Request) -> Response:
         actor,
         category=query_text(request, "category"),
         tag=query_text(request, "tag"),
-        product=query_text(request, "product"),
-        state=query_text(request, "state"),
+        product=query_typed(request, "product"),
+        state=query_typed(request, "state"),
         needs_review=query_flag(request, "needs_review"),
-        q_sort=query_text(request, "sort"),
+        q_sort=query_typed(request, "sort"),
         page=page_number(request),
         per_page=settings.page_size,
     )

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from community import policy
 from community.actor import Actor
 from community.api.operations import area
-from community.api.params import query_day, query_text, settings_of
+from community.api.params import query_text, query_typed, settings_of
 from community.api.requests import read_body
 from community.api.responses import ShapeResponse
 from community.api.shapes.moderation import (
@@ -70,9 +70,9 @@ async def list_queue(request: Request) -> Response:
     actor = await require_actor(request)
     queue = await review_queue.list_queue(
         actor,
-        kind=query_text(request, "kind"),
+        kind=query_typed(request, "kind"),
         category=query_text(request, "category"),
-        reason=query_text(request, "reason"),
+        reason=query_typed(request, "reason"),
     )
     settings = settings_of(request)
     return ShapeResponse(
@@ -115,8 +115,8 @@ async def audit_log(request: Request) -> Response:
         moderator=query_text(request, "moderator"),
         user=query_text(request, "user"),
         action=query_text(request, "action"),
-        since=query_day(request, "since"),
-        until=query_day(request, "until"),
+        since=query_typed(request, "since"),
+        until=query_typed(request, "until"),
     )
     return ShapeResponse(AuditLog(items=[audit_entry(row) for row in log.entries], total=log.total))
 

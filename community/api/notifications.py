@@ -10,7 +10,7 @@ from starlette.responses import Response
 from community import policy
 from community.api import idempotency
 from community.api.operations import area
-from community.api.params import query_flag, query_text, settings_of
+from community.api.params import query_flag, query_text, query_typed, settings_of
 from community.api.requests import read_body
 from community.api.responses import ShapeResponse
 from community.api.shapes import api_url
@@ -43,7 +43,7 @@ async def list_notifications(request: Request) -> Response:
     listing = await centre.list_notifications(
         actor,
         cursor=query_text(request, "cursor"),
-        limit=query_text(request, "limit"),
+        limit=query_typed(request, "limit"),
         unread_only=query_flag(request, "unread"),
     )
     next_url = None

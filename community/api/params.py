@@ -38,12 +38,13 @@ def query_text(request: Request, name: str) -> str | None:
     return value.strip()
 
 
-def query_day(request: Request, name: str) -> str | None:
-    """A date parameter (YYYY-MM-DD; the use case checks the day itself), or None when absent.
-    Given but empty is a 422: unlike a text, an empty value is no date (pages read it kindly)."""
+def query_typed(request: Request, name: str) -> str | None:
+    """A parameter the document types (a day, a number, one of a list; the use case checks the
+    value), or None when absent. Given but empty is a 422: unlike a text, an empty value is none of
+    those (pages read it kindly)."""
     value = request.query_params.get(name)
     if value is not None and not value.strip():
-        raise Invalid({name: f"The {name} parameter is empty: leave it out, or give a day (YYYY-MM-DD)."})
+        raise Invalid({name: f"The {name} parameter is empty: leave it out, or give a value."})
     return query_text(request, name)
 
 
@@ -67,7 +68,7 @@ def page(request: Request) -> int:
     """The ``page`` query parameter: 1 when absent; 422 unless a whole number from 1 (the OpenAPI
     document says ``minimum: 1``; a page past the last is simply empty)."""
     raw = request.query_params.get("page")
-    if raw is None or raw == "":
+    if raw is None:
         return 1
     number = positive_int(raw, MAX_PAGE_NUMBER)
     if number is None:

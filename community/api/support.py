@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from community.api.operations import area
-from community.api.params import query_day, query_text, settings_of
+from community.api.params import query_text, query_typed, settings_of
 from community.api.requests import read_body
 from community.api.responses import ShapeResponse
 from community.api.shapes.support import (
@@ -43,7 +43,7 @@ async def health_dashboard(request: Request) -> Response:
     actor = await require_actor(request)
     settings = settings_of(request)
     params = {name: query_text(request, name) for name in DASHBOARD_PARAMS}
-    params.update({name: query_day(request, name) for name in ("from", "to")})
+    params.update({name: query_typed(request, name) for name in ("from", "to")})
     board = await build_dashboard(actor, params, settings.partner_tiers, utcnow().date())
     return ShapeResponse(dashboard(board, settings.base_url))
 

@@ -28,6 +28,7 @@ from community.api.shapes.forum import (
 from community.edge.auth import require_actor
 from community.edge.reading import path_id
 from community.forum import lists, merging, thread_actions
+from community.validation import KEEP
 
 # (actor, thread id, the body's fields as the use case takes them) -> the id of the thread to answer with.
 Action = Callable[[Actor, int, dict[str, Any]], Awaitable[int]]
@@ -38,7 +39,8 @@ def _endpoint(shape: type[Body], action: Action) -> Callable[[Request], Awaitabl
         actor = await require_actor(request)
         thread_id = path_id(request)
         data = await read_body(request, shape)
-        shown = await action(actor, thread_id, data.args(reason=""))
+        given = data.args(reason="", **dict.fromkeys(shape.null_is_a_value, KEEP))
+        shown = await action(actor, thread_id, given)
         row = await lists.get_thread_summary(actor, shown)
         return ShapeResponse(thread_summary(settings_of(request), row))
 

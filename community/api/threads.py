@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from community.api import idempotency, params
 from community.api.operations import area
-from community.api.params import page_url, query_text, settings_of
+from community.api.params import page_url, query_text, query_typed, settings_of
 from community.api.requests import read_body
 from community.api.responses import ShapeResponse
 from community.api.shapes import api_url
@@ -41,8 +41,8 @@ async def list_threads(request: Request) -> Response:
         actor,
         category=query_text(request, "category"),
         tag=query_text(request, "tag"),
-        status=query_text(request, "status"),
-        show=query_text(request, "show") or "latest",
+        status=query_typed(request, "status"),
+        show=query_typed(request, "show") or "latest",
         page=params.page(request),
         per_page=settings.page_size,
     )

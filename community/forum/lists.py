@@ -75,7 +75,7 @@ async def list_threads(
             raise Invalid({"status": "Status is open or closed."})
         query = query.filter(status=status)
     if show not in LIST_FILTERS:
-        raise Invalid({"show": f"Show one of: {', '.join(LIST_FILTERS)}."})
+        raise Invalid({"show": "This list cannot be shown that way: choose Latest, Unanswered or Solved."})
     if show == "unanswered":
         query = query.filter(kind=ThreadKind.QUESTION, reply_count=0)
     elif show == "solved":

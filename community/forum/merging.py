@@ -13,7 +13,7 @@ from tortoise.transactions import in_transaction
 
 from community import policy, validation
 from community.actor import Actor, load_actor
-from community.errors import Conflict, NotFound
+from community.errors import Conflict, Invalid, NotFound
 from community.events import ThreadModerated, publish
 from community.forum.thread_actions import apply_change, thread_for_moderator
 from community.forum.threads import set_thread_tags
@@ -260,6 +260,8 @@ async def mark_duplicate(actor: Actor, thread_id: int, *, of: object, reason: ob
     thread = await thread_for_moderator(actor, thread_id)
     fields: dict[str, str] = {}
     reason_text = validation.reason(reason, fields)
+    if of is validation.KEEP:
+        raise Invalid({"of": "Name the original thread, or give null to take the duplicate mark back."})
     if of in (None, ""):
         validation.raise_if(fields)
         changes: dict[str, Any] = {"duplicate_of_id": None, "status": ThreadStatus.OPEN}

@@ -259,6 +259,8 @@ async def accept_answer(actor: Actor, post_id: int, *, accept: bool = True) -> T
         raise Forbidden(_LOCKED)
     if not policy.can_accept(actor, thread):
         raise Forbidden("Only the person who asked, or an expert, can accept an answer.")
+    if accept and not policy.can_accept_post(actor, thread, post.author_id):
+        raise Forbidden("Your own answer is accepted by the person who asked, not by you.")
     if post.state != PostState.VISIBLE:
         raise Conflict("This answer is not visible and cannot be accepted.")
     previous = thread.accepted_post_id

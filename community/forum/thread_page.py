@@ -106,7 +106,11 @@ def _post_view(actor: Actor, thread: Thread, row: dict[str, Any], voted: set[int
     pv.can_vote = policy.can_vote(actor, pv, locked=thread.locked)
     pv.can_flag = policy.offers_flag(actor, pv)
     pv.can_promote = not pv.is_opening and pv.state == PostState.VISIBLE and policy.can_curate(actor)
-    pv.can_accept = not pv.is_opening and pv.state == PostState.VISIBLE and policy.can_accept(actor, thread)
+    pv.can_accept = (
+        not pv.is_opening
+        and pv.state == PostState.VISIBLE
+        and policy.can_accept_post(actor, thread, pv.author_id)
+    )
     return pv
 
 

@@ -14,6 +14,7 @@ from community import policy
 from community.actor import Actor
 from community.edge.auth import current_actor
 from community.edge.csrf import csrf_token
+from community.errors import Invalid
 from community.notifications.centre import unread_count
 from community.search.queries import marked, unmarked
 from community.templating import environment
@@ -130,7 +131,24 @@ async def render(
 async def error_page(
     request: Request, status: int, message: str, fields: dict[str, str], headers: dict[str, str] | None
 ) -> HTMLResponse:
-    """The HTML half of the edge's error renderer (``edge.errors.ErrorRenderer``)."""
+    """The HTML half of the edge's error renderer (``edge.errors.ErrorRenderer``).
+
+    A form that refuses what was typed renders itself again with each error beside its field; an
+    Invalid that reaches this page came from a page's address (``/?show=bogus``) or a request no
+    form of ours sends, so there are no highlighted fields to point at: the page says what was
+    wrong in plain words instead."""
     retry_after = (headers or {}).get("Retry-After", "")
-    context = {"status": status, "message": message, "fields": fields, "retry_after": retry_after}
+    if status == Invalid.status_code and message == Invalid.DEFAULT_MESSAGE:
+        message = (
+            "This page cannot be shown as its address asks:"
+            if request.method in ("GET", "HEAD")
+            else "What was sent cannot be used:"
+        )
+    # Each problem as a sentence: with the part of the address it is about ("show=bogus"), or the
+    # name of the field sent (a request no form of ours sends, e.g. a script's).
+    problems = [
+        (name, text, f"{name}={request.query_params[name][:40]}" if name in request.query_params else "")
+        for name, text in fields.items()
+    ]
+    context = {"status": status, "message": message, "problems": problems, "retry_after": retry_after}
     return await render(request, "error.html", context, status_code=status, headers=headers)

@@ -73,6 +73,8 @@ async def test_405_names_every_method_of_the_path(client, world):
         "/api/v1/kb/articles?needs_review=yes-please",
         "/api/v1/moderation/audit?since=",
         "/api/v1/health-dashboard?from=",
+        "/api/v1/threads?page=",
+        "/api/v1/threads?status=",
     ],
 )
 async def test_query_values_the_document_does_not_allow_are_a_422(client, world, path):
@@ -102,3 +104,19 @@ async def test_null_where_the_document_allows_no_null_is_a_422_and_changes_nothi
         "reason": "This field cannot be null: leave it out, or give a value."
     }
     assert (await Thread.get(id=thread_id)).status == "open"
+
+
+async def test_a_duplicate_mark_needs_its_original_named_or_null(client, world):
+    asked = await client.post(
+        "/api/v1/threads", json={"category": "general", "title": "Where is the price list?", "body": "Body"},
+        headers=await bearer(world.partner),
+    )  # fmt: skip
+    auth = await bearer(world.moderator)
+    path = f"/api/v1/threads/{asked.json()['id']}/duplicate"
+    # Left out, "of" was taken as null ("take the mark back") and answered 200.
+    response = await client.post(path, json={"reason": "Asked before"}, headers=auth)
+    assert response.status_code == 422
+    assert list(response.json()["error"]["fields"]) == ["of"]
+    assert (await client.post(path, json={"of": None}, headers=auth)).status_code == 200
+    missing = await client.post("/api/v1/threads/987654/duplicate", json={}, headers=auth)
+    assert missing.status_code == 404

@@ -1,4 +1,4 @@
-"""axe-core on the twelve main pages at desktop and phone widths: no serious or critical violation.
+"""axe-core on the main pages (pages.MAIN_PAGES) at desktop and phone widths: nothing serious or critical.
 
 axe-core comes from the npm registry into a cache directory (conftest.axe_source); the test skips,
 saying so, only when it cannot be had.

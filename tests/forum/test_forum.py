@@ -108,7 +108,11 @@ async def test_accept_rules_and_counts(world) -> None:
     with pytest.raises(Forbidden):
         await posts.accept_answer(world.actor(world.silver_partner), first.id)
     await posts.accept_answer(world.actor(world.partner), first.id)
-    await posts.accept_answer(world.actor(world.expert), second.id)  # experts may change it
+    # Staff may change it, but not to their own answer (it would count in their own figures).
+    with pytest.raises(Forbidden, match="accepted by the person who asked"):
+        await posts.accept_answer(world.actor(world.expert), second.id)
+    assert (await Thread.get(id=thread.id)).accepted_post_id == first.id
+    await posts.accept_answer(world.actor(world.moderator), second.id)
     assert (await Thread.get(id=thread.id)).accepted_post_id == second.id
     assert (await User.get(id=world.colleague.id)).accepted_count == 0
     assert (await User.get(id=world.expert.id)).accepted_count == 1

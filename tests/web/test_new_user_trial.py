@@ -4,6 +4,7 @@ is tests/browser/test_health_dashboard.py): each fix with the test that failed b
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import httpx
 
@@ -97,3 +98,40 @@ def test_decisions_read_as_they_were_offered() -> None:
         "1 min",
         "2 h",
     ]
+
+
+async def test_the_flag_page_shows_the_post_as_it_reads(client: httpx.AsyncClient, world: World) -> None:
+    thread = await threads.create_thread(
+        world.actor(world.partner), category="general", kind="question",
+        title="Which switch for S48?", body="Twenty desks.",
+    )  # fmt: skip
+    source = "The **S48** needs <script>alert(1)</script> [firmware 2.1](https://example.com/fw)."
+    answer = await posts.reply(world.actor(world.colleague), thread.id, body=source)
+    await login(client, world.partner)
+    page = (await client.get(f"/posts/{answer.id}/flag")).text
+    # Before: the Markdown source, "The **S48** needs ..."
+    assert "**S48**" not in page and "<strong>S48</strong>" in page
+    assert 'href="https://example.com/fw"' in page and "<script>alert" not in page
+
+
+def test_the_readme_says_each_thing_once_and_names_the_api_page() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    # Before: the Avatars bullet ended with a stray copy of the Writing bullet's last sentence.
+    assert readme.count("Without JavaScript the forms are plain text boxes") == 1
+    assert readme.count("with something to correct)") == 1
+    assert "`/help/api`" in readme
+
+
+async def test_a_page_address_it_cannot_show_is_explained_plainly(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    await login(client, world.partner)
+    page = await client.get("/", params={"show": "bogus"})
+    assert page.status_code == 422
+    # Before: "Please correct the highlighted fields. show: Show one of: latest, unanswered, solved."
+    assert "highlighted" not in page.text and "Show one of" not in page.text
+    assert "This list cannot be shown that way: choose Latest, Unanswered or Solved." in page.text
+    assert "<code>show=bogus</code>" in page.text
+    # The API keeps its field names and says the same.
+    api = await client.get("/api/v1/threads", params={"show": "bogus"})
+    assert api.status_code == 422 and "choose Latest" in api.json()["error"]["fields"]["show"]

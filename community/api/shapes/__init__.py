@@ -45,6 +45,9 @@ class Body(msgspec.Struct, kw_only=True):
     # Fields the operation needs: listed as required in the document (the use case refuses
     # their absence with its own message, as for the HTML forms).
     required: ClassVar[tuple[str, ...]] = ()
+    # Fields whose null means something (a duplicate's "of": null takes the mark back): left out,
+    # ``args`` is told to give them as ``validation.KEEP`` so the use case can tell the two apart.
+    null_is_a_value: ClassVar[tuple[str, ...]] = ()
 
     def args(self, **defaults: Any) -> dict[str, Any]:
         """Every field as the use case takes it: the value sent (null included), else the default

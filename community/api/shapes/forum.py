@@ -335,6 +335,7 @@ class ThreadDuplicate(Body):
     """Mark a thread a duplicate of another, or take the mark back."""
 
     required = ("of",)
+    null_is_a_value = ("of",)
     of: Annotated[
         int | str | None,
         Meta(description="The original thread (id or address); null takes the mark back and reopens.",
