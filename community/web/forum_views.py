@@ -231,7 +231,7 @@ async def thread(request: Request) -> Response:
         if (target := await merging.merged_target(actor, thread_id)) is not None:
             return RedirectResponse(thread_url(target), 301)
         raise
-    request.app.state.view_counter.record(thread_id)
+    request.app.state.view_counter.record(thread_id, actor.id)
     if stamp is not None:
         watch, unread = stamp.watch, stamp.unread
     else:

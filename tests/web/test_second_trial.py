@@ -1,0 +1,43 @@
+"""What a new user's second trial of the product found (2026-12-06): each fix with the test that
+failed before it."""
+
+from __future__ import annotations
+
+import httpx
+from starlette.applications import Starlette
+
+from community.forum.view_counts import ViewCounter
+from community.models import Thread
+from tests.conftest import World
+from tests.web.helpers import ask, login_as
+
+
+async def test_reloads_by_the_same_person_count_one_view(
+    client: httpx.AsyncClient, app: Starlette, world: World
+) -> None:
+    # Before: every load counted; the user's thread went from 3 to 20 views in a dozen loads.
+    await login_as(client, world.partner)
+    tid = await ask(client)
+    for _ in range(5):
+        assert (await client.get(f"/t/{tid}")).status_code == 200
+    await client.get(f"/t/{tid}?page=last")
+    await login_as(client, world.colleague)
+    for _ in range(4):
+        await client.get(f"/t/{tid}")
+    await app.state.view_counter.flush()
+    assert (await Thread.get(id=tid)).view_count == 2
+
+
+async def test_a_view_counts_again_after_the_period_and_the_memory_stays_bounded() -> None:
+    now = [0.0]
+    counter = ViewCounter(period=1800, max_remembered=3, clock=lambda: now[0])
+    assert counter.record(1, 10) and not counter.record(1, 10)
+    assert counter.record(2, 10) and counter.record(1, 11)  # another thread, another viewer
+    now[0] = 1799.0
+    assert not counter.record(1, 10)
+    now[0] = 1800.0
+    assert counter.record(1, 10)  # a new period: it counts again
+    for viewer in range(100, 110):
+        counter.record(3, viewer)
+    assert len(counter._seen) == 3  # the oldest pairs are forgotten first
+    assert counter._pending == {1: 3, 2: 1, 3: 10}
