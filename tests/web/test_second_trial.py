@@ -3,13 +3,18 @@ failed before it."""
 
 from __future__ import annotations
 
+import re
+
 import httpx
 from starlette.applications import Starlette
 
+from community.forum import posts, thread_actions
 from community.forum.view_counts import ViewCounter
 from community.models import Thread
 from tests.conftest import World
 from tests.web.helpers import ask, login_as
+
+BADGE_RE = re.compile(r'<span class="badge (?:solved|open|closed)">(\w+)</span>')
 
 
 async def test_reloads_by_the_same_person_count_one_view(
@@ -41,3 +46,22 @@ async def test_a_view_counts_again_after_the_period_and_the_memory_stays_bounded
         counter.record(3, viewer)
     assert len(counter._seen) == 3  # the oldest pairs are forgotten first
     assert counter._pending == {1: 3, 2: 1, 3: 10}
+
+
+async def test_a_solved_question_shows_solved_not_open_beside_it(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    # Before: "Solved" and "Open" side by side.
+    await login_as(client, world.partner)
+    tid = await ask(client)
+
+    async def badges() -> list[str]:
+        page = (await client.get(f"/t/{tid}")).text
+        return BADGE_RE.findall(page.split('<p class="meta thread-meta">', 1)[1].split("</p>", 1)[0])
+
+    assert await badges() == ["Open"]
+    answer = await posts.reply(world.actor(world.colleague), tid, body="Under Deals in the partner portal.")
+    await posts.accept_answer(world.actor(world.partner), answer.id)
+    assert await badges() == ["Solved"]
+    await thread_actions.set_status(world.actor(world.moderator), tid, status="closed", reason="Done")
+    assert await badges() == ["Solved", "Closed"]
