@@ -4,13 +4,14 @@ failed before it."""
 from __future__ import annotations
 
 import re
+from html import unescape
 
 import httpx
 from starlette.applications import Starlette
 
-from community.forum import posts, thread_actions
+from community.forum import posts, thread_actions, threads
 from community.forum.view_counts import ViewCounter
-from community.models import Thread
+from community.models import Notification, Thread
 from tests.conftest import World
 from tests.web.helpers import ask, login_as
 
@@ -65,3 +66,31 @@ async def test_a_solved_question_shows_solved_not_open_beside_it(
     assert await badges() == ["Solved"]
     await thread_actions.set_status(world.actor(world.moderator), tid, status="closed", reason="Done")
     assert await badges() == ["Solved", "Closed"]
+
+
+async def test_a_notification_is_a_link_that_marks_it_read_on_arrival(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    # Before: each entry was a POST button (/notifications/N/open): no new tab, no copying.
+    thread = await threads.create_thread(
+        world.actor(world.partner), category="general", kind="question", title="Which switch for ten desks?",
+        body="A small office.",
+    )  # fmt: skip
+    answer = await posts.reply(world.actor(world.expert), thread.id, body="The 24-port one.")
+    [note] = await Notification.filter(user_id=world.partner.id)
+    await login_as(client, world.partner)
+    centre = (await client.get("/notifications")).text
+    match = re.search(
+        rf'<a class="notification-text" href="(/posts/{answer.id}\?nread={note.id}\.[^"#]+)"', centre
+    )
+    assert match, centre
+    link = unescape(match.group(1))
+    # A forged or altered signature, or the link in someone else's session, marks nothing.
+    assert (await client.get(f"/posts/{answer.id}?nread={note.id}.forged")).status_code == 303
+    await login_as(client, world.colleague)
+    await client.get(link)
+    assert (await Notification.get(id=note.id)).read_at is None
+    await login_as(client, world.partner)
+    landed = await client.get(link)
+    assert landed.status_code == 303 and landed.headers["location"] == f"/t/{thread.id}#p{answer.id}"
+    assert (await Notification.get(id=note.id)).read_at is not None
