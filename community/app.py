@@ -36,6 +36,7 @@ from community.search.indexer import Indexer, IndexerLock
 from community.search.lease import Lease, lease_name
 from community.settings import Settings
 from community.templating import STATIC
+from community.web.notification_links import MarkReadOnArrival
 from community.web.page_cache import PageCache
 from community.web.render import error_page
 from moderation.rules.flag_weights import FlagRules
@@ -134,6 +135,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
             # RFC 8058: mail programs send the one-click unsubscribe POST with no session; the signed
             # token in the path is its whole credential (community/web/mail_views.py).
             Middleware(CSRFMiddleware, errors=errors, exempt_prefixes=("/mail/unsubscribe/",)),
+            Middleware(MarkReadOnArrival, secret=settings.secret_key),
         ],
         exception_handlers=errors.handlers,
         lifespan=lifespan,

@@ -7,6 +7,7 @@ from typing import Any
 
 import asyncpg
 from tortoise import Tortoise, connections
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.exceptions import BaseORMException, DBConnectionError, OperationalError
 from tortoise.migrations.executor import MigrationExecutor
 
@@ -46,7 +47,15 @@ def __getattr__(name: str) -> Any:
 
 async def init_db(database_url: str) -> None:
     """Open connections; global fallback so request tasks see them (see DESIGN.md traps)."""
-    await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
+    await _init(tortoise_config(database_url))
+
+
+async def _init(config: dict[str, Any]) -> None:
+    # Tortoise caches each model's INSERT per connection *name*, not per dialect: a process that
+    # opened SQLite and then PostgreSQL (the test suite, a CLI command in-process) sent SQLite's
+    # "?" placeholders to PostgreSQL ("syntax error at or near ','", an outgoing mail lost).
+    EXECUTOR_CACHE.clear()
+    await Tortoise.init(config=config, _enable_global_fallback=True)
 
 
 async def close_db() -> None:
@@ -59,7 +68,7 @@ async def pending_migrations(database_url: str) -> list[str]:
 
     config = tortoise_config(database_url)
     if not Tortoise.is_inited():
-        await Tortoise.init(config=config, _enable_global_fallback=True)
+        await _init(config)
     executor = MigrationExecutor(get_connection("default"), config["apps"])
     steps = await executor.plan(None)
     return [f"{s.migration.app_label}.{s.migration.name}" for s in steps if not s.backward]
@@ -71,7 +80,7 @@ async def apply_migrations(database_url: str, progress: Any = None) -> list[str]
 
     config = tortoise_config(database_url)
     if not Tortoise.is_inited():
-        await Tortoise.init(config=config, _enable_global_fallback=True)
+        await _init(config)
     executor = MigrationExecutor(get_connection("default"), config["apps"])
     steps = [s for s in await executor.plan(None) if not s.backward]
     await executor.migrate(None, progress=progress)

@@ -94,7 +94,8 @@ STOP = frozenset(STOP_WORDS) | frozenset(
         "isn't",
     ]
 )
-_MAX_WORD = 40
+MAX_WORD = 40
+"""Longer words are neither indexed nor searched (hashes, base64, a key held down)."""
 
 _FOLD = dict(accent_map)
 _FOLD.update({0x2019: "'"})
@@ -109,7 +110,7 @@ def fold(text: str) -> str:
 
 def _term(word: str) -> str:
     """The indexed form of one already folded word ("" for a stop word)."""
-    if word in STOP or len(word) > _MAX_WORD:
+    if word in STOP or len(word) > MAX_WORD:
         return ""
     if "'" in word:
         word = word.split("'", 1)[0]
@@ -144,7 +145,7 @@ def terms(text: str) -> list[str]:
 
 def words(text: str) -> list[str]:
     """Folded words without stemming (for spelling suggestions), stop words left out."""
-    return [w for w in WORD_RE.findall(fold(text)) if w not in STOP and 2 < len(w) <= _MAX_WORD]
+    return [w for w in WORD_RE.findall(fold(text)) if w not in STOP and 2 < len(w) <= MAX_WORD]
 
 
 _CONTROL_RE = re.compile(

@@ -41,7 +41,7 @@ from typing import Any
 
 from search_index import _whoosh_fixes, analysis, facets, matching, ranking, spelling
 from search_index.documents import Audience, SearchDocument, SearchHit, SearchResults
-from search_index.query import QueryError, parse_query
+from search_index.query import ParsedQuery, QueryError, parse_query
 from search_index.schema import D_UPDATED
 from search_index.segments import IMPACT_CACHE, SORTED_TERMS
 from search_index.snapshot import Segments, Snapshot
@@ -204,7 +204,7 @@ class WhooshSearch:
             snap = self._current_snapshot()
             matched = matching.match(snap, parsed, allowed)
             if matched is None:
-                return _replace(base, error="Those are all very common words; add a more specific one.")
+                return _replace(base, error=_nothing_to_search_for(parsed))
             start = (page - 1) * per_page
             if sort == "relevance" and matched.terms:
                 ranked = ranking.by_relevance(snap, matched, start + per_page)
@@ -274,3 +274,14 @@ def audience(category_ids: Collection[int], private_orgs: Collection[int], all_p
 
 def _replace(base: SearchResults, **changes: Any) -> SearchResults:
     return replace(base, **changes)
+
+
+def _nothing_to_search_for(parsed: ParsedQuery) -> str:
+    """Why a query whose every word is left out matches nothing: a word too long to be searched
+    is no common word, and saying so sent people looking for a rarer one."""
+    if any(len(word) > analysis.MAX_WORD for word in parsed.words):
+        return (
+            f"A word that long is not searched (words over {analysis.MAX_WORD} characters are ignored): "
+            "search for a shorter one."
+        )
+    return "Those are all very common words; add a more specific one."

@@ -23,8 +23,8 @@ async def test_a_dead_background_task_does_not_lose_the_last_view_counts(app, wo
     monkeypatch.setattr(app.state.jobs, "run_forever", _dies)
     with caplog.at_level(logging.ERROR, logger="community"):
         async with app.router.lifespan_context(app):
-            for _ in range(3):
-                app.state.view_counter.record(thread.id)
+            for viewer in (world.partner, world.colleague, world.expert):
+                app.state.view_counter.record(thread.id, viewer.id)
     assert (await Thread.get(id=thread.id)).view_count == 3
     assert "a background task had stopped with an error" in caplog.text
 
@@ -39,7 +39,7 @@ async def test_an_unreachable_message_bus_does_not_stop_the_rest_of_the_shutdown
 
     async with app.router.lifespan_context(app):
         monkeypatch.setattr(app.state.live, "stop", bus_gone)
-        app.state.view_counter.record(thread.id)
+        app.state.view_counter.record(thread.id, world.partner.id)
     assert (await Thread.get(id=thread.id)).view_count == 1
 
 
@@ -55,7 +55,7 @@ async def test_a_step_that_never_ends_is_given_up_and_the_rest_still_runs(app, w
     with caplog.at_level(logging.ERROR, logger="community"):
         async with asyncio.timeout(20), app.router.lifespan_context(app):
             monkeypatch.setattr(app.state.live, "stop", hangs)
-            app.state.view_counter.record(thread.id)
+            app.state.view_counter.record(thread.id, world.partner.id)
     assert (await Thread.get(id=thread.id)).view_count == 1
     assert "gave up waiting to stop live updates" in caplog.text
 

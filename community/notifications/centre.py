@@ -174,6 +174,13 @@ async def mark_read(actor: Actor, notification_id: int) -> dict[str, Any]:
     return (await Notification.filter(id=found.id).values(*_FIELDS))[0]
 
 
+async def mark_read_on_arrival(user_id: int, notification_id: int) -> None:
+    """The member followed a signed link of their own to what the notification is about
+    (community/web/notification_links.py); a notification not theirs is left alone."""
+    unread = Notification.filter(id=notification_id, user_id=user_id, read_at__isnull=True)
+    await unread.update(read_at=utcnow())
+
+
 async def mark_all_read(actor: Actor) -> int:
     """How many were unread."""
     return await Notification.filter(user_id=actor.id, read_at__isnull=True).update(read_at=utcnow())

@@ -52,6 +52,7 @@ from community.timeutil import utcnow
 # Any constant other than the live log's: only sequencing, registering and pruning take it.
 _LOG_LOCK = 0x1DE7
 FORGET_AFTER = timedelta(hours=72)
+PRUNE_ROWS = 10_000
 
 
 class Raced(Exception):
@@ -197,14 +198,25 @@ async def rebuilt(host: str) -> None:
 
 async def prune(forget_after: timedelta = FORGET_AFTER) -> int:
     """Forget hosts not seen within ``forget_after``, then delete the log rows every remaining
-    host has applied (keeping the newest row). Returns how many rows went."""
+    host has applied (keeping the newest row). Returns how many rows went.
+
+    At most ``PRUNE_ROWS`` rows per transaction: a host catching up after a long absence may
+    release millions, and the lock they are deleted under also holds every host's sequencing."""
     async with in_transaction():
         await _lock()
         await IndexHost.filter(seen_at__lt=utcnow() - forget_after).delete()
-        lowest = await _one("SELECT MIN(position) AS m FROM index_host")
-        if lowest is None:
-            return 0  # no host registered: nothing is known to be applied
-        return await IndexChange.filter(id__lte=lowest, id__lt=await latest_id()).delete()
+    total = 0
+    while True:
+        async with in_transaction():
+            await _lock()
+            lowest = await _one("SELECT MIN(position) AS m FROM index_host")
+            oldest = await _oldest_id()
+            if lowest is None or oldest is None:
+                return total  # no host registered (nothing is known to be applied), or no rows
+            upto = min(lowest, await latest_id() - 1, oldest + PRUNE_ROWS - 1)
+            if upto < oldest:
+                return total
+            total += await IndexChange.filter(id__gte=oldest, id__lte=upto).delete()
 
 
 def _age(oldest: datetime | None, now: datetime) -> float:

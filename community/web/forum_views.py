@@ -105,6 +105,10 @@ async def _ask_form(
 ) -> Response:
     cats = await directory.list_categories(actor)
     asked = await expert_profiles.find_expert(values["expert"]) if values.get("expert") else None
+    if asked is not None and not values.get("category"):
+        # "Ask this expert": the first of their categories the asker may post in.
+        slugs = {item.category.id: item.category.slug for item in cats}
+        values["category"] = next((slugs[c] for c in asked.category_ids if c in slugs), "")
     return await render(
         request,
         "forum/ask.html",
@@ -114,6 +118,7 @@ async def _ask_form(
             "errors": errors or {},
             "kinds": ThreadKind.ALL,
             "asked": asked,
+            "no_such_expert": bool(values.get("expert")) and asked is None,
             "asked_away": asked is not None and not asked.is_available(utcnow()),
             "private_allowed": policy.can_ask_privately(actor),
         },
@@ -231,7 +236,7 @@ async def thread(request: Request) -> Response:
         if (target := await merging.merged_target(actor, thread_id)) is not None:
             return RedirectResponse(thread_url(target), 301)
         raise
-    request.app.state.view_counter.record(thread_id)
+    request.app.state.view_counter.record(thread_id, actor.id)
     if stamp is not None:
         watch, unread = stamp.watch, stamp.unread
     else:

@@ -24,6 +24,7 @@ from community.notifications.centre import (
     set_preferences,
 )
 from community.web.forms import read_fields, safe_next
+from community.web.notification_links import entry_link
 from community.web.render import flash, render
 
 
@@ -32,15 +33,18 @@ async def centre(request: Request) -> Response:
     q = request.query_params
     unread_only = q.get("show") == "unread"
     listing = await list_notifications(actor, cursor=q.get("after") or None, unread_only=unread_only)
+    secret = request.app.state.settings.secret_key
+    links = {n["id"]: entry_link(secret, actor.id, n) for n in listing.items}
     return await render(
         request,
         "notifications/centre.html",
-        {"listing": listing, "unread_only": unread_only, "labels": KIND_LABELS},
+        {"listing": listing, "unread_only": unread_only, "labels": KIND_LABELS, "links": links},
     )
 
 
 async def open_one(request: Request) -> Response:
-    """Following an entry marks it read and lands on the post it is about."""
+    """Marks an entry read and lands on the post it is about (the centre's entries are links
+    now, which mark read on arrival: community/web/notification_links.py)."""
     actor = await require_actor(request)
     await read_fields(request)
     target = await open_notification(actor, path_id(request), request.app.state.settings.posts_per_page)

@@ -91,3 +91,22 @@ async def test_partners_see_that_an_expert_is_on_it_staff_see_who_and_overdue(
     # Partners never see the overdue mark.
     assert "Overdue" not in (await client.get("/c/general")).text
     assert (await User.get(id=w.partner.id)).role == "partner"
+
+
+async def test_ask_this_expert_names_a_missing_expert_and_preselects_their_category(
+    client: httpx.AsyncClient, experts: Experts
+):
+    # Before: an unknown handle (or a partner's) showed the normal form without a word, and
+    # nothing was preselected for an expert of one category.
+    await login(client, experts.world.partner)
+    for handle in ("nobody-here", experts.world.colleague.handle):
+        page = (await client.get(f"/ask?expert={handle}")).text
+        assert "There is no expert with that name: choose one from the" in page, handle
+        assert '<a href="/experts">experts directory</a>' in page and "goes to" not in page
+        assert 'name="expert"' not in page  # the question can still be asked as usual
+    page = (await client.get(f"/ask?expert={experts.net.handle}")).text
+    assert '<option value="general" selected>' in page and "no expert with that name" not in page
+    page = (await client.get(f"/ask?expert={experts.billing.handle}")).text  # no category of his own
+    assert " selected>" not in page.split('id="f-category"', 1)[1].split("</select>", 1)[0]
+    page = (await client.get(f"/ask?expert={experts.net.handle}&category=gold-programme")).text
+    assert '<option value="general" selected>' not in page  # what the address chose stays

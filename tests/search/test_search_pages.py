@@ -285,6 +285,18 @@ async def test_bad_dates_and_values_say_how_to_fix_them(client, world, corpus: C
     assert "tag:" in (error_of(await search_page(client, "tag:")) or "")
 
 
+async def test_a_word_too_long_to_search_says_so(client, world, corpus: Corpus) -> None:
+    # Before: one 3,000-character word said "Those are all very common words; add a more specific one."
+    await login(client, world.partner)
+    for q in ("x" * 3000, "how to " + "firmware" * 10):
+        error = error_of(await search_page(client, q)) or ""
+        assert error.endswith(
+            "A word that long is not searched (words over 40 characters are ignored): "
+            "search for a shorter one."
+        ), q
+    assert "very common words" in (error_of(await search_page(client, "how to")) or "")
+
+
 @pytest.mark.parametrize(
     "params", [{"page": "abc"}, {"page": "-3"}, {"page": "99999999999999999999"}, {"sort": "bogus"}]
 )

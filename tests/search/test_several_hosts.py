@@ -38,6 +38,13 @@ async def _found(host: Indexer, world, q: str) -> set[str]:  # type: ignore[no-u
     return {h.doc_id for h in (await queries.search(host.index, world.actor(world.colleague), q)).results}
 
 
+def _no_rebuild(monkeypatch) -> list[int]:  # type: ignore[no-untyped-def]
+    """Rebuilds are counted and not done (a test that expects none)."""
+    rebuilt: list[int] = []
+    monkeypatch.setattr(indexer_module, "rebuild", lambda *_: rebuilt.append(1))
+    return rebuilt
+
+
 async def test_every_host_applies_every_change(world, hosts) -> None:
     a, b = hosts
     first = await _ask(world, "Quokka firmware bricks the branch router")
@@ -66,6 +73,16 @@ async def test_pruning_waits_for_the_slower_host(world, hosts) -> None:
     assert await changelog.prune() == 2  # the newest row stays: where pruning stopped stays visible
     assert await IndexChange.all().values_list("id", flat=True) == [await changelog.latest_id()]
     assert {f"thread:{t.id}" for t in asked} <= await _found(b, world, "numbat")
+
+
+async def test_pruning_deletes_a_long_backlog_a_slice_at_a_time(world, hosts, monkeypatch) -> None:
+    a, _ = hosts
+    await a.catch_up()
+    await IndexOutbox.bulk_create([IndexOutbox(kind=ARTICLE, object_id=n) for n in range(1, 8)])
+    await a.drain()
+    monkeypatch.setattr(changelog, "PRUNE_ROWS", 2)
+    assert await changelog.prune() == 6
+    assert await IndexChange.all().values_list("id", flat=True) == [await changelog.latest_id()]
 
 
 async def test_a_host_not_seen_for_long_is_forgotten_and_rebuilds_when_back(
@@ -108,12 +125,28 @@ async def test_a_restarted_host_catches_up_from_its_position_without_rebuilding(
     later = await _ask(world, "Dingo tunnel drops every hour")
     await a.drain()
     await changelog.prune()
-    rebuilt: list[int] = []
-    monkeypatch.setattr(indexer_module, "rebuild", lambda *_: rebuilt.append(1))
+    rebuilt = _no_rebuild(monkeypatch)
     restarted = Indexer(b.index)
     await restarted.catch_up()
     assert rebuilt == []
     assert f"thread:{later.id}" in await _found(restarted, world, "dingo")
+
+
+async def test_an_index_from_before_the_change_log_goes_on_without_a_rebuild(
+    world, hosts, monkeypatch
+) -> None:
+    """Upgrading: the index is in step with the outbox it consumed, and no host has a row yet."""
+    a, _ = hosts
+    await _ask(world, "A question indexed before the upgrade")
+    await a.drain()
+    await IndexHost.all().delete()
+    await IndexChange.all().delete()
+    waiting = await _ask(world, "Quoll tunnel drops every hour")  # an outbox row left at the upgrade
+    rebuilt = _no_rebuild(monkeypatch)
+    upgraded = Indexer(a.index)
+    await upgraded.catch_up()
+    assert rebuilt == []
+    assert f"thread:{waiting.id}" in await _found(upgraded, world, "quoll")
 
 
 async def test_an_interrupted_rebuild_starts_again(world, hosts) -> None:
