@@ -324,3 +324,18 @@ def test_serve_prints_the_products_own_messages(tmp_path: Path, level: str, show
     assert server.returncode in (0, -15), output
     assert ("Application shutdown complete" in output) == shown, output
     assert "Traceback" not in output and "ERROR" not in output, output
+
+
+def test_several_bad_arguments_are_reported_one_per_line(community: Community) -> None:
+    # Before: "error: email: Give a valid e-mail address.; organisation: ..." on one line.
+    assert community("migrate").code == 0
+    result = community("create-user", "not-an-address", "--name", "", "--role", "partner")
+    assert result.code == 2
+    lines = result.err.strip().splitlines()
+    assert len(lines) >= 2 and all(line.startswith("error: ") for line in lines), result.err
+    assert lines == [
+        "error: email: Please enter a valid e-mail address.",
+        "error: display name: The name is required.",
+        "error: organisation: A partner user belongs to a partner organisation.",
+    ]
+    assert ".; " not in result.err
