@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     """``manage_db=False`` when the caller (tests, CLI) has already initialised Tortoise."""
     settings = settings or Settings.from_env()
     keep_secrets_out_of_access_log()
+    from community.api.routes import index as api_index
     from community.api.routes import routes as api_routes
     from community.web.routes import routes as web_routes
     from community.web.system import healthz
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         routes=[
             Route("/healthz", healthz),
             Mount("/static", StaticFiles(directory=str(STATIC)), name="static"),
+            Route("/api/v1", api_index),  # not a redirect to /api/v1/: the same index at once
             Mount("/api/v1", routes=api_routes),
             WebSocketRoute("/ws", live_endpoint),
             *web_routes,

@@ -143,6 +143,8 @@ MATRIX: list[Row] = [
     r("GET",    "/help/api",                                      "200 200 200 200 200 200 200 200 200"),
     r("GET",    "/static/css/site.css",                           "200 200 200 200 200 200 200 200 200"),
     r("GET",    "/api/v1/openapi.json",                           "200 200 200 200 200 200 200 200 200"),
+    r("GET",    "/api/v1",                                        "200 200 200 200 200 200 200 200 200"),
+    r("GET",    "/api/v1/",                                       "200 200 200 200 200 200 200 200 200"),
     r("GET",    "/login",                                         "200 303 303 303 303 303 303 303 303"),
     r("POST",   "/login",                                         "400 400 400 400 400 400 400 400 400",
       {"email": "nobody@example.invalid", "password": "not the password", "next": "/"}),

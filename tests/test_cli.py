@@ -219,7 +219,7 @@ def test_demo_if_empty_loads_once_and_always_prints_the_logins(community: Commun
     assert "demo-password-1" in first.out and "admin@northwind.example" in first.out
     again = community("demo", "--if-empty")
     assert again.code == 0
-    assert "not loaded" in again.out and "admin@northwind.example" in again.out
+    assert "loaded earlier" in again.out and "admin@northwind.example" in again.out
     assert "already loaded" in community("demo").error_line
     assert community.query(lambda _: Thread.all().count()) == 23
 
@@ -324,3 +324,41 @@ def test_serve_prints_the_products_own_messages(tmp_path: Path, level: str, show
     assert server.returncode in (0, -15), output
     assert ("Application shutdown complete" in output) == shown, output
     assert "Traceback" not in output and "ERROR" not in output, output
+
+
+def test_several_bad_arguments_are_reported_one_per_line(community: Community) -> None:
+    # Before: "error: email: Give a valid e-mail address.; organisation: ..." on one line.
+    assert community("migrate").code == 0
+    result = community("create-user", "not-an-address", "--name", "", "--role", "partner")
+    assert result.code == 2
+    lines = result.err.strip().splitlines()
+    assert len(lines) >= 2 and all(line.startswith("error: ") for line in lines), result.err
+    assert lines == [
+        "error: email: Please enter a valid e-mail address.",
+        "error: display name: The name is required.",
+        "error: organisation: A partner user belongs to a partner organisation.",
+    ]
+    assert ".; " not in result.err
+
+
+def test_demo_on_restart_says_the_demo_was_loaded_earlier_and_which_logins_still_work(
+    community: Community,
+) -> None:
+    # Before: "The database already has users: demo content not loaded." and then every demo
+    # login with its password, as if nothing had been loaded and whatever their password now.
+    assert community("migrate").code == 0
+    assert community("demo", "--if-empty").code == 0
+    again = community("demo", "--if-empty")
+    assert "not loaded" not in again.out
+    assert again.out.startswith("The demo was loaded earlier; its logins still work")
+    assert "demo-password-1" in again.out and "admin@northwind.example" in again.out
+
+    async def change_password(_: Settings) -> None:
+        user = await User.get(email="admin@northwind.example")
+        user.password_hash = await passwords.hash_password("another long password")
+        await user.save(update_fields=["password_hash"])
+
+    community.query(change_password)
+    changed = community("demo", "--if-empty")
+    assert "admin@northwind.example" not in changed.out and "hannah.becker@bluewave.example" in changed.out
+    assert "1 demo account no longer has the demo password (not listed)." in changed.out

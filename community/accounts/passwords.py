@@ -68,6 +68,11 @@ async def _verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
+async def password_matches(password_hash: str | None, password: str) -> bool:
+    """Whether ``password`` is the one hashed (False for an account without a password)."""
+    return password_hash is not None and await _verify_password(password_hash, password)
+
+
 def read_password(value: object, fields: dict[str, str], name: str = "password") -> str:
     if not isinstance(value, str) or len(value) < PASSWORD_MIN:
         fields[name] = f"The password needs at least {PASSWORD_MIN} characters."

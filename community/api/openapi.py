@@ -25,7 +25,8 @@ from starlette.routing import BaseRoute
 
 from community.api.operations import ApiRoute, Operation, area
 from community.api.params import settings_of
-from community.api.shapes import Body, Error, Shape
+from community.api.responses import ShapeResponse
+from community.api.shapes import ApiIndex, Body, Error, Shape
 from community.models import ArticleState, FlagReason, ReviewKind
 from community.validation import MAX_ID
 
@@ -308,6 +309,11 @@ class OpenApi:
             "GET", "/openapi.json", self.serve, "getOpenApi", "This document",
             ok=(200, {"type": "object"}, "The OpenAPI 3.1 document."), public=True,
         )  # fmt: skip
+        self.index_route = area("meta")(
+            "GET", "/", self.index, "getApiIndex", "Where to start: the documents describing this API",
+            ok=(200, ApiIndex, "Links to the OpenAPI document and the readable documentation."),
+            public=True,
+        )  # fmt: skip
         self._mounted = mounted
 
     @functools.cached_property
@@ -322,3 +328,18 @@ class OpenApi:
 
     async def serve(self, request: Request) -> Response:
         return JSONResponse(self.document(settings_of(request).base_url))
+
+    async def index(self, request: Request) -> Response:
+        """/api/v1 and /api/v1/: someone who types the API's address finds where to read on
+        (before: a redirect to a JSON 404)."""
+        base = settings_of(request).base_url.rstrip("/")
+        return ShapeResponse(
+            ApiIndex(
+                name="Partner Community API",
+                version="v1",
+                openapi=f"{base}{PREFIX}/openapi.json",
+                documentation=f"{base}/help/api",
+                authentication="Authorization: Bearer <token> (Settings > API tokens), or the "
+                "session cookie with an X-CSRF-Token header on changes",
+            )
+        )

@@ -36,4 +36,6 @@ routes: list[BaseRoute] = [
 ]
 _openapi = OpenApi(routes)
 routes.append(_openapi.route)
+routes.append(_openapi.index_route)
 document = _openapi.document
+index = _openapi.index  # also answers /api/v1 without the slash (app.py)

@@ -23,15 +23,18 @@ class CommandError(Exception):
 
 
 def fail(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
+    """Each line of ``message`` as an ``error: ...`` line of its own."""
+    for line in message.splitlines() or [""]:
+        print(f"error: {line}", file=sys.stderr)
     return EXIT_USAGE
 
 
 def describe(exc: ServiceError) -> str:
     """Field messages say what is wrong ("email: An account with this e-mail address already
-    exists.") better than the general one."""
+    exists.") better than the general one; several, one a line (joined on one line they read
+    "...address.; organisation: ...")."""
     if exc.fields:
-        return "; ".join(f"{name.replace('_', ' ')}: {message}" for name, message in exc.fields.items())
+        return "\n".join(f"{name.replace('_', ' ')}: {message}" for name, message in exc.fields.items())
     return exc.message
 
 

@@ -118,8 +118,7 @@ async def demo(settings: Settings, args: argparse.Namespace) -> int:
     from community import demo as demo_content
 
     if args.if_empty and not await demo_content.database_is_empty():
-        print("The database already has users: demo content not loaded.")
-        _print_logins(await demo_content.existing_logins(settings), demo_content.DEMO_PASSWORD)
+        _print_earlier_demo(*await demo_content.working_logins(settings), demo_content.DEMO_PASSWORD)
         return 0
     summary = await demo_content.load_demo(settings)
     print(
@@ -132,10 +131,30 @@ async def demo(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_logins(logins: Sequence[Any], password: str) -> None:
+def _print_earlier_demo(working: Sequence[Any], changed: int, password: str) -> None:
+    """What a restart (`make run`) says: only logins that still work with the demo password."""
+    if not working and not changed:
+        print("The database already has accounts, none of them the demo's: the demo is not loaded.")
+        return
+    if not working:
+        print("The demo was loaded earlier; none of its accounts has the demo password any more.")
+        return
+    _print_logins(
+        working,
+        password,
+        f"The demo was loaded earlier; its logins still work (password for all: {password}):",
+    )
+    if changed:
+        print(
+            f"{changed} demo account{' no longer has' if changed == 1 else 's no longer have'} "
+            "the demo password (not listed)."
+        )
+
+
+def _print_logins(logins: Sequence[Any], password: str, heading: str = "") -> None:
     if not logins:
         return
-    print(f"Demo logins (password for all: {password}):")
+    print(heading or f"Demo logins (password for all: {password}):")
     width = max(len(login.email) for login in logins)
     for login in logins:
         print(f"  {login.email:<{width}}  {login.name} ({login.label})")

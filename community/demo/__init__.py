@@ -12,9 +12,9 @@ from community.demo.loader import (
     DemoLogin,
     DemoSummary,
     database_is_empty,
-    existing_logins,
     load_demo,
     logins,
+    working_logins,
 )
 
 __all__ = [
@@ -25,8 +25,8 @@ __all__ = [
     "DemoLogin",
     "DemoSummary",
     "database_is_empty",
-    "existing_logins",
     "load_demo",
     "logins",
     "read_content",
+    "working_logins",
 ]

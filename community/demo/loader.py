@@ -3,6 +3,7 @@ demo obeys every rule: visibility, accept and vote permissions, counters, revisi
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -83,11 +84,17 @@ async def database_is_empty() -> bool:
     return not await User.exists()
 
 
-async def existing_logins(settings: Settings, source: Path = CONTENT_FILE) -> list[DemoLogin]:
-    """The demo logins whose accounts exist (so `make run` can show them on every start)."""
+async def working_logins(settings: Settings, source: Path = CONTENT_FILE) -> tuple[list[DemoLogin], int]:
+    """The demo logins that still sign in with the demo password (so `make run` can show them on
+    every start), and how many demo accounts exist whose password was changed since."""
     wanted = logins(settings, source)
-    present = set(await User.filter(email__in=[w.email for w in wanted]).values_list("email", flat=True))
-    return [w for w in wanted if w.email in present]
+    hashes = dict(
+        await User.filter(email__in=[w.email for w in wanted]).values_list("email", "password_hash")
+    )
+    present = [w for w in wanted if w.email in hashes]
+    checks = [passwords.password_matches(hashes[w.email], DEMO_PASSWORD) for w in present]
+    working = [w for w, ok in zip(present, await asyncio.gather(*checks), strict=True) if ok]
+    return working, len(present) - len(working)
 
 
 async def load_demo(settings: Settings, source: Path = CONTENT_FILE) -> DemoSummary:

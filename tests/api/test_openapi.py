@@ -101,3 +101,15 @@ def test_every_json_shape_is_declared_once():
                 schema = response.get("content", {}).get("application/json", {}).get("schema")
                 if schema is not None and op["operationId"] != "getOpenApi":
                     assert set(schema) == {"$ref"}, (method, path, status)
+
+
+async def test_the_api_address_itself_says_where_to_read_on(client, world):
+    # Before: /api/v1 redirected (307) to /api/v1/, which answered a JSON 404.
+    base = world.settings.base_url.rstrip("/")
+    for path in ("/api/v1", "/api/v1/"):
+        response = await client.get(path)
+        assert response.status_code == 200, path
+        index = response.json()
+        assert index["openapi"] == f"{base}/api/v1/openapi.json"
+        assert index["documentation"] == f"{base}/help/api"
+    assert (await client.get("/api/v1/openapi.json")).json()["paths"]["/api/v1/"]["get"]

@@ -156,3 +156,13 @@ class Error(Shape):
     """Every error answers this shape (``community/edge/errors.py`` renders it)."""
 
     error: ErrorDetail
+
+
+class ApiIndex(Shape):
+    """What ``/api/v1`` answers: where to read on."""
+
+    name: str
+    version: str
+    openapi: Annotated[str, Meta(description="The OpenAPI 3.1 document's address.")]
+    documentation: Annotated[str, Meta(description="The readable documentation's address.")]
+    authentication: str
