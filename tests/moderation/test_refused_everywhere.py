@@ -19,6 +19,8 @@ PUBLIC = {
     "/help/api",
     "/static/{path}",
     "/api/v1/openapi.json",
+    "/api/v1",  # the index that points to the documents above
+    "/api/v1/",
     "/login",
     "/logout",
     "/invitations/{token}",
