@@ -24,22 +24,17 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.request import urlopen
 
-HOST = "127.0.0.1"
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.load.services import HOST, free_port, wait_until_up
+
 WHO = {"partner": "gold partner, organisation admin", "moderator": "moderator"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
 
 
 def community(env: dict[str, str], *args: str) -> str:
@@ -57,20 +52,6 @@ def demo_logins(output: str) -> dict[str, str]:
         if m := re.match(r"\s+(\S+@\S+)\s+.+\((.+)\)\s*$", line):
             logins[m.group(2)] = m.group(1)
     return logins
-
-
-def wait_until_up(base: str, proc: subprocess.Popen[bytes], seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit("the server stopped while starting")
-        try:
-            with urlopen(f"{base}/healthz", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit("the server did not start")
 
 
 def fuzz(base: str, token: str, seconds: int, report: Path, workers: int) -> dict[str, object]:
@@ -160,7 +141,7 @@ def main() -> int:
     results = {}
     started = time.monotonic()
     try:
-        wait_until_up(base, server)
+        wait_until_up(base, server, 60)
         for who, token in tokens.items():
             results[who] = fuzz(base, token, args.seconds // len(tokens), work / who, args.workers)
     finally:

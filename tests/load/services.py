@@ -25,6 +25,23 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_until_up(
+    base: str, process: subprocess.Popen[bytes] | None, seconds: float, where_to_look: str = ""
+) -> None:
+    """Until ``/healthz`` answers 200; SystemExit if the server stops or does not start in time."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process is None or process.poll() is not None:
+            raise SystemExit(f"the server stopped while starting{where_to_look}")
+        try:
+            with urlopen(f"{base}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit("the server did not start")
+
+
 def _pg_bin(name: str) -> str:
     found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
     if not found:
@@ -149,17 +166,7 @@ class Server:
         self.wait_for_workers(self.workers, 120)
 
     def wait_until_up(self, seconds: float = 120) -> None:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if self.process is None or self.process.poll() is not None:
-                raise SystemExit(f"the server stopped while starting (see {self.log_path})")
-            try:
-                with urlopen(f"{self.base}/healthz", timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.3)
-        raise SystemExit("the server did not start")
+        wait_until_up(self.base, self.process, seconds, f" (see {self.log_path})")
 
     def worker_pids(self) -> list[int]:
         """The worker processes: children of uvicorn's supervisor, less multiprocessing's helpers."""
