@@ -211,14 +211,16 @@ def _restore_database(settings: Settings, dump: Path) -> None:
 
 def _restore_index(saved: Path, root: Path) -> None:
     """Put the saved index directory back as the live one (the one before is kept until the next
-    rebuild removes it, like any replaced directory)."""
+    rebuild removes it, like any replaced directory). Named ``ix-…`` like every index directory,
+    so that rebuilds remove it too once it is replaced (a ``restored-…`` directory never was: each
+    restore left a whole index on disk)."""
     from search_index.writing import CURRENT
 
     current = saved / CURRENT
     if not current.is_file():
         return  # the backup was made before the first index: the reconcile step rebuilds it
     name = current.read_text().strip()
-    restored = f"restored-{int(time.time())}-{name}"
+    restored = f"ix-restored-{int(time.time())}-{name.removeprefix('ix-')}"
     shutil.rmtree(root / restored, ignore_errors=True)
     shutil.copytree(saved / name, root / restored)
     tmp = root / f"{CURRENT}.tmp"
