@@ -257,12 +257,25 @@ def _phrase_docs(snap: Snapshot, pterms: list[str], within: DocSet) -> DocSet:
     The documents having the phrase are found per segment, over the whole segment, and kept
     with the segment's other derived sets: a phrase searched again (another page, another
     person, a later snapshot) reads no positions."""
-    return within & snap.per_segment(("phrase", tuple(pterms)), lambda r, d: _segment_phrase(r, d, pterms))
+    key = ("phrase", tuple(pterms))
+    if len(within) < PHRASE_WITHIN and not snap.has_set(key):
+        # Few documents to check (operators narrowed them): check those only, keep nothing.
+        found = []
+        for reader, offset, data in snap.leaves:
+            mine = within.a[(within.a >= offset) & (within.a < offset + data.doc_count)] - offset
+            found.append(_segment_phrase(reader, data, pterms, DocSet.sorted(mine)).shifted(offset))
+        return DocSet.union(*found)
+    return within & snap.per_segment(key, lambda r, d: _segment_phrase(r, d, pterms))
 
 
-def _segment_phrase(reader: Any, data: Any, pterms: list[str]) -> DocSet:
-    """One segment's documents (local numbers) having the phrase in their title or body."""
-    candidates: DocSet | None = None
+# Under this many documents to check, a phrase is checked on those only (not kept).
+PHRASE_WITHIN = 2000
+
+
+def _segment_phrase(reader: Any, data: Any, pterms: list[str], within: DocSet | None = None) -> DocSet:
+    """One segment's documents (local numbers; of ``within`` when given) having the phrase in
+    their title or body."""
+    candidates: DocSet | None = within
     for t in pterms:
         has_term = DocSet.union(*(data.ids(reader, f, t) for f in PHRASE_FIELDS))
         candidates = has_term if candidates is None else candidates & has_term

@@ -37,9 +37,10 @@ POSITION_CACHE = 300_000  # (document, positions) pairs kept for phrase checks
 IMPACT_CACHE = 6_000_000  # (document, impact) pairs of text terms held in the process
 # A term with at least this many postings in a segment has its impacts kept in a file beside the
 # segment (:mod:`search_index.shared`), mapped by every process; at most this many mapped terms
-# are kept open per process (each mapping holds a file descriptor).
+# are kept open per process (each mapping holds a file descriptor: well under a default limit of
+# 1,024 with Whoosh's own files and a server's sockets).
 SHARED_POSTINGS = 4096
-MAPPED_TERMS = 600
+MAPPED_TERMS = 400
 MIN_SHARE = 0.1
 
 

@@ -99,6 +99,10 @@ class Snapshot:
             self._set_ids -= len(old)
         return result
 
+    def has_set(self, key: tuple[Any, ...]) -> bool:
+        """Whether :meth:`per_segment` holds ``key`` already (no segment needs computing)."""
+        return key in self._sets
+
     def ids(self, fieldname: str, term: str) -> DocSet:
         """Global document numbers having ``term`` in ``fieldname`` (deleted ones included)."""
         return self.per_segment(("ids", fieldname, term), lambda r, d: d.ids(r, fieldname, term))

@@ -210,9 +210,16 @@ def test_phrase_needs_the_words_together(engine: WhooshSearch) -> None:
     assert ids(search(engine, '"grinder burr"')) == []
 
 
-def test_a_phrase_found_once_is_kept_per_segment_and_follows_changes(engine: WhooshSearch) -> None:
-    """A phrase's documents are kept with each segment: searched again (another segment added, a
-    document deleted, excluded instead of wanted) the answers stay exact."""
+@pytest.mark.parametrize("within", [0, 2000])
+def test_a_phrase_found_once_is_kept_per_segment_and_follows_changes(
+    engine: WhooshSearch, monkeypatch: pytest.MonkeyPatch, within: int
+) -> None:
+    """A phrase's documents are kept with each segment (or, when operators leave few documents
+    to check, checked on those only): searched again (another segment added, a document
+    deleted, excluded instead of wanted) the answers stay exact."""
+    from search_index import matching
+
+    monkeypatch.setattr(matching, "PHRASE_WITHIN", within)
     assert search(engine, '"burr grinder"').total == 2
     engine.apply([doc("thread:40", "Another burr grinder", "a conical burr grinder")], [])
     assert set(ids(search(engine, '"burr grinder"'))) == {"thread:2", "thread:4", "thread:40"}
