@@ -225,8 +225,12 @@ class Hub:
         log's ids start again below what was delivered, so every new event would be taken for one
         already seen. Go on from the restored log, and tell every connection that what it shows
         is of another moment (``resync``/``restored``: reload)."""
+        # The cursor before the reads: the bus may deliver newer rows while they wait, and a cursor
+        # that moved past the newest id read is no restore (it was: a resync to every connection
+        # and a row delivered twice, in the load and fault run).
+        cursor = self.cursor
         token, latest = await epoch.current(), await log.latest_id()
-        if token == self.epoch and latest >= self.cursor:
+        if token == self.epoch and latest >= cursor:
             return
         logger.warning(
             "the database was restored: live events go on from id %d (was %d)", latest, self.cursor

@@ -10,6 +10,9 @@ import pytest
 from tortoise import connections
 
 from community.models import LiveEvent
+from community.realtime import hub as hub_module
+from community.realtime.bus import InProcessBus
+from community.realtime.hub import Hub
 from community.search import epoch
 from tests.realtime.conftest import answer, ask, live, token_for
 
@@ -53,3 +56,21 @@ async def test_a_running_server_goes_on_from_a_restored_log(server, world, how) 
         assert {"type": "resync", "reason": "restored"} in resumed.received
         newer = await answer(server, expert, thread["id"], "Seen by the resumed client.")
         assert (await resumed.next(within=10, type="event", kind="post"))["data"]["post_id"] == newer["id"]
+
+
+async def test_a_row_delivered_while_the_log_is_read_is_no_restore(db, monkeypatch) -> None:
+    """The poll reads the log's newest id while the bus goes on delivering: a cursor that moved
+    past the id read meanwhile is not a log put back (it was taken for one: every connection was
+    told to resync and the row went out twice, in tests/load/load_faults.py)."""
+    hub = Hub(InProcessBus())
+    hub.epoch, hub.cursor = await epoch.current(), 10
+    offered: list[str] = []
+    monkeypatch.setattr(hub, "connections", {type("Conn", (), {"skip_upto": 10, "offer": offered.append})()})
+
+    async def newest_id() -> int:
+        hub.cursor = 11  # the bus delivered row 11, committed after the read below
+        return 10
+
+    monkeypatch.setattr(hub_module.log, "latest_id", newest_id)
+    await hub.notice_restore()
+    assert hub.cursor == 11 and offered == []
