@@ -7,9 +7,10 @@ search), and the directory before the previous one is removed.
 Whoosh allows one writer per index: this process serialises its own writes with :attr:`IndexWriter.lock`;
 other processes must not write at the same time (the app's indexer holds a cross-process lock).
 Changes are committed without merging (a merge costs as much as indexing); when more than
-``MAX_SEGMENTS`` segments pile up, the small ones are folded together in a background thread, at
-most ``MERGE_MAX_DOCS`` documents at a time: the merge holds the writer, and a change waiting
-behind a merge of a hundred thousand documents was what kept search minutes behind under load. Bulk
+``MAX_SEGMENTS`` segments pile up, segments of similar sizes (``_mergeable``) are folded
+together in a background thread, at most ``MERGE_MAX_DOCS`` documents at a time: the merge holds
+the writer, and a change waiting behind a merge of a hundred thousand documents was what kept
+search minutes behind under load. Bulk
 writes fill segments from several processes and keep them as they are.
 
 Internal to :mod:`search_index`; :class:`search_index.engine.WhooshSearch` is the public class.
@@ -18,6 +19,7 @@ Internal to :mod:`search_index`; :class:`search_index.engine.WhooshSearch` is th
 from __future__ import annotations
 
 import logging
+import math
 import os
 import shutil
 import threading
@@ -39,25 +41,47 @@ log = logging.getLogger(__name__)
 CURRENT = "CURRENT"
 MAX_SEGMENTS = 8
 MERGE_MAX_DOCS = 10_000
+MERGE_FACTOR = 4
+
+
+def _tier(segment: Any) -> int:
+    """Segments of one tier hold between ``MERGE_FACTOR**t`` and ``MERGE_FACTOR**(t + 1)`` documents."""
+    return int(math.log(max(segment.doc_count_all(), 1), MERGE_FACTOR))
 
 
 def _mergeable(segments: list[Any]) -> list[Any]:
-    """The smallest segments, while they hold no more than ``MERGE_MAX_DOCS`` documents in all."""
-    chosen: list[Any] = []
-    total = 0
+    """Segments of similar sizes to fold together: those of the lowest tier (``_tier``) that has
+    ``MERGE_FACTOR`` of them, else of the lowest that has two, at most ``MERGE_MAX_DOCS``
+    documents in all.
+
+    Small commits merge with each other, their merges with each other, and a big segment only
+    with others of its size: each document is rewritten a few times (about the log of the
+    index's size over a commit's), not at every merge. Folding every segment under the cap each
+    time rewrote the whole of a small index at every merge (1-2 s that a change waited behind,
+    under sustained answering)."""
+    tiers: dict[int, list[Any]] = {}
     for segment in sorted(segments, key=lambda s: s.doc_count_all()):
-        count = segment.doc_count_all()
-        if total + count > MERGE_MAX_DOCS:
-            break
-        chosen.append(segment)
-        total += count
-    return chosen if len(chosen) > 1 else []
+        tiers.setdefault(_tier(segment), []).append(segment)
+    for enough in (MERGE_FACTOR, 2):
+        for tier in sorted(tiers):
+            if len(tiers[tier]) < enough:
+                continue
+            chosen: list[Any] = []
+            total = 0
+            for segment in tiers[tier]:
+                total += segment.doc_count_all()
+                if total > MERGE_MAX_DOCS:
+                    break
+                chosen.append(segment)
+            if len(chosen) > 1:
+                return chosen
+    return []
 
 
 def merge_small_bounded(writer: Any, segments: list[Any]) -> list[Any]:
-    """A Whoosh merge policy: fold the smallest segments together (``_mergeable``), so a merge
-    never holds the writer for long. Bigger segments (a rebuild's, earlier merges') stay as they
-    are until the next rebuild."""
+    """A Whoosh merge policy: fold segments of similar sizes together (``_mergeable``), so a
+    merge never holds the writer for long. Segments of more than ``MERGE_MAX_DOCS`` (a
+    rebuild's) stay as they are until the next rebuild."""
     chosen = _mergeable(segments)
     if not chosen:
         return segments

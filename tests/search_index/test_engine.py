@@ -503,3 +503,24 @@ def test_a_background_merge_folds_only_small_segments(engine: WhooshSearch, monk
     assert counts[-1] == 40  # never merged
     assert all(c <= 12 for c in counts[:-1]) and len(counts) <= 9
     assert search(engine, "gooseneck").total == 12 and search(engine, "grinder").total == 40
+
+
+def test_merges_fold_segments_of_similar_sizes(engine: WhooshSearch) -> None:
+    """A big segment is not rewritten at every merge (it was, under MERGE_MAX_DOCS, for the
+    whole of a small index): small commits fold with each other, their merges with each other,
+    and the big one only with another of its size; the count of segments stays bounded (issue 13)."""
+    engine.apply([doc(f"thread:{i}", f"big segment {i}", "espresso grinder", days=i) for i in range(64)], [])
+
+    def segments() -> list[tuple[str, int]]:
+        return [(s.segment_id(), s.doc_count_all()) for s in engine._writing.ix._read_toc().segments]
+
+    big = max(segments(), key=lambda s: s[1])
+    rewritten = 0
+    for i in range(150):
+        engine.apply([doc(f"thread:{100 + i}", f"kettle number {i}", "gooseneck kettle", days=i)], [])
+        engine.wait_for_merges()
+        rewritten += big not in segments()
+        big = max(segments(), key=lambda s: s[1])
+        assert len(segments()) <= 9
+    assert rewritten <= 2  # once another segment of its size formed beside it
+    assert search(engine, "gooseneck").total == 150 and search(engine, "grinder").total == 64
