@@ -19,6 +19,7 @@ Internal to :mod:`search_index`; :class:`search_index.engine.WhooshSearch` is th
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -45,6 +46,7 @@ MAX_SEGMENTS = 8
 MERGE_MAX_DOCS = 10_000
 MERGE_FACTOR = 4
 STAGING = ".merge-"  # merged segments are written in such a folder inside the index's (Whoosh skips it)
+STAGING_STALE_SECONDS = 3600
 
 
 def _tier(segment: Any) -> int:
@@ -94,6 +96,15 @@ class _Staging:
 
     def _read_toc(self) -> Any:
         return self._toc
+
+
+def _remove_stale_staging(index_dir: Path) -> None:
+    """Staging folders left by a process that died merging (only the index's writer merges, one
+    merge at a time: an old one is nobody's)."""
+    for folder in index_dir.glob(f"{STAGING}*"):
+        with contextlib.suppress(OSError):
+            if time.time() - folder.stat().st_mtime > STAGING_STALE_SECONDS:
+                shutil.rmtree(folder, ignore_errors=True)
 
 
 # segment id -> (its deleted documents when the merge read it, its first document in the merged
@@ -232,6 +243,7 @@ class IndexWriter:
                 chosen = _mergeable(toc.segments)
                 if not chosen:
                     return
+                _remove_stale_staging(Path(ix.storage.folder))
                 folder = Path(ix.storage.folder) / f"{STAGING}{uuid.uuid4().hex}"
             merged, sources = _fold(ix, toc, chosen, folder)
             self._swap_in(ix, merged, sources, folder)

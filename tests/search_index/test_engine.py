@@ -584,3 +584,23 @@ def test_closing_gives_up_a_merge_in_progress(tmp_path: Path, monkeypatch) -> No
     assert search(reopened, "gooseneck").total == 9
     assert not [p for p in (tmp_path / "index").rglob(".merge-*")]
     reopened.close()
+
+
+def test_a_merge_removes_staging_folders_left_by_a_dead_process(engine: WhooshSearch) -> None:
+    import os
+    import time as clock
+
+    from search_index import writing
+
+    index_dir = Path(engine._writing.ix.storage.folder)
+    old, recent = index_dir / f"{writing.STAGING}old", index_dir / f"{writing.STAGING}recent"
+    for folder in (old, recent):
+        folder.mkdir()
+        (folder / "MAIN_x.seg").write_bytes(b"half a segment")
+    stale = clock.time() - writing.STAGING_STALE_SECONDS - 60
+    os.utime(old, (stale, stale))
+    for i in range(9):
+        engine.apply([doc(f"thread:{100 + i}", f"kettle number {i}", "gooseneck kettle", days=i)], [])
+    engine.wait_for_merges()
+    assert not old.exists() and recent.exists()  # a recent one may be another writer's, still merging
+    assert search(engine, "gooseneck").total == 9
