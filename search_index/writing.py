@@ -50,8 +50,9 @@ STAGING_STALE_SECONDS = 3600
 
 
 def _tier(segment: Any) -> int:
-    """Segments of one tier hold between ``MERGE_FACTOR**t`` and ``MERGE_FACTOR**(t + 1)`` documents."""
-    return int(math.log(max(segment.doc_count_all(), 1), MERGE_FACTOR))
+    """Segments of one tier hold between ``MERGE_FACTOR**t`` and ``MERGE_FACTOR**(t + 1)`` live
+    documents (one whose documents were mostly replaced since sinks, and merges with smaller ones)."""
+    return int(math.log(max(segment.doc_count(), 1), MERGE_FACTOR))
 
 
 def _mergeable(segments: list[Any]) -> list[Any]:
@@ -65,7 +66,7 @@ def _mergeable(segments: list[Any]) -> list[Any]:
     time rewrote the whole of a small index at every merge (1-2 s that a change waited behind,
     under sustained answering)."""
     tiers: dict[int, list[Any]] = {}
-    for segment in sorted(segments, key=lambda s: s.doc_count_all()):
+    for segment in sorted(segments, key=lambda s: s.doc_count()):
         tiers.setdefault(_tier(segment), []).append(segment)
     for enough in (MERGE_FACTOR, 2):
         for tier in sorted(tiers):
@@ -235,41 +236,61 @@ class IndexWriter:
         self._merge_thread.start()
 
     def _merge(self) -> None:
-        folder: Path | None = None
         try:
-            with self.lock:
-                ix = self.ix
-                toc = ix._read_toc()
-                chosen = _mergeable(toc.segments)
-                if not chosen:
-                    return
-                _remove_stale_staging(Path(ix.storage.folder))
-                folder = Path(ix.storage.folder) / f"{STAGING}{uuid.uuid4().hex}"
-            merged, sources = _fold(ix, toc, chosen, folder)
-            self._swap_in(ix, merged, sources, folder)
+            while self._merge_once():
+                pass
         except Exception:  # pragma: no cover - merging is an optimisation only
             log.exception("search index merge failed")
+
+    def _merge_once(self) -> bool:
+        """One merge while more than ``MAX_SEGMENTS`` segments are left; whether it was made."""
+        folder: Path | None = None
+        try:
+            if not self._lock_unless_abandoned():
+                return False
+            try:
+                ix = self.ix
+                toc = ix._read_toc()
+                chosen = _mergeable(toc.segments) if len(toc.segments) > MAX_SEGMENTS else []
+                if not chosen:
+                    return False
+                _remove_stale_staging(Path(ix.storage.folder))
+                folder = Path(ix.storage.folder) / f"{STAGING}{uuid.uuid4().hex}"
+            finally:
+                self.lock.release()
+            merged, sources = _fold(ix, toc, chosen, folder)
+            return self._swap_in(ix, merged, sources, folder)
         finally:
             if folder is not None:
                 shutil.rmtree(folder, ignore_errors=True)
 
-    def _swap_in(self, ix: Any, merged: Any, sources: _Sources, folder: Path) -> None:
-        """Replace the merged segments by ``merged`` in a new table of contents. Given up if the
-        index changed under it (rebuilt, cleared) or is closing."""
+    def _lock_unless_abandoned(self) -> bool:
+        """Take the lock for a merge's short steps, unless the merge is given up meanwhile (a
+        closing thread may hold the lock while it waits for the merge to end)."""
         while not self.lock.acquire(timeout=0.05):
             if self._abandon.is_set():
-                return
+                return False
+        if self._abandon.is_set():
+            self.lock.release()
+            return False
+        return True
+
+    def _swap_in(self, ix: Any, merged: Any, sources: _Sources, folder: Path) -> bool:
+        """Replace the merged segments by ``merged`` in a new table of contents. Given up if the
+        index changed under it (rebuilt, cleared) or is closing; whether it was swapped in."""
+        if not self._lock_unless_abandoned():
+            return False
         try:
-            if self.ix is not ix or self._abandon.is_set():
-                return
+            if self.ix is not ix:
+                return False
             writelock = ix.lock("WRITELOCK")
             if not writelock.acquire(False):
-                return
+                return False
             try:
                 toc = ix._read_toc()
                 current = {s.segment_id(): s for s in toc.segments}
                 if not sources.keys() <= current.keys():
-                    return
+                    return False
                 for segment_id, (deleted_before, first, docmap) in sources.items():
                     for docnum in set(current[segment_id].deleted_docs()) - deleted_before:
                         merged.delete_document(docmap[docnum] if docmap is not None else first + docnum)
@@ -280,6 +301,7 @@ class IndexWriter:
                 whoosh_index.TOC(toc.schema, segments, generation).write(ix.storage, ix.indexname)
                 whoosh_index.clean_files(ix.storage, ix.indexname, generation, segments)
                 self.stale = True
+                return True
             finally:
                 writelock.release()
         finally:
