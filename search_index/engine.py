@@ -43,7 +43,7 @@ from search_index import _whoosh_fixes, analysis, facets, matching, ranking, spe
 from search_index.documents import Audience, SearchDocument, SearchHit, SearchResults
 from search_index.query import ParsedQuery, QueryError, parse_query
 from search_index.schema import D_UPDATED
-from search_index.segments import IMPACT_CACHE, SORTED_TERMS
+from search_index.segments import IMPACT_CACHE
 from search_index.snapshot import Segments, Snapshot
 from search_index.writing import IndexWriter
 
@@ -111,9 +111,6 @@ class WhooshSearch:
                         break  # keep room: warming must not evict what it just read
                     snap.any_field(text)
                     snap.own_text(text)
-                for text, _ in common.most_common(SORTED_TERMS):
-                    for reader, _, data in snap.leaves:
-                        data.by_impact(reader, text)
             for reader, _, data in snap.leaves:
                 with contextlib.suppress(Exception):
                     # The spelling vocabulary, through the path "did you mean" takes, with a word
@@ -123,7 +120,8 @@ class WhooshSearch:
                         list(reader.terms_within("spell", word, 1, prefix=1))
                 data.arrays(reader)  # mapped from beside the segment (written by the first process)
             for name in ("grp", "created", "votes"):
-                snap.array(name)
+                snap.column(name)
+            snap.group_index()
             facets.warm(snap)
 
     # -- writing ------------------------------------------------------------------------------

@@ -37,7 +37,7 @@ def tag_counts(snap: Snapshot, groups: int) -> Counter[str]:
 def category_facets(snap: Snapshot, counts: Counter[int]) -> list[FacetCount]:
     top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:FACET_LIMIT]
     return [
-        FacetCount(key=snap.slug(c, min(snap.ids("cat", str(c)))), count=n, category_id=c)
+        FacetCount(key=snap.slug(c, snap.ids("cat", str(c)).min()), count=n, category_id=c)
         for c, n in top
         if n
     ]

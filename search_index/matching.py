@@ -18,18 +18,19 @@ Internal to :mod:`search_index`; :class:`search_index.engine.WhooshSearch` is th
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from datetime import time as dtime
 from typing import Any
 
 from search_index import analysis, facets, spelling
+from search_index.docsets import EMPTY, DocSet
 from search_index.documents import Audience, FacetCount
 from search_index.query import ParsedQuery, word_terms
 from search_index.schema import PHRASE_FIELDS, SINGLE_POSITIONS
 from search_index.scoring import has_phrase
-from search_index.snapshot import EMPTY, Snapshot
+from search_index.snapshot import Snapshot
 
 
 @dataclass
@@ -40,19 +41,19 @@ class Matched:
     simple queries come from group bitsets, and relevance ranking needs only ``all_words``
     unless the page reaches past the documents having every word."""
 
-    docs_fn: Callable[[], frozenset[int]]
-    all_words: frozenset[int] | None  # documents having every word; None when no words
+    docs_fn: Callable[[], DocSet]
+    all_words: DocSet | None  # documents having every word; None when no words
     total: int
     categories: list[FacetCount]
     tags: list[FacetCount]
-    _docs: frozenset[int] | None = None
+    _docs: DocSet | None = None
     ranked: list[tuple[float, int]] = field(default_factory=list)  # (score, docnum), one per group
     ranked_complete: bool = False
     terms: frozenset[str] = frozenset()
     corrections: dict[str, str] = field(default_factory=dict)  # misspelt word -> word searched
 
     @property
-    def docs(self) -> frozenset[int]:
+    def docs(self) -> DocSet:
         if self._docs is None:
             self._docs = self.docs_fn()
         return self._docs
@@ -91,7 +92,7 @@ def match(snap: Snapshot, parsed: ParsedQuery, allowed: Audience) -> Matched | N
     )
     if simple and terms:
         return _grouped(snap, key, parsed, allowed, terms, corrections)
-    docs: frozenset[int] | set[int] = snap.allowed(allowed)
+    docs: DocSet = snap.allowed(allowed)
     # Exact operators, narrowest first.
     for fieldname, values in (
         ("tags", parsed.tags),
@@ -113,7 +114,7 @@ def match(snap: Snapshot, parsed: ParsedQuery, allowed: Audience) -> Matched | N
         end = _epoch(parsed.before) if parsed.before else None
         docs = docs & snap.created_between(start, end)
     phrase_terms = [[t for t in (analysis.term_of(w) for w in p) if t] for p in parsed.phrases]
-    all_words: frozenset[int] | None = None
+    all_words: DocSet | None = None
     only_stop_words = parsed.words and not terms and not any(phrase_terms)
     if only_stop_words and docs is snap.allowed(allowed) and not parsed.excluded_words:
         # "how to": fine beside an operator, useless on its own.
@@ -121,7 +122,7 @@ def match(snap: Snapshot, parsed: ParsedQuery, allowed: Audience) -> Matched | N
     if terms:
         word_sets = [snap.any_field(t) for t in terms]
         word_sets.sort(key=len)
-        anyset = frozenset().union(*word_sets)
+        anyset = DocSet.union(*word_sets)
         docs = docs & anyset
         # "All words" means in the document's own text: a thread's rolled-up answers count
         # for its score, but a long discussion mentioning every common word somewhere should
@@ -131,7 +132,7 @@ def match(snap: Snapshot, parsed: ParsedQuery, allowed: Audience) -> Matched | N
         every = docs
         for s in own_sets:
             every = every & s
-        all_words = frozenset(every)
+        all_words = every
     for pterms in phrase_terms:
         if not pterms:
             continue
@@ -156,11 +157,10 @@ def match(snap: Snapshot, parsed: ParsedQuery, allowed: Audience) -> Matched | N
 def _finish(
     snap: Snapshot,
     key: tuple[Any, ...],
-    docs: Collection[int],
-    all_words: frozenset[int] | None,
+    docs: DocSet,
+    all_words: DocSet | None,
     terms: list[str],
 ) -> Matched:
-    docs = frozenset(docs)
     groups = snap.groups_of(docs)
     matched = Matched(
         docs_fn=lambda: docs,
@@ -217,8 +217,8 @@ def _grouped(
     cat_counts = facets.category_counts(snap, g, allowed)
     tag_counts = facets.tag_counts(snap, g)
 
-    def base_docs() -> frozenset[int]:
-        docs: frozenset[int] = snap.allowed(allowed)
+    def base_docs() -> DocSet:
+        docs = snap.allowed(allowed)
         for fieldname, values in (("tags", parsed.tags), ("category", parsed.categories)):
             for value in values:
                 docs = docs & snap.ids(fieldname, value)
@@ -237,8 +237,8 @@ def _grouped(
     base = base_docs() if len(every) > 0 else EMPTY
     all_words = every & base if base else EMPTY
 
-    def all_docs() -> frozenset[int]:
-        return base_docs() & frozenset().union(*(snap.any_field(t) for t in terms))
+    def all_docs() -> DocSet:
+        return base_docs() & DocSet.union(*(snap.any_field(t) for t in terms))
 
     matched = Matched(
         docs_fn=all_docs,
@@ -252,9 +252,9 @@ def _grouped(
     return _remember(snap, key, matched)
 
 
-def _phrase_docs(snap: Snapshot, pterms: list[str], within: Collection[int]) -> frozenset[int]:
+def _phrase_docs(snap: Snapshot, pterms: list[str], within: DocSet) -> DocSet:
     """Documents of ``within`` having the phrase in their title or body (positions checked)."""
-    candidates = frozenset(within)
+    candidates = within
     for t in pterms:
         candidates = candidates & (snap.ids("title", t) | snap.ids("body", t))
     if not candidates or len(pterms) == 1:
@@ -263,11 +263,11 @@ def _phrase_docs(snap: Snapshot, pterms: list[str], within: Collection[int]) -> 
     offsets = [offset for _, offset, _ in snap.leaves]
     for f in PHRASE_FIELDS:
         maps = [[data.positions(reader, f, t) for t in pterms] for reader, _, data in snap.leaves]
-        for d in candidates - found if found else candidates:
+        for d in candidates - DocSet(found) if found else candidates:
             leaf = bisect_right(offsets, d) - 1
             if has_phrase(maps[leaf], d - offsets[leaf], SINGLE_POSITIONS):
                 found.add(d)
-    return frozenset(found)
+    return DocSet(found)
 
 
 def _epoch(d: Any) -> int:

@@ -19,10 +19,12 @@ Internal to :mod:`search_index`; :class:`search_index.engine.WhooshSearch` is th
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Collection, Iterable
 from datetime import datetime
 
+import numpy as np
+
+from search_index.docsets import DOC, DocSet
 from search_index.documents import Audience, SearchHit
 from search_index.highlight import mark, snippet
 from search_index.matching import Matched
@@ -43,13 +45,13 @@ from search_index.schema import (
     D_URL,
     D_VOTES,
 )
-from search_index.scoring import idf, rank
+from search_index.scoring import Postings, idf, rank
 from search_index.snapshot import Snapshot
 
+TermWeight = tuple[float, list[tuple[int, Postings]], float]  # idf, (offset, postings) per segment, max
 
-def term_weights(
-    snap: Snapshot, terms: Iterable[str]
-) -> list[tuple[float, list[tuple[int, dict[int, float]]], float]]:
+
+def term_weights(snap: Snapshot, terms: Iterable[str]) -> list[TermWeight]:
     """Per term found in the index: its idf, its impacts per segment and the largest of them."""
     n = max(1, snap.live_count())
     out = []
@@ -79,18 +81,21 @@ def by_relevance(snap: Snapshot, matched: Matched, need: int) -> list[tuple[floa
     weights = term_weights(snap, terms)
     candidates = head_candidates(snap, matched.docs)
     k = max(need * 2, RERANK)
-    if len(weights) == 1 and len(candidates) > 2000:
-        top = _rank_one(snap, terms[0], weights[0][0], candidates, k)
-    else:
-        top = rank(weights, candidates, k)
+    top = rank(weights, candidates, k)
     ranked = rerank(snap, terms, weights, top)
-    shown = [(score, shown_doc(snap, d, matched.docs, terms, weights)) for score, d in ranked]
+    shown = list(
+        zip(
+            [score for score, _ in ranked],
+            shown_docs(snap, [d for _, d in ranked], matched.docs, terms, weights),
+            strict=True,
+        )
+    )
     matched.ranked = shown[: max(need, len(shown))]
     matched.ranked_complete = len(top) < k
     return matched.ranked
 
 
-def head_candidates(snap: Snapshot, docs: frozenset[int]) -> frozenset[int]:
+def head_candidates(snap: Snapshot, docs: DocSet) -> DocSet:
     """What relevance scores for ``docs``: the heads (threads, articles) of their groups, and for a
     group whose head did not match at all (only an answer did: an operator such as ``author:``, or
     words past the rolled-up text) its matching documents themselves."""
@@ -99,29 +104,34 @@ def head_candidates(snap: Snapshot, docs: frozenset[int]) -> frozenset[int]:
     rest = docs - heads
     if not rest:
         return found
-    grp = snap.array("grp")
-    missing = set(map(grp.__getitem__, rest)) - set(map(grp.__getitem__, found))
-    if not missing:
+    gidx = snap.group_index()
+    have = np.zeros(int(gidx.max()) + 1, dtype=bool)
+    have[gidx[found.a]] = True
+    rest_groups = gidx[rest.a]
+    missing = np.zeros(len(have), dtype=bool)
+    missing[rest_groups[~have[rest_groups]]] = True
+    if not missing.any():
         return found
-    extra = [h for g in missing for h in snap.group_docs(g) if h in heads]
-    extra += [d for d in rest if grp[d] in missing]
-    return found | frozenset(extra)
+    extra_heads = heads.a[missing[gidx[heads.a]]]
+    extra_rest = rest.a[missing[rest_groups]]
+    return DocSet.union(found, extra_heads, extra_rest)
 
 
 def rerank(
     snap: Snapshot,
     terms: list[str],
-    weights: list[tuple[float, list[tuple[int, dict[int, float]]], float]],
+    weights: list[TermWeight],
     top: list[tuple[float, int]],
 ) -> list[tuple[float, int]]:
     """BM25F's best, re-scored with the query's coverage (soft) and kept one per group."""
     total = sum(w for w, _, _ in weights)
-    if len(weights) > 1 and total > 0:
-        sets = [(w, snap.any_field(t)) for t, (w, _, _) in zip(terms, weights, strict=True)]
-        rescored = []
-        for score, d in top:
-            covered = sum(w for w, s in sets if d in s) / total
-            rescored.append((score * (1 - COVERAGE_WEIGHT + COVERAGE_WEIGHT * covered), d))
+    if len(weights) > 1 and total > 0 and top:
+        docs = np.array([d for _, d in top], dtype=DOC)
+        covered = np.zeros(len(top))
+        for t, (w, _, _) in zip(terms, weights, strict=True):
+            covered += np.where(snap.any_field(t).has(docs), w, 0.0)
+        factors = (1 - COVERAGE_WEIGHT + COVERAGE_WEIGHT * (covered / total)).tolist()
+        rescored = [(score * f, d) for (score, d), f in zip(top, factors, strict=True)]
         rescored.sort(key=lambda x: (-x[0], x[1]))
     else:
         rescored = top
@@ -136,79 +146,70 @@ def rerank(
     return out
 
 
-def shown_doc(
-    snap: Snapshot,
-    best: int,
-    docs: frozenset[int],
-    terms: list[str],
-    weights: list[tuple[float, list[tuple[int, dict[int, float]]], float]],
-) -> int:
-    """The document a result shows: its head (thread, article) unless one of its answers holds
+def shown_docs(
+    snap: Snapshot, bests: list[int], docs: DocSet, terms: list[str], weights: list[TermWeight]
+) -> list[int]:
+    """The document each result shows: its head (thread, article) unless one of its answers holds
     more of the query's words in its own text (then that answer: its snippet is what the searcher
-    wants to read)."""
-    if best not in snap.heads():
-        return best
-    own = [(w, snap.own_text(t)) for t, (w, _, _) in zip(terms, weights, strict=True)]
-    members = [d for d in snap.group_docs(snap.array("grp")[best]) if d in docs and d != best]
-    if best not in docs:
-        if not members:
-            return best
-        best_member = rank(weights, frozenset(members), 1)
-        return best_member[0][1] if best_member else members[0]
-    if not members or not own:
-        return best
+    wants to read); a head that did not match itself shows its best matching answer.
 
-    def covered(d: int) -> float:
-        return sum(w for w, s in own if d in s)
-
-    head_covers = covered(best)
-    answer_covers, answer = max((covered(d), -d) for d in members)
-    return -answer if answer_covers > head_covers else best
-
-
-def _rank_one(
-    snap: Snapshot, term: str, weight: float, candidates: frozenset[int], k: int
-) -> list[tuple[float, int]]:
-    """Top ``k`` for a single word: walk its postings from the highest impact down and stop
-    at the ``k``-th candidate (instead of scoring every document that has the word)."""
-    best: list[tuple[float, int]] = []
-    for reader, offset, data in snap.leaves:
-        imp = data.impacts(reader, term)[0]
-        if ("by_impact", term) not in data.sorted_cache:
-            # Sorting costs more than one pass keeping the best k (warm() sorts the most
-            # frequent words ahead of time).
-            best.extend(
-                heapq.nlargest(
-                    k, ((weight * v, d + offset) for d, v in imp.items() if d + offset in candidates)
-                )
-            )
+    All results at once: the matching documents of their groups found in one pass, and the
+    words each holds in one membership test per word."""
+    out = list(bests)
+    if not bests:
+        return out
+    best = np.array(bests, dtype=DOC)
+    is_head = snap.heads().has(best)
+    if not is_head.any():
+        return out
+    gidx = snap.group_index()
+    groups = gidx[best]
+    wanted = np.zeros(int(gidx.max()) + 1, dtype=bool)
+    wanted[groups[is_head]] = True
+    members = docs.a[wanted[gidx[docs.a]]]  # ascending
+    by_group = np.argsort(gidx[members], kind="stable")
+    members = members[by_group]
+    member_groups = gidx[members]
+    both = np.concatenate((best, members))
+    covered = np.zeros(len(both))
+    for t, (w, _, _) in zip(terms, weights, strict=True):
+        covered += np.where(snap.own_text(t).has(both), w, 0.0)
+    best_covers, member_covers = covered[: len(best)], covered[len(best) :]
+    starts = np.searchsorted(member_groups, groups, side="left")
+    ends = np.searchsorted(member_groups, groups, side="right")
+    matched = docs.has(best)
+    for i in np.flatnonzero(is_head).tolist():
+        lo, hi = int(starts[i]), int(ends[i])
+        others = members[lo:hi] != best[i]
+        group = members[lo:hi][others]
+        if not len(group):
             continue
-        found = 0
-        for impact, d in data.by_impact(reader, term):
-            g = d + offset
-            if g in candidates:
-                best.append((weight * impact, g))
-                found += 1
-                if found >= k:
-                    break
-    best.sort(key=lambda x: (-x[0], x[1]))
-    return best[:k]
+        if not matched[i]:
+            found = rank(weights, DocSet.sorted(group), 1)
+            out[i] = found[0][1] if found else int(group[0])
+        elif weights:
+            covers = member_covers[lo:hi][others]
+            most = covers.max()
+            if most > best_covers[i]:
+                out[i] = int(group[covers == most].min())  # equal: the first answer
+    return out
 
 
-def by_date_or_votes(snap: Snapshot, docs: frozenset[int], sort: str, need: int) -> list[tuple[float, int]]:
+def by_date_or_votes(snap: Snapshot, docs: DocSet, sort: str, need: int) -> list[tuple[float, int]]:
     """The first ``need`` results newest (or most voted) first, one per group."""
     grp = snap.array("grp")
     out: list[tuple[float, int]] = []
     seen: set[int] = set()
     if len(docs) * 50 < snap.size:  # sparse: sort the matches; dense: walk the sort order
-        created = snap.array("created")
+        a = docs.a
+        created = snap.column("created")[a]
         if sort == "votes":
-            votes = snap.array("votes")
-            order: Iterable[int] = sorted(docs, key=lambda d: (-votes[d], -created[d]))
+            keys = np.lexsort((a, -created, -snap.column("votes")[a]))
         else:
-            order = sorted(docs, key=created.__getitem__, reverse=True)
+            keys = np.lexsort((a, -created))
+        order: Iterable[int] = a[keys].tolist()
     else:
-        order = (d for d in snap.ordered(sort) if d in docs)
+        order = snap.ordered(sort, docs)
     posts = snap.ids("flags", "post")
     for d in order:
         g = grp[d]
@@ -218,7 +219,7 @@ def by_date_or_votes(snap: Snapshot, docs: frozenset[int], sort: str, need: int)
         if d in posts:
             # The thread itself stands for its group when it matches too.
             thread = snap.ids("doc_id", f"thread:{g}") & docs
-            d = min(thread) if thread else d
+            d = thread.min() if thread else d
         out.append((0.0, d))
         if len(out) >= need:
             break
@@ -257,7 +258,7 @@ def similar(
     score) are left out: a related list is better short than padded."""
     pool = snap.heads() & snap.allowed(allowed)
     if exclude_thread_id is not None:
-        pool = pool - frozenset(snap.group_docs(int(exclude_thread_id)))
+        pool = pool - DocSet(snap.group_docs(int(exclude_thread_id)))
     terms = [t for t in terms if snap.impacts(t)[0]]
     if not pool or not terms:
         return []

@@ -1,12 +1,11 @@
-"""BM25F-style ranking over posting lists held in memory, with MaxScore pruning.
+"""BM25F-style ranking over posting arrays held in memory, vectorised with numpy.
 
 Whoosh scores by stepping a tree of matcher objects document by document; for queries with common
 words (the community's own subject, "use", "make") that meant hundreds of thousands of Python calls
-per query and p95 latencies of several hundred milliseconds at 100,000 documents. Here each term's
-postings are read once per segment into a dictionary ``docnum -> impact`` (the term's BM25 weight
-in that document, all text fields summed with their boosts), and a query is scored term at a time,
-rarest term first. Once the best ``k`` candidates are certain to beat anything the remaining
-(common) terms could lift a new document to, those terms only update the existing candidates.
+per query. Here each term's postings are read once per segment into two arrays (sorted document
+numbers, and the term's BM25 weight in each: all text fields summed with their boosts), and a query
+scores every candidate at once: per term, its postings found among the candidates and their
+weighted impacts added (numpy), then the best ``k`` taken with a partial sort.
 
 Scores: ``sum over terms of idf(term) * sum over fields of boost * tf * (k1 + 1) /
 (tf + k1 * (1 - b + b * length / average length))``, which is what Whoosh's BM25F computes, with
@@ -15,20 +14,20 @@ one idf per term across fields. Document boosts (articles, accepted answers) are
 
 from __future__ import annotations
 
-import heapq
 import math
-from collections.abc import Collection, Sequence
-from itertools import accumulate, repeat
-from operator import add, itemgetter, mul, truediv
+from collections.abc import Sequence
+from itertools import accumulate
 from pickle import loads
 from typing import Any
 
+import numpy as np
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
 from search_index.codec import SplitLeafMatcher
-from search_index.schema import FIELD_BOOSTS, TEXT_FIELDS
+from search_index.docsets import DOC, DocSet, positions
+from search_index.schema import FIELD_BOOSTS, OWN_TEXT_FIELDS, TEXT_FIELDS
 
 K1 = 1.2
 B = 0.75
@@ -80,15 +79,44 @@ def read_postings(
         m._goto(m._nextoffset)
 
 
+def read_ids(reader: Any, fieldname: str, term: str) -> np.ndarray:
+    """The sorted document numbers (int32) of a term in one segment, deleted ones included."""
+    return np.array(read_postings(reader, fieldname, term)[0], dtype=DOC)
+
+
+class Postings:
+    """A term's documents in one segment (sorted int32), its impact in each (float64), and
+    whether each has it in its own text (title, tags, body; not only in rolled-up answers)."""
+
+    __slots__ = ("docs", "own", "values")
+
+    def __init__(self, docs: np.ndarray, values: np.ndarray, own: np.ndarray) -> None:
+        self.docs = docs
+        self.values = values
+        self.own = own
+
+    def __len__(self) -> int:
+        return len(self.docs)
+
+    def __bool__(self) -> bool:
+        return len(self.docs) > 0
+
+    def nbytes(self) -> int:
+        return int(self.docs.nbytes + self.values.nbytes + self.own.nbytes)
+
+
+NO_POSTINGS = Postings(np.zeros(0, dtype=DOC), np.zeros(0), np.zeros(0, dtype=bool))
+
+
 class SegmentScores:
     """Per-segment norms and term impacts (segments never change; deletions are filtered by the
     caller's candidate sets)."""
 
     def __init__(self, doc_count: int) -> None:
         self.doc_count = doc_count
-        self._norms: dict[str, list[float] | None] = {}
+        self._norms: dict[str, np.ndarray | None] = {}
 
-    def norms(self, reader: Any, fieldname: str) -> list[float] | None:
+    def norms(self, reader: Any, fieldname: str) -> np.ndarray | None:
         """``k1 * (1 - b + b * length / average)`` per document, for one field."""
         if fieldname in self._norms:
             return self._norms[fieldname]
@@ -100,100 +128,82 @@ class SegmentScores:
             total = reader.field_length(fieldname) or 1
             avg = max(1.0, total / max(1, self.doc_count))
             c1, c2 = K1 * (1 - B), K1 * B / avg
-            table = [c1 + c2 * _B2L[i] for i in range(256)]
-            result = [table[b] for b in data]
-            if len(result) < self.doc_count:
-                result.extend([c1] * (self.doc_count - len(result)))
+            table = np.array([c1 + c2 * _B2L[i] for i in range(256)])
+            result = np.full(max(self.doc_count, len(data)), c1)
+            result[: len(data)] = table[np.frombuffer(bytes(data), dtype=np.uint8)]
         self._norms[fieldname] = result
         return result
 
-    def impacts(self, reader: Any, term: str) -> dict[int, float]:
-        """``docnum -> sum over text fields of boost * saturated tf`` for one term.
+    def impacts(self, reader: Any, term: str) -> Postings:
+        """Per document having ``term``: the sum over text fields of boost * saturated tf.
 
-        The per-posting arithmetic runs through ``map`` with ``operator`` functions (C calls, no
-        Python frame per posting); the largest field becomes the dictionary, the others are
-        added to it."""
+        Vectorised over the postings; the fields are added largest first, in the same order
+        (and so to the same floating-point sums) as scoring one posting at a time."""
         parts = []
         for f in TEXT_FIELDS:
             ids, ws = read_postings(reader, f, term, weights=True)
             if not ids:
                 continue
+            docs = np.array(ids, dtype=DOC)
+            w = np.array(ws, dtype=np.float64)
             norms = self.norms(reader, f)
-            scale = FIELD_BOOSTS[f] * (K1 + 1)
-            dens = map(add, ws, map(norms.__getitem__, ids) if norms is not None else repeat(K1))
-            values = map(truediv, map(mul, ws, repeat(scale)), dens)
-            parts.append((ids, values))
+            dens = w + (norms[docs] if norms is not None else K1)
+            parts.append((docs, (w * (FIELD_BOOSTS[f] * (K1 + 1))) / dens, f in OWN_TEXT_FIELDS))
         if not parts:
-            return {}
+            return NO_POSTINGS
+        if len(parts) == 1:
+            docs, values, own = parts[0]
+            return Postings(docs, values, np.full(len(docs), own))
         parts.sort(key=lambda p: -len(p[0]))
-        acc = dict(zip(parts[0][0], parts[0][1], strict=False))
-        get = acc.get
-        for ids, values in parts[1:]:
-            for d, v in zip(ids, values, strict=False):
-                acc[d] = get(d, 0.0) + v
-        return acc
+        docs = np.concatenate([p[0] for p in parts])
+        values = np.concatenate([p[1] for p in parts])
+        uniq, inverse = np.unique(docs, return_inverse=True)
+        own_flags = np.zeros(len(uniq), dtype=bool)
+        own_flags[inverse[np.concatenate([np.full(len(p[0]), p[2]) for p in parts])]] = True
+        return Postings(
+            uniq.astype(DOC), np.bincount(inverse, weights=values, minlength=len(uniq)), own_flags
+        )
 
 
 def idf(df: int, n: int) -> float:
     return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
 
 
-def rank(
-    terms: Sequence[tuple[float, list[tuple[int, dict[int, float]]], float]],
-    candidates: Collection[int],
-    k: int,
-) -> list[tuple[float, int]]:
-    """The ``k`` best (score, docnum) among ``candidates`` (global document numbers).
+Weights = Sequence[tuple[float, list[tuple[int, Postings]], float]]
 
-    ``terms``: for each query term, its idf, its impacts per segment as ``(offset, impacts)``, and
-    its largest impact. MaxScore: terms are taken rarest (highest possible contribution) first;
-    once ``k`` candidates score more than the remaining terms could give a document that has none
-    of the terms seen so far, the remaining terms only add to existing candidates.
-    """
+
+def rank(terms: Weights, candidates: DocSet, k: int) -> list[tuple[float, int]]:
+    """The ``k`` best (score, docnum) among ``candidates`` (global document numbers), best first
+    (equal scores: lower document number first).
+
+    ``terms``: for each query term, its idf, its impacts per segment as ``(offset, postings)``,
+    and its largest impact. Every candidate having any of the terms is scored, vectorised: each
+    term's postings found among the candidates (a binary search or a mask), their weighted
+    impacts added, terms in the order of their highest possible contribution."""
     if k <= 0 or not candidates:
         return []
-    order = sorted(terms, key=lambda t: -t[0] * t[2])
-    rest = [0.0] * (len(order) + 1)
-    for i in range(len(order) - 1, -1, -1):
-        rest[i] = rest[i + 1] + order[i][0] * order[i][2]
-    acc: dict[int, float] = {}
-    get = acc.get
-    closed = False
-    for i, (w, leaves, _) in enumerate(order):
-        if not closed and len(acc) >= k:
-            kth = heapq.nlargest(k, acc.values())[-1]
-            if kth > rest[i]:
-                closed = True
-                # Drop candidates that can no longer reach the k-th score.
-                floor = kth - rest[i]
-                acc = {d: s for d, s in acc.items() if s >= floor}
-                get = acc.get
-        if closed:
-            for offset, imp in leaves:
-                iget = imp.get
-                for d in list(acc):
-                    v = iget(d - offset)
-                    if v is not None:
-                        acc[d] += w * v
-            continue
-        for offset, imp in leaves:
-            if offset == 0 and len(imp) > 2 * len(candidates):
-                iget = imp.get
-                for d in candidates:
-                    v = iget(d)
-                    if v is not None:
-                        acc[d] = get(d, 0.0) + w * v
-            elif offset == 0:
-                for d, v in imp.items():
-                    if d in candidates:
-                        acc[d] = get(d, 0.0) + w * v
-            else:
-                for d, v in imp.items():
-                    g = d + offset
-                    if g in candidates:
-                        acc[g] = get(g, 0.0) + w * v
-    best = heapq.nlargest(k, acc.items(), key=itemgetter(1))
-    return [(s, d) for d, s in best]
+    cand = candidates.a
+    scores = np.zeros(len(cand))
+    hit = np.zeros(len(cand), dtype=bool)
+    for w, leaves, _ in sorted(terms, key=lambda t: -t[0] * t[2]):
+        for offset, p in leaves:
+            docs = p.docs + DOC(offset) if offset else p.docs
+            ok, at = positions(docs, cand)
+            if len(at):
+                scores[at] += w * p.values[ok]
+                hit[at] = True
+    found = np.flatnonzero(hit)
+    return top_k(scores[found], cand[found], k)
+
+
+def top_k(scores: np.ndarray, docs: np.ndarray, k: int) -> list[tuple[float, int]]:
+    """The ``k`` highest (score, doc) pairs, best first; equal scores: lower doc first."""
+    if len(scores) > k:
+        kth = scores[np.argpartition(-scores, k - 1)[k - 1]]
+        keep = np.flatnonzero(scores >= kth)
+        scores, docs = scores[keep], docs[keep]
+    order = np.lexsort((docs, -scores))[:k]
+    return list(zip(scores[order].tolist(), docs[order].tolist(), strict=True))
 
 
 def read_positions(reader: Any, fieldname: str, term: str) -> dict[int, bytes]:

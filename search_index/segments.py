@@ -14,43 +14,28 @@ from __future__ import annotations
 import sys
 from array import array
 from collections import OrderedDict
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from whoosh.codec.whoosh3 import STORED_COLUMN
 from whoosh.reading import SegmentReader
 
 from search_index import sidecar
+from search_index.docsets import DOC, DocSet
 from search_index.schema import TEXT_FIELDS
-from search_index.scoring import SegmentScores, read_positions, read_postings
+from search_index.scoring import Postings, SegmentScores, read_ids, read_positions
 
 # Budgets of one process for the whole index: each segment gets its share (its part of the
 # index's documents, at least a tenth), so the memory cached does not grow with the number of
 # segments.
-SET_CACHE_IDS = 1_000_000  # document numbers of exact-field terms and derived sets
+# Sets are numpy arrays (4 bytes a document number, 12 a (document, impact) pair), so these hold
+# a common word's postings at a million documents many times over in tens of MB.
+SET_CACHE_IDS = 8_000_000  # document numbers of exact-field terms and derived sets
 POSITION_CACHE = 300_000  # (document, positions) pairs kept for phrase checks
-IMPACT_CACHE = 1_000_000  # (document, impact) pairs of text terms
-SORTED_TERMS = 12  # words whose postings are also kept sorted by impact (one-word queries)
+IMPACT_CACHE = 6_000_000  # (document, impact) pairs of text terms
 MIN_SHARE = 0.1
-
-
-class ByImpact:
-    """A term's postings highest impact first, as two compact arrays (12 bytes a posting instead
-    of a tuple's ~100): iterating gives (impact, docnum) pairs."""
-
-    __slots__ = ("docs", "impacts")
-
-    def __init__(self, imp: dict[int, float]) -> None:
-        pairs = sorted(zip(imp.values(), imp.keys(), strict=True), reverse=True)
-        self.impacts = array("d", [v for v, _ in pairs])
-        self.docs = array("i", [d for _, d in pairs])
-
-    def __iter__(self) -> Iterator[tuple[float, int]]:
-        return zip(self.impacts, self.docs, strict=True)
-
-    def __len__(self) -> int:
-        return len(self.docs)
 
 
 class SegmentData:
@@ -64,19 +49,18 @@ class SegmentData:
         self.path = path
         self.share = 1.0  # of the process's cache budgets (set by ``snapshot.Segments``)
         self._arrays: sidecar.SegmentArrays | None = None
-        self.sets: OrderedDict[tuple[str, str], frozenset[int]] = OrderedDict()
+        self.sets: OrderedDict[tuple[str, str], DocSet] = OrderedDict()
         self.cached_ids = 0
         self.columns: dict[str, Sequence[int]] = {}
         self.cat: list[int] | None = None
         self.tags: list[tuple[str, ...]] | None = None
         self.scores = SegmentScores(doc_count)
-        self.impact_cache: OrderedDict[str, tuple[dict[int, float], float]] = OrderedDict()
+        self.impact_cache: OrderedDict[str, tuple[Postings, float]] = OrderedDict()
         self.cached_impacts = 0
         self.position_cache: OrderedDict[tuple[str, str], dict[int, bytes]] = OrderedDict()
         self.cached_positions = 0
-        self.derived_cache: OrderedDict[tuple[Any, int], frozenset[int]] = OrderedDict()
-        self.sorted_cache: OrderedDict[tuple[str, str], ByImpact] = OrderedDict()
-        self.gidx: array[int] | None = None
+        self.derived_cache: OrderedDict[tuple[Any, int], DocSet] = OrderedDict()
+        self.gidx: np.ndarray | None = None
         self.gbits_cache: dict[tuple[Any, ...], int] = {}
         self.values: dict[str, list[str]] = {}
         self.cached_derived = 0
@@ -97,9 +81,7 @@ class SegmentData:
             self._arrays.close()
             self._arrays = None
 
-    def derived(
-        self, key: tuple[Any, ...], offset: int, build: Callable[[], frozenset[int]]
-    ) -> frozenset[int]:
+    def derived(self, key: tuple[Any, ...], offset: int, build: Callable[[], DocSet]) -> DocSet:
         """A set derived from this segment's postings (``build`` gives local document numbers),
         shifted by ``offset`` to global numbers; cached, since a segment's offset only changes
         when a segment before it is merged away."""
@@ -111,7 +93,7 @@ class SegmentData:
         local = self.derived_cache.get((key, 0)) if offset else None
         if local is None:
             local = build()
-        found = local if offset == 0 else frozenset([d + offset for d in local])
+        found = local.shifted(offset)
         self.derived_cache[ckey] = found
         self.cached_derived += len(found)
         while self.cached_derived > SET_CACHE_IDS * self.share and len(self.derived_cache) > 1:
@@ -119,30 +101,26 @@ class SegmentData:
             self.cached_derived -= len(old)
         return found
 
-    def group_index(self, reader: SegmentReader, index: dict[int, int]) -> array[int]:
+    def group_index(self, reader: SegmentReader, index: dict[int, int]) -> np.ndarray:
         """Per document, the dense number of its group (``index`` maps group keys to dense
         numbers and only grows, so these stay valid; the numbers are this process's own)."""
         if self.gidx is None:
-            out = array("i")
-            for g in self.column(reader, "grp"):
-                i = index.get(g)
-                if i is None:
-                    i = index[g] = len(index)
-                out.append(i)
-            self.gidx = out
+            keys, inverse = np.unique(np.asarray(self.column(reader, "grp")), return_inverse=True)
+            dense = [index.setdefault(g, len(index)) for g in keys.tolist()]
+            self.gidx = np.array(dense, dtype=DOC)[inverse] if dense else np.zeros(0, dtype=DOC)
         return self.gidx
 
     def members(self, reader: SegmentReader, group: int) -> Sequence[int]:
         """This segment's documents of ``group`` (local numbers, deleted included)."""
         return self.arrays(reader).members(group)
 
-    def group_bits(self, key: tuple[Any, ...], local: Callable[[], Collection[int]]) -> int:
+    def group_bits(self, key: tuple[Any, ...], local: Callable[[], np.ndarray]) -> int:
         """Bitset (over dense group numbers) of the groups of ``local()`` documents, deleted
         documents included (the snapshot corrects for those)."""
         found = self.gbits_cache.get(key)
         if found is None:
             assert self.gidx is not None
-            found = bitset(set(map(self.gidx.__getitem__, local())))
+            found = bitset(self.gidx[local()])
             if len(self.gbits_cache) > 3_000:  # about 4 KB each for 30,000 threads
                 self.gbits_cache.clear()
             self.gbits_cache[key] = found
@@ -168,27 +146,14 @@ class SegmentData:
             self.cached_positions -= len(old)
         return found
 
-    def by_impact(self, reader: SegmentReader, term: str) -> ByImpact:
-        """The term's (impact, docnum) pairs, highest first (for one-word queries)."""
-        key = ("by_impact", term)
-        found = self.sorted_cache.get(key)
-        if found is None:
-            found = ByImpact(self.impacts(reader, term)[0])
-            if len(self.sorted_cache) > SORTED_TERMS:
-                self.sorted_cache.popitem(last=False)
-            self.sorted_cache[key] = found
-        else:
-            self.sorted_cache.move_to_end(key)
-        return found
-
-    def impacts(self, reader: SegmentReader, term: str) -> tuple[dict[int, float], float]:
+    def impacts(self, reader: SegmentReader, term: str) -> tuple[Postings, float]:
         """The term's impacts in this segment and the largest of them (LRU-cached)."""
         found = self.impact_cache.get(term)
         if found is not None:
             self.impact_cache.move_to_end(term)
             return found
         imp = self.scores.impacts(reader, term)
-        found = (imp, max(imp.values(), default=0.0))
+        found = (imp, float(imp.values.max()) if len(imp) else 0.0)
         self.impact_cache[term] = found
         self.cached_impacts += len(imp)
         while self.cached_impacts > IMPACT_CACHE * self.share and len(self.impact_cache) > 1:
@@ -196,13 +161,13 @@ class SegmentData:
             self.cached_impacts -= len(old)
         return found
 
-    def ids(self, reader: SegmentReader, fieldname: str, term: str) -> frozenset[int]:
+    def ids(self, reader: SegmentReader, fieldname: str, term: str) -> DocSet:
         key = (fieldname, term)
         found = self.sets.get(key)
         if found is not None:
             self.sets.move_to_end(key)
             return found
-        result = frozenset(read_ids(reader, fieldname, term))
+        result = DocSet.sorted(read_ids(reader, fieldname, term))
         self.sets[key] = result
         self.cached_ids += len(result)
         while self.cached_ids > SET_CACHE_IDS * self.share and len(self.sets) > 1:
@@ -223,7 +188,7 @@ class SegmentData:
             cat = [0] * self.doc_count
             for term in reader.field_terms("cat"):
                 cid = int(term)
-                for d in read_ids(reader, "cat", term):
+                for d in read_ids(reader, "cat", term).tolist():
                     cat[d] = cid
             self.cat = cat
         return self.cat
@@ -232,7 +197,7 @@ class SegmentData:
         if self.tags is None:
             lists: list[list[str]] = [[] for _ in range(self.doc_count)]
             for term in reader.field_terms("tags"):
-                for d in read_ids(reader, "tags", term):
+                for d in read_ids(reader, "tags", term).tolist():
                     lists[d].append(term)
             self.tags = [tuple(x) for x in lists]
         return self.tags
@@ -242,34 +207,36 @@ class SegmentData:
         arrays = self.arrays(reader)
         return arrays.created_keys, arrays.created_docs
 
-    def order(self, reader: SegmentReader, sort: str) -> Iterator[tuple[int, int, int]]:
-        """(key, tiebreak, docnum) ascending, where ascending means newest / most voted first
-        (computed while walked, from the mapped orders)."""
+    def order(
+        self, reader: SegmentReader, sort: str, offset: int = 0, docs: DocSet | None = None
+    ) -> Iterator[tuple[int, int, int]]:
+        """(key, tiebreak, global docnum) ascending, where ascending means newest / most voted
+        first, from the mapped orders; with ``docs``, only those documents (filtered at once)."""
         arrays = self.arrays(reader)
-        created = arrays.created
+        order = np.asarray(arrays.most_voted if sort == "votes" else arrays.newest)
+        if docs is not None:
+            order = order[docs.has(order + DOC(offset))]
+        created = np.asarray(arrays.created)[order]
         if sort == "votes":
-            votes = arrays.votes
-            return ((-votes[d], -created[d], d) for d in arrays.most_voted)
-        return ((-created[d], 0, d) for d in arrays.newest)
+            first, second = -np.asarray(arrays.votes)[order], -created
+        else:
+            first, second = -created, np.zeros(len(order), dtype=np.int64)
+        return _chunks(first, second, order + DOC(offset))
 
 
-def shifted(order: Iterator[tuple[int, int, int]], offset: int) -> Iterator[tuple[int, int, int]]:
-    """A segment's sort order with its document numbers made index-wide (a function, so that each
-    segment keeps its own ``offset``: a generator expression in a loop would see only the last)."""
-    if not offset:
-        return order
-    return ((k, t, d + offset) for k, t, d in order)
+def _chunks(*columns: np.ndarray, size: int = 2048) -> Iterator[tuple[int, int, int]]:
+    """Rows of the columns as Python tuples, converted a chunk at a time as they are read."""
+    for i in range(0, len(columns[0]), size):
+        yield from zip(*(c[i : i + size].tolist() for c in columns), strict=True)
 
 
-def bitset(indices: Collection[int]) -> int:
-    """A Python int with the given bits set (built through a bytearray: one pass, C-speed
-    conversion)."""
-    if not indices:
+def bitset(indices: np.ndarray) -> int:
+    """A Python int with the given bits set (``indices``: any order, repeats allowed)."""
+    if not len(indices):
         return 0
-    buf = bytearray((max(indices) >> 3) + 1)
-    for i in indices:
-        buf[i >> 3] |= 1 << (i & 7)
-    return int.from_bytes(buf, "little")
+    mask = np.zeros(int(indices.max()) + 1, dtype=bool)
+    mask[indices] = True
+    return int.from_bytes(np.packbits(mask, bitorder="little").tobytes(), "little")
 
 
 def read_column(reader: SegmentReader, name: str, doc_count: int) -> list[int]:
@@ -286,10 +253,6 @@ def read_column(reader: SegmentReader, name: str, doc_count: int) -> list[int]:
     if len(out) < doc_count:
         out.extend([col._default] * (doc_count - len(out)))
     return out
-
-
-def read_ids(reader: SegmentReader, fieldname: str, term: str) -> list[int]:
-    return read_postings(reader, fieldname, term)[0]
 
 
 def open_segment(ix: Any, segment: Any) -> SegmentReader:

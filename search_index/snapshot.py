@@ -22,15 +22,17 @@ from itertools import chain
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from whoosh.reading import MultiReader, SegmentReader
 from whoosh.searching import Searcher
 
+from search_index.docsets import DOC, EMPTY, DocSet
 from search_index.documents import Audience
-from search_index.schema import D_CATEGORY, OWN_TEXT_FIELDS, PRIVATE, private_term
-from search_index.segments import MIN_SHARE, SET_CACHE_IDS, SegmentData, bitset, open_segment, shifted
+from search_index.schema import D_CATEGORY, PRIVATE, private_term
+from search_index.scoring import Postings
+from search_index.segments import MIN_SHARE, SET_CACHE_IDS, SegmentData, bitset, open_segment
 
-EMPTY: frozenset[int] = frozenset()
-ALLOWED_IDS = 3_000_000  # document numbers of the audiences' visible sets kept, in all
+ALLOWED_IDS = 8_000_000  # document numbers of the audiences' visible sets kept, in all (4 bytes each)
 
 
 class Snapshot:
@@ -47,33 +49,32 @@ class Snapshot:
         self.searcher = Searcher(reader, fromindex=ix, closereader=False)
         self.leaves: list[tuple[SegmentReader, int, SegmentData]] = []
         offset = 0
-        deleted: set[int] = set()
+        deleted: list[int] = []
         for r, data in zip(readers, datas, strict=True):
             self.leaves.append((r, offset, data))
-            deleted.update(d + offset for d in r.deleted_docs_set)
+            deleted.extend(d + offset for d in r.deleted_docs_set)
             offset += r.doc_count_all()
         self.size = offset
-        self.deleted = frozenset(deleted)
+        self.deleted = DocSet(deleted)
         self.generation = ix.latest_generation()
-        self._allowed: dict[Audience, frozenset[int]] = {}
-        self._sets: OrderedDict[tuple[Any, ...], frozenset[int]] = OrderedDict()
+        self._allowed: dict[Audience, DocSet] = {}
+        self._sets: OrderedDict[tuple[Any, ...], DocSet] = OrderedDict()
         self._set_ids = 0
-        self._impacts: dict[tuple[str, str], tuple[list[tuple[int, dict[int, float]]], float]] = {}
+        self._impacts: dict[tuple[str, str], tuple[list[tuple[int, Postings]], float]] = {}
         # matching.Matched per (query, permissions): valid for this generation only.
         self.matched: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
         self._arrays: dict[str, Sequence[Any]] = {}
+        self._np: dict[str, np.ndarray] = {}
         self._slugs: dict[int, str] = {}
         self.group_numbers: dict[int, int] = {}
-        self.gidx: array[int] | None = None
+        self.gidx: np.ndarray | None = None
         self.dirty_mask = 0
-        self.dirty_docs: frozenset[int] = EMPTY
-        self._heads: frozenset[int] | None = None
+        self.dirty_docs: DocSet = EMPTY
+        self._heads: DocSet | None = None
 
     # -- sets ------------------------------------------------------------------------------------
 
-    def _union(
-        self, key: tuple[Any, ...], part: Callable[[SegmentReader, SegmentData], frozenset[int]]
-    ) -> frozenset[int]:
+    def _union(self, key: tuple[Any, ...], part: Callable[[SegmentReader, SegmentData], DocSet]) -> DocSet:
         found = self._sets.get(key)
         if found is not None:
             self._sets.move_to_end(key)
@@ -87,8 +88,8 @@ class Snapshot:
             result = EMPTY
         elif len(parts) == 1:
             result = parts[0]
-        else:
-            result = frozenset().union(*parts)
+        else:  # segments hold consecutive ranges of document numbers: no sorting needed
+            result = DocSet.sorted(np.concatenate([p.a for p in parts]))
         self._set_ids += len(result)
         self._sets[key] = result
         while self._set_ids > SET_CACHE_IDS and len(self._sets) > 1:
@@ -96,12 +97,12 @@ class Snapshot:
             self._set_ids -= len(old)
         return result
 
-    def ids(self, fieldname: str, term: str) -> frozenset[int]:
+    def ids(self, fieldname: str, term: str) -> DocSet:
         """Global document numbers having ``term`` in ``fieldname`` (deleted ones included)."""
         return self._union(("ids", fieldname, term), lambda r, d: d.ids(r, fieldname, term))
 
-    def impacts(self, term: str) -> tuple[list[tuple[int, dict[int, float]]], float]:
-        """Per segment ``(offset, docnum -> impact)`` of a text term, and its largest impact."""
+    def impacts(self, term: str) -> tuple[list[tuple[int, Postings]], float]:
+        """Per segment ``(offset, postings)`` of a text term, and its largest impact."""
         key = ("*imp", term)
         found = self._impacts.get(key)
         if found is None:
@@ -115,41 +116,39 @@ class Snapshot:
             found = self._impacts[key] = (parts, top)
         return found
 
-    def any_field(self, term: str) -> frozenset[int]:
+    def any_field(self, term: str) -> DocSet:
         """Global document numbers having ``term`` in any text field (deleted ones included)."""
-        return self._union(("any", term), lambda r, d: frozenset(d.impacts(r, term)[0]))
+        return self._union(("any", term), lambda r, d: DocSet.sorted(d.impacts(r, term)[0].docs))
 
-    def own_text(self, term: str) -> frozenset[int]:
+    def own_text(self, term: str) -> DocSet:
         """Documents having ``term`` in their own text (title, body, tags; not rolled-up answers)."""
-        return self._union(
-            ("own", term), lambda r, d: frozenset().union(*(d.ids(r, f, term) for f in OWN_TEXT_FIELDS))
-        )
+        return self._union(("own", term), lambda r, d: _own(d.impacts(r, term)[0]))
 
     def _prepare_groups(self) -> None:
         """Dense group numbers for every document, and the groups touched by deletions."""
         parts = [data.group_index(reader, self.group_numbers) for reader, _, data in self.leaves]
-        self.gidx = array("i")
-        for part in parts:
-            self.gidx.extend(part)
-        gidx = self.gidx
-        dirty = {gidx[d] for d in self.deleted}
-        self.dirty_mask = bitset(dirty)
+        self.gidx = gidx = np.concatenate(parts) if parts else np.zeros(0, dtype=DOC)
+        self.dirty_mask = bitset(gidx[self.deleted.a])
         # Live documents of those groups: their bits are recomputed exactly per query key. Found
         # through the segments' documents per group, not by walking every document of the index
         # after each commit.
         grp = self.array("grp")
         keys = {grp[d] for d in self.deleted}
-        self.dirty_docs = frozenset(chain.from_iterable(map(self.group_docs, keys))) if dirty else EMPTY
+        self.dirty_docs = DocSet(list(chain.from_iterable(map(self.group_docs, keys)))) if keys else EMPTY
         self._gbits: dict[tuple[Any, ...], int] = {}
 
-    def groups_of(self, docs: Iterable[int]) -> int:
-        """Bitset of the groups of ``docs`` (live documents)."""
+    def group_index(self) -> np.ndarray:
+        """Per document (global number), the dense number of its group."""
         if self.gidx is None:
             self._prepare_groups()
         assert self.gidx is not None
-        return bitset(set(map(self.gidx.__getitem__, docs)))
+        return self.gidx
 
-    def group_bits(self, key: tuple[Any, ...], docs: Callable[[], frozenset[int]]) -> int:
+    def groups_of(self, docs: DocSet) -> int:
+        """Bitset of the groups of ``docs`` (live documents)."""
+        return bitset(self.group_index()[docs.a])
+
+    def group_bits(self, key: tuple[Any, ...], docs: Callable[[], DocSet]) -> int:
         """Bitset of the groups having a live document in ``docs()``; per-segment parts are
         cached under ``key`` ("any", term) or ("ids", field, value)."""
         if self.gidx is None:
@@ -160,15 +159,15 @@ class Snapshot:
         bits = 0
         for reader, _, data in self.leaves:
             if key[0] == "any":
-                part = data.group_bits(key, lambda r=reader, d=data, t=key[1]: d.impacts(r, t)[0])
+                part = data.group_bits(key, lambda r=reader, d=data, t=key[1]: d.impacts(r, t)[0].docs)
             else:
                 _, fieldname, value = key
-                part = data.group_bits(key, lambda r=reader, d=data, f=fieldname, v=value: d.ids(r, f, v))
+                part = data.group_bits(key, lambda r=reader, d=data, f=fieldname, v=value: d.ids(r, f, v).a)
             bits |= part
         if self.dirty_mask:
             bits &= ~self.dirty_mask
             if self.dirty_docs:
-                bits |= bitset({self.gidx[d] for d in self.dirty_docs & docs()})
+                bits |= bitset(self.gidx[(self.dirty_docs & docs()).a])
         if len(self._gbits) > 4000:
             self._gbits.clear()
         self._gbits[key] = bits
@@ -198,19 +197,15 @@ class Snapshot:
     def live_count(self) -> int:
         return self.size - len(self.deleted)
 
-    def allowed(self, audience: Audience) -> frozenset[int]:
+    def allowed(self, audience: Audience) -> DocSet:
         """The live documents ``audience`` may find."""
         found = self._allowed.get(audience)
         if found is None:
-            found = (
-                frozenset().union(*(self.ids("cat", str(c)) for c in audience.category_ids)) - self.deleted
-            )
+            found = DocSet.union(*(self.ids("cat", str(c)) for c in audience.category_ids)) - self.deleted
             if not audience.all_private:
                 private = self.ids("aud", PRIVATE)
                 if private:
-                    theirs = frozenset().union(
-                        *(self.ids("aud", private_term(o)) for o in audience.private_orgs)
-                    )
+                    theirs = DocSet.union(*(self.ids("aud", private_term(o)) for o in audience.private_orgs))
                     found = found - (private - theirs)
             # At most 64 audiences and ALLOWED_IDS document numbers (a million-document index
             # makes each audience's set about as large as the index).
@@ -220,18 +215,19 @@ class Snapshot:
             self._allowed[audience] = found
         return found
 
-    def created_between(self, start: int | None, end: int | None) -> set[int]:
-        out: set[int] = set()
+    def created_between(self, start: int | None, end: int | None) -> DocSet:
+        parts = []
         for reader, offset, data in self.leaves:
             keys, docs = data.created_index(reader)
             lo = 0 if start is None else bisect_left(keys, start)
             hi = len(keys) if end is None else bisect_left(keys, end)
-            out.update(docs[lo:hi] if offset == 0 else (d + offset for d in docs[lo:hi]))
-        return out
+            part = np.sort(np.asarray(docs[lo:hi], dtype=DOC))
+            parts.append(part + DOC(offset) if offset else part)
+        return DocSet.sorted(np.concatenate(parts)) if parts else EMPTY
 
     # -- results: one per thread -----------------------------------------------------------------
 
-    def heads(self) -> frozenset[int]:
+    def heads(self) -> DocSet:
         """The live documents that can stand for a result: threads (their answers rolled up)
         and articles."""
         if self._heads is None:
@@ -277,9 +273,18 @@ class Snapshot:
             found = self._arrays[name] = list(chain.from_iterable(parts))
         return found
 
-    def ordered(self, sort: str) -> Iterable[int]:
-        """All documents, newest (or most voted) first."""
-        iters = [shifted(data.order(reader, sort), offset) for reader, offset, data in self.leaves]
+    def column(self, name: str) -> np.ndarray:
+        """``grp``, ``created`` or ``votes`` of every document (global numbers) as a numpy array
+        (a view of the mapped file when the index has one segment)."""
+        found = self._np.get(name)
+        if found is None:
+            found = self._np[name] = np.asarray(self.array(name))
+        return found
+
+    def ordered(self, sort: str, docs: DocSet | None = None) -> Iterable[int]:
+        """All documents (or those of ``docs``), newest (or most voted) first: each segment's
+        mapped order filtered at once, then the segments merged as far as the caller reads."""
+        iters = [data.order(reader, sort, offset, docs) for reader, offset, data in self.leaves]
         return (d for _, _, d in heapq.merge(*iters))
 
     def slug(self, category_id: int, docnum: int) -> str:
@@ -346,6 +351,10 @@ class Segments:
             with contextlib.suppress(Exception):
                 reader.close()
         self.readers = {}
+
+
+def _own(postings: Postings) -> DocSet:
+    return DocSet.sorted(postings.docs[postings.own])
 
 
 def sidecar_path(ix: Any, segment: Any) -> Path | None:

@@ -16,6 +16,7 @@ import contextlib
 import re
 
 from search_index import analysis
+from search_index.docsets import DocSet
 from search_index.documents import Audience
 from search_index.query import ParsedQuery
 from search_index.schema import OWN_TEXT_FIELDS
@@ -47,7 +48,7 @@ def suggest(snap: Snapshot, q: str, parsed: ParsedQuery, allowed: Audience, tota
     return out if out != q else None
 
 
-def closest(snap: Snapshot, word: str, visible: frozenset[int], min_df: int) -> str | None:
+def closest(snap: Snapshot, word: str, visible: DocSet, min_df: int) -> str | None:
     """The closest word to ``word`` found in at least ``min_df`` of the ``visible`` documents."""
     candidates: set[str] = set()
     maxdist = 1 if len(word) <= 4 else 2

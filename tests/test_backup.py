@@ -86,6 +86,20 @@ def test_restore_brings_back_the_database_and_its_index(demo: Community, tmp_pat
     assert check.code == 0, check.out
 
 
+def test_the_restored_index_directory_goes_once_replaced(demo: Community, tmp_path: Path) -> None:
+    """Rebuilds remove replaced index directories; the restored one too (before: it stayed, a
+    whole index left on disk by every restore)."""
+    search = demo.data_dir / "search"
+    assert demo("backup", str(tmp_path / "b")).code == 0
+    assert demo("restore", str(tmp_path / "b")).code == 0
+    restored = (search / "CURRENT").read_text().strip()
+    assert "restored" in restored and (search / restored).is_dir()
+    for _ in range(2):  # the directory before the live one is kept for readers still on it
+        assert demo("reindex").code == 0
+    assert not (search / restored).exists()
+    assert [d.name for d in search.iterdir() if d.is_dir() and "restored" in d.name] == []
+
+
 def test_an_index_from_another_moment_is_repaired_on_restore(demo: Community, tmp_path: Path) -> None:
     assert demo("backup", str(tmp_path / "older")).code == 0
     for n in range(3):

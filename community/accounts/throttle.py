@@ -47,7 +47,7 @@ async def take_places(limits: list[Limit], window_seconds: int) -> None:
         if not await _take(limit, window_seconds):
             for earlier in taken:
                 await _give_back(earlier.key)
-            left = await _seconds_left(limit.key, window_seconds)
+            left = await _wait(limit, limits, window_seconds)
             raise RateLimited(
                 f"Too many failed sign-ins. Please wait {_minutes(left)} and try again, "
                 "or ask an administrator for a password reset link.",
@@ -93,11 +93,25 @@ async def _give_back(key: str) -> None:
     await SignInWindow.filter(key=key, failures__gt=0).update(failures=F("failures") - 1)
 
 
-async def _seconds_left(key: str, window_seconds: int) -> int:
-    window = await SignInWindow.filter(key=key).only("started_at").first()
-    if window is None:
-        return window_seconds
-    left = (window.started_at + timedelta(seconds=window_seconds) - now()).total_seconds()
+async def _wait(refused: Limit, limits: list[Limit], window_seconds: int) -> int:
+    """Seconds until an attempt can pass: until the refusing window ends, or a later-ending one of
+    the others that is full too (the account's window may end in a minute while this address's
+    is full for fifteen: 'wait a minute' would only be refused again)."""
+    since = _window_start(window_seconds)
+    most = {limit.key: limit.max_failures for limit in limits}
+    rows = await SignInWindow.filter(key__in=list(most), started_at__gte=since).values(
+        "key", "failures", "started_at"
+    )
+    lefts = [
+        _seconds_left(row["started_at"], window_seconds)
+        for row in rows
+        if row["key"] == refused.key or row["failures"] >= most[row["key"]]
+    ]
+    return max(lefts, default=window_seconds)
+
+
+def _seconds_left(started_at: datetime, window_seconds: int) -> int:
+    left = (started_at + timedelta(seconds=window_seconds) - now()).total_seconds()
     return max(1, min(window_seconds, int(left) + 1))
 
 

@@ -161,6 +161,10 @@ async def restore(settings: Settings, args: argparse.Namespace) -> int:
 
         try:
             await apply_migrations(settings.database_url)  # a backup from an older version
+            from community.search import epoch
+
+            # Every other host's index followed the database before: each rebuilds by itself.
+            await epoch.begin_new()
             return await _reconcile(settings, lock)
         finally:
             await close_db()
@@ -208,14 +212,16 @@ def _restore_database(settings: Settings, dump: Path) -> None:
 
 def _restore_index(saved: Path, root: Path) -> None:
     """Put the saved index directory back as the live one (the one before is kept until the next
-    rebuild removes it, like any replaced directory)."""
+    rebuild removes it, like any replaced directory). Named ``ix-…`` like every index directory,
+    so that rebuilds remove it too once it is replaced (a ``restored-…`` directory never was: each
+    restore left a whole index on disk)."""
     from search_index.writing import CURRENT
 
     current = saved / CURRENT
     if not current.is_file():
         return  # the backup was made before the first index: the reconcile step rebuilds it
     name = current.read_text().strip()
-    restored = f"restored-{int(time.time())}-{name}"
+    restored = f"ix-restored-{int(time.time())}-{name.removeprefix('ix-')}"
     shutil.rmtree(root / restored, ignore_errors=True)
     shutil.copytree(saved / name, root / restored)
     tmp = root / f"{CURRENT}.tmp"
@@ -226,17 +232,20 @@ def _restore_index(saved: Path, root: Path) -> None:
 async def _reconcile(settings: Settings, lock: Any) -> int:
     import asyncio
 
-    from community.search import maintenance
+    from community.search import epoch, maintenance
     from community.search.indexer import Indexer
     from search_index.engine import WhooshSearch
 
     index = WhooshSearch(_search_root(settings))
     try:
-        await Indexer(index).drain()  # changes the database copy had not indexed yet
+        indexer = Indexer(index)
+        await indexer.drain()  # changes the database copy had not indexed yet
         report = await maintenance.compare_index(index)
         print("\n".join(report.lines()))
         if not report.in_step:
             print(f"Repairing the restored index: {await maintenance.repair(index, report)}.")
+        # This host's index follows the restored database: it is not rebuilt again at start.
+        epoch.write(epoch.root_of(index), await epoch.current(), indexer.position or 0)
     finally:
         await asyncio.to_thread(index.close)
     print("Restored. Start the server as usual.")

@@ -144,13 +144,15 @@ async def route_new_question(
 async def route_published_question(thread: Thread) -> Created:
     """Inside a moderator's decision: a question held for review reaches the experts when it is
     published, never before (they hear of nothing they may not see). Its response clock starts
-    then, since nobody could answer it earlier. Once only: a question routed already is left be."""
+    then, since nobody could answer it earlier. Once only: a question routed already is left be.
+    The expert the asker chose ("Ask this expert") is asked first, as without the hold."""
     if not thread.is_question or await QuestionRouting.filter(thread_id=thread.id).exists():
         return []
     asker = await load_actor(thread.author_id)
     if asker is None:
         return []
-    return await route_new_question(asker, thread, asked_at=utcnow())
+    asked = (await load_experts()).get(thread.asked_expert_id) if thread.asked_expert_id else None
+    return await route_new_question(asker, thread, asked=asked, asked_at=utcnow())
 
 
 async def pass_on(actor: Actor, thread_id: int, *, to: object, note: object) -> User:

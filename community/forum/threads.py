@@ -108,6 +108,7 @@ async def create_thread(
             private_org_id=actor.organisation_id if is_private else None,
             created_at=when,
             last_activity_at=when,
+            asked_expert_id=asked.id if asked is not None else None,
         )
         post = await Post.create(
             thread=thread, author_id=actor.id, is_opening=True, body_source=body_text,
@@ -123,7 +124,8 @@ async def create_thread(
         await User.filter(id=actor.id).update(post_count=F("post_count") + 1)
         await index_later((THREAD, thread.id))
         notes += await forum_notices.on_new_thread(actor, thread, post, mentioned)
-        # A question held for review is not routed: experts hear of nothing they may not see.
+        # A question held for review is not routed: experts hear of nothing they may not see. It
+        # is when published, to the expert asked first (``thread.asked_expert_id``).
         if thread.is_question and post.state == PostState.VISIBLE:
             notes += await routing.route_new_question(actor, thread, asked=asked)
         created = ThreadCreated(thread.id, post.id, cat.id, actor.id, tuple(mentioned))

@@ -72,7 +72,7 @@ from community.models.notifications import (
     WatchTarget,
 )
 from community.models.orgs import Organisation, OrgKind
-from community.models.outbox import IndexChange, IndexerLease, IndexHost, IndexOutbox
+from community.models.outbox import IndexChange, IndexEpoch, IndexerLease, IndexHost, IndexOutbox
 from community.models.sso import ExternalIdentity, IdentityProvider
 from community.models.support import RatingSide, SupportRating
 
@@ -100,6 +100,7 @@ __all__ = [
     "IdempotentRequest",
     "IdentityProvider",
     "IndexChange",
+    "IndexEpoch",
     "IndexHost",
     "IndexOutbox",
     "IndexerLease",

@@ -93,6 +93,9 @@ class Thread(Model):
     # Bumped by every change that alters what the thread page shows; part of the page cache key.
     version = fields.IntField(default=1)
     source_ref = fields.CharField(max_length=64, null=True, unique=True)
+    # The expert the asker chose ("Ask this expert"): routed to first, also when the question is
+    # published only after a review (experts.routing.route_published_question).
+    asked_expert_id = fields.IntField(null=True)
 
     class Meta:
         table = "thread"

@@ -48,6 +48,19 @@ class IndexHost(Model):
         table = "index_host"
 
 
+class IndexEpoch(Model):
+    """Which life of the database the hosts' indexes follow (one row). ``community restore``
+    gives it a new token: an index whose recorded token differs was built from another database
+    (the one before the restore) and is rebuilt (community.search.epoch)."""
+
+    id = fields.IntField(primary_key=True)  # always 1
+    token = fields.CharField(max_length=32)
+    started_at = fields.DatetimeField()
+
+    class Meta:
+        table = "index_epoch"
+
+
 class IndexerLease(Model):
     """Which process writes one search index, and when it last said it was working (its heartbeat)."""
 

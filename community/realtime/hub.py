@@ -50,6 +50,7 @@ from community.realtime.entries import thread_facts
 from community.realtime.gc_pacing import CollectorPacer
 from community.realtime.log import QUEUE_STREAM, LiveMessage
 from community.realtime.messages import DENY, Renderer, encode, may_see_thread
+from community.search import epoch
 from community.validation import positive_int
 from community.visibility import load_visible_thread
 
@@ -83,6 +84,7 @@ class Hub:
         self.connections: set[Connection] = set()
         self.subscribers: dict[str, set[Connection]] = {}
         self.cursor = 0
+        self.epoch: str | None = None  # the database's life (``search.epoch``): a restore changes it
         self.pending: dict[int, LiveMessage] = {}
         self.overflows = 0
         self.delivered = 0
@@ -96,6 +98,7 @@ class Hub:
 
     async def start(self) -> None:
         self.cursor = await log.latest_id()
+        self.epoch = await epoch.current()
         await self.bus.start(self.on_bus_message, self.bus_connected)
         self._loops = [
             asyncio.create_task(self._poll_forever()),
@@ -208,6 +211,7 @@ class Hub:
         while True:
             await asyncio.sleep(POLL_SECONDS if self.bus.healthy else POLL_DEGRADED_SECONDS)
             try:
+                await self.notice_restore()
                 await self.catch_up()
                 # Access changes travel over the bus only: while it is down, re-check everyone.
                 if not self.bus.healthy and loop.time() >= recheck_due:
@@ -215,6 +219,25 @@ class Hub:
                     await self.access_changed(None, None)
             except Exception:
                 logger.exception("could not read the live event log")
+
+    async def notice_restore(self) -> None:
+        """The database was put back to an earlier moment (``community restore`` gives it a new
+        epoch; one put back by hand has a log whose newest id is below this hub's cursor): the
+        log's ids start again below what was delivered, so every new event would be taken for one
+        already seen. Go on from the restored log, and tell every connection that what it shows
+        is of another moment (``resync``/``restored``: reload)."""
+        token, latest = await epoch.current(), await log.latest_id()
+        if token == self.epoch and latest >= self.cursor:
+            return
+        logger.warning(
+            "the database was restored: live events go on from id %d (was %d)", latest, self.cursor
+        )
+        self.epoch, self.cursor = token, latest
+        self.pending.clear()
+        restored = encode({"type": "resync", "reason": "restored"})
+        for conn in list(self.connections):
+            conn.skip_upto = min(conn.skip_upto, latest)
+            conn.offer(restored)
 
     async def bus_connected(self) -> None:
         """The bus is (back) up: take what it may have missed, rows and access changes alike."""
@@ -476,9 +499,13 @@ class Hub:
         for stream in granted:
             self.subscribe(conn, stream)
         upto = self.cursor
-        conn.skip_upto = after if after is not None else upto
         head = [encode({"type": "welcome", "user_id": conn.actor.id, "streams": granted, "denied": denied,
                         "heartbeat": self.heartbeat})]  # fmt: skip
+        if after is not None and after > upto and after > await log.latest_id():
+            # An id no committed event has: one from the log before the database was restored.
+            head.append(encode({"type": "resync", "reason": "restored"}))
+            after = None
+        conn.skip_upto = after if after is not None else upto
         if after is not None and after < upto:
             head += await self._catch_up_messages(conn, after, upto, granted)
         head.append(encode({"type": "ready", "id": max(upto, after or 0)}))

@@ -25,7 +25,7 @@ from typing import Any
 from community.events import Event, subscribe, unsubscribe
 from community.models import Article, ArticleState, Thread
 from community.ports import SearchIndex
-from community.search import changelog
+from community.search import changelog, epoch
 from community.search.lease import Lease
 from community.search.sources import all_documents, changes_for
 from search_index.documents import SearchDocument
@@ -100,9 +100,11 @@ async def rebuild_from_database(
     Rows written while it runs stay for the indexer (applying them again is harmless); no row is
     deleted, other hosts' indexes may still need them."""
     host = host or changelog.host_of(index)
-    await changelog.rebuilding(host)
+    token = await epoch.current()
+    position = await changelog.rebuilding(host)
     count = await rebuild(index, progress)
     await changelog.rebuilt(host)
+    epoch.write(epoch.root_of(index), token, position)  # this index follows this database now
     return count
 
 
@@ -180,6 +182,7 @@ class Indexer:
         self.forget_after = forget_after
         self.prune_seconds = prune_seconds
         self.position: int | None = None  # this host's, once read from the database
+        self.epoch: str | None = None  # the database's epoch this index follows, once caught up
         self._registered = False  # catch_up found or made this host's row: the heartbeat renews it
         self.index = index
         self.lease = lease
@@ -237,18 +240,24 @@ class Indexer:
     async def catch_up(self) -> None:
         """At start: an empty index over a non-empty database (first start, index deleted) is
         rebuilt, and so is one behind what the change log still holds (a host forgotten while
-        away, a rebuild interrupted); then the log is applied from this host's position."""
-        self.position = None
+        away, a rebuild interrupted) or one that followed the database before a restore
+        (``search.epoch``); then the log is applied from this host's position."""
+        self.position = self.epoch = None
         self._registered = False
+        token = await epoch.current()
+        restored = await epoch.mismatch(epoch.root_of(self.index), self.host)  # before resume registers
         resume = await changelog.resume(self.host)
         self._registered = True
         empty = await asyncio.to_thread(self.index.doc_count) == 0 and (
             await Thread.filter(is_deleted=False).exists()
             or await Article.filter(state=ArticleState.PUBLISHED).exists()
         )
-        if empty or resume is None:
+        if restored:
+            log.warning("search index: %s; rebuilding it from the database", restored)
+        elif empty or resume is None:
             log.info("search index %s: rebuilding it from the database",
                      "is empty" if empty else "is behind the change log")  # fmt: skip
+        if empty or resume is None or restored:
             self._rebuilding = True
             try:
                 await rebuild_from_database(self.index, self._progressed, host=self.host)
@@ -257,6 +266,14 @@ class Indexer:
         await self.drain()
         if self.reconcile is not None:
             await self.reconcile(self)
+        self.epoch = token
+        if self.position is not None:
+            self._still_follows(self.position)
+
+    def _still_follows(self, position: int) -> None:
+        """Record beside the index the database epoch and position it follows (see search.epoch)."""
+        if self.epoch is not None:
+            epoch.write(epoch.root_of(self.index), self.epoch, position)
 
     async def run_forever(self) -> None:
         subscribe(self._on_event)
@@ -269,8 +286,9 @@ class Indexer:
                 except Exception as exc:
                     self.failures += 1
                     self.last_error = f"{type(exc).__name__}: {exc}"[:300]
+                    expected = isinstance(exc, Stalled | changelog.Forgotten | epoch.Restored)
                     log.error("search indexer failed (%s); retrying in %.1f s", self.last_error, delay,
-                              exc_info=not isinstance(exc, Stalled | changelog.Forgotten))  # fmt: skip
+                              exc_info=not expected)  # fmt: skip
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, self.RETRY_MAX)
                 else:
@@ -333,6 +351,9 @@ class Indexer:
                 raise Stalled("another process took the indexer's lease")
             if self._registered:
                 await changelog.seen(self.host)
+            if self.epoch is not None and (position := self.position) is not None:
+                await epoch.check(self.host, self.epoch, position)  # a restore elsewhere: start over
+                self._still_follows(position)
             if time.monotonic() - pruned >= self.prune_seconds:
                 pruned = time.monotonic()
                 await changelog.prune(self.forget_after)

@@ -12,7 +12,7 @@ from tortoise import connections
 
 from community.mail.queue import backlog
 from community.markdown import render_document
-from community.search import changelog
+from community.search import changelog, epoch
 from community.templating import ROOT, STATIC
 from community.web.render import render
 
@@ -27,11 +27,16 @@ async def healthz(request: Request) -> JSONResponse:
     mail["oldest"] = oldest.isoformat() if oldest is not None and not isinstance(oldest, str) else oldest
     state = request.app.state
     live = {**state.live.hub.stats(), **await state.live.recorder.backlog()}
-    search = {**await changelog.backlog(state.indexer.host), "indexer": await state.indexer.describe()}
-    # Search far behind (no indexer, or one failing) is an outage of search: the load balancer hears it.
+    host = state.indexer.host
+    search = {**await changelog.backlog(host), "indexer": await state.indexer.describe()}
+    # An index known to be incomplete (being rebuilt, or following the database before a restore),
+    # or search far behind (no indexer, or one failing), is an outage of search: the load balancer
+    # hears it.
+    search["incomplete"] = await epoch.incomplete(epoch.root_of(state.indexer.index), host)
     behind = search["oldest_age_seconds"] > state.settings.index_stale_seconds
-    body = {"status": "search_index_behind" if behind else "ok", "database": "ok", "live": live}
-    return JSONResponse({**body, "search": search, "mail": mail}, 503 if behind else 200)
+    status = "search_index_incomplete" if search["incomplete"] else "search_index_behind" if behind else "ok"
+    body = {"status": status, "database": "ok", "live": live}
+    return JSONResponse({**body, "search": search, "mail": mail}, 200 if status == "ok" else 503)
 
 
 async def favicon(request: Request) -> FileResponse:

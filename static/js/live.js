@@ -105,7 +105,8 @@
         if (message.reason === "not_found" && String(message.stream).indexOf("thread:") === 0) gone();
         break;
       case "resync":
-        if (message.reason === "too_far_behind") stale();
+        if (message.reason === "restored") lastId = null; // ids of the log before a restore
+        if (message.reason === "too_far_behind" || message.reason === "restored") stale();
         break;
       case "error":
         if (message.code === "unauthenticated") stopped = true;

@@ -8,7 +8,7 @@ import pytest
 
 from community.accounts import invitations, passwords, people, tokens
 from community.errors import Forbidden, Invalid, NotFound, RateLimited
-from community.models import Invitation, Role, User
+from community.models import Invitation, Role, SignInWindow, User
 from tests.conftest import PASSWORD
 
 
@@ -32,6 +32,35 @@ async def test_account_is_throttled_after_repeated_failures_even_with_the_right_
     with pytest.raises(RateLimited) as exc:
         await passwords.authenticate(world.settings, world.partner.email, PASSWORD, "10.0.0.3")
     assert exc.value.retry_after > 0 and "Too many failed sign-ins" in exc.value.message
+
+
+async def test_the_lockout_says_how_many_minutes_until_a_sign_in_can_be_tried_again(world) -> None:
+    """The wait is the longest of the windows that are full: the account's guesses started 14
+    minutes ago (free in a minute) but this address's window is full for 15 more minutes (before:
+    'Please wait a minute', then refused again for 14 minutes)."""
+    s = world.settings
+    assert s.login_window_seconds == 900
+    for _ in range(s.login_max_failures):
+        with pytest.raises(Invalid):
+            await passwords.authenticate(s, world.partner.email, "wrong", "10.0.0.2")
+    with pytest.raises(RateLimited) as alone:
+        await passwords.authenticate(s, world.partner.email, PASSWORD, "10.0.0.3")
+    assert "Please wait 15 minutes and try again" in alone.value.message
+    assert alone.value.retry_after > 14 * 60
+
+    await SignInWindow.filter(key=f"account:{world.partner.email}").update(
+        started_at=datetime.now(UTC) - timedelta(minutes=14)
+    )
+    for i in range(s.login_max_failures * 4):
+        with pytest.raises(Invalid):
+            await passwords.authenticate(s, f"guess{i}@example.com", "x", "10.7.7.7")
+    with pytest.raises(RateLimited) as both:
+        await passwords.authenticate(s, world.partner.email, PASSWORD, "10.7.7.7")
+    assert "Please wait 15 minutes and try again" in both.value.message
+    assert both.value.retry_after > 14 * 60
+    with pytest.raises(RateLimited) as account_only:  # from another address: the account's minute
+        await passwords.authenticate(s, world.partner.email, PASSWORD, "10.0.0.4")
+    assert "Please wait a minute and try again" in account_only.value.message
 
 
 async def test_ip_is_throttled_across_accounts(world) -> None:

@@ -148,6 +148,26 @@ async def test_away_expert_asked_by_name_hands_it_to_the_stand_in(experts: Exper
     assert nina.id not in [r["expert_id"] for r in rows]
 
 
+async def test_the_expert_asked_for_a_held_question_is_asked_when_it_is_published(experts: Experts) -> None:
+    """ "Ask this expert" and a hold for review: after approval the question goes to the expert the
+    asker chose, as it would have without the hold (before: routed as if nobody had been asked)."""
+    w = experts.world
+    holds_new_members = ModerationRules(newcomers=NewcomerRules(held_posts=1))
+    thread = await threads.create_thread(
+        w.actor(w.colleague), category="general", kind="question", title="Which VPN licence for 40 users?",
+        body="Any details help.", tags="vpn", expert=experts.billing.handle, gate=holds_new_members,
+    )  # fmt: skip
+    assert not await QuestionRouting.filter(thread_id=thread.id).exists()
+    item = await ReviewItem.get(thread_id=thread.id)
+    await decisions.decide_item(w.actor(w.moderator), item.id, decision="keep")
+    routed = (
+        await QuestionRouting.filter(thread_id=thread.id).order_by("id").values_list("expert_id", "reason")
+    )
+    assert routed == [(experts.billing.id, RoutingReason.ASKED), (experts.net.id, RoutingReason.MATCH)]
+    told = await Notification.filter(kind="routed").values_list("user_id", flat=True)
+    assert experts.billing.id in told
+
+
 async def test_passing_on_tells_the_colleague_and_sanitises_the_note(experts: Experts) -> None:
     w = experts.world
     thread = await threads.create_thread(
