@@ -45,17 +45,19 @@ def as_array(values: Any) -> np.ndarray:
     return arr
 
 
-def member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
-    """For each of ``values`` (any order), whether it is in ``sorted_set`` (sorted, unique)."""
+def member(values: np.ndarray, sorted_set: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+    """For each of ``values`` (any order), whether it is in ``sorted_set`` (sorted, unique);
+    ``mask``: the set's mask when it is kept (see :meth:`DocSet.keep_mask`)."""
     n = len(sorted_set)
     if n == 0 or len(values) == 0:
         return np.zeros(len(values), dtype=bool)
-    if _search_cheaper(len(values), n, int(sorted_set[-1])):
-        i = np.searchsorted(sorted_set, values)
-        np.minimum(i, n - 1, out=i)
-        return sorted_set[i] == values  # type: ignore[no-any-return]
-    mask = np.zeros(int(sorted_set[-1]) + 1, dtype=bool)
-    mask[sorted_set] = True
+    if mask is None:
+        if _search_cheaper(len(values), n, int(sorted_set[-1])):
+            i = np.searchsorted(sorted_set, values)
+            np.minimum(i, n - 1, out=i)
+            return sorted_set[i] == values  # type: ignore[no-any-return]
+        mask = np.zeros(int(sorted_set[-1]) + 1, dtype=bool)
+        mask[sorted_set] = True
     top = len(mask)
     if len(values) and int(values.max()) >= top:
         inside = values < top
@@ -117,26 +119,29 @@ class DocSet:
             mask[a] = True
         return cls.sorted(np.flatnonzero(mask).astype(DOC))
 
-    def mask(self) -> np.ndarray:
-        """A boolean array over ``0 .. max + 1`` (kept: a cached set is tested many times)."""
-        if self._mask is None:
-            m = np.zeros(int(self.a[-1]) + 1 if len(self.a) else 0, dtype=bool)
+    def keep_mask(self) -> DocSet:
+        """Keep a byte per document number up to the largest (for the big sets every query tests,
+        such as what an audience may see: a lookup then costs no mask built per test)."""
+        if self._mask is None and len(self.a):
+            m = np.zeros(int(self.a[-1]) + 1, dtype=bool)
             m[self.a] = True
             self._mask = m
-        return self._mask
+        return self
 
     def has(self, values: np.ndarray) -> np.ndarray:
         """For each of ``values``, whether it is in this set."""
-        return member(values, self.a)
+        return member(values, self.a, self._mask)
 
     def __and__(self, other: Any) -> DocSet:
-        b = as_array(other)
-        a = self.a
-        if len(a) > len(b):
-            a, b = b, a
-        if not len(a):
+        if not isinstance(other, DocSet):
+            other = DocSet(other)
+        small, large = (self, other) if len(self.a) <= len(other.a) else (other, self)
+        if not len(small.a):
             return EMPTY
-        return DocSet.sorted(a[member(a, b)])
+        mask = large._mask
+        if mask is None and small._mask is not None and len(small.a) * 4 > len(large.a):
+            small, large, mask = large, small, small._mask
+        return DocSet.sorted(small.a[member(small.a, large.a, mask)])
 
     __rand__ = __and__
 
@@ -146,10 +151,11 @@ class DocSet:
     __ror__ = __or__
 
     def __sub__(self, other: Any) -> DocSet:
-        b = as_array(other)
-        if not len(b) or not len(self.a):
+        if not isinstance(other, DocSet):
+            other = DocSet(other)
+        if not len(other.a) or not len(self.a):
             return self
-        return DocSet.sorted(self.a[~member(self.a, b)])
+        return DocSet.sorted(self.a[~member(self.a, other.a, other._mask)])
 
     def __rsub__(self, other: Any) -> DocSet:
         return DocSet(other) - self

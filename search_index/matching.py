@@ -17,7 +17,6 @@ Internal to :mod:`search_index`; :class:`search_index.engine.WhooshSearch` is th
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -253,20 +252,44 @@ def _grouped(
 
 
 def _phrase_docs(snap: Snapshot, pterms: list[str], within: DocSet) -> DocSet:
-    """Documents of ``within`` having the phrase in their title or body (positions checked)."""
-    candidates = within
+    """Documents of ``within`` having the phrase in their title or body (positions checked).
+
+    The documents having the phrase are found per segment, over the whole segment, and kept
+    with the segment's other derived sets: a phrase searched again (another page, another
+    person, a later snapshot) reads no positions."""
+    key = ("phrase", tuple(pterms))
+    if len(within) < PHRASE_WITHIN and not snap.has_set(key):
+        # Few documents to check (operators narrowed them): check those only, keep nothing.
+        found = []
+        for reader, offset, data in snap.leaves:
+            mine = within.a[(within.a >= offset) & (within.a < offset + data.doc_count)] - offset
+            found.append(_segment_phrase(reader, data, pterms, DocSet.sorted(mine)).shifted(offset))
+        return DocSet.union(*found)
+    return within & snap.per_segment(key, lambda r, d: _segment_phrase(r, d, pterms))
+
+
+# Under this many documents to check, a phrase is checked on those only (not kept).
+PHRASE_WITHIN = 2000
+
+
+def _segment_phrase(reader: Any, data: Any, pterms: list[str], within: DocSet | None = None) -> DocSet:
+    """One segment's documents (local numbers; of ``within`` when given) having the phrase in
+    their title or body."""
+    candidates: DocSet | None = within
     for t in pterms:
-        candidates = candidates & (snap.ids("title", t) | snap.ids("body", t))
-    if not candidates or len(pterms) == 1:
+        has_term = DocSet.union(*(data.ids(reader, f, t) for f in PHRASE_FIELDS))
+        candidates = has_term if candidates is None else candidates & has_term
+        if not candidates:
+            return EMPTY
+    assert candidates is not None
+    if len(pterms) == 1:
         return candidates
-    found: set[int] = set()
-    offsets = [offset for _, offset, _ in snap.leaves]
+    found: list[int] = []
     for f in PHRASE_FIELDS:
-        maps = [[data.positions(reader, f, t) for t in pterms] for reader, _, data in snap.leaves]
+        maps = [data.positions(reader, f, t) for t in pterms]
         for d in candidates - DocSet(found) if found else candidates:
-            leaf = bisect_right(offsets, d) - 1
-            if has_phrase(maps[leaf], d - offsets[leaf], SINGLE_POSITIONS):
-                found.add(d)
+            if has_phrase(maps, d, SINGLE_POSITIONS):
+                found.append(d)
     return DocSet(found)
 
 

@@ -86,7 +86,8 @@ def read_ids(reader: Any, fieldname: str, term: str) -> np.ndarray:
 
 class Postings:
     """A term's documents in one segment (sorted int32), its impact in each (float64), and
-    whether each has it in its own text (title, tags, body; not only in rolled-up answers)."""
+    those having it in their own text (sorted int32: title, tags, body; not only in rolled-up
+    answers)."""
 
     __slots__ = ("docs", "own", "values")
 
@@ -105,7 +106,7 @@ class Postings:
         return int(self.docs.nbytes + self.values.nbytes + self.own.nbytes)
 
 
-NO_POSTINGS = Postings(np.zeros(0, dtype=DOC), np.zeros(0), np.zeros(0, dtype=bool))
+NO_POSTINGS = Postings(np.zeros(0, dtype=DOC), np.zeros(0), np.zeros(0, dtype=DOC))
 
 
 class SegmentScores:
@@ -153,16 +154,15 @@ class SegmentScores:
             return NO_POSTINGS
         if len(parts) == 1:
             docs, values, own = parts[0]
-            return Postings(docs, values, np.full(len(docs), own))
+            return Postings(docs, values, docs if own else NO_POSTINGS.own)
         parts.sort(key=lambda p: -len(p[0]))
         docs = np.concatenate([p[0] for p in parts])
         values = np.concatenate([p[1] for p in parts])
         uniq, inverse = np.unique(docs, return_inverse=True)
         own_flags = np.zeros(len(uniq), dtype=bool)
         own_flags[inverse[np.concatenate([np.full(len(p[0]), p[2]) for p in parts])]] = True
-        return Postings(
-            uniq.astype(DOC), np.bincount(inverse, weights=values, minlength=len(uniq)), own_flags
-        )
+        uniq = uniq.astype(DOC)
+        return Postings(uniq, np.bincount(inverse, weights=values, minlength=len(uniq)), uniq[own_flags])
 
 
 def idf(df: int, n: int) -> float:
@@ -183,14 +183,28 @@ def rank(terms: Weights, candidates: DocSet, k: int) -> list[tuple[float, int]]:
     if k <= 0 or not candidates:
         return []
     cand = candidates.a
+    lo, hi = int(cand[0]), int(cand[-1])
     scores = np.zeros(len(cand))
     hit = np.zeros(len(cand), dtype=bool)
+    index: np.ndarray | None = None  # candidate's position per document number, built once
     for w, leaves, _ in sorted(terms, key=lambda t: -t[0] * t[2]):
         for offset, p in leaves:
-            docs = p.docs + DOC(offset) if offset else p.docs
-            ok, at = positions(docs, cand)
+            # Postings are sorted: only those within the candidates' range can be candidates.
+            start, end = np.searchsorted(p.docs, (lo - offset, hi - offset + 1))
+            if start == end:
+                continue
+            docs = p.docs[start:end] + DOC(offset) if offset else p.docs[start:end]
+            if len(docs) * 16 < len(cand):
+                ok, at = positions(docs, cand)
+            else:
+                if index is None:
+                    index = np.full(hi - lo + 1, -1, dtype=DOC)
+                    index[cand - lo] = np.arange(len(cand), dtype=DOC)
+                at = index[docs - lo]
+                ok = at >= 0
+                at = at[ok]
             if len(at):
-                scores[at] += w * p.values[ok]
+                scores[at] += w * p.values[start:end][ok]
                 hit[at] = True
     found = np.flatnonzero(hit)
     return top_k(scores[found], cand[found], k)

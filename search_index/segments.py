@@ -22,7 +22,7 @@ import numpy as np
 from whoosh.codec.whoosh3 import STORED_COLUMN
 from whoosh.reading import SegmentReader
 
-from search_index import sidecar
+from search_index import shared, sidecar
 from search_index.docsets import DOC, DocSet
 from search_index.schema import TEXT_FIELDS
 from search_index.scoring import Postings, SegmentScores, read_ids, read_positions
@@ -34,7 +34,13 @@ from search_index.scoring import Postings, SegmentScores, read_ids, read_positio
 # a common word's postings at a million documents many times over in tens of MB.
 SET_CACHE_IDS = 8_000_000  # document numbers of exact-field terms and derived sets
 POSITION_CACHE = 300_000  # (document, positions) pairs kept for phrase checks
-IMPACT_CACHE = 6_000_000  # (document, impact) pairs of text terms
+IMPACT_CACHE = 6_000_000  # (document, impact) pairs of text terms held in the process
+# A term with at least this many postings in a segment has its impacts kept in a file beside the
+# segment (:mod:`search_index.shared`), mapped by every process; at most this many mapped terms
+# are kept open per process (each mapping holds a file descriptor: well under a default limit of
+# 1,024 with Whoosh's own files and a server's sockets).
+SHARED_POSTINGS = 4096
+MAPPED_TERMS = 400
 MIN_SHARE = 0.1
 
 
@@ -56,7 +62,8 @@ class SegmentData:
         self.tags: list[tuple[str, ...]] | None = None
         self.scores = SegmentScores(doc_count)
         self.impact_cache: OrderedDict[str, tuple[Postings, float]] = OrderedDict()
-        self.cached_impacts = 0
+        self.cached_impacts = 0  # postings held in this process (mapped ones are not counted)
+        self.mapped_terms: set[str] = set()
         self.position_cache: OrderedDict[tuple[str, str], dict[int, bytes]] = OrderedDict()
         self.cached_positions = 0
         self.derived_cache: OrderedDict[tuple[Any, int], DocSet] = OrderedDict()
@@ -152,13 +159,28 @@ class SegmentData:
         if found is not None:
             self.impact_cache.move_to_end(term)
             return found
-        imp = self.scores.impacts(reader, term)
+        if self.path is not None and _postings_count(reader, term) >= SHARED_POSTINGS:
+            imp, mapped = shared.load(
+                self.path.with_name(f"{self.path.stem}.t{shared.digest(term)}"),
+                lambda: self.scores.impacts(reader, term),
+            )
+        else:
+            imp, mapped = self.scores.impacts(reader, term), False
         found = (imp, float(imp.values.max()) if len(imp) else 0.0)
         self.impact_cache[term] = found
-        self.cached_impacts += len(imp)
-        while self.cached_impacts > IMPACT_CACHE * self.share and len(self.impact_cache) > 1:
-            _, (old, _) = self.impact_cache.popitem(last=False)
-            self.cached_impacts -= len(old)
+        if mapped:
+            self.mapped_terms.add(term)
+        else:
+            self.cached_impacts += len(imp)
+        share = self.share
+        while len(self.impact_cache) > 1 and (
+            self.cached_impacts > IMPACT_CACHE * share or len(self.mapped_terms) > MAPPED_TERMS * share
+        ):
+            old_term, (old, _) = self.impact_cache.popitem(last=False)
+            if old_term in self.mapped_terms:
+                self.mapped_terms.discard(old_term)
+            else:
+                self.cached_impacts -= len(old)
         return found
 
     def ids(self, reader: SegmentReader, fieldname: str, term: str) -> DocSet:
@@ -253,6 +275,11 @@ def read_column(reader: SegmentReader, name: str, doc_count: int) -> list[int]:
     if len(out) < doc_count:
         out.extend([col._default] * (doc_count - len(out)))
     return out
+
+
+def _postings_count(reader: SegmentReader, term: str) -> int:
+    """How many postings a term has in the segment's text fields (from the term index)."""
+    return sum(reader.doc_frequency(f, term) for f in TEXT_FIELDS if f in reader.schema)
 
 
 def open_segment(ix: Any, segment: Any) -> SegmentReader:

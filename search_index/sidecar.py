@@ -26,6 +26,7 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 MAGIC = b"SIDECAR1"
 # name, typecode: the order of the arrays in the file.
@@ -42,6 +43,7 @@ LAYOUT: tuple[tuple[str, str], ...] = (
     ("group_docs", "i"),  # documents by group, ascending within a group
 )
 _HEADER = struct.Struct("<8s" + "q" * len(LAYOUT))
+T = TypeVar("T")
 
 
 class SegmentArrays:
@@ -132,23 +134,33 @@ def load(
 ) -> SegmentArrays:
     """The arrays of the segment whose file is ``path``: mapped when the file exists, else built
     from ``columns()`` and written there first (``path`` None: kept in this process only)."""
+    return map_or_write(path, lambda: build(*columns()), parse)[0]
+
+
+def map_or_write(
+    path: Path | None, data: Callable[[], bytes], parse: Callable[[mmap.mmap | bytes], T]
+) -> tuple[T, bool]:
+    """``parse`` of the file at ``path``, mapped read-only; when the file is missing, ``data()``
+    written there first (to a temporary name, then renamed: a reader never sees half a file).
+    The flag says whether the result is mapped (False: no path, or the file could not be
+    written; then it is parsed from the bytes, held in this process)."""
     if path is not None:
         with contextlib.suppress(OSError, ValueError):
-            return _map(path)
-    data = build(*columns())
+            return _map(path, parse), True
+    raw = data()
     if path is not None:
         tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
         try:
-            tmp.write_bytes(data)
+            tmp.write_bytes(raw)
             os.replace(tmp, path)
-            return _map(path)
+            return _map(path, parse), True
         except (OSError, ValueError):
             with contextlib.suppress(OSError):
                 tmp.unlink()
-    return parse(data)
+    return parse(raw), False
 
 
-def _map(path: Path) -> SegmentArrays:
+def _map(path: Path, parse: Callable[[mmap.mmap | bytes], T]) -> T:
     with path.open("rb") as f:
         mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
     try:

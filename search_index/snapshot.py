@@ -74,7 +74,9 @@ class Snapshot:
 
     # -- sets ------------------------------------------------------------------------------------
 
-    def _union(self, key: tuple[Any, ...], part: Callable[[SegmentReader, SegmentData], DocSet]) -> DocSet:
+    def per_segment(self, key: tuple[Any, ...], part: Callable[[Any, SegmentData], DocSet]) -> DocSet:
+        """A set made of every segment's ``part()`` (local numbers), kept with the segment under
+        ``key`` (valid for the segment's lifetime) and with this snapshot."""
         found = self._sets.get(key)
         if found is not None:
             self._sets.move_to_end(key)
@@ -97,9 +99,13 @@ class Snapshot:
             self._set_ids -= len(old)
         return result
 
+    def has_set(self, key: tuple[Any, ...]) -> bool:
+        """Whether :meth:`per_segment` holds ``key`` already (no segment needs computing)."""
+        return key in self._sets
+
     def ids(self, fieldname: str, term: str) -> DocSet:
         """Global document numbers having ``term`` in ``fieldname`` (deleted ones included)."""
-        return self._union(("ids", fieldname, term), lambda r, d: d.ids(r, fieldname, term))
+        return self.per_segment(("ids", fieldname, term), lambda r, d: d.ids(r, fieldname, term))
 
     def impacts(self, term: str) -> tuple[list[tuple[int, Postings]], float]:
         """Per segment ``(offset, postings)`` of a text term, and its largest impact."""
@@ -118,11 +124,11 @@ class Snapshot:
 
     def any_field(self, term: str) -> DocSet:
         """Global document numbers having ``term`` in any text field (deleted ones included)."""
-        return self._union(("any", term), lambda r, d: DocSet.sorted(d.impacts(r, term)[0].docs))
+        return self.per_segment(("any", term), lambda r, d: DocSet.sorted(d.impacts(r, term)[0].docs))
 
     def own_text(self, term: str) -> DocSet:
         """Documents having ``term`` in their own text (title, body, tags; not rolled-up answers)."""
-        return self._union(("own", term), lambda r, d: _own(d.impacts(r, term)[0]))
+        return self.per_segment(("own", term), lambda r, d: _own(d.impacts(r, term)[0]))
 
     def _prepare_groups(self) -> None:
         """Dense group numbers for every document, and the groups touched by deletions."""
@@ -212,7 +218,7 @@ class Snapshot:
             held = sum(map(len, self._allowed.values()))
             if len(self._allowed) >= 64 or held + len(found) > ALLOWED_IDS:
                 self._allowed.clear()
-            self._allowed[audience] = found
+            self._allowed[audience] = found.keep_mask()
         return found
 
     def created_between(self, start: int | None, end: int | None) -> DocSet:
@@ -231,7 +237,8 @@ class Snapshot:
         """The live documents that can stand for a result: threads (their answers rolled up)
         and articles."""
         if self._heads is None:
-            self._heads = (self.ids("flags", "thread") | self.ids("flags", "article")) - self.deleted
+            heads = (self.ids("flags", "thread") | self.ids("flags", "article")) - self.deleted
+            self._heads = heads.keep_mask()
         return self._heads
 
     def group_docs(self, group: int) -> list[int]:
@@ -354,7 +361,7 @@ class Segments:
 
 
 def _own(postings: Postings) -> DocSet:
-    return DocSet.sorted(postings.docs[postings.own])
+    return DocSet.sorted(postings.own)
 
 
 def sidecar_path(ix: Any, segment: Any) -> Path | None:

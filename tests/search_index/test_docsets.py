@@ -67,7 +67,7 @@ def test_rank_equals_a_plain_sum_over_postings() -> None:
         leaves = []
         for offset in (0, n):
             docs = np.array(sorted(_random_set(rng, rng.randrange(1, 2000), n)), dtype=np.int32)
-            leaves.append((offset, Postings(docs, np.array([rng.random() for _ in docs]), docs > 0)))
+            leaves.append((offset, Postings(docs, np.array([rng.random() for _ in docs]), docs[docs > 0])))
         top = max(float(p.values.max()) for _, p in leaves)
         terms.append((rng.random() * 3, leaves, top))
     expected: dict[int, float] = {}

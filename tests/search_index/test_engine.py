@@ -210,6 +210,24 @@ def test_phrase_needs_the_words_together(engine: WhooshSearch) -> None:
     assert ids(search(engine, '"grinder burr"')) == []
 
 
+@pytest.mark.parametrize("within", [0, 2000])
+def test_a_phrase_found_once_is_kept_per_segment_and_follows_changes(
+    engine: WhooshSearch, monkeypatch: pytest.MonkeyPatch, within: int
+) -> None:
+    """A phrase's documents are kept with each segment (or, when operators leave few documents
+    to check, checked on those only): searched again (another segment added, a document
+    deleted, excluded instead of wanted) the answers stay exact."""
+    from search_index import matching
+
+    monkeypatch.setattr(matching, "PHRASE_WITHIN", within)
+    assert search(engine, '"burr grinder"').total == 2
+    engine.apply([doc("thread:40", "Another burr grinder", "a conical burr grinder")], [])
+    assert set(ids(search(engine, '"burr grinder"'))) == {"thread:2", "thread:4", "thread:40"}
+    engine.apply([], ["thread:2"])
+    assert set(ids(search(engine, '"burr grinder"'))) == {"thread:4", "thread:40"}
+    assert not {"thread:4", "thread:40"} & set(ids(search(engine, 'grinder -"burr grinder"')))
+
+
 def test_excluded_word(engine: WhooshSearch) -> None:
     got = ids(search(engine, "espresso -decaf"))
     assert "thread:5" not in got and got

@@ -57,3 +57,55 @@ def test_members_and_orders_from_the_file() -> None:
     assert list(arrays.created_keys) == [10, 10, 20, 30]
     assert list(arrays.members(7)) == [0, 2] and list(arrays.members(9)) == [3]
     assert list(arrays.members(4)) == []
+
+
+def test_frequent_terms_impacts_are_written_once_and_mapped_by_every_process(
+    tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A term with many postings in a segment has its impacts in a file beside it (here: every
+    term, the threshold lowered), written by the first process and mapped by the others; the
+    results are those computed in memory, and a merge removes the files with their segment."""
+    from search_index import segments
+
+    docs = [
+        doc(f"thread:{i}", f"Grinder {i}", "burr grinder" + " burr" * (i % 3), days=i) for i in range(1, 9)
+    ]
+    plain = WhooshSearch(tmp_path / "plain")
+    plain.apply(docs, [])
+    expected = plain.search("burr grinder", allowed_category_ids=EVERYONE)
+    plain.close()
+
+    monkeypatch.setattr(segments, "SHARED_POSTINGS", 1)
+    first = WhooshSearch(tmp_path / "shared")
+    first.apply(docs, [])
+    got = first.search("burr grinder", allowed_category_ids=EVERYONE)
+    files = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "shared").rglob("*.t*") if p.suffix != ".toc"}
+    assert len(files) >= 2  # "burr" and "grinder"
+    other = WhooshSearch(tmp_path / "shared")
+    again = other.search("burr grinder", allowed_category_ids=EVERYONE)
+    for results in (got, again):
+        assert [(h.doc_id, h.score) for h in results.results] == [
+            (h.doc_id, h.score) for h in expected.results
+        ]
+    assert {
+        p.name: p.stat().st_mtime_ns for p in (tmp_path / "shared").rglob("*.t*") if p.suffix != ".toc"
+    } == files
+    other.close()
+    first.close()
+
+
+def test_impacts_file_round_trip() -> None:
+    import numpy as np
+
+    from search_index import shared
+    from search_index.scoring import Postings
+
+    p = Postings(
+        np.array([1, 4, 9], dtype=np.int32), np.array([0.5, 1.25, 2.0]), np.array([4], dtype=np.int32)
+    )
+    back = shared.decode(shared.encode(p))
+    assert (
+        back.docs.tolist() == [1, 4, 9]
+        and back.values.tolist() == [0.5, 1.25, 2.0]
+        and back.own.tolist() == [4]
+    )
