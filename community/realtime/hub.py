@@ -36,7 +36,7 @@ from community import policy
 from community.accounts.tokens import actor_for_token
 from community.actor import load_actors
 from community.edge.auth import SESSION_AUTH_VERSION, bearer_token, require_actor, usable
-from community.errors import Forbidden, NotFound, Unauthenticated
+from community.errors import Forbidden, Unauthenticated
 from community.realtime import log
 from community.realtime.bus import Message, MessageBus
 from community.realtime.connection import (
@@ -52,7 +52,6 @@ from community.realtime.log import QUEUE_STREAM, LiveMessage
 from community.realtime.messages import DENY, Renderer, encode, may_see_thread
 from community.search import epoch
 from community.validation import positive_int
-from community.visibility import load_visible_thread
 
 logger = logging.getLogger(__name__)
 
@@ -452,8 +451,11 @@ class Hub:
         else:
             conn.offer(encode({"type": "error", "code": "bad_message", "message": f"Unknown type {kind!r}."}))
 
-    async def _authorise(self, conn: Connection, stream: object) -> dict[str, Any] | None:
-        """None when the actor may listen to ``stream``; otherwise the error to send."""
+    async def _authorise(
+        self, conn: Connection, stream: object, facts: dict[int, dict[str, Any]] | None = None
+    ) -> dict[str, Any] | None:
+        """None when the actor may listen to ``stream``; otherwise the error to send. ``facts``:
+        the threads' facts when read already (a ``hello`` reads all of its threads in one go)."""
         refusal = {"code": "not_found", "stream": stream, "message": "No such stream."}
         if not isinstance(stream, str) or len(stream) > 40:
             return {**refusal, "code": "bad_message"}
@@ -463,15 +465,17 @@ class Hub:
             return {**refusal, "code": "forbidden", "message": "Only moderators see the review queue."}
         if stream == log.user_stream(conn.actor.id):
             return None
-        kind, _, ident = stream.partition(":")
-        thread_id = positive_int(ident) if kind == "thread" else None
+        thread_id = _thread_id(stream)
         if thread_id is None:
             return refusal
         if sum(s.startswith("thread:") for s in conn.streams) >= MAX_THREAD_STREAMS:
             return {**refusal, "code": "too_many", "message": "Too many threads at once."}
-        try:
-            await load_visible_thread(conn.actor, thread_id)
-        except NotFound:
+        if facts is None:
+            facts = await thread_facts([thread_id])
+        # The rule the re-check on access changes applies (``_recheck``), so what a hello grants
+        # the next re-check keeps.
+        f = facts.get(thread_id)
+        if f is None or not may_see_thread(conn.actor, f):
             return {**refusal, "message": "No such thread."}
         return None
 
@@ -486,10 +490,14 @@ class Hub:
             else []
         )
         granted, denied = [log.user_stream(conn.actor.id)], []
+        # Every thread asked for in one read (two queries), not two queries per thread: a worker's
+        # listeners all reconnect at once after a restart (issue 13's reconnection storm).
+        ids = [i for s in wanted if isinstance(s, str) and len(s) <= 40 and (i := _thread_id(s))]
+        facts = await thread_facts(ids) if ids else {}
         for stream in dict.fromkeys(wanted):
             if stream in granted:
                 continue
-            refusal = await self._authorise(conn, stream)
+            refusal = await self._authorise(conn, stream, facts)
             if refusal is None:
                 granted.append(stream)
                 conn.streams.add(stream)  # counted by _authorise's limit
@@ -537,6 +545,11 @@ class Hub:
             elif text is not None and row.stream in conn.streams:
                 out.append(text)
         return out
+
+
+def _thread_id(stream: str) -> int | None:
+    kind, _, ident = stream.partition(":")
+    return positive_int(ident) if kind == "thread" else None
 
 
 async def live_endpoint(websocket: WebSocket) -> None:

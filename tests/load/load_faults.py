@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import json
 import multiprocessing
 import os
@@ -173,8 +174,10 @@ class Faults:
         self.server, self.pg, self.redis, self.world, self.args = server, pg, redis, world, args
         self.notes: list[str] = []
         self.failures: list[str] = []
+        self.started = time.monotonic()
 
     async def run(self, started: float) -> None:
+        self.started = started
         seconds = self.args.seconds
         await self._at(started, 0.20 * seconds, "worker killed", self._kill_worker)
         await self._at(started, 0.35 * seconds, "redis down", self._redis_outage)
@@ -213,9 +216,20 @@ async def act(world: World, people: list[Person], faults: Faults, args: argparse
     started = time.monotonic()
     until = started + args.seconds
     fault_task = asyncio.create_task(faults.run(started))
+    lag_task = asyncio.create_task(loop_lag(world.stats.loop_lag, until))
     await asyncio.gather(*(live(world, p, args.think, until) for p in people))
     await fault_task
+    await lag_task
     return time.monotonic() - started
+
+
+async def loop_lag(lags: list[float], until: float, every: float = 0.1) -> None:
+    """How late this process's event loop wakes up: the part of every latency measured here that
+    is the load generator's own (a busy client makes the server look slower than it is)."""
+    while time.monotonic() < until:
+        asked = time.monotonic()
+        await asyncio.sleep(every)
+        lags.append(time.monotonic() - asked - every)
 
 
 def health(base: str) -> dict[str, Any]:
@@ -246,6 +260,24 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def timeline(stats: Stats, started: float, elapsed: float, slices: int = 20) -> None:
+    """p50/p99 of every action by when it started: where in the run (which fault) the time went."""
+    width = elapsed / slices
+    rows: dict[int, list[float]] = collections.defaultdict(list)
+    phases: dict[int, str] = {}
+    for begun, latency, phase in stats.timeline:
+        key = min(slices - 1, max(0, int((begun - started) / width)))
+        rows[key].append(latency)
+        phases.setdefault(key, phase)
+    print(f"latency by when the action started ({width:.0f} s slices): start s, n, p50 ms, p99 ms, window")
+    for key in sorted(rows):
+        values = rows[key]
+        print(
+            f"  {key * width:>5.0f} {len(values):>6} {pct(values, 0.5) * 1000:>7.0f} "
+            f"{pct(values, 0.99) * 1000:>7.0f}  {phases[key]}"
+        )
+
+
 def report(stats: Stats, acks: Acks, elapsed: float, faults: Faults) -> None:
     total = sum(sum(c.values()) for c in stats.statuses.values())
     writes = len(acks.asks) + len(acks.answers) + len(acks.votes) + len(acks.flags)
@@ -265,8 +297,14 @@ def report(stats: Stats, acks: Acks, elapsed: float, faults: Faults) -> None:
     for window, counts in stats.errors_by_window.items():
         print(f"  {window}: {dict(counts.most_common())}")
     print(f"503 without Retry-After: {stats.no_retry_after}")
+    lags = stats.loop_lag
+    print(
+        f"load generator's own event-loop lag: p50 {pct(lags, 0.5) * 1000:.0f} ms, "
+        f"p99 {pct(lags, 0.99) * 1000:.0f} ms, max {max(lags, default=0) * 1000:.0f} ms"
+    )
     for note in faults.notes:
         print(f"fault: {note}")
+    timeline(stats, faults.started, elapsed)
 
 
 def server_errors(stats: Stats) -> list[str]:

@@ -87,6 +87,9 @@ class Stats:
     errors_by_window: dict[str, collections.Counter[str]] = field(
         default_factory=lambda: collections.defaultdict(collections.Counter)
     )
+    # (when the action started, its latency, the fault window it started in), for the timeline.
+    timeline: list[tuple[float, float, str]] = field(default_factory=list)
+    loop_lag: list[float] = field(default_factory=list)  # seconds the client's event loop woke late
 
 
 @dataclass
@@ -126,6 +129,7 @@ class World:
         if retry and method == "POST" and action in ("ask", "answer"):
             headers["Idempotency-Key"] = str(uuid.uuid4())
         started = time.monotonic()
+        phase = self.phase
         while True:
             response, status = await self._once(method, path, headers, body, params)
             self.stats.statuses[action][status] += 1
@@ -139,6 +143,7 @@ class World:
                 break
             await asyncio.sleep(_retry_after(response) * random.uniform(0.8, 1.2))
         self.stats.latency[action].append(time.monotonic() - started)
+        self.stats.timeline.append((started, time.monotonic() - started, phase))
         return response
 
     async def _once(

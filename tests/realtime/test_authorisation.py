@@ -79,6 +79,28 @@ async def test_a_held_question_is_seen_only_by_its_author_and_moderators(server,
             assert (stream in client.welcome["streams"]) is allowed
 
 
+async def test_a_private_question_is_seen_by_its_organisation_and_staff_only(server, world):
+    private = await threads.create_thread(
+        world.actor(world.partner), category="general", kind="question", private=True,
+        title="Our own rollout plan", body="For our organisation and the company only.",
+    )  # fmt: skip
+    public = await _thread(world, world.silver_partner, "general")
+    streams = [f"thread:{private.id}", f"thread:{public.id}"]
+    for user, allowed in (
+        (world.partner, True), (world.colleague, True), (world.expert, True),
+        (world.silver_partner, False), (world.registered_partner, False),
+    ):  # fmt: skip
+        async with live(server, await token_for(user), streams=streams) as client:
+            # Asked for in one hello with a thread they may see: judged one by one all the same.
+            assert (streams[0] in client.welcome["streams"]) is allowed, user.email
+            assert streams[1] in client.welcome["streams"]
+            await client.send(type="unsubscribe", stream=streams[0])
+            await client.next(type="unsubscribed")
+            await client.send(type="subscribe", stream=streams[0])
+            answer = await client.next(where=lambda m: m["type"] in ("subscribed", "error"))
+            assert (answer["type"] == "subscribed") is allowed, user.email
+
+
 async def test_no_credentials_no_connection(server, world):
     async with connect(server.ws_url, additional_headers={"Origin": server.base}, open_timeout=5) as ws:
         assert '"unauthenticated"' in await ws.recv()
