@@ -7,17 +7,21 @@ search), and the directory before the previous one is removed.
 Whoosh allows one writer per index: this process serialises its own writes with :attr:`IndexWriter.lock`;
 other processes must not write at the same time (the app's indexer holds a cross-process lock).
 Changes are committed without merging (a merge costs as much as indexing); when more than
-``MAX_SEGMENTS`` segments pile up, the small ones are folded together in a background thread, at
-most ``MERGE_MAX_DOCS`` documents at a time: the merge holds the writer, and a change waiting
-behind a merge of a hundred thousand documents was what kept search minutes behind under load. Bulk
-writes fill segments from several processes and keep them as they are.
+``MAX_SEGMENTS`` segments pile up, segments of similar sizes (``_mergeable``) are folded together
+in a background thread, at most ``MERGE_MAX_DOCS`` documents at a time. The merge does not hold the
+writer: it writes the merged segment in a staging folder and only swaps it in, under the lock, for
+the segments it replaces, carrying over the deletions made meanwhile (a change waiting behind a
+merge was what kept search seconds, then minutes, behind under load). Bulk writes fill segments
+from several processes and keep them as they are.
 
 Internal to :mod:`search_index`; :class:`search_index.engine.WhooshSearch` is the public class.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import math
 import os
 import shutil
 import threading
@@ -28,8 +32,9 @@ from pathlib import Path
 from typing import Any
 
 from whoosh import index as whoosh_index
+from whoosh.filedb.filestore import FileStorage
 from whoosh.reading import SegmentReader
-from whoosh.writing import CLEAR
+from whoosh.writing import CLEAR, SegmentWriter
 
 from search_index.documents import SearchDocument
 from search_index.schema import build_schema, codec, document_fields
@@ -39,33 +44,100 @@ log = logging.getLogger(__name__)
 CURRENT = "CURRENT"
 MAX_SEGMENTS = 8
 MERGE_MAX_DOCS = 10_000
+MERGE_FACTOR = 4
+STAGING = ".merge-"  # merged segments are written in such a folder inside the index's (Whoosh skips it)
+STAGING_STALE_SECONDS = 3600
+
+
+def _tier(segment: Any) -> int:
+    """Segments of one tier hold between ``MERGE_FACTOR**t`` and ``MERGE_FACTOR**(t + 1)`` live
+    documents (one whose documents were mostly replaced since sinks, and merges with smaller ones)."""
+    return int(math.log(max(segment.doc_count(), 1), MERGE_FACTOR))
 
 
 def _mergeable(segments: list[Any]) -> list[Any]:
-    """The smallest segments, while they hold no more than ``MERGE_MAX_DOCS`` documents in all."""
-    chosen: list[Any] = []
-    total = 0
-    for segment in sorted(segments, key=lambda s: s.doc_count_all()):
-        count = segment.doc_count_all()
-        if total + count > MERGE_MAX_DOCS:
-            break
-        chosen.append(segment)
-        total += count
-    return chosen if len(chosen) > 1 else []
+    """Segments of similar sizes to fold together: those of the lowest tier (``_tier``) that has
+    ``MERGE_FACTOR`` of them, else of the lowest that has two, at most ``MERGE_MAX_DOCS``
+    documents in all.
+
+    Small commits merge with each other, their merges with each other, and a big segment only
+    with others of its size: each document is rewritten a few times (about the log of the
+    index's size over a commit's), not at every merge. Folding every segment under the cap each
+    time rewrote the whole of a small index at every merge (1-2 s that a change waited behind,
+    under sustained answering)."""
+    tiers: dict[int, list[Any]] = {}
+    for segment in sorted(segments, key=lambda s: s.doc_count()):
+        tiers.setdefault(_tier(segment), []).append(segment)
+    for enough in (MERGE_FACTOR, 2):
+        for tier in sorted(tiers):
+            if len(tiers[tier]) < enough:
+                continue
+            chosen: list[Any] = []
+            total = 0
+            for segment in tiers[tier]:
+                total += segment.doc_count_all()
+                if total > MERGE_MAX_DOCS:
+                    break
+                chosen.append(segment)
+            if len(chosen) > 1:
+                return chosen
+    return []
 
 
-def merge_small_bounded(writer: Any, segments: list[Any]) -> list[Any]:
-    """A Whoosh merge policy: fold the smallest segments together (``_mergeable``), so a merge
-    never holds the writer for long. Bigger segments (a rebuild's, earlier merges') stay as they
-    are until the next rebuild."""
-    chosen = _mergeable(segments)
-    if not chosen:
-        return segments
-    for segment in chosen:
-        reader = SegmentReader(writer.storage, writer.schema, segment)
-        writer.add_reader(reader)
-        reader.close()
-    return [s for s in segments if s not in chosen]
+class _Staging:
+    """What Whoosh's ``SegmentWriter`` reads from an index, pointed at a staging folder: a merged
+    segment is written there, outside the index's own folder, while commits go on. (A commit's
+    cleanup deletes the files of segments its table of contents does not name, and every writer's
+    pool uses the same temporary folder, which each one removes when it finishes.)"""
+
+    def __init__(self, folder: Path, indexname: str, toc: Any) -> None:
+        self.storage = FileStorage(str(folder)).create()
+        self.indexname = indexname
+        self._toc = toc
+
+    def _read_toc(self) -> Any:
+        return self._toc
+
+
+def _remove_stale_staging(index_dir: Path) -> None:
+    """Staging folders left by a process that died merging (only the index's writer merges, one
+    merge at a time: an old one is nobody's)."""
+    for folder in index_dir.glob(f"{STAGING}*"):
+        with contextlib.suppress(OSError):
+            if time.time() - folder.stat().st_mtime > STAGING_STALE_SECONDS:
+                shutil.rmtree(folder, ignore_errors=True)
+
+
+# segment id -> (its deleted documents when the merge read it, its first document in the merged
+# segment, its document numbers there when it had deletions: otherwise first + number)
+_Sources = dict[str, tuple[set[int], int, dict[int, int] | None]]
+
+
+def _fold(ix: Any, toc: Any, chosen: list[Any], folder: Path) -> tuple[Any, _Sources]:
+    """Write the live documents of ``chosen`` into one new segment in ``folder``, without the
+    index's lock."""
+    writer = SegmentWriter(_Staging(folder, ix.indexname, toc), _lk=False, codec=codec(), compound=False)
+    sources: _Sources = {}
+    try:
+        for segment in chosen:
+            reader = SegmentReader(ix.storage, toc.schema, segment)
+            try:
+                # SegmentWriter.add_reader, keeping where each document went.
+                first = writer.docnum
+                names = set(toc.schema.names()) | {n for n in reader.indexed_field_names() if n in toc.schema}
+                docmap = writer.write_per_doc(names, reader)
+                writer.add_postings_to_pool(reader, first, docmap)
+                writer._added = True
+            finally:
+                reader.close()
+            sources[segment.segment_id()] = (set(segment.deleted_docs()), first, docmap)
+        merged = writer._finalize_segment()
+    except BaseException:
+        writer._close_segment()
+        raise
+    finally:
+        writer._finish()
+    return merged, sources
 
 
 class IndexWriter:
@@ -78,6 +150,7 @@ class IndexWriter:
         self.lock = threading.RLock()
         self.stale = False
         self._merge_thread: threading.Thread | None = None
+        self._abandon = threading.Event()
         self._journal: list[tuple[Sequence[SearchDocument], Sequence[str]]] | None = None
         with self.lock:
             self.ix_name, self.ix = self._open_current()
@@ -153,25 +226,94 @@ class IndexWriter:
                 self._merge_in_background()
 
     def _merge_in_background(self) -> None:
-        """Fold the small segments of recent commits together, off the caller's path."""
+        """Fold segments of similar sizes together (``_mergeable``), off the caller's path and
+        without holding the writer: the merged segment is written aside, and only swapped in,
+        under the lock, for the segments it replaces (with the deletions made meanwhile)."""
         if self._merge_thread is not None and self._merge_thread.is_alive():
             return
-
-        def merge() -> None:
-            try:
-                with self.lock:
-                    writer = new_writer(self.ix)
-                    writer.commit(mergetype=merge_small_bounded)
-                    self.stale = True
-            except Exception:  # pragma: no cover - merging is an optimisation only
-                log.exception("search index merge failed")
-
-        self._merge_thread = threading.Thread(target=merge, name="search-merge", daemon=True)
+        self._abandon.clear()
+        self._merge_thread = threading.Thread(target=self._merge, name="search-merge", daemon=True)
         self._merge_thread.start()
 
+    def _merge(self) -> None:
+        try:
+            while self._merge_once():
+                pass
+        except Exception:  # pragma: no cover - merging is an optimisation only
+            log.exception("search index merge failed")
+
+    def _merge_once(self) -> bool:
+        """One merge while more than ``MAX_SEGMENTS`` segments are left; whether it was made."""
+        folder: Path | None = None
+        try:
+            if not self._lock_unless_abandoned():
+                return False
+            try:
+                ix = self.ix
+                toc = ix._read_toc()
+                chosen = _mergeable(toc.segments) if len(toc.segments) > MAX_SEGMENTS else []
+                if not chosen:
+                    return False
+                _remove_stale_staging(Path(ix.storage.folder))
+                folder = Path(ix.storage.folder) / f"{STAGING}{uuid.uuid4().hex}"
+            finally:
+                self.lock.release()
+            merged, sources = _fold(ix, toc, chosen, folder)
+            return self._swap_in(ix, merged, sources, folder)
+        finally:
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
+
+    def _lock_unless_abandoned(self) -> bool:
+        """Take the lock for a merge's short steps, unless the merge is given up meanwhile (a
+        closing thread may hold the lock while it waits for the merge to end)."""
+        while not self.lock.acquire(timeout=0.05):
+            if self._abandon.is_set():
+                return False
+        if self._abandon.is_set():
+            self.lock.release()
+            return False
+        return True
+
+    def _swap_in(self, ix: Any, merged: Any, sources: _Sources, folder: Path) -> bool:
+        """Replace the merged segments by ``merged`` in a new table of contents. Given up if the
+        index changed under it (rebuilt, cleared) or is closing; whether it was swapped in."""
+        if not self._lock_unless_abandoned():
+            return False
+        try:
+            if self.ix is not ix:
+                return False
+            writelock = ix.lock("WRITELOCK")
+            if not writelock.acquire(False):
+                return False
+            try:
+                toc = ix._read_toc()
+                current = {s.segment_id(): s for s in toc.segments}
+                if not sources.keys() <= current.keys():
+                    return False
+                for segment_id, (deleted_before, first, docmap) in sources.items():
+                    for docnum in set(current[segment_id].deleted_docs()) - deleted_before:
+                        merged.delete_document(docmap[docnum] if docmap is not None else first + docnum)
+                for name in os.listdir(folder):
+                    os.replace(folder / name, Path(ix.storage.folder) / name)
+                segments = [s for s in toc.segments if s.segment_id() not in sources] + [merged]
+                generation = toc.generation + 1
+                whoosh_index.TOC(toc.schema, segments, generation).write(ix.storage, ix.indexname)
+                whoosh_index.clean_files(ix.storage, ix.indexname, generation, segments)
+                self.stale = True
+                return True
+            finally:
+                writelock.release()
+        finally:
+            self.lock.release()
+
     def wait_for_merges(self) -> None:
+        """Wait for a background merge to end; one that would need the lock this thread holds
+        (closing) is given up."""
         thread = self._merge_thread
         if thread is not None:
+            if self.lock._is_owned():  # type: ignore[attr-defined]
+                self._abandon.set()
             thread.join()
 
     def rebuild(

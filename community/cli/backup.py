@@ -87,7 +87,7 @@ def _write_backup(settings: Settings, target: Path) -> int:
 def _copy_index(root: Path, into: Path) -> int:
     """Copy the live index directory (named by CURRENT); 0 documents when there is no index yet."""
     from search_index.engine import WhooshSearch
-    from search_index.writing import CURRENT
+    from search_index.writing import CURRENT, STAGING
 
     for attempt in range(COPY_ATTEMPTS):
         try:
@@ -96,7 +96,8 @@ def _copy_index(root: Path, into: Path) -> int:
             return 0
         shutil.rmtree(into, ignore_errors=True)
         try:
-            shutil.copytree(root / name, into / name)
+            # Not a background merge's segment in progress (it is not part of the index yet).
+            shutil.copytree(root / name, into / name, ignore=shutil.ignore_patterns(f"{STAGING}*"))
         except (FileNotFoundError, shutil.Error):
             time.sleep(0.2 * (attempt + 1))
             continue

@@ -521,3 +521,104 @@ def test_a_background_merge_folds_only_small_segments(engine: WhooshSearch, monk
     assert counts[-1] == 40  # never merged
     assert all(c <= 12 for c in counts[:-1]) and len(counts) <= 9
     assert search(engine, "gooseneck").total == 12 and search(engine, "grinder").total == 40
+
+
+def test_merges_fold_segments_of_similar_sizes(engine: WhooshSearch) -> None:
+    """A big segment is not rewritten at every merge (it was, under MERGE_MAX_DOCS, for the
+    whole of a small index): small commits fold with each other, their merges with each other,
+    and the big one only with another of its size; the count of segments stays bounded (issue 13)."""
+    engine.apply([doc(f"thread:{i}", f"big segment {i}", "espresso grinder", days=i) for i in range(64)], [])
+
+    def segments() -> list[tuple[str, int]]:
+        return [(s.segment_id(), s.doc_count_all()) for s in engine._writing.ix._read_toc().segments]
+
+    big = max(segments(), key=lambda s: s[1])
+    rewritten = 0
+    for i in range(150):
+        engine.apply([doc(f"thread:{100 + i}", f"kettle number {i}", "gooseneck kettle", days=i)], [])
+        engine.wait_for_merges()
+        rewritten += big not in segments()
+        big = max(segments(), key=lambda s: s[1])
+        assert len(segments()) <= 9
+    assert rewritten <= 2  # once another segment of its size formed beside it
+    assert search(engine, "gooseneck").total == 150 and search(engine, "grinder").total == 64
+
+
+def _blocked_merges(monkeypatch) -> tuple[threading.Event, threading.Event]:  # type: ignore[no-untyped-def]
+    """Background merges write their segment, then wait for ``release`` before swapping it in."""
+    from search_index import writing
+
+    written, release = threading.Event(), threading.Event()
+    real = writing._fold
+
+    def fold(*args: object) -> object:
+        result = real(*args)  # type: ignore[arg-type]
+        written.set()
+        assert release.wait(10)
+        return result
+
+    monkeypatch.setattr(writing, "_fold", fold)
+    return written, release
+
+
+def test_a_change_is_never_held_behind_a_merge(engine: WhooshSearch, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A background merge writes its segment without the index's writer: changes commit and are
+    searchable meanwhile, and those touching the merged documents (replaced, deleted) hold once
+    the merged segment is swapped in (issue 13: a change waited 1-2 s behind merges)."""
+    written, release = _blocked_merges(monkeypatch)
+    for i in range(8):
+        gone = ["thread:102"] if i == 5 else []  # deleted before the merge reads its segment
+        engine.apply([doc(f"thread:{100 + i}", f"kettle number {i}", "gooseneck kettle", days=i)], gone)
+    assert written.wait(10)  # a merge of the eight has written its segment and waits
+
+    def changes() -> None:
+        engine.apply([doc("thread:100", "kettle number 0", "stovetop kettle", days=0)], ["thread:101"])
+        engine.apply([doc("thread:200", "siphon brewer", "siphon brewer")], [])
+
+    during = threading.Thread(target=changes)
+    during.start()
+    during.join(5)
+    assert not during.is_alive()  # not held behind the merge
+    assert search(engine, "siphon").total == 1 and search(engine, "stovetop").total == 1
+    merged_ids = {s.segment_id() for s in engine._writing.ix._read_toc().segments}
+    release.set()
+    engine.wait_for_merges()
+    after = engine._writing.ix._read_toc().segments
+    assert len(after) < len(merged_ids)  # swapped in
+    assert search(engine, "gooseneck").total == 5  # thread:100 replaced, 101 and 102 deleted
+    assert search(engine, "stovetop").total == 1 and search(engine, "siphon").total == 1
+    assert "thread:101" not in engine.doc_ids() and "thread:105" in engine.doc_ids()
+
+
+def test_closing_gives_up_a_merge_in_progress(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    written, release = _blocked_merges(monkeypatch)
+    engine = WhooshSearch(tmp_path / "index")
+    for i in range(9):
+        engine.apply([doc(f"thread:{100 + i}", f"kettle number {i}", "gooseneck kettle", days=i)], [])
+    assert written.wait(10)
+    threading.Timer(0.2, release.set).start()
+    engine.close()  # holds the writer's lock while it waits: the merge gives up instead of waiting
+    reopened = WhooshSearch(tmp_path / "index")
+    assert search(reopened, "gooseneck").total == 9
+    assert not [p for p in (tmp_path / "index").rglob(".merge-*")]
+    reopened.close()
+
+
+def test_a_merge_removes_staging_folders_left_by_a_dead_process(engine: WhooshSearch) -> None:
+    import os
+    import time as clock
+
+    from search_index import writing
+
+    index_dir = Path(engine._writing.ix.storage.folder)
+    old, recent = index_dir / f"{writing.STAGING}old", index_dir / f"{writing.STAGING}recent"
+    for folder in (old, recent):
+        folder.mkdir()
+        (folder / "MAIN_x.seg").write_bytes(b"half a segment")
+    stale = clock.time() - writing.STAGING_STALE_SECONDS - 60
+    os.utime(old, (stale, stale))
+    for i in range(9):
+        engine.apply([doc(f"thread:{100 + i}", f"kettle number {i}", "gooseneck kettle", days=i)], [])
+    engine.wait_for_merges()
+    assert not old.exists() and recent.exists()  # a recent one may be another writer's, still merging
+    assert search(engine, "gooseneck").total == 9
