@@ -2,13 +2,16 @@
 and a Redis outage neither stops posting nor loses live events. Run when COMMUNITY_TEST_REDIS_URL is
 set (CI's PostgreSQL pass); each test uses its own channel prefix, the outage test its own Redis.
 
-The receiving worker runs in the test's process so the test can see what reached its hub over the
-bus (rather than from its safety poll of the database). How fast that is, is measured by
-tests/benchmarks/bench_live_paths.py, not asserted here.
+The receiving worker runs in the test's process so the test can see what reached it from Redis
+(rather than from its safety poll of the database), and its recorder records nothing: every worker
+records any worker's pending events, and one it recorded itself goes to its own hub directly, never
+through Redis. Both buses are subscribed before anything is published (a worker publishes only
+then). How fast delivery is, is measured by tests/benchmarks/bench_live_paths.py, not asserted here.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import time
@@ -48,21 +51,43 @@ async def wait_for_bus(server: Any, state: str) -> None:
     await eventually(reached, interval=0.1, what=f"the bus of {server.base} never became {state}")
 
 
-def over_the_bus(hub: Any) -> set[int]:
-    """Ids of the live events that reach ``hub`` over the bus from now on (its safety poll and gap
-    filling read the database and do not pass here)."""
+def over_redis(server: Any) -> set[int]:
+    """Ids of the live events that reach ``server`` from Redis, sent by another worker, from now on
+    (not its own recorder's, handed to its hub directly; not its safety poll's or gap filling's,
+    read from the database)."""
+    bus = server.app.state.live.bus
     arrived: set[int] = set()
-    ingest = hub.ingest
+    handle = bus._handle
 
-    def spy(message: Any) -> None:
-        arrived.add(message.id)
-        ingest(message)
+    def spy(data: bytes | str) -> None:
+        message = json.loads(data)
+        if message.get("t") == "event" and message.get("o") != bus.origin:
+            arrived.add(message["id"])
+        handle(data)
 
-    hub.ingest = spy
+    bus._handle = spy
     return arrived
 
 
-async def came_over_the_bus(carried: set[int], event: dict[str, Any]) -> None:
+async def records_nothing(server: Any) -> None:
+    """``server``'s recorder records nothing from now on, so the other worker records (and
+    publishes) every event the test makes there. Left as it is, it polls the pending events every
+    0.5 s and now and then takes one before the worker that made it: that event reaches this hub
+    without crossing Redis (the outage test saw one "over the bus" while Redis was down)."""
+
+    async def nothing() -> int:
+        return 0
+
+    server.app.state.live.recorder.drain = nothing
+
+
+async def both_connected(*servers: Any) -> None:
+    """Each bus subscribed: a worker publishes only then, and receives only what comes after."""
+    for server in servers:
+        await wait_for_bus(server, "ok")
+
+
+async def came_over_redis(carried: set[int], event: dict[str, Any]) -> None:
     await eventually(lambda: event["id"] in carried, what=f"event {event['id']} never came over Redis")
 
 
@@ -79,7 +104,9 @@ async def test_an_event_on_one_worker_reaches_a_client_on_another(world, tmp_pat
             title="Does the warranty cover refurbished units?", body="Asking for a customer.",
         )  # fmt: skip
         async with in_process_server(world, redis_url=REDIS_URL, redis_prefix=prefix) as b:
-            carried = over_the_bus(b.app.state.live.hub)
+            await records_nothing(b)
+            await both_connected(a, b)
+            carried = over_redis(b)
             async with live(b, partner, streams=[f"thread:{thread.id}"]) as client:
                 posted = []
                 for n in range(3):
@@ -88,7 +115,7 @@ async def test_an_event_on_one_worker_reaches_a_client_on_another(world, tmp_pat
                     event = await client.next(type="event", kind="post", within=WAIT_SECONDS)
                     assert event["data"]["post_id"] == post["id"]
                     # Through Redis, not (only) the database's safety poll.
-                    await came_over_the_bus(carried, event)
+                    await came_over_redis(carried, event)
                 assert [e["data"]["post_id"] for e in client.events("post")] == posted
     finally:
         a.stop()
@@ -106,9 +133,10 @@ async def test_access_changed_on_one_worker_is_applied_on_another(world, tmp_pat
     )
     try:
         async with (
-            in_process_server(world, redis_url=REDIS_URL, redis_prefix=prefix),
+            in_process_server(world, redis_url=REDIS_URL, redis_prefix=prefix) as here,
             live(other, await token_for(world.colleague), streams=[f"thread:{gold.id}"]) as client,
         ):
+            await both_connected(here, other)
             await directory.update_category(
                 world.settings, world.actor(world.admin), world.gold_only, name="Gold programme",
                 description="", visibility="staff", position=0,
@@ -171,11 +199,13 @@ async def test_redis_outage_keeps_posting_and_delivery_catches_up(world, tmp_pat
             live(b, partner, streams=[f"thread:{thread.id}"]) as client,
             live(b, await token_for(world.moderator), streams=["queue"]) as moderator,
         ):
-            carried = over_the_bus(b.app.state.live.hub)
+            await records_nothing(b)
+            await both_connected(a, b)
+            carried = over_redis(b)
             before = await answer(a, expert, thread.id, "Before the outage.")
             event = await client.next(type="event", kind="post", within=WAIT_SECONDS)
             assert event["data"]["post_id"] == before["id"]
-            await came_over_the_bus(carried, event)
+            await came_over_redis(carried, event)
 
             stop_redis()
             await wait_for_bus(a, "degraded")
@@ -197,7 +227,7 @@ async def test_redis_outage_keeps_posting_and_delivery_catches_up(world, tmp_pat
             event = await client.next(type="event", kind="post", within=WAIT_SECONDS)
             assert event["data"]["post_id"] == after["id"]
             # Redis carries events between the workers again.
-            await came_over_the_bus(carried, event)
+            await came_over_redis(carried, event)
             ids = [e["id"] for e in client.events()]  # posts, and the asker's notifications
             assert ids == sorted(ids) and len(ids) == len(set(ids))
             assert [e["data"]["post_id"] for e in client.events("post")] == [
