@@ -32,11 +32,18 @@ from community.timeutil import utcnow as now
 
 
 async def create_invitation(
-    settings: Settings, actor: Actor | None, *, email: str, organisation: Organisation, role: str
+    settings: Settings,
+    actor: Actor | None,
+    *,
+    email: str,
+    organisation: Organisation,
+    role: str,
+    org_admin: bool = False,
 ) -> tuple[Invitation, str]:
     """Returns the invitation and its one-time token (only its hash is stored).
 
-    ``actor`` None means the operator at the command line."""
+    ``actor`` None means the operator at the command line. ``org_admin``: the account made from it
+    is the organisation's admin (invites colleagues, manages its sign-in); administrators only."""
     fields: dict[str, str] = {}
     email = validation.email(email, fields)
     role = validation.choice(role, Role.ALL, fields, "role")
@@ -47,6 +54,10 @@ async def create_invitation(
         raise Invalid({"role": "Staff roles belong to the company itself."})
     if role == Role.PARTNER and organisation.kind == OrgKind.COMPANY:
         raise Invalid({"organisation": "Partners are invited into a partner organisation."})
+    if org_admin and actor is not None and not policy.can_manage_site(actor):
+        raise Forbidden("Only administrators can invite an organisation admin.")
+    if org_admin and role != Role.PARTNER:
+        raise Invalid({"org_admin": "Only a partner can be a partner organisation's admin."})
     if await User.filter(email=email).exists():
         raise Invalid({"email": "An account with this e-mail address already exists."})
     token = secrets.token_urlsafe(32)
@@ -55,6 +66,7 @@ async def create_invitation(
             email=email,
             organisation=organisation,
             role=role,
+            org_admin=org_admin,
             token_hash=hash_token(token),
             invited_by_id=actor.id if actor else None,
             expires_at=now() + timedelta(hours=settings.invitation_hours),
@@ -74,6 +86,7 @@ async def _mail_invitation(
             "organisation": organisation.name,
             "inviter": actor.display_name if actor else None,
             "role": invitation.role,
+            "org_admin": invitation.org_admin,
             "hours": settings.invitation_hours,
         },
     )
@@ -166,6 +179,7 @@ async def accept_invitation(settings: Settings, token: str, *, display_name: str
             role=invitation.role,
             organisation=invitation.organisation,
             password=password,
+            is_org_admin=invitation.org_admin,
         )
 
 
@@ -183,7 +197,7 @@ async def list_invitations(
         Invitation.all() if organisation_id is None else Invitation.filter(organisation_id=organisation_id)
     )
     rows = await query.order_by("-created_at", "-id").limit(limit).values(
-        "id", "email", "role", "created_at", "expires_at", "used_at", "revoked_at",
+        "id", "email", "role", "org_admin", "created_at", "expires_at", "used_at", "revoked_at",
         organisation_name="organisation__name", organisation_slug="organisation__slug",
         invited_by_name="invited_by__display_name",
     )  # fmt: skip

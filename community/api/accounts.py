@@ -52,12 +52,12 @@ async def invite(request: Request) -> Response:
     data = await read_body(request, NewInvitation)
     settings = settings_of(request)
     invitation, token = await invitations.create_invitation(
-        settings, actor, organisation=org, **data.args(role=Role.PARTNER)
+        settings, actor, organisation=org, **data.args(role=Role.PARTNER, org_admin=False)
     )
     return ShapeResponse(
         Invitation(
             url=invitations.invitation_url(settings, token), email=invitation.email, role=invitation.role,
-            organisation=org.slug, expires_at=utc(invitation.expires_at),
+            org_admin=invitation.org_admin, organisation=org.slug, expires_at=utc(invitation.expires_at),
         ),
         201,
     )  # fmt: skip

@@ -84,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     invite.add_argument("email", metavar="EMAIL", help="who is invited")
     invite.add_argument("--org", required=True, help="organisation name")
     invite.add_argument("--role", required=True, choices=Role.ALL, help="the role they will have")
+    invite.add_argument("--org-admin", action="store_true", help="they will be the organisation's admin")
 
     token = command("create-token", "Create a personal API token for a user and print it.")
     token.add_argument("email", metavar="EMAIL", help="the user's e-mail address")

@@ -76,9 +76,10 @@ async def invite(settings: Settings, args: argparse.Namespace) -> int:
 
     org = await _organisation(args.org)
     invitation, token = await invitations.create_invitation(
-        settings, None, email=args.email, organisation=org, role=args.role
+        settings, None, email=args.email, organisation=org, role=args.role, org_admin=args.org_admin
     )
-    print(f"Invitation for {invitation.email} to join {org.name} as {invitation.role}:")
+    admin = " (organisation admin)" if invitation.org_admin else ""
+    print(f"Invitation for {invitation.email} to join {org.name} as {invitation.role}{admin}:")
     print(invitations.invitation_url(settings, token))
     return 0
 

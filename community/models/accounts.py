@@ -103,6 +103,8 @@ class Invitation(Model):
     )
     organisation_id: int
     role = fields.CharField(max_length=16, default=Role.PARTNER)
+    # The account made from it is its organisation's admin (only administrators invite one).
+    org_admin = fields.BooleanField(default=False)
     token_hash = fields.CharField(max_length=64, unique=True)
     invited_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "community.User", related_name="sent_invitations", null=True, on_delete=fields.SET_NULL

@@ -22,7 +22,7 @@ from community.edge.auth import require_actor
 from community.edge.reading import path_id, read_form
 from community.errors import Invalid
 from community.models import Category, Role
-from community.web.forms import read_fields
+from community.web.forms import is_on, read_fields
 from community.web.render import flash, render
 
 
@@ -185,15 +185,16 @@ async def invitations(request: Request) -> Response:
     actor = await _admin(request)
     if request.method == "GET":
         return await _invitations_page(request, actor, {"role": Role.PARTNER})
-    _, values = await read_fields(request, "email", "organisation", "role")
+    _, values = await read_fields(request, "email", "organisation", "role", "org_admin")
     settings = request.app.state.settings
     try:
         org = await directory.find_organisation(values["organisation"]) if values["organisation"] else None
         if org is None:
             raise Invalid({"organisation": "Choose an organisation."})
         invitation, token = await create_invitation(
-            settings, actor, email=values["email"], organisation=org, role=values["role"]
-        )
+            settings, actor, email=values["email"], organisation=org, role=values["role"],
+            org_admin=is_on(values["org_admin"]),
+        )  # fmt: skip
     except Invalid as exc:
         return await _invitations_page(request, actor, values, exc.fields, status=422)
     request.app.state.mail.wake()

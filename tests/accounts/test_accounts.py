@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from community.accounts import invitations, passwords, people, tokens
+from community.actor import load_actor
 from community.errors import Forbidden, Invalid, NotFound, RateLimited
-from community.models import Invitation, Role, SignInWindow, User
+from community.models import Invitation, Organisation, OrgKind, Role, SignInWindow, User
 from tests.conftest import PASSWORD
 
 
@@ -126,6 +127,42 @@ async def test_who_may_not_invite(world, inviter: str, org: str, role: str) -> N
             world.settings, world.actor(getattr(world, inviter)), email="x@y.example",
             organisation=getattr(world, org), role=role,
         )  # fmt: skip
+
+
+async def test_an_administrator_invites_an_organisation_admin(world) -> None:
+    invitation, token = await invitations.create_invitation(
+        world.settings, world.actor(world.admin), email="lead@silver.example", organisation=world.silver,
+        role=Role.PARTNER, org_admin=True,
+    )  # fmt: skip
+    assert invitation.org_admin
+    user = await invitations.accept_invitation(
+        world.settings, token, display_name="New Lead", password="long enough password"
+    )
+    assert user.is_org_admin and user.organisation_id == world.silver.id
+    # Who they invite in turn is a plain member.
+    _, token = await invitations.create_invitation(
+        world.settings, await load_actor(user.id), email="mate@silver.example", organisation=world.silver,
+        role=Role.PARTNER,
+    )  # fmt: skip
+    mate = await invitations.accept_invitation(
+        world.settings, token, display_name="Mate", password="long enough password"
+    )
+    assert not mate.is_org_admin and mate.organisation_id == world.silver.id
+
+
+async def test_only_administrators_invite_an_organisation_admin_and_only_a_partner(world) -> None:
+    with pytest.raises(Forbidden, match="Only administrators"):
+        await invitations.create_invitation(
+            world.settings, world.actor(world.partner), email="x@gold.example", organisation=world.gold,
+            role=Role.PARTNER, org_admin=True,
+        )  # fmt: skip
+    with pytest.raises(Invalid) as exc:
+        await invitations.create_invitation(
+            world.settings, world.actor(world.admin), email="x@northwind.example",
+            organisation=await Organisation.get(kind=OrgKind.COMPANY), role=Role.EXPERT, org_admin=True,
+        )  # fmt: skip
+    assert "org_admin" in exc.value.fields
+    assert not await Invitation.exists()
 
 
 async def test_password_change_ends_other_sessions_and_needs_the_current_password(world) -> None:

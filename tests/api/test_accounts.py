@@ -69,6 +69,8 @@ async def test_invitation_rules(client, world):
         (world.partner, silver, {"email": "x@silver.example"}, 403),  # not their organisation
         (world.expert, gold, {"email": "x2@gold.example"}, 403),
         (world.admin, silver, {"email": "x@silver.example", "role": "partner"}, 201),
+        (world.partner, gold, {"email": "boss2@gold.example", "org_admin": True}, 403),
+        (world.admin, gold, {"email": "boss3@gold.example", "org_admin": "yes"}, 422),
         (world.admin, gold, {"email": "not-an-address"}, 422),
         (world.admin, gold, {"email": world.colleague.email}, 422),
         (world.admin, "/api/v1/organisations/nowhere/invitations", {"email": "a@b.example"}, 404),
@@ -78,6 +80,17 @@ async def test_invitation_rules(client, world):
         assert response.status_code == status, (user.handle, path, body, response.text)
     # Only the one allowed invitation exists (a refused one left nothing behind).
     assert await Invitation.all().order_by("id").values_list("email", flat=True) == ["x@silver.example"]
+
+
+async def test_admin_invites_an_organisation_admin(client, world):
+    response = await client.post(
+        f"/api/v1/organisations/{world.silver.slug}/invitations",
+        json={"email": "lead@silver.example", "org_admin": True},
+        headers=await bearer(world.admin),
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["org_admin"] is True and response.json()["role"] == "partner"
+    assert (await Invitation.get(email="lead@silver.example")).org_admin
 
 
 async def test_admin_creates_categories(client, world):

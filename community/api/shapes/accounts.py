@@ -6,7 +6,7 @@ from typing import Annotated
 
 from msgspec import UNSET, Meta, UnsetType
 
-from community.api.shapes import Body, Instant, Role, Shape, choice, text, utc
+from community.api.shapes import Body, Instant, Role, Shape, choice, flag, text, utc
 from community.models import Organisation as OrganisationModel
 from community.models import Role as Roles
 from community.models import User
@@ -101,6 +101,7 @@ class Invitation(Shape):
     url: Annotated[str, Meta(description="Single-use sign-up link.", extra_json_schema={"format": "uri"})]
     email: str
     role: Role
+    org_admin: Annotated[bool, Meta(description="The account made from it is the organisation's admin.")]
     organisation: Annotated[str, Meta(description="The organisation's slug.")]
     expires_at: Instant
 
@@ -111,6 +112,10 @@ class NewInvitation(Body):
     required = ("email",)
     email: text("The e-mail address must be text.", format="email") | UnsetType = UNSET
     role: choice(Roles.ALL, default="partner") | UnsetType = UNSET
+    org_admin: (
+        flag("org_admin", "Make them the organisation's admin (administrators only; partners only).")
+        | UnsetType
+    ) = UNSET
 
 
 def me(user: User, csrf_token: str | None) -> Me:
