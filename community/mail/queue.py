@@ -97,25 +97,37 @@ def _due(now: datetime) -> Q:
     )
 
 
+CLAIM_TRIES = 5
+
+
 async def claim(*, now: datetime, batch: int, lease: timedelta = LEASE) -> tuple[str, list[OutgoingMail]]:
-    """Claim up to ``batch`` due mails for this worker: (its claim token, the mails)."""
+    """Claim up to ``batch`` due mails for this worker: (its claim token, the mails).
+
+    Empty only when no due mail was free to take: rows another worker holds are passed by (on
+    PostgreSQL ``FOR UPDATE SKIP LOCKED``, which must be on a model query: Tortoise drops it from
+    ``values_list``), and rows taken by another worker between our select and our update (SQLite,
+    which has no row locks) are replaced by trying again."""
     token = secrets.token_hex(16)
-    async with in_transaction():
-        ids = (
-            await OutgoingMail.filter(_due(now))
-            .order_by("next_attempt_at", "id")
-            .limit(batch)
-            .select_for_update(skip_locked=True)
-            .values_list("id", flat=True)
-        )
-        if ids:
-            # The condition again: on SQLite (no FOR UPDATE) it is what makes a second claimant miss.
-            await OutgoingMail.filter(_due(now), id__in=list(ids)).update(
+    for _ in range(CLAIM_TRIES):
+        async with in_transaction():
+            free = (
+                await OutgoingMail.filter(_due(now))
+                .order_by("next_attempt_at", "id")
+                .limit(batch)
+                .select_for_update(skip_locked=True)
+                .only("id")
+            )
+            if not free:
+                break
+            # The condition again: where rows cannot be locked it is what makes a second claimant miss.
+            taken = await OutgoingMail.filter(_due(now), id__in=[m.id for m in free]).update(
                 state=MailState.SENDING,
                 claim_token=token,
                 lease_until=now + lease,
                 attempts=F("attempts") + 1,
             )
+        if taken:
+            break
     return token, await OutgoingMail.filter(claim_token=token).order_by("id")
 
 

@@ -55,15 +55,18 @@ class MailSender:
         self._wake.set()
 
     async def run_once(self) -> int:
-        """Send every mail due now that no other worker holds; return how many this one sent."""
+        """Send every mail due now that no other worker holds; return how many this one sent.
+
+        Claims until a claim comes back empty (not merely short: a short claim can be a race lost
+        to another worker while more mails are due)."""
         await queue.give_up_on_abandoned(self.clock())
         sent = 0
         while True:
             token, mails = await queue.claim(now=self.clock(), batch=self.batch, lease=self.lease)
+            if not mails:
+                return sent
             for mail in mails:
                 sent += await self._deliver(token, mail)
-            if len(mails) < self.batch:
-                return sent
 
     async def run_forever(self) -> None:
         failures = 0

@@ -8,12 +8,14 @@ import asyncio
 from datetime import timedelta
 
 import pytest
+from tortoise.transactions import in_transaction
 
 from community.mail import queue
 from community.mail.compose import Composed
 from community.mail.sender import MailSender
 from community.mail.transport import FileTransport, SmtpTransport, list_files, outbox_dir
 from community.models import MailState, OutgoingMail
+from tests.conftest import PG_URL
 from tests.mail.conftest import Clock, SmtpServer, parts, smtp_sender
 
 
@@ -168,7 +170,37 @@ async def test_a_crash_before_the_hand_over_sends_it_once_after_the_lease(
     assert (await OutgoingMail.get(id=mail.id)).attempts == 2
 
 
+@pytest.mark.skipif(not PG_URL, reason="SQLite runs one transaction at a time: no claim is ever held")
+async def test_a_claim_passes_mails_another_worker_holds_and_comes_back_at_once(db, clock: Clock) -> None:
+    """Another worker is in the middle of its claim (its rows locked, not yet committed): this
+    worker's claim takes the next due mails without waiting for it, and never comes back empty
+    while mails are due (it did: both selected the same rows, the second's update then waited for
+    the first and matched none)."""
+    mails = [await queue_mail(db, n) for n in range(10)]
+    held = [m.id for m in mails[:4]]
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def other_worker_mid_claim() -> None:
+        async with in_transaction() as conn:
+            marks = ", ".join(f"${i + 1}" for i in range(len(held)))
+            await conn.execute_query(f"SELECT id FROM outgoing_mail WHERE id IN ({marks}) FOR UPDATE", held)
+            holding.set()
+            await release.wait()
+
+    other = asyncio.create_task(other_worker_mid_claim())
+    await holding.wait()
+    try:
+        _, claimed = await asyncio.wait_for(queue.claim(now=clock.now, batch=4), 10)
+    finally:
+        release.set()
+        await other
+    assert [m.id for m in claimed] == [m.id for m in mails[4:8]]
+    assert {m.state for m in claimed} == {MailState.SENDING}
+
+
 async def test_two_workers_never_send_the_same_mail(db, smtp: SmtpServer, clock: Clock) -> None:
+    """Both work through one queue at once (each hands every mail to the server, which takes
+    turns with the other); both must get a share, or the race was never run."""
     mails = [await queue_mail(db, n) for n in range(60)]
     workers = [smtp_sender(db, smtp, clock, batch=7) for _ in range(2)]
 
