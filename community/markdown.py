@@ -101,7 +101,22 @@ def render_markdown(source: str, mention_url: Callable[[str], str | None] | None
 
 def sanitize_html(html: str) -> str:
     """Sanitise HTML from any source (rendered Markdown, imported bodies)."""
-    return _cleaner.clean(html)
+    return outline_headings(_cleaner.clean(html))
+
+
+_BODY_HEADING = re.compile(r"<(/?)h([1-6])>")
+
+
+def outline_headings(html: str) -> str:
+    """Headings in someone's text sit under the page's own title (its only h1): the levels the
+    text uses become h2, h3... in the same order, so "### Answer" under the title is an h2 and a
+    screen reader's outline skips no level (axe-core's heading-order). Sanitised HTML carries no
+    attributes on headings, so the tags are exactly ``<hN>``."""
+    levels = sorted({int(level) for _, level in _BODY_HEADING.findall(html)})
+    if not levels:
+        return html
+    outline = {level: min(2 + rank, 6) for rank, level in enumerate(levels)}
+    return _BODY_HEADING.sub(lambda m: f"<{m.group(1)}h{outline[int(m.group(2))]}>", html)
 
 
 class _Hrefs(HTMLParser):

@@ -231,7 +231,7 @@ async def _notify_author_if_published(actor: Actor, article: Article, category: 
 
 
 def default_body(question: str, answer: str) -> str:
-    return f"### Question\n\n{question.strip()}\n\n### Answer\n\n{answer.strip()}\n"
+    return f"## Question\n\n{question.strip()}\n\n## Answer\n\n{answer.strip()}\n"
 
 
 async def promotion_source(actor: Actor, post_id: int) -> tuple[Post, Thread, dict[str, Any]]:

@@ -29,6 +29,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.conftest import CSRF_RE
+
 try:
     from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 except ImportError:  # pragma: no cover - the test extras bring it
@@ -232,3 +234,19 @@ def axe_source() -> str | None:
             capture_output=True, timeout=180, check=False,
         )  # fmt: skip
     return script.read_text() if script.exists() else None
+
+
+def flag_once(server: LiveServer) -> None:
+    """Something waiting in the review queue, so its picture shows a queue (post 10: an answer)."""
+    if server.states.get("flagged"):
+        return
+    server.states["flagged"] = True
+    with httpx.Client(base_url=server.url) as client:
+        token = CSRF_RE.search(client.get("/login").text)
+        assert token
+        login = {"email": PEOPLE["silver"], "password": DEMO_PASSWORD, "csrf_token": token[1], "next": "/"}
+        client.post("/login", data=login)
+        form = CSRF_RE.search(client.get("/posts/10/flag").text)
+        assert form
+        note = {"reason": "off_topic", "note": "Belongs in its own thread", "csrf_token": form[1]}
+        client.post("/posts/10/flag", data=note)

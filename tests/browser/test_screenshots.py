@@ -10,11 +10,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.browser.conftest import DEMO_PASSWORD, DESKTOP, PEOPLE, PHONE, REPO, Contexts, LiveServer
-from tests.conftest import CSRF_RE
+from tests.browser.conftest import DESKTOP, PHONE, REPO, Contexts, LiveServer, flag_once
 
 TARGET = os.environ.get("COMMUNITY_SCREENSHOTS", "")
 
@@ -52,19 +50,3 @@ def test_screenshots(
         page.goto(path)
         suffix = "" if scheme == "light" else "-dark"
         page.screenshot(path=folder / f"{name}{suffix}-{viewport['width']}.png")  # the first screen
-
-
-def flag_once(server: LiveServer) -> None:
-    """Something waiting in the review queue, so its picture shows a queue (post 10: an answer)."""
-    if server.states.get("flagged"):
-        return
-    server.states["flagged"] = True
-    with httpx.Client(base_url=server.url) as client:
-        token = CSRF_RE.search(client.get("/login").text)
-        assert token
-        login = {"email": PEOPLE["silver"], "password": DEMO_PASSWORD, "csrf_token": token[1], "next": "/"}
-        client.post("/login", data=login)
-        form = CSRF_RE.search(client.get("/posts/10/flag").text)
-        assert form
-        note = {"reason": "off_topic", "note": "Belongs in its own thread", "csrf_token": form[1]}
-        client.post("/posts/10/flag", data=note)
