@@ -66,7 +66,14 @@ async def begin_new() -> str:
     """A new epoch (``community restore``, after the database is put back): every index that
     followed the database before is rebuilt by its own host."""
     token = uuid.uuid4().hex
-    await IndexEpoch.update_or_create(defaults={"token": token, "started_at": utcnow()}, id=_ID)
+    # One UPDATE, not update_or_create's read-then-write transaction: on SQLite a write after a
+    # read in the same transaction fails at once ("database is locked") when a running server
+    # wrote in between, where a lone UPDATE waits for the lock like any other write.
+    if not await IndexEpoch.filter(id=_ID).update(token=token, started_at=utcnow()):
+        try:
+            await IndexEpoch.create(id=_ID, token=token, started_at=utcnow())
+        except IntegrityError:  # made meanwhile by a host's first use: ours replaces it
+            await IndexEpoch.filter(id=_ID).update(token=token, started_at=utcnow())
     return token
 
 
