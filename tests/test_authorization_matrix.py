@@ -38,7 +38,9 @@ from starlette.routing import Mount, Route, WebSocketRoute, compile_path
 
 from community import images
 from community.accounts import directory, invitations, passwords, people, tokens
+from community.actor import Actor
 from community.forum import posts, thread_actions, threads
+from community.health.threads import FIGURES
 from community.kb import articles, products
 from community.mail import queue as mail_queue
 from community.mail.transport import list_files, outbox_dir
@@ -1215,3 +1217,71 @@ async def test_every_route_is_in_the_matrix(app):
         covered.update(matches)
     missing = sorted({(m, t) for m, t, _ in routes} - covered)
     assert not missing, f"routes without a row in the authorisation matrix: {missing}"
+
+
+# --- the dashboard seen by two organisations' admins ----------------------------------------------
+
+OTHER_TITLE = "When is the spring rebate claim due for us"
+
+
+async def test_an_organisation_admin_never_sees_another_organisations_row_or_private_question(
+    checked_client: httpx.AsyncClient, world: World, content: Content
+):
+    """Two gold organisations, each with its admin: every page, CSV table, list of threads behind a
+    figure and the API show each their own organisation only; the gold admin's private question, its
+    public ones and its name never reach the other organisation's admin (same tier, same categories),
+    and the other way round. Staff see both."""
+    client = checked_client
+    olga = content.users["other_org"]
+    await olga.__class__.filter(id=olga.id).update(is_org_admin=True)
+    olga = await olga.__class__.get(id=olga.id).select_related("organisation")
+    other_q = await threads.create_thread(
+        Actor.from_user(olga), category="general", kind="question", title=OTHER_TITLE, body="By when?"
+    )
+    await posts.reply(world.actor(world.expert), other_q.id, body="By the end of the quarter.")
+    v = content.values
+    gold_secrets = [
+        "Gold Reseller GmbH", world.gold.slug, world.partner.display_name, world.colleague.display_name,
+        *content.secrets_private, "How do I register a deal for a tender?", GOLD_TITLE,
+        f"/t/{v['pub_q']}", f"/t/{v['gold_q']}", f"/t/{v['act_q']}",
+    ]  # fmt: skip
+    other_secrets = ["Other Gold AG", olga.display_name, OTHER_TITLE, f"/t/{other_q.id}"]
+    tables = ("summary", "timings", "categories", "tiers", "organisations", "weeks", "contributors")
+
+    async def everything(who: str) -> dict[str, str]:
+        """Every dashboard answer this viewer gets, by URL."""
+        urls = ["/health", "/health?tier=gold", "/health?category=general"]
+        urls += [f"/health/export.csv?table={t}" for t in tables]
+        urls += [f"/health/threads?figure={f}" for f in FIGURES]
+        got = {}
+        for url in urls:
+            response = await client.get(url)
+            assert response.status_code == 200, (who, url, response.status_code)
+            got[url] = response.text
+        auth = {"Authorization": f"Bearer {await tokens.create_api_token(content.users[who])}"}
+        for url in ("/api/v1/health-dashboard", "/api/v1/health-dashboard?tier=gold"):
+            response = await client.get(url, headers=auth)
+            assert response.status_code == 200, (who, url, response.status_code)
+            got[url] = response.text
+        return got
+
+    for who, user, own, others in (
+        ("other_org", olga, other_secrets, gold_secrets),
+        ("partner", world.partner, gold_secrets[:2] + content.secrets_private[:1], other_secrets),
+    ):
+        client.cookies.clear()
+        await login(client, user)
+        seen = await everything(who)
+        problems = [f"{who}: {url} mentions {s!r}" for url, text in seen.items() for s in others if s in text]
+        assert not problems, "\n".join(problems)
+        for secret in own:  # their own organisation is there (the check above is not vacuous)
+            assert any(secret in text for text in seen.values()), (who, secret)
+        # Asking for the other organisation is refused like an unknown one.
+        slug = world.gold.slug if who == "other_org" else olga.organisation.slug
+        assert (await client.get(f"/health?organisation={slug}")).status_code == 422
+    client.cookies.clear()
+    await login(client, world.admin)
+    staff_view = (await client.get("/health/export.csv?table=organisations")).text
+    assert "Gold Reseller GmbH" in staff_view and "Other Gold AG" in staff_view
+    asked = (await client.get("/health/threads?figure=asked")).text
+    assert f"/t/{v['priv_q']}" in asked and f"/t/{other_q.id}" in asked
