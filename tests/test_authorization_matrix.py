@@ -40,7 +40,7 @@ from community import images
 from community.accounts import directory, invitations, passwords, people, tokens
 from community.actor import Actor
 from community.forum import posts, thread_actions, threads
-from community.health.threads import FIGURES
+from community.health.threads import FIGURES, STAFF_ONLY
 from community.kb import articles, products
 from community.mail import queue as mail_queue
 from community.mail.transport import list_files, outbox_dir
@@ -723,6 +723,9 @@ MATRIX: list[Row] = [
     r("GET",    "/health?organisation={silver_org}",              "L   422 403 403 403 403 200 200 200"),
     r("GET",    "/health/export.csv?table=organisations",         "L   200 403 403 403 403 200 200 200"),
     r("GET",    "/health/threads?figure=asked",                   "L   200 403 403 403 403 200 200 200"),
+    r("GET",    "/health/threads?figure=answers_by&member={expert}", "L   200 403 403 403 403 200 200 200"),
+    r("GET",    "/health/threads?figure=routed&member={expert}",  "L   422 403 403 403 403 200 200 200"),
+    r("GET",    "/health/threads?figure=flagged",                 "L   422 403 403 403 403 200 200 200"),
     r("GET",    "/api/v1/health-dashboard",                       "401 200 403 403 403 403 200 200 200"),
     r("GET",    "/api/v1/health-dashboard?organisation={silver_org}", "401 422 403 403 403 403 200 200 200"),
     # --- support ratings: the asker (solved question) and the experts who answered -------------------
@@ -1252,7 +1255,9 @@ async def test_an_organisation_admin_never_sees_another_organisations_row_or_pri
         """Every dashboard answer this viewer gets, by URL."""
         urls = ["/health", "/health?tier=gold", "/health?category=general"]
         urls += [f"/health/export.csv?table={t}" for t in tables]
-        urls += [f"/health/threads?figure={f}" for f in FIGURES]
+        urls += [
+            f"/health/threads?figure={f}&member={world.expert.handle}" for f in FIGURES if f not in STAFF_ONLY
+        ]
         got = {}
         for url in urls:
             response = await client.get(url)

@@ -1102,7 +1102,8 @@ PAGE_QUERIES = {
     "/experts": ("topic",),
     "/health": ("from", "to", "category", "tier", "organisation"),
     "/health/export.csv": ("from", "to", "category", "tier", "organisation", "table"),
-    "/health/threads": ("from", "to", "category", "tier", "organisation", "figure", "page"),
+    "/health/threads": ("from", "to", "category", "tier", "organisation", "figure", "page", "member"),
+    "/health/threads?figure=answers_by": ("member",),
     # Not read: an undeclared parameter is ignored.
     "/api/v1/moderation/overview": ("page",),
 }  # fmt: skip

@@ -94,9 +94,9 @@ async def build_dashboard(
         _named(names["organisations"], "organisation"),
     )  # fmt: skip
     board.tables["weeks"] = _weeks(filters, qs, rated)
-    board.tables["contributors"] = _contributors(await activity.contributors(filters))
+    board.tables["contributors"] = _contributors(filters, await activity.contributors(filters))
     if staff_view:
-        board.tables["experts"] = _experts(await routed_per_expert([q.id for q in qs]))
+        board.tables["experts"] = _experts(filters, await routed_per_expert(filters))
     return board
 
 
@@ -140,8 +140,8 @@ async def _summary(
     rows.append(row("Questions overdue now", late, "count", link("overdue")))
     taking_part = await activity.participation(filters)
     rows += [
-        row("Active partner organisations", taking_part.organisations, "count"),
-        row("Active partner members", taking_part.members, "count"),
+        row("Active partner organisations", taking_part.organisations, "count", link("active")),
+        row("Active partner members", taking_part.members, "count", link("active")),
     ]
     if filters.tier is None and filters.organisation is None:
         art = await activity.articles(filters)
@@ -157,9 +157,9 @@ async def _summary(
     if staff_view:
         flags = await activity.flag_figures(filters)
         rows += [
-            row("Flags raised", flags.raised, "count", "/moderation/queue"),
-            row("Flags decided", flags.decided, "count", "/moderation/audit"),
-            row("Median time to a flag decision", hours(flags.decision.median), "hours", "/moderation/audit"),
+            row("Flags raised", flags.raised, "count", link("flagged")),
+            row("Flags decided", flags.decided, "count", link("flagged")),
+            row("Median time to a flag decision", hours(flags.decision.median), "hours", link("flagged")),
         ]
     columns = [
         Column("figure", "Figure", "text"),
@@ -171,18 +171,19 @@ async def _summary(
 
 def _timings(filters: Filters, qf: QuestionFigures) -> Table:
     def row(what: str, timing: Timing, figure: str) -> dict[str, Any]:
+        url = threads_url(filters, figure)
         return {
             "what": what, "count": timing.count, "median": hours(timing.median), "p90": hours(timing.p90),
-            "_links": {"count": threads_url(filters, figure)},
+            "_links": {"count": url, "median": url, "p90": url},
         }  # fmt: skip
 
     rows = [
         row("First answer (anyone but the asker)", qf.first_answer, "answered"),
-        row("First answer by a peer (partner)", qf.first_peer, "answered"),
-        row("First answer by an expert (staff)", qf.first_expert, "answered"),
+        row("First answer by a peer (partner)", qf.first_peer, "answered_by_peer"),
+        row("First answer by an expert (staff)", qf.first_expert, "answered_by_expert"),
         row("Accepted answer", qf.accepted, "solved"),
-        row("Accepted answer by a peer", qf.accepted_peer, "solved"),
-        row("Accepted answer by an expert", qf.accepted_expert, "solved"),
+        row("Accepted answer by a peer", qf.accepted_peer, "solved_by_peer"),
+        row("Accepted answer by an expert", qf.accepted_expert, "solved_by_expert"),
     ]
     columns = [
         Column("what", "Time from asking to", "text"),
@@ -227,11 +228,18 @@ BREAKDOWN_COLUMNS = [
 ]
 
 
+RATING_KEYS = ("asker_count", "asker_satisfied", "asker_mean", "expert_count", "expert_satisfied",
+               "expert_mean", "gap")  # fmt: skip
+
+
 def _figures_row(
     filters: Filters, qs: list[Question], rated: list[dict[str, Any]], scope: dict[str, Any]
 ) -> dict[str, Any]:
     qf, rf = figures(qs), rating_figures(rated)
     asker, expert = rf.asker, rf.expert
+    asked, answered, solved, rated_url = (
+        threads_url(filters, figure, **scope) for figure in ("asked", "answered", "solved", "rated")
+    )
     return {
         "asked": qf.asked, "share_answered": qf.share_answered, "share_solved": qf.share_solved,
         "first_answer_median": hours(qf.first_answer.median),
@@ -239,8 +247,9 @@ def _figures_row(
         "expert_count": expert.count, "expert_satisfied": expert.satisfied, "expert_mean": expert.mean,
         "gap": rf.gap,
         "_links": {
-            "asked": threads_url(filters, "asked", **scope),
-            "asker_count": threads_url(filters, "rated", **scope),
+            "asked": asked, "share_answered": answered, "first_answer_median": answered,
+            "share_solved": solved,
+            **dict.fromkeys(RATING_KEYS, rated_url),
         },
     }  # fmt: skip
 
@@ -282,7 +291,7 @@ def _weeks(filters: Filters, qs: list[Question], rated: list[dict[str, Any]]) ->
     )
 
 
-def _contributors(rows: list[dict[str, Any]]) -> Table:
+def _contributors(filters: Filters, rows: list[dict[str, Any]]) -> Table:
     out = [
         {
             "name": r["display_name"],
@@ -290,7 +299,11 @@ def _contributors(rows: list[dict[str, Any]]) -> Table:
             "role": r["role"],
             "answers": int(r["answers"]),
             "accepted": int(r["accepted"] or 0),
-            "_links": {"name": f"/u/{r['handle']}"},
+            "_links": {
+                "name": f"/u/{r['handle']}",
+                "answers": threads_url(filters, "answers_by", member=r["handle"]),
+                "accepted": threads_url(filters, "accepted_by", member=r["handle"]),
+            },
         }
         for r in rows
     ]
@@ -301,12 +314,18 @@ def _contributors(rows: list[dict[str, Any]]) -> Table:
     return Table("contributors", "Top contributors", columns, out)
 
 
-def _experts(rows: list[dict[str, Any]]) -> Table:
+def _experts(filters: Filters, rows: list[dict[str, Any]]) -> Table:
+    def links(handle: str) -> dict[str, str]:
+        answered = threads_url(filters, "routed_answered", member=handle)
+        return {
+            "expert": f"/u/{handle}", "routed": threads_url(filters, "routed", member=handle),
+            "answered": answered, "median": answered, "p90": answered,
+        }  # fmt: skip
+
     out = [
         {
             "expert": r["expert"], "routed": r["routed"], "answered": r["answered"],
-            "median": hours(r["median"]), "p90": hours(r["p90"]),
-            "_links": {"expert": f"/u/{r['handle']}"},
+            "median": hours(r["median"]), "p90": hours(r["p90"]), "_links": links(r["handle"]),
         }
         for r in rows
     ]  # fmt: skip

@@ -5,39 +5,59 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from community.db import fetch_rows
+from community.health.filters import Filters
+from community.health.questions import thread_conditions
 from community.health.stats import Timing, moment
-from community.models import Post, PostState, QuestionRouting, User
+from community.models import PostState, ThreadKind, User
 
-_CHUNK = 500
+# One row per routing of a question of the period, with that expert's first visible answer in it.
+# Before: every answer to the period's questions was read into Python in chunks of 500 threads to
+# find the routed experts' own (120-310 ms at 100,000 posts with no routing at all, SQLite).
+_ROUTINGS_SQL = """
+SELECT r.thread_id, t.created_at AS asked_at, r.expert_id, r.routed_at, MIN(p.created_at) AS answered_at
+FROM question_routing r
+JOIN thread t ON t.id = r.thread_id
+JOIN "user" u ON u.id = t.author_id
+JOIN organisation o ON o.id = u.organisation_id
+LEFT JOIN post p ON p.thread_id = r.thread_id AND p.author_id = r.expert_id
+    AND p.is_opening = ? AND p.state = ?
+WHERE t.kind = ? AND t.is_deleted = ? AND t.created_at >= ? AND t.created_at < ? {extra}
+GROUP BY r.id, r.thread_id, t.created_at, r.expert_id, r.routed_at
+"""
 
 
-async def routed_per_expert(question_ids: list[int]) -> list[dict[str, Any]]:
-    """For each expert the period's questions were routed to: how many, how many they answered
-    themselves, and the time from routing to their first answer (median, 90th percentile). A
-    question passed on counts for both the expert who passed it and the one who took it."""
-    routings: list[dict[str, Any]] = []
-    answers: dict[tuple[int, int], Any] = {}
-    for start in range(0, len(question_ids), _CHUNK):
-        chunk = question_ids[start : start + _CHUNK]
-        routings += await QuestionRouting.filter(thread_id__in=chunk).values(
-            "thread_id", "expert_id", "routed_at"
-        )
-        rows = await Post.filter(thread_id__in=chunk, is_opening=False, state=PostState.VISIBLE).values(
-            "thread_id", "author_id", "created_at"
-        )
-        for row in rows:
-            key = (row["thread_id"], row["author_id"])
-            at = moment(row["created_at"])
-            if key not in answers or at < answers[key]:
-                answers[key] = at
+async def routings(filters: Filters, *, expert_id: int | None = None) -> list[dict[str, Any]]:
+    """Every routing of a question of the period (matching the filters), optionally to one expert:
+    ``thread_id``, ``asked_at``, ``expert_id``, ``routed_at`` and ``answered_at`` (that expert's
+    first visible answer in it, or None), times as aware datetimes."""
+    extra, params = thread_conditions(filters)
+    if expert_id is not None:
+        extra += " AND r.expert_id = ?"
+        params.append(expert_id)
+    rows = await fetch_rows(
+        _ROUTINGS_SQL.format(extra=extra),
+        False, PostState.VISIBLE, ThreadKind.QUESTION, False, filters.since, filters.until, *params,
+    )  # fmt: skip
+    for row in rows:
+        for key in ("asked_at", "routed_at", "answered_at"):
+            row[key] = moment(row[key])
+    return rows
+
+
+async def routed_per_expert(filters: Filters) -> list[dict[str, Any]]:
+    """For each expert the period's questions (matching the filters) were routed to: how many, how
+    many they answered themselves, and the time from routing to their first answer (median, 90th
+    percentile). A question passed on counts for both the expert who passed it and the one who
+    took it."""
+    rows = await routings(filters)
     routed: dict[int, int] = defaultdict(int)
     waits: dict[int, list[float]] = defaultdict(list)
-    for r in routings:
-        routed[r["expert_id"]] += 1
-        answered = answers.get((r["thread_id"], r["expert_id"]))
-        routed_at = moment(r["routed_at"])
+    for row in rows:
+        routed[row["expert_id"]] += 1
+        answered, routed_at = row["answered_at"], row["routed_at"]
         if answered is not None and routed_at is not None:
-            waits[r["expert_id"]].append(max(0.0, (answered - routed_at).total_seconds()))
+            waits[row["expert_id"]].append(max(0.0, (answered - routed_at).total_seconds()))
     people = {
         u["id"]: u for u in await User.filter(id__in=list(routed)).values("id", "display_name", "handle")
     }

@@ -21,7 +21,7 @@ from community.forum import lists
 from community.health.charts import Series, chart
 from community.health.dashboard import Dashboard, build_dashboard
 from community.health.export import table_csv
-from community.health.threads import FIGURES, threads_behind
+from community.health.threads import threads_behind
 from community.models import Organisation, OrgKind
 from community.support import ratings
 from community.timeutil import utcnow
@@ -111,13 +111,13 @@ async def export_csv(request: Request) -> Response:
 async def figure_threads(request: Request) -> Response:
     actor = await require_actor(request)
     settings = request.app.state.settings
-    params = {**_params(request), "figure": request.query_params.get("figure")}
-    filters, figure, listing = await threads_behind(
+    query = request.query_params
+    params = {**_params(request), "figure": query.get("figure"), "member": query.get("member")}
+    behind = await threads_behind(
         actor, params, settings.partner_tiers, utcnow().date(),
-        page=lists.parse_page(request.query_params.get("page")), per_page=settings.page_size,
+        page=lists.parse_page(query.get("page")), per_page=settings.page_size,
     )  # fmt: skip
-    context = {"filters": filters, "figure": figure, "figure_name": FIGURES[figure], "listing": listing}
-    return await render(request, "health/threads.html", context)
+    return await render(request, "health/threads.html", {"behind": behind})
 
 
 async def rate(request: Request) -> Response:

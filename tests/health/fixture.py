@@ -29,6 +29,7 @@ class Fixture:
     q3: Thread
     q4: Thread
     q5: Thread
+    discussion: Thread
 
 
 async def build(world: World, gate) -> Fixture:  # type: ignore[no-untyped-def]
@@ -72,7 +73,7 @@ async def build(world: World, gate) -> Fixture:  # type: ignore[no-untyped-def]
     # the default); Q5 also had a solution due a day after asking. Q4 (no answer) and Q5 (no
     # solution) are overdue now; Q1-Q3 met theirs.
     await ResponseClock.filter(thread_id=q5.id).update(solution_due=at(14, 8))
-    await ask(cole, at(8, 9), "A discussion that is not a question", kind="discussion")
+    discussion = await ask(cole, at(8, 9), "A discussion that is not a question", kind="discussion")
     await ask(pat, at(20, 9), "A question after the period")
     deleted = await ask(sam, at(9, 9), "A question deleted later")
     await Thread.filter(id=deleted.id).update(is_deleted=True)
@@ -98,4 +99,4 @@ async def build(world: World, gate) -> Fixture:  # type: ignore[no-untyped-def]
     await feedback.rate(pat, article.id, True)
     await feedback.rate(sam, article.id, False)
     await ArticleRating.filter(article_id=article.id).update(updated_at=at(11, 9))
-    return Fixture(q1, q2, q3, q4, q5)
+    return Fixture(q1, q2, q3, q4, q5, discussion)

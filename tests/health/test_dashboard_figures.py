@@ -21,6 +21,7 @@ from datetime import date
 
 import pytest
 
+from community.actor import Actor
 from community.errors import Forbidden, Invalid
 from community.health.dashboard import build_dashboard
 from community.health.threads import threads_behind
@@ -132,22 +133,60 @@ async def test_an_organisation_admin_sees_their_own_row_only(world: World, fixtu
         await build_dashboard(world.actor(world.colleague), PARAMS, TIERS, TODAY)
 
 
+async def ids_behind(who: Actor, figure: str, **extra: str) -> list[int]:
+    behind = await threads_behind(who, {**PARAMS, "figure": figure, **extra}, TIERS, TODAY)
+    assert behind.listing.total == len(behind.listing.items)
+    return sorted(t["id"] for t in behind.listing.items)
+
+
 async def test_threads_behind_the_figures(world: World, fixture: Fixture) -> None:
+    """Q1 answered by a peer (Cole) and an expert (Erin, accepted), Q2 by Erin (accepted), Q3 by
+    a peer (Pat, accepted), Q5 by Erin; flags on answers in Q1 and Q3; partners posted in Q1-Q5 and
+    the discussion (the deleted question and the one after the period do not count)."""
     admin = world.actor(world.admin)
-
-    async def ids(figure: str, who=admin, **extra: str) -> list[int]:  # type: ignore[no-untyped-def]
-        _, _, listing = await threads_behind(who, {**PARAMS, "figure": figure, **extra}, TIERS, TODAY)
-        return sorted(t["id"] for t in listing.items)
-
     f = fixture
-    assert await ids("asked") == sorted([f.q1.id, f.q2.id, f.q3.id, f.q4.id, f.q5.id])
-    assert await ids("unanswered") == [f.q4.id]
-    assert await ids("solved") == sorted([f.q1.id, f.q2.id, f.q3.id])
-    assert await ids("unsolved") == sorted([f.q4.id, f.q5.id])
-    assert await ids("rated") == sorted([f.q1.id, f.q2.id, f.q3.id])
-    assert await ids("overdue") == sorted([f.q4.id, f.q5.id])
-    assert await ids("asked", world.actor(world.partner)) == sorted([f.q1.id, f.q5.id])
-    assert await ids("asked", tier="silver") == sorted([f.q2.id, f.q3.id])
+    expected = {
+        "asked": [f.q1, f.q2, f.q3, f.q4, f.q5], "unanswered": [f.q4], "solved": [f.q1, f.q2, f.q3],
+        "unsolved": [f.q4, f.q5], "rated": [f.q1, f.q2, f.q3], "overdue": [f.q4, f.q5],
+        "answered": [f.q1, f.q2, f.q3, f.q5], "answered_by_peer": [f.q1, f.q3],
+        "answered_by_expert": [f.q1, f.q2, f.q5], "solved_by_peer": [f.q3], "solved_by_expert": [f.q1, f.q2],
+        "active": [f.q1, f.q2, f.q3, f.q4, f.q5, f.discussion], "flagged": [f.q1, f.q3],
+    }  # fmt: skip
+    for figure, threads in expected.items():
+        assert await ids_behind(admin, figure) == sorted(t.id for t in threads), figure
+    # Top contributors: Erin answered Q1, Q2 and Q5 in the period, two of them accepted; Pat Q3.
+    erin, pat = world.expert.handle, world.partner.handle
+    assert await ids_behind(admin, "answers_by", member=erin) == sorted([f.q1.id, f.q2.id, f.q5.id])
+    assert await ids_behind(admin, "accepted_by", member=erin) == sorted([f.q1.id, f.q2.id])
+    assert await ids_behind(admin, "answers_by", member=pat) == [f.q3.id]
+    assert await ids_behind(admin, "asked", tier="silver") == sorted([f.q2.id, f.q3.id])
+    # An organisation's admin: their own organisation's questions, and no staff-only list.
+    gold_admin = world.actor(world.partner)
+    assert await ids_behind(gold_admin, "asked") == sorted([f.q1.id, f.q5.id])
+    assert await ids_behind(gold_admin, "answers_by", member=erin) == sorted([f.q1.id, f.q5.id])
+    for figure in ("routed", "routed_answered", "flagged"):
+        with pytest.raises(Invalid) as exc:
+            await threads_behind(gold_admin, {**PARAMS, "figure": figure, "member": erin}, TIERS, TODAY)
+        assert "figure" in exc.value.fields
+    for member in ("", "nobody-here", "x" * 500):
+        with pytest.raises(Invalid) as exc:
+            await threads_behind(admin, {**PARAMS, "figure": "answers_by", "member": member}, TIERS, TODAY)
+        assert "member" in exc.value.fields
+
+
+async def test_every_figure_links_to_the_threads_behind_it(world: World, fixture: Fixture) -> None:
+    """Every number of the question tables and the per-expert and contributor tables is a link to
+    a list of threads (articles link to the knowledge base); text and names are not counted."""
+    board = await build_dashboard(world.actor(world.admin), PARAMS, TIERS, TODAY)
+    for table in board.tables.values():
+        for row in table.rows:
+            links = row.get("_links", {})
+            for column in table.columns:
+                if column.kind in ("text", "date") or (table.key == "summary" and column.key != "value"):
+                    continue
+                link = links.get(column.key)
+                assert link is not None, (table.key, column.key, row.get("figure") or row.get("name"))
+                assert link.startswith("/health/threads?") or link == "/kb", (table.key, column.key, link)
 
 
 async def test_routed_questions_per_expert_and_their_response_times(world: World, fixture: Fixture) -> None:
@@ -175,5 +214,12 @@ async def test_routed_questions_per_expert_and_their_response_times(world: World
     assert (erin["routed"], erin["answered"], erin["median"], erin["p90"]) == (3, 2, 7.0, 9.4)
     mod = rows[world.moderator.display_name]
     assert (mod["routed"], mod["answered"], mod["median"]) == (1, 0, None)
+    assert await ids_behind(world.actor(world.admin), "routed", member=world.expert.handle) == sorted(
+        [fixture.q1.id, fixture.q2.id, fixture.q4.id]
+    )
+    assert await ids_behind(
+        world.actor(world.admin), "routed_answered", member=world.expert.handle
+    ) == sorted([fixture.q1.id, fixture.q2.id])
+    assert await ids_behind(world.actor(world.admin), "routed_answered", member=world.moderator.handle) == []
     # An organisation's admin sees their own organisation's figures, not the company's experts.
     assert "experts" not in (await build_dashboard(world.actor(world.partner), PARAMS, TIERS, TODAY)).tables
