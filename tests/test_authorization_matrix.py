@@ -394,6 +394,11 @@ MATRIX: list[Row] = [
       {"display_name": "Gold account", "issuer": "https://idp.gold.example", "client_id": "community",
        "client_secret": "s3cret", "email_domains": "gold.example", "scopes": "openid email",
        "groups_claim": "groups", "org_admin_group": "", "enabled": "on", "password_sign_in": "on"}),
+    # An organisation's admin configures their own organisation's sign-in only.
+    r("POST",   "/orgs/{silver_org}/sign-in",                     "L   404 404 404 404 404 404 404 303",
+      {"display_name": "Silver account", "issuer": "https://idp.silver.example", "client_id": "community",
+       "client_secret": "s3cret", "email_domains": "silver.example", "scopes": "openid email",
+       "groups_claim": "groups", "org_admin_group": "", "enabled": "on", "password_sign_in": "on"}),
     r("POST",   "/orgs/{gold_org}/invitations/{gold_invite}/resend", "L   200 403 403 403 403 403 403 200"),
     r("POST",   "/orgs/{gold_org}/invitations/{gold_invite}/revoke", "L   303 403 403 403 403 403 403 303"),
     r("POST",   "/orgs/{gold_org}/invitations/{silver_invite}/resend", "L   404 403 403 403 403 403 403 404"),

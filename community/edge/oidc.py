@@ -57,11 +57,31 @@ class Clients:
         return found
 
 
+async def _metadata(client: StarletteOAuth2App, provider: ProviderConfig) -> dict[str, Any]:
+    """The provider's discovery document (fetched once per client), refused when it names another
+    issuer than the one configured (OpenID Connect Discovery 4.3): the ID token's issuer is checked
+    against it."""
+    try:
+        metadata = dict(await client.load_server_metadata())
+    except (httpx2.HTTPError, ValueError, KeyError) as exc:
+        log.warning("OpenID provider %s: discovery failed: %s", provider.issuer, exc)
+        raise ProviderUnavailable() from exc
+    named = str(metadata.get("issuer") or "")
+    if named.rstrip("/") != provider.issuer.rstrip("/"):
+        log.warning("OpenID provider %s: its discovery document names the issuer %r", provider.issuer, named)
+        raise SignInRefused(
+            f"Sign-in with your {provider.name} is not set up correctly on this site. Tell an administrator."
+        )
+    return metadata
+
+
 async def start(
     clients: Clients, request: Request, provider: ProviderConfig, redirect_uri: str
 ) -> RedirectResponse:
+    client = clients.client(provider)
+    await _metadata(client, provider)
     try:
-        return await clients.client(provider).authorize_redirect(request, redirect_uri)
+        return await client.authorize_redirect(request, redirect_uri)
     except (httpx2.HTTPError, ValueError, KeyError) as exc:
         log.warning("OpenID provider %s: discovery failed: %s", provider.issuer, exc)
         raise ProviderUnavailable() from exc
@@ -70,8 +90,17 @@ async def start(
 async def finish(clients: Clients, request: Request, provider: ProviderConfig) -> tuple[dict[str, Any], str]:
     """The checked claims and the raw ID token (kept for the provider's sign-out)."""
     client = clients.client(provider)
+    metadata = await _metadata(client, provider)
+    # authlib checks the issuer (against the discovery document) but not that the audience names
+    # this client (only ``azp`` when present): both are required here.
+    claims_options = {
+        "iss": {"essential": True, "value": metadata["issuer"]},
+        "aud": {"essential": True, "value": provider.client_id},
+    }
     try:
-        token = await client.authorize_access_token(request, leeway=LEEWAY_SECONDS)
+        token = await client.authorize_access_token(
+            request, leeway=LEEWAY_SECONDS, claims_options=claims_options
+        )
     except OAuthError as exc:
         raise SignInRefused(_oauth_message(provider, exc)) from exc
     except JoseError as exc:

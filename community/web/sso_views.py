@@ -44,6 +44,11 @@ async def start(request: Request) -> Response:
         )
     except oidc.ProviderUnavailable:
         raise ServiceUnavailable(UNAVAILABLE, retry_after=60) from None
+    except sso.SignInRefused as exc:
+        context = await login_options(request)
+        return await render(
+            request, "accounts/login.html", {**context, "error": exc.message}, status_code=400
+        )
     request.session[SESSION_NEXT] = next_url
     return response
 

@@ -9,6 +9,7 @@ hours behind), an unverified address, an organisation that does not exist.
 from __future__ import annotations
 
 import dataclasses
+import html
 import re
 from collections.abc import AsyncIterator, Iterator
 from urllib.parse import parse_qs, urlsplit
@@ -239,6 +240,56 @@ async def test_an_expired_id_token_is_refused(world: World, late_idp: Provider) 
         assert back.status_code == 400
         assert "has expired" in back.text
         assert not await User.filter(email="nia@northwind.example").exists()
+
+
+@pytest.fixture(scope="module", params=["audience", "issuer", "signature"])
+def lying_idp(request: pytest.FixtureRequest) -> Iterator[Provider]:
+    """A provider whose ID tokens are made for another client, claim another issuer, or are signed
+    with a key it never published."""
+    yield from _running(
+        Provider(COMPANY_ACCOUNTS, [_client("community", CALLBACK)], tamper_id_token=request.param)
+    )
+
+
+async def test_an_id_token_for_another_client_issuer_or_key_is_refused(
+    world: World, lying_idp: Provider
+) -> None:
+    settings = dataclasses.replace(world.settings, base_url=APP, oidc=_oidc(lying_idp.issuer))
+    expected = {
+        "audience": "is not for this site",
+        "issuer": "is not for this site",
+        "signature": "has a signature that does not match the provider's keys",
+    }[lying_idp.tamper_id_token]
+    async for client in _app_client(settings):
+        back = await sign_in(client, "/sso/company/start", "nia")
+        assert back.status_code == 400
+        assert f"The sign-in token from Northwind account {expected}" in html.unescape(back.text)
+        assert not await User.filter(email="nia@northwind.example").exists()
+        assert (await client.get("/account/profile")).status_code == 303
+
+
+async def test_an_id_token_with_another_sign_ins_nonce_is_refused(sso_client: httpx.AsyncClient) -> None:
+    """The provider puts the nonce it was given into the ID token: a nonce changed on the way
+    (a token minted for another sign-in) no longer matches the one this browser session holds."""
+    started = await sso_client.get("/sso/company/start")
+    location = re.sub(r"nonce=[^&]+", "nonce=another-sign-ins-nonce", started.headers["location"])
+    back = await sso_client.get(await through_provider(location, "nia"))
+    assert back.status_code == 400
+    assert "The sign-in token from Northwind account is not for this site" in back.text
+    assert not await User.filter(email="nia@northwind.example").exists()
+
+
+async def test_a_provider_whose_discovery_names_another_issuer_is_not_used(
+    world: World, company_idp: Provider
+) -> None:
+    """OpenID Discovery: the issuer in the metadata must be the one configured (here the same
+    server under another name), or its tokens would be checked against the wrong issuer."""
+    renamed = company_idp.issuer.replace("127.0.0.1", "localhost")
+    settings = dataclasses.replace(world.settings, base_url=APP, oidc=_oidc(renamed))
+    async for client in _app_client(settings):
+        response = await client.get("/sso/company/start")
+        assert response.status_code == 400
+        assert "Sign-in with your Northwind account is not set up correctly on this site" in response.text
 
 
 async def test_sign_out_offers_the_providers_sign_out(

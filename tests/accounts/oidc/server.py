@@ -7,6 +7,7 @@ the clients and accounts a test gives it. Without node and npm the tests that ne
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -28,6 +29,7 @@ class NoNode(Exception):
 
 
 def install() -> Path:
+    """The path of a runnable copy of provider.mjs beside the installed package."""
     if shutil.which("node") is None or shutil.which("npm") is None:
         raise NoNode("node and npm are needed to run a real OpenID provider (oidc-provider)")
     CACHE.mkdir(parents=True, exist_ok=True)
@@ -42,9 +44,15 @@ def install() -> Path:
         )
         if done.returncode != 0:
             raise NoNode(f"npm install {PACKAGE} failed: {done.stderr.strip()[-500:]}")
-    # ESM resolves imports from the script's own folder: run a copy beside node_modules.
-    shutil.copyfile(SCRIPT, CACHE / SCRIPT.name)
-    return CACHE
+    # ESM resolves imports from the script's own folder: run a copy beside node_modules, named by
+    # its content and written whole, so test runs from other checkouts never swap it under us.
+    source = SCRIPT.read_bytes()
+    copy = CACHE / f"provider-{hashlib.sha256(source).hexdigest()[:12]}.mjs"
+    if not copy.exists():
+        partial = copy.with_suffix(f".{os.getpid()}.part")
+        partial.write_bytes(source)
+        os.replace(partial, copy)
+    return copy
 
 
 def free_port() -> int:
@@ -60,6 +68,7 @@ class Provider:
     accounts: dict[str, dict[str, object]]
     clients: list[dict[str, object]]
     clock_skew_seconds: int = 0
+    tamper_id_token: str = ""  # "audience", "issuer" or "signature": see provider.mjs
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[str] | None = None
 
@@ -68,7 +77,7 @@ class Provider:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> Provider:
-        folder = install()
+        script = install()
         env = {
             **os.environ,
             "OIDC_ISSUER": self.issuer,
@@ -76,11 +85,12 @@ class Provider:
             "OIDC_ACCOUNTS": json.dumps(self.accounts),
             "OIDC_CLIENTS": json.dumps(self.clients),
             "OIDC_CLOCK_SKEW_SECONDS": str(self.clock_skew_seconds),
+            "OIDC_TAMPER_ID_TOKEN": self.tamper_id_token,
             "NODE_NO_WARNINGS": "1",
         }
         self.process = subprocess.Popen(
-            ["node", SCRIPT.name],
-            cwd=folder,
+            ["node", script.name],
+            cwd=script.parent,
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
