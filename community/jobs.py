@@ -23,6 +23,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from community.actor import as_aware
 from community.models import ScheduledJob
 from community.timeutil import utcnow
 
@@ -62,6 +63,19 @@ async def cancel_prefix(prefix: str) -> int:
     return await ScheduledJob.filter(key__startswith=prefix, done_at=None).delete()
 
 
+async def backlog(now: datetime) -> dict[str, Any]:
+    """For /healthz: how many jobs are due and not done, how late the oldest of them is, and how
+    many were given up after their last attempt (a reminder or escalation that never went out)."""
+    due = ScheduledJob.filter(done_at=None, due_at__lte=now)
+    oldest = await due.order_by("due_at").first().values_list("due_at", flat=True)
+    late = max((now - as_aware(oldest)).total_seconds(), 0.0) if oldest is not None else 0.0  # type: ignore[arg-type]
+    return {
+        "due": await due.count(),
+        "oldest_due_seconds": round(late, 1),
+        "failed": await ScheduledJob.filter(failed=True).count(),
+    }
+
+
 def retry_delay(attempts: int) -> timedelta:
     """30 s, 1 min, 2 min... capped at one hour."""
     return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3_600))
@@ -84,6 +98,8 @@ class JobRunner:
         self.batch = batch
         self.idle_seconds = idle_seconds
         self.max_attempts = max_attempts
+        self.last_pass: datetime | None = None  # when run_forever last finished a pass (this process)
+        self.failures = 0  # passes in a row that failed (a database outage)
 
     async def run_due(self) -> int:
         """Do every job due now that no other worker holds; return how many this runner did."""
@@ -99,19 +115,24 @@ class JobRunner:
 
     async def run_forever(self) -> None:
         """Poll for due work until cancelled; a database outage is logged and waited out."""
-        failures = 0
         while True:
             try:
                 await self.run_due()
-                failures = 0
+                self.failures = 0
+                self.last_pass = self.clock()
                 await asyncio.sleep(self.idle_seconds)
             except asyncio.CancelledError:
                 raise
             except Exception:
-                failures += 1
-                pause = min(self.idle_seconds * 2**failures, 300.0)
+                self.failures += 1
+                pause = min(self.idle_seconds * 2**self.failures, 300.0)
                 log.exception("scheduled jobs: could not run due work; trying again in %.0f s", pause)
                 await asyncio.sleep(pause)
+
+    def describe(self) -> dict[str, Any]:
+        """For /healthz: this process's runner, seconds since its last pass and failures in a row."""
+        age = None if self.last_pass is None else round((self.clock() - self.last_pass).total_seconds(), 1)
+        return {"last_pass_age_seconds": age, "failures_here": self.failures}
 
     async def _due_ids(self) -> list[int]:
         rows = (

@@ -149,3 +149,30 @@ async def test_jobs_of_kinds_a_runner_does_not_know_are_left_for_one_that_does(d
     assert await jobs.JobRunner({"tag": tagging_handler(done)}, clock=clock).run_due() == 0
     assert await jobs.JobRunner({"digest": tagging_handler(done)}, clock=clock).run_due() == 1
     assert done == ["digest:weekly:1"]
+
+
+async def test_healthz_reports_due_work_no_runner_has_done(client, db) -> None:  # type: ignore[no-untyped-def]
+    """A reminder nobody runs (no worker for its kind, or none at all) shows on /healthz: how many
+    are due, how late the oldest is, and how many were given up."""
+    body = (await client.get("/healthz")).json()
+    assert body["jobs"] == {"due": 0, "oldest_due_seconds": 0.0, "failed": 0,
+                            "last_pass_age_seconds": None, "failures_here": 0}  # fmt: skip
+    now = datetime.now(UTC)
+    await jobs.schedule("nobody.runs.this", "late:1", now - timedelta(minutes=10))
+    await jobs.schedule("nobody.runs.this", "later:1", now + timedelta(hours=1))  # not due yet
+    await ScheduledJob.create(kind="tag", key="gave-up:1", due_at=now, done_at=now, failed=True)
+    response = await client.get("/healthz")
+    assert response.status_code == 200  # reported, the site still serves
+    reported = response.json()["jobs"]
+    assert (reported["due"], reported["failed"]) == (1, 1)
+    assert 600 <= reported["oldest_due_seconds"] < 660
+
+
+async def test_a_runner_says_when_it_last_went_through_due_work(db, clock: Clock) -> None:
+    runner = jobs.JobRunner({"tag": tagging_handler([])}, clock=clock, idle_seconds=0.01)
+    assert runner.describe() == {"last_pass_age_seconds": None, "failures_here": 0}
+    task = asyncio.create_task(runner.run_forever())
+    await asyncio.sleep(0.1)
+    task.cancel()
+    clock.advance(seconds=30)
+    assert runner.describe() == {"last_pass_age_seconds": 30.0, "failures_here": 0}

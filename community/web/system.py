@@ -10,10 +10,12 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 from tortoise import connections
 
+from community import jobs
 from community.mail.queue import backlog
 from community.markdown import render_document
 from community.search import changelog, epoch
 from community.templating import ROOT, STATIC
+from community.timeutil import utcnow
 from community.web.render import render
 
 
@@ -36,7 +38,11 @@ async def healthz(request: Request) -> JSONResponse:
     behind = search["oldest_age_seconds"] > state.settings.index_stale_seconds
     status = "search_index_incomplete" if search["incomplete"] else "search_index_behind" if behind else "ok"
     body = {"status": status, "database": "ok", "live": live}
-    return JSONResponse({**body, "search": search, "mail": mail}, 200 if status == "ok" else 503)
+    # Reminders, escalations and digests: due work no runner has done yet (reported, not a 503: the
+    # site still serves; a large or old backlog means no worker is running them).
+    scheduled = {**await jobs.backlog(utcnow()), **state.jobs.describe()}
+    body |= {"search": search, "mail": mail, "jobs": scheduled}
+    return JSONResponse(body, 200 if status == "ok" else 503)
 
 
 async def favicon(request: Request) -> FileResponse:
