@@ -8,6 +8,7 @@ has given themselves expertise. Suspended accounts are nobody's expert.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from dataclasses import dataclass, field
@@ -39,9 +40,64 @@ class Expert:
     away_until: datetime | None = None
     stand_in_id: int | None = None
     last_routed_at: datetime | None = None
+    # In the directory (the expert role, or expertise given): routed by match. Any other staff
+    # member may still stand in for a colleague or be passed a question.
+    listed: bool = True
 
     def is_available(self, now: datetime) -> bool:
         return self.away_until is None or self.away_until <= now
+
+    @property
+    def back_on(self) -> str:
+        """The day they are back, as people read it ("12 December 2026"); empty when around."""
+        return f"{self.away_until.day} {self.away_until:%B %Y}" if self.away_until else ""
+
+
+@dataclass(frozen=True)
+class Cover:
+    """Who takes the questions of an expert who is away: ``by``, the first available person along
+    the chain of stand-ins (their stand-in, the stand-in's own when that one is away too, ...), or
+    None when the chain ends, comes back on itself or reaches someone who cannot take questions.
+    ``away``: the away experts passed through, the one asked about first."""
+
+    away: tuple[Expert, ...]
+    by: Expert | None
+
+    def explain(self, *, asked: bool = False) -> str:
+        """Why someone else took it, in staff's words: "Priya Raman is away until 20 December
+        2026; their stand-in Tomás Herrera is away too." (no pronouns: we do not know them)."""
+        first, *rest = self.away
+        text = f"{first.display_name}{', asked for by name,' if asked else ''} is away until {first.back_on}"
+        if not rest:
+            if self.by is not None:
+                return text + "."
+            gone = (
+                "; their stand-in cannot take questions now." if first.stand_in_id else ", with no stand-in."
+            )
+            return text + gone
+        text += f"; their stand-in {rest[0].display_name} is away too"
+        for before, person in itertools.pairwise(rest):
+            text += f", and so is {before.display_name}'s stand-in {person.display_name}"
+        return text + "."
+
+
+def find_cover(people: dict[int, Expert], expert: Expert, now: datetime) -> Cover:
+    """Follow the stand-ins from an away ``expert`` (``people``: every staff member who can take
+    questions, ``load_staff``) to the first one available; never loops (Priya standing in for
+    Tomás and Tomás for Priya ends with nobody)."""
+    away = [expert]
+    seen = {expert.id}
+    current = expert
+    while current.stand_in_id is not None:
+        nxt = people.get(current.stand_in_id)
+        if nxt is None or nxt.id in seen:
+            break
+        if nxt.is_available(now):
+            return Cover(tuple(away), nxt)
+        away.append(nxt)
+        seen.add(nxt.id)
+        current = nxt
+    return Cover(tuple(away), None)
 
 
 def _json_list(value: object) -> list[Any]:
@@ -52,6 +108,12 @@ def _json_list(value: object) -> list[Any]:
 
 async def load_experts(now: datetime | None = None) -> dict[int, Expert]:
     """Every expert by user id (two queries: staff accounts and expert profiles)."""
+    return {uid: e for uid, e in (await load_staff(now)).items() if e.listed}
+
+
+async def load_staff(now: datetime | None = None) -> dict[int, Expert]:
+    """Every staff member who can take questions (not suspended) by user id, experts or not (a
+    moderator may stand in for an expert, or be passed a question): two queries."""
     now = now or utcnow()
     staff = await User.filter(role__in=list(Role.STAFF)).values(
         "id", "handle", "display_name", "role", "expertise_tags", "suspended_until"
@@ -70,12 +132,11 @@ async def load_experts(now: datetime | None = None) -> dict[int, Expert]:
         profile = profiles.get(row["id"], {})
         tags = [t for t in _json_list(row["expertise_tags"]) if isinstance(t, str)]
         cats = [c for c in _json_list(profile.get("category_ids")) if isinstance(c, int)]
-        if row["role"] != Role.EXPERT and not tags and not cats:
-            continue
         found[row["id"]] = Expert(
             id=row["id"], handle=row["handle"], display_name=row["display_name"], role=row["role"],
             tags=tags, category_ids=cats, away_until=as_aware(profile.get("away_until")),
             stand_in_id=profile.get("stand_in_id"), last_routed_at=as_aware(profile.get("last_routed_at")),
+            listed=row["role"] == Role.EXPERT or bool(tags) or bool(cats),
         )  # fmt: skip
     return found
 
@@ -267,6 +328,17 @@ async def update_expertise(
         stand_in_id = next((c["id"] for c in colleagues if c["handle"] == stand_in), None)
         if stand_in_id is None:
             fields["stand_in"] = "Choose a colleague from the list, or nobody."
+        elif away is not None:
+            # Stand-ins pointing at each other (both away) would route questions to nobody.
+            now = utcnow()
+            person = (await load_staff(now)).get(stand_in_id)
+            if person is None:
+                fields["stand_in"] = "This colleague cannot take questions now: choose another, or nobody."
+            elif not person.is_available(now):
+                fields["stand_in"] = (
+                    f"{person.display_name} is away too (until {person.back_on}): choose a colleague who is "
+                    "around, or nobody."
+                )
     validation.raise_if(fields)
     user.expertise_tags = tag_names
     await user.save(update_fields=["expertise_tags"])

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from markupsafe import escape
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
@@ -24,9 +25,9 @@ from community.actor import Actor, as_aware, load_actor
 from community.errors import Conflict, Forbidden
 from community.experts import targets as response_targets
 from community.experts.figures import category_median_first_answer
-from community.experts.profiles import Expert, load_experts
+from community.experts.profiles import Expert, find_cover, load_experts, load_staff
 from community.markdown import render_markdown
-from community.models import ExpertProfile, QuestionRouting, Role, RoutingReason, Thread, User
+from community.models import ExpertProfile, QuestionRouting, RoutingReason, Thread, User
 from community.notifications import expert_notices
 from community.notifications.delivery import Created, announce
 from community.timeutil import utcnow
@@ -41,6 +42,7 @@ class Choice:
     expert: Expert
     reason: str
     standing_in_for: Expert | None = None
+    note: str = ""  # why, when someone away was replaced (staff read it on the question)
 
 
 def match_score(expert: Expert, tags: Sequence[str], category_id: int) -> int:
@@ -57,28 +59,46 @@ def choose_experts(
     asker_id: int,
     asked: Expert | None = None,
 ) -> list[Choice]:
-    """Who a new question goes to, best first (a pure function of its inputs)."""
+    """Who a new question goes to, best first (a pure function of its inputs). ``experts``: every
+    staff member who can take questions (``load_staff``); only those in the directory are matched,
+    anyone may stand in. An expert away is replaced by the first available person along their
+    chain of stand-ins; when there is nobody, the next one placed takes their place (reason
+    ``cover``, saying why), so staff never read "no expertise matched" when it did match."""
     chosen: list[Choice] = []
     taken = {asker_id}
+    uncovered: list[tuple[Expert, str]] = []  # away, nobody standing in: (whom, why)
+
+    def add(expert: Expert, reason: str) -> None:
+        if uncovered and reason in (RoutingReason.MATCH, RoutingReason.FALLBACK):
+            away, why = uncovered.pop(0)
+            then = "the next match" if reason == RoutingReason.MATCH else "the next available expert"
+            chosen.append(Choice(expert, RoutingReason.COVER, away, f"{why[:-1]}: {then} took it."))
+        else:
+            chosen.append(Choice(expert, reason))
+        taken.add(expert.id)
 
     def place(expert: Expert, reason: str) -> bool:
         if expert.id in taken:
             return False
         if expert.is_available(now):
-            chosen.append(Choice(expert, reason))
-            taken.add(expert.id)
+            add(expert, reason)
             return True
-        sub = experts.get(expert.stand_in_id) if expert.stand_in_id else None
-        if sub is not None and sub.id not in taken and sub.is_available(now):
-            chosen.append(Choice(sub, RoutingReason.STAND_IN, expert))
-            taken.update({sub.id, expert.id})
+        taken.add(expert.id)  # away: never chosen again below, whatever happens here
+        cover = find_cover(experts, expert, now)
+        asked_for = reason == RoutingReason.ASKED
+        if cover.by is not None and cover.by.id not in taken:
+            note = cover.explain(asked=asked_for) if len(cover.away) > 1 or asked_for else ""
+            chosen.append(Choice(cover.by, RoutingReason.STAND_IN, expert, note))
+            taken.add(cover.by.id)
             return True
+        if cover.by is None or cover.by.id == asker_id:
+            uncovered.append((expert, cover.explain(asked=asked_for)))
         return False
 
     if asked is not None:
         place(asked, RoutingReason.ASKED)
     ranked = sorted(
-        experts.values(),
+        (e for e in experts.values() if e.listed),
         key=lambda e: (-match_score(e, tags, category_id), e.last_routed_at or NEVER, e.id),
     )
     matched = 0
@@ -119,7 +139,7 @@ async def route_new_question(
     # A question recorded after its first-answer target had passed (an import, the demo's history)
     # is routed but nobody is told now: its escalation tells the moderators.
     tell = now - asked_at < timedelta(hours=targets.first_answer_hours)
-    experts = await load_experts(now)
+    experts = await load_staff(now)
     choices = choose_experts(
         experts, tags=list(thread.tag_names or []), category_id=thread.category_id,
         count=targets.route_count, now=now, asker_id=asker.id, asked=asked,
@@ -129,6 +149,7 @@ async def route_new_question(
         await QuestionRouting.create(
             thread_id=thread.id, expert_id=choice.expert.id, reason=choice.reason, routed_at=asked_at,
             standing_in_for_id=choice.standing_in_for.id if choice.standing_in_for else None,
+            note_html=str(escape(choice.note)),
         )  # fmt: skip
         if not tell:
             continue
@@ -155,9 +176,29 @@ async def route_published_question(thread: Thread) -> Created:
     return await route_new_question(asker, thread, asked=asked, asked_at=utcnow())
 
 
-async def pass_on(actor: Actor, thread_id: int, *, to: object, note: object) -> User:
+@dataclass(frozen=True)
+class Passed:
+    """Whom a question went to: ``to``, standing in for ``away`` when the colleague chosen is away."""
+
+    to: Expert
+    away: Expert | None = None
+
+    @property
+    def message(self) -> str:
+        if self.away is None:
+            return f"Passed on to {self.to.display_name}."
+        return (
+            f"{self.away.display_name} is away until {self.away.back_on}: passed on to their stand-in, "
+            f"{self.to.display_name}."
+        )
+
+
+async def pass_on(actor: Actor, thread_id: int, *, to: object, note: object) -> Passed:
     """An expert (any staff member) hands a question to a colleague, with a note (Markdown,
-    sanitised when saved). The colleague is told; the one passing it is no longer on it."""
+    sanitised when saved). The colleague is told; the one passing it is no longer on it. A
+    colleague who is away is replaced by their stand-in (along the chain of stand-ins), and
+    refused with the reason when nobody stands in: an overdue question must not sit with
+    someone who is away."""
     if not policy.can_route_questions(actor):
         raise Forbidden("Only staff pass questions on.")
     thread = await load_visible_thread(actor, thread_id)
@@ -165,16 +206,32 @@ async def pass_on(actor: Actor, thread_id: int, *, to: object, note: object) -> 
         raise Conflict("Only questions are routed to experts.")
     fields: dict[str, str] = {}
     note_text = validation.short_text(note, fields, "note", "The note", required=False, max_len=NOTE_MAX)
-    colleague = None
+    now = utcnow()
+    staff = await load_staff(now)
+    chosen = None
     if isinstance(to, str) and validation.can_name_something(to):
-        colleague = await User.filter(handle=to, role__in=list(Role.STAFF)).exclude(id=actor.id).first()
-    if colleague is None:
+        chosen = next((p for p in staff.values() if p.handle == to and p.id != actor.id), None)
+    colleague, away = chosen, None
+    if chosen is None:
         fields["to"] = "Choose a colleague from the list."
-    elif await QuestionRouting.exists(thread_id=thread.id, expert_id=colleague.id, passed_on_at=None):
-        fields["to"] = f"{colleague.display_name} is already on this question."
+    elif not chosen.is_available(now):
+        cover = find_cover(staff, chosen, now)
+        colleague, away = cover.by, chosen
+        if cover.by is None:
+            fields["to"] = f"{cover.explain()[:-1]}: nobody can take it for them. Choose someone else."
+        elif cover.by.id == actor.id:
+            fields["to"] = f"{chosen.display_name} is away until {chosen.back_on} and you stand in for them."
+    if "to" not in fields and colleague is not None:
+        on_it = await QuestionRouting.exists(thread_id=thread.id, expert_id=colleague.id, passed_on_at=None)
+        if on_it and away is not None:
+            fields["to"] = (
+                f"{away.display_name} is away; their stand-in {colleague.display_name} is already on this "
+                "question."
+            )
+        elif on_it:
+            fields["to"] = f"{colleague.display_name} is already on this question."
     validation.raise_if(fields)
     assert colleague is not None
-    now = utcnow()
     note_html = render_markdown(note_text) if note_text else ""
     async with in_transaction():
         await QuestionRouting.filter(thread_id=thread.id, expert_id=actor.id, passed_on_at=None).update(
@@ -182,7 +239,7 @@ async def pass_on(actor: Actor, thread_id: int, *, to: object, note: object) -> 
         )
         values = {
             "reason": RoutingReason.PASSED, "passed_by_id": actor.id, "note_html": note_html,
-            "routed_at": now, "passed_on_at": None, "standing_in_for_id": None,
+            "routed_at": now, "passed_on_at": None, "standing_in_for_id": away.id if away else None,
         }  # fmt: skip
         updated = await QuestionRouting.filter(thread_id=thread.id, expert_id=colleague.id).update(**values)
         if not updated:
@@ -190,10 +247,30 @@ async def pass_on(actor: Actor, thread_id: int, *, to: object, note: object) -> 
         await _mark_routed([colleague.id], now)
         await Thread.filter(id=thread.id).update(version=F("version") + 1)
         created = await expert_notices.passed_on(
-            thread.id, thread.title, actor.id, actor.display_name, colleague.id, note_text
-        )
+            thread.id, thread.title, actor.id, actor.display_name, colleague.id, note_text,
+            standing_in_for=away.display_name if away else None,
+        )  # fmt: skip
     await announce(created)
-    return colleague
+    return Passed(colleague, away)
+
+
+async def pass_choices(actor: Actor, view: RoutingView | None) -> list[dict[str, Any]]:
+    """Whom the actor may pass a question to (every other staff member who can take questions and
+    is not on it), each with their availability and, when away, who would take it for them."""
+    now = utcnow()
+    staff = await load_staff(now)
+    active = {r["expert_id"] for r in (view.experts if view else []) if r["passed_on_at"] is None}
+    out = []
+    for person in sorted(staff.values(), key=lambda p: p.display_name.lower()):
+        if person.id == actor.id or person.id in active:
+            continue
+        cover = None if person.is_available(now) else find_cover(staff, person, now)
+        out.append({
+            "handle": person.handle, "display_name": person.display_name,
+            "away_until": person.back_on if cover else "",
+            "cover": cover.by.display_name if cover and cover.by else "",
+        })  # fmt: skip
+    return out
 
 
 # --- what the question page says --------------------------------------------------------------------
@@ -212,7 +289,6 @@ class RoutingView:
     first_answer_due: datetime | None = None
     solution_due: datetime | None = None
     overdue: str | None = None
-    colleagues: list[dict[str, Any]] = field(default_factory=list)  # whom the viewer may pass it to
 
 
 async def routing_view(actor: Actor, thread: Thread) -> RoutingView | None:
@@ -243,7 +319,6 @@ async def routing_view(actor: Actor, thread: Thread) -> RoutingView | None:
     for row in rows:
         row["standing_in_for"] = names.get(row["standing_in_for_id"] or 0)
         row["passed_by"] = names.get(row["passed_by_id"] or 0)
-    active = {r["expert_id"] for r in rows if r["passed_on_at"] is None}
     view.staff = True
     view.experts = rows
     if clock is not None:
@@ -251,12 +326,4 @@ async def routing_view(actor: Actor, thread: Thread) -> RoutingView | None:
         view.solution_due = as_aware(clock["solution_due"])
         if clock["status"] == "open":
             view.overdue = response_targets.overdue_kind(clock, utcnow())
-    view.colleagues = [
-        c
-        for c in await User.filter(role__in=list(Role.STAFF))
-        .exclude(id=actor.id)
-        .order_by("display_name")
-        .values("id", "handle", "display_name")
-        if c["id"] not in active
-    ]
     return view

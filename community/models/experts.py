@@ -12,9 +12,12 @@ class RoutingReason:
     MATCH = "match"  # the question's tags or category matched the expert's expertise
     ASKED = "asked"  # the asker chose this expert ("Ask this expert")
     STAND_IN = "stand_in"  # standing in for an expert who is away
-    FALLBACK = "fallback"  # nobody's expertise matched: the least recently routed experts
+    FALLBACK = "fallback"  # no available expert's expertise matched: the least recently routed
     PASSED = "passed"  # a colleague passed the question on
-    ALL = (MATCH, ASKED, STAND_IN, FALLBACK, PASSED)
+    # In place of an expert asked for or matched who is away with no stand-in available (the
+    # chain of stand-ins ends with nobody around): the next match, or the next available expert.
+    COVER = "cover"
+    ALL = (MATCH, ASKED, STAND_IN, FALLBACK, PASSED, COVER)
 
 
 class ExpertProfile(Model):

@@ -30,6 +30,8 @@ async def routed(
         text = f"{asker_name} asked you: {quoted}"
     elif reason == RoutingReason.STAND_IN:
         text = f"Standing in for {standing_in_for or 'a colleague'}: a question from {asker_name}, {quoted}"
+    elif reason == RoutingReason.COVER:
+        text = f"For {standing_in_for or 'a colleague'}, who is away: a question from {asker_name}, {quoted}"
     else:
         text = f"A question for you from {asker_name}: {quoted}"
     return await notify(
@@ -38,11 +40,20 @@ async def routed(
     )  # fmt: skip
 
 
-async def passed_on(thread_id: int, title: str, by_id: int, by_name: str, to_id: int, note: str) -> Created:
+async def passed_on(
+    thread_id: int,
+    title: str,
+    by_id: int,
+    by_name: str,
+    to_id: int,
+    note: str,
+    standing_in_for: str | None = None,
+) -> Created:
     why = f" ({clip(note, 120)})" if note else ""
+    whom = f" for {standing_in_for}, who is away" if standing_in_for else ""
     return await notify(
         kind=Kind.ROUTED, recipient_ids=[to_id],
-        text=f"{by_name} passed you a question: “{clip(title)}”{why}",
+        text=f"{by_name} passed you a question{whom}: “{clip(title)}”{why}",
         url=f"/t/{thread_id}", actor_id=by_id, thread_id=thread_id,
     )  # fmt: skip
 

@@ -97,10 +97,17 @@ async def _pass_page(
     if not thread.is_question:
         raise Conflict("Only questions are routed to experts.")
     view = await routing.routing_view(actor, thread)
+    colleagues = await routing.pass_choices(actor, view)
     return await render(
         request,
         "experts/pass.html",
-        {"thread": thread, "routing": view, "form": values or {}, "errors": errors or {}},
+        {
+            "thread": thread,
+            "routing": view,
+            "colleagues": colleagues,
+            "form": values or {},
+            "errors": errors or {},
+        },
         status_code=status,
     )
 
@@ -112,10 +119,10 @@ async def pass_on(request: Request) -> Response:
         return await _pass_page(request, actor, thread_id)
     _, values = await read_fields(request, "to", "note")
     try:
-        colleague = await routing.pass_on(actor, thread_id, to=values["to"], note=values["note"])
+        passed = await routing.pass_on(actor, thread_id, to=values["to"], note=values["note"])
     except Invalid as exc:
         return await _pass_page(request, actor, thread_id, values, exc.fields, status=422)
-    flash(request, f"Passed on to {colleague.display_name}.")
+    flash(request, passed.message)
     return RedirectResponse(thread_url(thread_id), 303)
 
 

@@ -65,8 +65,11 @@ def test_an_away_expert_is_replaced_by_the_stand_in_or_skipped_for_the_next_matc
         5: expert(5, ["billing"]),
     }
     got = routing.choose_experts(pool, tags=["vpn"], category_id=9, count=2, now=NOW, asker_id=99)
-    assert chosen(got) == [(5, "stand_in"), (3, "match")]
+    # Expert 3 takes the place of 2 (away, nobody standing in), and says so.
+    assert chosen(got) == [(5, "stand_in"), (3, "cover")]
     assert got[0].standing_in_for is not None and got[0].standing_in_for.id == 1
+    assert got[1].standing_in_for is not None and got[1].standing_in_for.id == 2
+    assert got[1].note == "Expert 2 is away until 8 December 2026, with no stand-in: the next match took it."
     # Back from leave (the date has come): routed as usual.
     got = routing.choose_experts(pool, tags=["vpn"], category_id=9, count=1, now=away, asker_id=99)
     assert chosen(got) == [(1, "match")]
@@ -175,11 +178,11 @@ async def test_passing_on_tells_the_colleague_and_sanitises_the_note(experts: Ex
         body="Details.", tags="networking",
     )  # fmt: skip
     nina = w.actor(await experts.net.__class__.get(id=experts.net.id).select_related("organisation"))
-    colleague = await routing.pass_on(
+    passed = await routing.pass_on(
         nina, thread.id, to=experts.billing.handle,
         note='It is a licence question. <script>alert("x")</script> **Bill** knows.',
     )  # fmt: skip
-    assert colleague.id == experts.billing.id
+    assert passed.to.id == experts.billing.id and passed.message == "Passed on to Bill Billing."
     mine = await QuestionRouting.get(thread_id=thread.id, expert_id=nina.id)
     assert mine.passed_on_at is not None
     theirs = await QuestionRouting.get(thread_id=thread.id, expert_id=experts.billing.id)
@@ -254,3 +257,98 @@ async def test_a_held_question_is_routed_when_a_moderator_publishes_it(experts: 
     flagged = await ReviewItem.get(thread_id=thread.id, state="pending")
     await decisions.decide_item(w.actor(w.moderator), flagged.id, decision="restore")
     assert await QuestionRouting.filter(thread_id=thread.id).count() == len(routed)
+
+
+def test_stand_ins_pointing_at_each_other_never_loop_and_staff_read_why() -> None:
+    """The trial: Priya away with stand-in Tomás, who is away with stand-in Priya. A question asked
+    of Priya went as "no expertise matched" to a pricing expert; now the chain ends with nobody,
+    and whoever takes it carries the reason."""
+    away = NOW + timedelta(days=3)
+    pool = {
+        1: expert(1, ["vpn"], away_until=away, stand_in_id=2),
+        2: expert(2, ["switching"], away_until=away, stand_in_id=1),
+        3: expert(3, ["pricing"]),
+    }
+    got = routing.choose_experts(
+        pool, tags=["vpn"], category_id=9, count=1, now=NOW, asker_id=99, asked=pool[1]
+    )
+    assert chosen(got) == [(3, "cover")]
+    assert got[0].standing_in_for is not None and got[0].standing_in_for.id == 1
+    assert got[0].note == (
+        "Expert 1, asked for by name, is away until 8 December 2026; their stand-in Expert 2 is away too: "
+        "the next available expert took it."
+    )
+    # A longer chain: 1 -> 2 (away) -> 4 (around) takes it, standing in for 1.
+    pool[2] = expert(2, ["switching"], away_until=away, stand_in_id=4)
+    pool[4] = expert(4, [], listed=False)  # a moderator without expertise may stand in
+    got = routing.choose_experts(pool, tags=["vpn"], category_id=9, count=2, now=NOW, asker_id=99)
+    assert chosen(got) == [(4, "stand_in")]  # a match was placed: no fallback
+    assert got[0].standing_in_for is not None and got[0].standing_in_for.id == 1
+    assert "their stand-in Expert 2 is away too" in got[0].note
+
+
+async def test_an_away_stand_in_is_refused_when_setting_availability(experts: Experts) -> None:
+    w = experts.world
+    nina = w.actor(await experts.net.__class__.get(id=experts.net.id).select_related("organisation"))
+    ned = w.actor(await experts.net2.__class__.get(id=experts.net2.id).select_related("organisation"))
+    back = (datetime.now(UTC) + timedelta(days=5)).date().isoformat()
+    await profiles.update_expertise(
+        nina, nina.handle, tags="vpn", categories=[], away_until=back, stand_in=ned.handle
+    )
+    with pytest.raises(Invalid) as exc:
+        await profiles.update_expertise(
+            ned, ned.handle, tags="networking", categories=[], away_until=back, stand_in=nina.handle
+        )
+    assert exc.value.fields["stand_in"].startswith("Nina Network is away too (until ")
+    # Around themselves, anyone may be named (the stand-in matters only while away).
+    await profiles.update_expertise(
+        ned, ned.handle, tags="networking", categories=[], away_until="", stand_in=nina.handle
+    )
+
+
+async def test_passing_on_to_an_away_colleague_hands_it_to_their_stand_in_or_is_refused(
+    experts: Experts,
+) -> None:
+    """The trial passed an overdue question to Tomás, away until 12 December: accepted silently."""
+    w = experts.world
+    thread = await threads.create_thread(
+        w.actor(w.partner), category="general", kind="question", title="VPN drops every hour on the X200",
+        body="Details.", tags="networking",
+    )  # fmt: skip
+    nina = w.actor(await experts.net.__class__.get(id=experts.net.id).select_related("organisation"))
+    bill = w.actor(await experts.billing.__class__.get(id=experts.billing.id).select_related("organisation"))
+    back = (datetime.now(UTC) + timedelta(days=5)).date()
+    await profiles.update_expertise(
+        bill,
+        bill.handle,
+        tags="billing",
+        categories=[],
+        away_until=back.isoformat(),
+        stand_in=w.expert.handle,
+    )
+    passed = await routing.pass_on(nina, thread.id, to=bill.handle, note="Licence question.")
+    assert passed.to.id == w.expert.id and passed.away is not None and passed.away.id == bill.id
+    day = f"{back.day} {back:%B %Y}"
+    assert passed.message == f"Bill Billing is away until {day}: passed on to their stand-in, Erin Expert."
+    row = await QuestionRouting.get(thread_id=thread.id, expert_id=w.expert.id)
+    assert (row.reason, row.passed_by_id, row.standing_in_for_id) == ("passed", nina.id, bill.id)
+    assert not await QuestionRouting.exists(thread_id=thread.id, expert_id=bill.id)
+    note = await Notification.get(user_id=w.expert.id, kind="routed")
+    assert note.text.startswith("Nina Network passed you a question for Bill Billing, who is away:")
+    # Nobody standing in: refused, saying so; the question stays where it is.
+    await profiles.update_expertise(
+        bill, bill.handle, tags="billing", categories=[], away_until=back.isoformat(), stand_in=""
+    )
+    erin = w.actor(w.expert)
+    with pytest.raises(Invalid) as exc:
+        await routing.pass_on(erin, thread.id, to=bill.handle, note="")
+    assert exc.value.fields["to"] == (
+        f"Bill Billing is away until {day}, with no stand-in: nobody can take it for them. "
+        "Choose someone else."
+    )
+    # The form marks who is away and who would take it.
+    choices = {
+        c["handle"]: c for c in await routing.pass_choices(erin, await routing.routing_view(erin, thread))
+    }
+    assert choices[bill.handle]["away_until"] == day and choices[bill.handle]["cover"] == ""
+    assert choices[experts.billing.handle] is choices[bill.handle] and w.moderator.handle in choices

@@ -69,13 +69,19 @@ class RoutedExpert(Shape):
         str,
         Meta(
             description="match: their expertise matched; asked: the asker chose them; stand_in: standing in "
-            "for an expert away; fallback: nobody's expertise matched; passed: a colleague passed it on.",
+            "for an expert away (standing_in_for; note_html says why when the chain was longer); "
+            "cover: in place of an expert away with no stand-in available (standing_in_for, note_html says "
+            "why); fallback: no available expert's expertise matched; passed: a colleague passed it on "
+            "(standing_in_for: the colleague chosen, who is away).",
             extra_json_schema={"enum": list(RoutingReason.ALL)},
         ),
     ]
     standing_in_for: AuthorSummary | None
     passed_by: AuthorSummary | None
-    note_html: Annotated[str, Meta(description="The pass-on note (sanitised HTML), or empty.")]
+    note_html: Annotated[
+        str,
+        Meta(description="The pass-on note, or why someone away was replaced (sanitised HTML); or empty."),
+    ]
     routed_at: Instant
     passed_on_at: Annotated[Instant | None, Meta(description="When they passed it on; null: still on it.")]
 
