@@ -16,6 +16,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
+from community.accounts import passwords
 from community.db import close_db, init_db
 from community.edge import oidc
 from community.edge.access_log import keep_secrets_out_of_access_log
@@ -26,8 +27,10 @@ from community.events import AccessChanged, Event, subscribe, unsubscribe
 from community.experts import escalation
 from community.forum.view_counts import ViewCounter
 from community.jobs import Handler, JobRunner
-from community.mail.sender import MailSender
+from community.mail.compose import Composed, Withheld
+from community.mail.sender import Composer, MailSender
 from community.mail.transport import transport_for
+from community.models import MailKind, OutgoingMail
 from community.notifications import mailing
 from community.realtime import Live, LiveCursorMiddleware
 from community.realtime.hub import live_endpoint
@@ -149,7 +152,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     app.state.oidc_clients = oidc.Clients()
     app.state.search = WhooshSearch(search_dir(settings))
     app.state.jobs = JobRunner(job_handlers(settings))
-    app.state.mail = MailSender(settings, transport_for(settings), mailing.composers(settings))
+    app.state.mail = MailSender(settings, transport_for(settings), mail_composers(settings))
     app.state.indexer = Indexer(
         app.state.search,
         Lease(lease_name(search_dir(settings))),
@@ -170,6 +173,15 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
 def job_handlers(settings: Settings) -> dict[str, Handler]:
     """Every kind of scheduled job this process can do (see community/jobs.py), by kind."""
     return {**mailing.job_handlers(settings), **escalation.job_handlers()}
+
+
+def mail_composers(settings: Settings) -> dict[str, Composer]:
+    """Mails written when they are sent (see community/mail/sender.py), by kind."""
+
+    async def password_reset(mail: OutgoingMail) -> Composed | Withheld:
+        return await passwords.compose_password_reset(settings, mail)
+
+    return {**mailing.composers(settings), MailKind.PASSWORD_RESET: password_reset}
 
 
 def search_dir(settings: Settings) -> Path:

@@ -14,9 +14,9 @@ import pytest
 from aiosmtpd.smtp import SMTP as SMTPServerProtocol
 from aiosmtpd.smtp import Envelope, Session
 
+from community.app import mail_composers
 from community.mail.sender import MailSender
 from community.mail.transport import SmtpTransport
-from community.notifications import mailing
 from community.timeutil import utcnow
 
 
@@ -90,7 +90,7 @@ def clock() -> Clock:
 
 def smtp_sender(settings, smtp: SmtpServer, clock: Clock, **kw) -> MailSender:  # type: ignore[no-untyped-def]
     transport = SmtpTransport(smtp.host, smtp.port, security="none", timeout=5)
-    return MailSender(settings, transport, mailing.composers(settings), clock=clock, **kw)
+    return MailSender(settings, transport, mail_composers(settings), clock=clock, **kw)
 
 
 @pytest.fixture
