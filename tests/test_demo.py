@@ -264,3 +264,42 @@ async def test_the_demo_shows_experts_one_away_and_routed_and_overdue_questions(
     assert "Switch S48 stack re-elects the master after every firmware upgrade" not in overdue
     assert await Notification.filter(kind="response_escalated").exists()
     assert await Notification.filter(kind="routed").exists()
+
+
+async def test_the_demo_mails_into_files_its_admin_reads_at_the_outbox(db: Settings, app, client) -> None:  # type: ignore[no-untyped-def]
+    """`make run` configures no SMTP server: the demo's mails (here an invitation and a password
+    reset) become .eml files, listed and readable at /admin/outbox."""
+    from community.mail.transport import FileTransport, list_files, outbox_dir
+    from tests.conftest import csrf_of, login
+
+    summary = await load_demo(db)
+    assert isinstance(app.state.mail.transport, FileTransport)
+    admin = next(x for x in summary.logins if x.label == "admin")
+    partner = next(x for x in summary.logins if x.label == "gold partner")
+    csrf = await csrf_of(client, "/password-reset")
+    assert (
+        await client.post("/password-reset", data={"email": partner.email, "csrf_token": csrf})
+    ).status_code == 200
+    csrf = await login(client, await User.get(email=admin.email), DEMO_PASSWORD)
+    org = await Organisation.filter(kind=OrgKind.PARTNER).first()
+    assert org is not None
+    invited = await client.post(
+        "/admin/invitations",
+        data={
+            "email": "new.colleague@example.com",
+            "organisation": org.slug,
+            "role": "partner",
+            "csrf_token": csrf,
+        },
+    )
+    assert invited.status_code == 200
+
+    assert await app.state.mail.run_once() == 2
+    files = {f.to: f for f in list_files(outbox_dir(db))}
+    assert set(files) == {partner.email, "new.colleague@example.com"}
+    outbox = await client.get("/admin/outbox")
+    assert outbox.status_code == 200
+    for found in files.values():
+        assert found.name in outbox.text and found.subject in outbox.text
+    reset = await client.get(f"/admin/outbox/files/{files[partner.email].name}")
+    assert reset.status_code == 200 and f"{db.base_url}/password-reset/" in reset.text
