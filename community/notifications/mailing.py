@@ -162,6 +162,12 @@ async def compose_notification(settings: Settings, mail: OutgoingMail) -> Compos
         title = title[0] if title else None
     if note.post_id is not None:
         post = await Post.get_or_none(id=note.post_id)
+        # A moderator's notice about one's own post goes whatever became of it; any other names a
+        # post that must still be there for its reader.
+        if note.kind not in policy.MODERATION_NOTICES and (
+            post is None or not policy.can_see_post_body(actor, post)
+        ):
+            return Withheld("The post it is about is no longer visible to the recipient.")
         if post is not None and post.state == PostState.VISIBLE and policy.can_see_post_body(actor, post):
             excerpt = _clip(post.body_source, EXCERPT_MAX)
     link = f"{settings.base_url}/posts/{note.post_id}" if note.post_id else f"{settings.base_url}{note.url}"

@@ -25,6 +25,8 @@ from community.models import (
     Notification,
     NotificationKind,
     OutgoingMail,
+    Post,
+    PostState,
     ScheduledJob,
 )
 from community.notifications import announcements, centre, mailing, watching
@@ -145,6 +147,27 @@ async def test_no_mail_names_a_thread_moved_out_of_the_recipients_sight_before_i
     assert withheld.state == MailState.WITHHELD and "no longer visible" in withheld.last_error
     assert "Rebate rules" not in withheld.subject + withheld.text_body + withheld.html_body
     assert thread.id
+
+
+async def test_no_mail_names_an_answer_deleted_or_hidden_before_it_is_sent(
+    db, world: World, smtp: SmtpServer, sender: MailSender, clock: Clock
+) -> None:
+    """The question stays in sight, but the answer the mail is about does not: deleted by its
+    author, or hidden by a moderator, before the mail goes. No mail about it (before: the mail went,
+    naming the answer and linking to a post its reader gets a 404 for)."""
+    question, deleted = await asked_and_answered(world, body="Try the old form first.")
+    hidden = await posts.reply(world.actor(world.moderator), question.id, body="Ask your distributor.")
+    await run_jobs(db, clock)
+    await posts.delete_post(world.actor(world.expert), deleted.id)
+    await Post.filter(id=hidden.id).update(state=PostState.HIDDEN)
+    clock.advance(minutes=db.mail_notify_delay_minutes + 1)
+    await sender.run_once()
+
+    assert smtp.inbox.to(world.partner.email) == []
+    withheld = await OutgoingMail.filter(to_address=world.partner.email).values_list("state", "last_error")
+    assert withheld and all(
+        state == MailState.WITHHELD and "no longer visible" in why for state, why in withheld
+    ), withheld
 
 
 async def test_preferences_choose_the_kinds_and_the_digest(db, client, world: World) -> None:
