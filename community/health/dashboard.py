@@ -4,6 +4,7 @@ the JSON API show the same numbers from one computation."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -14,7 +15,15 @@ from community import policy
 from community.actor import Actor
 from community.health import activity
 from community.health.filters import Filters, read_filters
-from community.health.questions import Question, QuestionFigures, figures, overdue, questions, weeks_of
+from community.health.questions import (
+    Question,
+    QuestionFigures,
+    figures,
+    late_among,
+    overdue_clocks,
+    questions,
+    weeks_of,
+)
 from community.health.rating_figures import RatingFigures, rating_figures, ratings
 from community.health.routing_figures import routed_per_expert
 from community.health.stats import Timing
@@ -66,13 +75,11 @@ async def build_dashboard(
     filters = await read_filters(actor, params, tiers, today)
     staff_view = policy.dashboard_organisation(actor) is None
     board = Dashboard(filters, staff_view)
-    qs = await questions(filters)
-    rated = await ratings(filters)
+    read = await _read(filters, staff_view)
+    qs, rated = read.questions, read.ratings
     qf = figures(qs)
-    late = await overdue(filters, qs, utcnow())
-    board.tables["summary"] = await _summary(
-        filters, qf, rating_figures(rated), len(late), staff_view, board.notes
-    )
+    late = late_among(read.clocks, qs, utcnow())
+    board.tables["summary"] = _summary(filters, qf, rating_figures(rated), len(late), read, board.notes)
     board.tables["timings"] = _timings(filters, qf)
     names = await _names(qs)
     by_category = _group(qs, rated, lambda q: q.category_id, lambda r: r["category_id"])
@@ -94,10 +101,43 @@ async def build_dashboard(
         _named(names["organisations"], "organisation"),
     )  # fmt: skip
     board.tables["weeks"] = _weeks(filters, qs, rated)
-    board.tables["contributors"] = _contributors(filters, await activity.contributors(filters))
-    if staff_view:
-        board.tables["experts"] = _experts(filters, await routed_per_expert(filters))
+    board.tables["contributors"] = _contributors(filters, read.contributors)
+    if read.routed is not None:
+        board.tables["experts"] = _experts(filters, read.routed)
     return board
+
+
+@dataclass
+class _Read:
+    """What the dashboard reads from the database, before any arithmetic."""
+
+    questions: list[Question]
+    ratings: list[dict[str, Any]]
+    clocks: list[dict[str, Any]]
+    participation: activity.Participation
+    articles: activity.ArticleFigures | None  # None: split by tier or organisation (not counted so)
+    flags: activity.FlagFigures | None  # None: not staff
+    contributors: list[dict[str, Any]]
+    routed: list[dict[str, Any]] | None  # None: not staff
+
+
+async def _read(filters: Filters, staff_view: bool) -> _Read:
+    """The dashboard's queries at once: they are independent, so on PostgreSQL they run side by side
+    on pooled connections (SQLite takes them one by one on its one connection, and turns rows into
+    Python while the next query runs)."""
+
+    async def none() -> None:
+        return None
+
+    articles_counted = filters.tier is None and filters.organisation is None
+    found = await asyncio.gather(
+        questions(filters), ratings(filters), overdue_clocks(filters), activity.participation(filters),
+        activity.articles(filters) if articles_counted else none(),
+        activity.flag_figures(filters) if staff_view else none(),
+        activity.contributors(filters),
+        routed_per_expert(filters) if staff_view else none(),
+    )  # fmt: skip
+    return _Read(*found)
 
 
 def _named(names: dict[int, tuple[str, str]], param: str) -> Callable[[Any], tuple[str, dict[str, Any]]]:
@@ -110,8 +150,8 @@ def _named(names: dict[int, tuple[str, str]], param: str) -> Callable[[Any], tup
     return name_of
 
 
-async def _summary(
-    filters: Filters, qf: QuestionFigures, rf: RatingFigures, late: int, staff_view: bool, notes: list[str]
+def _summary(
+    filters: Filters, qf: QuestionFigures, rf: RatingFigures, late: int, read: _Read, notes: list[str]
 ) -> Table:
     def row(figure: str, value: Any, unit: str, link: str | None = None) -> dict[str, Any]:
         return {
@@ -138,13 +178,12 @@ async def _summary(
         row("Gap (experts minus askers)", rf.gap, "points", link("rated")),
     ]  # fmt: skip
     rows.append(row("Questions overdue now", late, "count", link("overdue")))
-    taking_part = await activity.participation(filters)
+    taking_part = read.participation
     rows += [
         row("Active partner organisations", taking_part.organisations, "count", link("active")),
         row("Active partner members", taking_part.members, "count", link("active")),
     ]
-    if filters.tier is None and filters.organisation is None:
-        art = await activity.articles(filters)
+    if (art := read.articles) is not None:
         rows += [
             row("Articles published", art.published, "count", "/kb"),
             row("Article views", art.views, "count", "/kb"),
@@ -154,8 +193,7 @@ async def _summary(
         notes.append(
             "Article figures are not split by tier or organisation: clear those filters to see them."
         )
-    if staff_view:
-        flags = await activity.flag_figures(filters)
+    if (flags := read.flags) is not None:
         rows += [
             row("Flags raised", flags.raised, "count", link("flagged")),
             row("Flags decided", flags.decided, "count", link("flagged")),

@@ -168,19 +168,23 @@ WHERE t.kind = ? AND t.is_deleted = ? AND t.status = ? AND t.created_at >= ? AND
 """
 
 
-async def overdue(filters: Filters, items: Iterable[Question], now: datetime) -> dict[int, str]:
-    """Of the period's questions, those open and past a response target now (the categories'
-    targets, ``community.experts.targets``): thread id -> "first_answer" or "solution". The same
-    rule as the Waiting view, read only: unanswered past the first-answer deadline, or unsolved past
-    the solution deadline."""
+async def overdue_clocks(filters: Filters) -> list[dict[str, Any]]:
+    """The response clocks of the period's open questions (matching the filters): one query."""
     extra, params = thread_conditions(filters)
-    rows = await fetch_rows(
+    return await fetch_rows(
         _CLOCKS_SQL.format(extra=extra),
         ThreadKind.QUESTION, False, ThreadStatus.OPEN, filters.since, filters.until, *params,
     )  # fmt: skip
+
+
+def late_among(clocks: Iterable[dict[str, Any]], items: Iterable[Question], now: datetime) -> dict[int, str]:
+    """Of these questions, those past a response target now (the categories' targets,
+    ``community.experts.targets``): thread id -> "first_answer" or "solution". The same rule as the
+    Waiting view, read only: unanswered past the first-answer deadline, or unsolved past the
+    solution deadline."""
     by_id = {q.id: q for q in items}
     found: dict[int, str] = {}
-    for row in rows:
+    for row in clocks:
         q = by_id.get(row["thread_id"])
         if q is None:
             continue
@@ -190,3 +194,8 @@ async def overdue(filters: Filters, items: Iterable[Question], now: datetime) ->
         elif not q.solved and solution_due is not None and solution_due <= now:
             found[q.id] = "solution"
     return found
+
+
+async def overdue(filters: Filters, items: Iterable[Question], now: datetime) -> dict[int, str]:
+    """Of the period's questions, those open and past a response target now (``late_among``)."""
+    return late_among(await overdue_clocks(filters), items, now)
