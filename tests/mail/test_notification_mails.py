@@ -295,3 +295,56 @@ async def test_an_announcement_is_mailed_to_its_audience_only(
     )
     text, _ = parts(smtp.inbox.messages[0])
     assert "Announcement: Gold partner summit in May" in text and f"{db.base_url}/announcements/" in text
+
+
+UNSUBSCRIBE_RAW = re.compile(rb"^List-Unsubscribe: (.*(?:\r\n[ \t].*)*)\r\n", re.MULTILINE)
+
+
+def raw_unsubscribe(raw: bytes) -> bytes:
+    """The List-Unsubscribe header as it is on the wire (folding kept)."""
+    found = UNSUBSCRIBE_RAW.search(raw)
+    assert found, raw[:600]
+    return found.group(1)
+
+
+async def test_list_unsubscribe_is_a_plain_url_on_the_wire_for_every_mail_kind(
+    db, world: World, smtp: SmtpServer, clock: Clock, tmp_path
+) -> None:
+    """The trial found every notification and digest mail's header written as RFC 2047 encoded
+    words (``=?utf-8?q?=3Chttp=3A//...``) because the URL is long: RFC 2369/8058 want ``<URL>``, and
+    mail programs show no "Unsubscribe" button otherwise. Checked in the bytes the SMTP server
+    received and in the .eml files the file mailbox writes, with a site address of a real length."""
+    from dataclasses import replace
+
+    from community.mail.compose import build_message
+    from community.mail.transport import FileTransport
+    from tests.mail.conftest import smtp_sender
+
+    settings = replace(db, base_url="https://partner-community.manufacturer-example.com")
+    await MailSettings.create(user_id=world.colleague.id, kinds=list(DEFAULT_KINDS), digest="daily")
+    await watching.set_watch(world.actor(world.colleague), "category", "general", "watching")
+    since = clock.now - timedelta(minutes=1)
+    await asked_and_answered(world)
+    assert await run_jobs(settings, clock) >= 1
+    await mailing.queue_digests(settings, {"frequency": "daily", "since": since.isoformat(),
+                                           "until": clock.now.isoformat()})  # fmt: skip
+    clock.advance(minutes=db.mail_notify_delay_minutes + 1)
+    await smtp_sender(settings, smtp, clock).run_once()
+    rows = await OutgoingMail.filter(state=MailState.SENT).order_by("id")
+    assert {r.kind for r in rows} == {MailKind.NOTIFICATION, MailKind.DIGEST}
+
+    files = FileTransport(tmp_path / "outbox")
+    for row in rows:
+        await files.send(build_message(settings, row), settings.mail_from, [row.to_address])
+    on_the_wire = [e.original_content or b"" for e in smtp.inbox.received]
+    in_files = [f.read_bytes() for f in sorted((tmp_path / "outbox").glob("*.eml"))]
+    assert len(on_the_wire) == len(in_files) == len(rows)
+    for raw in on_the_wire + in_files:
+        header = raw_unsubscribe(raw)
+        assert b"=?" not in header, header
+        url = b"".join(header.split()).decode("ascii")
+        assert re.fullmatch(
+            r"<https://partner-community\.manufacturer-example\.com/mail/unsubscribe/[\w.-]+>", url
+        )
+        assert b"\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n" in raw
+        assert all(len(line) <= 998 for line in raw.split(b"\r\n"))
