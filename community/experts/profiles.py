@@ -231,6 +231,16 @@ async def find_expert(handle: object) -> Expert | None:
     return (await load_experts()).get(user_id[0])
 
 
+async def not_an_expert(handle: object) -> str | None:
+    """The name of the member with this handle who is not in the directory (a moderator who has
+    given themselves no expertise, a partner), or None when nobody has it: the ask form then
+    says who they are rather than "there is no expert with that name"."""
+    if not isinstance(handle, str) or not validation.can_name_something(handle):
+        return None
+    names = await User.filter(handle=handle).values_list("display_name", flat=True)
+    return names[0] if names else None
+
+
 # --- changing one's expertise ------------------------------------------------------------------------
 
 

@@ -276,14 +276,31 @@ async def pass_choices(actor: Actor, view: RoutingView | None) -> list[dict[str,
 # --- what the question page says --------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class AskedExpert:
+    """What became of "Ask this expert", for the asker (who named them: telling them is no leak)
+    and staff. ``outcome``: ``routed`` (on it), ``stand_in`` (away: ``stand_in`` took it),
+    ``away`` (away with nobody standing in: another expert took it), ``passed_on`` (they handed
+    it to a colleague)."""
+
+    handle: str
+    display_name: str
+    outcome: str
+    stand_in: dict[str, Any] | None = None
+
+
 @dataclass
 class RoutingView:
     """``routed``: some expert is on it; ``usual_hours``: the category's median time to a first
-    answer. Staff also see who (``experts``), the deadlines and whether it is overdue."""
+    answer; ``late``: no answer and the first-answer target has passed (everyone may know the
+    question is taking longer). Staff also see who (``experts``), the deadlines and whether it
+    is overdue; the asker who asked an expert by name sees what became of that (``asked``)."""
 
     routed: bool
     answered: bool
     usual_hours: float | None
+    late: bool = False
+    asked: AskedExpert | None = None
     staff: bool = False
     experts: list[dict[str, Any]] = field(default_factory=list)
     first_answer_due: datetime | None = None
@@ -303,12 +320,20 @@ async def routing_view(actor: Actor, thread: Thread) -> RoutingView | None:
     if not rows and clock is None:
         return None
     answered = bool(clock and clock["answered"])
+    now = utcnow()
     view = RoutingView(
         routed=any(r["passed_on_at"] is None for r in rows),
         answered=answered,
         usual_hours=None if answered else await category_median_first_answer(thread.category_id),
+        late=clock is not None
+        and not answered
+        and clock["status"] == "open"
+        and as_aware(clock["first_answer_due"]) <= now,  # type: ignore[operator]
     )
-    if not policy.can_route_questions(actor):
+    staff = policy.can_route_questions(actor)
+    if thread.asked_expert_id is not None and (staff or actor.id == thread.author_id):
+        view.asked = await _asked_outcome(thread.asked_expert_id, rows)
+    if not staff:
         return view
     names = {
         u["id"]: u
@@ -325,5 +350,21 @@ async def routing_view(actor: Actor, thread: Thread) -> RoutingView | None:
         view.first_answer_due = as_aware(clock["first_answer_due"])
         view.solution_due = as_aware(clock["solution_due"])
         if clock["status"] == "open":
-            view.overdue = response_targets.overdue_kind(clock, utcnow())
+            view.overdue = response_targets.overdue_kind(clock, now)
     return view
+
+
+async def _asked_outcome(asked_id: int, rows: list[dict[str, Any]]) -> AskedExpert | None:
+    person = await User.filter(id=asked_id).values("handle", "display_name")
+    if not person:
+        return None
+    handle, name = person[0]["handle"], person[0]["display_name"]
+    own = next((r for r in rows if r["expert_id"] == asked_id), None)
+    if own is not None:
+        return AskedExpert(handle, name, "routed" if own["passed_on_at"] is None else "passed_on")
+    for row in rows:
+        if row["standing_in_for_id"] == asked_id and row["reason"] == RoutingReason.STAND_IN:
+            stand_in = {"handle": row["handle"], "display_name": row["display_name"]}
+            return AskedExpert(handle, name, "stand_in", stand_in)
+    # Away with nobody standing in (or routed before the question was held and published).
+    return AskedExpert(handle, name, "away")

@@ -105,6 +105,13 @@ async def _ask_form(
 ) -> Response:
     cats = await directory.list_categories(actor)
     asked = await expert_profiles.find_expert(values["expert"]) if values.get("expert") else None
+    away = asked is not None and not asked.is_available(utcnow())
+    cover = None
+    if asked is not None and away:
+        cover = expert_profiles.find_cover(await expert_profiles.load_staff(), asked, utcnow()).by
+    not_listed = (
+        await expert_profiles.not_an_expert(values["expert"]) if values.get("expert") and not asked else None
+    )
     if asked is not None and not values.get("category"):
         # "Ask this expert": the first of their categories the asker may post in.
         slugs = {item.category.id: item.category.slug for item in cats}
@@ -118,8 +125,10 @@ async def _ask_form(
             "errors": errors or {},
             "kinds": ThreadKind.ALL,
             "asked": asked,
-            "no_such_expert": bool(values.get("expert")) and asked is None,
-            "asked_away": asked is not None and not asked.is_available(utcnow()),
+            "no_such_expert": bool(values.get("expert")) and asked is None and not_listed is None,
+            "not_an_expert": not_listed,
+            "asked_away": away,
+            "asked_cover": cover,
             "private_allowed": policy.can_ask_privately(actor),
         },
         status_code=status,

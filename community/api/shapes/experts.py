@@ -10,6 +10,7 @@ from community.api.shapes import AuthorSummary, Body, CategoryRef, Instant, Shap
 from community.api.shapes.forum import Tags
 from community.experts.profiles import AWAY_MAX_DAYS, CATEGORIES_MAX, DirectoryEntry
 from community.experts.routing import NOTE_MAX, RoutingView
+from community.experts.routing import AskedExpert as AskedExpert_
 from community.models import RoutingReason
 from community.settings import Settings
 
@@ -86,6 +87,22 @@ class RoutedExpert(Shape):
     passed_on_at: Annotated[Instant | None, Meta(description="When they passed it on; null: still on it.")]
 
 
+class AskedExpert(Shape):
+    """What became of "Ask this expert" (the asker and staff only)."""
+
+    expert: AuthorSummary
+    outcome: Annotated[
+        str,
+        Meta(
+            description="routed: they are on it; stand_in: they are away and their stand-in (stand_in) took "
+            "it; away: they are away with nobody standing in, another expert took it; passed_on: they "
+            "passed it on to a colleague.",
+            extra_json_schema={"enum": ["routed", "stand_in", "away", "passed_on"]},
+        ),
+    ]
+    stand_in: AuthorSummary | None
+
+
 class Routing(Shape):
     """Who is on a question. Everyone sees whether an expert is on it and how soon the category's
     questions are usually answered; staff also see whom it went to, its deadlines and whether it is
@@ -94,6 +111,17 @@ class Routing(Shape):
     routed: bool
     answered: bool
     usually_answered_within_hours: Hours
+    late: Annotated[
+        bool,
+        Meta(
+            description="No answer yet and the first-answer target has passed: the experts have been "
+            "reminded (everyone)."
+        ),
+    ]
+    asked: Annotated[
+        AskedExpert | None,
+        Meta(description='The expert asked for by name ("Ask this expert"): the asker and staff; else null.'),
+    ]
     experts: list[RoutedExpert]
     first_answer_due: Instant | None
     solution_due: Instant | None
@@ -160,14 +188,24 @@ def expert(settings: Settings, entry: DirectoryEntry) -> Expert:
     )  # fmt: skip
 
 
+def _asked(asked: AskedExpert_ | None) -> AskedExpert | None:
+    if asked is None:
+        return None
+    return AskedExpert(
+        expert=AuthorSummary(handle=asked.handle, display_name=asked.display_name),
+        outcome=asked.outcome, stand_in=_person(asked.stand_in),
+    )  # fmt: skip
+
+
 def routing(view: RoutingView | None) -> Routing:
     if view is None:
         return Routing(
-            routed=False, answered=False, usually_answered_within_hours=None, experts=[],
-            first_answer_due=None, solution_due=None, overdue=None,
+            routed=False, answered=False, usually_answered_within_hours=None, late=False, asked=None,
+            experts=[], first_answer_due=None, solution_due=None, overdue=None,
         )  # fmt: skip
     return Routing(
         routed=view.routed, answered=view.answered, usually_answered_within_hours=view.usual_hours,
+        late=view.late, asked=_asked(view.asked),
         experts=[
             RoutedExpert(
                 expert=AuthorSummary(handle=r["handle"], display_name=r["display_name"]), reason=r["reason"],
