@@ -69,7 +69,7 @@ async def reminder(thread_id: int, title: str, expert_ids: list[int], due: datet
 async def escalated(
     thread_id: int, title: str, moderator_ids: list[int], due: datetime, solution: bool
 ) -> Created:
-    what = "an accepted answer" if solution else "a first answer"
+    what = "accepted answer" if solution else "first answer"
     return await notify(
         kind=Kind.RESPONSE_ESCALATED, recipient_ids=moderator_ids,
         text=f"Overdue: no {what} by its target ({_when(due)}): “{clip(title)}”",

@@ -55,6 +55,11 @@ async def test_reminder_at_half_the_target_then_escalation_to_the_moderators(exp
     assert "response_escalated" in await kinds_for(w.moderator.id)
     assert "response_escalated" in await kinds_for(w.admin.id)
     assert "response_escalated" not in await kinds_for(experts.net.id)
+    # Plain English (the trial read "Overdue: no a first answer by its target").
+    told = await Notification.get(user_id=w.moderator.id, kind="response_escalated")
+    assert told.text.startswith("Overdue: no first answer by its target (")
+    reminded = await Notification.get(user_id=experts.net.id, kind="response_reminder")
+    assert reminded.text.startswith("Still waiting for a first answer (target ")
     clock_row = await ResponseClock.get(thread_id=thread.id)
     assert clock_row.reminded_at is not None and clock_row.escalated_at is not None
     rows = await waiting.waiting(w.actor(w.moderator), clock.now)
@@ -124,5 +129,7 @@ async def test_solution_target_escalates_unless_an_answer_is_accepted(experts: E
     await runner(clock).run_due()
     assert await Notification.filter(thread_id=solved.id, kind="response_escalated").count() == 0
     assert await Notification.filter(thread_id=unsolved.id, kind="response_escalated").count() == 2
+    told = await Notification.get(thread_id=unsolved.id, user_id=w.moderator.id, kind="response_escalated")
+    assert told.text.startswith("Overdue: no accepted answer by its target (")
     rows = await waiting.waiting(w.actor(w.expert), clock.now)
     assert [(r.thread_id, r.target, r.overdue) for r in rows] == [(unsolved.id, "solution", True)]
