@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet, InvalidToken
 from tortoise.transactions import in_transaction
@@ -290,8 +292,8 @@ async def save_provider(
     issuer = validation.short_text(
         values.get("issuer"), fields, "issuer", "The issuer", required=True, max_len=500
     )
-    if issuer and not issuer.startswith(("https://", "http://127.0.0.1", "http://localhost")):
-        fields["issuer"] = "The issuer must be an https:// address."
+    if issuer and (problem := _issuer_problem(settings, issuer)):
+        fields["issuer"] = problem
     client_id = validation.short_text(
         values.get("client_id"), fields, "client_id", "The client id", required=True, max_len=200
     )
@@ -339,6 +341,30 @@ async def save_provider(
             await IdentityProvider.filter(id=row.id).update(**data)
         await Organisation.filter(id=org.id).update(password_sign_in=password_sign_in)
     return row
+
+
+def _issuer_problem(settings: Settings, issuer: str) -> str | None:
+    """What is wrong with an organisation's issuer address, if anything. Someone outside the company
+    chooses it and this server fetches from it (discovery, keys): on a public (https) site only a
+    public https:// address will do, never one inside the site's own network. A development site
+    (plain http) may use a provider on the same machine."""
+    parts = urlsplit(issuer)
+    host = (parts.hostname or "").lower()
+    on_this_machine = host in ("127.0.0.1", "localhost", "::1")
+    if not (parts.scheme == "https" or (parts.scheme == "http" and on_this_machine and not settings.https)):
+        return "The issuer must be an https:// address."
+    if not host or parts.username or parts.password or parts.query or parts.fragment:
+        return "The issuer must be an https:// address, without a user name, query or fragment."
+    if settings.https and _inside_a_network(host):
+        return "The issuer must be a public address (not localhost or one inside a private network)."
+    return None
+
+
+def _inside_a_network(host: str) -> bool:
+    try:
+        return not ipaddress.ip_address(host).is_global
+    except ValueError:
+        return "." not in host or host.endswith((".localhost", ".local", ".internal", ".lan", ".home.arpa"))
 
 
 async def password_sign_in_refusal(user: User) -> str | None:

@@ -19,6 +19,7 @@ import pytest
 
 from community.accounts import sso
 from community.app import create_app
+from community.errors import Invalid
 from community.models import ExternalIdentity, IdentityProvider, Organisation, User
 from community.settings import OidcSettings, Settings
 from tests.accounts.oidc.flow import sign_in, through_provider
@@ -411,6 +412,45 @@ async def test_sign_in_settings_form_explains_mistakes(sso_client: httpx.AsyncCl
     assert "Enter the client secret the provider gave you." in saved.text
     assert "List domains like example.com" in saved.text
     assert not await IdentityProvider.all().exists()
+
+
+@pytest.mark.parametrize(
+    ("issuer", "message"),
+    [
+        ("http://idp.gold.example", "must be an https:// address"),
+        ("http://127.0.0.1:8080", "must be an https:// address"),
+        ("https://localhost:8443", "must be a public address"),
+        ("https://127.0.0.1", "must be a public address"),
+        ("https://10.1.2.3/realms/gold", "must be a public address"),
+        ("https://[fd00::1]", "must be a public address"),
+        ("https://169.254.169.254", "must be a public address"),
+        ("https://intranet", "must be a public address"),
+        ("https://user:pw@idp.gold.example", "without a user name"),
+    ],
+)
+async def test_on_a_public_site_an_organisations_provider_must_be_a_public_https_address(
+    world: World, issuer: str, message: str
+) -> None:
+    """A partner's admin chooses the address and the server fetches from it: not one inside the
+    site's own network (a development site on plain http may use a provider on the same machine)."""
+    public = dataclasses.replace(world.settings, base_url="https://partners.example.com")
+    values = {"display_name": "Gold account", "issuer": issuer, "client_id": "c", "client_secret": "s"}
+    with pytest.raises(Invalid) as refused:
+        await sso.save_provider(public, world.gold, values, enabled=True, password_sign_in=True)
+    assert message in refused.value.fields["issuer"]
+    assert not await IdentityProvider.all().exists()
+    await sso.save_provider(
+        public, world.gold, {**values, "issuer": "https://login.gold.example/realms/partners"},
+        enabled=True, password_sign_in=True,
+    )  # fmt: skip
+    development = dataclasses.replace(world.settings, base_url="http://127.0.0.1:8000")
+    await sso.save_provider(
+        development,
+        world.gold,
+        {**values, "issuer": "http://127.0.0.1:8080"},
+        enabled=True,
+        password_sign_in=True,
+    )
 
 
 async def test_only_admins_and_that_organisations_admin_see_its_sign_in_settings(
