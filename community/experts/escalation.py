@@ -5,16 +5,19 @@ target, and at the solution target, the moderators hear that the question is ove
 Each handler looks at the question as it is when the job is due: answered (or solved, for the
 solution target), closed or deleted by then, it does nothing. So an answer that arrives a second
 before the deadline means no reminder, and a restart between the reminder and the escalation
-loses neither (both are rows, due or done).
+loses neither (both are rows, due or done). An expert who has gone away since the question was
+routed is replaced in the reminder by their stand-in, judged at the job's due time.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from tortoise.expressions import F
 
 from community.actor import as_aware
+from community.experts.profiles import load_experts
 from community.experts.targets import ESCALATE_JOB, REMIND_JOB, SOLUTION_JOB, clock_of
 from community.jobs import AfterCommit, Handler
 from community.models import QuestionRouting, ResponseClock, Role, ScheduledJob, Thread, ThreadStatus, User
@@ -62,14 +65,32 @@ async def remind(job: ScheduledJob) -> AfterCommit | None:
     if found is None or found[1]["answered"]:
         return None
     thread, clock = found
-    experts = await QuestionRouting.filter(thread_id=thread["id"], passed_on_at=None).values_list(
+    routed = await QuestionRouting.filter(thread_id=thread["id"], passed_on_at=None).values_list(
         "expert_id", flat=True
     )
     created = await expert_notices.reminder(
-        thread["id"], thread["title"], list(experts), as_aware(clock["first_answer_due"]) or job.due_at
-    )
+        thread["id"], thread["title"], await around(list(routed), job.due_at),
+        as_aware(clock["first_answer_due"]) or job.due_at,
+    )  # fmt: skip
     await ResponseClock.filter(thread_id=thread["id"]).update(reminded_at=job.due_at)
     return _after(created)
+
+
+async def around(expert_ids: list[int], when: datetime) -> list[int]:
+    """Whom to remind of a question routed to ``expert_ids``: an expert who has gone away since is
+    replaced by their stand-in when the stand-in is around (as routing does); with nobody to stand
+    in, the expert is reminded anyway, so that the reminder waits for them."""
+    experts = await load_experts(when)
+    chosen: list[int] = []
+    for expert_id in expert_ids:
+        expert = experts.get(expert_id)
+        if expert is not None and not expert.is_available(when) and expert.stand_in_id:
+            stand_in = experts.get(expert.stand_in_id)
+            if stand_in is not None and stand_in.is_available(when):
+                expert_id = stand_in.id
+        if expert_id not in chosen:
+            chosen.append(expert_id)
+    return chosen
 
 
 async def escalate(job: ScheduledJob) -> AfterCommit | None:

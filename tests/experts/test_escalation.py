@@ -6,12 +6,12 @@ a moment before its deadline."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from community.experts import escalation, waiting
+from community.experts import escalation, profiles, waiting
 from community.forum import posts, threads
 from community.jobs import JobRunner
-from community.models import Notification, ResponseClock, ResponseTarget, ScheduledJob, Thread
+from community.models import Notification, ResponseClock, ResponseTarget, ScheduledJob, Thread, User
 from tests.experts.conftest import Experts
 from tests.test_jobs import Clock
 
@@ -133,3 +133,23 @@ async def test_solution_target_escalates_unless_an_answer_is_accepted(experts: E
     assert told.text.startswith("Overdue: no accepted answer by its target (")
     rows = await waiting.waiting(w.actor(w.expert), clock.now)
     assert [(r.thread_id, r.target, r.overdue) for r in rows] == [(unsolved.id, "solution", True)]
+
+
+async def test_an_expert_away_by_the_reminder_is_replaced_by_their_stand_in(experts: Experts) -> None:
+    """Nina was routed the question, then went away with Bill standing in: half-way, Bill and Ned
+    are reminded, not Nina. Ned, away with nobody to stand in, is still reminded (it waits for him)."""
+    clock = fresh_clock()
+    thread = await ask(experts, clock)
+    w = experts.world
+    back = (clock.now + timedelta(days=3)).date().isoformat()
+    for who, stand_in in ((experts.net, experts.billing.handle), (experts.net2, "")):
+        me = w.actor(await User.get(id=who.id).select_related("organisation"))
+        await profiles.update_expertise(
+            me, me.handle, tags="networking", categories=[], away_until=back, stand_in=stand_in
+        )
+    clock.advance(hours=12)
+    assert await runner(clock).run_due() == 1
+    reminded = await Notification.filter(thread_id=thread.id, kind="response_reminder").values_list(
+        "user_id", flat=True
+    )
+    assert sorted(reminded) == sorted([experts.billing.id, experts.net2.id])
