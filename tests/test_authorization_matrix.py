@@ -438,6 +438,7 @@ MATRIX: list[Row] = [
     r("POST",   "/t/{gold_q}/pass",                               "L   403 403 403 403 403 303 422 303",
       {"to": "{moderator}", "note": "Mo knows the **gold** rates."}),
     r("GET",    "/waiting",                                       "L   403 403 403 403 403 200 200 200"),
+    r("GET",    "/waiting?routed=me",                             "L   403 403 403 403 403 200 200 200"),
     r("GET",    "/admin/response-targets",                        "L   403 403 403 403 403 403 403 200"),
     r("GET",    "/admin/response-targets/{gold_cat}",             "L   403 403 403 403 403 403 403 200"),
     r("GET",    "/admin/response-targets/no-such-category",       "L   403 403 403 403 403 403 403 404"),

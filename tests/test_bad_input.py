@@ -1099,7 +1099,7 @@ PAGE_QUERIES = {
     "/moderation/overview": ("page",), "/notifications": ("after", "show"),
     "/kb": ("page", "product", "sort", "state", "category", "tag", "review"),
     "/kb/{article}/compare?from=1&to=1": ("from", "to"), "/search": ("q", "page", "sort"),
-    "/experts": ("topic",),
+    "/experts": ("topic",), "/waiting": ("routed",),
     "/health": ("from", "to", "category", "tier", "organisation"),
     "/health/export.csv": ("from", "to", "category", "tier", "organisation", "table"),
     "/health/threads": ("from", "to", "category", "tier", "organisation", "figure", "page", "member"),

@@ -6,7 +6,7 @@ Time left is on the UTC wall clock (``targets``): negative means overdue by that
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from tortoise.expressions import Q, Subquery
@@ -32,15 +32,56 @@ class Waiting:
     target: str  # "first_answer" or "solution"
     seconds_left: int  # zero or negative: overdue by that much
     experts: list[str]
+    expert_ids: list[int] = field(default_factory=list)
 
     @property
     def overdue(self) -> bool:
         return self.seconds_left <= 0
 
+    @property
+    def time_text(self) -> str:
+        """How long is left (or overdue by): "45 min", "7 h 54 min", from two days on "9 days"
+        (the trial read "Overdue by 216 h 5 min")."""
+        return duration_text(abs(self.seconds_left))
+
+
+def duration_text(seconds: int) -> str:
+    hours, minutes = seconds // 3600, (seconds % 3600) // 60
+    if hours >= 48:
+        return f"{hours // 24} days"
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min"
+
+
+@dataclass
+class WaitingPage:
+    """The Waiting view: the rows shown (``mine``: only those routed to the viewer), and how
+    many wait in all, are overdue, and are routed to the viewer."""
+
+    rows: list[Waiting]
+    total: int
+    overdue: int
+    routed_to_me: int
+    mine: bool
+
 
 async def waiting(actor: Actor, now: datetime, *, limit: int = WAITING_MAX) -> list[Waiting]:
     """Open questions still waiting for a first answer, or for a solution past which a target is
     set, the least time left first (the overdue ones head the list)."""
+    return (await _waiting(actor, now))[:limit]
+
+
+async def waiting_page(actor: Actor, now: datetime, *, mine: bool = False) -> WaitingPage:
+    """The Waiting view, optionally only the questions routed to the viewer (still on them)."""
+    found = await _waiting(actor, now)
+    routed_to_me = [w for w in found if actor.id in w.expert_ids]
+    shown = routed_to_me if mine else found
+    return WaitingPage(
+        rows=shown[:WAITING_MAX], total=len(shown), overdue=sum(w.overdue for w in shown),
+        routed_to_me=len(routed_to_me), mine=mine,
+    )  # fmt: skip
+
+
+async def _waiting(actor: Actor, now: datetime) -> list[Waiting]:
     if not policy.can_see_response_times(actor):
         raise Forbidden("The waiting questions are for staff.")
     visible = visible_threads(actor, await policy.visible_category_ids(actor))
@@ -83,13 +124,13 @@ async def waiting(actor: Actor, now: datetime, *, limit: int = WAITING_MAX) -> l
             )
         )
     found.sort(key=lambda w: (w.seconds_left, w.thread_id))
-    found = found[:limit]
     names = await QuestionRouting.filter(
         thread_id__in=[w.thread_id for w in found], passed_on_at=None
-    ).values_list("thread_id", "expert__display_name")
-    by_thread: dict[int, list[str]] = {}
-    for thread_id, name in names:
-        by_thread.setdefault(thread_id, []).append(name)
+    ).values_list("thread_id", "expert_id", "expert__display_name")
+    by_thread: dict[int, list[tuple[int, str]]] = {}
+    for thread_id, expert_id, name in names:
+        by_thread.setdefault(thread_id, []).append((expert_id, name))
     for w in found:
-        w.experts = by_thread.get(w.thread_id, [])
+        w.experts = [name for _, name in by_thread.get(w.thread_id, [])]
+        w.expert_ids = [uid for uid, _ in by_thread.get(w.thread_id, [])]
     return found

@@ -20,8 +20,9 @@ from community.web.render import flash, render
 async def waiting_view(request: Request) -> Response:
     actor = await require_actor(request)
     now = utcnow()
-    rows = await waiting.waiting(actor, now)
-    return await render(request, "experts/waiting.html", {"rows": rows, "now": now})
+    mine = request.query_params.get("routed") == "me"
+    page = await waiting.waiting_page(actor, now, mine=mine)
+    return await render(request, "experts/waiting.html", {"page": page, "rows": page.rows, "now": now})
 
 
 async def targets_list(request: Request) -> Response:

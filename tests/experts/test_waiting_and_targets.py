@@ -106,3 +106,32 @@ async def test_an_admin_sets_a_categorys_targets_for_questions_asked_from_then_o
     csrf = await login(client, w.moderator)
     response = await client.post("/admin/response-targets/general", data={**form, "csrf_token": csrf})
     assert response.status_code == 403
+
+
+async def test_waiting_reads_days_counts_and_filters_what_is_routed_to_me(
+    client: httpx.AsyncClient, experts: Experts
+) -> None:
+    """The trial: "Overdue by 216 h 5 min", no total, no "routed to me" for an expert."""
+    w = experts.world
+    pat = w.actor(w.partner)
+    now = datetime.now(UTC).replace(microsecond=0)
+    old = await threads.create_thread(
+        pat, category="general", kind="question", title="An invoice question from ten days ago",
+        body="The details.", tags="billing", created_at=now - timedelta(days=10, minutes=5),
+    )  # fmt: skip
+    new = await threads.create_thread(
+        pat, category="general", kind="question", title="A VPN question from this morning",
+        body="The details.", tags="vpn", created_at=now - timedelta(hours=2),
+    )  # fmt: skip
+    assert waiting.duration_text(216 * 3600 + 300) == "9 days"
+    assert waiting.duration_text(36 * 3600 + 300) == "36 h 5 min"
+    assert waiting.duration_text(45 * 60) == "45 min"
+    await login(client, experts.billing)
+    page = (await client.get("/waiting")).text
+    assert "2 questions waiting, 1 overdue." in page
+    assert '<span class="badge overdue">Overdue</span> by 9 days' in page
+    assert "Routed to me (1)" in page
+    mine = (await client.get("/waiting?routed=me")).text
+    assert re.findall(r'<td><a href="/t/(\d+)">', mine) == [str(old.id)]
+    assert "1 question waiting routed to you, 1 overdue." in mine
+    assert f'href="/t/{new.id}"' not in mine
