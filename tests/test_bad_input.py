@@ -1093,7 +1093,8 @@ async def test_unknown_malformed_and_huge_ids_and_keys_are_404(env: Env):
 # the pages that show them).
 PAGE_QUERIES = {
     "/": ("page", "show"), "/c/general": ("page", "show", "status", "tag"), "/tags/deals": ("page", "show"),
-    "/t/{thread}": ("page",), "/u/{pat}": ("page",), "/moderation/queue": ("kind", "reason", "category"),
+    "/t/{thread}": ("page", "ratings"), "/u/{pat}": ("page",),
+    "/moderation/queue": ("kind", "reason", "category"),
     "/moderation/audit": ("moderator", "user", "action", "since", "until"),
     "/moderation/audit.csv": ("moderator", "user", "action", "since", "until"),
     "/moderation/overview": ("page",), "/notifications": ("after", "show"),

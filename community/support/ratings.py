@@ -34,6 +34,7 @@ class RatingPanel:
     mine: dict[str, Any] | None = None
     ratings: list[dict[str, Any]] = field(default_factory=list)
     waiting: str | None = None  # why an asker cannot rate yet
+    held_back: int = 0  # others' ratings not shown until the expert has rated (or skipped)
 
 
 _FIELDS = ("id", "thread_id", "rater_id", "side", "score", "comment", "created_at", "updated_at")
@@ -118,9 +119,13 @@ async def ratings_of(actor: Actor, thread_id: int) -> list[dict[str, Any]]:
     return await query.order_by("side", "id").values(*_FIELDS, **_RELATED)
 
 
-async def rating_panel(actor: Actor, thread: Thread) -> RatingPanel:
+async def rating_panel(actor: Actor, thread: Thread, *, show_others: bool = False) -> RatingPanel:
     """The thread page's rating box for ``actor`` (a thread they may see): at most two queries, none
-    for someone who neither asked nor works here."""
+    for someone who neither asked nor works here.
+
+    An expert who answered and has not rated yet does not see the others' ratings (the asker's
+    score and comment) beside their form, unless they chose to skip (``show_others``): reading
+    "2 of 5, took far too long" first anchors the self-rating whose gap the dashboard measures."""
     if thread.kind != ThreadKind.QUESTION or not (thread.author_id == actor.id or actor.is_staff):
         return RatingPanel(side=None)
     rows = await SupportRating.filter(thread_id=thread.id).order_by("side", "id").values(*_FIELDS, **_RELATED)
@@ -137,4 +142,6 @@ async def rating_panel(actor: Actor, thread: Thread) -> RatingPanel:
         )
     answered = mine is not None or await _answered(actor, thread.id)
     side = RatingSide.EXPERT if policy.can_rate_as_expert(actor, answered=answered) else None
+    if side == RatingSide.EXPERT and mine is None and not show_others and shown:
+        return RatingPanel(side, mine, [], held_back=len(shown))
     return RatingPanel(side, mine, shown)

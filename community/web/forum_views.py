@@ -44,6 +44,11 @@ def _page(request: Request) -> int:
     return LAST_PAGE if raw == "last" else lists.parse_page(raw)
 
 
+def _show_ratings(request: Request) -> bool:
+    """An expert who answered chose to see the others' ratings without rating first."""
+    return request.query_params.get("ratings") == "show"
+
+
 def _list_args(request: Request) -> dict[str, Any]:
     q = request.query_params
     return {
@@ -188,7 +193,7 @@ async def render_thread_page(
         actor, thread_id, page, per_page=request.app.state.settings.posts_per_page
     )
     state = await thread_actions.thread_state(actor, view.thread)
-    rating = await ratings.rating_panel(actor, view.thread)
+    rating = await ratings.rating_panel(actor, view.thread, show_others=_show_ratings(request))
     # Cached with the page: the list may lag new threads by the page cache's TTL, which is fine.
     try:
         related = await queries.similar(
@@ -256,7 +261,7 @@ async def thread(request: Request) -> Response:
         request.state.unread = unread
         return await render_thread_page(request, actor, thread_id, page)
     cache: PageCache = request.app.state.page_cache
-    key = (thread_id, version, page, actor, csrf_token(request.session), watch)
+    key = (thread_id, version, page, actor, csrf_token(request.session), watch, _show_ratings(request))
 
     async def render_page() -> bytes:
         request.state.unread = None  # the bell's marker, filled in below for each request

@@ -110,3 +110,29 @@ async def test_the_thread_page_form_and_the_api(client: httpx.AsyncClient, world
     sam = await bearer(world.silver_partner)
     refused = await client.put(f"/api/v1/threads/{thread.id}/rating", json={"score": 1}, headers=sam)
     assert refused.status_code == 403
+
+
+async def test_the_answering_expert_rates_before_reading_the_askers_rating(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """The trial: on /t/8 the expert read "Sofia 2/5, Took far too long." above their own "How
+    well do you think you helped?" form, which anchors the self-rating the gap measures."""
+    thread, answer = await _question(world)
+    await posts.accept_answer(world.actor(world.partner), answer)
+    await ratings.rate_support(world.actor(world.partner), thread.id, score=2, comment="Took far too long.")
+    await login(client, world.expert)
+    page = (await client.get(f"/t/{thread.id}")).text
+    assert "How well do you think you helped?" in page
+    assert "Took far too long." not in page and "2 of 5" not in page
+    assert "Others' ratings on this question (the asker's too) show once you have rated yours" in page
+    skipped = (await client.get(f"/t/{thread.id}?ratings=show")).text
+    assert "Took far too long." in skipped and "2 of 5" in skipped
+    # Rated: every rating shows, theirs too.
+    sent = await post_form(client, f"/t/{thread.id}/rating", {"score": "4"}, page=f"/t/{thread.id}")
+    assert sent.status_code == 303
+    page = (await client.get(f"/t/{thread.id}")).text
+    assert "Took far too long." in page and "4 of 5" in page and "show once you have rated" not in page
+    # A moderator who did not answer reads them all, as before.
+    client.cookies.clear()
+    await login(client, world.moderator)
+    assert "Took far too long." in (await client.get(f"/t/{thread.id}")).text
