@@ -424,6 +424,7 @@ MATRIX: list[Row] = [
     #                                                              ano ptn col oth sil reg exp mod adm
     r("GET",    "/experts",                                       "L   200 200 200 200 200 200 200 200"),
     r("GET",    "/experts?topic=rebates",                         "L   200 200 200 200 200 200 200 200"),
+    r("GET",    "/experts?topic=category:general",                "L   200 200 200 200 200 200 200 200"),
     r("GET",    "/experts/{expert}",                              "L   200 200 200 200 200 200 200 200"),
     r("GET",    "/experts/{pat}",                                 "L   404 404 404 404 404 404 404 404"),
     r("GET",    "/experts/nobody-here",                           "L   404 404 404 404 404 404 404 404"),

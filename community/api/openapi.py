@@ -138,7 +138,11 @@ PARAMETERS |= {
         "limit", "Items per page.", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}
     ),
     "UnreadOnly": _query("unread", "true: unread notifications only.", {"type": "boolean", "default": False}),
-    "Topic": _query("topic", "A tag or a category slug: only experts whose expertise covers it.", STRING),
+    "Topic": _query(
+        "topic",
+        "category:<slug> or tag:<name> (a bare name means either): only experts whose expertise covers it.",
+        STRING,
+    ),
 }
 
 _ERRORS = {

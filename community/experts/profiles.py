@@ -22,7 +22,7 @@ from community.experts.figures import ExpertFigures, expert_figures
 from community.models import Category, ExpertProfile, Role, User
 from community.timeutil import utcnow
 
-TOPIC_RE = re.compile(r"^[a-z0-9][a-z0-9+#.-]{0,59}$")
+TOPIC_RE = re.compile(r"^(?:(tag|category):)?([a-z0-9][a-z0-9+#.-]{0,59})$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Away for longer than this is not "away": ask an admin to change the role instead.
 AWAY_MAX_DAYS = 366
@@ -156,19 +156,22 @@ class DirectoryEntry:
 @dataclass
 class Directory:
     entries: list[DirectoryEntry]
-    topic: str | None
+    topic: str | None  # as filtered on: "category:<slug>", "tag:<name>", or a bare one (either)
+    topic_label: str = ""  # what the page says it filtered on
     tags: list[str] = field(default_factory=list)  # every expertise tag, for the filter
     categories: list[dict[str, Any]] = field(default_factory=list)  # every visible expertise category
 
 
-def _topic(value: object) -> str | None:
-    """A tag or a category slug (both are lower-case letters, digits and - + # .)."""
+def _topic(value: object) -> tuple[str | None, str] | None:
+    """``category:<slug>``, ``tag:<name>``, or a bare name meaning either (a category's slug may
+    be a tag's name too: "Pricing & deal registration" and the tag "pricing"), as (kind, name)."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     text = value.strip().lower() if isinstance(value, str) else ""
-    if not TOPIC_RE.match(text):
+    found = TOPIC_RE.match(text)
+    if found is None:
         raise Invalid({"topic": "The topic is a tag or a category's short name: letters, digits and dashes."})
-    return text
+    return found.group(1), found.group(2)
 
 
 async def list_directory(actor: Actor, *, topic: object = None) -> Directory:
@@ -185,9 +188,16 @@ async def list_directory(actor: Actor, *, topic: object = None) -> Directory:
         .values("id", "slug", "name")
     }
     chosen = list(experts.values())
+    label = ""
     if wanted is not None:
-        slug_ids = {cid for cid, c in cats.items() if c["slug"] == wanted}
-        chosen = [e for e in chosen if wanted in e.tags or slug_ids & set(e.category_ids)]
+        kind, name = wanted
+        slug_ids = {cid for cid, c in cats.items() if c["slug"] == name} if kind != "tag" else set()
+        by_tag = kind != "category"
+        chosen = [e for e in chosen if (by_tag and name in e.tags) or slug_ids & set(e.category_ids)]
+        if kind == "category":
+            label = next((c["name"] for c in cats.values() if c["slug"] == name), name) + " (category)"
+        else:
+            label = f"{name} (tag)" if kind == "tag" else name
     figures = await expert_figures(
         [e.id for e in chosen], visible, actor.organisation_id, staff=actor.is_staff
     )
@@ -207,7 +217,8 @@ async def list_directory(actor: Actor, *, topic: object = None) -> Directory:
     used = {c for e in experts.values() for c in e.category_ids}
     return Directory(
         entries=entries,
-        topic=wanted,
+        topic=None if wanted is None else (f"{wanted[0]}:{wanted[1]}" if wanted[0] else wanted[1]),
+        topic_label=label,
         tags=sorted({t for e in experts.values() for t in e.tags}),
         categories=[{"slug": c["slug"], "name": c["name"]} for cid, c in cats.items() if cid in used],
     )

@@ -232,3 +232,26 @@ async def test_the_asker_hears_where_a_question_asked_by_name_went_and_when_it_i
         "Nina Network is away: routed to their stand-in, "
         f'<a href="/experts/{experts.net2.handle}">Ned Network</a>' in page
     )
+
+
+async def test_the_topic_filter_tells_a_category_from_a_tag_of_the_same_name(
+    client: httpx.AsyncClient, experts: Experts
+):
+    """The trial: the category "Pricing & deal registration" (slug pricing) and the tag "pricing"
+    both linked to ?topic=pricing, so neither link showed only its own experts."""
+    from tests.experts.conftest import make_expert
+
+    tagged = await make_expert(experts.world, "tia@northwind.example", "Tia Tagged", "general", [])
+    await login(client, experts.world.partner)
+    page = (await client.get("/experts")).text
+    assert 'href="/experts?topic=category:general"' in page and 'href="/experts?topic=tag:general"' in page
+    assert '<option value="category:general">' in page and '<option value="tag:general">' in page
+    by_category = (await client.get("/experts?topic=category:general")).text
+    assert experts.net.display_name in by_category and tagged.display_name not in by_category
+    assert "Experts in <strong>General questions (category)</strong>: 1" in by_category
+    assert '<option value="category:general" selected>' in by_category
+    by_tag = (await client.get("/experts?topic=tag:general")).text
+    assert tagged.display_name in by_tag and experts.net.display_name not in by_tag
+    either = (await client.get("/experts?topic=general")).text  # older links: both
+    assert tagged.display_name in either and experts.net.display_name in either
+    assert (await client.get("/experts?topic=colour:general")).status_code == 422

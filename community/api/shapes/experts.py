@@ -58,7 +58,8 @@ class ExpertList(Shape):
     items: list[Expert]
     total: int
     topic: Annotated[
-        str | None, Meta(description="The topic filtered on (a tag or a category slug), or null.")
+        str | None,
+        Meta(description="The topic filtered on (category:<slug>, tag:<name> or a bare name), or null."),
     ]
 
 
