@@ -17,7 +17,7 @@ from typing import Any
 from tortoise.expressions import F
 
 from community.actor import as_aware
-from community.experts.profiles import load_experts
+from community.experts.profiles import find_cover, load_staff
 from community.experts.targets import ESCALATE_JOB, REMIND_JOB, SOLUTION_JOB, clock_of
 from community.jobs import AfterCommit, Handler
 from community.models import QuestionRouting, ResponseClock, Role, ScheduledJob, Thread, ThreadStatus, User
@@ -79,15 +79,16 @@ async def remind(job: ScheduledJob) -> AfterCommit | None:
 async def around(expert_ids: list[int], when: datetime) -> list[int]:
     """Whom to remind of a question routed to ``expert_ids``: an expert who has gone away since is
     replaced by their stand-in when the stand-in is around (as routing does); with nobody to stand
-    in, the expert is reminded anyway, so that the reminder waits for them."""
-    experts = await load_experts(when)
+    in, the expert is reminded anyway, so that the reminder waits for them. The stand-in is found
+    along the chain of stand-ins (any staff member may stand in), never in a loop."""
+    people = await load_staff(when)
     chosen: list[int] = []
     for expert_id in expert_ids:
-        expert = experts.get(expert_id)
-        if expert is not None and not expert.is_available(when) and expert.stand_in_id:
-            stand_in = experts.get(expert.stand_in_id)
-            if stand_in is not None and stand_in.is_available(when):
-                expert_id = stand_in.id
+        expert = people.get(expert_id)
+        if expert is not None and not expert.is_available(when):
+            cover = find_cover(people, expert, when).by
+            if cover is not None:
+                expert_id = cover.id
         if expert_id not in chosen:
             chosen.append(expert_id)
     return chosen

@@ -11,7 +11,15 @@ from datetime import UTC, datetime, timedelta
 from community.experts import escalation, profiles, waiting
 from community.forum import posts, threads
 from community.jobs import JobRunner
-from community.models import Notification, ResponseClock, ResponseTarget, ScheduledJob, Thread, User
+from community.models import (
+    ExpertProfile,
+    Notification,
+    ResponseClock,
+    ResponseTarget,
+    ScheduledJob,
+    Thread,
+    User,
+)
 from tests.experts.conftest import Experts
 from tests.test_jobs import Clock
 
@@ -153,3 +161,21 @@ async def test_an_expert_away_by_the_reminder_is_replaced_by_their_stand_in(expe
         "user_id", flat=True
     )
     assert sorted(reminded) == sorted([experts.billing.id, experts.net2.id])
+
+
+async def test_the_reminder_follows_the_chain_of_stand_ins_to_any_staff_member(experts: Experts) -> None:
+    """Nina away with Ned standing in, Ned away too with the moderator (no expertise of his own)
+    standing in: the moderator is reminded, as routing would have chosen him (before: reminders
+    looked among experts only, and one step along the chain)."""
+    clock = fresh_clock()
+    thread = await ask(experts, clock)
+    w = experts.world
+    back = clock.now + timedelta(days=3)
+    await ExpertProfile.filter(user_id=experts.net.id).update(away_until=back, stand_in_id=experts.net2.id)
+    await ExpertProfile.filter(user_id=experts.net2.id).update(away_until=back, stand_in_id=w.moderator.id)
+    clock.advance(hours=12)
+    assert await runner(clock).run_due() == 1
+    reminded = await Notification.filter(thread_id=thread.id, kind="response_reminder").values_list(
+        "user_id", flat=True
+    )
+    assert list(reminded) == [w.moderator.id]
