@@ -27,7 +27,7 @@ from community.support import ratings
 from community.timeutil import utcnow
 from community.web.forms import read_fields, thread_url
 from community.web.forum_views import render_thread_page
-from community.web.render import flash, render
+from community.web.render import csv_download, flash, render
 
 PARAMS = ("from", "to", "category", "tier", "organisation")
 
@@ -101,11 +101,7 @@ async def export_csv(request: Request) -> Response:
     if key not in board.tables:
         raise Invalid({"table": f"Choose one of: {', '.join(board.tables)}."})
     name = f"channel-health-{key}-{board.filters.start}-{board.filters.end}.csv"
-    return Response(
-        table_csv(board.table(key)),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return csv_download(table_csv(board.table(key)), name)
 
 
 async def figure_threads(request: Request) -> Response:

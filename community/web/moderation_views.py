@@ -15,7 +15,7 @@ from community.edge.reading import path_id
 from community.errors import Invalid
 from community.models import Decision, FlagReason, ReviewKind, WatchedAction
 from community.web.forms import read_fields, thread_url
-from community.web.render import flash, render
+from community.web.render import csv_download, flash, render
 from moderation import audit, decisions, flags
 from moderation import overview as moderation_overview
 from moderation import queue as review_queue
@@ -166,11 +166,7 @@ async def audit_csv(request: Request) -> Response:
         **_audit_filters(request),  # type: ignore[arg-type]
         limit=audit.AUDIT_EXPORT_MAX,
     )
-    return Response(
-        audit.audit_csv(log),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="audit-log.csv"'},
-    )
+    return csv_download(audit.audit_csv(log), "audit-log.csv")
 
 
 async def restore(request: Request) -> Response:

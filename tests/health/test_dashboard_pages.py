@@ -33,7 +33,9 @@ async def test_page_exports_and_lists(client: httpx.AsyncClient, world: World, a
     assert "Questions overdue now" in page.text and "figure=overdue" in page.text
     exported = await client.get("/health/export.csv", params={**PARAMS, "table": "organisations"})
     assert exported.headers["content-type"].startswith("text/csv")
-    rows = list(csv.reader(io.StringIO(exported.text)))
+    # UTF-8 with a byte-order mark, so that Excel on Windows shows "Tomás", not "TomÃ¡s" (trial).
+    assert exported.content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
     assert rows[0][0] == "Organisation" and {r[0] for r in rows[1:]} == {
         "Gold Reseller GmbH", "Silver Systems Ltd", "Registered IT",
     }  # fmt: skip

@@ -72,7 +72,8 @@ async def test_audit_page_csv_and_api(
     assert "{" not in page.text.split('<table class="audit">', 1)[1].split("</table>", 1)[0]
     exported = await client.get("/moderation/audit.csv")
     assert exported.headers["content-type"].startswith("text/csv")
-    rows = list(csv.reader(io.StringIO(exported.text)))
+    assert exported.content.startswith(b"\xef\xbb\xbf")  # a BOM: Excel then reads UTF-8
+    rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
     assert rows[0][:4] == ["id", "when", "who", "action"]
     delete_row = next(r for r in rows if r[3] == "post.delete")
     assert delete_row[2] == world.admin.handle and delete_row[5] == "'=HYPERLINK spam"  # no formula
