@@ -445,6 +445,13 @@ MATRIX: list[Row] = [
     r("GET",    "/admin/response-targets/no-such-category",       "L   403 403 403 403 403 403 403 404"),
     r("POST",   "/admin/response-targets/general",                "L   403 403 403 403 403 403 403 303",
       {"first_answer_hours": "12", "solution_hours": "", "route_count": "2"}),
+    r("GET",    "/api/v1/waiting",                                "401 403 403 403 403 403 200 200 200"),
+    r("GET",    "/api/v1/waiting?routed=me",                      "401 403 403 403 403 403 200 200 200"),
+    r("GET",    "/api/v1/response-targets",                       "401 403 403 403 403 403 403 403 200"),
+    r("PUT",    "/api/v1/response-targets/general",               "401 403 403 403 403 403 403 403 200",
+      {"first_answer_hours": 24, "solution_hours": None, "route_count": 3}),
+    r("PUT",    "/api/v1/response-targets/no-such-category",      "401 403 403 403 403 403 403 403 404",
+      {"first_answer_hours": 24, "route_count": 3}),
     r("GET",    "/api/v1/experts",                                "401 200 200 200 200 200 200 200 200"),
     r("GET",    "/api/v1/experts?topic=general",                  "401 200 200 200 200 200 200 200 200"),
     r("GET",    "/api/v1/experts/{expert}",                       "401 200 200 200 200 200 200 200 200"),
@@ -735,6 +742,9 @@ MATRIX: list[Row] = [
     r("GET",    "/health/threads?figure=flagged",                 "L   422 403 403 403 403 200 200 200"),
     r("GET",    "/api/v1/health-dashboard",                       "401 200 403 403 403 403 200 200 200"),
     r("GET",    "/api/v1/health-dashboard?organisation={silver_org}", "401 422 403 403 403 403 200 200 200"),
+    r("GET",    "/api/v1/health-dashboard/threads?figure=asked",  "401 200 403 403 403 403 200 200 200"),
+    r("GET",    "/api/v1/health-dashboard/threads?figure=routed&member={expert}",
+      "401 422 403 403 403 403 200 200 200"),
     # --- support ratings: the asker (solved question) and the experts who answered -------------------
     # (the administrator answered the gold question in an earlier row)
     r("POST",   "/t/{gold_q}/rating",                             "L   303 403 403 404 404 303 303 303",

@@ -788,6 +788,8 @@ ENDPOINTS = [
     Endpoint("PUT", "/api/v1/experts/{expert}/expertise", "expert",
              {"tags": ["rebates"], "categories": ["general"], "away_until": None, "stand_in": None}),
     Endpoint("POST", "/api/v1/threads/{thread}/pass", "expert", {"to": "{admin}", "note": "Ada knows it."}),
+    Endpoint("PUT", "/api/v1/response-targets/general", "admin",
+             {"first_answer_hours": 12, "solution_hours": 48, "route_count": 2}),
     Endpoint("POST", "/api/v1/threads/{thread}/lock", "admin", {"locked": True, "reason": "Heated"}),
     Endpoint("POST", "/api/v1/threads/{thread}/pin", "admin", {"pinned": True, "reason": "Useful"}),
     # Merging or marking as a duplicate names the thread itself (refused): see the forms.

@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from community import policy
 from community.api.operations import area
-from community.api.params import path_text, query_text, settings_of
+from community.api.params import path_text, query_text, query_typed, settings_of
 from community.api.requests import read_body
 from community.api.responses import ShapeResponse
 from community.api.shapes.experts import (
@@ -15,14 +15,22 @@ from community.api.shapes.experts import (
     ExpertiseInput,
     ExpertList,
     PassOnInput,
+    ResponseTarget,
+    ResponseTargetInput,
+    ResponseTargetList,
     Routing,
+    WaitingList,
     expert,
+    response_target,
     routing,
+    waiting_question,
 )
 from community.edge.auth import require_actor
 from community.edge.reading import path_id
-from community.experts import profiles
+from community.errors import Invalid
+from community.experts import profiles, targets, waiting
 from community.experts import routing as routing_use_case
+from community.timeutil import utcnow
 from community.visibility import load_visible_thread
 
 
@@ -57,6 +65,34 @@ async def update_expertise(request: Request) -> Response:
     return ShapeResponse(expert(settings_of(request), await profiles.get_directory_entry(actor, handle)))
 
 
+async def list_waiting(request: Request) -> Response:
+    actor = await require_actor(request)
+    routed = query_typed(request, "routed")
+    if routed not in (None, "me"):
+        raise Invalid({"routed": "routed=me keeps the questions routed to you; leave it out for all."})
+    found = await waiting.waiting_page(actor, utcnow(), mine=routed == "me")
+    settings = settings_of(request)
+    items = [waiting_question(settings, w) for w in found.rows]
+    return ShapeResponse(WaitingList(items=items, total=found.total, next=None))
+
+
+async def list_response_targets(request: Request) -> Response:
+    actor = await require_actor(request)
+    rows = await targets.list_targets(actor)
+    return ShapeResponse(
+        ResponseTargetList(items=[response_target(c, t) for c, t in rows], total=len(rows), next=None)
+    )
+
+
+async def set_response_targets(request: Request) -> Response:
+    actor = await require_actor(request)
+    slug = path_text(request, "slug")
+    data = await read_body(request, ResponseTargetInput)
+    await targets.set_targets(actor, slug, **data.args())
+    found = next((c, t) for c, t in await targets.list_targets(actor) if c["slug"] == slug)
+    return ShapeResponse(response_target(*found))
+
+
 async def pass_on(request: Request) -> Response:
     actor = await require_actor(request)
     thread_id = path_id(request)
@@ -89,4 +125,21 @@ routes = [
            body=PassOnInput, guard=policy.can_route_questions,
            description="Staff only (403 before the body is read for others). The colleague is told, with the "
            "note; the one passing it is no longer on it. 409 for a discussion."),
+    _route("GET", "/waiting", list_waiting, "listWaitingQuestions", "Questions waiting for an answer (staff)",
+           ok=(200, WaitingList, "Least time left first; the overdue ones head the list."), errors=(403, 422),
+           params=("WaitingRouted",),
+           description="Staff only. Open questions without a first answer, or without an accepted answer "
+           "where the category sets a solution target, with their deadline on the UTC wall clock (the "
+           "/waiting page)."),
+    _route("GET", "/response-targets", list_response_targets, "listResponseTargets",
+           "Every category's response targets (admins)",
+           ok=(200, ResponseTargetList, "Every category, with the defaults where none was set (24 h, no "
+               "solution target, 3 experts)."), errors=(403,)),
+    _route("PUT", "/response-targets/{slug}", set_response_targets, "setResponseTargets",
+           "Set a category's response targets (admins)",
+           ok=(200, ResponseTarget, "The category's targets, as saved."), errors=(403, 404, 422),
+           params=("CategorySlug",), body=ResponseTargetInput, guard=policy.can_set_response_targets,
+           description="Admins only (403 before the body is read for others). solution_hours null or left "
+           "out: no solution target; it cannot be sooner than the first answer. Questions asked from then "
+           "on get these deadlines and this many experts; earlier ones keep theirs."),
 ]  # fmt: skip

@@ -27,6 +27,7 @@ from community.api.operations import ApiRoute, Operation, area
 from community.api.params import settings_of
 from community.api.responses import ShapeResponse
 from community.api.shapes import ApiIndex, Body, Error, Shape
+from community.health.threads import FIGURES
 from community.models import ArticleState, FlagReason, ReviewKind
 from community.validation import MAX_ID
 
@@ -60,6 +61,7 @@ PARAMETERS: dict[str, Schema] = {
     ),
     "Handle": _path("handle", "A member's handle.", STRING),
     "Slug": _path("slug", "An organisation's slug.", STRING),
+    "CategorySlug": _path("slug", "A category's slug.", STRING),
     "Page": _query("page", "Page number, from 1.", {"type": "integer", "minimum": 1, "default": 1}),
     "Category": _query("category", "A category slug.", STRING),
     "Tag": _query("tag", "Only threads with this tag.", STRING),
@@ -119,6 +121,17 @@ PARAMETERS |= {
     "DashboardTier": _query("tier", "Only questions of partners of this tier.", STRING),
     "DashboardOrganisation": _query(
         "organisation", "Only questions of this organisation (its slug).", STRING
+    ),
+    "WaitingRouted": _query(
+        "routed", "me: only the questions routed to you (still on them).", {"type": "string", "enum": ["me"]}
+    ),
+    "DashboardFigure": _query(
+        "figure",
+        "The figure whose threads to list (docs/dashboard.md); default asked.",
+        {"type": "string", "enum": list(FIGURES), "default": "asked"},
+    ),
+    "DashboardMember": _query(
+        "member", "A member's handle: for answers_by, accepted_by, routed and routed_answered.", STRING
     ),
 }
 

@@ -6,20 +6,23 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from community.api.operations import area
-from community.api.params import query_text, query_typed, settings_of
+from community.api.params import page, page_url, query_text, query_typed, settings_of
 from community.api.requests import read_body
 from community.api.responses import ShapeResponse
 from community.api.shapes.support import (
+    FigureThreads,
     HealthDashboard,
     RatingInput,
     SupportRating,
     SupportRatingList,
     dashboard,
+    figure_threads,
     rating,
 )
 from community.edge.auth import require_actor
 from community.edge.reading import path_id
 from community.health.dashboard import build_dashboard
+from community.health.threads import threads_behind
 from community.support import ratings
 from community.timeutil import utcnow
 
@@ -37,6 +40,25 @@ async def list_ratings(request: Request) -> Response:
     actor = await require_actor(request)
     rows = await ratings.ratings_of(actor, path_id(request, "id"))
     return ShapeResponse(SupportRatingList(items=[rating(r) for r in rows], total=len(rows), next=None))
+
+
+async def threads_behind_figure(request: Request) -> Response:
+    actor = await require_actor(request)
+    settings = settings_of(request)
+    params = {name: query_text(request, name) for name in (*DASHBOARD_PARAMS, "member")}
+    params.update({name: query_typed(request, name) for name in ("from", "to", "figure")})
+    behind = await threads_behind(
+        actor,
+        params,
+        settings.partner_tiers,
+        utcnow().date(),
+        page=page(request),
+        per_page=settings.page_size,
+    )
+    following = behind.listing.next_page
+    return ShapeResponse(
+        figure_threads(settings, behind, page_url(request, following) if following else None)
+    )
 
 
 async def health_dashboard(request: Request) -> Response:
@@ -66,4 +88,13 @@ routes = [
            description="Staff see every organisation; a partner organisation's admin sees their own "
            "organisation's figures only (403 for other partners). The period defaults to the last 28 days "
            "(UTC, today included). docs/dashboard.md defines every figure."),
+    _route("GET", "/health-dashboard/threads", threads_behind_figure, "listThreadsBehindAFigure",
+           "The threads behind a dashboard figure",
+           ok=(200, FigureThreads, "One page of the threads the figure counts, newest first."), errors=(422,),
+           params=("PeriodFrom", "PeriodTo", "Category", "DashboardTier", "DashboardOrganisation",
+                   "DashboardFigure", "DashboardMember", "Page"),
+           description="The list each number of the dashboard links to, with the same filters: staff, and a "
+           "partner organisation's admin for their own organisation (the staff-only figures routed, "
+           "routed_answered and flagged are a 422 for them). answers_by, accepted_by, routed and "
+           "routed_answered need member (a handle). Only threads the caller may see are listed."),
 ]  # fmt: skip

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from community.models import Notification, QuestionRouting
+from community.models import Notification, QuestionRouting, ResponseClock
 from tests.api.conftest import bearer, client  # noqa: F401 (the document-checked client)
 from tests.experts.conftest import Experts
 
@@ -85,3 +85,42 @@ async def test_passing_a_question_on_tells_the_colleague(client, experts: Expert
         f"/api/v1/threads/{thread_id}/pass", json={"to": experts.net.handle}, headers=await bearer(w.partner)
     )
     assert refused.status_code == 403
+
+
+async def test_the_waiting_view_and_response_targets_over_json(client, experts: Experts):  # noqa: F811
+    w = experts.world
+    admin, mo, pat = await bearer(w.admin), await bearer(w.moderator), await bearer(w.partner)
+    listed = (await client.get("/api/v1/response-targets", headers=admin)).json()
+    general = next(t for t in listed["items"] if t["category"]["slug"] == "general")
+    assert (general["first_answer_hours"], general["solution_hours"], general["route_count"]) == (24, None, 3)
+    bad = await client.put(
+        "/api/v1/response-targets/general", headers=admin,
+        json={"first_answer_hours": 6, "solution_hours": 4, "route_count": 1},
+    )  # fmt: skip
+    assert bad.status_code == 422 and "solution_hours" in bad.json()["error"]["fields"]
+    saved = await client.put(
+        "/api/v1/response-targets/general", headers=admin, json={"first_answer_hours": 6, "route_count": 1}
+    )
+    assert saved.status_code == 200
+    assert (saved.json()["first_answer_hours"], saved.json()["route_count"]) == (6, 1)
+    forbidden = await client.put("/api/v1/response-targets/general", headers=mo, json={"route_count": 2})
+    assert forbidden.status_code == 403
+    # Two questions: the one asked earlier has less time left and comes first.
+    earlier = datetime.now(UTC) - timedelta(hours=5)
+    made = []
+    for title in ("VPN drops after the firmware update", "VPN licence count is wrong"):
+        body = {**QUESTION, "title": title, "tags": ["networking"]}
+        made.append((await client.post("/api/v1/threads", headers=pat, json=body)).json()["id"])
+    await ResponseClock.filter(thread_id=made[1]).update(
+        asked_at=earlier, first_answer_due=earlier + timedelta(hours=6)
+    )
+    waiting = (await client.get("/api/v1/waiting", headers=mo)).json()
+    assert [q["thread_id"] for q in waiting["items"]] == [made[1], made[0]]
+    first = waiting["items"][0]
+    assert first["target"] == "first_answer" and 0 < first["seconds_left"] <= 3600 and not first["overdue"]
+    assert first["experts"] == [experts.net.display_name]  # one expert: the new route count
+    mine = (await client.get("/api/v1/waiting?routed=me", headers=await bearer(experts.net))).json()
+    assert [q["thread_id"] for q in mine["items"]] == [made[1], made[0]] and mine["total"] == 2
+    assert (await client.get("/api/v1/waiting?routed=me", headers=mo)).json()["total"] == 0
+    assert (await client.get("/api/v1/waiting?routed=you", headers=mo)).status_code == 422
+    assert (await client.get("/api/v1/waiting", headers=pat)).status_code == 403

@@ -102,3 +102,26 @@ async def test_article_reads_are_counted_per_day(world: World) -> None:
     await asyncio.gather(*(reading.get_article(pat, article.id, count_view=True) for _ in range(3)))
     days = await ArticleViewDay.filter(article_id=article.id).values_list("day", "views")
     assert days == [(utcnow().date(), 3)]
+
+
+async def test_the_threads_behind_a_figure_over_json(client: httpx.AsyncClient, world: World, app) -> None:  # type: ignore[no-untyped-def]
+    made = await build(world, app.state.moderation)
+    admin = await bearer(world.admin)
+    got = await client.get(
+        "/api/v1/health-dashboard/threads", params={**PARAMS, "figure": "solved_by_expert"}, headers=admin
+    )
+    body = got.json()
+    assert got.status_code == 200 and body["figure"] == "solved_by_expert" and body["total"] == 2
+    assert sorted(t["id"] for t in body["items"]) == sorted([made.q1.id, made.q2.id])
+    answered = await client.get(
+        "/api/v1/health-dashboard/threads",
+        params={**PARAMS, "figure": "answers_by", "member": world.expert.handle}, headers=admin,
+    )  # fmt: skip
+    assert answered.json()["title"] == "Questions Erin Expert answered in the period"
+    org_admin = await bearer(world.partner)
+    mine = (await client.get("/api/v1/health-dashboard/threads", params=PARAMS, headers=org_admin)).json()
+    assert sorted(t["id"] for t in mine["items"]) == sorted([made.q1.id, made.q5.id])
+    refused = await client.get(
+        "/api/v1/health-dashboard/threads", params={**PARAMS, "figure": "flagged"}, headers=org_admin
+    )
+    assert refused.status_code == 422 and "figure" in refused.json()["error"]["fields"]

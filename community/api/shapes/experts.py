@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from msgspec import UNSET, Meta, UnsetType
 
@@ -11,6 +11,8 @@ from community.api.shapes.forum import Tags
 from community.experts.profiles import AWAY_MAX_DAYS, CATEGORIES_MAX, DirectoryEntry
 from community.experts.routing import NOTE_MAX, RoutingView
 from community.experts.routing import AskedExpert as AskedExpert_
+from community.experts.targets import MAX_HOURS, MAX_ROUTE_COUNT, Targets
+from community.experts.waiting import Waiting
 from community.models import RoutingReason
 from community.settings import Settings
 
@@ -218,4 +220,98 @@ def routing(view: RoutingView | None) -> Routing:
         ],
         first_answer_due=utc(view.first_answer_due), solution_due=utc(view.solution_due),
         overdue=view.overdue,
+    )  # fmt: skip
+
+
+# --- the Waiting view and response targets ----------------------------------------------------------
+
+
+class WaitingQuestion(Shape):
+    """An open question still waiting for a first answer, or for an accepted answer where its
+    category sets a solution target."""
+
+    thread_id: int
+    title: str
+    url: Annotated[Url, Meta(description="The question's page (HTML).")]
+    category: CategoryRef
+    asked_at: Instant
+    due: Annotated[Instant, Meta(description="The deadline it waits against (UTC wall clock).")]
+    target: Annotated[
+        str,
+        Meta(
+            description="first_answer or solution: which deadline.",
+            extra_json_schema={"enum": ["first_answer", "solution"]},
+        ),
+    ]
+    seconds_left: Annotated[int, Meta(description="Zero or negative: overdue by that many seconds.")]
+    overdue: bool
+    experts: Annotated[list[str], Meta(description="Display names of the experts on it.")]
+
+
+class WaitingList(Shape):
+    """The Waiting view: the least time left first (the overdue ones head the list), at most 200."""
+
+    items: list[WaitingQuestion]
+    total: Annotated[int, Meta(description="How many wait in all (items holds the first 200).")]
+    next: Annotated[None, Meta(description="Always null: one page.")]
+
+
+def waiting_question(settings: Settings, w: Waiting) -> WaitingQuestion:
+    return WaitingQuestion(
+        thread_id=w.thread_id, title=w.title, url=f"{settings.base_url}/t/{w.thread_id}",
+        category=CategoryRef(slug=w.category_slug, name=w.category_name), asked_at=w.asked_at, due=w.due,
+        target=w.target, seconds_left=w.seconds_left, overdue=w.overdue, experts=w.experts,
+    )  # fmt: skip
+
+
+class ResponseTarget(Shape):
+    """A category's response targets (defaults where none was set)."""
+
+    category: CategoryRef
+    first_answer_hours: Annotated[int, Meta(ge=1, le=MAX_HOURS, description="A first answer within.")]
+    solution_hours: Annotated[
+        int | None, Meta(description="An accepted answer within; null: no solution target.")
+    ]
+    route_count: Annotated[
+        int, Meta(ge=1, le=MAX_ROUTE_COUNT, description="How many experts a new question is routed to.")
+    ]
+
+
+class ResponseTargetList(Shape):
+    """Every category with its targets."""
+
+    items: list[ResponseTarget]
+    total: int
+    next: Annotated[None, Meta(description="Always null: one page.")]
+
+
+_TargetHours = Annotated[
+    int | str,
+    Meta(
+        description=f"Whole hours, 1 to {MAX_HOURS} (UTC wall clock).",
+        extra={"invalid": f"A whole number of hours from 1 to {MAX_HOURS}."},
+    ),
+]
+
+
+class ResponseTargetInput(Body):
+    """A category's targets; they apply to questions asked from then on."""
+
+    required = ("first_answer_hours", "route_count")
+    first_answer_hours: _TargetHours | UnsetType = UNSET
+    solution_hours: _TargetHours | UnsetType | None = UNSET
+    route_count: Annotated[
+        int | str,
+        Meta(
+            description=f"1 to {MAX_ROUTE_COUNT} experts.",
+            extra={"invalid": f"Route new questions to 1 to {MAX_ROUTE_COUNT} experts."},
+        ),
+    ] | UnsetType = UNSET  # fmt: skip
+
+
+def response_target(category: dict[str, Any], targets: Targets) -> ResponseTarget:
+    return ResponseTarget(
+        category=CategoryRef(slug=category["slug"], name=category["name"]),
+        first_answer_hours=targets.first_answer_hours, solution_hours=targets.solution_hours,
+        route_count=targets.route_count,
     )  # fmt: skip

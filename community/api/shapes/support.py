@@ -8,9 +8,12 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from community.api.shapes import AuthorSummary, Body, Instant, Shape, text, utc
+from community.api.shapes import AuthorSummary, Body, Instant, Listing, Shape, text, utc
+from community.api.shapes.forum import ThreadSummary, thread_summary
 from community.health.dashboard import Dashboard, Table
+from community.health.threads import Behind
 from community.models import RatingSide
+from community.settings import Settings
 from community.support.ratings import COMMENT_MAX
 
 Side = Annotated[
@@ -139,4 +142,20 @@ def dashboard(board: Dashboard, base_url: str) -> HealthDashboard:
         staff_view=board.staff_view,
         tables={key: _table(t, base_url) for key, t in board.tables.items()},
         notes=board.notes,
+    )  # fmt: skip
+
+
+class FigureThreads(Listing):
+    """The threads behind a dashboard figure, as the caller may see them, newest first."""
+
+    items: list[ThreadSummary]
+    figure: str
+    title: Annotated[str, Meta(description="What the figure counts, e.g. 'Questions answered'.")]
+
+
+def figure_threads(settings: Settings, behind: Behind, next_url: str | None) -> FigureThreads:
+    listing = behind.listing
+    return FigureThreads(
+        items=[thread_summary(settings, row) for row in listing.items], total=listing.total, next=next_url,
+        figure=behind.figure, title=behind.title,
     )  # fmt: skip
