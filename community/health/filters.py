@@ -54,6 +54,19 @@ class Filters:
         return urlencode(self.params(**changes))
 
 
+def shown_period(params: Mapping[str, object], today: date) -> tuple[str, str]:
+    """The dates a refused form shows again: those given, or the default period's (before, a
+    refusal for another field left From and To empty)."""
+    fields: dict[str, str] = {}
+    end = _day(params.get("to"), fields, "to", today)
+    start = _day(params.get("from"), fields, "from", end - timedelta(days=DEFAULT_DAYS - 1))
+    given_from, given_to = params.get("from"), params.get("to")
+    return (
+        str(given_from) if given_from not in (None, "") else start.isoformat(),
+        str(given_to) if given_to not in (None, "") else end.isoformat(),
+    )
+
+
 def _day(value: object, fields: dict[str, str], name: str, default: date) -> date:
     if value in (None, ""):
         return default
@@ -99,9 +112,12 @@ async def read_filters(
     if org_slug not in (None, ""):
         if validation.can_name_something(org_slug):
             organisation = await Organisation.filter(slug=org_slug, kind__not=OrgKind.COMPANY).first()
-        if organisation is None or (scope is not None and organisation.id != scope):
-            fields["organisation"] = "Choose an organisation from the list."
+        if scope is not None and (organisation is None or organisation.id != scope):
+            # Their form has no organisation field: say it plainly (unknown or another one alike).
+            fields["organisation"] = "You can see only your organisation's figures."
             organisation = None
+        elif organisation is None:
+            fields["organisation"] = "Choose an organisation from the list."
     validation.raise_if(fields)
     if scope is not None:
         organisation = await Organisation.get(id=scope)

@@ -21,6 +21,7 @@ from community.forum import lists
 from community.health.charts import Series, chart
 from community.health.dashboard import Dashboard, build_dashboard
 from community.health.export import table_csv
+from community.health.filters import shown_period
 from community.health.threads import threads_behind
 from community.models import Organisation, OrgKind
 from community.support import ratings
@@ -87,7 +88,9 @@ async def dashboard_page(request: Request) -> Response:
     try:
         board = await build_dashboard(actor, params, settings.partner_tiers, utcnow().date())
     except Invalid as exc:
+        start, end = shown_period(params, utcnow().date())
         context |= {"errors": exc.fields, "board": None, **await _choices(actor)}
+        context["form"] = {**params, "from": start, "to": end}
         return await render(request, "health/dashboard.html", context, status_code=422)
     context |= {"board": board, "charts": weekly_charts(board), **await _choices(actor)}
     return await render(request, "health/dashboard.html", context)

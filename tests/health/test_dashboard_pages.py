@@ -125,3 +125,24 @@ async def test_the_threads_behind_a_figure_over_json(client: httpx.AsyncClient, 
         "/api/v1/health-dashboard/threads", params={**PARAMS, "figure": "flagged"}, headers=org_admin
     )
     assert refused.status_code == 422 and "figure" in refused.json()["error"]["fields"]
+
+
+async def test_an_organisation_admin_asking_for_another_organisation_reads_why(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """The trial: Hannah with ?organisation=harbourline-it read "Please correct the highlighted
+    field." with nothing highlighted (her form has no organisation field), and From/To emptied."""
+    await login(client, world.partner)
+    for slug in (world.silver.slug, "no-such-organisation"):  # alike: nothing learnt about either
+        page = await client.get("/health", params={"from": "2026-01-05", "organisation": slug})
+        assert page.status_code == 422
+        assert "You can see only your organisation&#39;s figures." in page.text
+        assert "highlighted field" not in page.text
+        assert 'name="from" type="date" value="2026-01-05"' in page.text
+        assert 'name="to" type="date" value="20' in page.text
+    # Staff, who have the field, still have it highlighted.
+    client.cookies.clear()
+    await login(client, world.admin)
+    page = await client.get("/health", params={"organisation": "no-such-organisation"})
+    assert page.status_code == 422 and "Please correct the highlighted field." in page.text
+    assert 'id="organisation-error"' in page.text
