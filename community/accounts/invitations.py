@@ -58,8 +58,8 @@ async def create_invitation(
         raise Forbidden("Only administrators can invite an organisation admin.")
     if org_admin and role != Role.PARTNER:
         raise Invalid({"org_admin": "Only a partner can be a partner organisation's admin."})
-    if await User.filter(email=email).exists():
-        raise Invalid({"email": "An account with this e-mail address already exists."})
+    if (refusal := await _has_account(actor, email, organisation)) is not None:
+        raise Invalid({"email": refusal})
     token = secrets.token_urlsafe(32)
     async with in_transaction():
         invitation = await Invitation.create(
@@ -73,6 +73,27 @@ async def create_invitation(
         )
         await _mail_invitation(settings, invitation, organisation, token, actor)
     return invitation, token
+
+
+NOT_INVITABLE = (
+    "This address cannot be invited from here. If this person should join {org}, ask a community "
+    "administrator to invite them."
+)
+
+
+async def _has_account(actor: Actor | None, email: str, organisation: Organisation) -> str | None:
+    """Why this address cannot be invited because an account has it, in words the actor may read, or
+    None. Only administrators may learn that an account exists in another organisation: an
+    organisation's admin hears that it is a colleague (whom they can see anyway) or a refusal that
+    does not say why (the trial: an org admin learnt that a competitor's employee had an account)."""
+    found = await User.filter(email=email).first().values("display_name", "organisation_id")
+    if found is None:
+        return None
+    if actor is None or policy.can_manage_site(actor):
+        return "An account with this e-mail address already exists."
+    if found["organisation_id"] == organisation.id:
+        return f"{found['display_name']} already has an account in {organisation.name}."
+    return NOT_INVITABLE.format(org=organisation.name)
 
 
 async def _mail_invitation(
@@ -122,8 +143,8 @@ async def resend_invitation(
         invitation = await _manageable(actor, invitation_id, organisation_id)
         if invitation.used_at is not None:
             raise Conflict("This invitation has been used: the account exists.")
-        if await User.filter(email=invitation.email).exists():
-            raise Conflict("An account with this e-mail address already exists.")
+        if (refusal := await _has_account(actor, invitation.email, invitation.organisation)) is not None:
+            raise Conflict(refusal)
         token = secrets.token_urlsafe(32)
         invitation.token_hash = hash_token(token)
         invitation.expires_at = now() + timedelta(hours=settings.invitation_hours)

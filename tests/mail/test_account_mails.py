@@ -114,6 +114,53 @@ async def test_an_organisation_admin_manages_their_own_organisations_invitations
     assert len(smtp.inbox.to("mate@gold.example")) == 2
 
 
+async def test_an_organisation_admin_does_not_learn_that_another_organisations_member_has_an_account(
+    db, client: httpx.AsyncClient, world: World
+) -> None:
+    """The trial: Hannah (gold's admin) inviting a competitor's employee read "An account with this
+    e-mail address already exists". Administrators may know; an organisation's admin may not."""
+    from community.accounts import invitations
+
+    csrf = await login(client, world.partner)  # the gold organisation's admin
+    refusal = invitations.NOT_INVITABLE.format(org=world.gold.name)
+    page = await client.post(
+        f"/orgs/{world.gold.slug}/invitations", data={"email": world.silver_partner.email, "csrf_token": csrf}
+    )
+    assert page.status_code == 422 and refusal in page.text
+    assert "already exists" not in page.text and "account" not in refusal
+    api = await client.post(
+        f"/api/v1/organisations/{world.gold.slug}/invitations",
+        json={"email": world.silver_partner.email, "role": "partner"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert api.status_code == 422 and refusal in api.text and "already exists" not in api.text
+    # A colleague the admin can see anyway is named.
+    own = await client.post(
+        f"/orgs/{world.gold.slug}/invitations", data={"email": world.colleague.email, "csrf_token": csrf}
+    )
+    assert own.status_code == 422 and "Cole League already has an account in Gold" in own.text
+    # Resending an invitation whose address has since got an account elsewhere says no more.
+    invitation, _ = await invitations.create_invitation(
+        db, None, email="mover@gold.example", organisation=world.gold, role="partner"
+    )
+    from community.models import User
+
+    await User.filter(id=world.silver_partner.id).update(email="mover@gold.example")
+    resent = await client.post(
+        f"/orgs/{world.gold.slug}/invitations/{invitation.id}/resend", data={"csrf_token": csrf}
+    )
+    assert resent.status_code == 409 and "already exists" not in resent.text
+
+    staff = httpx.AsyncClient(transport=client._transport, base_url="http://testserver")
+    admin = await login(staff, world.admin)
+    told = await staff.post(
+        "/admin/invitations",
+        data={"email": "mover@gold.example", "organisation": world.silver.slug, "role": "partner",
+              "csrf_token": admin},
+    )  # fmt: skip
+    assert told.status_code == 422 and "An account with this e-mail address already exists." in told.text
+
+
 def without_token(html: str) -> str:
     return CSRF_RE.sub("", html)
 
