@@ -3,6 +3,7 @@ the administrators' outbox (the queue, and the .eml files when no SMTP server is
 
 from __future__ import annotations
 
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -45,8 +46,10 @@ async def forgot_password(request: Request) -> Response:
             request, "accounts/forgot_password.html", {"form": values, "errors": {"email": exc.message}},
             status_code=429, headers=retry_after(exc),
         )  # fmt: skip
-    request.app.state.mail.wake()
-    return await render(request, "accounts/forgot_password.html", {"form": {}, "sent": SENT_TEXT})
+    page = await render(request, "accounts/forgot_password.html", {"form": {}, "sent": SENT_TEXT})
+    # Once the answer has gone: the sender's work differs with the address, the answer must not.
+    page.background = BackgroundTask(request.app.state.mail.wake)
+    return page
 
 
 def kind_label(kind: str) -> str:

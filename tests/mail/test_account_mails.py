@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import httpx
+from tortoise import connections
 
 from community.mail.sender import MailSender
 from community.models import Invitation, MailState, OutgoingMail
@@ -195,6 +196,31 @@ async def test_forgot_password_answers_the_same_whether_or_not_the_address_exist
         assert again.status_code == 410  # used once
 
 
+class Statements:
+    """Every SQL statement sent through the default connection while in the block (values apart)."""
+
+    NAMES = ("execute_query", "execute_query_dict", "execute_insert", "execute_many", "execute_script")
+
+    def __init__(self) -> None:
+        self.sql: list[str] = []
+
+    def __enter__(self) -> Statements:
+        self._conn = connections.get("default")
+        self._originals = {name: getattr(self._conn, name) for name in self.NAMES}
+        for name, original in self._originals.items():
+
+            async def wrapped(sql, *args, _original=original, **kwargs):  # type: ignore[no-untyped-def]
+                self.sql.append(" ".join(str(sql).split()))
+                return await _original(sql, *args, **kwargs)
+
+            setattr(self._conn, name, wrapped)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for name, original in self._originals.items():
+            setattr(self._conn, name, original)
+
+
 async def row_counts() -> dict[str, int]:
     from tortoise import Tortoise
 
@@ -206,16 +232,20 @@ async def test_forgot_password_writes_the_same_rows_whether_or_not_the_address_e
 ) -> None:
     """Same work, same time: the request itself never looks the address up (before, a known
     address also made the reset token and the mail, and its answer took measurably longer)."""
-    written = []
+    written, statements = [], []
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as c:
         csrf = await csrf_of(c, "/password-reset")
         for address in ("cole@gold.example", "nobody@gold.example"):
             before = await row_counts()
-            response = await c.post("/password-reset", data={"email": address, "csrf_token": csrf})
+            with Statements() as sent:
+                response = await c.post("/password-reset", data={"email": address, "csrf_token": csrf})
+            statements.append(sent.sql)
             assert response.status_code == 200
             after = await row_counts()
             written.append({table: after[table] - n for table, n in before.items() if after[table] != n})
     assert written[0] == written[1], written
+    # Reads too: the same SQL, in the same order (only the values differ).
+    assert statements[0] == statements[1]
 
     assert await sender.run_once() == 1
     assert [m["To"] for m in smtp.inbox.messages] == ["cole@gold.example"]
