@@ -8,7 +8,7 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from community import policy
@@ -78,7 +78,7 @@ async def build_dashboard(
     read = await _read(filters, staff_view)
     qs, rated = read.questions, read.ratings
     qf = figures(qs)
-    late = late_among(read.clocks, qs, utcnow())
+    late = late_among(read.clocks, qs, read.now)
     board.tables["summary"] = _summary(filters, qf, rating_figures(rated), len(late), read, board.notes)
     board.tables["timings"] = _timings(filters, qf)
     names = await _names(qs)
@@ -111,6 +111,7 @@ async def build_dashboard(
 class _Read:
     """What the dashboard reads from the database, before any arithmetic."""
 
+    now: datetime  # "overdue now" is judged at this moment
     questions: list[Question]
     ratings: list[dict[str, Any]]
     clocks: list[dict[str, Any]]
@@ -130,14 +131,15 @@ async def _read(filters: Filters, staff_view: bool) -> _Read:
         return None
 
     articles_counted = filters.tier is None and filters.organisation is None
+    now = utcnow()
     found = await asyncio.gather(
-        questions(filters), ratings(filters), overdue_clocks(filters), activity.participation(filters),
+        questions(filters), ratings(filters), overdue_clocks(filters, now), activity.participation(filters),
         activity.articles(filters) if articles_counted else none(),
         activity.flag_figures(filters) if staff_view else none(),
         activity.contributors(filters),
         routed_per_expert(filters) if staff_view else none(),
     )  # fmt: skip
-    return _Read(*found)
+    return _Read(now, *found)
 
 
 def _named(names: dict[int, tuple[str, str]], param: str) -> Callable[[Any], tuple[str, dict[str, Any]]]:

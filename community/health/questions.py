@@ -164,16 +164,18 @@ _CLOCKS_SQL = """
 SELECT c.thread_id, c.first_answer_due, c.solution_due FROM response_clock c
 JOIN thread t ON t.id = c.thread_id JOIN "user" u ON u.id = t.author_id
 JOIN organisation o ON o.id = u.organisation_id
-WHERE t.kind = ? AND t.is_deleted = ? AND t.status = ? AND t.created_at >= ? AND t.created_at < ? {extra}
+WHERE t.kind = ? AND t.is_deleted = ? AND t.status = ? AND t.created_at >= ? AND t.created_at < ?
+  AND (c.first_answer_due <= ? OR c.solution_due <= ?) {extra}
 """
 
 
-async def overdue_clocks(filters: Filters) -> list[dict[str, Any]]:
-    """The response clocks of the period's open questions (matching the filters): one query."""
+async def overdue_clocks(filters: Filters, now: datetime) -> list[dict[str, Any]]:
+    """The response clocks of the period's open questions (matching the filters) with a deadline
+    passed by ``now``, met or not (``late_among`` tells): one query."""
     extra, params = thread_conditions(filters)
     return await fetch_rows(
         _CLOCKS_SQL.format(extra=extra),
-        ThreadKind.QUESTION, False, ThreadStatus.OPEN, filters.since, filters.until, *params,
+        ThreadKind.QUESTION, False, ThreadStatus.OPEN, filters.since, filters.until, now, now, *params,
     )  # fmt: skip
 
 
@@ -198,4 +200,4 @@ def late_among(clocks: Iterable[dict[str, Any]], items: Iterable[Question], now:
 
 async def overdue(filters: Filters, items: Iterable[Question], now: datetime) -> dict[int, str]:
     """Of the period's questions, those open and past a response target now (``late_among``)."""
-    return late_among(await overdue_clocks(filters), items, now)
+    return late_among(await overdue_clocks(filters, now), items, now)

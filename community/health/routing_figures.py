@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from typing import Any
 
@@ -24,6 +25,23 @@ LEFT JOIN post p ON p.thread_id = r.thread_id AND p.author_id = r.expert_id
     AND p.is_opening = ? AND p.state = ?
 WHERE t.kind = ? AND t.is_deleted = ? AND t.created_at >= ? AND t.created_at < ? {extra}
 GROUP BY r.id, r.thread_id, t.created_at, r.expert_id, r.routed_at
+"""
+
+
+# The dashboard needs how many per expert and the answered routings' times only: the question
+# rows of the unanswered ones (most of them) are counted in SQL, never fetched.
+_PERIOD_JOINS = """
+FROM question_routing r
+JOIN thread t ON t.id = r.thread_id
+JOIN "user" u ON u.id = t.author_id
+JOIN organisation o ON o.id = u.organisation_id
+"""
+_PERIOD_WHERE = "WHERE t.kind = ? AND t.is_deleted = ? AND t.created_at >= ? AND t.created_at < ? {extra}"
+_ROUTED_COUNTS_SQL = f"SELECT r.expert_id, COUNT(*) AS n {_PERIOD_JOINS} {_PERIOD_WHERE} GROUP BY r.expert_id"
+_ROUTED_ANSWERED_SQL = f"""
+SELECT r.expert_id, r.routed_at, MIN(p.created_at) AS answered_at {_PERIOD_JOINS}
+JOIN post p ON p.thread_id = r.thread_id AND p.author_id = r.expert_id AND p.is_opening = ? AND p.state = ?
+{_PERIOD_WHERE} GROUP BY r.id, r.expert_id, r.routed_at
 """
 
 
@@ -50,14 +68,18 @@ async def routed_per_expert(filters: Filters) -> list[dict[str, Any]]:
     many they answered themselves, and the time from routing to their first answer (median, 90th
     percentile). A question passed on counts for both the expert who passed it and the one who
     took it."""
-    rows = await routings(filters)
-    routed: dict[int, int] = defaultdict(int)
+    extra, params = thread_conditions(filters)
+    period = (ThreadKind.QUESTION, False, filters.since, filters.until, *params)
+    counts, answered = await asyncio.gather(
+        fetch_rows(_ROUTED_COUNTS_SQL.format(extra=extra), *period),
+        fetch_rows(_ROUTED_ANSWERED_SQL.format(extra=extra), False, PostState.VISIBLE, *period),
+    )
+    routed = {int(r["expert_id"]): int(r["n"]) for r in counts}
     waits: dict[int, list[float]] = defaultdict(list)
-    for row in rows:
-        routed[row["expert_id"]] += 1
-        answered, routed_at = row["answered_at"], row["routed_at"]
-        if answered is not None and routed_at is not None:
-            waits[row["expert_id"]].append(max(0.0, (answered - routed_at).total_seconds()))
+    for row in answered:
+        at, routed_at = moment(row["answered_at"]), moment(row["routed_at"])
+        if at is not None and routed_at is not None:
+            waits[row["expert_id"]].append(max(0.0, (at - routed_at).total_seconds()))
     people = {
         u["id"]: u for u in await User.filter(id__in=list(routed)).values("id", "display_name", "handle")
     }
