@@ -169,9 +169,13 @@ def _summary(
     rows = [
         row("Questions asked", qf.asked, "count", link("asked")),
         row("Questions answered", qf.answered, "count", link("answered")),
-        row("Share answered", qf.share_answered, "percent", link("unanswered")),
+        # A share links to what it counts (the trial: "Share answered 71.4%" led to the unanswered
+        # ones); the rest have rows of their own.
+        row("Share answered", qf.share_answered, "percent", link("answered")),
+        row("Questions without an answer", qf.asked - qf.answered, "count", link("unanswered")),
         row("Questions solved", qf.solved, "count", link("solved")),
-        row("Share solved", qf.share_solved, "percent", link("unsolved")),
+        row("Share solved", qf.share_solved, "percent", link("solved")),
+        row("Questions not solved", qf.asked - qf.solved, "count", link("unsolved")),
         row("Median time to first answer", hours(qf.first_answer.median), "hours", link("answered")),
         row("90th percentile time to first answer", hours(qf.first_answer.p90), "hours", link("answered")),
         row("Median time to accepted answer", hours(qf.accepted.median), "hours", link("solved")),

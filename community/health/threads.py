@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -24,7 +24,7 @@ from community.health.questions import Question, overdue, questions, thread_cond
 from community.health.rating_figures import ratings
 from community.health.routing_figures import routings
 from community.health.stats import moment
-from community.models import PostState, Role, Thread, ThreadKind, User
+from community.models import PostState, RatingSide, Role, Thread, ThreadKind, User
 from community.timeutil import utcnow
 from community.visibility import visible_threads
 
@@ -66,6 +66,9 @@ class Behind:
     title: str
     noun: str  # "question" or "thread"
     listing: ThreadList
+    # figure "rated", for staff (who read every rating): each listed question's scores by side,
+    # {"asker": [2], "expert": [5, 4]}, so the gap reads without opening each thread.
+    scores: dict[int, dict[str, list[int]]] = field(default_factory=dict)
 
 
 # A member's answers given in the period to questions matching the filters (top contributors).
@@ -189,4 +192,10 @@ async def threads_behind(
     title = FIGURES[figure].format(member=member.display_name if member else "")
     noun = "thread" if figure in ("active", "flagged") else "question"
     listing = ThreadList(items=rows, total=len(ids), page=page, pages=pages, per_page=per_page)
-    return Behind(filters, figure, title, noun, listing)
+    scores: dict[int, dict[str, list[int]]] = {}
+    if figure == "rated" and policy.can_read_support_ratings(actor) and shown:
+        for r in await ratings(filters):
+            if r["thread_id"] in order:
+                sides = scores.setdefault(r["thread_id"], {RatingSide.ASKER: [], RatingSide.EXPERT: []})
+                sides[r["side"]].append(int(r["score"]))
+    return Behind(filters, figure, title, noun, listing, scores)

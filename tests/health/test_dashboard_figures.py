@@ -223,3 +223,26 @@ async def test_routed_questions_per_expert_and_their_response_times(world: World
     assert await ids_behind(world.actor(world.admin), "routed_answered", member=world.moderator.handle) == []
     # An organisation's admin sees their own organisation's figures, not the company's experts.
     assert "experts" not in (await build_dashboard(world.actor(world.partner), PARAMS, TIERS, TODAY)).tables
+
+
+async def test_a_share_links_to_what_it_counts_and_the_rated_list_shows_the_scores(
+    world: World, fixture: Fixture
+) -> None:
+    """The trial: "Share answered 71.4%" linked to the unanswered questions (and share solved to
+    the unsolved ones); the askers' rating list named the rated threads without their scores."""
+    board = await build_dashboard(world.actor(world.admin), PARAMS, TIERS, TODAY)
+    links = {r["figure"]: r["_links"]["value"] for r in board.table("summary").rows}
+    assert "figure=answered" in links["Share answered"] and "figure=solved" in links["Share solved"]
+    assert "figure=unanswered" in links["Questions without an answer"]
+    assert "figure=unsolved" in links["Questions not solved"]
+    assert (summary(board)["Questions without an answer"], summary(board)["Questions not solved"]) == (1, 2)
+    f = fixture
+    rated = await threads_behind(world.actor(world.admin), {**PARAMS, "figure": "rated"}, TIERS, TODAY)
+    assert rated.scores == {
+        f.q1.id: {"asker": [3], "expert": [5]},
+        f.q2.id: {"asker": [2], "expert": [4]},
+        f.q3.id: {"asker": [5], "expert": []},
+    }
+    # An organisation's admin reads no one's score (staff read ratings), only which were rated.
+    theirs = await threads_behind(world.actor(world.partner), {**PARAMS, "figure": "rated"}, TIERS, TODAY)
+    assert theirs.scores == {} and theirs.listing.total > 0

@@ -146,3 +146,20 @@ async def test_an_organisation_admin_asking_for_another_organisation_reads_why(
     page = await client.get("/health", params={"organisation": "no-such-organisation"})
     assert page.status_code == 422 and "Please correct the highlighted field." in page.text
     assert 'id="organisation-error"' in page.text
+
+
+async def test_the_rated_list_shows_each_questions_scores(
+    client: httpx.AsyncClient, world: World, app
+) -> None:  # type: ignore[no-untyped-def]
+    made = await build(world, app.state.moderation)
+    await login(client, world.admin)
+    page = (await client.get("/health/threads", params={**PARAMS, "figure": "rated"})).text
+    assert "Asker&#39;s rating: 2 of 5 · experts&#39; ratings: 4 of 5" in page
+    assert "Asker&#39;s rating: 5 of 5</p>" in page
+    assert f"/t/{made.q2.id}" in page
+    api = await client.get(
+        "/api/v1/health-dashboard/threads",
+        params={**PARAMS, "figure": "rated"},
+        headers=await bearer(world.admin),
+    )
+    assert {"thread_id": made.q2.id, "asker": [2], "experts": [4]} in api.json()["scores"]

@@ -145,12 +145,24 @@ def dashboard(board: Dashboard, base_url: str) -> HealthDashboard:
     )  # fmt: skip
 
 
+class ThreadScores(Shape):
+    """One listed question's support ratings (1-5), by side."""
+
+    thread_id: int
+    asker: list[int]
+    experts: list[int]
+
+
 class FigureThreads(Listing):
     """The threads behind a dashboard figure, as the caller may see them, newest first."""
 
     items: list[ThreadSummary]
     figure: str
     title: Annotated[str, Meta(description="What the figure counts, e.g. 'Questions answered'.")]
+    scores: Annotated[
+        list[ThreadScores],
+        Meta(description="Figure rated, for staff: each listed question's ratings; otherwise empty."),
+    ]
 
 
 def figure_threads(settings: Settings, behind: Behind, next_url: str | None) -> FigureThreads:
@@ -158,4 +170,8 @@ def figure_threads(settings: Settings, behind: Behind, next_url: str | None) -> 
     return FigureThreads(
         items=[thread_summary(settings, row) for row in listing.items], total=listing.total, next=next_url,
         figure=behind.figure, title=behind.title,
+        scores=[
+            ThreadScores(thread_id=tid, asker=sides["asker"], experts=sides["expert"])
+            for tid, sides in behind.scores.items()
+        ],
     )  # fmt: skip
