@@ -26,9 +26,13 @@ class Series:
     css: str = "s1"  # s1..s3: the stylesheet's colours
 
 
-def nice_max(value: float) -> float:
+def nice_max(value: float, *, whole: bool = False) -> float:
     """A round upper bound for the y axis (1, 2, 4 or 8 times a power of ten: its four grid steps
-    are then round numbers too)."""
+    are then round numbers too). ``whole``: a count, whose four steps must be whole numbers too
+    (a bound of 10 would step by 2.5 questions: it becomes 12)."""
+    if whole:
+        top = max(4.0, nice_max(value))
+        return float(math.ceil(top / 4) * 4)
     if value <= 0:
         return 1.0
     power = 10 ** math.floor(math.log10(value))
@@ -59,10 +63,14 @@ def chart(
     unit: str = "",
     y_max: float | None = None,
     bars: bool = False,
+    whole: bool = False,
+    ticks: list[str] | None = None,
 ) -> Markup:
-    """One chart: lines (or bars for a single series) over the weeks in ``labels``."""
+    """One chart: lines (or bars for a single series) over the weeks in ``labels`` (read in each
+    point's tooltip; ``ticks``, shorter, under the axis when given). ``whole``: counts, with
+    whole-number grid steps."""
     values = [v for s in series for v in s.values if v is not None]
-    top = y_max if y_max is not None else nice_max(max(values, default=0.0))
+    top = y_max if y_max is not None else nice_max(max(values, default=0.0), whole=whole)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     n = max(len(labels), 1)
     step = plot_w / n
@@ -85,7 +93,9 @@ def chart(
         out.append(_text(LEFT - 6, y(v) + 5, f"{_number(v)}{unit}", "end"))
     every = max(1, math.ceil(n / 5))
     out += [
-        _text(x(i), HEIGHT - BOTTOM + 18, label, "middle") for i, label in enumerate(labels) if i % every == 0
+        _text(x(i), HEIGHT - BOTTOM + 18, label, "middle")
+        for i, label in enumerate(ticks or labels)
+        if i % every == 0
     ]
     for s in series:
         if bars:

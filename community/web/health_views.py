@@ -41,16 +41,24 @@ def weekly_charts(board: Dashboard) -> list[tuple[str, Markup]]:
     """The weekly trends drawn from the week-by-week table (shown beneath them), each with the
     title the page shows above it."""
     weeks = board.table("weeks").rows
-    labels = [row["week"].strftime("%d %b") for row in weeks]
+    # Over a long period spanning years the axis says which ("Dec 2025": ticks are months apart
+    # then), and every tooltip gives the day with its year (the trial read "30 Dec, 26 May,
+    # 20 Oct" over two years). A few weeks across New Year keep the days: the page states the period.
+    spans_years = board.filters.start.year != board.filters.end.year and board.filters.days > 120
+    labels = [f"{row['week'].day} {row['week']:%b %Y}" for row in weeks]
+    ticks = [row["week"].strftime("%b %Y" if spans_years else "%d %b") for row in weeks]
 
     def column(key: str) -> list[float | None]:
         return [row[key] for row in weeks]
 
     def drawn(chart_id: str, title: str, series: list[Series], **kw: Any) -> tuple[str, Markup]:
-        return title, chart(chart_id, title, labels, series, **kw)
+        return title, chart(chart_id, title, labels, series, ticks=ticks, **kw)
 
     return [
-        drawn("chart-asked", "Questions asked per week", [Series("Asked", column("asked"))], bars=True),
+        drawn(
+            "chart-asked", "Questions asked per week", [Series("Asked", column("asked"))],
+            bars=True, whole=True,
+        ),
         drawn(
             "chart-shares", "Share answered and solved per week",
             [Series("Answered", column("share_answered")), Series("Solved", column("share_solved"), "s2")],

@@ -6,6 +6,7 @@ import asyncio
 import csv
 import io
 import random
+import re
 import statistics
 
 import httpx
@@ -163,3 +164,24 @@ async def test_the_rated_list_shows_each_questions_scores(
         headers=await bearer(world.admin),
     )
     assert {"thread_id": made.q2.id, "asker": [2], "experts": [4]} in api.json()["scores"]
+
+
+def test_count_charts_step_by_whole_numbers() -> None:
+    """The trial: the questions-per-week chart had ticks at 2.5 and 7.5 questions."""
+    assert [nice_max(v, whole=True) for v in (0, 1, 3, 5, 9, 10, 30, 99)] == [4, 4, 4, 8, 12, 12, 40, 100]
+    svg = chart("c2", "Asked", ["w1", "w2"], [Series("Asked", [9.0, 3.0])], bars=True, whole=True)
+    ticks = re.findall(r'text-anchor="end">([^<]*)<', svg)
+    assert ticks == ["0", "3", "6", "9", "12"]
+
+
+async def test_charts_over_years_name_the_year(client: httpx.AsyncClient, world: World) -> None:
+    """The trial: 2025-01-01 to 2026-12-06 read "30 Dec, 26 May, 20 Oct" under the charts."""
+    await login(client, world.admin)
+    page = (await client.get("/health", params={"from": "2025-01-01", "to": "2026-12-06"})).text
+    axis = re.findall(
+        r'text-anchor="middle">([^<]*)<', page.split('id="chart-asked"', 1)[1].split("</svg>", 1)[0]
+    )
+    assert axis and all(re.fullmatch(r"[A-Z][a-z]{2} 20\d\d", label) for label in axis), axis
+    assert "<title>30 Dec 2024: 0</title>" in page  # the tooltip: the day and its year
+    short = (await client.get("/health", params={"from": "2026-01-05", "to": "2026-02-01"})).text
+    assert ">05 Jan<" in short
