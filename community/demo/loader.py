@@ -31,7 +31,7 @@ from community.experts import targets as response_targets
 from community.forum import posts, thread_actions, threads
 from community.kb import feedback, products
 from community.kb.articles import promote_answer
-from community.models import Category, Organisation, Post, User
+from community.models import Article, ArticleVersion, Category, Organisation, Post, Thread, User
 from community.settings import Settings
 from community.support import ratings
 
@@ -239,6 +239,10 @@ class _DemoWriter:
                         self.promotions.append((spec.article, post.id))
         if spec.pinned_by is not None:
             await thread_actions.set_pinned(self.actors[spec.pinned_by], thread.id, pinned=True)
+        # Read as often as a thread of its age and answers would be (no use case sets a count: the
+        # live ones are counted from page views), so lists do not say "0 views" everywhere.
+        views = 9 + 13 * len(spec.replies) + 5 * len(spec.votes) + min(spec.days_ago, 60)
+        await Thread.filter(id=thread.id).update(view_count=views)
         for rating in spec.ratings:
             with _entry(rating.where):
                 await ratings.rate_support(
@@ -265,6 +269,15 @@ class _DemoWriter:
                     products=[versions[key] for key in spec.applies_to],
                 )  # fmt: skip
                 self.summary.articles += 1
+                # Published a day after the answer, as a curator would (not all "just now").
+                answered = (await Post.get(id=post_id)).created_at
+                if answered.tzinfo is None:
+                    answered = answered.replace(tzinfo=UTC)
+                published = min(answered + timedelta(days=1), self.now - timedelta(hours=2))
+                await Article.filter(id=article.id).update(
+                    created_at=published, published_at=published, view_count=20 + 15 * len(spec.helped)
+                )
+                await ArticleVersion.filter(article_id=article.id).update(created_at=published)
                 for reader in spec.helped:
                     await feedback.rate(self.actors[reader], article.id, True)
                 for reader in spec.did_not_help:

@@ -65,3 +65,18 @@ def test_header_collapses_into_a_menu_on_a_phone(contexts: Contexts) -> None:
     desk.goto("/")
     assert not desk.get_by_role("button", name="Menu").is_visible()
     assert desk.get_by_role("navigation", name="Main").get_by_role("link", name="Review queue").is_visible()
+
+
+def test_filters_leave_room_for_what_they_filter_on_a_phone(contexts: Contexts) -> None:
+    """Before: one field a row, the queue's filters were ~290 px tall and the audit log's ~400 px of
+    a 740 px screen, so a moderator saw only filters on opening the page."""
+    page = contexts.new("moderator", viewport=PHONE)
+    for path in ("/moderation/queue", "/moderation/audit"):
+        page.goto(path)
+        box = page.locator("form.filters").bounding_box()
+        assert box and box["height"] <= 250, f"{path}: the filters are {box} on a 740 px screen"
+        # Every field inside the form's box (a date field's own minimum width pushed one out).
+        form_right = box["x"] + box["width"]
+        for field in page.locator("form.filters :is(input, select)").all():
+            right = field.bounding_box()
+            assert right and right["x"] + right["width"] <= form_right + 0.5, f"{path}: {right} sticks out"

@@ -143,6 +143,7 @@ async def test_the_audit_log_reads_as_words_with_links_and_the_member_acted_upon
     assert '<option value="post.hide">Hid the post</option>' in page
     filtered = (await client.get("/moderation/audit?action=post.hide")).text
     assert '<option value="post.hide" selected>' in filtered and ">pinned the thread</td>" not in filtered
+    assert "<p>1 entry ·" in filtered and "1 entries" not in filtered  # it said "1 entries"
 
 
 async def test_the_knowledge_base_home_lists_each_article_once(
