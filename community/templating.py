@@ -36,6 +36,15 @@ def timeago(value: datetime | None) -> str:
     return f"{n} minute{'s' if n > 1 else ''} ago"
 
 
+def hours_words(hours: int) -> str:
+    """A validity period as people say it: "7 days", "1 day", "36 hours" (the same words in the
+    mail and on the page that made it: the trial found "168 hours" beside "7 days")."""
+    if hours >= 24 and hours % 24 == 0:
+        days = hours // 24
+        return f"{days} day{'s' if days != 1 else ''}"
+    return f"{hours} hour{'s' if hours != 1 else ''}"
+
+
 def isodate(value: datetime | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value else ""
 
@@ -60,6 +69,7 @@ def environment() -> jinja2.Environment:
     )
     env.filters["timeago"] = timeago
     env.filters["isodate"] = isodate
+    env.filters["hours_words"] = hours_words
     env.filters["isotime"] = isotime
     env.filters["sanction_end"] = policy.sanction_end
     env.globals["avatar"] = avatar

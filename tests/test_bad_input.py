@@ -369,9 +369,11 @@ FORMS = [
     # One-click forms: their only input is the id in the path and what the page sends.
     Form("/account/tokens/{token}/revoke", "/account/tokens", "partner"),
     Form("/admin/invitations/{invite_id}/resend", "/admin/invitations", "admin"),
-    Form("/admin/invitations/{invite_id}/revoke", "/admin/invitations", "admin"),
+    # Revoking asks first: the form is on the confirmation page.
+    Form("/admin/invitations/{invite_id}/revoke", "/admin/invitations/{invite_id}/revoke", "admin"),
     Form("/orgs/{gold}/invitations/{gold_invite}/resend", "/orgs/{gold}", "partner"),
-    Form("/orgs/{gold}/invitations/{gold_invite}/revoke", "/orgs/{gold}", "partner"),
+    Form("/orgs/{gold}/invitations/{gold_invite}/revoke", "/orgs/{gold}/invitations/{gold_invite}/revoke",
+         "partner"),
     Form("/admin/outbox/{uncertain_mail}/resolve", "/admin/outbox", "admin", {"decision": "sent"},
          error_page=True),
     Form("/posts/{answer}/vote", "/t/{thread}", "partner", lenient={"helpful": ON_OFF, "next": NEXT}),

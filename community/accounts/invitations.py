@@ -154,19 +154,31 @@ async def resend_invitation(
     return invitation, token
 
 
+async def revocable_invitation(
+    actor: Actor, invitation_id: int, *, organisation_id: int | None = None
+) -> Invitation:
+    """The invitation a "Revoke?" confirmation names: the same checks as revoking it."""
+    invitation = await _manageable(actor, invitation_id, organisation_id)
+    if invitation.used_at is not None:
+        raise Conflict("This invitation has been used: the account exists.")
+    return invitation
+
+
 async def revoke_invitation(
     actor: Actor, invitation_id: int, *, organisation_id: int | None = None
 ) -> Invitation:
     """The link stops working at once (a mail already delivered carries a dead link)."""
-    invitation = await _manageable(actor, invitation_id, organisation_id)
-    if invitation.used_at is not None:
-        raise Conflict("This invitation has been used: the account exists.")
+    invitation = await revocable_invitation(actor, invitation_id, organisation_id=organisation_id)
     if invitation.revoked_at is None:
         invitation.revoked_at = now()
         await Invitation.filter(id=invitation.id, used_at__isnull=True).update(
             revoked_at=invitation.revoked_at
         )
     return invitation
+
+
+def revoked_notice(invitation: Invitation) -> str:
+    return f"Invitation for {invitation.email} revoked. Its link no longer works; you can invite them again."
 
 
 def invitation_url(settings: Settings, token: str) -> str:

@@ -20,7 +20,7 @@ import jinja2
 
 from community.models import OutgoingMail
 from community.settings import Settings
-from community.templating import TEMPLATES, environment
+from community.templating import TEMPLATES, environment, hours_words
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,7 @@ _text = jinja2.Environment(
     keep_trailing_newline=True,
     auto_reload=False,
 )
+_text.filters["hours_words"] = hours_words
 
 
 def render_mail(

@@ -15,7 +15,9 @@ from community.accounts.invitations import (
     invitation_url,
     list_invitations,
     resend_invitation,
+    revocable_invitation,
     revoke_invitation,
+    revoked_notice,
 )
 from community.actor import Actor
 from community.edge.auth import require_actor
@@ -214,10 +216,15 @@ async def resend_invitation_view(request: Request) -> Response:
 
 
 async def revoke_invitation_view(request: Request) -> Response:
+    """GET asks to confirm; POST revokes."""
     actor = await _admin(request)
+    if request.method == "GET":
+        invitation = await revocable_invitation(actor, path_id(request))
+        context = {"invitation": invitation, "action": request.url.path, "back": "/admin/invitations"}
+        return await render(request, "people/invitation_revoke.html", context)
     await read_form(request)
     invitation = await revoke_invitation(actor, path_id(request))
-    flash(request, f"The invitation for {invitation.email} no longer works.")
+    flash(request, revoked_notice(invitation))
     return RedirectResponse("/admin/invitations", 303)
 
 
@@ -228,5 +235,5 @@ routes = [
     Route("/admin/organisations", organisations, methods=["GET", "POST"]),
     Route("/admin/invitations", invitations, methods=["GET", "POST"]),
     Route("/admin/invitations/{id:int}/resend", resend_invitation_view, methods=["POST"]),
-    Route("/admin/invitations/{id:int}/revoke", revoke_invitation_view, methods=["POST"]),
+    Route("/admin/invitations/{id:int}/revoke", revoke_invitation_view, methods=["GET", "POST"]),
 ]

@@ -115,7 +115,8 @@ async def _own_org_invitation(request: Request) -> tuple[Actor, str, int]:
     except NotFound:
         # The address names an invitation: say so whichever part of it does not exist.
         raise NotFound("No such invitation.") from None
-    await read_form(request)
+    if request.method == "POST":
+        await read_form(request)
     return actor, slug, org.id
 
 
@@ -133,9 +134,14 @@ async def resend_colleague_invitation(request: Request) -> Response:
 
 
 async def revoke_colleague_invitation(request: Request) -> Response:
+    """GET asks to confirm; POST revokes."""
     actor, slug, org_id = await _own_org_invitation(request)
+    if request.method == "GET":
+        invitation = await invitations.revocable_invitation(actor, path_id(request), organisation_id=org_id)
+        context = {"invitation": invitation, "action": request.url.path, "back": f"/orgs/{slug}"}
+        return await render(request, "people/invitation_revoke.html", context)
     invitation = await invitations.revoke_invitation(actor, path_id(request), organisation_id=org_id)
-    flash(request, f"The invitation for {invitation.email} no longer works.")
+    flash(request, invitations.revoked_notice(invitation))
     return RedirectResponse(f"/orgs/{slug}", 303)
 
 
@@ -144,5 +150,5 @@ routes = [
     Route("/orgs/{slug}", organisation),
     Route("/orgs/{slug}/invitations", invite_colleague, methods=["POST"]),
     Route("/orgs/{slug}/invitations/{id:int}/resend", resend_colleague_invitation, methods=["POST"]),
-    Route("/orgs/{slug}/invitations/{id:int}/revoke", revoke_colleague_invitation, methods=["POST"]),
+    Route("/orgs/{slug}/invitations/{id:int}/revoke", revoke_colleague_invitation, methods=["GET", "POST"]),
 ]

@@ -44,6 +44,10 @@ async def test_an_invitation_is_mailed_with_a_working_link_and_shown_once_to_cop
     [message] = smtp.inbox.to("new.person@silver.example")
     text, html = parts(message)
     assert "Ada Admin invites you to join Silver Systems Ltd" in text
+    # The same words as the page that made it (the trial: "for 168 hours" beside "7 days").
+    assert db.invitation_hours == 168
+    assert "the link works once and expires in 7 days" in text and "expires in 7 days" in page.text
+    assert "168" not in text and "168" not in html and "expires in 7 days" in html
     assert links(text) == [shown.group(1)] and shown.group(1) in html
     assert message["List-Unsubscribe"] is None  # asked for, once: nothing to unsubscribe from
     # The one-time link is not kept in the database once sent.
@@ -73,11 +77,22 @@ async def test_resend_makes_a_new_link_and_revoke_ends_it(
     assert (await client.get(path_of(first, db))).status_code == 404
     assert (await client.get(path_of(second, db))).status_code == 200
 
+    # "Revoke" asks first (the trial: no confirmation), and changes nothing until confirmed.
+    listed = await client.get("/admin/invitations")
+    assert f'href="/admin/invitations/{invitation.id}/revoke"' in listed.text
+    asked = await client.get(f"/admin/invitations/{invitation.id}/revoke")
+    assert asked.status_code == 200
+    assert "Revoke the invitation for late@silver.example?" in asked.text
+    assert f'action="/admin/invitations/{invitation.id}/revoke"' in asked.text and "Keep it" in asked.text
+    assert (await client.get(path_of(second, db))).status_code == 200
     revoked = await client.post(f"/admin/invitations/{invitation.id}/revoke", data={"csrf_token": csrf})
     assert revoked.status_code == 303
-    assert (await client.get(path_of(second, db))).status_code == 404
-    listed = await client.get("/admin/invitations")
+    listed = await client.get(revoked.headers["location"])
     assert "status-revoked" in listed.text
+    # A notice that reads as done, not as an error.
+    assert "Invitation for late@silver.example revoked. Its link no longer works" in listed.text
+    assert "no longer works." not in listed.text.replace("no longer works;", "")
+    assert (await client.get(path_of(second, db))).status_code == 404
 
 
 async def test_an_organisation_admin_manages_their_own_organisations_invitations_only(
