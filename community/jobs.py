@@ -146,16 +146,18 @@ class JobRunner:
     async def _run_one(self, job_id: int) -> bool:
         now = self.clock()
         try:
-            async with in_transaction():
-                job = (
-                    await ScheduledJob.filter(id=job_id, done_at=None, due_at__lte=now)
-                    .select_for_update(skip_locked=True)
-                    .first()
-                )
-                # The conditional update is the claim on SQLite, where FOR UPDATE does not exist:
-                # it takes the write lock, and a second claimant finds the row done.
-                if job is None or not await ScheduledJob.filter(id=job_id, done_at=None).update(done_at=now):
+            async with in_transaction() as conn:
+                due = ScheduledJob.filter(id=job_id, done_at=None, due_at__lte=now)
+                # PostgreSQL: a job another worker holds is skipped, not waited for. SQLite has no
+                # FOR UPDATE: the conditional update is the claim, and it comes first, before any
+                # read, so that a second worker waits for the write lock (busy timeout) instead of
+                # failing "database is locked" on a read it then tries to turn into a write.
+                postgres = conn.capabilities.dialect == "postgres"
+                if postgres and await due.select_for_update(skip_locked=True).first() is None:
                     return False
+                if not await due.update(done_at=now):
+                    return False
+                job = await ScheduledJob.get(id=job_id)
                 after_commit = await self.handlers[job.kind](job)
         except Exception as exc:
             log.exception("scheduled job %s failed", job_id)
@@ -169,15 +171,22 @@ class JobRunner:
         return True
 
     async def _retry_later(self, job_id: int, exc: Exception, now: datetime) -> None:
-        job = await ScheduledJob.get_or_none(id=job_id, done_at=None)
-        if job is None:
+        """Count the failure and try again later, or give up. Only a job nobody has done meanwhile
+        is touched: another worker may have claimed and finished it while this one failed (SQLite
+        answers a second writer "database is locked"), and writing back what was read here would
+        undo that worker's done_at: the job would run twice (found by two worker processes)."""
+        rows = await ScheduledJob.filter(id=job_id, done_at=None).values("attempts", "key")
+        if not rows:
             return
-        job.attempts += 1
-        job.last_error = f"{type(exc).__name__}: {exc}"[:ERROR_MAX]
-        if job.attempts >= self.max_attempts:
-            job.failed = True
-            job.done_at = now
-            log.error("scheduled job %s (%s) gave up after %d attempts", job_id, job.key, job.attempts)
+        attempts = int(rows[0]["attempts"]) + 1
+        changes: dict[str, Any] = {
+            "attempts": attempts,
+            "last_error": f"{type(exc).__name__}: {exc}"[:ERROR_MAX],
+        }
+        if attempts >= self.max_attempts:
+            changes |= {"failed": True, "done_at": now}
         else:
-            job.due_at = now + retry_delay(job.attempts)
-        await job.save(update_fields=["attempts", "last_error", "failed", "done_at", "due_at"])
+            changes["due_at"] = now + retry_delay(attempts)
+        updated = await ScheduledJob.filter(id=job_id, done_at=None, attempts=attempts - 1).update(**changes)
+        if updated and attempts >= self.max_attempts:
+            log.error("scheduled job %s (%s) gave up after %d attempts", job_id, rows[0]["key"], attempts)

@@ -5,6 +5,8 @@ racing runners hold separate pooled connections)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -176,3 +178,35 @@ async def test_a_runner_says_when_it_last_went_through_due_work(db, clock: Clock
     task.cancel()
     clock.advance(seconds=30)
     assert runner.describe() == {"last_pass_age_seconds": 30.0, "failures_here": 0}
+
+
+async def test_a_failure_never_undoes_a_job_another_worker_finished(db, clock: Clock, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """One worker's attempt fails (SQLite answers the second writer "database is locked") while
+    another worker claims and finishes the same job: counting the failure must leave it done.
+    Before: the failure wrote back the row it had read, done_at empty, and the job ran again 30 s
+    later (a second reminder; found by tests/experts/test_escalation.py's two worker processes).
+    SQLite's race: on PostgreSQL a worker never claims a row another one holds (SKIP LOCKED)."""
+    if not db.database_url.startswith("sqlite://"):
+        pytest.skip("PostgreSQL's claim skips a job another worker holds: no failure to count")
+    path = db.database_url.removeprefix("sqlite://")
+
+    async def fails(job: ScheduledJob) -> None:
+        raise RuntimeError("database is locked")
+
+    assert await jobs.schedule("tag", "tag:contended", clock.now)
+    real_delay = jobs.retry_delay
+
+    def finished_meanwhile(attempts: int) -> timedelta:
+        # Between this worker reading the failed job and writing its retry, the other one commits.
+        with contextlib.closing(sqlite3.connect(path)) as other:
+            other.execute(
+                "UPDATE scheduled_job SET done_at = ? WHERE key = ?",
+                (clock.now.isoformat(" "), "tag:contended"),
+            )
+            other.commit()
+        return real_delay(attempts)
+
+    monkeypatch.setattr(jobs, "retry_delay", finished_meanwhile)
+    assert await jobs.JobRunner({"tag": fails}, clock=clock).run_due() == 0
+    job = await ScheduledJob.get(key="tag:contended")
+    assert job.done_at is not None and job.attempts == 0 and not job.failed
