@@ -246,3 +246,26 @@ async def test_a_share_links_to_what_it_counts_and_the_rated_list_shows_the_scor
     # An organisation's admin reads no one's score (staff read ratings), only which were rated.
     theirs = await threads_behind(world.actor(world.partner), {**PARAMS, "figure": "rated"}, TIERS, TODAY)
     assert theirs.scores == {} and theirs.listing.total > 0
+
+
+async def test_each_count_equals_the_length_of_the_list_it_links_to(world: World, fixture: Fixture) -> None:
+    """Following a count's link lists exactly that many threads: the summary's question counts, the
+    timings' counts, every breakdown and week's questions asked, each expert's routed and answered."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    from community.models import QuestionRouting
+
+    await QuestionRouting.filter(thread_id=fixture.q2.id).delete()  # Q1, Q4 and Q5 stay routed
+    admin = world.actor(world.admin)
+    board = await build_dashboard(admin, PARAMS, TIERS, TODAY)
+    counts = [(r["value"], r["_links"]["value"]) for r in board.table("summary").rows
+              if r["unit"] == "count" and r["figure"].startswith("Questions")]  # fmt: skip
+    counts += [(r["count"], r["_links"]["count"]) for r in board.table("timings").rows]
+    for key in ("categories", "tiers", "organisations", "weeks"):
+        counts += [(r["asked"], r["_links"]["asked"]) for r in board.table(key).rows]
+    counts += [(r[c], r["_links"][c]) for r in board.table("experts").rows for c in ("routed", "answered")]
+    assert len(counts) > 20
+    for value, link in counts:
+        params = dict(parse_qsl(urlsplit(link).query))
+        behind = await threads_behind(admin, params, TIERS, TODAY, per_page=100)
+        assert behind.listing.total == value, (link, value, behind.listing.total)
