@@ -72,3 +72,19 @@ def test_the_gap_reads_in_points_with_a_sign_everywhere(contexts: Contexts) -> N
             if viewport is PHONE:  # the card says what the value is
                 label = gaps.first.get_attribute("data-label")
                 assert label and label.startswith("Gap")
+
+
+def test_the_rating_tables_fit_a_desktop_column_with_every_column_in_sight(contexts: Contexts) -> None:
+    """The trial: at 1280 px the breakdown tables were 1,036 px wide in a 928 px column, the
+    experts' ratings and mean out of sight behind a sideways scroll although the window had room."""
+    page = contexts.new("admin", viewport=DESKTOP)
+    page.goto("/health")
+    for key in BREAKDOWNS:
+        wrapper = page.locator(f".table-scroll:has(#table-{key})")
+        widths = wrapper.evaluate(
+            "el => [el.scrollWidth, el.clientWidth, [...el.querySelectorAll('thead th')].map("
+            "th => Math.round(th.getBoundingClientRect().width))]"
+        )
+        assert widths[0] <= widths[1], (
+            f"{key}: {widths[0]} px of table in a {widths[1]} px box, columns {widths[2]}"
+        )
