@@ -36,6 +36,23 @@ def timeago(value: datetime | None) -> str:
     return f"{n} minute{'s' if n > 1 else ''} ago"
 
 
+def timeuntil(value: datetime | None) -> str:
+    """When something due will happen: "in 8 minutes", "in 2 hours", or "now" once it is due."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    seconds = int((value - datetime.now(UTC)).total_seconds())
+    if seconds < 60:
+        return "now"
+    for unit, size in (("day", 86_400), ("hour", 3600)):
+        if seconds >= size:
+            n = seconds // size
+            return f"in {n} {unit}{'s' if n > 1 else ''}"
+    n = seconds // 60
+    return f"in {n} minute{'s' if n > 1 else ''}"
+
+
 def hours_words(hours: int) -> str:
     """A validity period as people say it: "7 days", "1 day", "36 hours" (the same words in the
     mail and on the page that made it: the trial found "168 hours" beside "7 days")."""
@@ -70,6 +87,7 @@ def environment() -> jinja2.Environment:
     env.filters["timeago"] = timeago
     env.filters["isodate"] = isodate
     env.filters["hours_words"] = hours_words
+    env.filters["timeuntil"] = timeuntil
     env.filters["isotime"] = isotime
     env.filters["sanction_end"] = policy.sanction_end
     env.globals["avatar"] = avatar

@@ -499,6 +499,8 @@ MATRIX: list[Row] = [
     r("GET",    "/admin/outbox?state=uncertain",                  "L   403 403 403 403 403 403 403 200"),
     r("GET",    "/admin/outbox/files/{mail_file}",                "L   403 403 403 403 403 403 403 200"),
     r("GET",    "/admin/outbox/files/no-such-file.eml",           "L   403 403 403 403 403 403 403 404"),
+    r("GET",    "/admin/outbox/files/{mail_file}/html",           "L   403 403 403 403 403 403 403 200"),
+    r("GET",    "/admin/outbox/files/no-such-file.eml/html",      "L   403 403 403 403 403 403 403 404"),
     r("POST",   "/admin/outbox/{uncertain_mail}/resolve",         "L   403 403 403 403 403 403 403 303",
       {"decision": "sent"}),
     r("POST",   "/admin/outbox/{missing}/resolve",                "L   403 403 403 403 403 403 403 404",

@@ -29,7 +29,7 @@ from tortoise.transactions import in_transaction
 from community import policy
 from community.actor import Actor
 from community.errors import Forbidden, Invalid, NotFound
-from community.models import MailState, OutgoingMail
+from community.models import MailKind, MailState, Notification, OutgoingMail
 from community.settings import Settings
 from community.timeutil import utcnow
 
@@ -220,10 +220,45 @@ async def list_mails(
     query = OutgoingMail.all()
     if state:
         query = query.filter(state=state)
-    return await query.order_by("-id").limit(limit).values(
+    rows = await query.order_by("-id").limit(limit).values(
         "id", "kind", "to_address", "subject", "state", "attempts", "next_attempt_at", "last_error",
-        "created_at", "sent_at",
+        "created_at", "sent_at", "payload",
     )  # fmt: skip
+    await _say_what_is_to_be_written(rows)
+    return rows
+
+
+UNWRITTEN = {
+    MailKind.NOTIFICATION: "Notification",
+    MailKind.DIGEST: "Digest",
+    MailKind.PASSWORD_RESET: "Password reset link",
+    MailKind.INVITATION: "Invitation",
+}
+
+
+async def _say_what_is_to_be_written(rows: list[dict[str, Any]]) -> None:
+    """A mail composed when it is sent has no subject yet: ``about`` says what it will be (for a
+    notification, the notification's text, which becomes its subject), and ``due`` when it goes for
+    a mail still waiting (the trial: "(written when it is sent)" with no time)."""
+    note_ids = [
+        row["payload"].get("notification_id")
+        for row in rows
+        if row["kind"] == MailKind.NOTIFICATION and not row["subject"] and isinstance(row["payload"], dict)
+    ]
+    texts = dict(
+        await Notification.filter(id__in=[i for i in note_ids if type(i) is int]).values_list("id", "text")
+    )
+    for row in rows:
+        payload = row.pop("payload") or {}
+        row["due"] = row["next_attempt_at"] if row["state"] == MailState.QUEUED else None
+        row["about"] = ""
+        if not row["subject"]:
+            what = UNWRITTEN.get(row["kind"], row["kind"])
+            if row["kind"] == MailKind.NOTIFICATION and payload.get("notification_id") in texts:
+                what = f"{what}: {texts[payload['notification_id']]}"
+            elif row["kind"] == MailKind.DIGEST and payload.get("frequency"):
+                what = f"{str(payload['frequency']).capitalize()} digest"
+            row["about"] = what
 
 
 async def state_counts(actor: Actor) -> dict[str, int]:

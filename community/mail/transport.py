@@ -177,15 +177,17 @@ def list_files(directory: Path, limit: int = 100) -> list[MailFile]:
 
 
 def read_file(directory: Path, name: str) -> dict[str, Any] | None:
-    """One mail file's headers, plain-text part and source; None for a name that is not one."""
+    """One mail file's headers, plain-text and HTML parts and source; None for a name that is not one."""
     if not FILE_NAME.match(name) or not (directory / name).is_file():
         return None
     raw = (directory / name).read_bytes()
     message = BytesParser(policy=email.policy.default).parsebytes(raw)
     text = message.get_body(preferencelist=("plain",))
+    html = message.get_body(preferencelist=("html",))
     return {
         "name": name,
         "headers": list(message.items()),
         "text": text.get_content() if text is not None else "",
+        "html": html.get_content() if html is not None else "",
         "source": raw.decode("utf-8", "replace"),
     }

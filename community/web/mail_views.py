@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from starlette.background import BackgroundTask
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from community.accounts import passwords
@@ -126,7 +126,31 @@ async def outbox_file(request: Request) -> Response:
     found = read_file(outbox_dir(request.app.state.settings), request.path_params["name"])
     if found is None:
         raise NotFound("No such mail file.")
-    return await render(request, "admin/outbox_file.html", {"mail": found})
+    return await render(request, "admin/outbox_file.html", {"mail": found, "sandbox": MAIL_HTML_SANDBOX})
+
+
+# The HTML part of a mail, shown inside the outbox page: no script, no form, no plugin, nothing
+# fetched but images; a sandbox (an origin of its own, so no cookies and no way into the page
+# around it) whose links open in a new tab. The iframe carries the same sandbox.
+MAIL_HTML_SANDBOX = "allow-popups allow-popups-to-escape-sandbox"
+MAIL_HTML_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; img-src 'self' https: data:; style-src 'unsafe-inline'; base-uri 'none'; "
+        f"form-action 'none'; frame-ancestors 'self'; sandbox {MAIL_HTML_SANDBOX}"
+    ),
+    "X-Frame-Options": "SAMEORIGIN",
+    "Cache-Control": "no-store",
+}
+
+
+async def outbox_file_html(request: Request) -> Response:
+    actor = await require_actor(request)
+    await queue.state_counts(actor)
+    found = read_file(outbox_dir(request.app.state.settings), request.path_params["name"])
+    if found is None or not found["html"]:
+        raise NotFound("No such mail file.")
+    # Links open in a new tab rather than inside the frame.
+    return HTMLResponse('<base target="_blank">' + found["html"], headers=MAIL_HTML_HEADERS)
 
 
 async def resolve(request: Request) -> Response:
@@ -148,5 +172,6 @@ routes = [
     Route("/mail/unsubscribe/{token}", unsubscribe, methods=["GET", "POST"]),
     Route("/admin/outbox", outbox, methods=["GET"]),
     Route("/admin/outbox/files/{name}", outbox_file, methods=["GET"]),
+    Route("/admin/outbox/files/{name}/html", outbox_file_html, methods=["GET"]),
     Route("/admin/outbox/{id:int}/resolve", resolve, methods=["POST"]),
 ]

@@ -5,6 +5,7 @@ COMMUNITY_TEST_DATABASE_URL, on PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import timedelta
 
 import pytest
@@ -232,3 +233,68 @@ async def test_without_smtp_mails_are_files_listed_at_the_admin_outbox(db, app, 
     shown = await client.get(f"/admin/outbox/files/{found.name}")
     assert shown.status_code == 200 and "File body text" in shown.text
     assert (await client.get("/admin/outbox/files/..%2Fsecret_key")).status_code == 404
+
+
+async def test_the_outbox_shows_a_mail_files_html_part_in_a_sandbox_with_working_links(
+    db, app, client, world
+) -> None:
+    """The trial: the viewer showed only the plain-text part, links not clickable."""
+    from tests.conftest import login
+
+    html = (
+        '<p>Hello <a href="https://example.com/t/1">the thread</a></p>'
+        "<script>parent.document.title = 'owned'</script><form action=/x><button>Go</button></form>"
+    )
+    await queue_mail(db, subject="Both parts", text="See https://example.com/t/1 now", html=html)
+    assert await app.state.mail.run_once() == 1
+    [found] = list_files(outbox_dir(db))
+
+    await login(client, world.partner)
+    assert (await client.get(f"/admin/outbox/files/{found.name}/html")).status_code == 403
+    client.cookies.clear()
+    await login(client, world.admin)
+    shown = await client.get(f"/admin/outbox/files/{found.name}")
+    frame = re.search(r'<iframe class="mail-html" src="([^"]+)" sandbox="([^"]*)"', shown.text)
+    assert frame and frame.group(1) == f"/admin/outbox/files/{found.name}/html"
+    assert "allow-scripts" not in frame.group(2) and "allow-same-origin" not in frame.group(2)
+    assert "allow-forms" not in frame.group(2) and "allow-popups" in frame.group(2)
+    # The plain-text part's links are links too (escaped, opening in a new tab).
+    assert '<a href="https://example.com/t/1" rel="noopener noreferrer" target="_blank">' in shown.text
+
+    part = await client.get(frame.group(1))
+    assert part.status_code == 200 and part.headers["content-type"].startswith("text/html")
+    assert '<base target="_blank">' in part.text and '<a href="https://example.com/t/1">' in part.text
+    policy = part.headers["content-security-policy"]
+    assert "default-src 'none'" in policy and "script-src" not in policy and "form-action 'none'" in policy
+    assert "sandbox allow-popups allow-popups-to-escape-sandbox" in policy
+    assert "frame-ancestors 'self'" in policy and part.headers["x-frame-options"] == "SAMEORIGIN"
+    # The page around it may frame it (its own policy falls back to default-src 'self').
+    assert "frame-ancestors 'none'" in shown.headers["content-security-policy"]
+    assert (await client.get("/admin/outbox/files/no-such-file.eml/html")).status_code == 404
+
+
+async def test_the_outbox_says_what_a_mail_written_at_send_time_will_be_and_when_it_goes(
+    db, app, client, world
+) -> None:
+    """The trial: queued notification mails read "(written when it is sent)", with no time and no
+    word on the delay."""
+    from community.models import Notification
+    from community.timeutil import utcnow
+    from tests.conftest import login
+
+    note = await Notification.create(
+        user_id=world.partner.id, kind="answer", text="Erin Expert answered your question “VLANs”", url="/t/1"
+    )
+    await queue.enqueue(
+        db, kind="notification", to=world.partner.email, recipient_id=world.partner.id,
+        payload={"notification_id": note.id, "kind": "answer"},
+        due=utcnow() + timedelta(minutes=9, seconds=30),
+    )  # fmt: skip
+    await queue.enqueue(db, kind="digest", to=world.colleague.email, payload={"frequency": "weekly"})
+    await login(client, world.admin)
+    page = await client.get("/admin/outbox")
+    assert page.status_code == 200
+    assert "Notification: Erin Expert answered your question “VLANs”" in page.text
+    assert "Weekly digest" in page.text and "(written when it is sent)" in page.text
+    assert "in 9 minutes" in page.text  # its due time
+    assert f"Notification mails wait {db.mail_notify_delay_minutes} minutes" in page.text
