@@ -232,6 +232,13 @@ async def test_demo_shows_private_questions_ratings_and_a_gap(db: Settings) -> N
     assert figures["Support rating by experts (satisfied)"] > figures["Support rating by askers (satisfied)"]
     assert figures["Gap (experts minus askers)"] >= 30
     assert any(row["gap"] for row in board.table("organisations").rows)
+    # Article reads per day agree with each article's own count (before: the dashboard said 0 views).
+    from community.models import Article, ArticleViewDay
+
+    for article in await Article.all():
+        read = sum(await ArticleViewDay.filter(article_id=article.id).values_list("views", flat=True))
+        assert read == article.view_count > 0, article.title
+    assert figures["Article views"] > 0
 
 
 async def test_the_demo_shows_experts_one_away_and_routed_and_overdue_questions(db: Settings) -> None:

@@ -31,7 +31,16 @@ from community.experts import targets as response_targets
 from community.forum import posts, thread_actions, threads
 from community.kb import feedback, products
 from community.kb.articles import promote_answer
-from community.models import Article, ArticleVersion, Category, Organisation, Post, Thread, User
+from community.models import (
+    Article,
+    ArticleVersion,
+    ArticleViewDay,
+    Category,
+    Organisation,
+    Post,
+    Thread,
+    User,
+)
 from community.settings import Settings
 from community.support import ratings
 
@@ -274,11 +283,28 @@ class _DemoWriter:
                 if answered.tzinfo is None:
                     answered = answered.replace(tzinfo=UTC)
                 published = min(answered + timedelta(days=1), self.now - timedelta(hours=2))
+                views = 20 + 15 * len(spec.helped)
                 await Article.filter(id=article.id).update(
-                    created_at=published, published_at=published, view_count=20 + 15 * len(spec.helped)
+                    created_at=published, published_at=published, view_count=views
                 )
+                await _reads_per_day(article.id, views, published, self.now)
                 await ArticleVersion.filter(article_id=article.id).update(created_at=published)
                 for reader in spec.helped:
                     await feedback.rate(self.actors[reader], article.id, True)
                 for reader in spec.did_not_help:
                     await feedback.rate(self.actors[reader], article.id, False)
+
+
+async def _reads_per_day(article_id: int, views: int, published: datetime, now: datetime) -> None:
+    """An article's reads spread evenly over the days since it was published, so the dashboard's
+    "Article views" (read per day) agrees with the count on the article's page."""
+    first, last = published.date(), now.date()
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    each, extra = divmod(views, len(days))
+    await ArticleViewDay.bulk_create(
+        [
+            ArticleViewDay(article_id=article_id, day=day, views=each + (n < extra))
+            for n, day in enumerate(days)
+            if each + (n < extra)
+        ]
+    )
