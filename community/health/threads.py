@@ -95,7 +95,7 @@ GROUP BY t.id
 """
 
 
-async def _member(actor: Actor, value: object) -> User:
+async def _member(value: object) -> User:
     user = None
     if isinstance(value, str) and validation.can_name_something(value):
         user = await User.filter(handle=value).first()
@@ -177,7 +177,7 @@ async def threads_behind(
     if figure not in shown_figures:
         raise Invalid({"figure": f"Choose one of: {', '.join(shown_figures)}."})
     figure = str(figure)
-    member = await _member(actor, params.get("member")) if figure in NEEDS_MEMBER else None
+    member = await _member(params.get("member")) if figure in NEEDS_MEMBER else None
     wanted = await _wanted(figure, filters, member)
     seen = await _visible(actor, list(wanted))
     ids = sorted((i for i in wanted if i in seen), key=lambda i: (wanted[i], i), reverse=True)
