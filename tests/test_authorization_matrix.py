@@ -154,6 +154,8 @@ MATRIX: list[Row] = [
     r("GET",    "/sso/company/start",                             "404 404 404 404 404 404 404 404 404"),
     r("GET",    "/sso/org-{gold_org}/start",                      "404 404 404 404 404 404 404 404 404"),
     r("GET",    "/sso/company/callback?code=c0de&state=5tate",    "404 404 404 404 404 404 404 404 404"),
+    r("GET",    "/sso/company/login",                             "404 404 404 404 404 404 404 404 404"),
+    r("GET",    "/sso/org-no-such-org/start",                     "404 404 404 404 404 404 404 404 404"),
     r("POST",   "/sso/discover",                                  "400 400 400 400 400 400 400 400 400",
       {"email": "someone@gold.example", "next": "/"}),
     r("GET",    "/invitations/{invite_token}",                    "200 200 200 200 200 200 200 200 200"),

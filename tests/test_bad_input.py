@@ -1025,6 +1025,8 @@ REAL_PARAMS: dict[tuple[str, str], str] = {
     ("/orgs/{slug}/invitations/{id}/resend", "id"): "{gold_invite}",
     ("/orgs/{slug}/invitations/{id}/revoke", "slug"): "{gold}",
     ("/orgs/{slug}/invitations/{id}/revoke", "id"): "{gold_invite}",
+    ("/sso/{key}/{step}", "key"): "company",
+    ("/sso/{key}/{step}", "step"): "login",
 }
 # A query a page needs besides its id (both versions to compare).
 NEEDED_QUERY = {

@@ -85,12 +85,22 @@ def company_provider(settings: Settings) -> ProviderConfig | None:
     )
 
 
+COMPANY_NOT_SET_UP = "Company sign-in is not set up on this site."
+# One answer whether the organisation is missing, not a partner, or has no provider switched on:
+# a visitor who is not signed in must not learn from it which organisations exist (the trial read
+# "This organisation has no single sign-on set up" for an organisation that does not exist).
+NO_SSO_HERE = (
+    "There is no single sign-on at this address. Sign in with your password, or enter your e-mail "
+    "address on the sign-in page and choose “Continue with single sign-on”."
+)
+
+
 async def provider_by_key(settings: Settings, key: str) -> ProviderConfig:
     """The provider a sign-in URL names; 404 when there is none (or it is switched off)."""
     if key == COMPANY:
         if (company := company_provider(settings)) is not None:
             return company
-        raise NotFound("Company sign-in is not set up on this site.")
+        raise NotFound(COMPANY_NOT_SET_UP)
     slug = key.removeprefix("org-") if key.startswith("org-") and validation.can_name_something(key) else None
     row = (
         await IdentityProvider.filter(organisation__slug=slug, enabled=True)
@@ -100,7 +110,7 @@ async def provider_by_key(settings: Settings, key: str) -> ProviderConfig:
         else None
     )
     if row is None:
-        raise NotFound("This organisation has no single sign-on set up.")
+        raise NotFound(NO_SSO_HERE)
     return _org_config(settings, row)
 
 

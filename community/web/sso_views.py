@@ -11,7 +11,7 @@ from community.accounts import sso
 from community.edge import oidc
 from community.edge.auth import require_actor, sign_in
 from community.edge.reading import form_str, read_form
-from community.errors import Invalid, ServiceUnavailable
+from community.errors import Invalid, NotFound, ServiceUnavailable
 from community.models import IdentityProvider
 from community.web.forms import read_fields, safe_next
 from community.web.render import flash, render
@@ -134,9 +134,17 @@ async def organisation_sign_in(request: Request) -> Response:
     return RedirectResponse(f"/orgs/{org.slug}/sign-in", 303)
 
 
+async def no_such_step(request: Request) -> Response:
+    """Any other address under /sso/<provider>/ (the trial tried /sso/company/login): the same
+    answer as start and callback when the provider is not set up, else a plain 404."""
+    await sso.provider_by_key(request.app.state.settings, request.path_params["key"])
+    raise NotFound("No such page. Single sign-on starts from the sign-in page.")
+
+
 routes = [
     Route("/sso/discover", discover, methods=["POST"]),
     Route("/sso/{key}/start", start, methods=["GET"]),
     Route("/sso/{key}/callback", callback, methods=["GET"]),
+    Route("/sso/{key}/{step:path}", no_such_step, methods=["GET"]),
     Route("/orgs/{slug}/sign-in", organisation_sign_in, methods=["GET", "POST"]),
 ]

@@ -24,7 +24,7 @@ from community.models import ExternalIdentity, IdentityProvider, Organisation, U
 from community.settings import OidcSettings, Settings
 from tests.accounts.oidc.flow import sign_in, through_provider
 from tests.accounts.oidc.server import NoNode, Provider
-from tests.conftest import PASSWORD, World, csrf_of, login
+from tests.conftest import CSRF_RE, PASSWORD, World, csrf_of, login
 
 APP = "http://testserver"
 CALLBACK = f"{APP}/sso/company/callback"
@@ -475,9 +475,37 @@ async def test_continue_with_sso_refuses_odd_addresses_clearly(client: httpx.Asy
     assert response.status_code == 400 and "No single sign-on is set up" in response.text
 
 
-async def test_company_sign_in_is_404_when_not_configured(client: httpx.AsyncClient) -> None:
-    assert (await client.get("/sso/company/start")).status_code == 404
-    assert (await client.get("/sso/org-gold-reseller-gmbh/start")).status_code == 404
+async def test_single_sign_on_not_set_up_answers_alike_at_every_address(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """The trial: /sso/company/login was the generic 404 while start and callback explained; an
+    organisation that does not exist read "This organisation has no single sign-on set up"."""
+    for path in ("/sso/company/start", "/sso/company/callback?code=c&state=s", "/sso/company/login"):
+        response = await client.get(path)
+        assert response.status_code == 404 and sso.COMPANY_NOT_SET_UP in response.text, path
+    # An organisation without a provider, one that does not exist, and any other name: one answer
+    # (a visitor learns nothing about which organisations exist).
+    answers = set()
+    for path in (
+        "/sso/org-gold-reseller-gmbh/start", "/sso/org-no-such-organisation/start",
+        "/sso/org-no-such-organisation/callback", "/sso/org-gold-reseller-gmbh/login", "/sso/nothing/start",
+    ):  # fmt: skip
+        response = await client.get(path)
+        assert response.status_code == 404 and "no single sign-on at this address" in response.text, path
+        answers.add(CSRF_RE.sub("", response.text))
+    assert len(answers) == 1
+    assert "has no single sign-on set up" not in answers.pop()
+
+    # A provider that is set up: its other addresses are a plain 404.
+    values = {
+        "display_name": "Gold",
+        "issuer": "http://127.0.0.1:8080",
+        "client_id": "c",
+        "client_secret": "s",
+    }
+    await sso.save_provider(world.settings, world.gold, values, enabled=True, password_sign_in=True)
+    login = await client.get("/sso/org-gold-reseller-gmbh/login")
+    assert login.status_code == 404 and "No such page" in login.text
 
 
 async def test_the_provider_not_answering_is_a_503_with_retry_after(world: World) -> None:
