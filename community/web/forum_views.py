@@ -44,9 +44,19 @@ def _page(request: Request) -> int:
     return LAST_PAGE if raw == "last" else lists.parse_page(raw)
 
 
-def _show_ratings(request: Request) -> bool:
-    """An expert who answered chose to see the others' ratings without rating first."""
-    return request.query_params.get("ratings") == "show"
+RATINGS_SHOWN_MAX = 50  # questions whose ratings a browser remembers being shown (the cookie stays small)
+
+
+def _show_ratings(request: Request, thread_id: int) -> bool:
+    """An expert who answered chose to see the others' ratings without rating first ("Skip rating
+    and show them": ``?ratings=show``); the session remembers it for that question."""
+    shown = request.session.get("ratings_shown")
+    shown = [i for i in shown if isinstance(i, int)] if isinstance(shown, list) else []
+    if request.query_params.get("ratings") == "show":
+        if thread_id not in shown:
+            request.session["ratings_shown"] = [*shown[-(RATINGS_SHOWN_MAX - 1) :], thread_id]
+        return True
+    return thread_id in shown
 
 
 def _list_args(request: Request) -> dict[str, Any]:
@@ -193,7 +203,7 @@ async def render_thread_page(
         actor, thread_id, page, per_page=request.app.state.settings.posts_per_page
     )
     state = await thread_actions.thread_state(actor, view.thread)
-    rating = await ratings.rating_panel(actor, view.thread, show_others=_show_ratings(request))
+    rating = await ratings.rating_panel(actor, view.thread, show_others=_show_ratings(request, thread_id))
     # Cached with the page: the list may lag new threads by the page cache's TTL, which is fine.
     try:
         related = await queries.similar(
@@ -261,7 +271,8 @@ async def thread(request: Request) -> Response:
         request.state.unread = unread
         return await render_thread_page(request, actor, thread_id, page)
     cache: PageCache = request.app.state.page_cache
-    key = (thread_id, version, page, actor, csrf_token(request.session), watch, _show_ratings(request))
+    shown = _show_ratings(request, thread_id)
+    key = (thread_id, version, page, actor, csrf_token(request.session), watch, shown)
 
     async def render_page() -> bytes:
         request.state.unread = None  # the bell's marker, filled in below for each request

@@ -127,6 +127,7 @@ async def test_the_answering_expert_rates_before_reading_the_askers_rating(
     assert "Others' ratings on this question (the asker's too) show once you have rated yours" in page
     skipped = (await client.get(f"/t/{thread.id}?ratings=show")).text
     assert "Took far too long." in skipped and "2 of 5" in skipped
+    assert "Took far too long." in (await client.get(f"/t/{thread.id}")).text  # the choice is remembered
     # Rated: every rating shows, theirs too.
     sent = await post_form(client, f"/t/{thread.id}/rating", {"score": "4"}, page=f"/t/{thread.id}")
     assert sent.status_code == 303
