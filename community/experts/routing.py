@@ -265,10 +265,12 @@ async def pass_choices(actor: Actor, view: RoutingView | None) -> list[dict[str,
         if person.id == actor.id or person.id in active:
             continue
         cover = None if person.is_available(now) else find_cover(staff, person, now)
+        by = cover.by if cover else None
         out.append({
             "handle": person.handle, "display_name": person.display_name,
             "away_until": person.back_on if cover else "",
-            "cover": cover.by.display_name if cover and cover.by else "",
+            "cover": by.display_name if by else "", "cover_is_you": by is not None and by.id == actor.id,
+            "cover_on_it": by is not None and by.id in active,
         })  # fmt: skip
     return out
 

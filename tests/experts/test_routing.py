@@ -351,4 +351,11 @@ async def test_passing_on_to_an_away_colleague_hands_it_to_their_stand_in_or_is_
         c["handle"]: c for c in await routing.pass_choices(erin, await routing.routing_view(erin, thread))
     }
     assert choices[bill.handle]["away_until"] == day and choices[bill.handle]["cover"] == ""
+    await profiles.update_expertise(
+        bill, bill.handle, tags="billing", categories=[], away_until=back.isoformat(), stand_in=erin.handle
+    )
+    choices = {
+        c["handle"]: c for c in await routing.pass_choices(erin, await routing.routing_view(erin, thread))
+    }
+    assert choices[bill.handle]["cover_is_you"]  # the form says "you stand in for them"
     assert choices[experts.billing.handle] is choices[bill.handle] and w.moderator.handle in choices
