@@ -189,12 +189,19 @@ async def test_a_claim_passes_mails_another_worker_holds_and_comes_back_at_once(
             await release.wait()
 
     other = asyncio.create_task(other_worker_mid_claim())
-    await holding.wait()
+    # Never wait for ever (an earlier gate in this file hung CI): the holder fails loudly instead.
+    held_now = asyncio.create_task(holding.wait())
+    await asyncio.wait([other, held_now], timeout=10, return_when=asyncio.FIRST_COMPLETED)
+    held_now.cancel()
+    if not holding.is_set():
+        release.set()
+        await asyncio.wait_for(other, 5)
+        pytest.fail("the other worker never held its rows")
     try:
         _, claimed = await asyncio.wait_for(queue.claim(now=clock.now, batch=4), 10)
     finally:
         release.set()
-        await other
+        await asyncio.wait_for(other, 10)
     assert [m.id for m in claimed] == [m.id for m in mails[4:8]]
     assert {m.state for m in claimed} == {MailState.SENDING}
 
