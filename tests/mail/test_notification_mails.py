@@ -84,6 +84,13 @@ async def test_an_unread_notification_is_mailed_after_the_delay_with_links_and_u
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert unsubscribe in text and unsubscribe in html
 
+    # The expert's mail: the question routed to them, linking to it (on by default for experts).
+    [routed] = smtp.inbox.to(world.expert.email)
+    routed_text, routed_html = parts(routed)
+    assert question.title in routed["Subject"] and routed["List-Unsubscribe"]
+    assert f"{db.base_url}/t/{question.id}" in LINK.findall(routed_text)
+    assert f'href="{db.base_url}/t/{question.id}"' in routed_html
+
     # The link leads to the exact post.
     await login(client, world.partner)
     landed = await client.get(post_link.removeprefix(db.base_url))
@@ -189,6 +196,17 @@ async def test_preferences_choose_the_kinds_and_the_digest(db, client, world: Wo
     )
     assert refused.status_code == 422 and "hourly" not in refused.text and "review_item" in refused.text
     assert (await mail_preferences(world.colleague.id)).digest == DigestFrequency.WEEKLY
+
+
+async def test_an_expert_gets_routed_questions_by_mail_unless_they_choose_otherwise(
+    db, client, world: World
+) -> None:
+    await login(client, world.expert)
+    page = await client.get("/account/mail")
+    assert page.status_code == 200
+    for kind in DEFAULT_KINDS:
+        assert f'value="{kind}" checked' in page.text
+    assert 'value="response_reminder"' in page.text and 'value="response_reminder" checked' not in page.text
 
 
 async def test_unsubscribe_pages_need_no_sign_in_and_change_nothing_on_get(db, app, world: World) -> None:
