@@ -13,10 +13,11 @@ from datetime import UTC, timedelta
 from tortoise.transactions import in_transaction
 
 from community import policy, validation
+from community.accounts import throttle
 from community.accounts.people import create_user
 from community.accounts.tokens import hash_token
 from community.actor import Actor
-from community.errors import Conflict, Forbidden, Invalid, NotFound
+from community.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 from community.mail import queue as mail_queue
 from community.mail.compose import render_mail
 from community.models import (
@@ -60,6 +61,7 @@ async def create_invitation(
         raise Invalid({"org_admin": "Only a partner can be a partner organisation's admin."})
     if (refusal := await _has_account(actor, email, organisation)) is not None:
         raise Invalid({"email": refusal})
+    await _limit_mails_to(actor, email)
     token = secrets.token_urlsafe(32)
     async with in_transaction():
         invitation = await Invitation.create(
@@ -94,6 +96,23 @@ async def _has_account(actor: Actor | None, email: str, organisation: Organisati
     if found["organisation_id"] == organisation.id:
         return f"{found['display_name']} already has an account in {organisation.name}."
     return NOT_INVITABLE.format(org=organisation.name)
+
+
+INVITATIONS_PER_ADDRESS_HOUR = 3
+
+
+async def _limit_mails_to(actor: Actor | None, email: str) -> None:
+    """At most a few invitation mails an hour to one address, however many people invite it or
+    press "Send again" (an inbox must not be flooded from here); the operator at the command line
+    is not limited."""
+    if actor is None:
+        return
+    if not await throttle.within(f"invite:{email}"[:80], timedelta(hours=1), INVITATIONS_PER_ADDRESS_HOUR):
+        raise RateLimited(
+            f"{email} has been sent {INVITATIONS_PER_ADDRESS_HOUR} invitations in the last hour. "
+            "Please wait an hour before sending another.",
+            retry_after=3600,
+        )
 
 
 async def _mail_invitation(
@@ -145,6 +164,7 @@ async def resend_invitation(
             raise Conflict("This invitation has been used: the account exists.")
         if (refusal := await _has_account(actor, invitation.email, invitation.organisation)) is not None:
             raise Conflict(refusal)
+        await _limit_mails_to(actor, invitation.email)
         token = secrets.token_urlsafe(32)
         invitation.token_hash = hash_token(token)
         invitation.expires_at = now() + timedelta(hours=settings.invitation_hours)

@@ -25,7 +25,6 @@ from community.models import (
     MailKind,
     OutgoingMail,
     PasswordReset,
-    RateEvent,
     Sanction,
     SanctionKind,
     SignInWindow,
@@ -157,17 +156,6 @@ RESET_MAILS_PER_ADDRESS_HOUR = 3
 HOUR = timedelta(hours=1)
 
 
-async def _count_event(key: str, since: timedelta) -> int:
-    """Count this request, then how many there were in the window (this one included).
-
-    Written first, counted after: of N requests at once, the k-th to be written sees at least k,
-    so no more than the limit get through, whatever the interleaving (no check-then-act race)."""
-    current = now()
-    await RateEvent.create(key=key, created_at=current)
-    await RateEvent.filter(key=key, created_at__lt=current - since).delete()
-    return await RateEvent.filter(key=key, created_at__gt=current - since).count()
-
-
 async def request_password_reset(settings: Settings, email: object, ip: str) -> None:
     """ "Forgot password": queue a reset mail to this address. The caller answers the same whether
     or not an account has it, and so does this: the request does the same work either way (one
@@ -178,7 +166,7 @@ async def request_password_reset(settings: Settings, email: object, ip: str) -> 
     fields: dict[str, str] = {}
     address = validation.email(email, fields)
     validation.raise_if(fields)
-    if await _count_event(f"reset:ip:{ip}"[:80], HOUR) > settings.mail_resets_per_hour:
+    if await throttle.count_event(f"reset:ip:{ip}"[:80], HOUR) > settings.mail_resets_per_hour:
         raise RateLimited(
             "Too many password reset requests from your network. Please wait an hour and try again.",
             retry_after=3600,
@@ -192,7 +180,7 @@ async def compose_password_reset(settings: Settings, mail: OutgoingMail) -> Comp
     user = await User.filter(email=mail.to_address).first()
     if user is None:
         return Withheld("No account has this address: nothing was sent (the person asking was not told).")
-    if await _count_event(f"reset:user:{user.id}", HOUR) > RESET_MAILS_PER_ADDRESS_HOUR:
+    if await throttle.count_event(f"reset:user:{user.id}", HOUR) > RESET_MAILS_PER_ADDRESS_HOUR:
         return Withheld(f"At most {RESET_MAILS_PER_ADDRESS_HOUR} reset mails an hour go to one account.")
     token = secrets.token_urlsafe(32)
     await PasswordReset.create(

@@ -7,6 +7,9 @@ conditional update (``failures < limit`` -> ``failures + 1``), which the databas
 row at a time, so at most ``limit`` attempts per window are ever checked, however many arrive at
 once. A failed attempt keeps its place; a successful one gives it back (and, for the account,
 clears the window: whoever knows the password need not guess).
+
+``count_event`` is the other kind of limit here: so many requests of one kind an hour (password
+reset mails, invitation mails to one address).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from datetime import datetime, timedelta
 from tortoise.expressions import F
 
 from community.errors import RateLimited
-from community.models import SignInWindow
+from community.models import RateEvent, SignInWindow
 from community.timeutil import utcnow as now
 
 # Old windows of addresses that were never tried again are deleted now and then, by whichever
@@ -122,3 +125,28 @@ def _window_start(window_seconds: int) -> datetime:
 def _minutes(seconds: int) -> str:
     minutes = max(1, -(-seconds // 60))
     return "a minute" if minutes == 1 else f"{minutes} minutes"
+
+
+async def count_event(key: str, since: timedelta) -> int:
+    """Count this request, then how many there were in the window (this one included).
+
+    Written first, counted after: of N requests at once, the k-th to be written sees at least k,
+    so no more than the limit get through, whatever the interleaving (no check-then-act race)."""
+    current = now()
+    await RateEvent.create(key=key, created_at=current)
+    await RateEvent.filter(key=key, created_at__lt=current - since).delete()
+    return await RateEvent.filter(key=key, created_at__gt=current - since).count()
+
+
+async def within(key: str, since: timedelta, limit: int) -> bool:
+    """Whether this request is within ``limit`` in the window, recorded as ``count_event`` does;
+    a refused one is taken back, so a refusal saves nothing and trying again does not prolong the
+    wait. Still at most ``limit`` pass: a request that passed is never taken back, and each request
+    counts every one written before it."""
+    current = now()
+    event = await RateEvent.create(key=key, created_at=current)
+    await RateEvent.filter(key=key, created_at__lt=current - since).delete()
+    if await RateEvent.filter(key=key, created_at__gt=current - since).count() <= limit:
+        return True
+    await RateEvent.filter(id=event.id).delete()
+    return False

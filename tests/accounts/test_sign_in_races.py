@@ -214,3 +214,18 @@ async def test_reset_page_keeps_tokens_when_the_box_is_unticked(world, client) -
     assert response.status_code == 303
     assert await tokens.actor_for_token(token) is not None
     assert not await ApiToken.filter(user_id=world.partner.id, revoked_at__isnull=False).exists()
+
+
+async def test_a_per_hour_limit_lets_no_more_through_under_concurrent_requests(db) -> None:
+    """``throttle.within`` (invitation mails to one address): of 20 at once with a limit of 3, no
+    more than 3 pass (a burst may be refused whole: safe, not fair), and the refused ones leave
+    nothing behind; one after another, exactly 3 pass."""
+    from community.models import RateEvent
+
+    hour, key = timedelta(hours=1), "invite:x@example.com"
+    passed = await asyncio.gather(*(throttle.within(key, hour, 3) for _ in range(20)))
+    assert sum(passed) <= 3
+    assert await RateEvent.filter(key=key).count() == sum(passed)
+    one_by_one = [await throttle.within(key, hour, 3) for _ in range(5)]
+    assert sum(passed) + sum(one_by_one) == 3 and one_by_one[-1] is False
+    assert await throttle.within("invite:y@example.com", hour, 3)

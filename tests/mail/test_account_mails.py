@@ -177,6 +177,44 @@ async def test_an_organisation_admin_does_not_learn_that_another_organisations_m
     assert told.status_code == 422 and "An account with this e-mail address already exists." in told.text
 
 
+async def test_an_address_gets_at_most_three_invitation_mails_an_hour(
+    db, client: httpx.AsyncClient, world: World, smtp: SmtpServer, sender: MailSender
+) -> None:
+    """Nothing limited them: an organisation's admin could press "Send again" without end and
+    flood someone's inbox from this site."""
+    csrf = await login(client, world.partner)  # the gold organisation's admin
+    made = await client.post(
+        f"/orgs/{world.gold.slug}/invitations", data={"email": "flood@gold.example", "csrf_token": csrf}
+    )
+    assert made.status_code == 200
+    invitation = await Invitation.get(email="flood@gold.example")
+    resend = f"/orgs/{world.gold.slug}/invitations/{invitation.id}/resend"
+    statuses = [(await client.post(resend, data={"csrf_token": csrf})).status_code for _ in range(2)]
+    assert statuses == [200, 200]
+    refused = await client.post(resend, data={"csrf_token": csrf})
+    assert refused.status_code == 429 and refused.headers["retry-after"] == "3600"
+    assert "flood@gold.example has been sent 3 invitations in the last hour" in refused.text
+    # Through the API too, whoever asks.
+    api = await client.post(
+        f"/api/v1/organisations/{world.gold.slug}/invitations",
+        json={"email": "flood@gold.example", "role": "partner"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert api.status_code == 429
+    await sender.run_once()
+    assert len(smtp.inbox.to("flood@gold.example")) == 3
+    # The operator at the command line is not limited; other addresses are not affected.
+    from community.accounts import invitations
+
+    await invitations.create_invitation(
+        db, None, email="flood@gold.example", organisation=world.gold, role="partner"
+    )
+    other = await client.post(
+        f"/orgs/{world.gold.slug}/invitations", data={"email": "calm@gold.example", "csrf_token": csrf}
+    )
+    assert other.status_code == 200
+
+
 def without_token(html: str) -> str:
     return CSRF_RE.sub("", html)
 
