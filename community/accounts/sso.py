@@ -157,7 +157,9 @@ async def sign_in_from_claims(settings: Settings, provider: ProviderConfig, clai
     email = validation.clean_text(str(claims.get("email") or "")).strip().lower()
     if not subject or not email:
         raise SignInRefused(f"{provider.name} did not tell us your e-mail address, so we cannot sign you in.")
-    if claims.get("email_verified") is not True:
+    # JSON true; some providers send the string "true" (anything else, or nothing, is unverified).
+    verified = claims.get("email_verified")
+    if verified is not True and verified != "true":
         raise SignInRefused(
             f"{provider.name} has not verified the e-mail address {email}. "
             "Verify it there, then sign in again."

@@ -48,6 +48,10 @@ COMPANY_ACCOUNTS = {
         "groups": ["partner-admins"],
     },
     "unverified": {"email": "una@northwind.example", "email_verified": False, "groups": ["experts"]},
+    # Some providers send the flag as a string.
+    "said-true": {"email": "sue@northwind.example", "email_verified": "true", "groups": ["experts"]},
+    "said-false": {"email": "sid@northwind.example", "email_verified": "false", "groups": ["experts"]},
+    "silent": {"email": "sil@northwind.example", "groups": ["experts"]},
     "stranger": {"email": "x@elsewhere.example", "email_verified": True, "partner_org": "no-such-partner"},
     "nobody": {"email": "y@elsewhere.example", "email_verified": True},
 }
@@ -167,6 +171,14 @@ async def test_first_sign_in_creates_a_staff_account_from_the_groups_claim(
     assert await ExternalIdentity.filter(user_id=user.id).count() == 1
 
 
+async def test_a_provider_that_sends_email_verified_as_a_string_is_understood(
+    sso_client: httpx.AsyncClient,
+) -> None:
+    back = await sign_in(sso_client, "/sso/company/start", "said-true")
+    assert back.status_code == 303
+    assert await User.filter(email="sue@northwind.example", role="expert").exists()
+
+
 async def test_an_existing_account_is_matched_by_verified_email(
     sso_client: httpx.AsyncClient, world: World
 ) -> None:
@@ -193,6 +205,8 @@ async def test_partner_claims_choose_the_organisation_tier_and_admin_right(
     ("login_name", "message"),
     [
         ("unverified", "has not verified the e-mail address una@northwind.example"),
+        ("said-false", "has not verified the e-mail address sid@northwind.example"),
+        ("silent", "has not verified the e-mail address sil@northwind.example"),
         ("stranger", "names the organisation “no-such-partner”, which is not a partner here"),
         ("nobody", "does not say which partner organisation you belong to"),
     ],
