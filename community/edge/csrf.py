@@ -104,15 +104,18 @@ class CSRFMiddleware:
         replay: list[Message] = []
         if sent is None:
             content_type = headers.get(b"content-type", b"").decode("latin-1").lower()
-            body, replay = await _read_body(receive)
-            if body is None and sum(len(m.get("body", b"")) for m in replay) > MAX_SCAN:
+            body, replay, whole = await _read_prefix(receive)
+            if body is not None and (whole or content_type.startswith("multipart/form-data")):
+                # A form's token comes before its file (the pages put it first), so a large upload
+                # is let through to the view, which refuses it with its own limit and message
+                # beside the field, rather than this middleware with a page in its place.
+                sent = _form_token(body, content_type)
+            if not whole and sent is None:
                 # Too large to look for the token in, and far beyond what any form or API call
                 # accepts: say so, rather than blame an expired form.
                 too_large = PayloadTooLarge(f"The request is too large (at most {MAX_BODY // 1000} KB).")
                 await self._refuse(scope, receive, send, too_large)
                 return
-            if body is not None:
-                sent = _form_token(body, content_type)
         if not expected or not sent or not hmac.compare_digest(str(expected), sent):
             api = scope["path"].startswith("/api/")
             await self._refuse(scope, receive, send, CSRFFailed(API_REFUSAL if api else HTML_REFUSAL))
@@ -122,22 +125,24 @@ class CSRFMiddleware:
         await self.app(scope, receive, send)
 
 
-async def _read_body(receive: Receive) -> tuple[bytes | None, list[Message]]:
+async def _read_prefix(receive: Receive) -> tuple[bytes | None, list[Message], bool]:
+    """The body's first ``MAX_SCAN`` bytes or so (None if the client left), the messages they came
+    in, and whether that is the whole body: the rest, if any, is still to be received."""
     messages: list[Message] = []
-    size = 0
     chunks: list[bytes] = []
+    size = 0
     while True:
         message = await receive()
         messages.append(message)
         if message["type"] != "http.request":
-            return None, messages
+            return None, messages, True
         chunk = message.get("body", b"")
+        chunks.append(chunk)
         size += len(chunk)
-        if size <= MAX_SCAN:
-            chunks.append(chunk)
         if not message.get("more_body", False):
-            break
-    return (b"".join(chunks) if size <= MAX_SCAN else None), messages
+            return b"".join(chunks), messages, True
+        if size > MAX_SCAN:
+            return b"".join(chunks), messages, False
 
 
 def _replaying(messages: list[Message], receive: Receive) -> Receive:

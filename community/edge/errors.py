@@ -123,7 +123,7 @@ class ErrorRenderer:
     async def service_error(self, request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ServiceError)
         headers = retry_after(exc) if isinstance(exc, (RateLimited, ServiceUnavailable)) else None
-        if is_api(request) or _asks_for_json(request):
+        if is_api(request) or asks_for_json(request):
             if isinstance(exc, Unauthenticated):
                 headers = {"WWW-Authenticate": "Bearer"}
             return error_json(exc.status_code, exc.code, exc.message, exc.fields, headers)
@@ -162,7 +162,7 @@ class ErrorRenderer:
         return await plain_page(request, 500, SERVER_ERROR, {}, None)
 
 
-def _asks_for_json(request: Request) -> bool:
+def asks_for_json(request: Request) -> bool:
     """The site's own scripts (the editor's preview and uploads) ask pages for JSON: their refusals
     come back as JSON with the message and fields, like the API's, not as an error page."""
     return request.headers.get("accept", "").split(",")[0].strip().lower() == "application/json"

@@ -37,8 +37,8 @@ def is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-async def _body(request: Request, limit: int = MAX_BODY) -> bytes:
-    too_large = PayloadTooLarge(f"The request is too large (at most {limit // 1000:,} KB).")
+async def _body(request: Request, limit: int = MAX_BODY, too_large: PayloadTooLarge | None = None) -> bytes:
+    too_large = too_large or PayloadTooLarge(f"The request is too large (at most {limit // 1000:,} KB).")
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise too_large
@@ -109,7 +109,8 @@ async def read_upload(request: Request, field: str, max_bytes: int) -> tuple[byt
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "multipart/form-data":
         raise UnsupportedMediaType("Send the image as a multipart form (the page's file field does).")
-    await _body(request, max_bytes + UPLOAD_OVERHEAD)
+    too_large = PayloadTooLarge(f"The image is too large (at most {max_bytes // 1024:,} KB).")
+    await _body(request, max_bytes + UPLOAD_OVERHEAD, too_large)
     try:
         form = await request.form(max_files=1, max_fields=20)
     except Exception as exc:  # python-multipart raises several unrelated types
@@ -120,7 +121,7 @@ async def read_upload(request: Request, field: str, max_bytes: int) -> tuple[byt
     data = await upload.read(max_bytes + 1)
     await upload.close()
     if len(data) > max_bytes:
-        raise PayloadTooLarge(f"The image is too large (at most {max_bytes // 1024:,} KB).")
+        raise too_large
     return data, upload.filename
 
 

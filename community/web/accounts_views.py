@@ -7,6 +7,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from community.accounts import directory, invitations, passwords, people, sso, tokens
+from community.actor import Actor
 from community.edge.auth import current_actor, require_actor, sign_in, sign_out
 from community.edge.errors import retry_after
 from community.edge.reading import client_ip, form_str, path_id, read_form
@@ -151,16 +152,24 @@ async def password_reset(request: Request) -> Response:
 # --- own account ----------------------------------------------------------------------------
 
 
+async def profile_page(
+    request: Request, actor: Actor, avatar_errors: dict[str, str] | None = None, status_code: int = 200
+) -> Response:
+    """The profile settings page as saved; ``avatar_errors`` says why a picture was refused."""
+    user = await people.get_profile(actor, actor.handle)
+    values = {
+        "display_name": user.display_name,
+        "bio": user.bio,
+        "expertise_tags": ", ".join(user.expertise_tags or []),
+    }
+    context = {"form": values, "member": user, "avatar_errors": avatar_errors}
+    return await render(request, "accounts/profile_settings.html", context, status_code=status_code)
+
+
 async def profile_settings(request: Request) -> Response:
     actor = await require_actor(request)
     if request.method == "GET":
-        user = await people.get_profile(actor, actor.handle)
-        values = {
-            "display_name": user.display_name,
-            "bio": user.bio,
-            "expertise_tags": ", ".join(user.expertise_tags or []),
-        }
-        return await render(request, "accounts/profile_settings.html", {"form": values, "member": user})
+        return await profile_page(request, actor)
     _, values = await read_fields(request, "display_name", "bio", "expertise_tags")
     try:
         await people.update_profile(

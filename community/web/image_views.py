@@ -16,9 +16,11 @@ from starlette.routing import Route
 from community import images, policy
 from community.accounts import people
 from community.edge.auth import require_actor
+from community.edge.errors import asks_for_json
 from community.edge.rate import Window
-from community.edge.reading import read_form, read_upload
-from community.errors import NotFound
+from community.edge.reading import PayloadTooLarge, read_form, read_upload
+from community.errors import Invalid, NotFound
+from community.web.accounts_views import profile_page
 from community.web.render import flash
 
 # Pasting screenshots one after another is fine; hundreds in a few minutes is a script.
@@ -74,11 +76,18 @@ async def show(request: Request) -> Response:
 async def set_avatar(request: Request) -> Response:
     actor = await require_actor(request)
     settings = request.app.state.settings
-    data, _ = await read_upload(request, "avatar", settings.image_max_bytes)
-    UPLOADS.hit(actor.id)
-    stored = await asyncio.to_thread(
-        images.store_avatar, images.images_dir(settings.data_dir), data, settings.image_max_bytes
-    )
+    try:
+        data, _ = await read_upload(request, "avatar", settings.image_max_bytes)
+        UPLOADS.hit(actor.id)
+        stored = await asyncio.to_thread(
+            images.store_avatar, images.images_dir(settings.data_dir), data, settings.image_max_bytes
+        )
+    except (PayloadTooLarge, Invalid) as exc:
+        if asks_for_json(request):
+            raise
+        # The page again with the reason beside the file field, not an error page in its place.
+        errors = {"avatar": exc.fields.get("avatar") or exc.fields.get("image") or exc.message}
+        return await profile_page(request, actor, errors, exc.status_code)
     await people.set_avatar(actor, stored.key)
     flash(request, "Your picture is saved. Others see it next to your posts within a minute.")
     return RedirectResponse("/account/profile", 303)

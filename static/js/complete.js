@@ -11,6 +11,32 @@
   var TAG = /(^|,)\s*([a-z0-9+#.-]*)$/i;
   var counter = 0;
 
+  // Where the caret is inside a text box, from a hidden copy of it with the same text and style
+  // (the usual way: a textarea does not tell). Relative to the box's own top left corner.
+  var MIRRORED = ["boxSizing", "width", "borderTopWidth", "borderRightWidth", "borderBottomWidth",
+    "borderLeftWidth", "paddingTop", "paddingRight", "paddingBottom", "paddingLeft", "fontStyle",
+    "fontVariant", "fontWeight", "fontStretch", "fontSize", "lineHeight", "fontFamily", "textAlign",
+    "textTransform", "textIndent", "letterSpacing", "wordSpacing", "tabSize"];
+  function caretIn(area) {
+    var style = window.getComputedStyle(area);
+    var copy = document.createElement("div");
+    MIRRORED.forEach(function (name) { copy.style[name] = style[name]; });
+    copy.style.position = "absolute";
+    copy.style.visibility = "hidden";
+    copy.style.top = "0";
+    copy.style.left = "-9999px";
+    copy.style.whiteSpace = "pre-wrap";
+    copy.style.overflowWrap = "break-word";
+    copy.textContent = area.value.slice(0, area.selectionEnd);
+    var mark = document.createElement("span");
+    mark.textContent = "\u200b";
+    copy.appendChild(mark);
+    document.body.appendChild(copy);
+    var at = { top: mark.offsetTop - area.scrollTop, left: mark.offsetLeft, height: mark.offsetHeight };
+    document.body.removeChild(copy);
+    return at;
+  }
+
   function setup(field, kind) {
     var id = "complete-" + ++counter;
     var list = document.createElement("ul");
@@ -110,6 +136,18 @@
         list.appendChild(li);
       });
       list.hidden = false;
+      if (field.tagName === "TEXTAREA") {
+        // Just under the line being typed, not at the top of the field over its label.
+        var caret = caretIn(field);
+        var line = Math.min(Math.max(caret.top + caret.height, caret.height), field.clientHeight);
+        list.classList.add("at-caret");
+        var box = field.getBoundingClientRect();
+        var within = (list.offsetParent || document.body).getBoundingClientRect();
+        var left = box.left - within.left;
+        var widest = left + box.width - list.offsetWidth;
+        list.style.top = box.top - within.top + field.clientTop + line + 2 + "px";
+        list.style.left = Math.max(left, Math.min(left + caret.left, widest)) + "px";
+      }
       mark(0);
       status.textContent = found.length + (found.length === 1 ? " suggestion" : " suggestions") +
         ": up and down arrows to choose, Enter to insert.";

@@ -21,6 +21,17 @@
       button.textContent = button.getAttribute(select.value === "draft" ? "data-label-draft" : "data-label-published");
     });
   });
+  // A file over the size limit is refused before it is sent (the server refuses it too, beside
+  // the field): nobody waits for megabytes to upload only to hear they were too many.
+  document.querySelectorAll("input[type=file][data-max-bytes]").forEach(function (input) {
+    input.addEventListener("change", function () {
+      var max = Number(input.getAttribute("data-max-bytes"));
+      var file = input.files && input.files[0];
+      input.setCustomValidity(file && file.size > max
+        ? "The image is too large (at most " + Math.floor(max / 1024).toLocaleString("en") + " KB)." : "");
+      input.reportValidity();
+    });
+  });
   // The phone header: "Menu" opens and closes the navigation (CSS folds it on narrow screens only).
   var toggle = document.querySelector(".menu-toggle");
   var menu = document.getElementById("site-menu");

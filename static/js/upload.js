@@ -21,7 +21,18 @@
       return;
     }
     var marker = "![Uploading " + (file.name || "image") + " #" + ++uploads + "…]()";
-    editor.insertAtCursor(area, (area.selectionStart > 0 ? "\n" : "") + marker + "\n");
+    var inserted = (area.selectionStart > 0 ? "\n" : "") + marker + "\n";
+    editor.insertAtCursor(area, inserted);
+    // A refused image leaves the text as it was: the placeholder goes with the lines it brought.
+    var removePlaceholder = function () {
+      var whole = area.value.indexOf(inserted);
+      if (whole >= 0) {
+        editor.replaceRange(area, whole, whole + inserted.length, "", 0, 0);
+        return;
+      }
+      var at = area.value.indexOf(marker);
+      if (at >= 0) editor.replaceRange(area, at, at + marker.length, "", 0, 0);
+    };
     status(area, "Uploading " + (file.name || "the image") + "…");
     pending += 1;
     var finished = false;
@@ -45,14 +56,14 @@
       })
       .then(function (result) {
         done();
-        var at = area.value.indexOf(marker);
         if (!result.ok) {
-          if (at >= 0) editor.replaceRange(area, at, at + marker.length, "", 0, 0);
+          removePlaceholder();
           var reason = (result.body && result.body.error && (result.body.error.fields || {}).image) ||
             (result.status === 413 ? "The image is too large." : "The image could not be added (" + result.status + ").");
           status(area, reason);
           return;
         }
+        var at = area.value.indexOf(marker);
         if (at >= 0) {
           var caret = area.selectionStart;
           editor.replaceRange(area, at, at + marker.length, result.body.markdown, 0, 0);
@@ -65,8 +76,7 @@
       })
       .catch(function () {
         done();
-        var at = area.value.indexOf(marker);
-        if (at >= 0) editor.replaceRange(area, at, at + marker.length, "", 0, 0);
+        removePlaceholder();
         status(area, "The image could not be added: the connection failed.");
       });
   }

@@ -89,3 +89,21 @@ def test_a_thread_of_fifty_posts_is_interactive_quickly(contexts: Contexts, live
     )
     assert posts >= 20
     assert timing["loaded"] < 10_000
+
+
+def test_a_picture_over_the_limit_is_refused_before_it_is_sent(contexts: Contexts) -> None:
+    page = contexts.new("partner")
+    page.goto("/account/profile")
+    field = page.get_by_label("Choose a picture")
+    limit = int(field.get_attribute("data-max-bytes") or 0)
+    assert limit > 0
+    sent: list[str] = []
+    page.on("request", lambda request: sent.append(request.url) if request.method == "POST" else None)
+    field.set_input_files({"name": "me.png", "mimeType": "image/png", "buffer": b"\0" * (limit + 1)})
+    message = field.evaluate("el => el.validationMessage")
+    assert message == f"The image is too large (at most {limit // 1024:,} KB).", message
+    page.get_by_role("button", name="Upload picture").click()
+    page.wait_for_timeout(300)
+    assert not sent, f"the too-large picture was sent: {sent}"
+    field.set_input_files({"name": "me.png", "mimeType": "image/png", "buffer": b"\0" * 100})
+    assert field.evaluate("el => el.validationMessage") == ""

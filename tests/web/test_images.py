@@ -188,3 +188,30 @@ async def test_uploaded_images_count_towards_the_new_account_link_limit(db, worl
         assert one.status_code == 303
         shown = (await client.get(one.headers["location"])).text
         assert f'<img src="{urls[0]}" alt="a">' in shown
+
+
+@pytest.mark.parametrize("extra", [10, 3 * 1024 * 1024])  # past the image limit; past what CSRF scans
+async def test_a_too_large_avatar_is_refused_beside_the_field_on_the_same_page(
+    client: httpx.AsyncClient, world: World, extra: int
+) -> None:
+    token = await login(client, world.partner)
+    huge = picture("PNG", (50, 50), gps=False) + b"\0" * (world.settings.image_max_bytes + extra)
+    response = await client.post(
+        "/account/avatar", data={"csrf_token": token}, files={"avatar": ("me.png", huge, "image/png")}
+    )
+    assert response.status_code == 413
+    assert "<h1>Your profile</h1>" in response.text  # the settings page, not an error page
+    limit = f"{world.settings.image_max_kb:,} KB"
+    assert f'<p class="field-error" id="avatar-error">The image is too large (at most {limit}).</p>' in (
+        response.text
+    )
+    assert f"at most {limit}" in response.text.split('id="avatar-help"')[1][:120]  # as the help says
+    assert (await User.get(id=world.partner.id)).avatar is None
+    bad = await client.post(
+        "/account/avatar",
+        data={"csrf_token": token},
+        files={"avatar": ("a.png", b"not an image", "image/png")},
+    )
+    assert bad.status_code == 422 and 'id="avatar-error"' in bad.text and "<h1>Your profile</h1>" in bad.text
+    forged = await client.post("/account/avatar", files={"avatar": ("me.png", huge, "image/png")})
+    assert forged.status_code in (403, 413) and "<h1>Your profile</h1>" not in forged.text
