@@ -28,6 +28,7 @@ PUBLIC = {
     "/sso/discover",
     "/sso/{key}/start",
     "/sso/{key}/callback",
+    "/sso/{key}/{step}",  # any other address there: a 404 saying whether sign-in is set up
     "/password-reset",  # "forgot password": for people who cannot sign in
     "/mail/unsubscribe/{token}",  # one-click unsubscribe: the signed token is the credential
 }
