@@ -252,3 +252,36 @@ def flag_once(server: LiveServer) -> None:
         note = {"reason": "off_topic", "note": "Belongs in its own thread", "csrf_token": form[1]}
         sent = client.post("/posts/10/flag", data=note)
         assert sent.status_code == 303, sent.text
+
+
+WATCH_JS = """([selector, text]) => {
+  window.__seenAt = null;
+  const look = () => {
+    if (window.__seenAt !== null) return;
+    const found = [...document.querySelectorAll(selector)].some(el => el.innerText.includes(text));
+    if (found) window.__seenAt = Date.now();
+  };
+  new MutationObserver(look).observe(document.body, {childList: true, subtree: true, characterData: true});
+}"""
+
+
+class LiveDelay:
+    """How long after the server answered the sender's form an element with a text showed up on
+    another person's page: the live update's own delay, without the sender's redirect and page load
+    in it. Both clocks are this machine's (the browser's Date.now() and time.time())."""
+
+    def __init__(self, watcher: Page, selector: str, text: str, sender: Page, path_part: str) -> None:
+        self.watcher = watcher
+        self.answered_at: float | None = None
+        watcher.evaluate(WATCH_JS, [selector, text])
+
+        def on_response(response: Any) -> None:
+            if response.request.method == "POST" and path_part in response.url and self.answered_at is None:
+                self.answered_at = time.time() * 1000
+
+        sender.on("response", on_response)
+
+    def ms(self) -> float:
+        seen = self.watcher.evaluate("() => window.__seenAt")
+        assert seen is not None and self.answered_at is not None, (seen, self.answered_at)
+        return float(seen) - self.answered_at

@@ -3,13 +3,17 @@ the exact time on hover, and error pages in the site's look with a way back."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
+from starlette.requests import Request
 
+from community.edge.errors import plain_page
 from tests.browser.conftest import DEMO_PASSWORD, PEOPLE, PHONE, Contexts, LiveServer
 from tests.conftest import CSRF_RE
 
@@ -59,6 +63,75 @@ def test_error_pages_wear_the_site_and_offer_a_way_back(
     expect(page.locator(".site-header")).to_be_visible()
     page.get_by_role("link", name="Back to the community").click()
     page.wait_for_url(re.compile(r"/$"))
+
+
+SPAM_PREVIEWS_JS = """async (token) => {
+  const body = new URLSearchParams({csrf_token: token, body: 'preview'});
+  for (let i = 0; i < 130; i++) {
+    const r = await fetch('/preview', {method: 'POST', body, headers: {Accept: 'application/json'}});
+    if (r.status === 429) return i;
+  }
+  return -1;
+}"""
+POST_FORM_JS = """(token) => {
+  const form = document.createElement('form');
+  form.method = 'post'; form.action = '/preview';
+  for (const [name, value] of [['csrf_token', token], ['body', 'one more']]) {
+    const input = document.createElement('input'); input.type = 'hidden';
+    input.name = name; input.value = value; form.appendChild(input);
+  }
+  document.body.appendChild(form); form.submit();
+}"""
+
+
+def _looks_like_the_site(page: Page, status: int, heading: str) -> None:
+    expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+    expect(page.locator(".error-code")).to_have_text(str(status))
+    # The site's stylesheet is on: its panel colour behind the header, its font, no sideways scroll.
+    assert (
+        page.evaluate("() => getComputedStyle(document.querySelector('.site-header')).borderBottomStyle")
+        == "solid"
+    )
+    assert "serif" not in page.evaluate("() => getComputedStyle(document.body).fontFamily").replace(
+        "sans-serif", ""
+    )
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+    page.get_by_role("link", name="Back to the community").click()
+    page.wait_for_url(re.compile(r"/$"))
+
+
+def test_too_many_requests_is_a_page_of_the_site(contexts: Contexts) -> None:
+    """429: the editor's preview allows 120 a minute per person; a form sent past that gets the page."""
+    page = contexts.new("admin", viewport=PHONE)
+    page.goto("/t/3")
+    token = page.locator("input[name=csrf_token]").first.input_value()
+    assert page.evaluate(SPAM_PREVIEWS_JS, token) >= 100
+    with page.expect_navigation() as sent:
+        page.evaluate(POST_FORM_JS, token)
+    response = sent.value
+    assert response and response.status == 429 and response.headers["retry-after"]
+    expect(page.locator(".site-header .who")).to_have_text("Alex Morgan")  # the full layout, signed in
+    # The wait is said once (it was said twice: "Try again in 60 s." and "You can try again in 60 seconds.").
+    expect(page.locator("main")).to_contain_text(re.compile(r"Try again in \d+ s\."))
+    assert page.locator("main").inner_text().lower().count("again in") == 1
+    _looks_like_the_site(page, 429, "Slow down")
+
+
+@pytest.mark.parametrize(("status", "heading"), [(500, "Something went wrong"), (503, "Back in a moment")])
+def test_server_trouble_pages_wear_the_site(contexts: Contexts, status: int, heading: str) -> None:
+    """500 and 503 come from the edge's page that needs no template or database (what failed may
+    fail again); shown here as the server sends them, on the site's address so its stylesheet loads."""
+    request = Request({"type": "http", "method": "GET", "path": "/t/2", "query_string": b"", "headers": []})
+    with ThreadPoolExecutor(1) as pool:  # Playwright's loop runs in this thread
+        answer = pool.submit(asyncio.run, plain_page(request, status, "Please try again.", {}, None)).result()
+    for scheme in ("light", "dark"):
+        page = contexts.new("partner", viewport=PHONE, color_scheme=scheme)
+        page.goto("/")
+        page.set_content(bytes(answer.body).decode())
+        page.wait_for_load_state("load")
+        if scheme == "dark":
+            assert brightness(page) < 60, "the error page ignores dark mode"
+        _looks_like_the_site(page, status, heading)
 
 
 def test_a_thread_of_fifty_posts_is_interactive_quickly(contexts: Contexts, live_server: LiveServer) -> None:
