@@ -80,3 +80,23 @@ def test_filters_leave_room_for_what_they_filter_on_a_phone(contexts: Contexts) 
         for field in page.locator("form.filters :is(input, select)").all():
             right = field.bounding_box()
             assert right and right["x"] + right["width"] <= form_right + 0.5, f"{path}: {right} sticks out"
+
+
+ROWS_JS = """() => {
+  const tops = new Set();
+  for (const el of document.querySelectorAll('.site-header .bar > *, .main-nav > *, .account-nav > *')) {
+    const box = el.getBoundingClientRect();
+    if (box.height) tops.add(Math.round(box.top + box.height / 2) >> 3);
+  }
+  return tops.size;
+}"""
+
+
+@pytest.mark.parametrize("who", ["partner", "org_admin", "expert", "moderator", "admin"])
+def test_the_desktop_header_keeps_to_two_rows(contexts: Contexts, who: str) -> None:
+    """Brand and account on one row, the navigation with search on the next, whoever signs in
+    (the trial saw three rows for an organisation admin and for the admin at 1280 px)."""
+    page = contexts.new(who, viewport=DESKTOP)
+    page.goto("/")
+    rows = page.evaluate(ROWS_JS)
+    assert rows <= 2, f"the header takes {rows} rows for {who} at 1280 px"
