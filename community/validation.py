@@ -81,8 +81,10 @@ def body(value: object, fields: dict[str, str], name: str = "body") -> str:
     text = _text(fields, name, value, "The text").strip()
     if name in fields:
         return text
-    if len(text) < BODY_MIN:
+    if not text:
         fields[name] = "Please write something."
+    elif len(text) < BODY_MIN:
+        fields[name] = f"The text needs at least {BODY_MIN} characters."
     elif len(text) > BODY_MAX:
         fields[name] = f"The text can have at most {BODY_MAX:,} characters (it has {len(text):,})."
     return text

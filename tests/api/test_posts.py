@@ -69,7 +69,14 @@ async def test_empty_answer_is_422(client, world):
     response = await client.post(
         f"/api/v1/threads/{thread['id']}/posts", json={"body": "  "}, headers=await bearer(world.expert)
     )
-    assert response.status_code == 422 and "body" in response.json()["error"]["fields"]
+    assert response.status_code == 422
+    assert response.json()["error"]["fields"]["body"] == "Please write something."
+    # One letter is something: the message names the minimum rather than deny it was written.
+    short = await client.post(
+        f"/api/v1/threads/{thread['id']}/posts", json={"body": "x"}, headers=await bearer(world.expert)
+    )
+    assert short.status_code == 422
+    assert short.json()["error"]["fields"]["body"] == "The text needs at least 2 characters."
     assert await stored(thread["id"]) == before
 
 

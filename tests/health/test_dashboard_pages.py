@@ -32,6 +32,7 @@ async def test_page_exports_and_lists(client: httpx.AsyncClient, world: World, a
     assert page.text.count("<svg") == 4 and 'role="img"' in page.text
     assert "/health/export.csv?" in page.text and "/health/threads?" in page.text
     assert "Questions overdue now" in page.text and "figure=overdue" in page.text
+    assert '<option value="gold">Gold</option>' in page.text  # names as people write them (trial)
     exported = await client.get("/health/export.csv", params={**PARAMS, "table": "organisations"})
     assert exported.headers["content-type"].startswith("text/csv")
     # UTF-8 with a byte-order mark, so that Excel on Windows shows "Tomás", not "TomÃ¡s" (trial).
