@@ -76,7 +76,8 @@ routes = [
            description="Members of the organisation and staff only; others get 403.", params=("Slug",)),
     _route("POST", "/organisations/{slug}/invitations", invite, "createInvitation",
            "Invite someone into the organisation", ok=(201, Invitation, "The single-use invitation link."),
-           errors=(404,),
+           errors=(404, 429),
            description="Administrators invite anyone; a partner organisation admin invites colleagues into "
-           "their own organisation, as partners only.", params=("Slug",), body=NewInvitation),
+           "their own organisation, as partners only. One address gets at most three invitation mails an "
+           "hour (429 with Retry-After).", params=("Slug",), body=NewInvitation),
 ]  # fmt: skip
