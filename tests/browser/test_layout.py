@@ -100,3 +100,12 @@ def test_the_desktop_header_keeps_to_two_rows(contexts: Contexts, who: str) -> N
     page.goto("/")
     rows = page.evaluate(ROWS_JS)
     assert rows <= 2, f"the header takes {rows} rows for {who} at 1280 px"
+
+
+def test_tabs_stay_on_one_row_on_a_phone(contexts: Contexts) -> None:
+    """Search's "Most votes" wrapped under the other two sort tabs at 360 px."""
+    page = contexts.new("partner", viewport=PHONE)
+    for path in ("/search?q=router+bgp", "/"):
+        page.goto(path)
+        tops = page.locator(".tabs a").evaluate_all("els => els.map(e => e.getBoundingClientRect().top)")
+        assert len(tops) >= 3 and len(set(tops)) == 1, f"{path}: tabs at {tops}"
