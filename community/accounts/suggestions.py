@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from community import policy
 from community.actor import Actor, load_actors
 from community.db import fetch_rows
-from community.models import PostState, Role, UserStatus
+from community.models import Category, PostState, Role, UserStatus
 from community.visibility import load_visible_thread
 
 LIMIT = 8
@@ -87,3 +87,33 @@ async def suggest_people(
         PersonSuggestion(r["handle"], r["display_name"], r["role"], bool(r["in_thread"]))
         for r in rows[:LIMIT]
     ]
+
+
+async def who_cannot_see(
+    actor: Actor,
+    mentioned: list[int],
+    *,
+    thread_id: int | None = None,
+    category_slug: str | None = None,
+    private: bool = False,
+) -> list[str]:
+    """Names of the people ``mentioned`` in a text being written who could not see where it goes:
+    a thread the actor may see (else 404), or a new question in a category (asked privately: for
+    the actor's organisation and staff only). They are not told of the mention; the editor says
+    so while there is time to change it. Empty when there is nowhere to judge by yet."""
+    if thread_id is not None:
+        thread = await load_visible_thread(actor, thread_id)
+        category, private_org = thread.category, thread.private_org_id
+    elif category_slug:
+        found = await Category.get_or_none(slug=category_slug)
+        if found is None or not policy.can_see_category(actor, found):
+            return []
+        category, private_org = found, (actor.organisation_id if private else None)
+    else:
+        return []
+    people = await load_actors([i for i in mentioned if i != actor.id])
+    return sorted(
+        who.display_name
+        for who in people.values()
+        if not (policy.can_see_category(who, category) and policy.can_see_private(who, private_org))
+    )

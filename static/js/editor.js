@@ -201,12 +201,29 @@
     var timer = null;
     var pending = null;
     var shown = null;
+    // Where the text goes, so the server can say who mentioned could not see it there.
+    var form = area.form;
+    var categoryField = form && form.querySelector('select[name="category"]');
+    var privateField = form && form.querySelector('input[name="private"]');
+    function where() {
+      var thread = area.getAttribute("data-thread");
+      if (thread) return { thread: thread };
+      var place = {};
+      if (categoryField && categoryField.value) place.category = categoryField.value;
+      if (privateField && privateField.checked) place.private = "1";
+      return place;
+    }
+    function names(list) {
+      return list.length < 2 ? list.join("") : list.slice(0, -1).join(", ") + " and " + list[list.length - 1];
+    }
     function render() {
       var text = area.value;
-      if (text === shown) return;
+      var place = where();
+      var key = text + "\u0000" + JSON.stringify(place);
+      if (key === shown) return;
       if (pending) pending.abort();
       if (!text.trim()) {
-        shown = text;
+        shown = key;
         body.textContent = "";
         status.textContent = "Nothing to preview yet.";
         return;
@@ -214,6 +231,7 @@
       pending = window.AbortController ? new AbortController() : null;
       var data = new URLSearchParams();
       data.set("body", text);
+      Object.keys(place).forEach(function (name) { data.set(name, place[name]); });
       fetch("/preview", {
         method: "POST",
         credentials: "same-origin",
@@ -228,10 +246,14 @@
           return response.json();
         })
         .then(function (result) {
-          shown = text;
+          shown = key;
           // Rendered and sanitised by the server exactly as a saved post is.
           body.innerHTML = result.html;
-          status.textContent = "";
+          var unseen = result.unseen || [];
+          status.textContent = unseen.length
+            ? names(unseen) + " cannot see " +
+              (place.thread ? "this thread" : "this question") + ", so the mention will not reach them."
+            : "";
           panel.setAttribute("data-rendered", String(Date.now()));
         })
         .catch(function (error) {
@@ -250,6 +272,9 @@
     }
     toggle.addEventListener("click", function () { show(panel.hidden); });
     area.addEventListener("input", schedule);
+    [categoryField, privateField].forEach(function (field) {
+      if (field) field.addEventListener("change", schedule);
+    });
     editor.refreshPreview = schedule;
     // On a wide screen the preview is on from the start; on a phone it waits to be asked for.
     show(!!(window.matchMedia && window.matchMedia("(min-width: 48rem)").matches));

@@ -70,6 +70,22 @@ def test_live_preview_is_rendered_by_the_server(contexts: Contexts) -> None:
     expect(preview).to_be_hidden()
 
 
+def test_the_preview_says_who_a_mention_will_not_reach(contexts: Contexts) -> None:
+    """Asking privately, a partner mentioning someone of another organisation is told at once."""
+    page = contexts.new("partner")
+    page.goto("/ask")
+    page.get_by_label("Category").select_option(index=1)
+    page.locator(TEXTAREA).fill("Has anyone seen this, @chloe-martin or @hannah-becker?")
+    preview = page.get_by_role("region", name="Live preview")
+    expect(preview.locator("a.mention").first).to_be_visible()
+    expect(preview).not_to_contain_text("cannot see")
+    page.get_by_label("Ask privately").check()
+    told = "Chloe Martin cannot see this question, so the mention will not reach them."
+    expect(preview).to_contain_text(told)
+    page.get_by_label("Ask privately").uncheck()
+    expect(preview).not_to_contain_text("cannot see")
+
+
 def test_a_draft_survives_a_reload_and_goes_once_posted(contexts: Contexts) -> None:
     page = contexts.new("partner")
     _reply_box(page, 4)

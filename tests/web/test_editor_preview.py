@@ -86,3 +86,38 @@ async def test_preview_takes_odd_input_without_failing(client: httpx.AsyncClient
         headers={**headers, "Content-Type": "application/x-www-form-urlencoded"},
     )
     assert huge.status_code == 413
+
+
+async def test_preview_names_who_mentioned_cannot_see_where_the_text_goes(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """Trial: mentions in a private question reached nobody outside the organisation, rightly, but
+    the author was never told. The preview names them while the text can still change."""
+    from tests.api.conftest import bearer
+    from tests.api.test_threads import ask
+
+    token = await login(client, world.partner)
+    mentions = f"Ask @{world.colleague.handle}, @{world.silver_partner.handle} and @{world.expert.handle}."
+
+    async def unseen(**where: str) -> list[str]:
+        response = await client.post(
+            "/preview", data={"body": mentions, **where}, headers={"X-CSRF-Token": token}
+        )
+        assert response.status_code == 200, response.text
+        return response.json()["unseen"]
+
+    assert await unseen(category="general") == []
+    assert await unseen(category="general", private="1") == [world.silver_partner.display_name]
+    assert await unseen(category=world.gold_only.slug) == [world.silver_partner.display_name]
+    assert await unseen() == []  # nowhere chosen yet
+    private = await ask(client, await bearer(world.partner), private=True)
+    assert await unseen(thread=str(private["id"])) == [world.silver_partner.display_name]
+    public = await ask(client, await bearer(world.partner))
+    assert await unseen(thread=str(public["id"])) == []
+    # A thread the writer may not see is not found, as everywhere: the preview tells nothing of it.
+    client.cookies.clear()
+    other = await login(client, world.silver_partner)
+    response = await client.post(
+        "/preview", data={"body": mentions, "thread": str(private["id"])}, headers={"X-CSRF-Token": other}
+    )
+    assert response.status_code == 404
