@@ -35,6 +35,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 bench: $(STAMP)
+	bash .ci/install-bench-tools
 	$(BIN)/python tests/benchmarks/bench_thread_page.py
 
 clean:
