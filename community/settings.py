@@ -141,6 +141,13 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec(
         "COMMUNITY_OIDC_ORG_ADMIN_GROUP", "", "Group that makes a partner their organisation's admin."
     ),
+    SettingSpec(
+        "COMMUNITY_OIDC_PASSWORDS",
+        "everyone",
+        "Who of the company may still sign in with a password: everyone, or admins (experts and "
+        "moderators then use single sign-on only; administrators keep a password for when the "
+        "provider is down).",
+    ),
     # Outgoing mail (community/mail). No SMTP host: every mail is written as a .eml file instead.
     SettingSpec(
         "COMMUNITY_SMTP_HOST",
@@ -200,6 +207,8 @@ class OidcSettings:
     org_claim: str = ""
     tier_claim: str = ""
     org_admin_group: str = ""
+    # Company staff who may still sign in with a password: "everyone", or "admins" only.
+    passwords: str = "everyone"
 
 
 @dataclass(frozen=True)
@@ -367,6 +376,9 @@ def _oidc_settings(env: Mapping[str, str]) -> OidcSettings | None:
                 "COMMUNITY_OIDC_ROLE_GROUPS must look like admin=group,moderator=group,expert=group"
             )
         pairs[role] = group.strip()
+    passwords = (env.get("COMMUNITY_OIDC_PASSWORDS") or "everyone").strip().lower()
+    if passwords not in ("everyone", "admins"):
+        raise SettingsError(f"COMMUNITY_OIDC_PASSWORDS must be everyone or admins, not {passwords!r}")
     return OidcSettings(
         issuer=issuer,
         client_id=client_id,
@@ -378,6 +390,7 @@ def _oidc_settings(env: Mapping[str, str]) -> OidcSettings | None:
         org_claim=(env.get("COMMUNITY_OIDC_ORG_CLAIM") or "").strip(),
         tier_claim=(env.get("COMMUNITY_OIDC_TIER_CLAIM") or "").strip(),
         org_admin_group=(env.get("COMMUNITY_OIDC_ORG_ADMIN_GROUP") or "").strip(),
+        passwords=passwords,
     )
 
 

@@ -379,9 +379,19 @@ def _inside_a_network(host: str) -> bool:
         return "." not in host or host.endswith((".localhost", ".local", ".internal", ".lan", ".home.arpa"))
 
 
-async def password_sign_in_refusal(user: User) -> str | None:
-    """Why this person may not sign in with a password (their organisation uses SSO only)."""
+async def password_sign_in_refusal(user: User, settings: Settings) -> str | None:
+    """Why this person may not sign in with a password: their organisation uses SSO only, or
+    they are company staff other than an administrator while ``COMMUNITY_OIDC_PASSWORDS=admins``
+    (administrators keep a password: someone must get in when the provider is down)."""
     org = await Organisation.get(id=user.organisation_id)
+    company = settings.oidc
+    if company is not None and company.passwords == "admins" and user.role in Role.STAFF:
+        if user.role == Role.ADMIN:
+            return None
+        return (
+            f"{org.name} staff sign in through single sign-on. "
+            "Use “Continue with single sign-on” with your work address."
+        )
     if org.password_sign_in:
         return None
     return (

@@ -59,7 +59,7 @@ async def login_submit(request: Request) -> Response:
             status_code=403,
         )
     # Checked after the password, so only someone who knows it learns the organisation uses SSO.
-    if (refusal := await sso.password_sign_in_refusal(user)) is not None:
+    if (refusal := await sso.password_sign_in_refusal(user, request.app.state.settings)) is not None:
         context = {**options, "email": email, "next": next_url, "error": refusal}
         return await render(request, "accounts/login.html", context, status_code=403)
     sign_in(request, user.id, user.auth_version)
