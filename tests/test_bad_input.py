@@ -1020,6 +1020,7 @@ REAL_PARAMS: dict[tuple[str, str], str] = {
     ("/api/v1/kb/articles/{id}/versions/{number}/restore", "id"): "{article}",
     ("/api/v1/kb/articles/{id}/versions/{number}/restore", "number"): "1",
     ("/api/v1/threads/{id}", "id"): "{thread}",
+    ("/api/v1/threads/{id}/ratings", "id"): "{thread}",
     ("/api/v1/kb/articles/{id}/compare", "id"): "{article}",
     ("/orgs/{slug}/invitations/{id}/resend", "slug"): "{gold}",
     ("/orgs/{slug}/invitations/{id}/resend", "id"): "{gold_invite}",

@@ -150,6 +150,11 @@ PARAMETERS |= {
     "Limit": _query(
         "limit", "Items per page.", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}
     ),
+    "ShowOtherRatings": _query(
+        "show_others",
+        "true: an expert who has not rated yet sees the others' ratings anyway.",
+        {"type": "boolean", "default": False},
+    ),
     "UnreadOnly": _query("unread", "true: unread notifications only.", {"type": "boolean", "default": False}),
     "Topic": _query(
         "topic",

@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from community.api.operations import area
-from community.api.params import page, page_url, query_text, query_typed, settings_of
+from community.api.params import page, page_url, query_flag, query_text, query_typed, settings_of
 from community.api.requests import read_body
 from community.api.responses import ShapeResponse
 from community.api.shapes.support import (
@@ -38,7 +38,8 @@ async def rate_support(request: Request) -> Response:
 
 async def list_ratings(request: Request) -> Response:
     actor = await require_actor(request)
-    rows = await ratings.ratings_of(actor, path_id(request, "id"))
+    show_others = query_flag(request, "show_others")
+    rows = await ratings.ratings_of(actor, path_id(request, "id"), show_others=show_others)
     return ShapeResponse(SupportRatingList(items=[rating(r) for r in rows], total=len(rows), next=None))
 
 
@@ -80,7 +81,9 @@ routes = [
            "and question: sending it again changes it. 403 for anyone else (or an asker too early)."),
     _route("GET", "/threads/{id:int}/ratings", list_ratings, "listSupportRatings",
            "The support ratings on a question", ok=(200, SupportRatingList, "Staff: every rating; "
-           "anyone else: their own."), errors=(404,), params=("Id",)),
+           "anyone else: their own. An expert who answered and has not rated yet gets none of the others' "
+           "(the asker's score would anchor their own) unless `show_others=true`."), errors=(404, 422),
+           params=("Id", "ShowOtherRatings")),
     _route("GET", "/health-dashboard", health_dashboard, "getHealthDashboard", "The channel-health dashboard",
            ok=(200, HealthDashboard, "Every table of the dashboard for the period and filters."),
            errors=(422,),

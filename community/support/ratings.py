@@ -110,13 +110,20 @@ async def rate_support(
     return rows[0]
 
 
-async def ratings_of(actor: Actor, thread_id: int) -> list[dict[str, Any]]:
-    """The ratings on a question the actor may read: staff every one, anyone else their own."""
+async def ratings_of(actor: Actor, thread_id: int, *, show_others: bool = False) -> list[dict[str, Any]]:
+    """The ratings on a question the actor may read: staff every one, anyone else their own; an
+    expert who answered and has not rated yet none of the others' unless ``show_others`` (as on
+    the thread page, so that the asker's score does not anchor their own)."""
     thread = await load_visible_thread(actor, thread_id)
     query = SupportRating.filter(thread_id=thread.id)
     if not policy.can_read_support_ratings(actor):
         query = query.filter(rater_id=actor.id)
-    return await query.order_by("side", "id").values(*_FIELDS, **_RELATED)
+    rows = await query.order_by("side", "id").values(*_FIELDS, **_RELATED)
+    if show_others or thread.author_id == actor.id or any(r["rater_id"] == actor.id for r in rows):
+        return rows
+    if rows and policy.can_rate_as_expert(actor, answered=await _answered(actor, thread.id)):
+        return []
+    return rows
 
 
 async def rating_panel(actor: Actor, thread: Thread, *, show_others: bool = False) -> RatingPanel:

@@ -137,3 +137,23 @@ async def test_the_answering_expert_rates_before_reading_the_askers_rating(
     client.cookies.clear()
     await login(client, world.moderator)
     assert "Took far too long." in (await client.get(f"/t/{thread.id}")).text
+
+
+async def test_the_api_holds_the_askers_rating_back_from_the_answering_expert_too(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """As the thread page does: through the API the asker's score reached the expert before theirs."""
+    thread, answer = await _question(world)
+    await posts.accept_answer(world.actor(world.partner), answer)
+    await ratings.rate_support(world.actor(world.partner), thread.id, score=2, comment="Took far too long.")
+    expert, url = await bearer(world.expert), f"/api/v1/threads/{thread.id}/ratings"
+    held = await client.get(url, headers=expert)
+    assert held.status_code == 200 and held.json()["items"] == []
+    shown = await client.get(url, params={"show_others": "true"}, headers=expert)
+    assert [r["score"] for r in shown.json()["items"]] == [2]
+    assert (await client.get(url, params={"show_others": "maybe"}, headers=expert)).status_code == 422
+    rated = await client.put(url.removesuffix("s"), json={"score": 4}, headers=expert)
+    assert rated.status_code == 200, rated.text
+    assert sorted(r["score"] for r in (await client.get(url, headers=expert)).json()["items"]) == [2, 4]
+    moderator = await bearer(world.moderator)  # did not answer: reads them all, as before
+    assert len((await client.get(url, headers=moderator)).json()["items"]) == 2
