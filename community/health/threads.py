@@ -24,7 +24,7 @@ from community.health.questions import Question, overdue, questions, thread_cond
 from community.health.rating_figures import ratings
 from community.health.routing_figures import routings
 from community.health.stats import moment
-from community.models import PostState, RatingSide, Role, Thread, ThreadKind, User
+from community.models import Post, PostState, RatingSide, Role, SupportRating, Thread, ThreadKind, User
 from community.timeutil import utcnow
 from community.visibility import visible_threads
 
@@ -69,6 +69,8 @@ class Behind:
     # figure "rated", for staff (who read every rating): each listed question's scores by side,
     # {"asker": [2], "expert": [5, 4]}, so the gap reads without opening each thread.
     scores: dict[int, dict[str, list[int]]] = field(default_factory=dict)
+    # Questions the viewer answered and has not rated: their scores wait for the viewer's own.
+    held_back: frozenset[int] = frozenset()
 
 
 # A member's answers given in the period to questions matching the filters (top contributors).
@@ -193,9 +195,25 @@ async def threads_behind(
     noun = "thread" if figure in ("active", "flagged") else "question"
     listing = ThreadList(items=rows, total=len(ids), page=page, pages=pages, per_page=per_page)
     scores: dict[int, dict[str, list[int]]] = {}
+    held: set[int] = set()
     if figure == "rated" and policy.can_read_support_ratings(actor) and shown:
+        held = await _awaiting_own_rating(actor, shown)
         for r in await ratings(filters):
-            if r["thread_id"] in order:
+            if r["thread_id"] in order and r["thread_id"] not in held:
                 sides = scores.setdefault(r["thread_id"], {RatingSide.ASKER: [], RatingSide.EXPERT: []})
                 sides[r["side"]].append(int(r["score"]))
-    return Behind(filters, figure, title, noun, listing, scores)
+    return Behind(filters, figure, title, noun, listing, scores, frozenset(held))
+
+
+async def _awaiting_own_rating(actor: Actor, thread_ids: list[int]) -> set[int]:
+    """The questions among ``thread_ids`` the actor answered and has not rated yet: their scores
+    are not listed to them, as on the question's page (``support.ratings.rating_panel`` says why)."""
+    if not policy.can_rate_as_expert(actor, answered=True):
+        return set()
+    answered = await Post.filter(
+        thread_id__in=thread_ids, author_id=actor.id, is_opening=False, state=PostState.VISIBLE
+    ).values_list("thread_id", flat=True)
+    rated = await SupportRating.filter(thread_id__in=thread_ids, rater_id=actor.id).values_list(
+        "thread_id", flat=True
+    )
+    return set(answered) - set(rated)

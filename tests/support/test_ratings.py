@@ -157,3 +157,31 @@ async def test_the_api_holds_the_askers_rating_back_from_the_answering_expert_to
     assert sorted(r["score"] for r in (await client.get(url, headers=expert)).json()["items"]) == [2, 4]
     moderator = await bearer(world.moderator)  # did not answer: reads them all, as before
     assert len((await client.get(url, headers=moderator)).json()["items"]) == 2
+
+
+async def test_the_dashboards_rated_list_holds_scores_back_from_the_answering_expert(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """The dashboard's list of rated questions showed staff every score, the answering expert's
+    own unrated questions included: the same anchoring as on the page, one click away."""
+    thread, answer = await _question(world)
+    await posts.accept_answer(world.actor(world.partner), answer)
+    await ratings.rate_support(world.actor(world.partner), thread.id, score=2, comment="Took far too long.")
+    await login(client, world.expert)
+    page = (await client.get("/health/threads", params={"figure": "rated"})).text
+    assert f"/t/{thread.id}" in page and "2 of 5" not in page
+    assert "its ratings show once you have rated yours" in page
+    listed = await client.get(
+        "/api/v1/health-dashboard/threads", params={"figure": "rated"}, headers=await bearer(world.expert)
+    )
+    assert listed.status_code == 200 and listed.json()["scores"] == []
+    await ratings.rate_support(world.actor(world.expert), thread.id, score=4)
+    page = (await client.get("/health/threads", params={"figure": "rated"})).text
+    assert "Asker&#39;s rating: 2 of 5" in page or "Asker's rating: 2 of 5" in page
+    client.cookies.clear()
+    await login(client, world.moderator)  # did not answer: the scores, as before
+    other = await _question(world)
+    await posts.accept_answer(world.actor(world.partner), other[1])
+    await ratings.rate_support(world.actor(world.partner), other[0].id, score=5)
+    page = (await client.get("/health/threads", params={"figure": "rated"})).text
+    assert "5 of 5" in page and "rated yours" not in page
