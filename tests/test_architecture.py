@@ -20,6 +20,7 @@ CORE = {
     "community",
     "community.settings",
     "community.db",
+    "community.database_epoch",
     "community.sqlite_cancel_safety",
     "community.transactions",
     "community.errors",

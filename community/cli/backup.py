@@ -161,10 +161,10 @@ async def restore(settings: Settings, args: argparse.Namespace) -> int:
 
         try:
             await apply_migrations(settings.database_url)  # a backup from an older version
-            from community.search import epoch
+            from community import database_epoch
 
             # Every other host's index followed the database before: each rebuilds by itself.
-            await epoch.begin_new()
+            await database_epoch.begin_new()
             return await _reconcile(settings, lock)
         finally:
             await close_db()
@@ -232,6 +232,7 @@ def _restore_index(saved: Path, root: Path) -> None:
 async def _reconcile(settings: Settings, lock: Any) -> int:
     import asyncio
 
+    from community import database_epoch
     from community.search import epoch, maintenance
     from community.search.indexer import Indexer
     from search_index.engine import WhooshSearch
@@ -245,7 +246,7 @@ async def _reconcile(settings: Settings, lock: Any) -> int:
         if not report.in_step:
             print(f"Repairing the restored index: {await maintenance.repair(index, report)}.")
         # This host's index follows the restored database: it is not rebuilt again at start.
-        epoch.write(epoch.root_of(index), await epoch.current(), indexer.position or 0)
+        epoch.write(epoch.root_of(index), await database_epoch.current(), indexer.position or 0)
     finally:
         await asyncio.to_thread(index.close)
     print("Restored. Start the server as usual.")

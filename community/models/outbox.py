@@ -51,7 +51,7 @@ class IndexHost(Model):
 class IndexEpoch(Model):
     """Which life of the database the hosts' indexes follow (one row). ``community restore``
     gives it a new token: an index whose recorded token differs was built from another database
-    (the one before the restore) and is rebuilt (community.search.epoch)."""
+    (the one before the restore) and is rebuilt (community.database_epoch, community.search.epoch)."""
 
     id = fields.IntField(primary_key=True)  # always 1
     token = fields.CharField(max_length=32)

@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 
 from starlette.websockets import WebSocket
 
-from community import policy
+from community import database_epoch, policy
 from community.accounts.tokens import actor_for_token
 from community.actor import load_actors
 from community.edge.auth import SESSION_AUTH_VERSION, bearer_token, require_actor, usable
@@ -50,7 +50,6 @@ from community.realtime.entries import thread_facts
 from community.realtime.gc_pacing import CollectorPacer
 from community.realtime.log import QUEUE_STREAM, LiveMessage
 from community.realtime.messages import DENY, Renderer, encode, may_see_thread
-from community.search import epoch
 from community.validation import positive_int
 
 logger = logging.getLogger(__name__)
@@ -83,7 +82,7 @@ class Hub:
         self.connections: set[Connection] = set()
         self.subscribers: dict[str, set[Connection]] = {}
         self.cursor = 0
-        self.epoch: str | None = None  # the database's life (``search.epoch``): a restore changes it
+        self.epoch: str | None = None  # the database's life (``database_epoch``): a restore changes it
         self.pending: dict[int, LiveMessage] = {}
         self.overflows = 0
         self.delivered = 0
@@ -97,7 +96,7 @@ class Hub:
 
     async def start(self) -> None:
         self.cursor = await log.latest_id()
-        self.epoch = await epoch.current()
+        self.epoch = await database_epoch.current()
         await self.bus.start(self.on_bus_message, self.bus_connected)
         self._loops = [
             asyncio.create_task(self._poll_forever()),
@@ -229,7 +228,7 @@ class Hub:
         # that moved past the newest id read is no restore (it was: a resync to every connection
         # and a row delivered twice, in the load and fault run).
         cursor = self.cursor
-        token, latest = await epoch.current(), await log.latest_id()
+        token, latest = await database_epoch.current(), await log.latest_id()
         if token == self.epoch and latest >= cursor:
             return
         logger.warning(

@@ -6,7 +6,7 @@ database of an earlier moment: the other hosts' indexes then hold documents the 
 no longer has (and lack ones it has again), and positions recorded since may point past the
 restored log, whose ids start again from the backup's. Two marks let every host notice by itself:
 
-- **The database's epoch** (``IndexEpoch``, one row): a token made at first use; ``restore``
+- **The database's epoch** (``community.database_epoch``): a token made at first use; ``restore``
   replaces it. Each host writes the token its index follows, with its position, to a small file
   beside the index (``RECORD``). A different token means the database was restored (or the data
   directory now points at another database): the index is rebuilt.
@@ -28,14 +28,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tortoise.exceptions import IntegrityError
-
-from community.models import IndexEpoch, IndexHost
+from community.database_epoch import current
+from community.models import IndexHost
 from community.search import changelog
-from community.timeutil import utcnow
 
 RECORD = "database.json"  # in the index's root, beside CURRENT and the index directories
-_ID = 1
 
 
 class Restored(Exception):
@@ -49,32 +46,6 @@ class Record:
 
     token: str
     position: int
-
-
-async def current() -> str:
-    """The database's epoch token (made at first use)."""
-    row = await IndexEpoch.get_or_none(id=_ID)
-    if row is None:
-        try:
-            row = await IndexEpoch.create(id=_ID, token=uuid.uuid4().hex, started_at=utcnow())
-        except IntegrityError:  # another host made it first
-            row = await IndexEpoch.get(id=_ID)
-    return row.token
-
-
-async def begin_new() -> str:
-    """A new epoch (``community restore``, after the database is put back): every index that
-    followed the database before is rebuilt by its own host."""
-    token = uuid.uuid4().hex
-    # One UPDATE, not update_or_create's read-then-write transaction: on SQLite a write after a
-    # read in the same transaction fails at once ("database is locked") when a running server
-    # wrote in between, where a lone UPDATE waits for the lock like any other write.
-    if not await IndexEpoch.filter(id=_ID).update(token=token, started_at=utcnow()):
-        try:
-            await IndexEpoch.create(id=_ID, token=token, started_at=utcnow())
-        except IntegrityError:  # made meanwhile by a host's first use: ours replaces it
-            await IndexEpoch.filter(id=_ID).update(token=token, started_at=utcnow())
-    return token
 
 
 def root_of(index: Any) -> Path | None:

@@ -22,6 +22,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from community import database_epoch
 from community.events import Event, subscribe, unsubscribe
 from community.models import Article, ArticleState, Thread
 from community.ports import SearchIndex
@@ -100,7 +101,7 @@ async def rebuild_from_database(
     Rows written while it runs stay for the indexer (applying them again is harmless); no row is
     deleted, other hosts' indexes may still need them."""
     host = host or changelog.host_of(index)
-    token = await epoch.current()
+    token = await database_epoch.current()
     position = await changelog.rebuilding(host)
     count = await rebuild(index, progress)
     await changelog.rebuilt(host)
@@ -244,7 +245,7 @@ class Indexer:
         (``search.epoch``); then the log is applied from this host's position."""
         self.position = self.epoch = None
         self._registered = False
-        token = await epoch.current()
+        token = await database_epoch.current()
         restored = await epoch.mismatch(epoch.root_of(self.index), self.host)  # before resume registers
         resume = await changelog.resume(self.host)
         self._registered = True

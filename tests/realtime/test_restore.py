@@ -9,11 +9,11 @@ from __future__ import annotations
 import pytest
 from tortoise import connections
 
+from community import database_epoch
 from community.models import LiveEvent
 from community.realtime import hub as hub_module
 from community.realtime.bus import InProcessBus
 from community.realtime.hub import Hub
-from community.search import epoch
 from tests.realtime.conftest import answer, ask, live, token_for
 
 RESTORE_NOTICED_SECONDS = 15.0  # the hub polls the log every 5 s
@@ -43,7 +43,7 @@ async def test_a_running_server_goes_on_from_a_restored_log(server, world, how) 
 
         await _put_the_log_back_to(backed_up)
         if how == "restore_command":
-            await epoch.begin_new()
+            await database_epoch.begin_new()
         resync = await before.next(within=RESTORE_NOTICED_SECONDS, type="resync")
         assert resync["reason"] == "restored"
         # Still connected: live events go on, with the restored log's ids.
@@ -63,7 +63,7 @@ async def test_a_row_delivered_while_the_log_is_read_is_no_restore(db, monkeypat
     past the id read meanwhile is not a log put back (it was taken for one: every connection was
     told to resync and the row went out twice, in tests/load/load_faults.py)."""
     hub = Hub(InProcessBus())
-    hub.epoch, hub.cursor = await epoch.current(), 10
+    hub.epoch, hub.cursor = await database_epoch.current(), 10
     offered: list[str] = []
     monkeypatch.setattr(hub, "connections", {type("Conn", (), {"skip_upto": 10, "offer": offered.append})()})
 

@@ -18,6 +18,7 @@ from types import SimpleNamespace
 import httpx
 import pytest
 
+from community import database_epoch
 from community.actor import Actor
 from community.forum import posts, threads
 from community.models import IndexChange, IndexHost, Post, User
@@ -207,16 +208,16 @@ async def test_a_new_epoch_is_noticed_at_the_heartbeat_and_rebuilt_at_start(
     await _ask_in(world, "Quokka firmware bricks the router")
     await host_b.catch_up()
     assert len(rebuilds) == 1  # its first start: the index was empty
-    assert epoch.read(host_b.index.root) == epoch.Record(await epoch.current(), host_b.position)
+    assert epoch.read(host_b.index.root) == epoch.Record(await database_epoch.current(), host_b.position)
     await host_b.catch_up()
     assert len(rebuilds) == 1  # a restart with nothing restored: no rebuild
 
-    await epoch.begin_new()  # what `community restore` does on another host
+    await database_epoch.begin_new()  # what `community restore` does on another host
     with pytest.raises(epoch.Restored):
         await _heartbeat(host_b)
     await host_b.catch_up()  # what the supervised indexer does next
     assert len(rebuilds) == 2
-    assert epoch.read(host_b.index.root).token == await epoch.current()  # type: ignore[union-attr]
+    assert epoch.read(host_b.index.root).token == await database_epoch.current()  # type: ignore[union-attr]
 
 
 async def test_a_position_going_back_is_noticed_running_and_at_start(world, host_b, monkeypatch) -> None:
@@ -259,10 +260,10 @@ async def test_healthz_is_not_ok_while_the_index_is_known_incomplete(world, app,
     assert restored.json()["status"] == "search_index_incomplete"
     assert "restored" in restored.json()["search"]["incomplete"]
 
-    epoch.write(root, await epoch.current(), 7)  # a position the database has not reached
+    epoch.write(root, await database_epoch.current(), 7)  # a position the database has not reached
     assert (await client.get("/healthz")).json()["status"] == "search_index_incomplete"
 
-    epoch.write(root, await epoch.current(), 0)
+    epoch.write(root, await database_epoch.current(), 0)
     assert (await client.get("/healthz")).status_code == 200
     await changelog.rebuilding(host)
     rebuilding = await client.get("/healthz")
