@@ -59,7 +59,9 @@
         if (!result.ok) {
           removePlaceholder();
           var reason = (result.body && result.body.error && (result.body.error.fields || {}).image) ||
-            (result.status === 413 ? "The image is too large." : "The image could not be added (" + result.status + ").");
+            (result.status === 413
+              ? (result.body && result.body.error && result.body.error.message) || "The image is too large."
+              : "The image could not be added (" + result.status + ").");
           status(area, reason);
           return;
         }

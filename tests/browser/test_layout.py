@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import DESKTOP, PHONE, Contexts, LiveServer, flag_once
 from tests.browser.pages import LAYOUT_PAGES, MORE_PAGES
@@ -109,3 +110,24 @@ def test_tabs_stay_on_one_row_on_a_phone(contexts: Contexts) -> None:
         page.goto(path)
         tops = page.locator(".tabs a").evaluate_all("els => els.map(e => e.getBoundingClientRect().top)")
         assert len(tops) >= 3 and len(set(tops)) == 1, f"{path}: tabs at {tops}"
+
+
+def test_long_addresses_and_links_wrap_on_a_phone(contexts: Contexts) -> None:
+    """Trial: an invitation's notice, its revoke page and its mail in the outbox were 367-695 px
+    wide at 360 px (a long address in a heading, a link in the mail's text)."""
+    address = "a.rather.long.address.for.a.phone@bluewave-integration-services.example"
+    page = contexts.new("admin", viewport=PHONE)
+    page.goto("/admin/invitations")
+    page.get_by_label("E-mail").fill(address)
+    page.get_by_label("Organisation", exact=True).select_option("bluewave-integration")
+    page.get_by_label("Role").select_option("partner")
+    page.get_by_role("button", name="Send invitation").click()
+    widths = {"invited": page.evaluate(WIDTH_OF_PAGE_JS)}
+    page.locator("tr", has_text=address).get_by_role("link", name="Revoke…").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(address)
+    widths["revoke"] = page.evaluate(WIDTH_OF_PAGE_JS)
+    page.goto("/admin/outbox")
+    page.locator("tr", has_text=address).get_by_role("link").first.click()
+    page.wait_for_url("**/admin/outbox/files/**")
+    widths["mail"] = page.evaluate(WIDTH_OF_PAGE_JS)
+    assert all(width <= PHONE["width"] for width in widths.values()), widths

@@ -114,7 +114,9 @@ async def test_what_is_not_a_picture_is_refused(
 async def test_size_type_and_csrf_limits(client: httpx.AsyncClient, world: World) -> None:
     token = await login(client, world.partner)
     too_big = picture("PNG", (2000, 2000), gps=False) + b"\0" * (world.settings.image_max_bytes + 10)
-    assert (await _upload(client, token, too_big, "big.png", "image/png")).status_code == 413
+    refused = await _upload(client, token, too_big, "big.png", "image/png")
+    assert refused.status_code == 413  # the editor shows this message, with the limit (trial)
+    assert refused.json()["error"]["message"] == "The image is too large (at most 1,024 KB)."
     plain = await client.post(
         "/images", content=picture(), headers={"X-CSRF-Token": token, "Content-Type": "image/jpeg"}
     )
