@@ -83,6 +83,12 @@ def can_ask_privately(actor: Actor) -> bool:
     return actor.role == Role.PARTNER
 
 
+def can_see_place(actor: Actor, category: Category, private_org_id: int | None) -> bool:
+    """Whether a thread in ``category`` (private to ``private_org_id``, if set) may be seen by
+    ``actor``, leaving aside moderation of its opening post (``can_see_thread``)."""
+    return can_see_category(actor, category) and can_see_private(actor, private_org_id)
+
+
 def can_see_thread(actor: Actor, author_id: int, opening_state: str, *, private_org_id: int | None) -> bool:
     """Category visibility aside: a private question is seen by its organisation and staff only,
     and a thread whose question is held or hidden by moderation by its author and moderators."""

@@ -33,8 +33,7 @@ async def load_visible_thread(actor: Actor, thread_id: int, *, check_opening: bo
     if (
         thread is None
         or thread.is_deleted
-        or not policy.can_see_category(actor, thread.category)
-        or not policy.can_see_private(actor, thread.private_org_id)
+        or not policy.can_see_place(actor, thread.category, thread.private_org_id)
     ):
         raise NotFound("No such thread.")
     if check_opening:

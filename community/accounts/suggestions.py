@@ -78,8 +78,7 @@ async def suggest_people(
         rows = [
             r for r in rows
             if (who := people.get(r["id"])) is not None
-            and policy.can_see_category(who, thread.category)
-            and policy.can_see_private(who, thread.private_org_id)
+            and policy.can_see_place(who, thread.category, thread.private_org_id)
         ]  # fmt: skip
     starts = prefix.lower()
     rows.sort(key=lambda r: (not r["in_thread"], not r["handle"].lower().startswith(starts)))
@@ -113,7 +112,5 @@ async def who_cannot_see(
         return []
     people = await load_actors([i for i in mentioned if i != actor.id])
     return sorted(
-        who.display_name
-        for who in people.values()
-        if not (policy.can_see_category(who, category) and policy.can_see_private(who, private_org))
+        who.display_name for who in people.values() if not policy.can_see_place(who, category, private_org)
     )
